@@ -57,6 +57,11 @@ export interface DiskWriter {
   readonly maxConcurrentWrites: number;
   /** True where an unwritten block reads as zeros (sparse file, EBS snapshot, page blob). */
   readonly zeroBlocksMayBeSkipped: boolean;
+  /**
+   * Where this writer can resume: the requested offset when the earlier attempt's partial
+   * upload is still there, 0 when it is gone (the transfer then starts over).
+   */
+  readonly resumeOffset: number;
   writeBlock(offset: number, block: Buffer): Promise<void>;
   /** Called once the whole image is written and its checksum verified. */
   commit(sizeBytes: number, bytesWritten: number): Promise<UploadedDisk>;
@@ -125,6 +130,10 @@ export interface CloudProvider {
   deprecateImage(input: DeprecateImageInput): Promise<void>;
   findImageByName(account: string, region: string, imageName: string): Promise<CloudImage | undefined>;
   deleteImage(release: ReleaseRef, image: ImageRef): Promise<void>;
+  /**
+   * Removes the uploaded disk once the image no longer needs it. A cloud whose images are
+   * made of the disk itself (an EC2 snapshot behind an AMI) keeps it while an image uses it.
+   */
   deleteDisk(release: ReleaseRef, disk: Pick<UploadedDisk, 'region' | 'diskId'>): Promise<void>;
   /** Removes every half-made artifact carrying this run's token (staging uploads, pending images). */
   discardReleaseArtifacts(release: ReleaseRef, regions: string[]): Promise<void>;

@@ -14,7 +14,7 @@ export const RELEASE_STEPS = [
 export type ReleaseStep = (typeof RELEASE_STEPS)[number];
 
 /** Steps a job may name as `last_service` (cleanup always runs). */
-export const LAST_SERVICE_STEPS = RELEASE_STEPS.filter((s) => s !== 'cleanup');
+export const LAST_SERVICE_STEPS = RELEASE_STEPS.slice(0, -1) as unknown as Exclude<ReleaseStep, 'cleanup'>[];
 
 export const CLOUDS = ['local', 'ec2', 'gce', 'azure'] as const;
 export type CloudName = (typeof CLOUDS)[number];

@@ -1,0 +1,173 @@
+import { Context } from '@temporalio/activity';
+import type {
+  CloudProvider,
+  CreateImageInput,
+  DeprecateImageInput,
+  ImageRef,
+  PublishImageInput,
+  ReleaseRef,
+  ReplicateImageInput,
+  ResolvedImageSource,
+  UploadedDisk,
+} from './provider.js';
+import type { ImageCatalog } from './common/catalog/catalog.js';
+import { pairWithReplacements, type Replacement } from './common/release-activities.js';
+import { transferImage, type TransferProgress, type TransferResumeState } from './common/transfer/transfer-image.js';
+
+export interface CloudActivityDeps {
+  provider: CloudProvider;
+  catalog: ImageCatalog;
+}
+
+export interface UploadImageInput {
+  release: ReleaseRef;
+  source: ResolvedImageSource;
+  region: string;
+}
+
+/** Heartbeat details of an upload: resume state for a retry, figures for people watching. */
+export interface UploadHeartbeat extends TransferResumeState {
+  percent?: number;
+  sourceBytesRead: number;
+  sourceBytesTotal?: number;
+  bytesWritten: number;
+}
+
+/** Catalog facts an image-making step records next to the cloud call. */
+export interface CatalogFacts {
+  imageLine: string;
+  checksum: string;
+  sourceVersion?: string;
+  sourceRelease?: string;
+}
+
+/**
+ * The activities every cloud queue serves, the same names on every queue: the worker for
+ * `imagecast-<cloud>` builds them around that cloud's provider, so the workflow stays
+ * cloud-neutral. Each is idempotent because the provider calls are.
+ */
+export function createCloudActivities({ provider, catalog }: CloudActivityDeps) {
+  async function recordImage(release: ReleaseRef, image: ImageRef, facts: CatalogFacts): Promise<void> {
+    await catalog.recordImage({
+      cloud: release.cloud,
+      account: release.account,
+      region: image.region,
+      imageId: image.imageId,
+      imageName: image.imageName,
+      imageLine: facts.imageLine,
+      releaseId: release.releaseId,
+      releaseToken: release.releaseToken,
+      checksum: facts.checksum,
+      sourceVersion: facts.sourceVersion,
+      sourceRelease: facts.sourceRelease,
+    });
+  }
+
+  return {
+    /** Download → checksum → upload in one streaming pass, resumed from the last heartbeat. */
+    async uploadImage({ release, source, region }: UploadImageInput): Promise<UploadedDisk> {
+      const context = Context.current();
+      const resume = context.info.heartbeatDetails as UploadHeartbeat | undefined;
+      const writer = await provider.openDiskWriter({
+        release,
+        region,
+        checksum: source.checksum,
+        resumeFromOffset: resume?.diskOffset ?? 0,
+      });
+      const heartbeat = (progress: TransferProgress) => {
+        const details: UploadHeartbeat = {
+          ...progress.resume,
+          sourceBytesRead: progress.sourceBytesRead,
+          sourceBytesTotal: progress.sourceBytesTotal,
+          bytesWritten: progress.bytesWritten,
+          percent: progress.sourceBytesTotal
+            ? Math.floor((100 * progress.sourceBytesRead) / progress.sourceBytesTotal)
+            : undefined,
+        };
+        context.heartbeat(details);
+      };
+      try {
+        return await transferImage({
+          source,
+          writer,
+          // Resume only where the writer still has the earlier attempt's partial upload.
+          resume:
+            resume && writer.resumeOffset === resume.diskOffset && resume.diskOffset > 0
+              ? { sourceOffset: resume.sourceOffset, diskOffset: resume.diskOffset, hashState: resume.hashState }
+              : undefined,
+          signal: context.cancellationSignal,
+          onProgress: heartbeat,
+        });
+      } catch (error) {
+        // A cancelled release wants nothing left behind; a timed-out or shut-down attempt
+        // keeps its partial upload so the retry resumes from it.
+        if (context.cancellationDetails?.cancelRequested) await writer.abort();
+        throw error;
+      }
+    },
+
+    async createImage(input: CreateImageInput & { catalog: CatalogFacts }): Promise<ImageRef> {
+      const { catalog: facts, ...create } = input;
+      const image = await provider.createImage(create);
+      await recordImage(input.release, image, facts);
+      return image;
+    },
+
+    async replicateImage(input: ReplicateImageInput & { catalog: CatalogFacts }): Promise<ImageRef> {
+      const { catalog: facts, ...replicate } = input;
+      const image = await provider.replicateImage(replicate);
+      await recordImage(input.release, image, facts);
+      return image;
+    },
+
+    async publishImage(input: PublishImageInput): Promise<void> {
+      await provider.publishImage(input);
+    },
+
+    /** The images named by `old_cloud_image_name`, in every region of the release, each paired with its replacement. */
+    async findImagesByName(input: {
+      release: ReleaseRef;
+      imageName: string;
+      regions: string[];
+      newImages: ImageRef[];
+    }): Promise<Replacement[]> {
+      const found = await Promise.all(
+        input.regions.map((region) => provider.findImageByName(input.release.account, region, input.imageName)),
+      );
+      const old = found.filter((image): image is NonNullable<typeof image> => image !== undefined);
+      return pairWithReplacements(
+        old.map(({ region, imageId, imageName }) => ({ region, imageId, imageName })),
+        input.newImages,
+      );
+    },
+
+    async deprecateImage(input: DeprecateImageInput): Promise<void> {
+      await provider.deprecateImage(input);
+      await catalog.markDeprecated({
+        cloud: input.release.cloud,
+        account: input.release.account,
+        region: input.image.region,
+        imageId: input.image.imageId,
+        replacementImageId: input.replacement.imageId,
+        replacementImageName: input.replacement.imageName,
+      });
+    },
+
+    async deleteImage(release: ReleaseRef, image: ImageRef): Promise<void> {
+      await provider.deleteImage(release, image);
+      await catalog.markDeleted({ cloud: release.cloud, account: release.account, region: image.region, imageId: image.imageId });
+    },
+
+    async deleteDisk(release: ReleaseRef, disk: Pick<UploadedDisk, 'region' | 'diskId'>): Promise<void> {
+      await provider.deleteDisk(release, disk);
+    },
+
+    /** The saga's safety net: whatever this run half-made, in any of its regions, goes. */
+    async discardReleaseArtifacts(release: ReleaseRef, regions: string[]): Promise<void> {
+      await provider.discardReleaseArtifacts(release, regions);
+      await catalog.discardRelease(release.releaseToken);
+    },
+  };
+}
+
+export type CloudActivities = ReturnType<typeof createCloudActivities>;

@@ -1,0 +1,88 @@
+import { Context } from '@temporalio/activity';
+import type { ReleasePlan } from '../../schemas/release-plan.js';
+import { expandImageName } from '../../schemas/job/index.js';
+import type { ImageRef, ReleaseRef, ResolvedImageSource } from '../provider.js';
+import type { ImageCatalog } from './catalog/catalog.js';
+import { resolveImageSource } from './download/resolve-source.js';
+import { planRelease } from './plan-release.js';
+
+export interface ReleaseActivityDeps {
+  catalog: ImageCatalog;
+}
+
+export interface ResolvedRelease {
+  source: ResolvedImageSource;
+  /** `cloud_image_name` with {date}, {version} and {release} filled in. */
+  imageName: string;
+}
+
+/** An old image and the new image (same region where there is one) that replaces it. */
+export interface Replacement {
+  image: ImageRef;
+  replacement: ImageRef;
+}
+
+/** Cloud-neutral activities, served on the workflows queue: validation, download, catalog. */
+export function createReleaseActivities({ catalog }: ReleaseActivityDeps) {
+  return {
+    async planRelease(job: unknown): Promise<ReleasePlan> {
+      return planRelease(job);
+    },
+
+    /** The download step: find the newest build that meets the job's conditions. */
+    async resolveSource({ plan, date }: { plan: ReleasePlan; date: string }): Promise<ResolvedRelease> {
+      const context = Context.current();
+      const source = await resolveImageSource(plan.source, {
+        heartbeat: (details) => context.heartbeat(details),
+        sleep: (ms) => context.sleep(ms),
+      });
+      const imageName = expandImageName(plan.imageNameTemplate, {
+        date,
+        version: source.version,
+        release: source.release,
+      });
+      return { source, imageName };
+    },
+
+    async activateRelease({ releaseToken, visibility }: { releaseToken: string; visibility: string }): Promise<number> {
+      return catalog.activateRelease(releaseToken, visibility);
+    },
+
+    /**
+     * The images this release retires: the catalog's active images of the same line (made
+     * by earlier releases), each paired with the new image of its region.
+     */
+    async findReplacedImages({
+      release,
+      imageLine,
+      newImages,
+    }: {
+      release: ReleaseRef;
+      imageLine: string;
+      newImages: ImageRef[];
+    }): Promise<Replacement[]> {
+      const old = await catalog.findReplaceable({
+        cloud: release.cloud,
+        account: release.account,
+        imageLine,
+        excludeReleaseToken: release.releaseToken,
+      });
+      return pairWithReplacements(
+        old.map((o) => ({ region: o.region, imageId: o.imageId, imageName: o.imageName })),
+        newImages,
+      );
+    },
+  };
+}
+
+/** Pairs each old image with the new image in its region, or the home-region image. */
+export function pairWithReplacements(old: ImageRef[], newImages: ImageRef[]): Replacement[] {
+  const home = newImages[0];
+  if (!home) return [];
+  return old.map((image) => ({
+    image,
+    replacement: newImages.find((n) => n.region === image.region) ?? home,
+  }));
+}
+
+export type ReleaseActivities = ReturnType<typeof createReleaseActivities>;

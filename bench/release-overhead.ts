@@ -1,0 +1,104 @@
+// bench: wall time of a whole release of the demo job on the local cloud, from start (what
+// `imagecast job add` calls) to done, against the time activities actually ran (union of
+// their intervals from the workflow history). The difference is Temporal's orchestration
+// overhead: task dispatch, polling, history writes. Usage: node dist/bench/release-overhead.js [runs] [sizeMiB]
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection } from '@temporalio/worker';
+import type { temporal } from '@temporalio/proto';
+import { startPostgresCluster, ensureDatabase } from '../infra/devstack/postgres-cluster.js';
+import { startTemporalDevServer } from '../infra/devstack/temporal-dev-server.js';
+import { publishBuild, startBuildServer } from '../infra/devstack/build-service.js';
+import { writeDemoDisk } from '../infra/devstack/demo-disk.js';
+import { createPool } from '../infra/db/pool.js';
+import { migrate } from '../infra/db/migrate.js';
+import { ImageCatalog } from '../activities/common/catalog/catalog.js';
+import { createLocalCloud } from '../activities/local/index.js';
+import { createWorkers } from '../worker/create-workers.js';
+import { ImagecastClient } from '../client/sdk/index.js';
+import { fmt, median } from './stats.js';
+
+const runs = Number(process.argv[2] ?? 3);
+const sizeMiB = Number(process.argv[3] ?? 128);
+const work = mkdtempSync(join(tmpdir(), 'imagecast-bench-'));
+const pgDir = mkdtempSync(join(tmpdir(), 'imagecast-bench-pg-'));
+const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+const [postgres, server] = await Promise.all([startPostgresCluster(pgDir), startTemporalDevServer({ stateDir: work, headless: true, projectRoot })]);
+const pool = createPool(await ensureDatabase(postgres.adminUrl, 'bench'));
+await migrate(pool);
+const builds = join(work, 'builds');
+const disk = join(work, 'disk.raw');
+await writeDemoDisk(disk, sizeMiB);
+const buildServer = await startBuildServer({ root: builds });
+const connection = await NativeConnection.connect({ address: server.address });
+const workers = await createWorkers({
+  connection,
+  namespace: 'default',
+  queuePrefix: 'imagecast-',
+  queues: ['workflows', 'local'],
+  deps: { catalog: new ImageCatalog(pool), providers: { local: createLocalCloud({ dataDir: join(work, 'cloud') }) } },
+});
+const running = Promise.all(workers.map((w) => w.run()));
+const client = await ImagecastClient.connect({ address: server.address });
+const job = JSON.parse(readFileSync(join(projectRoot, 'examples/jobs/local-demo.json'), 'utf8'));
+
+const walls: number[] = [];
+const busy: number[] = [];
+const sums: number[] = [];
+try {
+  for (let i = 1; i <= runs; i++) {
+    await publishBuild(builds, { image: 'imagecast-demo', arch: 'x86_64', version: '1.0.0', release: String(i), disk, compression: 'xz' });
+    const t0 = performance.now();
+    const { releaseId } = await client.startRelease({ ...job, download_url: buildServer.url }, { cloud: 'local' });
+    const handle = client.temporal.workflow.getHandle(releaseId);
+    await handle.result();
+    walls.push(performance.now() - t0);
+    const { union, sum } = activityTime(await handle.fetchHistory());
+    busy.push(union);
+    sums.push(sum);
+  }
+  const wall = median(walls);
+  console.log(`demo job, ${sizeMiB} MiB image (xz), ${runs} runs, medians`);
+  console.log(`start → done (wall)             ${fmt(wall / 1000, 2)} s   runs: ${walls.map((w) => fmt(w / 1000, 2)).join(', ')}`);
+  console.log(`activities running (union)      ${fmt(median(busy) / 1000, 2)} s`);
+  console.log(`activity time summed            ${fmt(median(sums) / 1000, 2)} s (parallel regions overlap)`);
+  console.log(`Temporal overhead               ${fmt((wall - median(busy)) / 1000, 2)} s (${fmt((100 * (wall - median(busy))) / wall)} % of wall)`);
+} finally {
+  for (const w of workers) w.shutdown();
+  await running;
+  await client.close();
+  await connection.close();
+  await buildServer.stop();
+  await pool.end();
+  await Promise.all([server.stop(), postgres.stop()]);
+  rmSync(work, { recursive: true, force: true });
+  rmSync(pgDir, { recursive: true, force: true });
+}
+
+/** Activity execution intervals (started → closed) from a history: their union and their sum. */
+function activityTime(history: temporal.api.history.v1.IHistory): { union: number; sum: number } {
+  const ms = (t: temporal.api.history.v1.IHistoryEvent['eventTime']) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+  const started = new Map<string, number>();
+  const intervals: Array<[number, number]> = [];
+  for (const event of history.events ?? []) {
+    if (event.activityTaskStartedEventAttributes) started.set(String(event.activityTaskStartedEventAttributes.scheduledEventId), ms(event.eventTime));
+    const closed =
+      event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
+    if (closed) {
+      const start = started.get(String(closed.scheduledEventId));
+      if (start !== undefined) intervals.push([start, ms(event.eventTime)]);
+    }
+  }
+  intervals.sort((a, b) => a[0] - b[0]);
+  let union = 0;
+  let end = -Infinity;
+  for (const [s, e] of intervals) {
+    if (s > end) union += e - s;
+    else if (e > end) union += e - end;
+    end = Math.max(end, e);
+  }
+  return { union, sum: intervals.reduce((t, [s, e]) => t + e - s, 0) };
+}

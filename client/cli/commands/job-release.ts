@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import { CLOUDS, type CloudName } from '../../../schemas/steps.js';
+import { InvalidJobError, ReleaseAlreadyRunningError } from '../../sdk/index.js';
+import { formatIssues } from '../../../schemas/job/index.js';
+import { addConnectionOptions, connect, webUiLink, type ConnectionFlags } from '../client-config.js';
+import { formatStatus } from '../format-status.js';
+import { readJobDocument } from './job-validate.js';
+import { EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK } from '../exit-codes.js';
+
+/** `job add` and `job status`: start a release and read its step table. */
+export function register(job: Command): void {
+  addConnectionOptions(
+    job
+      .command('add')
+      .description('validate a job document and start its release')
+      .argument('<cloud>', `target cloud: ${CLOUDS.join(', ')}`)
+      .argument('<file>', 'job document (JSON), or - for stdin')
+      .option('--wait', 'follow the release and exit 0 when it succeeds, 1 when it fails')
+      .option('--json', 'print machine-readable output'),
+  )
+    .addHelpText('after', '\nExample:\n  imagecast job add local examples/jobs/local-demo.json --wait')
+    .action(async (cloud: string, file: string, flags: ConnectionFlags & { wait?: boolean; json?: boolean }) => {
+      if (!CLOUDS.includes(cloud as CloudName)) {
+        console.error(`unknown cloud "${cloud}": use one of ${CLOUDS.join(', ')}`);
+        return process.exit(EXIT_INVALID_INPUT);
+      }
+      const read = await readJobDocument(file);
+      if (!read.ok) {
+        console.error(read.error);
+        return process.exit(EXIT_INVALID_INPUT);
+      }
+      const document = read.doc;
+      const client = await connect(flags);
+      try {
+        const { releaseId } = await client.startRelease(document, { cloud: cloud as CloudName });
+        const link = webUiLink(releaseId, flags.namespace);
+        if (flags.json && !flags.wait) console.log(JSON.stringify({ releaseId, webUi: link }));
+        else if (!flags.json) console.log(`started ${releaseId}${link ? `\n${link}` : ''}`);
+        if (!flags.wait) return;
+        const status = await client.waitForRelease(releaseId, {
+          onProgress: (s) => !flags.json && console.log(`  ${s.currentStep ?? s.state}…`),
+        });
+        console.log(flags.json ? JSON.stringify(status) : formatStatus(status));
+        process.exitCode = status.state === 'succeeded' ? EXIT_OK : EXIT_FAILURE;
+      } catch (error) {
+        if (error instanceof InvalidJobError) {
+          console.error(formatIssues(error.issues));
+          process.exitCode = EXIT_INVALID_INPUT;
+        } else if (error instanceof ReleaseAlreadyRunningError) {
+          console.error(error.message);
+          process.exitCode = EXIT_FAILURE;
+        } else throw error;
+      } finally {
+        await client.close();
+      }
+    });
+
+  addConnectionOptions(
+    job
+      .command('status')
+      .description("show a release's steps: state, duration, what each made")
+      .argument('<release-id>', 'the id `job add` printed')
+      .option('--json', 'print machine-readable output'),
+  )
+    .addHelpText('after', '\nExample:\n  imagecast job status release-local-demo-imagecast-demo-v20261125-b{release}')
+    .action(async (releaseId: string, flags: ConnectionFlags & { json?: boolean }) => {
+      const client = await connect(flags);
+      try {
+        const status = await client.getRelease(releaseId);
+        console.log(flags.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+      } finally {
+        await client.close();
+      }
+    });
+}

@@ -1,0 +1,118 @@
+/**
+ * The typed SDK CI imports to release images: validate locally, start the release on
+ * Temporal, follow it, cancel it. Carries job documents and account names, never secrets.
+ *
+ *   const imagecast = await ImagecastClient.connect({ address: '127.0.0.1:7233' });
+ *   const { releaseId } = await imagecast.startRelease(job);
+ *   const status = await imagecast.waitForRelease(releaseId, { onProgress: (s) => console.log(s.currentStep) });
+ */
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { InvalidJobError, deterministicReleaseId, expandImageName, parseJob, type ReleaseJob } from '../../schemas/job/index.js';
+import { searchAttributeKeys as keys } from '../../schemas/search-attributes.js';
+import { queueName, WORKFLOWS_QUEUE_SUFFIX, type CloudName } from '../../schemas/steps.js';
+import { temporalConfigSchema, type TemporalConfig } from '../../schemas/config.js';
+import type { ReleaseStatus } from '../../workflows/release-status.js';
+import type { releaseImage } from '../../workflows/release-image.js';
+import { statusQuery } from '../../workflows/queries.js';
+
+export type { ReleaseStatus, StepStatus } from '../../workflows/release-status.js';
+export type { ReleaseJob } from '../../schemas/job/index.js';
+export { InvalidJobError } from '../../schemas/job/index.js';
+
+/** Thrown when a release of the same image line and account is already running today. */
+export class ReleaseAlreadyRunningError extends Error {
+  constructor(readonly releaseId: string) {
+    super(`a release with id "${releaseId}" is already running: wait for it or cancel it (imagecast job cancel ${releaseId})`);
+    this.name = 'ReleaseAlreadyRunningError';
+  }
+}
+
+export interface StartedRelease {
+  releaseId: string;
+  runId: string;
+}
+
+export interface WaitOptions {
+  /** Called whenever the step table changes. */
+  onProgress?: (status: ReleaseStatus) => void;
+  pollIntervalMs?: number;
+}
+
+export class ImagecastClient {
+  private constructor(
+    readonly temporal: Client,
+    private readonly config: TemporalConfig,
+  ) {}
+
+  static async connect(options: Partial<TemporalConfig> = {}): Promise<ImagecastClient> {
+    const config = temporalConfigSchema.parse(options);
+    const connection = await Connection.connect({ address: config.address });
+    return new ImagecastClient(new Client({ connection, namespace: config.namespace }), config);
+  }
+
+  /** Validates the job (throws InvalidJobError listing every problem), then starts its release. */
+  async startRelease(job: unknown, options: { cloud?: CloudName } = {}): Promise<StartedRelease> {
+    const parsed = parseJob(job, options.cloud);
+    if (!parsed.ok) throw new InvalidJobError(parsed.issues);
+    const validJob: ReleaseJob = parsed.job;
+    const date = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+    const releaseId = deterministicReleaseId(validJob, date);
+    const account = 'cloud_account' in validJob ? String(validJob.cloud_account) : '';
+    try {
+      const handle = await this.temporal.workflow.start<typeof releaseImage>('releaseImage', {
+        workflowId: releaseId,
+        taskQueue: queueName(this.config.queuePrefix, WORKFLOWS_QUEUE_SUFFIX),
+        args: [validJob as unknown as Record<string, unknown>],
+        typedSearchAttributes: [
+          { key: keys.cloud, value: validJob.cloud },
+          { key: keys.account, value: account },
+          { key: keys.imageName, value: expandImageName(validJob.cloud_image_name, { date }) },
+          { key: keys.releaseStatus, value: 'running' },
+          { key: keys.releaseStep, value: 'download' },
+        ],
+      });
+      return { releaseId, runId: handle.firstExecutionRunId };
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) throw new ReleaseAlreadyRunningError(releaseId);
+      throw error;
+    }
+  }
+
+  /** The step table: live from the workflow while it runs, from its memo once it has ended. */
+  async getRelease(releaseId: string): Promise<ReleaseStatus> {
+    const handle = this.temporal.workflow.getHandle(releaseId);
+    const description = await handle.describe();
+    if (description.status.name === 'RUNNING') return handle.query(statusQuery);
+    const status = description.memo?.status as ReleaseStatus | undefined;
+    if (status) return status;
+    throw new Error(`release ${releaseId} ended (${description.status.name}) before it recorded a status`);
+  }
+
+  /** Follows a release until it succeeds, fails or is cancelled; returns the final status. */
+  async waitForRelease(releaseId: string, options: WaitOptions = {}): Promise<ReleaseStatus> {
+    const interval = options.pollIntervalMs ?? 1000;
+    let last = '';
+    for (;;) {
+      const status = await this.getRelease(releaseId).catch((error: unknown) => {
+        // Right after start the first workflow task may not have run yet: ask again.
+        if (error instanceof WorkflowNotFoundError) throw error;
+        return undefined;
+      });
+      if (status) {
+        const fingerprint = JSON.stringify(status);
+        if (fingerprint !== last) options.onProgress?.(status);
+        last = fingerprint;
+        if (status.state !== 'running' && status.state !== 'waiting') return status;
+      }
+      await new Promise((resolve) => setTimeout(resolve, interval));
+    }
+  }
+
+  async cancelRelease(releaseId: string): Promise<void> {
+    await this.temporal.workflow.getHandle(releaseId).cancel();
+  }
+
+  async close(): Promise<void> {
+    await this.temporal.connection.close();
+  }
+}

@@ -1,0 +1,11 @@
+// Prebuilds the workflow bundle at `npm run build`, so workers start without webpack.
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { DEFAULT_WORKFLOW_BUNDLE } from '../worker/create-workers.js';
+
+const { code } = await bundleWorkflowCode({
+  workflowsPath: fileURLToPath(new URL('../workflows/index.js', import.meta.url)),
+  logger: { info() {}, warn: console.warn, error: console.error, debug() {}, trace() {}, log() {} },
+});
+await writeFile(DEFAULT_WORKFLOW_BUNDLE, code);

@@ -1,0 +1,109 @@
+// `npm run demo`: a real release on the embedded default — a local Temporal dev server (with
+// its Web UI), a local PostgreSQL, a worker, and the `local` cloud — end to end. State lives
+// in .data/demo, so a second run deprecates the first run's image.
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startPostgresCluster, ensureDatabase } from './devstack/postgres-cluster.js';
+import { startTemporalDevServer } from './devstack/temporal-dev-server.js';
+import { publishBuild, startBuildServer } from './devstack/build-service.js';
+import { startManagedProcess } from './devstack/child-process.js';
+import { writeDemoDisk } from './devstack/demo-disk.js';
+import { ImagecastClient, type ReleaseStatus } from '../client/sdk/index.js';
+
+const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
+const stateDir = resolve(process.env.IMAGECAST_DEMO_DIR ?? join(projectRoot, '.data/demo'));
+const keepRunning = process.stdin.isTTY && !process.env.CI && !process.argv.includes('--exit');
+const say = (line: string) => console.log(line);
+
+mkdirSync(join(stateDir, 'builds'), { recursive: true });
+const stops: Array<() => Promise<void>> = [];
+const stopAll = async () => {
+  for (const stop of stops.reverse()) await stop().catch(() => undefined);
+};
+
+try {
+  say('Starting PostgreSQL and the Temporal dev server…');
+  const [postgres, temporal] = await Promise.all([
+    startPostgresCluster(join(stateDir, 'postgres')),
+    startTemporalDevServer({ stateDir, persist: true, projectRoot }),
+  ]);
+  stops.push(postgres.stop, temporal.stop);
+  const databaseUrl = await ensureDatabase(postgres.adminUrl, 'imagecast');
+
+  const builds = join(stateDir, 'builds');
+  const disk = join(stateDir, 'demo-disk.raw');
+  if (!existsSync(disk)) await writeDemoDisk(disk);
+  const release = String(readdirSync(builds).filter((f) => f.endsWith('.packages')).length + 1);
+  const build = await publishBuild(builds, {
+    image: 'imagecast-demo',
+    arch: 'x86_64',
+    version: '1.0.0',
+    release,
+    disk,
+    compression: 'xz',
+    packages: [
+      { name: 'kernel-default', version: '6.4.0', release: '150600.23.1', license: 'GPL-2.0-only' },
+      { name: 'openssh-server', version: '9.6p1', release: '1.1', license: 'BSD-2-Clause' },
+    ],
+  });
+  const buildServer = await startBuildServer({ root: builds });
+  stops.push(buildServer.stop);
+  say(`Build service: ${buildServer.url} serves ${build.fileName}`);
+
+  const worker = startManagedProcess(process.execPath, [join(projectRoot, 'dist/worker/main.js')], join(stateDir, 'worker.log'), {
+    env: {
+      ...process.env,
+      IMAGECAST_TEMPORAL_ADDRESS: temporal.address,
+      IMAGECAST_DATABASE_URL: databaseUrl,
+      IMAGECAST_QUEUES: 'workflows,local',
+      IMAGECAST_LOCAL_DATA_DIR: join(stateDir, 'local-cloud'),
+    },
+  });
+  stops.push(() => worker.stop('SIGTERM'));
+
+  const job = JSON.parse(readFileSync(join(projectRoot, 'examples/jobs/local-demo.json'), 'utf8'));
+  job.download_url = buildServer.url;
+  const client = await ImagecastClient.connect({ address: temporal.address });
+  stops.push(() => client.close());
+  const started = Date.now();
+  const { releaseId } = await client.startRelease(job, { cloud: 'local' });
+  const link = `${temporal.uiUrl}/namespaces/default/workflows/${encodeURIComponent(releaseId)}`;
+  say(`Release ${releaseId} started\nWeb UI: ${link}`);
+
+  const printed = new Set<string>();
+  const status = await client.waitForRelease(releaseId, {
+    pollIntervalMs: 250,
+    onProgress: (s) => printFinishedSteps(s, printed),
+  });
+  printFinishedSteps(status, printed);
+  say(`\nRelease ${status.state} in ${((Date.now() - started) / 1000).toFixed(1)}s: ${status.imageName}`);
+  for (const image of status.images) say(`  ${image.region}: ${image.imageId}`);
+  for (const image of status.deprecated) say(`  deprecated ${image.imageName} (${image.imageId}) in ${image.region}`);
+  if (status.state !== 'succeeded') {
+    say(`Error: ${status.error}\nWorker log: ${worker.logFile}`);
+    process.exitCode = 1;
+  }
+  say(`Web UI: ${link}`);
+  if (keepRunning) {
+    say('The stack stays up so you can look around. Press Ctrl-C to stop.');
+    await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  }
+} catch (error) {
+  console.error(`demo failed: ${(error as Error).message}`);
+  process.exitCode = 1;
+} finally {
+  await stopAll();
+}
+
+function printFinishedSteps(status: ReleaseStatus, printed: Set<string>): void {
+  for (const step of status.steps) {
+    if (printed.has(step.name) || step.state === 'pending' || step.state === 'running') continue;
+    printed.add(step.name);
+    const took =
+      step.startedAt && step.finishedAt
+        ? ` (${((Date.parse(step.finishedAt) - Date.parse(step.startedAt)) / 1000).toFixed(1)}s)`
+        : '';
+    say(`  ${step.state === 'succeeded' ? '✔' : step.state === 'skipped' ? '–' : '✘'} ${step.name.padEnd(16)} ${step.state}${took}  ${step.detail ?? ''}`);
+  }
+}

@@ -1,0 +1,50 @@
+import type { CloudName, ReleaseStep } from './steps.js';
+
+/** A condition on the image build or one of its packages (mash's `image_condition`). */
+export interface ImageCondition {
+  package_name?: string;
+  version?: string;
+  release?: string;
+  condition?: '>=' | '==' | '<=' | '>' | '<';
+}
+
+/** Where to find the image and what it must satisfy before it is released. */
+export interface SourceSpec {
+  downloadUrl: string;
+  image: string;
+  architecture: 'x86_64' | 'aarch64';
+  conditions: ImageCondition[];
+  conditionsWaitSeconds: number;
+  disallowPackages: string[];
+  disallowLicenses: string[];
+}
+
+/**
+ * The cloud-neutral plan of one release, derived from a validated job document by the
+ * cloud's own rules (which regions an account means, what sharing is called). The workflow
+ * runs on this, so it never needs to know a cloud's job fields. Carries names, never secrets.
+ */
+export interface ReleasePlan {
+  cloud: CloudName;
+  /** Account (or group) name: credentials are looked up by activities, never carried here. */
+  account: string;
+  homeRegion: string;
+  replicaRegions: string[];
+  /** `cloud_image_name` as written, placeholders and all. */
+  imageNameTemplate: string;
+  /** Images of one line replace each other (deprecation looks the line up in the catalog). */
+  imageLine: string;
+  description: string;
+  architecture: 'x86_64' | 'aarch64';
+  bootFirmware: string[];
+  lastService: ReleaseStep;
+  /** ISO timestamp from `utctime`; absent means now. */
+  startAt?: string;
+  shareWith: 'all' | 'none' | string[];
+  allowCopy: boolean;
+  tests: string[];
+  oldCloudImageName?: string;
+  /** mash's cleanup_images: remove the new images at the end of a test-only run. */
+  cleanupImagesAfterTest: boolean;
+  source: SourceSpec;
+}

@@ -1,0 +1,72 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { fileURLToPath } from 'node:url';
+import { startManagedProcess, type ManagedProcess } from '../../infra/devstack/child-process.js';
+import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
+import { tempDir } from '../support/stack.js';
+import type { UploadHeartbeat } from '../../activities/cloud-activities.js';
+
+const workerMain = fileURLToPath(new URL('../../worker/main.js', import.meta.url));
+
+describe('a worker killed during upload', () => {
+  let h: ReleaseHarness;
+  const logs = tempDir('crash-logs');
+  const workers: ManagedProcess[] = [];
+  const startCloudWorker = (name: string) => {
+    const worker = startManagedProcess(process.execPath, [workerMain, '--queues', 'local'], join(logs, `${name}.log`), {
+      env: {
+        ...process.env,
+        IMAGECAST_TEMPORAL_ADDRESS: h.temporalAddress,
+        IMAGECAST_DATABASE_URL: h.databaseUrl,
+        IMAGECAST_QUEUE_PREFIX: h.queuePrefix,
+        IMAGECAST_LOCAL_DATA_DIR: h.localDataDir,
+      },
+    });
+    workers.push(worker);
+    return worker;
+  };
+
+  before(async () => {
+    // Only the workflows queue runs in this process; the cloud queue runs in killable workers.
+    h = await startReleaseHarness('crash', { queues: ['workflows'], diskMiB: 32 });
+  });
+  after(async () => {
+    for (const w of workers) await w.stop('SIGKILL');
+    await h.stop();
+  });
+
+  it('is replaced by a new worker that resumes the upload and makes exactly one image per region', async () => {
+    await h.publish('1');
+    h.buildServer.setThrottle(3 * 1024 * 1024);
+    const first = startCloudWorker('first');
+    const { releaseId } = await h.client.startRelease(h.job());
+    const handle = h.client.temporal.workflow.getHandle(releaseId);
+
+    let progress: UploadHeartbeat | undefined;
+    while (!progress || progress.diskOffset < 4 * 1024 * 1024) {
+      const description = await handle.describe();
+      const upload = description.raw.pendingActivities?.find((a) => a.activityType?.name === 'uploadImage');
+      const payload = upload?.heartbeatDetails?.payloads?.[0];
+      if (payload) progress = defaultPayloadConverter.fromPayload<UploadHeartbeat>(payload);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await first.stop('SIGKILL');
+    h.buildServer.setThrottle(undefined);
+    startCloudWorker('second');
+
+    const status = await h.client.waitForRelease(releaseId, { pollIntervalMs: 500 });
+    assert.equal(status.state, 'succeeded', status.error);
+    for (const region of ['region-1', 'region-2', 'region-3', 'region-4']) {
+      assert.equal(h.imagesIn(region).length, 1, `exactly one image in ${region}`);
+    }
+    const resumed = h.buildServer.requests.filter((r) => r.range && /^bytes=[1-9]\d*-/.test(r.range));
+    assert.ok(resumed.length >= 1, 'the retry resumed with a Range request instead of starting over');
+    assert.equal((await h.catalog.listImages({ cloud: 'local', state: 'active' })).length, 4);
+    assert.ok(
+      h.allCloudFiles().every((f) => !f.includes('staging/') && !f.includes('disks/')),
+      'no staging upload or intermediate disk left',
+    );
+  });
+});

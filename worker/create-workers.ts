@@ -1,0 +1,63 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { CloudName } from '../schemas/steps.js';
+import { queueName, WORKFLOWS_QUEUE_SUFFIX } from '../schemas/steps.js';
+import type { WorkerQueue } from '../schemas/config.js';
+import type { CloudProvider } from '../activities/provider.js';
+import type { ImageCatalog } from '../activities/common/catalog/catalog.js';
+import { createCloudActivities } from '../activities/cloud-activities.js';
+import { createReleaseActivities } from '../activities/common/release-activities.js';
+
+export interface WorkerDeps {
+  catalog: ImageCatalog;
+  providers: Partial<Record<CloudName, CloudProvider>>;
+}
+
+export interface CreateWorkersOptions {
+  connection: NativeConnection;
+  namespace: string;
+  queuePrefix: string;
+  queues: WorkerQueue[];
+  deps: WorkerDeps;
+  /** Prebuilt bundle; without one the workflows are bundled at start (slower). */
+  workflowBundle?: string;
+  identity?: string;
+  /** Tests shorten this so a stopped worker lets go quickly. */
+  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+}
+
+export const DEFAULT_WORKFLOW_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.js', import.meta.url));
+
+/** One Worker per task queue this process serves (workflows queue and/or cloud queues). */
+export async function createWorkers(options: CreateWorkersOptions): Promise<Worker[]> {
+  const { connection, namespace, queuePrefix, deps } = options;
+  const common = {
+    connection,
+    namespace,
+    shutdownGraceTime: options.shutdownGraceTime ?? '30s',
+    ...(options.identity && { identity: options.identity }),
+  };
+  return Promise.all(
+    options.queues.map((queue) => {
+      const taskQueue = queueName(queuePrefix, queue);
+      if (queue === WORKFLOWS_QUEUE_SUFFIX) {
+        return Worker.create({
+          ...common,
+          taskQueue,
+          ...workflowCode(options.workflowBundle),
+          activities: createReleaseActivities({ catalog: deps.catalog }),
+        });
+      }
+      const provider = deps.providers[queue];
+      if (!provider) throw new Error(`no ${queue} provider is configured, so this worker cannot serve ${taskQueue}`);
+      return Worker.create({ ...common, taskQueue, activities: createCloudActivities({ provider, catalog: deps.catalog }) });
+    }),
+  );
+}
+
+function workflowCode(bundlePath: string | undefined) {
+  const path = bundlePath ?? (existsSync(DEFAULT_WORKFLOW_BUNDLE) ? DEFAULT_WORKFLOW_BUNDLE : undefined);
+  return path ? { workflowBundle: { codePath: path } } : { workflowsPath: WORKFLOWS_PATH };
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// The one worker binary: `--queues workflows,local` (or IMAGECAST_QUEUES) picks what it serves,
+// so each cloud scales on its own. SIGTERM/SIGINT drain in-flight work, then exit.
+import { Command } from 'commander';
+import { NativeConnection } from '@temporalio/worker';
+import pino from 'pino';
+import { workerConfigFromEnv, workerConfigSchema, WORKER_QUEUES } from '../schemas/config.js';
+import { createPool } from '../infra/db/pool.js';
+import { migrate } from '../infra/db/migrate.js';
+import { ImageCatalog } from '../activities/common/catalog/catalog.js';
+import { createLocalCloud } from '../activities/local/index.js';
+import { createWorkers } from './create-workers.js';
+
+const log = pino({ name: 'imagecast-worker' });
+
+const program = new Command('imagecast-worker')
+  .description('Serve Imagecast task queues: release workflows and cloud-neutral activities, and per-cloud activities')
+  .option('--queues <list>', `comma-separated queues to serve: ${WORKER_QUEUES.join(', ')}`)
+  .option('--queue-prefix <prefix>', 'task queue prefix (default "imagecast-")')
+  .option('--address <host:port>', 'Temporal frontend (env IMAGECAST_TEMPORAL_ADDRESS)')
+  .option('--namespace <name>', 'Temporal namespace (env IMAGECAST_TEMPORAL_NAMESPACE)')
+  .addHelpText(
+    'after',
+    `
+Environment: IMAGECAST_DATABASE_URL (required), IMAGECAST_TEMPORAL_ADDRESS, IMAGECAST_TEMPORAL_NAMESPACE,
+IMAGECAST_QUEUES, IMAGECAST_QUEUE_PREFIX, IMAGECAST_LOCAL_DATA_DIR, IMAGECAST_WORKFLOW_BUNDLE.
+
+Example:
+  IMAGECAST_DATABASE_URL=postgresql://imagecast@127.0.0.1:5432/imagecast \\
+    imagecast-worker --queues workflows,local --address 127.0.0.1:7233`,
+  )
+  .parse();
+
+const flags = program.opts<{ queues?: string; queuePrefix?: string; address?: string; namespace?: string }>();
+const parsed = workerConfigSchema.safeParse({
+  ...workerConfigFromEnv(process.env),
+  ...(flags.queues && { queues: flags.queues.split(',').map((q) => q.trim()) }),
+  ...(flags.queuePrefix !== undefined && { queuePrefix: flags.queuePrefix }),
+  ...(flags.address && { address: flags.address }),
+  ...(flags.namespace && { namespace: flags.namespace }),
+});
+if (!parsed.success) {
+  for (const issue of parsed.error.issues) console.error(`worker config: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  process.exit(2);
+}
+const config = parsed.data;
+
+const pool = createPool(config.databaseUrl);
+try {
+  const applied = await migrate(pool);
+  if (applied.length) log.info({ applied }, 'database migrated');
+  const connection = await NativeConnection.connect({ address: config.address });
+  const workers = await createWorkers({
+    connection,
+    namespace: config.namespace,
+    queuePrefix: config.queuePrefix,
+    queues: config.queues,
+    workflowBundle: config.workflowBundle,
+    deps: {
+      catalog: new ImageCatalog(pool),
+      providers: { local: createLocalCloud({ dataDir: config.localDataDir }) },
+    },
+  });
+  log.info({ queues: config.queues.map((q) => config.queuePrefix + q), address: config.address }, 'worker started');
+  await Promise.all(workers.map((w) => w.run()));
+  await connection.close();
+  log.info('worker stopped');
+} finally {
+  await pool.end();
+}

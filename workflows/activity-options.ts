@@ -1,0 +1,58 @@
+import { ActivityCancellationType, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { CloudActivities } from '../activities/cloud-activities.js';
+import type { ReleaseActivities } from '../activities/common/release-activities.js';
+
+/** Transient cloud and network trouble: back off, but give up in time for a person to look. */
+const cloudRetry = {
+  initialInterval: '2s',
+  backoffCoefficient: 2,
+  maximumInterval: '2m',
+  maximumAttempts: 10,
+} as const;
+
+/** Validation and catalog calls: quick, and a failure is rarely fixed by waiting long. */
+const quickCall: ActivityOptions = {
+  startToCloseTimeout: '1m',
+  retry: { ...cloudRetry, maximumAttempts: 5 },
+};
+
+/** Resolving the source may wait up to `conditions_wait_time` for a build that qualifies. */
+function sourceResolution(conditionsWaitSeconds: number): ActivityOptions {
+  return {
+    startToCloseTimeout: `${conditionsWaitSeconds + 600}s`,
+    heartbeatTimeout: '2m',
+    retry: cloudRetry,
+  };
+}
+
+/**
+ * Streaming many GiB: long overall, but a silent worker (killed, partitioned) is noticed
+ * within the heartbeat timeout and the retry resumes from the last heartbeat. Cancellation
+ * waits for the upload to remove what it wrote, so the saga finds nothing half-written.
+ */
+const longUpload: ActivityOptions = {
+  startToCloseTimeout: '12h',
+  heartbeatTimeout: '30s',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { ...cloudRetry, maximumAttempts: 20 },
+};
+
+/** Register, copy, share, deprecate: cloud calls that may wait on the cloud for minutes. */
+const cloudCall: ActivityOptions = {
+  startToCloseTimeout: '2h',
+  retry: cloudRetry,
+};
+
+export function releaseActivities(workflowsQueue: string, conditionsWaitSeconds = 0) {
+  return {
+    quick: proxyActivities<ReleaseActivities>({ ...quickCall, taskQueue: workflowsQueue }),
+    source: proxyActivities<ReleaseActivities>({ ...sourceResolution(conditionsWaitSeconds), taskQueue: workflowsQueue }),
+  };
+}
+
+export function cloudActivities(cloudQueue: string) {
+  return {
+    upload: proxyActivities<CloudActivities>({ ...longUpload, taskQueue: cloudQueue }),
+    cloud: proxyActivities<CloudActivities>({ ...cloudCall, taskQueue: cloudQueue }),
+  };
+}

@@ -1,0 +1,4 @@
+// The workflow bundle's entry: every workflow type a worker registers.
+export { releaseImage, type ReleaseResult } from './release-image.js';
+export { statusQuery } from './queries.js';
+export type { ReleaseStatus, StepStatus } from './release-status.js';

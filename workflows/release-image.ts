@@ -1,0 +1,120 @@
+import {
+  isCancellation,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { CloudName } from '../schemas/steps.js';
+import { searchAttributeKeys as keys } from '../schemas/search-attributes.js';
+import type { ReleasePlan } from '../schemas/release-plan.js';
+import type { ImageRef, ReleaseRef, ResolvedImageSource } from '../activities/provider.js';
+import { releaseActivities } from './activity-options.js';
+import { ReleaseStatusBoard, type ReleaseStatus } from './release-status.js';
+import { ReleaseSteps } from './release-steps.js';
+import { Compensations } from './saga.js';
+import { statusQuery } from './queries.js';
+
+export interface ReleaseResult {
+  releaseId: string;
+  imageName: string;
+  images: ImageRef[];
+  deprecated: ImageRef[];
+  source?: ResolvedImageSource;
+  status: ReleaseStatus;
+}
+
+/**
+ * Releases one image: download → upload → create → test → replicate → publish → deprecate →
+ * cleanup, stopping after `last_service`. Takes the job document as its one argument so the
+ * Web UI's "Start Workflow" form can start it; the document is validated by an activity.
+ */
+export async function releaseImage(job: Record<string, unknown>): Promise<ReleaseResult> {
+  const info = workflowInfo();
+  const workflowsQueue = info.taskQueue;
+  const queuePrefix = workflowsQueue.replace(/workflows$/, '');
+  const board = new ReleaseStatusBoard(
+    {
+      releaseId: info.workflowId,
+      cloud: String(job.cloud ?? 'local') as CloudName,
+      account: String(job.cloud_account ?? ''),
+      imageName: String(job.cloud_image_name ?? ''),
+    },
+    () => new Date(),
+  );
+  setHandler(statusQuery, () => board.status);
+  const report = () => {
+    upsertSearchAttributes([
+      { key: keys.releaseStep, value: board.status.currentStep ?? 'done' },
+      { key: keys.releaseStatus, value: board.status.state },
+    ]);
+    setCurrentDetails(board.toMarkdown());
+  };
+  const compensations = new Compensations();
+  let source: ResolvedImageSource | undefined;
+
+  try {
+    const plan = await releaseActivities(workflowsQueue).quick.planRelease(job);
+    Object.assign(board.status, { cloud: plan.cloud, account: plan.account });
+    upsertSearchAttributes([
+      { key: keys.cloud, value: plan.cloud },
+      { key: keys.account, value: plan.account },
+    ]);
+    await waitForStartTime(plan, board, report);
+
+    const release: ReleaseRef = {
+      releaseId: info.workflowId,
+      releaseToken: info.runId,
+      cloud: plan.cloud,
+      account: plan.account,
+    };
+    const steps = new ReleaseSteps({ plan, release, board, report, compensations, workflowsQueue, cloudQueue: `${queuePrefix}${plan.cloud}` });
+    const resolved = await steps.download(utcDate(info.runStartTime));
+    source = resolved.source;
+    await steps.run(resolved.source, resolved.imageName);
+    board.finish();
+    report();
+    upsertMemo({ status: board.status });
+    return {
+      releaseId: info.workflowId,
+      imageName: board.status.imageName,
+      images: board.status.images,
+      deprecated: board.status.deprecated,
+      source,
+      status: board.status,
+    };
+  } catch (error) {
+    const cancelled = isCancellation(error);
+    board.fail(cancelled ? 'release cancelled' : describeFailure(error), cancelled ? 'cancelled' : 'failed');
+    const problems = await compensations.runAll();
+    if (problems.length) board.status.error += `; cleanup problems: ${problems.join('; ')}`;
+    report();
+    upsertMemo({ status: board.status });
+    throw error;
+  }
+}
+
+/** `utctime` in the future: wait for it on a durable timer (survives restarts). */
+async function waitForStartTime(plan: ReleasePlan, board: ReleaseStatusBoard, report: () => void): Promise<void> {
+  if (!plan.startAt) return;
+  const delayMs = Date.parse(plan.startAt) - Date.now();
+  if (delayMs <= 0) return;
+  board.status.state = 'waiting';
+  report();
+  await sleep(delayMs);
+  board.status.state = 'running';
+}
+
+/** mash's {date}: the UTC day the release started, YYYYMMDD. */
+function utcDate(at: Date): string {
+  return at.toISOString().slice(0, 10).replace(/-/g, '');
+}
+
+/** The message people need: an activity failure's cause says what actually went wrong. */
+function describeFailure(error: unknown): string {
+  let current = error as { message?: string; cause?: unknown } | undefined;
+  while (current?.cause) current = current.cause as typeof current;
+  return current?.message ?? String(error);
+}

@@ -1,0 +1,199 @@
+import { upsertSearchAttributes } from '@temporalio/workflow';
+import { RELEASE_STEPS, type ReleaseStep } from '../schemas/steps.js';
+import { searchAttributeKeys as keys } from '../schemas/search-attributes.js';
+import type { ReleasePlan } from '../schemas/release-plan.js';
+import type { ImageRef, ReleaseRef, ResolvedImageSource, UploadedDisk } from '../activities/provider.js';
+import type { CatalogFacts } from '../activities/cloud-activities.js';
+import { cloudActivities, releaseActivities } from './activity-options.js';
+import type { ReleaseStatusBoard } from './release-status.js';
+import type { Compensations } from './saga.js';
+
+export interface ReleaseStepsContext {
+  plan: ReleasePlan;
+  release: ReleaseRef;
+  board: ReleaseStatusBoard;
+  /** Pushes the board to search attributes and the Web UI's details panel. */
+  report: () => void;
+  compensations: Compensations;
+  workflowsQueue: string;
+  cloudQueue: string;
+}
+
+/** The pipeline's steps, in order; each records what it made and how to undo it. */
+export class ReleaseSteps {
+  private readonly cloud;
+  private readonly upload;
+  private readonly quick;
+  private readonly regions: string[];
+
+  constructor(private readonly ctx: ReleaseStepsContext) {
+    ({ cloud: this.cloud, upload: this.upload } = cloudActivities(ctx.cloudQueue));
+    this.quick = releaseActivities(ctx.workflowsQueue).quick;
+    this.regions = [ctx.plan.homeRegion, ...ctx.plan.replicaRegions];
+    // Whatever this run half-made (a staging upload, an image not yet recorded) goes last.
+    ctx.compensations.add('discard half-made artifacts', () =>
+      this.cloud.discardReleaseArtifacts(ctx.release, this.regions),
+    );
+  }
+
+  async download(date: string) {
+    const { plan, board } = this.ctx;
+    this.begin('download', `looking for ${plan.source.image} in ${plan.source.downloadUrl}`);
+    const { source } = releaseActivities(this.ctx.workflowsQueue, plan.source.conditionsWaitSeconds);
+    const resolved = await source.resolveSource({ plan, date });
+    board.status.imageName = resolved.imageName;
+    upsertSearchAttributes([{ key: keys.imageName, value: resolved.imageName }]);
+    const sum = resolved.source.checksum;
+    board.succeed('download', `${resolved.source.fileName} (${sum.algorithm} ${sum.hex.slice(0, 12)}…)`, [
+      resolved.source.url,
+    ]);
+    return resolved;
+  }
+
+  /** Everything after download, honouring `last_service`. */
+  async run(source: ResolvedImageSource, imageName: string): Promise<void> {
+    const { plan, release, board, compensations } = this.ctx;
+    const facts: CatalogFacts = {
+      imageLine: plan.imageLine,
+      checksum: `${source.checksum.algorithm}:${source.checksum.hex}`,
+      sourceVersion: source.version,
+      sourceRelease: source.release,
+    };
+    if (this.isLast('download')) return this.stopAfter('download');
+
+    this.begin('upload', `streaming ${source.fileName} to ${plan.homeRegion}`);
+    const disk = await this.upload.uploadImage({ release, source, region: plan.homeRegion });
+    compensations.add(`delete disk ${disk.diskId}`, () => this.cloud.deleteDisk(release, disk));
+    board.succeed('upload', `${disk.sizeBytes} bytes verified, ${disk.bytesWritten} written`, [disk.diskId]);
+    if (this.isLast('upload')) return this.stopAfter('upload');
+
+    this.begin('create', `registering ${imageName}`);
+    const home = await this.cloud.createImage({
+      release,
+      disk,
+      imageName,
+      description: plan.description,
+      architecture: plan.architecture,
+      bootFirmware: plan.bootFirmware,
+      source,
+      catalog: facts,
+    });
+    compensations.add(`delete image ${home.imageId}`, () => this.cloud.deleteImage(release, home));
+    board.status.images.push(home);
+    board.succeed('create', `${home.imageId} in ${home.region}`, [home.imageId]);
+    if (this.isLast('create')) return this.stopAfter('create', disk);
+
+    board.skip('test', 'no tests in the job (tests: [])');
+    if (this.isLast('test')) return this.stopAfter('test', disk);
+    board.skip('raw_image_upload', 'not requested by the job');
+    if (this.isLast('raw_image_upload')) return this.stopAfter('raw_image_upload', disk);
+
+    await this.replicate(home, facts);
+    if (this.isLast('replicate')) return this.stopAfter('replicate', disk);
+
+    await this.publish();
+    if (this.isLast('publish')) return this.stopAfter('publish', disk);
+
+    await this.deprecate();
+    await this.cleanup(disk);
+  }
+
+  private begin(step: ReleaseStep, detail?: string): void {
+    this.ctx.board.start(step, detail);
+    this.ctx.report();
+  }
+
+  private isLast(step: ReleaseStep): boolean {
+    return this.ctx.plan.lastService === step;
+  }
+
+  private async replicate(home: ImageRef, facts: CatalogFacts): Promise<void> {
+    const { plan, release, board, compensations } = this.ctx;
+    if (plan.replicaRegions.length === 0) return board.skip('replicate', 'no additional regions');
+    this.begin('replicate', `copying to ${plan.replicaRegions.join(', ')}`);
+    // One activity (and retry budget) per region; wait for all, so every copy that was made
+    // is known to the saga even when another region failed.
+    const outcomes = await Promise.allSettled(
+      plan.replicaRegions.map((targetRegion) =>
+        this.cloud.replicateImage({ release, source: home, targetRegion, description: plan.description, catalog: facts }),
+      ),
+    );
+    const copies: ImageRef[] = [];
+    for (const outcome of outcomes) {
+      if (outcome.status !== 'fulfilled') continue;
+      const copy = outcome.value;
+      copies.push(copy);
+      board.status.images.push(copy);
+      compensations.add(`delete image ${copy.imageId}`, () => this.cloud.deleteImage(release, copy));
+    }
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
+    board.succeed('replicate', copies.map((c) => `${c.region}: ${c.imageId}`).join(', '), copies.map((c) => c.imageId));
+  }
+
+  private async publish(): Promise<void> {
+    const { plan, release, board, compensations } = this.ctx;
+    const detail = describeSharing(plan.shareWith);
+    this.begin('publish', detail);
+    await Promise.all(
+      board.status.images.map((image) =>
+        this.cloud.publishImage({ release, image, shareWith: plan.shareWith, allowCopy: plan.allowCopy }),
+      ),
+    );
+    await this.quick.activateRelease({ releaseToken: release.releaseToken, visibility: visibilityOf(plan.shareWith) });
+    // Published: from here a failure must not pull the release out from under its users.
+    compensations.forgetAll();
+    board.succeed('publish', detail);
+  }
+
+  private async deprecate(): Promise<void> {
+    const { plan, release, board } = this.ctx;
+    this.begin('deprecate', plan.oldCloudImageName ? `retiring ${plan.oldCloudImageName}` : `retiring older releases of ${plan.imageLine}`);
+    const newImages = board.status.images;
+    const replaced = plan.oldCloudImageName
+      ? await this.cloud.findImagesByName({ release, imageName: plan.oldCloudImageName, regions: this.regions, newImages })
+      : await this.quick.findReplacedImages({ release, imageLine: plan.imageLine, newImages });
+    if (replaced.length === 0) return board.succeed('deprecate', 'nothing to deprecate (no earlier release found)');
+    const outcomes = await Promise.allSettled(replaced.map((r) => this.cloud.deprecateImage({ release, ...r })));
+    outcomes.forEach((o, i) => o.status === 'fulfilled' && board.status.deprecated.push(replaced[i]!.image));
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
+    const ids = board.status.deprecated.map((d) => d.imageId);
+    board.succeed('deprecate', `deprecated ${ids.length}: ${ids.join(', ')}`, ids);
+  }
+
+  private async cleanup(disk?: UploadedDisk, deleteImages = false): Promise<void> {
+    const { release, board } = this.ctx;
+    this.begin('cleanup', 'removing intermediate artifacts');
+    if (disk) await this.cloud.deleteDisk(release, disk);
+    if (deleteImages) {
+      await Promise.all(board.status.images.map((image) => this.cloud.deleteImage(release, image)));
+    }
+    board.succeed('cleanup', deleteImages ? 'removed the uploaded disk and the test-only images' : 'removed the uploaded disk');
+  }
+
+  /** `last_service` reached: later steps are skipped; what was made is kept (mash's rules). */
+  private async stopAfter(step: ReleaseStep, disk?: UploadedDisk): Promise<void> {
+    const { plan, release, board, compensations } = this.ctx;
+    const later = RELEASE_STEPS.slice(RELEASE_STEPS.indexOf(step) + 1).filter((s) => s !== 'cleanup');
+    for (const s of later) if (board.step(s).state === 'pending') board.skip(s, `after last_service "${step}"`);
+    // mash: a test-only run (last_service test) removes its images unless cleanup_images is false.
+    const deleteImages = step === 'test' && plan.cleanupImagesAfterTest;
+    if (board.status.images.length && !deleteImages) {
+      await this.quick.activateRelease({ releaseToken: release.releaseToken, visibility: 'private' });
+    }
+    compensations.forgetAll();
+    if (!disk) return board.skip('cleanup', `nothing to clean up after last_service "${step}"`);
+    await this.cleanup(disk, deleteImages);
+  }
+}
+
+function describeSharing(shareWith: ReleasePlan['shareWith']): string {
+  if (shareWith === 'all') return 'public';
+  if (shareWith === 'none') return 'private to the account';
+  return `shared with ${shareWith.join(', ')}`;
+}
+
+function visibilityOf(shareWith: ReleasePlan['shareWith']): string {
+  return shareWith === 'all' ? 'public' : shareWith === 'none' ? 'private' : 'shared';
+}
