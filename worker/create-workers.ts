@@ -37,6 +37,9 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     connection,
     namespace,
     shutdownGraceTime: options.shutdownGraceTime ?? '30s',
+    // Heartbeats carry upload progress for people and deliver cancellation to the upload:
+    // both should arrive within seconds, not the SDK's default of 80 % of the timeout.
+    maxHeartbeatThrottleInterval: '2s',
     ...(options.identity && { identity: options.identity }),
   };
   return Promise.all(

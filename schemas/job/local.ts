@@ -15,14 +15,24 @@ export const localJobSchema = z
       .default('none')
       .describe('"all" makes the image public, "none" keeps it private, a list shares it with those accounts.'),
     allow_copy: z.boolean().default(false).describe('Whether accounts it is shared with may copy it.'),
-  })
-  .superRefine((job, ctx) => {
-    const seen = new Set<string>();
-    job.additional_regions.forEach((region, i) => {
-      if (region === job.region) ctx.addIssue({ code: 'custom', path: ['additional_regions', i], message: `"${region}" is the home region already` });
-      else if (seen.has(region)) ctx.addIssue({ code: 'custom', path: ['additional_regions', i], message: `"${region}" is listed twice` });
-      seen.add(region);
-    });
   });
 
+
 export type LocalJob = z.infer<typeof localJobSchema>;
+
+/**
+ * Cross-field problems of the regions, checked on the raw document so they are reported
+ * together with every other problem (zod runs object refinements only once the rest is valid).
+ */
+export function localRegionIssues(doc: Record<string, unknown>): Array<{ path: Array<string | number>; message: string }> {
+  if (!Array.isArray(doc.additional_regions)) return [];
+  const home = doc.region ?? 'local-1';
+  const seen = new Set<unknown>();
+  const issues: Array<{ path: Array<string | number>; message: string }> = [];
+  doc.additional_regions.forEach((region: unknown, i) => {
+    if (region === home) issues.push({ path: ['additional_regions', i], message: `"${String(region)}" is the home region already` });
+    else if (seen.has(region)) issues.push({ path: ['additional_regions', i], message: `"${String(region)}" is listed twice` });
+    seen.add(region);
+  });
+  return issues;
+}

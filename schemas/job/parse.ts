@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { CLOUDS, type CloudName } from '../steps.js';
 import { UNSUPPORTED_MASH_FIELDS } from './base.js';
-import { localJobSchema, type LocalJob } from './local.js';
+import { localJobSchema, localRegionIssues, type LocalJob } from './local.js';
 
 /** Jobs that can run today; other clouds join as their providers land. */
 export type ReleaseJob = LocalJob;
@@ -54,6 +54,7 @@ export function parseJob(input: unknown, cloud?: CloudName): { ok: true; job: Re
   const issues = fieldIssues(doc, Object.keys(schema.shape));
   const result = schema.safeParse({ ...doc, cloud: target });
   if (!result.success) issues.push(...zodIssues(result.error));
+  issues.push(...localRegionIssues(doc).map((i) => ({ path: jsonPath(i.path), message: i.message })));
   if (issues.length) return { ok: false, issues: sortByPath(issues) };
   return { ok: true, job: result.data! };
 }

@@ -12,7 +12,7 @@ describe('cancelling a release', () => {
 
   it('stops the upload mid-stream and leaves nothing half-made', async () => {
     await h.publish('1');
-    h.buildServer.setThrottle(4 * 1024 * 1024);
+    h.buildServer.setThrottle(2 * 1024 * 1024);
     const before = h.allCloudFiles();
     const { releaseId } = await h.client.startRelease(h.job());
     const handle = h.client.temporal.workflow.getHandle(releaseId);

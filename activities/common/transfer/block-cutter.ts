@@ -1,15 +1,16 @@
 /**
- * Cuts a stream of chunks into fixed-size blocks. Each block is a fresh buffer, because it
- * may still be in flight to the cloud while the next one fills.
+ * Cuts a stream of chunks into `blockSize` blocks (the last one may be shorter). Each
+ * block is a fresh buffer, because it may still be on its way to the cloud while the next
+ * one fills.
  */
-export async function* blocksOf(chunks: AsyncIterable<Buffer>, blockSize: number): AsyncGenerator<Buffer> {
+export async function* blocksOf(chunks: AsyncIterable<Uint8Array>, blockSize: number): AsyncGenerator<Buffer> {
   let block = Buffer.allocUnsafe(blockSize);
   let filled = 0;
   for await (const chunk of chunks) {
     let used = 0;
     while (used < chunk.length) {
       const n = Math.min(blockSize - filled, chunk.length - used);
-      chunk.copy(block, filled, used, used + n);
+      block.set(chunk.subarray(used, used + n), filled);
       filled += n;
       used += n;
       if (filled === blockSize) {
@@ -22,14 +23,14 @@ export async function* blocksOf(chunks: AsyncIterable<Buffer>, blockSize: number
   if (filled > 0) yield block.subarray(0, filled);
 }
 
-const ZEROS = new Map<number, Buffer>();
+/** One zero buffer for every comparison, grown to the largest block seen. */
+let zeros = Buffer.alloc(0);
 
-/** memcmp against a shared zero buffer: the fastest check Node offers. */
-export function isAllZero(block: Buffer): boolean {
-  let zeros = ZEROS.get(block.length);
-  if (!zeros) {
-    zeros = Buffer.alloc(block.length);
-    if (ZEROS.size < 4) ZEROS.set(block.length, zeros);
-  }
-  return block.equals(zeros);
+/**
+ * Whether a block is all zeros: a memcmp against a shared zero buffer, which runs at memory
+ * speed, far faster than a JS loop over the bytes.
+ */
+export function isAllZero(block: Uint8Array): boolean {
+  if (zeros.length < block.length) zeros = Buffer.alloc(block.length);
+  return Buffer.compare(block, zeros.subarray(0, block.length)) === 0;
 }

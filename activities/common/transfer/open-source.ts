@@ -1,18 +1,70 @@
 import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
+import { stat } from 'node:fs/promises';
+import { Readable, addAbortSignal } from 'node:stream';
+import type { ReadableStream } from 'node:stream/web';
 import { fileURLToPath } from 'node:url';
+import { nonRetryable } from '../errors.js';
 
-/** The image bytes from `offset` on; `resumed` is false when the server ignored the Range. */
-export async function openSourceStream(
-  url: string,
-  offset: number,
-  signal?: AbortSignal,
-): Promise<{ stream: Readable; resumed: boolean }> {
+export interface OpenedSource {
+  stream: Readable;
+  /** Where the stream starts: the offset asked for, or 0 when the server ignored the Range. */
+  offset: number;
+  /** Size of the whole file, when known. */
+  totalBytes?: number;
+}
+
+const READ_CHUNK = 1024 * 1024;
+
+/**
+ * The image file's bytes from `offset` on (http/https with `Range: bytes=N-`, file:// by
+ * position). A server that ignores the Range sends the whole file and says so by its 200:
+ * `offset` then reads 0 and the caller starts over.
+ */
+export async function openSourceStream(url: string, offset: number, signal?: AbortSignal): Promise<OpenedSource> {
   if (url.startsWith('file:')) {
-    return { stream: createReadStream(fileURLToPath(url), { start: offset, highWaterMark: 1024 * 1024 }), resumed: true };
+    const path = fileURLToPath(url);
+    const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') throw nonRetryable('ImageSourceNotFound', `${url} no longer exists`);
+      throw error;
+    });
+    const start = offset <= info.size ? offset : 0;
+    const stream = createReadStream(path, { start, highWaterMark: READ_CHUNK });
+    return { stream: signal ? addAbortSignal(signal, stream) : stream, offset: start, totalBytes: info.size };
   }
-  const response = await fetch(url, { signal, headers: offset > 0 ? { Range: `bytes=${offset}-` } : {} });
-  if (!response.ok || !response.body) throw new Error(`${url} answered ${response.status} ${response.statusText}`);
-  const stream = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream);
-  return { stream, resumed: offset > 0 && response.status === 206 };
+
+  let response = await get(url, offset, signal);
+  if (response.status === 416) {
+    // Asked for the bytes after the end: fine when the earlier attempt had read them all.
+    const total = Number(/\/(\d+)$/.exec(response.headers.get('content-range') ?? '')?.[1] ?? NaN);
+    await response.body?.cancel();
+    if (total === offset) return { stream: Readable.from([]), offset, totalBytes: total };
+    response = await get(url, 0, signal);
+  }
+  if (response.status === 404 || response.status === 410) {
+    await response.body?.cancel();
+    throw nonRetryable('ImageSourceNotFound', `${url} answered ${response.status}: the build was removed after it was resolved`);
+  }
+  if (!response.ok || !response.body) {
+    await response.body?.cancel();
+    throw new Error(`${url} answered ${response.status} ${response.statusText}`);
+  }
+  const range = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(response.headers.get('content-range') ?? '');
+  const start = response.status === 206 && range ? Number(range[1]) : 0;
+  if (response.status === 206 && start !== offset) {
+    await response.body.cancel();
+    throw new Error(`${url} answered a Range request for byte ${offset} with bytes from ${start}`);
+  }
+  const length = Number(response.headers.get('content-length') ?? NaN);
+  const totalBytes = range && range[2] !== '*' ? Number(range[2]) : Number.isSafeInteger(length) ? start + length : undefined;
+  return { stream: Readable.fromWeb(response.body as ReadableStream<Uint8Array>), offset: start, totalBytes };
+}
+
+async function get(url: string, offset: number, signal?: AbortSignal): Promise<Response> {
+  try {
+    return await fetch(url, { signal, headers: offset > 0 ? { Range: `bytes=${offset}-` } : {} });
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    const cause = (error as { cause?: { message?: string } }).cause?.message;
+    throw new Error(`GET ${url} failed: ${cause ?? (error as Error).message}`, { cause: error });
+  }
 }

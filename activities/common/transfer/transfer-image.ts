@@ -1,26 +1,31 @@
-import { spawn } from 'node:child_process';
-import { Readable, Transform } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import { createSHA256, createSHA512, type IHasher } from 'hash-wasm';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { DiskWriter, ResolvedImageSource, UploadedDisk } from '../../provider.js';
 import { nonRetryable } from '../errors.js';
 import { blocksOf, isAllZero } from './block-cutter.js';
+import { createDecompressor } from './decompress.js';
 import { openSourceStream } from './open-source.js';
+import { fastHasher, resumableHasher, type SourceHasher } from './source-hasher.js';
 import { WriteTracker } from './write-tracker.js';
 
-/** Where a retried transfer picks up; only ever reported for blocks already written. */
+/** Where a retried transfer picks up. Reported only for data already written. */
 export interface TransferResumeState {
+  /** Source bytes already hashed (0 for a compressed source: its retry reads from the start). */
   sourceOffset: number;
+  /** Disk bytes durably written: every block below it is done. */
   diskOffset: number;
-  /** Hash state after exactly `sourceOffset` source bytes (uncompressed sources only). */
+  /** base64 hash state after exactly `sourceOffset` source bytes (raw sources only). */
   hashState?: string;
 }
 
 export interface TransferProgress {
   sourceBytesRead: number;
   sourceBytesTotal?: number;
+  /** Disk bytes produced so far (after decompression). */
   diskBytes: number;
+  /** Bytes this attempt sent to the writer (zero blocks and resumed blocks not counted). */
   bytesWritten: number;
+  /** Safe to persist (in a heartbeat) and pass back as `resume`. */
   resume: TransferResumeState;
 }
 
@@ -29,117 +34,169 @@ export interface TransferInput {
   writer: DiskWriter;
   resume?: TransferResumeState;
   signal?: AbortSignal;
-  onProgress?: (progress: TransferProgress) => void;
+  onProgress?(progress: TransferProgress): void;
   progressIntervalMs?: number;
 }
 
 /**
- * Download → checksum → (decompress) → upload in one streaming pass with bounded memory:
- * at most `maxConcurrentWrites` blocks in flight, zero blocks skipped where the target reads
- * holes as zeros. The disk is committed only after the checksum matched.
+ * Download → checksum → (decompress) → upload, in one streaming pass with bounded memory:
+ * every source byte is hashed on the way, the disk is cut into the writer's blocks, zero
+ * blocks are skipped where the target reads holes as zeros, and at most
+ * `maxConcurrentWrites` blocks are in flight. The disk is committed only when the checksum
+ * matched; on a mismatch the writer is aborted. On `signal` the transfer stops reading,
+ * lets in-flight writes finish and throws, leaving the partial upload for the caller.
  */
 export async function transferImage(input: TransferInput): Promise<UploadedDisk> {
   const { source, writer, signal } = input;
-  const hasher = await (source.checksum.algorithm === 'sha256' ? createSHA256() : createSHA512());
+  signal?.throwIfAborted();
   const raw = source.compression === 'none';
-  const resume = input.resume && input.resume.diskOffset > 0 ? input.resume : undefined;
-  let sourceOffset = 0;
-  hasher.init();
-  if (resume && raw && resume.hashState) {
-    hasher.load(Buffer.from(resume.hashState, 'base64'));
-    sourceOffset = resume.sourceOffset;
-  }
-  const opened = await openSourceStream(source.url, sourceOffset, signal);
-  if (sourceOffset > 0 && !opened.resumed) {
-    // The server ignored the Range: hash from the start, but skip what is already written.
-    hasher.init();
-    sourceOffset = 0;
-  }
-  const skipBelow = resume?.diskOffset ?? 0;
-
-  let sourceBytesRead = sourceOffset;
-  const counted = opened.stream.pipe(
-    new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        sourceBytesRead += chunk.length;
-        if (!raw) hasher.update(chunk);
-        done(null, chunk);
-      },
-    }),
-  );
-  const decompressed = decompress(counted, source.compression);
-  const tracker = new WriteTracker(writer, sourceOffset);
+  let start = await startingPoint(input);
+  const opened = await openSourceStream(source.url, start.sourceOffset, signal);
+  if (opened.offset !== start.sourceOffset) start = await fromTheStart(source, start.skipBelow); // Range ignored
+  const { hasher, skipBelow } = start;
+  const tracker = new WriteTracker(writer, opened.offset);
+  // Raw sources: the hash state at each block end not yet inside the written prefix.
   const hashStates = new Map<number, Uint8Array>();
-  if (raw) hashStates.set(sourceOffset, hasher.save());
-  let lastReport = 0;
-  const report = (force = false) => {
-    if (!input.onProgress || (!force && Date.now() - lastReport < (input.progressIntervalMs ?? 1000))) return;
-    lastReport = Date.now();
+  if (raw) hashStates.set(opened.offset, hasher.save!());
+
+  let sourceBytesRead = opened.offset;
+  const progress = (): TransferProgress => {
     const done = tracker.contiguousEnd;
-    const state = raw ? hashStates.get(done) : undefined;
-    for (const key of hashStates.keys()) if (key < done) hashStates.delete(key);
-    input.onProgress({
+    const state = hashStates.get(done);
+    return {
       sourceBytesRead,
-      sourceBytesTotal: source.sizeBytes,
+      sourceBytesTotal: source.sizeBytes ?? opened.totalBytes,
       diskBytes: tracker.nextOffset,
       bytesWritten: tracker.bytesWritten,
-      // Without a hash state for `done` a retry re-reads from the start but rewrites nothing below it.
       resume: state
         ? { sourceOffset: done, diskOffset: done, hashState: Buffer.from(state).toString('base64') }
         : { sourceOffset: 0, diskOffset: done },
-    });
+    };
+  };
+  const interval = input.progressIntervalMs ?? 1000;
+  let lastReport = Date.now();
+  const maybeReport = () => {
+    if (!input.onProgress || Date.now() - lastReport < interval) return;
+    lastReport = Date.now();
+    input.onProgress(progress());
   };
 
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      sourceBytesRead += chunk.length;
+      if (!raw) hasher.update(chunk);
+      maybeReport();
+      done(null, chunk);
+    },
+  });
+  const decompressor = createDecompressor(source.compression);
+  const stages: Array<Readable | Transform> = [opened.stream, meter, ...(decompressor ? [decompressor.stream] : [])];
+  const disk = stages[stages.length - 1]!;
+  // The pipeline forwards any stage's failure to the others; `disk` is consumed below.
+  const piping = pipeline(stages).then(
+    () => undefined,
+    (error: unknown) => ({ error }),
+  );
+
   try {
-    for await (const block of blocksOf(decompressed.stream, writer.blockSize)) {
-      if (signal?.aborted) throw signal.reason ?? new Error('transfer cancelled');
+    for await (const block of blocksOf(disk, writer.blockSize)) {
+      if (signal?.aborted) break;
       const offset = tracker.nextOffset;
       if (raw) {
         hasher.update(block);
-        hashStates.set(offset + block.length, hasher.save());
+        hashStates.set(offset + block.length, hasher.save!());
       }
-      const skip = offset + block.length <= skipBelow || (writer.zeroBlocksMayBeSkipped && isAllZero(block));
-      await tracker.submit(block, skip);
-      report();
+      const alreadyWritten = offset + block.length <= skipBelow;
+      await tracker.submit(block, alreadyWritten || (writer.zeroBlocksMayBeSkipped && isAllZero(block)));
+      for (const end of hashStates.keys()) if (end < tracker.contiguousEnd) hashStates.delete(end);
+      maybeReport();
     }
+    signal?.throwIfAborted();
+    const failed = await piping;
+    if (failed) throw failed.error;
+    await decompressor?.exited;
     await tracker.drain();
-    await decompressed.finished;
   } catch (error) {
-    opened.stream.destroy();
-    decompressed.kill();
-    await tracker.drain().catch(() => undefined);
-    throw error;
+    await tracker.settle();
+    throw await explainFailure(error, signal, decompressor?.exited);
+  } finally {
+    disk.destroy();
+    decompressor?.kill();
   }
 
-  const actual = hasher.digest('hex');
-  if (actual !== source.checksum.hex) {
-    await writer.abort();
+  const actual = hasher.hex();
+  const expected = source.checksum.hex.toLowerCase();
+  if (actual !== expected) {
+    const aborted = await writer.abort().then(
+      () => '',
+      (error: unknown) => ` (removing the partial upload failed too: ${(error as Error).message})`,
+    );
     throw nonRetryable(
       'ChecksumMismatch',
-      `${source.fileName}: ${source.checksum.algorithm} is ${actual}, but its checksum file says ${source.checksum.hex}`,
+      `${source.fileName}: its ${source.checksum.algorithm} is ${actual}, but its checksum file says ${expected}${aborted}`,
+      { fileName: source.fileName, algorithm: source.checksum.algorithm, expected, actual },
     );
   }
-  report(true);
+  input.onProgress?.(progress());
   return writer.commit(tracker.nextOffset, tracker.bytesWritten);
 }
 
-/** Decompression in the stream: gzip in-process, xz by the `xz` tool (multi-threaded, fast). */
-function decompress(input: Readable, compression: ResolvedImageSource['compression']) {
-  if (compression === 'none') return { stream: input, finished: Promise.resolve(), kill() {} };
-  if (compression === 'gz') {
-    const gunzip = input.pipe(createGunzip());
-    return { stream: gunzip, finished: Promise.resolve(), kill: () => gunzip.destroy() };
-  }
-  const xz = spawn('xz', ['--decompress', '--stdout', '--threads=0'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  input.pipe(xz.stdin);
-  xz.stdin.on('error', () => undefined); // xz exiting early is reported through its exit code
-  let stderr = '';
-  xz.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const finished = new Promise<void>((resolve, reject) =>
-    xz.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`xz failed (exit ${code}): ${stderr.trim()}`)))),
-  );
-  finished.catch(() => undefined);
-  return { stream: xz.stdout, finished, kill: () => xz.kill('SIGKILL') };
+interface StartingPoint {
+  sourceOffset: number;
+  /** Blocks ending at or below this were written by an earlier attempt. */
+  skipBelow: number;
+  hasher: SourceHasher;
 }
 
-export type { IHasher };
+/**
+ * Where this attempt starts. Only what the writer still holds counts as written. A raw
+ * source with a matching hash state continues mid-file; anything else reads the source
+ * from the start (a compressed stream cannot be entered mid-way) and skips the blocks the
+ * earlier attempt wrote.
+ */
+async function startingPoint({ source, writer, resume }: TransferInput): Promise<StartingPoint> {
+  const held = resume ? Math.max(0, Math.min(resume.diskOffset, writer.resumeOffset)) : 0;
+  const resumable =
+    source.compression === 'none' &&
+    resume?.hashState !== undefined &&
+    held > 0 &&
+    held === resume.diskOffset &&
+    held === resume.sourceOffset &&
+    held % writer.blockSize === 0;
+  if (resumable) {
+    try {
+      const hasher = await resumableHasher(source.checksum.algorithm, Buffer.from(resume.hashState!, 'base64'));
+      return { sourceOffset: held, skipBelow: held, hasher };
+    } catch {
+      // Not a state this hasher can load (another algorithm, a damaged heartbeat): start over.
+    }
+  }
+  return fromTheStart(source, held);
+}
+
+async function fromTheStart(source: ResolvedImageSource, skipBelow: number): Promise<StartingPoint> {
+  const algorithm = source.checksum.algorithm;
+  const hasher = source.compression === 'none' ? await resumableHasher(algorithm) : fastHasher(algorithm);
+  return { sourceOffset: 0, skipBelow, hasher };
+}
+
+/** Stream errors that are symptoms of the decompressor dying, not causes. */
+const BROKEN_PIPE = new Set(['EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED', 'EOF']);
+
+/** The error that says what happened: the cancellation, or xz's own complaint over a broken pipe. */
+async function explainFailure(error: unknown, signal: AbortSignal | undefined, decompressorExited?: Promise<void>): Promise<unknown> {
+  if (signal?.aborted) {
+    return signal.reason instanceof Error ? signal.reason : new Error(`transfer aborted: ${String(signal.reason)}`);
+  }
+  if (decompressorExited && BROKEN_PIPE.has((error as NodeJS.ErrnoException).code ?? '')) {
+    const verdict = await Promise.race([
+      decompressorExited.then(
+        () => undefined,
+        (xzError: unknown) => xzError,
+      ),
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 1000).unref()),
+    ]);
+    if (verdict) return verdict;
+  }
+  return error;
+}

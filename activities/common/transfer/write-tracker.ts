@@ -2,16 +2,23 @@ import type { DiskWriter } from '../../provider.js';
 
 /**
  * Hands blocks to the writer with at most `maxConcurrentWrites` in flight (bounded memory)
- * and knows the contiguous prefix of the disk that is durably written — writes finish out
- * of order, and only that prefix is a safe place to resume from.
+ * and knows the contiguous prefix of the disk that is durably written: writes finish out
+ * of order, and only that prefix is a safe place for a retry to resume from.
  */
 export class WriteTracker {
+  /** Disk offset of the next block. */
   nextOffset: number;
+  /** Bytes this transfer sent to the writer (skipped blocks not counted). */
   bytesWritten = 0;
+  /** Every block below this offset is written (or needs no writing). */
   contiguousEnd: number;
+  /** Most writes that were in flight at once. */
+  peakInFlight = 0;
+  private readonly limit: number;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly finished = new Map<number, number>(); // offset → end, beyond the prefix
-  private failure: unknown;
+  /** Completed blocks beyond the prefix: offset → end. */
+  private readonly completedAhead = new Map<number, number>();
+  private failure: { error: unknown } | undefined;
 
   constructor(
     private readonly writer: DiskWriter,
@@ -19,41 +26,56 @@ export class WriteTracker {
   ) {
     this.nextOffset = startOffset;
     this.contiguousEnd = startOffset;
+    this.limit = Math.max(1, Math.floor(writer.maxConcurrentWrites));
   }
 
+  /**
+   * Queues the next block (or marks it done when `skip`), then waits until another write
+   * may start. Throws the first write failure.
+   */
   async submit(block: Buffer, skip: boolean): Promise<void> {
-    if (this.failure) throw this.failure;
+    this.throwIfFailed();
     const offset = this.nextOffset;
     const end = offset + block.length;
     this.nextOffset = end;
     if (skip) return this.complete(offset, end);
+
     const write = this.writer.writeBlock(offset, block).then(
       () => {
         this.bytesWritten += block.length;
         this.complete(offset, end);
       },
       (error: unknown) => {
-        this.failure ??= error;
+        this.failure ??= { error };
       },
     );
-    const tracked = write.finally(() => this.inFlight.delete(tracked));
+    const tracked: Promise<void> = write.finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);
-    while (this.inFlight.size >= this.writer.maxConcurrentWrites) await Promise.race(this.inFlight);
-    if (this.failure) throw this.failure;
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight.size);
+    while (this.inFlight.size >= this.limit && !this.failure) await Promise.race(this.inFlight);
+    this.throwIfFailed();
   }
 
+  /** Waits for every write; throws the first failure. */
   async drain(): Promise<void> {
-    await Promise.all(this.inFlight);
-    if (this.failure) throw this.failure;
+    await this.settle();
+    this.throwIfFailed();
+  }
+
+  /** Waits for every write, failed or not (on the way out of a failed transfer). */
+  async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure.error;
   }
 
   private complete(offset: number, end: number): void {
-    this.finished.set(offset, end);
-    let next = this.finished.get(this.contiguousEnd);
-    while (next !== undefined) {
-      this.finished.delete(this.contiguousEnd);
+    this.completedAhead.set(offset, end);
+    for (let next = this.completedAhead.get(this.contiguousEnd); next !== undefined; next = this.completedAhead.get(this.contiguousEnd)) {
+      this.completedAhead.delete(this.contiguousEnd);
       this.contiguousEnd = next;
-      next = this.finished.get(this.contiguousEnd);
     }
   }
 }
