@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import proto from '@temporalio/proto';
+
+const { temporal } = proto;
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { ReleaseAlreadyRunningError } from '../../client/sdk/index.js';
 import { queueName } from '../../schemas/steps.js';
@@ -59,7 +62,8 @@ describe('release workflow on the local cloud', () => {
 
     if (process.env.IMAGECAST_RECORD_HISTORY) {
       const history = await h.client.temporal.workflow.getHandle(first.releaseId).fetchHistory();
-      await writeFile(process.env.IMAGECAST_RECORD_HISTORY, JSON.stringify(history, null, 1));
+      // Binary protobuf: the SDK's JSON history helpers trip over its two protobufjs copies.
+      await writeFile(process.env.IMAGECAST_RECORD_HISTORY, temporal.api.history.v1.History.encode(history).finish());
     }
 
     await h.publish('2');

@@ -4,15 +4,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
+import proto from '@temporalio/proto';
+
+const { temporal } = proto;
 import { DEFAULT_WORKFLOW_BUNDLE } from '../../worker/create-workers.js';
 
-// Histories recorded from real releases (IMAGECAST_RECORD_HISTORY=… while running the release
-// test). Replaying them against today's workflow code catches any change that would break
+// Histories recorded from real releases (IMAGECAST_RECORD_HISTORY=test/fixtures/histories/NAME.binpb
+// while running test/workflows/release-image.test.js). Replaying them against today's workflow code catches any change that would break
 // releases already running in production: a workflow change that fails here needs patching.
 const fixtures = fileURLToPath(new URL('../../../test/fixtures/histories', import.meta.url));
 
 describe('workflow replay', () => {
-  const files = readdirSync(fixtures).filter((f) => f.endsWith('.json'));
+  const files = readdirSync(fixtures).filter((f) => f.endsWith('.binpb'));
 
   it('has recorded histories to replay', () => {
     assert.ok(files.length > 0);
@@ -20,7 +23,7 @@ describe('workflow replay', () => {
 
   for (const file of files) {
     it(`replays ${file} deterministically`, async () => {
-      const history = JSON.parse(readFileSync(join(fixtures, file), 'utf8'));
+      const history = temporal.api.history.v1.History.decode(readFileSync(join(fixtures, file)));
       await Worker.runReplayHistory({ workflowBundle: { codePath: DEFAULT_WORKFLOW_BUNDLE } }, history, file);
     });
   }

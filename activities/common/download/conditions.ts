@@ -6,7 +6,6 @@ export type { ImageCondition };
 
 /** What conditions are checked against: the build itself and its packages manifest. */
 export interface BuildFacts {
-  fileName: string;
   version: string;
   release: string;
   /** Absent when the build has no `.packages` manifest beside it. */
@@ -44,18 +43,18 @@ export function unmetConditions(conditions: readonly ImageCondition[], build: Bu
     const wanted = describeCondition(condition);
     if (!condition.package_name) {
       if (!holds(condition, build)) {
-        unmet.push({ condition, wanted, found: `the newest build is ${build.version}-${build.release} (${build.fileName})` });
+        unmet.push({ condition, wanted, found: `the build is ${build.version}-${build.release}` });
       }
       continue;
     }
     if (!build.packages) {
-      unmet.push({ condition, wanted, found: `${build.fileName} has no packages manifest to check it against` });
+      unmet.push({ condition, wanted, found: 'the build has no packages manifest to check it against' });
       continue;
     }
     const pkg = build.packages.find((p) => p.name === condition.package_name);
-    if (!pkg) unmet.push({ condition, wanted, found: `${build.fileName} does not contain ${condition.package_name}` });
+    if (!pkg) unmet.push({ condition, wanted, found: `the image does not contain ${condition.package_name}` });
     else if (!holds(condition, pkg)) {
-      unmet.push({ condition, wanted, found: `${build.fileName} has ${pkg.name} ${pkg.version}-${pkg.release}` });
+      unmet.push({ condition, wanted, found: `the image has ${pkg.name} ${pkg.version}-${pkg.release}` });
     }
   }
   return unmet;

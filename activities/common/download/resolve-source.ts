@@ -48,7 +48,8 @@ export async function resolveImageSource(input: ResolveSourceInput, deps: Resolv
     if (remaining <= 0) {
       throw nonRetryable(
         'ConditionsNotMet',
-        `no build of ${input.image} at ${directory} met the job's conditions within ${input.conditionsWaitSeconds}s: ${describeUnmet(unmet)}`,
+        `the newest build at ${directory}, ${build.fileName}, does not meet the job's conditions ` +
+          `(waited ${input.conditionsWaitSeconds}s for a newer one): ${describeUnmet(unmet)}`,
         { build: build.fileName, unmet: unmet.map(({ wanted, found }) => ({ wanted, found })) },
       );
     }
