@@ -14,5 +14,5 @@ export function imageLine(template: string): string {
  */
 export function deterministicReleaseId(job: { cloud: string; cloud_image_name: string; cloud_account?: string }, date: string): string {
   const name = expandImageName(job.cloud_image_name, { date });
-  return `release-${job.cloud}-${job.cloud_account ?? 'default'}-${name}`.replace(/[^A-Za-z0-9._{}-]/g, '_');
+  return `release-${job.cloud}-${job.cloud_account ?? 'default'}-${name}`.replace(/[^A-Za-z0-9._-]/g, '_');
 }

@@ -84,7 +84,7 @@ describe('image names and release ids', () => {
 
   it('derives one workflow id per cloud, account and image line per day', () => {
     const job = { cloud: 'local', cloud_account: 'team a', cloud_image_name: 'sles-v{date}-b{release}' };
-    assert.equal(deterministicReleaseId(job, '20261125'), 'release-local-team_a-sles-v20261125-b{release}');
+    assert.equal(deterministicReleaseId(job, '20261125'), 'release-local-team_a-sles-v20261125-b_release_');
   });
 });
 
