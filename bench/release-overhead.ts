@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { temporal } from '@temporalio/proto';
 import { startPostgresCluster, ensureDatabase } from '../infra/devstack/postgres-cluster.js';
 import { startTemporalDevServer } from '../infra/devstack/temporal-dev-server.js';
@@ -20,6 +20,7 @@ import { createWorkers } from '../worker/create-workers.js';
 import { ImagecastClient } from '../client/sdk/index.js';
 import { fmt, median } from './stats.js';
 
+Runtime.install({ logger: new DefaultLogger('WARN') });
 const runs = Number(process.argv[2] ?? 3);
 const sizeMiB = Number(process.argv[3] ?? 128);
 const work = mkdtempSync(join(tmpdir(), 'imagecast-bench-'));
@@ -50,7 +51,16 @@ const busy: number[] = [];
 const sums: number[] = [];
 try {
   for (let i = 1; i <= runs; i++) {
-    await publishBuild(builds, { image: 'imagecast-demo', arch: 'x86_64', version: '1.0.0', release: String(i), disk, compression: 'xz' });
+    await publishBuild(builds, {
+      image: 'imagecast-demo',
+      arch: 'x86_64',
+      version: '1.0.0',
+      release: String(i),
+      disk,
+      compression: 'xz',
+      // The demo job's conditions ask for this package.
+      packages: [{ name: 'kernel-default', version: '6.4.0', release: '1.1' }],
+    });
     const t0 = performance.now();
     const { releaseId } = await client.startRelease({ ...job, download_url: buildServer.url }, { cloud: 'local' });
     const handle = client.temporal.workflow.getHandle(releaseId);
@@ -67,7 +77,7 @@ try {
   console.log(`activity time summed            ${fmt(median(sums) / 1000, 2)} s (parallel regions overlap)`);
   console.log(`Temporal overhead               ${fmt((wall - median(busy)) / 1000, 2)} s (${fmt((100 * (wall - median(busy))) / wall)} % of wall)`);
 } finally {
-  for (const w of workers) w.shutdown();
+  for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
   await running;
   await client.close();
   await connection.close();

@@ -44,7 +44,10 @@ export interface PublishBuildOptions {
  * `.sha512`) holding `<hex>  <file>`, and `<stem>.packages`. Returns the image's file name
  * and the digest its checksum file states (the wrong one with `corruptChecksum`).
  */
-export async function publishBuild(root: string, build: PublishBuildOptions): Promise<{ fileName: string; checksumHex: string }> {
+export async function publishBuild(
+  root: string,
+  build: PublishBuildOptions,
+): Promise<{ fileName: string; checksumHex: string }> {
   await mkdir(root, { recursive: true });
   const stem = `${build.image}.${build.arch}-${build.version}-Build${build.release}`;
   const compression = build.compression ?? 'none';
@@ -62,7 +65,15 @@ export async function publishBuild(root: string, build: PublishBuildOptions): Pr
   await writeFile(join(root, `${fileName}.${algorithm}`), build.signChecksum ? clearSigned(line) : line);
 
   const packages = (build.packages ?? []).map((p) =>
-    [p.name, '(none)', p.version, p.release, p.arch ?? build.arch, `obs://build.example.org/images/${p.name}`, p.license ?? 'MIT'].join('|'),
+    [
+      p.name,
+      '(none)',
+      p.version,
+      p.release,
+      p.arch ?? build.arch,
+      `obs://build.example.org/images/${p.name}`,
+      p.license ?? 'MIT',
+    ].join('|'),
   );
   await writeFile(join(root, `${stem}.packages`), packages.map((l) => `${l}\n`).join(''));
   return { fileName, checksumHex };
@@ -86,7 +97,9 @@ async function compressFile(tool: 'xz' | 'gz', source: string, target: string): 
 }
 
 function clearSigned(text: string): string {
-  const signature = Buffer.from('not a real signature: tests only check that it is skipped').toString('base64');
+  const signature = Buffer.from('not a real signature: tests only check that it is skipped').toString(
+    'base64',
+  );
   return `-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n${text}-----BEGIN PGP SIGNATURE-----\nVersion: GnuPG v2\n\n${signature}\n=abcd\n-----END PGP SIGNATURE-----\n`;
 }
 
@@ -101,7 +114,10 @@ export interface BuildServer {
 }
 
 /** Serves `root` on 127.0.0.1 at a free port, like a build service's download server. */
-export async function startBuildServer(options: { root: string; bytesPerSecond?: number }): Promise<BuildServer> {
+export async function startBuildServer(options: {
+  root: string;
+  bytesPerSecond?: number;
+}): Promise<BuildServer> {
   let bytesPerSecond = options.bytesPerSecond;
   const root = resolve(options.root);
   const requests: BuildServer['requests'] = [];
@@ -145,15 +161,22 @@ async function handle(
   if (info.isDirectory()) {
     // Like Apache: a directory is only listed under its slash-terminated URL.
     if (!path.endsWith('/')) return void res.writeHead(301, { location: `${path}/` }).end();
-    return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(indexPage(path, await readdir(file, { withFileTypes: true })));
+    return void res
+      .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      .end(indexPage(path, await readdir(file, { withFileTypes: true })));
   }
 
   const start = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
   if (start > 0 && start >= info.size) {
     return void res.writeHead(416, { 'content-range': `bytes */${info.size}` }).end();
   }
-  const headers = { 'content-length': String(info.size - start), 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
-  if (start > 0) res.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${info.size - 1}/${info.size}` });
+  const headers = {
+    'content-length': String(info.size - start),
+    'accept-ranges': 'bytes',
+    'content-type': 'application/octet-stream',
+  };
+  if (start > 0)
+    res.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${info.size - 1}/${info.size}` });
   else res.writeHead(200, headers);
   if (req.method === 'HEAD') return void res.end();
   await pipeline(createReadStream(file, { start, highWaterMark: 64 * 1024 }), paced(rate), res);
@@ -172,14 +195,24 @@ function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-/** Paces a body at a rate read per chunk, so a test can slow down or release a running download. */
+/**
+ * Paces a body at a rate read before every slice of 50 ms worth of bytes, so a test that
+ * changes the rate (or lifts it) mid-transfer sees the change at once.
+ */
 function paced(rate: () => number | undefined): Transform {
   return new Transform({
     highWaterMark: 64 * 1024,
-    transform(chunk: Buffer, _encoding, done) {
-      const bps = rate();
-      if (!bps) return done(null, chunk);
-      setTimeout(() => done(null, chunk), (1000 * chunk.length) / bps);
+    async transform(chunk: Buffer, _encoding, done) {
+      let sent = 0;
+      while (sent < chunk.length) {
+        const bps = rate();
+        const slice = bps ? Math.max(1024, Math.floor(bps / 20)) : chunk.length;
+        const piece = chunk.subarray(sent, sent + slice);
+        if (bps) await new Promise((resolve) => setTimeout(resolve, (1000 * piece.length) / bps));
+        this.push(piece);
+        sent += piece.length;
+      }
+      done();
     },
   });
 }

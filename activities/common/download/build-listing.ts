@@ -29,9 +29,16 @@ export interface BuildFile {
  * sub-directories, sort links, other hosts) are not files of this directory and are dropped.
  */
 export function listedFileNames(listing: string, directoryUrl: string): string[] {
-  const hrefs = [...listing.matchAll(/<a\s[^>]*?href\s*=\s*(?:"([^"]*)"|'([^']*)')/gi)].map((m) => m[1] ?? m[2] ?? '');
+  const hrefs = [...listing.matchAll(/<a\s[^>]*?href\s*=\s*(?:"([^"]*)"|'([^']*)')/gi)].map(
+    (m) => m[1] ?? m[2] ?? '',
+  );
   if (hrefs.length === 0 && !/<html|<body|<a\s/i.test(listing)) {
-    return unique(listing.split(/\r?\n/).map((line) => line.trim()).filter((n) => n.length > 0 && !n.includes('/')));
+    return unique(
+      listing
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((n) => n.length > 0 && !n.includes('/')),
+    );
   }
   const base = new URL(directoryUrl.endsWith('/') ? directoryUrl : `${directoryUrl}/`);
   const names: string[] = [];
@@ -63,7 +70,9 @@ export function buildNamePattern(image: string, arch: string): string {
 export function matchingBuilds(names: readonly string[], image: string, arch: string): BuildFile[] {
   const suffixes = IMAGE_FORMATS.map((f) => escapeRegExp(f.suffix)).join('|');
   // Version and release cannot hold '-': kiwi and OBS use it to separate the name's parts.
-  const pattern = new RegExp(`^${escapeRegExp(image)}\\.${escapeRegExp(arch)}-([^-/]+)-Build([^-/]+?)(${suffixes})$`);
+  const pattern = new RegExp(
+    `^${escapeRegExp(image)}\\.${escapeRegExp(arch)}-([^-/]+)-Build([^-/]+?)(${suffixes})$`,
+  );
   const builds: BuildFile[] = [];
   for (const fileName of names) {
     const m = pattern.exec(fileName);
@@ -74,7 +83,9 @@ export function matchingBuilds(names: readonly string[], image: string, arch: st
   const preference = (b: BuildFile) => IMAGE_FORMATS.findIndex((f) => f.compression === b.compression);
   return builds.sort(
     (a, b) =>
-      rpmVersionCompare(b.version, a.version) || rpmVersionCompare(b.release, a.release) || preference(a) - preference(b),
+      rpmVersionCompare(b.version, a.version) ||
+      rpmVersionCompare(b.release, a.release) ||
+      preference(a) - preference(b),
   );
 }
 

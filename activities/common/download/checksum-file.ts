@@ -12,14 +12,19 @@ const ALGORITHM_BY_HEX_LENGTH: Record<number, ImageChecksum['algorithm']> = { 64
  * follows from the digest's length and must agree with `expected` (the file's extension)
  * when given. Throws a plain Error naming what was wrong.
  */
-export function parseChecksumFile(text: string, fileName: string, expected?: ImageChecksum['algorithm']): ImageChecksum {
+export function parseChecksumFile(
+  text: string,
+  fileName: string,
+  expected?: ImageChecksum['algorithm'],
+): ImageChecksum {
   const entries = signedBody(text)
     .split(/\r?\n/)
     .map(parseLine)
     .filter((e): e is { hex: string; name?: string } => e !== undefined);
   // A lone digest is taken whatever it names, as mash does: a wrong one fails safe later, as a
   // checksum mismatch. Among several, only the one naming the file will do.
-  const chosen = entries.length === 1 ? entries[0] : entries.find((e) => e.name?.replace(/^.*\//, '') === fileName);
+  const chosen =
+    entries.length === 1 ? entries[0] : entries.find((e) => e.name?.replace(/^.*\//, '') === fileName);
   if (!chosen) {
     const named = entries.map((e) => e.name).filter(Boolean);
     throw new Error(

@@ -52,7 +52,8 @@ export function unmetConditions(conditions: readonly ImageCondition[], build: Bu
       continue;
     }
     const pkg = build.packages.find((p) => p.name === condition.package_name);
-    if (!pkg) unmet.push({ condition, wanted, found: `the image does not contain ${condition.package_name}` });
+    if (!pkg)
+      unmet.push({ condition, wanted, found: `the image does not contain ${condition.package_name}` });
     else if (!holds(condition, pkg)) {
       unmet.push({ condition, wanted, found: `the image has ${pkg.name} ${pkg.version}-${pkg.release}` });
     }
@@ -104,7 +105,8 @@ export function disallowedPackages(
   for (const pkg of packages) {
     const glob = globs.find((g) => g.pattern.test(pkg.name));
     if (glob) found.push({ name: pkg.name, reason: `matches disallow_packages ${glob.glob}` });
-    if (licenses.has(pkg.license.toLowerCase())) found.push({ name: pkg.name, reason: `has disallowed license ${pkg.license}` });
+    if (licenses.has(pkg.license.toLowerCase()))
+      found.push({ name: pkg.name, reason: `has disallowed license ${pkg.license}` });
   }
   return found;
 }

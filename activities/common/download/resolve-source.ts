@@ -1,7 +1,13 @@
 import type { ImageCondition, SourceSpec } from '../../../schemas/release-plan.js';
 import type { ResolvedImageSource } from '../../provider.js';
 import { nonRetryable } from '../errors.js';
-import { buildNamePattern, buildStem, listedFileNames, matchingBuilds, type BuildFile } from './build-listing.js';
+import {
+  buildNamePattern,
+  buildStem,
+  listedFileNames,
+  matchingBuilds,
+  type BuildFile,
+} from './build-listing.js';
 import { parseChecksumFile, type ImageChecksum } from './checksum-file.js';
 import { disallowedPackages, unmetConditions, type UnmetCondition } from './conditions.js';
 import { NotFound, contentLength, fetchText } from './fetch-text.js';
@@ -31,7 +37,10 @@ const HEARTBEAT_INTERVAL_MS = 10_000;
  * rejects disallowed packages and licenses. Downloads nothing big: the upload streams the
  * image itself.
  */
-export async function resolveImageSource(input: ResolveSourceInput, deps: ResolveSourceDeps = {}): Promise<ResolvedImageSource> {
+export async function resolveImageSource(
+  input: ResolveSourceInput,
+  deps: ResolveSourceDeps = {},
+): Promise<ResolvedImageSource> {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const now = deps.now ?? Date.now;
   const directory = input.downloadUrl.endsWith('/') ? input.downloadUrl : `${input.downloadUrl}/`;
@@ -63,7 +72,8 @@ async function newestBuild(directory: string, input: ResolveSourceInput): Promis
   try {
     names = listedFileNames(await fetchText(directory), directory);
   } catch (error) {
-    if (error instanceof NotFound) throw nonRetryable('ImageSourceNotFound', `download_url ${directory} not found: ${error.message}`);
+    if (error instanceof NotFound)
+      throw nonRetryable('ImageSourceNotFound', `download_url ${directory} not found: ${error.message}`);
     throw error;
   }
   const [newest] = matchingBuilds(names, input.image, input.architecture);
@@ -88,7 +98,11 @@ async function fetchPackages(directory: string, build: BuildFile): Promise<Manif
   }
 }
 
-function rejectDisallowed(build: BuildFile, packages: ManifestPackage[] | undefined, input: ResolveSourceInput): void {
+function rejectDisallowed(
+  build: BuildFile,
+  packages: ManifestPackage[] | undefined,
+  input: ResolveSourceInput,
+): void {
   if (input.disallowPackages.length === 0 && input.disallowLicenses.length === 0) return;
   if (!packages) {
     // Policy that cannot be checked is not met: releasing unchecked would be the surprise.
@@ -107,7 +121,11 @@ function rejectDisallowed(build: BuildFile, packages: ManifestPackage[] | undefi
   }
 }
 
-async function describeSource(directory: string, build: BuildFile, packages: ManifestPackage[] | undefined): Promise<ResolvedImageSource> {
+async function describeSource(
+  directory: string,
+  build: BuildFile,
+  packages: ManifestPackage[] | undefined,
+): Promise<ResolvedImageSource> {
   const url = new URL(build.fileName, directory).href;
   return {
     url,
@@ -134,17 +152,27 @@ async function fetchChecksum(url: string, fileName: string): Promise<ImageChecks
     try {
       return parseChecksumFile(text, fileName, algorithm);
     } catch (error) {
-      throw nonRetryable('ImageSourceNotFound', `${url}.${algorithm} is unusable: ${(error as Error).message}`);
+      throw nonRetryable(
+        'ImageSourceNotFound',
+        `${url}.${algorithm} is unusable: ${(error as Error).message}`,
+      );
     }
   }
-  throw nonRetryable('ImageSourceNotFound', `${fileName} has no ${fileName}.sha256 or ${fileName}.sha512 checksum file beside it`);
+  throw nonRetryable(
+    'ImageSourceNotFound',
+    `${fileName} has no ${fileName}.sha256 or ${fileName}.sha512 checksum file beside it`,
+  );
 }
 
 function describeUnmet(unmet: UnmetCondition[]): string {
   return unmet.map((u) => `${u.wanted} (${u.found})`).join('; ');
 }
 
-async function waitWithHeartbeats(ms: number, sleep: (ms: number) => Promise<void>, heartbeat: () => void): Promise<void> {
+async function waitWithHeartbeats(
+  ms: number,
+  sleep: (ms: number) => Promise<void>,
+  heartbeat: () => void,
+): Promise<void> {
   for (let left = ms; left > 0; left -= HEARTBEAT_INTERVAL_MS) {
     heartbeat();
     await sleep(Math.min(HEARTBEAT_INTERVAL_MS, left));

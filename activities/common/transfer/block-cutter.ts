@@ -3,7 +3,10 @@
  * block is a fresh buffer, because it may still be on its way to the cloud while the next
  * one fills.
  */
-export async function* blocksOf(chunks: AsyncIterable<Uint8Array>, blockSize: number): AsyncGenerator<Buffer> {
+export async function* blocksOf(
+  chunks: AsyncIterable<Uint8Array>,
+  blockSize: number,
+): AsyncGenerator<Buffer> {
   let block = Buffer.allocUnsafe(blockSize);
   let filled = 0;
   for await (const chunk of chunks) {

@@ -11,8 +11,8 @@ export interface Decompressor {
    * failed (corrupt or truncated input), which says more than the broken pipe it causes.
    */
   exited: Promise<void>;
-  /** Stops it at once; safe to call when it already ended. */
-  kill(): void;
+  /** Stops it at once and waits until it is gone; safe to call when it already ended. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -20,11 +20,13 @@ export interface Decompressor {
  * in-process (zlib); xz runs as the `xz` tool in its own process, which decompresses
  * faster than any JS port and on its own CPU, with data streaming through its pipes.
  */
-export function createDecompressor(compression: ResolvedImageSource['compression']): Decompressor | undefined {
+export function createDecompressor(
+  compression: ResolvedImageSource['compression'],
+): Decompressor | undefined {
   if (compression === 'none') return undefined;
   if (compression === 'gz') {
     const gunzip = createGunzip({ chunkSize: 256 * 1024 });
-    return { stream: gunzip, exited: Promise.resolve(), kill: () => gunzip.destroy() };
+    return { stream: gunzip, exited: Promise.resolve(), kill: async () => void gunzip.destroy() };
   }
   return xzDecompressor();
 }
@@ -37,11 +39,17 @@ function xzDecompressor(): Decompressor {
     if (stderr.length < 4096) stderr += text;
   });
   let killed = false;
+  const gone = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const exited = new Promise<void>((resolve, reject) => {
-    child.once('error', (error) => reject(new Error(`could not run xz to decompress the image: ${error.message}`)));
+    child.once('error', (error) =>
+      reject(new Error(`could not run xz to decompress the image: ${error.message}`)),
+    );
     child.once('close', (code, signal) => {
       if (code === 0 || killed) resolve();
-      else reject(new Error(`xz could not decompress the image (${signal ?? `exit ${code}`}): ${stderr.trim()}`));
+      else
+        reject(
+          new Error(`xz could not decompress the image (${signal ?? `exit ${code}`}): ${stderr.trim()}`),
+        );
     });
   });
   // Whoever awaits it sees the failure; nobody awaiting it must not crash the worker.
@@ -49,10 +57,15 @@ function xzDecompressor(): Decompressor {
   return {
     stream: Duplex.from({ writable: child.stdin, readable: child.stdout }),
     exited,
-    kill() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      killed = true;
-      child.kill('SIGKILL');
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+      // 'close' waits for the pipes too, and a paused pipe with unread output never closes
+      // by itself (destroying the Duplex does not always reach it).
+      for (const pipe of [child.stdin, child.stdout, child.stderr]) pipe.destroy();
+      if (child.pid !== undefined) await gone;
     },
   };
 }

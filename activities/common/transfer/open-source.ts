@@ -20,7 +20,11 @@ const READ_CHUNK = 1024 * 1024;
  * position). A server that ignores the Range sends the whole file and says so by its 200:
  * `offset` then reads 0 and the caller starts over.
  */
-export async function openSourceStream(url: string, offset: number, signal?: AbortSignal): Promise<OpenedSource> {
+export async function openSourceStream(
+  url: string,
+  offset: number,
+  signal?: AbortSignal,
+): Promise<OpenedSource> {
   if (url.startsWith('file:')) {
     const path = fileURLToPath(url);
     const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
@@ -42,7 +46,10 @@ export async function openSourceStream(url: string, offset: number, signal?: Abo
   }
   if (response.status === 404 || response.status === 410) {
     await response.body?.cancel();
-    throw nonRetryable('ImageSourceNotFound', `${url} answered ${response.status}: the build was removed after it was resolved`);
+    throw nonRetryable(
+      'ImageSourceNotFound',
+      `${url} answered ${response.status}: the build was removed after it was resolved`,
+    );
   }
   if (!response.ok || !response.body) {
     await response.body?.cancel();
@@ -55,8 +62,12 @@ export async function openSourceStream(url: string, offset: number, signal?: Abo
     throw new Error(`${url} answered a Range request for byte ${offset} with bytes from ${start}`);
   }
   const length = Number(response.headers.get('content-length') ?? NaN);
-  const totalBytes = range && range[2] !== '*' ? Number(range[2]) : Number.isSafeInteger(length) ? start + length : undefined;
-  return { stream: Readable.fromWeb(response.body as ReadableStream<Uint8Array>), offset: start, totalBytes };
+  const totalBytes =
+    range && range[2] !== '*' ? Number(range[2]) : Number.isSafeInteger(length) ? start + length : undefined;
+  const stream = Readable.fromWeb(response.body as ReadableStream<Uint8Array>);
+  // fetch's own signal does not always error a body that is being read (the read just
+  // stalls), so the stream is also tied to the signal directly.
+  return { stream: signal ? addAbortSignal(signal, stream) : stream, offset: start, totalBytes };
 }
 
 async function get(url: string, offset: number, signal?: AbortSignal): Promise<Response> {

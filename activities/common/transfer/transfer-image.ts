@@ -52,7 +52,13 @@ export async function transferImage(input: TransferInput): Promise<UploadedDisk>
   const raw = source.compression === 'none';
   let start = await startingPoint(input);
   const opened = await openSourceStream(source.url, start.sourceOffset, signal);
-  if (opened.offset !== start.sourceOffset) start = await fromTheStart(source, start.skipBelow); // Range ignored
+  if (opened.offset !== start.sourceOffset) {
+    // The server ignored the Range and sends the whole file: hash it all again.
+    start = await fromTheStart(source, start.skipBelow).catch((error: unknown) => {
+      opened.stream.destroy();
+      throw error;
+    });
+  }
   const { hasher, skipBelow } = start;
   const tracker = new WriteTracker(writer, opened.offset);
   // Raw sources: the hash state at each block end not yet inside the written prefix.
@@ -90,7 +96,11 @@ export async function transferImage(input: TransferInput): Promise<UploadedDisk>
     },
   });
   const decompressor = createDecompressor(source.compression);
-  const stages: Array<Readable | Transform> = [opened.stream, meter, ...(decompressor ? [decompressor.stream] : [])];
+  const stages: Array<Readable | Transform> = [
+    opened.stream,
+    meter,
+    ...(decompressor ? [decompressor.stream] : []),
+  ];
   const disk = stages[stages.length - 1]!;
   // The pipeline forwards any stage's failure to the others; `disk` is consumed below.
   const piping = pipeline(stages).then(
@@ -116,12 +126,13 @@ export async function transferImage(input: TransferInput): Promise<UploadedDisk>
     if (failed) throw failed.error;
     await decompressor?.exited;
     await tracker.drain();
+    signal?.throwIfAborted(); // cancelled while the last writes finished: do not commit
   } catch (error) {
     await tracker.settle();
     throw await explainFailure(error, signal, decompressor?.exited);
   } finally {
     disk.destroy();
-    decompressor?.kill();
+    await decompressor?.kill();
   }
 
   const actual = hasher.hex();
@@ -165,7 +176,10 @@ async function startingPoint({ source, writer, resume }: TransferInput): Promise
     held % writer.blockSize === 0;
   if (resumable) {
     try {
-      const hasher = await resumableHasher(source.checksum.algorithm, Buffer.from(resume.hashState!, 'base64'));
+      const hasher = await resumableHasher(
+        source.checksum.algorithm,
+        Buffer.from(resume.hashState!, 'base64'),
+      );
       return { sourceOffset: held, skipBelow: held, hasher };
     } catch {
       // Not a state this hasher can load (another algorithm, a damaged heartbeat): start over.
@@ -184,9 +198,15 @@ async function fromTheStart(source: ResolvedImageSource, skipBelow: number): Pro
 const BROKEN_PIPE = new Set(['EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED', 'EOF']);
 
 /** The error that says what happened: the cancellation, or xz's own complaint over a broken pipe. */
-async function explainFailure(error: unknown, signal: AbortSignal | undefined, decompressorExited?: Promise<void>): Promise<unknown> {
+async function explainFailure(
+  error: unknown,
+  signal: AbortSignal | undefined,
+  decompressorExited?: Promise<void>,
+): Promise<unknown> {
   if (signal?.aborted) {
-    return signal.reason instanceof Error ? signal.reason : new Error(`transfer aborted: ${String(signal.reason)}`);
+    return signal.reason instanceof Error
+      ? signal.reason
+      : new Error(`transfer aborted: ${String(signal.reason)}`);
   }
   if (decompressorExited && BROKEN_PIPE.has((error as NodeJS.ErrnoException).code ?? '')) {
     const verdict = await Promise.race([

@@ -73,7 +73,11 @@ export class WriteTracker {
 
   private complete(offset: number, end: number): void {
     this.completedAhead.set(offset, end);
-    for (let next = this.completedAhead.get(this.contiguousEnd); next !== undefined; next = this.completedAhead.get(this.contiguousEnd)) {
+    for (
+      let next = this.completedAhead.get(this.contiguousEnd);
+      next !== undefined;
+      next = this.completedAhead.get(this.contiguousEnd)
+    ) {
       this.completedAhead.delete(this.contiguousEnd);
       this.contiguousEnd = next;
     }

@@ -1,6 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildStem, listedFileNames, matchingBuilds } from '../../../../activities/common/download/build-listing.js';
+import {
+  buildStem,
+  listedFileNames,
+  matchingBuilds,
+} from '../../../../activities/common/download/build-listing.js';
 
 const DIR = 'https://download.example.org/repositories/Cloud:/Images/images/';
 
@@ -59,14 +63,21 @@ describe('build selection', () => {
   });
 
   it('takes image names literally (dots and dashes are not patterns)', () => {
-    const names = ['SLES15-SP6-EC2-HVM.x86_64-15.6.0-Build1.42.raw.xz', 'SLES15-SP6XEC2-HVM.x86_64-15.6.0-Build9.9.raw.xz'];
+    const names = [
+      'SLES15-SP6-EC2-HVM.x86_64-15.6.0-Build1.42.raw.xz',
+      'SLES15-SP6XEC2-HVM.x86_64-15.6.0-Build9.9.raw.xz',
+    ];
     const [newest] = matchingBuilds(names, 'SLES15-SP6-EC2-HVM', 'x86_64');
     assert.equal(newest?.fileName, 'SLES15-SP6-EC2-HVM.x86_64-15.6.0-Build1.42.raw.xz');
     assert.equal(newest && buildStem(newest), 'SLES15-SP6-EC2-HVM.x86_64-15.6.0-Build1.42');
   });
 
   it('prefers the smaller download when one build is published in several formats', () => {
-    const names = ['img.x86_64-1.0-Build1.1.raw', 'img.x86_64-1.0-Build1.1.raw.xz', 'img.x86_64-1.0-Build1.1.raw.gz'];
+    const names = [
+      'img.x86_64-1.0-Build1.1.raw',
+      'img.x86_64-1.0-Build1.1.raw.xz',
+      'img.x86_64-1.0-Build1.1.raw.gz',
+    ];
     assert.deepEqual(
       matchingBuilds(names, 'img', 'x86_64').map((b) => b.compression),
       ['xz', 'gz', 'none'],

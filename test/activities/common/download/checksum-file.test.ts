@@ -8,7 +8,10 @@ const FILE = 'img.x86_64-1.0-Build1.1.raw.xz';
 
 describe('checksum files', () => {
   it('reads a plain sha256sum line', () => {
-    assert.deepEqual(parseChecksumFile(`${SHA256}  ${FILE}\n`, FILE, 'sha256'), { algorithm: 'sha256', hex: SHA256 });
+    assert.deepEqual(parseChecksumFile(`${SHA256}  ${FILE}\n`, FILE, 'sha256'), {
+      algorithm: 'sha256',
+      hex: SHA256,
+    });
   });
 
   it('reads a PGP clear-signed checksum file as OBS publishes it, ignoring the signature block', () => {
@@ -29,7 +32,10 @@ describe('checksum files', () => {
   });
 
   it('knows sha512 by the digest length, in upper or lower case', () => {
-    assert.deepEqual(parseChecksumFile(`${SHA512.toUpperCase()} *${FILE}\r\n`, FILE, 'sha512'), { algorithm: 'sha512', hex: SHA512 });
+    assert.deepEqual(parseChecksumFile(`${SHA512.toUpperCase()} *${FILE}\r\n`, FILE, 'sha512'), {
+      algorithm: 'sha512',
+      hex: SHA512,
+    });
   });
 
   it('takes the line naming the file among several, and reads BSD-style lines', () => {
@@ -43,7 +49,13 @@ describe('checksum files', () => {
 
   it('says what is wrong when there is no usable digest', () => {
     assert.throws(() => parseChecksumFile('<html>oops</html>', FILE), /holds no sha256 or sha512 digest/);
-    assert.throws(() => parseChecksumFile(`${SHA256}  a.raw\n${SHA256}  b.raw\n`, FILE), /no digest for it \(it names a\.raw, b\.raw\)/);
-    assert.throws(() => parseChecksumFile(`${SHA256}  ${FILE}\n`, FILE, 'sha512'), /sha512 checksum file .* holds a sha256 digest/);
+    assert.throws(
+      () => parseChecksumFile(`${SHA256}  a.raw\n${SHA256}  b.raw\n`, FILE),
+      /no digest for it \(it names a\.raw, b\.raw\)/,
+    );
+    assert.throws(
+      () => parseChecksumFile(`${SHA256}  ${FILE}\n`, FILE, 'sha512'),
+      /sha512 checksum file .* holds a sha256 digest/,
+    );
   });
 });

@@ -1,6 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { disallowedPackages, unmetConditions, type BuildFacts } from '../../../../activities/common/download/conditions.js';
+import {
+  disallowedPackages,
+  unmetConditions,
+  type BuildFacts,
+} from '../../../../activities/common/download/conditions.js';
 import { parsePackagesManifest } from '../../../../activities/common/download/packages-manifest.js';
 
 const MANIFEST = [
@@ -13,8 +17,20 @@ const MANIFEST = [
 describe('kiwi packages manifest', () => {
   it('reads name, version, release, arch and license, and marks a missing license unknown', () => {
     assert.deepEqual(parsePackagesManifest(MANIFEST), [
-      { name: 'kernel-default', version: '6.4.0', release: '150600.23.1', arch: 'x86_64', license: 'GPL-2.0-only' },
-      { name: 'busybox-mini', version: '1.36.1', release: '1.1', arch: 'x86_64', license: 'GPL-2.0-or-later' },
+      {
+        name: 'kernel-default',
+        version: '6.4.0',
+        release: '150600.23.1',
+        arch: 'x86_64',
+        license: 'GPL-2.0-only',
+      },
+      {
+        name: 'busybox-mini',
+        version: '1.36.1',
+        release: '1.1',
+        arch: 'x86_64',
+        license: 'GPL-2.0-or-later',
+      },
       { name: 'old-tool', version: '0.9', release: '3', arch: 'noarch', license: 'unknown' },
     ]);
   });
@@ -24,7 +40,12 @@ describe('job conditions (mash semantics)', () => {
   const build: BuildFacts = { version: '15.6.0', release: '1.42', packages: parsePackagesManifest(MANIFEST) };
 
   it('checks the image version/release without package_name, in rpm order, with >= by default', () => {
-    const met = [{ version: '15.6.0' }, { release: '1.9' }, { version: '15.6.0', release: '1.42', condition: '==' as const }, { version: '15.5.9', condition: '>' as const }];
+    const met = [
+      { version: '15.6.0' },
+      { release: '1.9' },
+      { version: '15.6.0', release: '1.42', condition: '==' as const },
+      { version: '15.5.9', condition: '>' as const },
+    ];
     assert.deepEqual(unmetConditions(met, build), []);
     const [unmet] = unmetConditions([{ release: '1.43' }], build);
     assert.equal(unmet?.wanted, 'image >= release 1.43');

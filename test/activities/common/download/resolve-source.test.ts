@@ -6,8 +6,16 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ApplicationFailure } from '@temporalio/common';
-import { resolveImageSource, type ResolveSourceInput } from '../../../../activities/common/download/resolve-source.js';
-import { publishBuild, startBuildServer, type BuildServer, type PublishBuildOptions } from '../../../../infra/devstack/build-service.js';
+import {
+  resolveImageSource,
+  type ResolveSourceInput,
+} from '../../../../activities/common/download/resolve-source.js';
+import {
+  publishBuild,
+  startBuildServer,
+  type BuildServer,
+  type PublishBuildOptions,
+} from '../../../../infra/devstack/build-service.js';
 import { freePort } from '../../../../infra/devstack/free-port.js';
 import { tempDir } from '../../../support/stack.js';
 
@@ -49,7 +57,11 @@ function input(downloadUrl: string, overrides: Partial<ResolveSourceInput> = {})
 }
 
 /** Asserts a non-retryable ApplicationFailure of `type` whose message matches every pattern. */
-async function rejectsWith(promise: Promise<unknown>, type: string, ...patterns: RegExp[]): Promise<ApplicationFailure> {
+async function rejectsWith(
+  promise: Promise<unknown>,
+  type: string,
+  ...patterns: RegExp[]
+): Promise<ApplicationFailure> {
   const error = await promise.then(
     () => assert.fail(`expected ${type}`),
     (e: unknown) => e,
@@ -106,7 +118,10 @@ describe('download source resolution', () => {
   it('reads PGP clear-signed and sha512 checksum files', async () => {
     const signed = directory();
     const a = await signed.publish('1.0', '1', { signChecksum: true });
-    assert.deepEqual((await resolveImageSource(input(signed.url))).checksum, { algorithm: 'sha256', hex: a.checksumHex });
+    assert.deepEqual((await resolveImageSource(input(signed.url))).checksum, {
+      algorithm: 'sha256',
+      hex: a.checksumHex,
+    });
 
     const sha512 = directory();
     const b = await sha512.publish('1.0', '1', { checksum: 'sha512' });
@@ -125,11 +140,17 @@ describe('download source resolution', () => {
 
   it('returns at once when the newest build meets image and package conditions', async () => {
     const d = directory();
-    await d.publish('15.6.0', '1.42', { packages: [{ name: 'kernel-default', version: '6.4.0', release: '150600.23.1' }] });
+    await d.publish('15.6.0', '1.42', {
+      packages: [{ name: 'kernel-default', version: '6.4.0', release: '150600.23.1' }],
+    });
     const { clock, deps } = fakeClock();
     const source = await resolveImageSource(
       input(d.url, {
-        conditions: [{ release: '1.9' }, { package_name: 'kernel-default' }, { package_name: 'kernel-default', version: '6.4', condition: '>' }],
+        conditions: [
+          { release: '1.9' },
+          { package_name: 'kernel-default' },
+          { package_name: 'kernel-default', version: '6.4', condition: '>' },
+        ],
         conditionsWaitSeconds: 600,
       }),
       deps,
@@ -140,9 +161,19 @@ describe('download source resolution', () => {
 
   it('fails with ConditionsNotMet naming each unmet condition and what was found', async () => {
     const d = directory();
-    await d.publish('15.6.0', '1.42', { packages: [{ name: 'kernel-default', version: '6.4.0', release: '1.1' }] });
+    await d.publish('15.6.0', '1.42', {
+      packages: [{ name: 'kernel-default', version: '6.4.0', release: '1.1' }],
+    });
     await rejectsWith(
-      resolveImageSource(input(d.url, { conditions: [{ release: '1.43' }, { package_name: 'kernel-default', version: '6.5' }, { package_name: 'cloud-init' }] })),
+      resolveImageSource(
+        input(d.url, {
+          conditions: [
+            { release: '1.43' },
+            { package_name: 'kernel-default', version: '6.5' },
+            { package_name: 'cloud-init' },
+          ],
+        }),
+      ),
       'ConditionsNotMet',
       /img\.x86_64-15\.6\.0-Build1\.42\.raw, does not meet the job's conditions \(waited 0s for a newer one\)/,
       /image >= release 1\.43 \(the build is 15\.6\.0-1\.42\)/,
@@ -155,24 +186,47 @@ describe('download source resolution', () => {
     const d = directory();
     await d.publish('1.0', '1', { packages: [{ name: 'kernel-default', version: '6.4.0', release: '1.1' }] });
     const { clock, deps } = fakeClock(async (slept) => {
-      if (slept === 60_000) await d.publish('1.0', '2', { packages: [{ name: 'kernel-default', version: '6.5.0', release: '1.1' }] });
+      if (slept === 60_000)
+        await d.publish('1.0', '2', {
+          packages: [{ name: 'kernel-default', version: '6.5.0', release: '1.1' }],
+        });
     });
     const source = await resolveImageSource(
-      input(d.url, { conditions: [{ package_name: 'kernel-default', version: '6.5' }], conditionsWaitSeconds: 300 }),
+      input(d.url, {
+        conditions: [{ package_name: 'kernel-default', version: '6.5' }],
+        conditionsWaitSeconds: 300,
+      }),
       deps,
     );
     assert.equal(source.fileName, 'img.x86_64-1.0-Build2.raw');
-    assert.equal(clock.sleeps.reduce((a, b) => a + b, 0), 60_000, 'the listing is polled again after a minute');
-    assert.ok(clock.heartbeats.length >= 1 && clock.heartbeats.length === clock.sleeps.length, 'heartbeats while waiting');
-    assert.ok(clock.sleeps.every((ms) => ms <= 10_000), 'no sleep longer than the heartbeat interval');
+    assert.equal(
+      clock.sleeps.reduce((a, b) => a + b, 0),
+      60_000,
+      'the listing is polled again after a minute',
+    );
+    assert.ok(
+      clock.heartbeats.length >= 1 && clock.heartbeats.length === clock.sleeps.length,
+      'heartbeats while waiting',
+    );
+    assert.ok(
+      clock.sleeps.every((ms) => ms <= 10_000),
+      'no sleep longer than the heartbeat interval',
+    );
   });
 
   it('gives up when the wait time has passed, polling no longer than the time left', async () => {
     const d = directory();
     await d.publish('1.0', '1');
     const { clock, deps } = fakeClock();
-    await rejectsWith(resolveImageSource(input(d.url, { conditions: [{ version: '2.0' }], conditionsWaitSeconds: 90 }), deps), 'ConditionsNotMet', /waited 90s/);
-    assert.equal(clock.sleeps.reduce((a, b) => a + b, 0), 90_000);
+    await rejectsWith(
+      resolveImageSource(input(d.url, { conditions: [{ version: '2.0' }], conditionsWaitSeconds: 90 }), deps),
+      'ConditionsNotMet',
+      /waited 90s/,
+    );
+    assert.equal(
+      clock.sleeps.reduce((a, b) => a + b, 0),
+      90_000,
+    );
     const polls = server.requests.filter((r) => r.path === new URL(d.url).pathname);
     assert.equal(polls.length, 3, 'listing fetched at 0 s, 60 s and 90 s');
   });
@@ -186,8 +240,16 @@ describe('download source resolution', () => {
         { name: 'closed-driver', version: '1', release: '1', license: 'Proprietary' },
       ],
     });
-    await rejectsWith(resolveImageSource(input(d.url, { disallowPackages: ['*-mini'] })), 'DisallowedContent', /busybox-mini matches disallow_packages \*-mini/);
-    const error = await rejectsWith(resolveImageSource(input(d.url, { disallowLicenses: ['proprietary'] })), 'DisallowedContent', /closed-driver has disallowed license Proprietary/);
+    await rejectsWith(
+      resolveImageSource(input(d.url, { disallowPackages: ['*-mini'] })),
+      'DisallowedContent',
+      /busybox-mini matches disallow_packages \*-mini/,
+    );
+    const error = await rejectsWith(
+      resolveImageSource(input(d.url, { disallowLicenses: ['proprietary'] })),
+      'DisallowedContent',
+      /closed-driver has disallowed license Proprietary/,
+    );
     assert.doesNotMatch(error.message, /kernel-default/);
     await resolveImageSource(input(d.url, { disallowPackages: ['kernel'], disallowLicenses: ['GPL-3.0'] }));
   });
@@ -202,7 +264,11 @@ describe('download source resolution', () => {
       /img\.x86_64-VERSION-BuildRELEASE\{\.raw\.xz,\.raw\.gz,\.raw\}/,
       /img\.aarch64-1\.0-Build1\.raw, img\.aarch64-1\.0-Build1\.raw\.sha256/,
     );
-    await rejectsWith(resolveImageSource(input(`${server.url}no-such-directory/`)), 'ImageSourceNotFound', /404/);
+    await rejectsWith(
+      resolveImageSource(input(`${server.url}no-such-directory/`)),
+      'ImageSourceNotFound',
+      /404/,
+    );
   });
 
   it('leaves server errors and network failures retryable', async () => {

@@ -56,6 +56,14 @@ describe('rpm version comparison (rpmvercmp)', () => {
 
   it('sorts a list of releases the way zypper would', () => {
     const releases = ['1.10', '1.9', '1.0~beta', '1.0', '1.0^post1', '1.0.1', '1.2'];
-    assert.deepEqual([...releases].sort(rpmVersionCompare), ['1.0~beta', '1.0', '1.0^post1', '1.0.1', '1.2', '1.9', '1.10']);
+    assert.deepEqual([...releases].sort(rpmVersionCompare), [
+      '1.0~beta',
+      '1.0',
+      '1.0^post1',
+      '1.0.1',
+      '1.2',
+      '1.9',
+      '1.10',
+    ]);
   });
 });

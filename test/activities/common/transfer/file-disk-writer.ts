@@ -47,7 +47,8 @@ export class FileDiskWriter implements DiskWriter {
   }
 
   async writeBlock(offset: number, block: Buffer): Promise<void> {
-    if (offset % this.blockSize !== 0) throw new Error(`block at ${offset} is not aligned to ${this.blockSize}`);
+    if (offset % this.blockSize !== 0)
+      throw new Error(`block at ${offset} is not aligned to ${this.blockSize}`);
     if (block.length > this.blockSize) throw new Error(`block at ${offset} is ${block.length} bytes`);
     this.inFlight++;
     this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
@@ -66,7 +67,13 @@ export class FileDiskWriter implements DiskWriter {
     await this.file.truncate(sizeBytes);
     await this.file.close();
     this.committed = { sizeBytes, bytesWritten };
-    return { region: 'here', diskId: this.path, sizeBytes, bytesWritten, checksum: this.options.checksum ?? { algorithm: 'sha256', hex: '' } };
+    return {
+      region: 'here',
+      diskId: this.path,
+      sizeBytes,
+      bytesWritten,
+      checksum: this.options.checksum ?? { algorithm: 'sha256', hex: '' },
+    };
   }
 
   async abort(): Promise<void> {

@@ -4,8 +4,16 @@ import { readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { resolveImageSource } from '../../../../activities/common/download/resolve-source.js';
-import { transferImage, type TransferProgress } from '../../../../activities/common/transfer/transfer-image.js';
-import { publishBuild, startBuildServer, type BuildServer, type PublishBuildOptions } from '../../../../infra/devstack/build-service.js';
+import {
+  transferImage,
+  type TransferProgress,
+} from '../../../../activities/common/transfer/transfer-image.js';
+import {
+  publishBuild,
+  startBuildServer,
+  type BuildServer,
+  type PublishBuildOptions,
+} from '../../../../infra/devstack/build-service.js';
 import { tempDir } from '../../../support/stack.js';
 import { FileDiskWriter, writeTestDisk, type FileDiskWriterOptions } from './file-disk-writer.js';
 
@@ -31,7 +39,14 @@ after(() => server.stop());
 /** Publishes the test disk in a directory of its own and resolves it as the download step would. */
 async function published(options: Partial<PublishBuildOptions> = {}) {
   const name = `dir${++count}`;
-  await publishBuild(join(root, name), { image: 'img', arch: 'x86_64', version: '1.0', release: '1', disk, ...options });
+  await publishBuild(join(root, name), {
+    image: 'img',
+    arch: 'x86_64',
+    version: '1.0',
+    release: '1',
+    disk,
+    ...options,
+  });
   const source = await resolveImageSource({
     downloadUrl: `${server.url}${name}/`,
     image: 'img',
@@ -45,7 +60,12 @@ async function published(options: Partial<PublishBuildOptions> = {}) {
 }
 
 function sink(options: Partial<FileDiskWriterOptions> = {}, path = join(sinks, `disk${++count}.raw`)) {
-  return FileDiskWriter.open(path, { blockSize: BLOCK, maxConcurrentWrites: 4, zeroBlocksMayBeSkipped: true, ...options });
+  return FileDiskWriter.open(path, {
+    blockSize: BLOCK,
+    maxConcurrentWrites: 4,
+    zeroBlocksMayBeSkipped: true,
+    ...options,
+  });
 }
 
 const dataBytes = () => dataBlocks.size * BLOCK;
@@ -77,7 +97,10 @@ describe('image transfer', () => {
     const writer = await sink();
     await transferImage({ source, writer });
     const info = await stat(writer.path);
-    assert.ok(info.blocks * 512 < diskBytes.length / 2, `${info.blocks * 512} bytes allocated for a ${diskBytes.length}-byte disk`);
+    assert.ok(
+      info.blocks * 512 < diskBytes.length / 2,
+      `${info.blocks * 512} bytes allocated for a ${diskBytes.length}-byte disk`,
+    );
     assert.ok((await readFile(writer.path)).equals(diskBytes));
   });
 
@@ -93,7 +116,8 @@ describe('image transfer', () => {
     assert.equal(error.nonRetryable, true);
     const actual = (error.details?.[0] as { actual: string }).actual;
     assert.notEqual(actual, source.checksum.hex);
-    for (const part of [actual, source.checksum.hex, source.fileName, 'sha256']) assert.ok(error.message.includes(part), `message names ${part}`);
+    for (const part of [actual, source.checksum.hex, source.fileName, 'sha256'])
+      assert.ok(error.message.includes(part), `message names ${part}`);
     assert.equal(writer.aborted, true);
     assert.equal(writer.committed, undefined);
   });
@@ -116,13 +140,20 @@ describe('image transfer', () => {
       onProgress: (p) => {
         // A reported resume point must have every block below it written.
         const below = [...Array(p.resume.diskOffset / BLOCK).keys()].map((b) => b * BLOCK);
-        assert.ok(below.every((o) => writer.written.includes(o)), `blocks below ${p.resume.diskOffset} written`);
+        assert.ok(
+          below.every((o) => writer.written.includes(o)),
+          `blocks below ${p.resume.diskOffset} written`,
+        );
         reported.push(p);
       },
     });
     assert.equal(writer.peakInFlight, 3);
     const completionOrder = writer.written;
-    assert.notDeepEqual(completionOrder, [...completionOrder].sort((a, b) => a - b), 'writes finished out of order');
+    assert.notDeepEqual(
+      completionOrder,
+      [...completionOrder].sort((a, b) => a - b),
+      'writes finished out of order',
+    );
     assert.ok(reported.length > 10);
     assert.equal(reported.at(-1)!.resume.diskOffset, diskBytes.length);
     assert.ok((await readFile(writer.path)).equals(diskBytes));
@@ -131,22 +162,34 @@ describe('image transfer', () => {
   it('reports progress at most once per interval, and once at the end', async () => {
     const source = await published();
     const reported: TransferProgress[] = [];
-    await transferImage({ source, writer: await sink(), progressIntervalMs: 3_600_000, onProgress: (p) => reported.push(p) });
+    await transferImage({
+      source,
+      writer: await sink(),
+      progressIntervalMs: 3_600_000,
+      onProgress: (p) => reported.push(p),
+    });
     assert.equal(reported.length, 1);
     assert.deepEqual(reported[0], {
       sourceBytesRead: diskBytes.length,
       sourceBytesTotal: diskBytes.length,
       diskBytes: diskBytes.length,
       bytesWritten: dataBytes(),
-      resume: { sourceOffset: diskBytes.length, diskOffset: diskBytes.length, hashState: reported[0]!.resume.hashState },
+      resume: {
+        sourceOffset: diskBytes.length,
+        diskOffset: diskBytes.length,
+        hashState: reported[0]!.resume.hashState,
+      },
     });
   });
 
-  it("says what xz says when the compressed image is corrupt", async () => {
+  it('says what xz says when the compressed image is corrupt', async () => {
     const source = await published({ compression: 'xz' });
     await truncate(join(root, `dir${count}`, source.fileName), 2000);
     const writer = await sink();
-    await assert.rejects(transferImage({ source: { ...source, sizeBytes: 2000 }, writer }), /xz could not decompress the image .*(Unexpected end of input|Compressed data is corrupt)/);
+    await assert.rejects(
+      transferImage({ source: { ...source, sizeBytes: 2000 }, writer }),
+      /xz could not decompress the image .*(Unexpected end of input|Compressed data is corrupt)/,
+    );
     assert.equal(writer.committed, undefined);
   });
 });

@@ -1,0 +1,174 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { resolveImageSource } from '../../../../activities/common/download/resolve-source.js';
+import {
+  transferImage,
+  type TransferResumeState,
+} from '../../../../activities/common/transfer/transfer-image.js';
+import type { ResolvedImageSource } from '../../../../activities/provider.js';
+import {
+  publishBuild,
+  startBuildServer,
+  type BuildServer,
+} from '../../../../infra/devstack/build-service.js';
+import { tempDir } from '../../../support/stack.js';
+import { FileDiskWriter, writeTestDisk } from './file-disk-writer.js';
+
+const BLOCK = 64 * 1024;
+const BLOCKS = 64;
+
+const root = tempDir('resume-builds');
+const sinks = tempDir('resume-disks');
+const disk = join(tempDir('resume-disk'), 'disk.raw');
+let diskBytes: Buffer;
+let server: BuildServer;
+let count = 0;
+
+before(async () => {
+  await writeTestDisk(disk, { blocks: BLOCKS, blockSize: BLOCK, dataEvery: 2 });
+  diskBytes = await readFile(disk);
+  server = await startBuildServer({ root });
+});
+after(() => server.stop());
+
+async function published(compression: 'none' | 'xz' | 'gz', local = false): Promise<ResolvedImageSource> {
+  const name = `dir${++count}`;
+  await publishBuild(join(root, name), {
+    image: 'img',
+    arch: 'x86_64',
+    version: '1.0',
+    release: '1',
+    disk,
+    compression,
+  });
+  const downloadUrl = local ? pathToFileURL(join(root, name)).href : `${server.url}${name}/`;
+  return resolveImageSource({
+    downloadUrl,
+    image: 'img',
+    architecture: 'x86_64',
+    conditions: [],
+    conditionsWaitSeconds: 0,
+    disallowPackages: [],
+    disallowLicenses: [],
+  });
+}
+
+function sink(path: string, resumeOffset = 0) {
+  return FileDiskWriter.open(path, {
+    blockSize: BLOCK,
+    maxConcurrentWrites: 4,
+    zeroBlocksMayBeSkipped: true,
+    resumeOffset,
+    maxWriteDelayMs: 3,
+  });
+}
+
+/**
+ * A first attempt that stops (as a worker shutting down does) once half the disk is written;
+ * returns the last resume state it reported, what a heartbeat would have carried.
+ */
+async function interruptedAttempt(source: ResolvedImageSource, path: string) {
+  const writer = await sink(path);
+  const controller = new AbortController();
+  let resume: TransferResumeState | undefined;
+  const error = await transferImage({
+    source,
+    writer,
+    signal: controller.signal,
+    progressIntervalMs: 0,
+    onProgress: (p) => {
+      resume = p.resume;
+      if (p.resume.diskOffset >= diskBytes.length / 2) controller.abort(new Error('worker shutting down'));
+    },
+  }).then(
+    () => assert.fail('the first attempt was to be interrupted'),
+    (e: unknown) => e as Error,
+  );
+  assert.equal(error.message, 'worker shutting down');
+  assert.equal(writer.inFlight, 0, 'in-flight writes finished before the error surfaced');
+  assert.equal(writer.aborted, false, 'the partial upload is left for the caller to keep or discard');
+  assert.equal(writer.committed, undefined);
+  await writer.close();
+  assert.ok(resume && resume.diskOffset >= diskBytes.length / 2 && resume.diskOffset < diskBytes.length);
+  assert.equal(resume.diskOffset % BLOCK, 0);
+  return resume;
+}
+
+describe('image transfer resume', () => {
+  it('continues a raw download mid-file from the last reported state, with a Range request and the saved hash state', async () => {
+    const source = await published('none');
+    const path = join(sinks, `disk${++count}.raw`);
+    const resume = await interruptedAttempt(source, path);
+    assert.equal(resume.sourceOffset, resume.diskOffset);
+    assert.ok(resume.hashState);
+
+    const seen = server.requests.length;
+    const writer = await sink(path, resume.diskOffset);
+    const uploaded = await transferImage({ source, writer, resume });
+    const file = new URL(source.url).pathname;
+    assert.deepEqual(
+      server.requests.slice(seen).filter((r) => r.path === file),
+      [{ path: file, range: `bytes=${resume.diskOffset}-` }],
+    );
+    assert.ok(
+      writer.written.every((offset) => offset >= resume.diskOffset),
+      'nothing below the resume point rewritten',
+    );
+    assert.equal(uploaded.sizeBytes, diskBytes.length);
+    assert.ok((await readFile(path)).equals(diskBytes), 'the checksum passed and the disk is identical');
+  });
+
+  it('continues a raw file:// source from its offset', async () => {
+    const source = await published('none', true);
+    const path = join(sinks, `disk${++count}.raw`);
+    const resume = await interruptedAttempt(source, path);
+    const writer = await sink(path, resume.diskOffset);
+    await transferImage({ source, writer, resume });
+    assert.ok(writer.written.every((offset) => offset >= resume.diskOffset));
+    assert.ok((await readFile(path)).equals(diskBytes));
+  });
+
+  for (const compression of ['xz', 'gz'] as const) {
+    it(`restarts a ${compression} download from the start but rewrites no block below the resume point`, async () => {
+      const source = await published(compression);
+      const path = join(sinks, `disk${++count}.raw`);
+      const resume = await interruptedAttempt(source, path);
+      assert.equal(resume.sourceOffset, 0);
+      assert.equal(resume.hashState, undefined);
+
+      const seen = server.requests.length;
+      const writer = await sink(path, resume.diskOffset);
+      await transferImage({ source, writer, resume });
+      const file = new URL(source.url).pathname;
+      assert.deepEqual(
+        server.requests.slice(seen).filter((r) => r.path === file),
+        [{ path: file, range: undefined }],
+      );
+      assert.ok(writer.written.length > 0 && writer.written.every((offset) => offset >= resume.diskOffset));
+      assert.ok((await readFile(path)).equals(diskBytes));
+    });
+  }
+
+  it('starts over when the writer no longer holds the earlier partial upload', async () => {
+    const source = await published('none');
+    const path = join(sinks, `disk${++count}.raw`);
+    const resume = await interruptedAttempt(source, path);
+    const fresh = join(sinks, `disk${++count}.raw`);
+    const writer = await sink(fresh, 0);
+    await transferImage({ source, writer, resume });
+    assert.ok(writer.written.includes(0), 'the first block is written again');
+    assert.ok((await readFile(fresh)).equals(diskBytes));
+  });
+
+  it('kills the xz process when the transfer is aborted', async () => {
+    const source = await published('xz');
+    const path = join(sinks, `disk${++count}.raw`);
+    await interruptedAttempt(source, path);
+    const children = execFileSync('ps', ['--ppid', String(process.pid), '-o', 'comm='], { encoding: 'utf8' });
+    assert.doesNotMatch(children, /^xz$/m);
+  });
+});
