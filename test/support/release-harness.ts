@@ -44,10 +44,10 @@ export interface ReleaseHarness {
 
 let runtimeInstalled = false;
 
-/** Workers log warnings and errors only: a passing test run stays readable. */
+/** Workers log errors only: failure-path tests expect failed activities, and a run stays readable. */
 function quietRuntime(): void {
   if (runtimeInstalled) return;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
   runtimeInstalled = true;
 }
 
