@@ -5,7 +5,8 @@
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type pg from 'pg';
 import { createPool } from '../../infra/db/pool.js';
 import { migrate } from '../../infra/db/migrate.js';
@@ -68,9 +69,10 @@ export async function startReleaseHarness(
   const buildServer = await startBuildServer({ root: buildRoot });
   const queuePrefix = uniqueQueuePrefix(label);
 
-  const connection = await NativeConnection.connect({ address: temporalAddress });
+  // The dev server our test runner started (never a downloaded one), through the SDK's test harness.
+  const env = await TestWorkflowEnvironment.createFromExistingServer({ address: temporalAddress });
   const workers: Worker[] = await createWorkers({
-    connection,
+    connection: env.nativeConnection,
     namespace: 'default',
     queuePrefix,
     queues: options.queues ?? ['workflows', 'local'],
@@ -127,7 +129,7 @@ export async function startReleaseHarness(
     async stop() {
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
-      await connection.close();
+      await env.teardown();
       await client.close();
       await buildServer.stop();
       await pool.end();
