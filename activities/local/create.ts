@@ -1,34 +1,48 @@
-import { copyFile, link, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { link, rm, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { nonRetryable } from '../common/errors.js';
 import type { CreateImageInput, ImageRef } from '../provider.js';
+import { copySparseFile } from './sparse-copy.js';
 import { deterministicId, type LocalImage, type LocalStore } from './store.js';
 
+/** One image per run and region: a retry finds the image the first call made. */
 export function imageIdFor(releaseToken: string, region: string): string {
   return deterministicId('img', releaseToken, region);
 }
 
-/** Registers the uploaded disk as an image; a retry returns the image the first call made. */
+/**
+ * Registers the uploaded disk as an image. The metadata file is written last, so an image
+ * exists only once its disk is in place; a crash before that leaves a disk file the retry
+ * replaces (or discardReleaseArtifacts removes).
+ */
 export async function createLocalImage(store: LocalStore, input: CreateImageInput): Promise<ImageRef> {
   const { release, disk, imageName } = input;
-  const account = release.account;
-  const imageId = imageIdFor(release.releaseToken, disk.region);
-  const existing = await store.readImage(account, disk.region, imageId);
-  if (existing) return { region: disk.region, imageId, imageName: existing.imageName };
-  await assertNameFree(store, account, disk.region, imageName, release.releaseToken);
+  const { account } = release;
+  const { region } = disk;
+  const imageId = imageIdFor(release.releaseToken, region);
+  const existing = await store.readImage(account, region, imageId);
+  if (existing) return { region, imageId, imageName: existing.imageName };
+  await assertNameFree(store, account, region, imageName, release.releaseToken);
 
-  await store.ensureDir(account, disk.region, 'images');
-  const target = store.imageDisk(account, disk.region, imageId);
+  const uploaded = store.diskFile(account, region, disk.diskId);
+  if (!(await stat(uploaded).catch(() => undefined))) {
+    throw nonRetryable(
+      'CloudInvalidRequest',
+      `disk ${disk.diskId} is missing from ${account}/${region}: upload it again`,
+    );
+  }
+  await store.ensureDir(account, region, 'images');
+  const target = store.imageDisk(account, region, imageId);
   await rm(target, { force: true });
-  const uploaded = join(store.dir(account, disk.region, 'disks'), `${disk.diskId}.raw`);
-  // A hard link costs nothing and keeps the image when the intermediate disk is cleaned up.
-  await link(uploaded, target).catch(() => copyFile(uploaded, target));
+  // A hard link costs nothing and keeps the image's data when the uploaded disk is deleted.
+  await link(uploaded, target).catch(() => copySparseFile(uploaded, target));
   const image: LocalImage = {
     imageId,
     imageName,
     description: input.description,
     architecture: input.architecture,
     bootFirmware: input.bootFirmware,
+    diskFile: basename(target),
     releaseToken: release.releaseToken,
     state: 'available',
     visibility: 'private',
@@ -39,11 +53,14 @@ export async function createLocalImage(store: LocalStore, input: CreateImageInpu
     sourceRelease: input.source.release,
     createdAt: new Date().toISOString(),
   };
-  await store.writeImage(account, disk.region, image);
-  return { region: disk.region, imageId, imageName };
+  await store.writeImage(account, region, image);
+  return { region, imageId, imageName };
 }
 
-/** Names are unique per account and region, as in the real clouds. */
+/**
+ * Names are unique per account and region, as in the real clouds. Another run's image of
+ * that name is a job problem (a name template without {date}, a rerun): say which image.
+ */
 export async function assertNameFree(
   store: LocalStore,
   account: string,
@@ -57,7 +74,8 @@ export async function assertNameFree(
   if (clash) {
     throw nonRetryable(
       'ImageAlreadyExists',
-      `an image named "${imageName}" already exists in ${account}/${region} (${clash.imageId}): choose another cloud_image_name or remove it`,
+      `an image named "${imageName}" already exists in local ${account}/${region} (${clash.imageId}): choose another cloud_image_name or delete that image`,
+      { region, imageId: clash.imageId, imageName },
     );
   }
 }

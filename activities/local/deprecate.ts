@@ -1,7 +1,10 @@
 import type { DeprecateImageInput } from '../provider.js';
 import type { LocalStore } from './store.js';
 
-/** Marks the old image deprecated and points it at its replacement (kept, still bootable). */
+/**
+ * Marks the old image deprecated and points it at its replacement. It stays bootable, as a
+ * deprecated image does in the real clouds; only cleanup deletes it.
+ */
 export async function deprecateLocalImage(store: LocalStore, input: DeprecateImageInput): Promise<void> {
   const { release, image, replacement } = input;
   const current = await store.readImage(release.account, image.region, image.imageId);

@@ -1,15 +1,20 @@
-import type { CloudProvider } from '../provider.js';
+import type { CloudImage, CloudProvider } from '../provider.js';
 import { deleteLocalDisk, deleteLocalImage, discardLocalReleaseArtifacts } from './cleanup.js';
 import { createLocalImage } from './create.js';
 import { deprecateLocalImage } from './deprecate.js';
 import { publishLocalImage } from './publish.js';
 import { replicateLocalImage } from './replicate.js';
-import { LocalStore, safeSegment } from './store.js';
+import { LocalStore } from './store.js';
 import { openLocalDiskWriter } from './upload.js';
 
+export { diskIdFor } from './upload.js';
+export { imageIdFor } from './create.js';
+export type { LocalDisk, LocalImage } from './store.js';
+
 /**
- * The `local` cloud: a real cloud on this machine. Regions are directories under `dataDir`,
- * images are raw disk files with JSON metadata. Needs no credentials.
+ * The `local` cloud: a real cloud on this machine, needing no credentials. Regions are
+ * directories, `<dataDir>/<account>/<region>/`; images are sparse raw disk files with JSON
+ * metadata next to them. Several workers may share one `dataDir`: every write is a rename.
  */
 export function createLocalCloud({ dataDir }: { dataDir: string }): CloudProvider {
   const store = new LocalStore(dataDir);
@@ -20,11 +25,11 @@ export function createLocalCloud({ dataDir }: { dataDir: string }): CloudProvide
     replicateImage: (input) => replicateLocalImage(store, input),
     publishImage: (input) => publishLocalImage(store, input),
     deprecateImage: (input) => deprecateLocalImage(store, input),
-    async findImageByName(account, region, imageName) {
+    async findImageByName(account, region, imageName): Promise<CloudImage | undefined> {
       const image = (await store.listImages(account, region)).find((i) => i.imageName === imageName);
       if (!image) return undefined;
       return {
-        region: safeSegment('region', region),
+        region,
         imageId: image.imageId,
         imageName: image.imageName,
         state: image.state,

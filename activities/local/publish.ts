@@ -1,15 +1,23 @@
+import { nonRetryable } from '../common/errors.js';
 import type { PublishImageInput } from '../provider.js';
 import type { LocalStore } from './store.js';
 
-/** Public for `all`, shared with the named accounts, or private for `none`. */
+/** `all` makes the image public, `none` private, a list of accounts shares it with them. */
 export async function publishLocalImage(store: LocalStore, input: PublishImageInput): Promise<void> {
   const { release, image, shareWith } = input;
   const current = await store.readImage(release.account, image.region, image.imageId);
-  if (!current) throw new Error(`image ${image.imageId} is missing from ${release.account}/${image.region}`);
+  if (!current) {
+    throw nonRetryable(
+      'CloudInvalidRequest',
+      `image ${image.imageId} is missing from local ${release.account}/${image.region}`,
+    );
+  }
+  const sharedWith = Array.isArray(shareWith) ? [...new Set(shareWith)].sort() : [];
   await store.writeImage(release.account, image.region, {
     ...current,
-    visibility: shareWith === 'all' ? 'public' : shareWith === 'none' ? 'private' : 'shared',
-    sharedWith: Array.isArray(shareWith) ? shareWith : [],
+    visibility:
+      shareWith === 'all' ? 'public' : shareWith === 'none' || sharedWith.length === 0 ? 'private' : 'shared',
+    sharedWith,
     allowCopy: input.allowCopy,
   });
 }

@@ -1,17 +1,24 @@
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { nonRetryable } from '../common/errors.js';
 
 /**
  * The local cloud's layout: `<dataDir>/<account>/<region>/` holds `staging/` (uploads in
- * progress), `disks/` (uploaded disks) and `images/` (`<id>.json` metadata + `<id>.raw`).
+ * progress, `<diskId>.raw.part`), `disks/` (uploaded disks, `<diskId>.raw` + `.json`) and
+ * `images/` (`<imageId>.json` metadata + `<imageId>.raw` disk).
  */
+export type LocalArea = 'staging' | 'disks' | 'images';
+
+/** An image's metadata file: what the local cloud knows about it. */
 export interface LocalImage {
   imageId: string;
   imageName: string;
   description: string;
   architecture: string;
   bootFirmware: string[];
+  /** The image's disk, a file name in the same `images/` directory. */
+  diskFile: string;
   releaseToken: string;
   state: 'available' | 'deprecated';
   visibility: 'private' | 'public' | 'shared';
@@ -21,16 +28,35 @@ export interface LocalImage {
   sourceVersion?: string;
   sourceRelease?: string;
   createdAt: string;
+  /** Set on replicas: the image this one was copied from. */
+  replicatedFrom?: { region: string; imageId: string };
   deprecatedAt?: string;
   replacement?: { imageId: string; imageName: string };
 }
 
+/** An uploaded disk's metadata file, next to its `.raw`. */
+export interface LocalDisk {
+  diskId: string;
+  region: string;
+  releaseToken: string;
+  sizeBytes: number;
+  bytesWritten: number;
+  checksum: { algorithm: 'sha256' | 'sha512'; hex: string };
+  createdAt: string;
+}
+
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-/** Account, region and ids become path segments: nothing that could leave the data dir. */
+/**
+ * Account, region and ids become path segments: nothing that could leave the data dir
+ * (`..`, `/`, empty). A retry cannot fix a bad name, so the failure is non-retryable.
+ */
 export function safeSegment(kind: string, value: string): string {
-  if (!SEGMENT.test(value) || value.includes('..')) {
-    throw new Error(`invalid local ${kind} "${value}": use letters, digits, '.', '_' and '-'`);
+  if (typeof value !== 'string' || !SEGMENT.test(value) || value.includes('..')) {
+    throw nonRetryable(
+      'CloudInvalidRequest',
+      `invalid local ${kind} ${JSON.stringify(value)}: use 1-128 letters, digits, '.', '_' and '-', starting with a letter or digit, without '..'`,
+    );
   }
   return value;
 }
@@ -38,18 +64,26 @@ export function safeSegment(kind: string, value: string): string {
 export class LocalStore {
   constructor(readonly dataDir: string) {}
 
-  regionDir(account: string, region: string): string {
-    return join(this.dataDir, safeSegment('account', account), safeSegment('region', region));
+  dir(account: string, region: string, area: LocalArea): string {
+    return join(this.dataDir, safeSegment('account', account), safeSegment('region', region), area);
   }
 
-  dir(account: string, region: string, kind: 'staging' | 'disks' | 'images'): string {
-    return join(this.regionDir(account, region), kind);
-  }
-
-  async ensureDir(account: string, region: string, kind: 'staging' | 'disks' | 'images'): Promise<string> {
-    const dir = this.dir(account, region, kind);
+  async ensureDir(account: string, region: string, area: LocalArea): Promise<string> {
+    const dir = this.dir(account, region, area);
     await mkdir(dir, { recursive: true });
     return dir;
+  }
+
+  stagingPart(account: string, region: string, diskId: string): string {
+    return join(this.dir(account, region, 'staging'), `${safeSegment('disk id', diskId)}.raw.part`);
+  }
+
+  diskFile(account: string, region: string, diskId: string): string {
+    return join(this.dir(account, region, 'disks'), `${safeSegment('disk id', diskId)}.raw`);
+  }
+
+  diskJson(account: string, region: string, diskId: string): string {
+    return join(this.dir(account, region, 'disks'), `${safeSegment('disk id', diskId)}.json`);
   }
 
   imageJson(account: string, region: string, imageId: string): string {
@@ -77,6 +111,16 @@ export class LocalStore {
     );
     return images.filter((i): i is LocalImage => i !== undefined);
   }
+
+  /** Removes every file of `area` whose name starts with `<id>.` (data, metadata, temp files). */
+  async removeAllOf(account: string, region: string, area: LocalArea, id: string): Promise<void> {
+    const dir = this.dir(account, region, area);
+    const prefix = `${safeSegment('id', id)}.`;
+    const names = await readdir(dir).catch(() => [] as string[]);
+    await Promise.all(
+      names.filter((n) => n.startsWith(prefix)).map((n) => rm(join(dir, n), { force: true })),
+    );
+  }
 }
 
 /** Ids derived from the run's token, so a retried call lands on what the first one made. */
@@ -93,9 +137,32 @@ export async function readJson<T>(path: string): Promise<T | undefined> {
   }
 }
 
-/** Readers see the old or the new file, never half of one. */
+/**
+ * Readers see the old or the new file, never half of one; fsync first, so after a power
+ * loss the new name never points at an empty file. The temp name is unique per call, so
+ * two writers of one file never write into each other's temp file.
+ */
 export async function writeJsonAtomically(path: string, value: unknown): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, JSON.stringify(value, null, 2));
-  await rename(temp, path);
+  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  const file = await open(temp, 'w');
+  try {
+    await file.writeFile(JSON.stringify(value, null, 2));
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temp, path).catch(async (error: unknown) => {
+    await rm(temp, { force: true });
+    throw error;
+  });
+}
+
+/** Makes a rename or new file in `dir` survive a power loss (the entry lives in the directory). */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }

@@ -1,6 +1,6 @@
-/** The CLI's exit codes (documented in `imagecast --help` and docs/cli.md). */
+/** The CLI's exit codes (listed in `imagecast --help`). */
 export const EXIT_OK = 0;
-/** The release failed or was cancelled, or the server could not be reached. */
+/** Anything else went wrong: the release failed or was cancelled, the server could not be reached. */
 export const EXIT_FAILURE = 1;
-/** The input was refused: an invalid job document, an unreadable file, a bad argument. */
+/** The input was refused: an invalid job document, an unreadable or malformed file, a bad argument or option. */
 export const EXIT_INVALID_INPUT = 2;

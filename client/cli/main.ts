@@ -1,18 +1,40 @@
 #!/usr/bin/env node
 // imagecast: release cloud images as Temporal workflows. Every command has --help with an example.
-import { Command } from 'commander';
-import { register as registerValidate } from './commands/job-validate.js';
-import { register as registerSchema } from './commands/job-schema.js';
-import { register as registerRelease } from './commands/job-release.js';
-import { EXIT_FAILURE } from './exit-codes.js';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { register as registerJobRelease } from './commands/job-release.js';
+import { register as registerJobSchema } from './commands/job-schema.js';
+import { register as registerJobValidate } from './commands/job-validate.js';
+import { EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.js';
+
+/** Modules adding commands to `imagecast job`: each exports `register(job: Command)`. */
+const JOB_COMMANDS: Array<(job: Command) => void> = [
+  registerJobValidate,
+  registerJobSchema,
+  registerJobRelease,
+];
+
+function packageVersion(): string {
+  try {
+    // dist/client/cli/main.js → the package root
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
 
 const program = new Command('imagecast')
   .description('Release public-cloud VM images as durable Temporal workflows')
-  .version('0.1.0')
+  .version(packageVersion())
+  // Usage errors (unknown option, missing argument, bad choice) surface as CommanderError: exit 2, not commander's 1.
+  .exitOverride()
   .addHelpText(
     'after',
     `
-Exit codes: 0 success, 1 release failed / server unreachable, 2 invalid input.
+Exit codes: ${EXIT_OK} success, ${EXIT_FAILURE} other failure (release failed, server unreachable), ${EXIT_INVALID_INPUT} invalid input.
 Environment: IMAGECAST_TEMPORAL_ADDRESS, IMAGECAST_TEMPORAL_NAMESPACE, IMAGECAST_QUEUE_PREFIX, IMAGECAST_UI_URL.
 
 Example:
@@ -20,12 +42,20 @@ Example:
   imagecast job add local examples/jobs/local-demo.json --wait`,
   );
 
-const job = program.command('job').description('validate, start and follow release jobs');
-registerValidate(job);
-registerSchema(job);
-registerRelease(job);
+const job = program
+  .command('job')
+  .description('validate, start and follow release jobs')
+  .addHelpText('after', '\nExample:\n  imagecast job schema local --annotated');
+for (const register of JOB_COMMANDS) register(job);
 
-program.parseAsync().catch((error: unknown) => {
-  console.error(`imagecast: ${(error as Error).message}`);
-  process.exit(EXIT_FAILURE);
-});
+try {
+  await program.parseAsync();
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // commander has printed the message (or the help / version) already.
+    process.exitCode = error.exitCode === 0 ? EXIT_OK : EXIT_INVALID_INPUT;
+  } else {
+    console.error(`imagecast: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = EXIT_FAILURE;
+  }
+}

@@ -5,38 +5,132 @@ import { imageCondition, lastService, nameTemplate, nonEmptyStrings, utctime } f
 export const baseJobShape = {
   last_service: lastService,
   utctime,
-  image: z.string().min(1).describe('Image name in the build service, before the architecture: for openSUSE-Leap-15.0-EC2-HVM.x86_64-1.0.0-Build1.206.raw.xz it is openSUSE-Leap-15.0-EC2-HVM.'),
+  image: z
+    .string()
+    .min(1)
+    .meta({
+      description:
+        'The image file name in the build service up to the architecture: for openSUSE-Leap-15.0-EC2-HVM.x86_64-1.0.0-Build1.206.raw.xz it is openSUSE-Leap-15.0-EC2-HVM. The newest matching build in download_url is released.',
+      examples: ['openSUSE-Leap-15.0-EC2-HVM'],
+    }),
   download_url: z
-    .url({ protocol: /^(https?|file)$/ })
-    .describe('Build-service directory holding the image, its .sha256 checksum file and its .packages manifest.'),
+    .url({
+      protocol: /^(https?|file)$/,
+      error: 'an http://, https:// or file:// URL of the build-service directory',
+    })
+    .meta({
+      description:
+        'The build-service directory (http, https or file URL) holding the image, its .sha256/.sha512 checksum file and its .packages manifest.',
+      examples: ['https://download.opensuse.org/repositories/Cloud:/Images:/Leap_15.0/images/'],
+    }),
   download_type: z
-    .literal('OBS', { error: 'only "OBS" downloads are supported yet (S3 comes with the EC2 provider)' })
+    .enum(['OBS'], {
+      error: (issue) =>
+        issue.input === 'S3'
+          ? '"S3" downloads are not supported yet for this cloud: use "OBS" (a build-service directory)'
+          : undefined,
+    })
     .default('OBS')
-    .describe('Where the image comes from: OBS, a build-service directory.'),
-  cloud_image_name: nameTemplate.describe(
-    'Name of the image in the cloud. {date} becomes the UTC date of the release (20261125); Imagecast addition: {version} and {release} become the build\'s version and build release. The template also names the image line: releases of one template replace each other.',
-  ),
-  old_cloud_image_name: z.string().min(1).optional().describe('Name of the image this release deprecates; without it, the earlier releases of the same image line are deprecated.'),
-  image_description: z.string().min(1).describe('Description of the image in the cloud.'),
-  cloud_architecture: z.enum(['x86_64', 'aarch64']).default('x86_64').describe('Architecture of the image.'),
-  conditions: z.array(imageCondition).default([]).describe('Conditions the build must meet before it is released; the release waits up to conditions_wait_time for a build that does.'),
-  conditions_wait_time: z.number().int().min(0).default(900).describe('Seconds to wait for a build that meets the conditions before failing.'),
-  disallow_packages: nonEmptyStrings.default([]).describe('Packages that must not be in the image (* wildcard).'),
-  disallow_licenses: nonEmptyStrings.default([]).describe('Licenses no package in the image may have.'),
-  boot_firmware: z.array(z.enum(['bios', 'uefi', 'uefi-preferred'])).default(['bios']).describe('Boot firmware the image supports.'),
-  tests: nonEmptyStrings.default([]).describe('Tests to run on an instance of the image; a failing test fails the release.'),
-  instance_type: z.string().min(1).optional().describe('Instance type for test instances.'),
-  ssh_user: z.string().min(1).optional().describe('User for SSH connections to test instances.'),
-  distro: z.enum(['opensuse_leap', 'sles', 'sle_micro']).optional().describe('Distribution, which selects test suites.'),
-  cleanup_images: z.boolean().optional().describe('Whether to remove the images when last_service is test (default true).'),
-  notification_email: z.email().optional().describe('Where to send the release notification.'),
+    .describe(
+      'Where the image comes from: "OBS", a build-service directory (download_url). mash\'s "S3" is not supported yet.',
+    ),
+  cloud_image_name: nameTemplate.meta({
+    description:
+      "The image's name in the cloud. {date} becomes the UTC date the release starts (YYYYMMDD). Imagecast addition: {version} and {release} become the resolved build's kiwi version and build-service release. The template itself names the image line: releases of one template replace each other.",
+    examples: ['openSUSE-Leap-15.0-v{date}-hvm-ssd-x86_64', 'sles-15-sp6-v{date}-b{release}'],
+  }),
+  old_cloud_image_name: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({
+      description:
+        'The name of the image this release deprecates. Imagecast addition: without it, the earlier active releases of the same image line are deprecated.',
+      examples: ['openSUSE-Leap-15.0-v20190313-hvm-ssd-x86_64'],
+    }),
+  image_description: z
+    .string()
+    .min(1)
+    .meta({
+      description: 'The description of the image in the cloud.',
+      examples: ['openSUSE Leap 15.0 (HVM, 64-bit, SSD-Backed)'],
+    }),
+  cloud_architecture: z
+    .enum(['x86_64', 'aarch64'])
+    .default('x86_64')
+    .describe('The architecture of the image.'),
+  conditions: z
+    .array(imageCondition)
+    .default([])
+    .describe(
+      'Conditions the build must meet before it is released, e.g. a minimum kernel-default version. When the newest build does not meet them the release waits up to conditions_wait_time for one that does.',
+    ),
+  conditions_wait_time: z
+    .number()
+    .int()
+    .min(0)
+    .default(900)
+    .meta({
+      description: 'Seconds to wait for a build that meets the conditions before failing the release.',
+      examples: [900],
+    }),
+  disallow_packages: nonEmptyStrings.default([]).meta({
+    description: 'Packages that must not be in the image (from its .packages manifest); * is a wildcard.',
+    examples: [['*-mini']],
+  }),
+  disallow_licenses: nonEmptyStrings
+    .default([])
+    .meta({ description: 'Licenses no package in the image may have.', examples: [['MIT']] }),
+  boot_firmware: z
+    .array(z.enum(['bios', 'uefi', 'uefi-preferred']))
+    .default(['bios'])
+    .describe('The boot firmware the image supports and is tested with; an empty list means bios.'),
+  tests: nonEmptyStrings.default([]).meta({
+    description: 'Tests (img-proof names) run on an instance of the image; a failing test fails the release.',
+    examples: [['test_sles']],
+  }),
+  instance_type: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'The instance type for test instances.', examples: ['t3.small'] }),
+  ssh_user: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'The user for SSH connections to test instances.', examples: ['ec2-user'] }),
+  distro: z
+    .enum(['opensuse_leap', 'sles', 'sle_micro'])
+    .optional()
+    .describe('The distribution, which selects how test instances are tested.'),
+  cleanup_images: z
+    .boolean()
+    .optional()
+    .describe(
+      'Whether to remove the images made; by default they are removed when last_service is test or when the release fails.',
+    ),
+  notification_email: z
+    .email()
+    .optional()
+    .meta({
+      description: 'Where to send the notification when the release ends.',
+      examples: ['releases@example.com'],
+    }),
   notify: z.boolean().optional().describe('Whether to send a notification when the release ends.'),
-  dry_run: z.boolean().optional().describe('Only validate the document (imagecast job validate does this too).'),
-  requesting_user: z.string().optional().describe('Who asked for the release (informational).'),
-  job_id: z.string().optional().describe('A mash job id (informational).'),
+  dry_run: z
+    .boolean()
+    .optional()
+    .describe(
+      'mash: only validate the document, do not start the release (imagecast job validate does this too).',
+    ),
+  requesting_user: z.string().optional().describe('Who asked for the release (set by mash; informational).'),
+  job_id: z.string().optional().describe("mash's job id (informational)."),
 };
 
-/** mash fields we know but do not implement yet: rejected by name, never silently ignored. */
+/**
+ * mash fields every cloud has that Imagecast does not implement yet: a document carrying one
+ * is refused by name, never half-run. Move a field into the schema when its step lands.
+ */
 export const UNSUPPORTED_MASH_FIELDS = [
   'raw_image_upload_type',
   'raw_image_upload_location',

@@ -1,36 +1,74 @@
+// Field schemas shared by every cloud's job document. Descriptions give mash's meaning;
+// what Imagecast adds or does differently is marked "Imagecast addition".
 import { z } from 'zod';
 import { LAST_SERVICE_STEPS, type ReleaseStep } from '../steps.js';
 
 /** Placeholders `cloud_image_name` may carry: mash's {date}, and our {version} and {release}. */
 export const NAME_PLACEHOLDERS = ['date', 'version', 'release'] as const;
+export type NamePlaceholder = (typeof NAME_PLACEHOLDERS)[number];
+
+/** Account and region names of clouds whose names we choose (the local cloud). */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export const resourceName = z
+  .string()
+  .regex(NAME_PATTERN, 'use lower-case letters, digits and "-" (not first), at most 63 characters');
+
+export const nonEmptyStrings = z.array(z.string().min(1, 'must not be empty'));
 
 export const imageCondition = z
   .object({
-    package_name: z.string().min(1).optional().describe('Package the condition is about; without it the condition is on the image itself.'),
-    version: z.string().min(1).optional().describe('Package or image version from the build service.'),
-    release: z.string().min(1).optional().describe('Build (release) number of the package or image.'),
-    condition: z.enum(['>=', '==', '<=', '>', '<']).optional().describe('How to compare version/release (default >=).'),
+    package_name: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'The package the condition is about. Without it the condition is checked against the image itself; with only a name it requires the package to be in the image.',
+      ),
+    version: z.string().min(1).optional().describe('The package or image version from the build service.'),
+    release: z.string().min(1).optional().describe('The build (release) number of the package or image.'),
+    condition: z
+      .enum(['>=', '==', '<=', '>', '<'])
+      .optional()
+      .describe('How version and/or release are compared, the way rpm compares versions (default >=).'),
   })
   .strict()
   .refine((c) => c.package_name !== undefined || c.version !== undefined || c.release !== undefined, {
     message: 'a condition needs at least one of package_name, version or release',
   })
-  .meta({ examples: [{ package_name: 'kernel-default', version: '4.13.1', condition: '>=' }] });
+  .meta({
+    // mash's own JSON Schema says the same with anyOf: the refinement above is not representable.
+    anyOf: [{ required: ['package_name'] }, { required: ['version'] }, { required: ['release'] }],
+    examples: [{ package_name: 'kernel-default', version: '4.13.1', condition: '>=' }],
+  });
+
+export type ImageCondition = z.infer<typeof imageCondition>;
 
 export const utctime = z
   .string()
   .superRefine((value, ctx) => {
     if (value === 'now') return;
     if (value === 'always') {
-      ctx.addIssue({ code: 'custom', message: '"always" (release every new build) is not supported yet: scheduled releases will provide it' });
+      ctx.addIssue({
+        code: 'custom',
+        message: '"always" (release every new build) is not supported yet: schedules will provide it',
+      });
       return;
     }
     if (!z.iso.datetime({ offset: true }).safeParse(value).success) {
-      ctx.addIssue({ code: 'custom', message: `"${value}" is neither "now" nor an RFC 3339 timestamp like 2026-11-25T06:00:00Z` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${value}" is neither "now" nor an RFC 3339 timestamp like 2026-11-25T06:00:00Z`,
+      });
     }
   })
   .default('now')
-  .describe('"now", or an RFC 3339 timestamp: the release starts no sooner than that (a durable timer waits).');
+  .meta({
+    description:
+      '"now" starts the release at once; an RFC 3339 timestamp (with Z or an offset) starts it no sooner than that (a durable timer waits; a past time means now). mash\'s "always" is not supported yet.',
+    examples: ['now', '2026-11-25T06:00:00Z'],
+    anyOf: [{ const: 'now' }, { format: 'date-time' }],
+  });
 
 export const nameTemplate = z
   .string()
@@ -38,7 +76,10 @@ export const nameTemplate = z
   .superRefine((value, ctx) => {
     for (const [, name] of value.matchAll(/\{([^}]*)\}/g)) {
       if (!(NAME_PLACEHOLDERS as readonly string[]).includes(name!)) {
-        ctx.addIssue({ code: 'custom', message: `unknown placeholder {${name}}: use {date}, {version} or {release}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown placeholder {${name}}: use {date}, {version} or {release}`,
+        });
       }
     }
   });
@@ -46,8 +87,8 @@ export const nameTemplate = z
 export const lastService = z
   .enum(LAST_SERVICE_STEPS as [Exclude<ReleaseStep, 'cleanup'>, ...Exclude<ReleaseStep, 'cleanup'>[]])
   .default('deprecate')
-  .describe('The last step to run; later steps are skipped (cleanup always runs).');
-
-export const nonEmptyStrings = z.array(z.string().min(1));
-
-export const cloudName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lower-case letters, digits and -, at most 63');
+  .meta({
+    description:
+      'The last pipeline step to run; the later ones are skipped (cleanup always runs). Imagecast addition: defaults to deprecate, the whole pipeline (mash requires the field).',
+    examples: ['publish'],
+  });

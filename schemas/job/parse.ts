@@ -1,99 +1,84 @@
-import type { z } from 'zod';
 import { CLOUDS, type CloudName } from '../steps.js';
-import { UNSUPPORTED_MASH_FIELDS } from './base.js';
-import { localJobSchema, localRegionIssues, type LocalJob } from './local.js';
+import { AVAILABLE_CLOUDS, jobSchemas, type ReleaseJob } from './clouds.js';
+import { fromZodIssues, jsonPath, type JobIssue, type RawIssue } from './issues.js';
+import { localCrossFieldIssues } from './local.js';
 
-/** Jobs that can run today; other clouds join as their providers land. */
-export type ReleaseJob = LocalJob;
-
-export interface JobIssue {
-  /** JSON path, e.g. `$.conditions[0].condition`. */
-  path: string;
-  message: string;
-}
-
-export const jobSchemas = { local: localJobSchema } as const;
-
-/** Thrown where a job document is refused; lists every problem. */
-export class InvalidJobError extends Error {
-  constructor(readonly issues: JobIssue[]) {
-    super(`invalid job document:\n${formatIssues(issues)}`);
-    this.name = 'InvalidJobError';
-  }
-}
-
-export function formatIssues(issues: JobIssue[]): string {
-  return issues.map((i) => `${i.path}: ${i.message}`).join('\n');
-}
-
-export function jsonPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : `${acc}.${String(key)}`), '$');
-}
+export type ParseJobResult = { ok: true; job: ReleaseJob } | { ok: false; issues: JobIssue[] };
 
 /**
- * Validates a job document for `cloud` (or the document's own `cloud`), reporting every
- * problem at once: schema errors, mash fields we do not support yet, unknown fields.
+ * Validates a job document for `cloud` (which fills in or must match the document's own
+ * `cloud`) and applies the defaults. Reports every problem at once, in document order:
+ * schema errors, cross-field errors, mash fields we do not support yet, unknown fields.
  */
-export function parseJob(input: unknown, cloud?: CloudName): { ok: true; job: ReleaseJob } | { ok: false; issues: JobIssue[] } {
+export function parseJob(input: unknown, cloud?: CloudName): ParseJobResult {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return { ok: false, issues: [{ path: '$', message: 'a job document must be a JSON object' }] };
+    return refused([{ path: [], message: 'a job document must be a JSON object' }]);
   }
   const doc = input as Record<string, unknown>;
   const named = doc.cloud;
-  if (cloud && named !== undefined && named !== cloud) {
-    return { ok: false, issues: [{ path: '$.cloud', message: `the document says "${String(named)}" but the job is for ${cloud}` }] };
-  }
   const target = cloud ?? named;
-  if (target === undefined) return { ok: false, issues: [{ path: '$.cloud', message: `say which cloud: ${CLOUDS.join(', ')}` }] };
-  if (!(CLOUDS as readonly unknown[]).includes(target)) {
-    return { ok: false, issues: [{ path: '$.cloud', message: `unknown cloud "${String(target)}": use ${CLOUDS.join(', ')}` }] };
+  if (target === undefined) {
+    return refused([
+      {
+        path: ['cloud'],
+        message: `say which cloud: ${CLOUDS.join(', ')} (a "cloud" field, or the command's cloud argument)`,
+      },
+    ]);
   }
-  if (target !== 'local') return { ok: false, issues: [{ path: '$.cloud', message: `the ${String(target)} provider is not available yet` }] };
+  if (!isCloud(target)) {
+    return refused([
+      {
+        path: ['cloud'],
+        message: `unknown cloud ${JSON.stringify(target)}: Imagecast releases to ${CLOUDS.join(', ')}`,
+      },
+    ]);
+  }
+  if (!isAvailable(target))
+    return refused([{ path: ['cloud'], message: `the ${target} provider is not available yet` }]);
 
-  const schema = jobSchemas.local;
-  const issues = fieldIssues(doc, Object.keys(schema.shape));
+  const issues: RawIssue[] = [];
+  if (named !== undefined && named !== target) {
+    issues.push({
+      path: ['cloud'],
+      message: `the document says ${JSON.stringify(named)} but the job is for ${target}`,
+    });
+  }
+  const schema = jobSchemas[target];
   const result = schema.safeParse({ ...doc, cloud: target });
-  if (!result.success) issues.push(...zodIssues(result.error));
-  issues.push(...localRegionIssues(doc).map((i) => ({ path: jsonPath(i.path), message: i.message })));
-  if (issues.length) return { ok: false, issues: sortByPath(issues) };
-  return { ok: true, job: result.data! };
+  if (!result.success) issues.push(...fromZodIssues(result.error, schema, target));
+  if (target === 'local') issues.push(...localCrossFieldIssues(doc));
+  if (issues.length > 0) return refused(issues, [...Object.keys(doc), ...Object.keys(schema.shape)]);
+
+  const job = result.data!;
+  // mash: an empty boot_firmware list means bios.
+  if (job.boot_firmware.length === 0) job.boot_firmware = ['bios'];
+  return { ok: true, job };
 }
 
-function fieldIssues(doc: Record<string, unknown>, known: string[]): JobIssue[] {
-  const issues: JobIssue[] = [];
-  for (const key of Object.keys(doc)) {
-    if (known.includes(key)) continue;
-    if ((UNSUPPORTED_MASH_FIELDS as readonly string[]).includes(key)) {
-      issues.push({ path: `$.${key}`, message: `mash field "${key}" is not supported by Imagecast yet` });
-      continue;
-    }
-    const suggestion = known.find((k) => editDistance(k, key) <= 2);
-    issues.push({ path: `$.${key}`, message: `unknown field "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}` });
+function isCloud(value: unknown): value is CloudName {
+  return (CLOUDS as readonly unknown[]).includes(value);
+}
+
+function isAvailable(cloud: CloudName): cloud is ReleaseJob['cloud'] {
+  return (AVAILABLE_CLOUDS as readonly CloudName[]).includes(cloud);
+}
+
+/** Issues in the order their fields appear (the document's order, then the schema's for missing ones). */
+function refused(issues: RawIssue[], fieldOrder: string[] = []): { ok: false; issues: JobIssue[] } {
+  const rank = (issue: RawIssue) => {
+    const at = fieldOrder.indexOf(String(issue.path[0]));
+    return at === -1 ? fieldOrder.length : at;
+  };
+  const sorted = [...issues].sort((a, b) => rank(a) - rank(b) || comparePaths(a.path, b.path));
+  return { ok: false, issues: sorted.map((i) => ({ path: jsonPath(i.path), message: i.message })) };
+}
+
+function comparePaths(a: ReadonlyArray<PropertyKey>, b: ReadonlyArray<PropertyKey>): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const [x, y] = [a[i], b[i]];
+    if (x === y) continue;
+    if (typeof x === 'number' && typeof y === 'number') return x - y;
+    return String(x).localeCompare(String(y));
   }
-  return issues;
-}
-
-function zodIssues(error: z.ZodError): JobIssue[] {
-  return error.issues.map((issue) => ({
-    path: jsonPath(issue.path),
-    message: issue.code === 'invalid_type' && issue.input === undefined ? 'required' : issue.message,
-  }));
-}
-
-function sortByPath(issues: JobIssue[]): JobIssue[] {
-  return [...issues].sort((a, b) => a.path.localeCompare(b.path));
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length]!;
+  return a.length - b.length;
 }

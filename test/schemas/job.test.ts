@@ -2,11 +2,20 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { deterministicReleaseId, expandImageName, jobJsonSchema, parseJob } from '../../schemas/job/index.js';
+import {
+  InvalidJobError,
+  UNSUPPORTED_MASH_FIELDS,
+  formatIssues,
+  parseJob,
+  type JobIssue,
+  type ReleaseJob,
+} from '../../schemas/job/index.js';
+import type { CloudName } from '../../schemas/steps.js';
 
-const example = JSON.parse(
-  readFileSync(fileURLToPath(new URL('../../../examples/jobs/local-demo.json', import.meta.url)), 'utf8'),
-) as Record<string, unknown>;
+const exampleDoc = (name: string) =>
+  JSON.parse(
+    readFileSync(fileURLToPath(new URL(`../../../examples/jobs/${name}`, import.meta.url)), 'utf8'),
+  ) as Record<string, unknown>;
 
 const minimal = {
   cloud_image_name: 'sles-15-v{date}',
@@ -15,88 +24,271 @@ const minimal = {
   image: 'SLES15-EC2',
 };
 
-function issuesOf(doc: unknown, cloud?: 'local' | 'ec2') {
+function accepted(doc: unknown, cloud?: CloudName): ReleaseJob {
+  const result = parseJob(doc, cloud);
+  assert.ok(
+    result.ok,
+    `expected the document to be accepted, got:\n${result.ok ? '' : formatIssues(result.issues)}`,
+  );
+  return result.job;
+}
+
+function issuesOf(doc: unknown, cloud?: CloudName): JobIssue[] {
   const result = parseJob(doc, cloud);
   assert.equal(result.ok, false, 'expected the document to be refused');
   return result.ok ? [] : result.issues;
 }
 
+/** The single issue at `path`. */
+function issueAt(issues: JobIssue[], path: string): string {
+  const found = issues.filter((i) => i.path === path);
+  assert.equal(found.length, 1, `one issue at ${path} in:\n${formatIssues(issues)}`);
+  return found[0]!.message;
+}
+
 describe('local job documents', () => {
-  it('accepts the example and fills in defaults', () => {
-    const result = parseJob(example, 'local');
-    assert.ok(result.ok);
-    assert.equal(result.job.conditions_wait_time, 900);
-    assert.deepEqual(result.job.boot_firmware, ['bios']);
+  it('accepts the demo example and applies every default', () => {
+    const job = accepted(exampleDoc('local-demo.json'));
+    assert.equal(job.cloud, 'local');
+    assert.equal(job.cloud_account, 'demo');
+    assert.deepEqual(job.additional_regions, ['local-2', 'local-3', 'local-4']);
+    assert.equal(job.conditions_wait_time, 900);
+    assert.deepEqual(job.boot_firmware, ['bios']);
+    assert.equal(job.download_type, 'OBS');
+    assert.deepEqual(job.disallow_licenses, []);
+    assert.equal(job.allow_copy, false);
   });
 
-  it('accepts a minimal mash-style document, defaults applied', () => {
-    const result = parseJob({ ...minimal, utctime: 'now', last_service: 'publish', notify: false }, 'local');
-    assert.ok(result.ok);
-    assert.equal(result.job.cloud_account, 'local');
-    assert.equal(result.job.region, 'local-1');
-    assert.equal(result.job.share_with, 'none');
-    assert.equal(result.job.last_service, 'publish');
+  it('fills in the cloud from the argument and defaults a minimal document', () => {
+    const job = accepted(minimal, 'local');
+    assert.deepEqual(job, {
+      ...minimal,
+      cloud: 'local',
+      last_service: 'deprecate',
+      utctime: 'now',
+      download_type: 'OBS',
+      cloud_architecture: 'x86_64',
+      conditions: [],
+      conditions_wait_time: 900,
+      disallow_packages: [],
+      disallow_licenses: [],
+      boot_firmware: ['bios'],
+      tests: [],
+      cloud_account: 'local',
+      region: 'local-1',
+      additional_regions: [],
+      share_with: 'none',
+      allow_copy: false,
+    });
   });
 
-  it('lists every problem at once with its JSON path', () => {
-    const issues = issuesOf({
-      cloud_architecture: 'sparc',
-      conditions: [{ condition: '~=' }, {}],
-      last_service: 'upload_everything',
-      utctime: 'always',
-      cloud_image_name: 'x-{build}',
-      raw_image_upload_type: 's3bucket',
-      cloud_acount: 'typo',
-      additional_regions: ['local-1', 'local-2', 'local-2'],
-    }, 'local');
-    const byPath = Object.fromEntries(issues.map((i) => [i.path, i.message]));
-    assert.match(byPath['$.image_description']!, /required/);
-    assert.match(byPath['$.download_url']!, /required/);
-    assert.match(byPath['$.image']!, /required/);
-    assert.ok(byPath['$.cloud_architecture']);
-    assert.ok(byPath['$.conditions[0].condition']);
-    assert.match(byPath['$.conditions[1]']!, /at least one of package_name, version or release/);
-    assert.ok(byPath['$.last_service']);
-    assert.match(byPath['$.utctime']!, /not supported yet/);
-    assert.match(byPath['$.cloud_image_name']!, /unknown placeholder \{build\}/);
-    assert.match(byPath['$.raw_image_upload_type']!, /mash field "raw_image_upload_type" is not supported by Imagecast yet/);
-    assert.match(byPath['$.cloud_acount']!, /unknown field "cloud_acount" \(did you mean "cloud_account"\?\)/);
-    assert.match(byPath['$.additional_regions[0]']!, /home region/);
-    assert.match(byPath['$.additional_regions[2]']!, /listed twice/);
-  });
-
-  it('names the cloud problem: missing, unknown, mismatched, not available yet', () => {
-    assert.match(issuesOf(minimal)[0]!.message, /say which cloud/);
-    assert.match(issuesOf({ ...minimal, cloud: 'ec2' }, 'local')[0]!.message, /says "ec2" but the job is for local/);
-    assert.match(issuesOf(minimal, 'ec2')[0]!.message, /ec2 provider is not available yet/);
-    assert.match(issuesOf([1, 2])[0]!.message, /must be a JSON object/);
-  });
-});
-
-describe('image names and release ids', () => {
-  it('fills {date}, {version} and {release}', () => {
-    assert.equal(
-      expandImageName('sles-v{date}-{version}-b{release}', { date: '20261125', version: '15.6', release: '1.2' }),
-      'sles-v20261125-15.6-b1.2',
+  it('accepts a mash job document as it is, with the fields mash sets for itself', () => {
+    const job = accepted(
+      {
+        job_id: '12345678-1234-1234-1234-123456789012',
+        requesting_user: 'user1',
+        last_service: 'publish',
+        utctime: '2026-11-25T06:00:00.142Z',
+        image: 'openSUSE-Leap-15.0-EC2-HVM',
+        cloud_image_name: 'openSUSE-Leap-15.0-v{date}-hvm-ssd-x86_64',
+        old_cloud_image_name: 'openSUSE-Leap-15.0-v20190313-hvm-ssd-x86_64',
+        image_description: 'openSUSE Leap 15.0 (HVM, 64-bit, SSD-Backed)',
+        download_url: 'https://download.opensuse.org/repositories/Cloud:/Images:/Leap_15.0/images/',
+        download_type: 'OBS',
+        conditions: [{ package_name: 'openssl', version: '13.4.3', release: '1.1' }, { version: '8.13.21' }],
+        conditions_wait_time: 500,
+        disallow_licenses: ['MIT'],
+        disallow_packages: ['*-mini'],
+        distro: 'sles',
+        instance_type: 't2.micro',
+        ssh_user: 'root',
+        notification_email: 'test@fake.com',
+        notify: true,
+        dry_run: false,
+        cleanup_images: true,
+        cloud_architecture: 'aarch64',
+        boot_firmware: ['uefi-preferred', 'bios'],
+      },
+      'local',
     );
-    assert.equal(expandImageName('sles-v{date}-b{release}', { date: '20261125' }), 'sles-v20261125-b{release}');
+    assert.equal(job.last_service, 'publish');
+    assert.equal(job.utctime, '2026-11-25T06:00:00.142Z');
+    assert.equal(job.conditions.length, 2);
   });
 
-  it('derives one workflow id per cloud, account and image line per day', () => {
-    const job = { cloud: 'local', cloud_account: 'team a', cloud_image_name: 'sles-v{date}-b{release}' };
-    assert.equal(deterministicReleaseId(job, '20261125'), 'release-local-team_a-sles-v20261125-b_release_');
+  it('reads an empty boot_firmware list as bios, as mash does', () => {
+    assert.deepEqual(accepted({ ...minimal, boot_firmware: [] }, 'local').boot_firmware, ['bios']);
+  });
+
+  it('reports every problem at once, each with its JSON path, in document order', () => {
+    const issues = issuesOf(
+      {
+        cloud_architecture: 'sparc',
+        conditions: [{ condition: '~=', version: '1' }, {}, { package_name: 'kernel-default', pakage: 'x' }],
+        last_service: 'cleanup',
+        utctime: 'always',
+        cloud_image_name: 'sles-{date}-{build}',
+        raw_image_upload_type: 's3bucket',
+        cloud_acount: 'typo',
+        region: 'local-1',
+        additional_regions: ['local-2', 'local-1', 'local-2', 'Local_3'],
+        download_type: 'S3',
+        share_with: 'everyone',
+        billing_codes: 'bp-1',
+        notification_email: 'nobody',
+        conditions_wait_time: -5,
+        frobnicate: true,
+      },
+      'local',
+    );
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      [
+        '$.cloud_architecture',
+        '$.conditions[0].condition',
+        '$.conditions[1]',
+        '$.conditions[2].pakage',
+        '$.last_service',
+        '$.utctime',
+        '$.cloud_image_name',
+        '$.raw_image_upload_type',
+        '$.cloud_acount',
+        '$.additional_regions[1]',
+        '$.additional_regions[2]',
+        '$.additional_regions[3]',
+        '$.download_type',
+        '$.share_with',
+        '$.billing_codes',
+        '$.notification_email',
+        '$.conditions_wait_time',
+        '$.frobnicate',
+        // missing required fields come after the document's own, in schema order
+        '$.image',
+        '$.download_url',
+        '$.image_description',
+      ],
+    );
+    assert.match(issueAt(issues, '$.cloud_architecture'), /"x86_64"\|"aarch64"/);
+    assert.match(issueAt(issues, '$.conditions[0].condition'), /">="/);
+    assert.equal(
+      issueAt(issues, '$.conditions[1]'),
+      'a condition needs at least one of package_name, version or release',
+    );
+    assert.equal(issueAt(issues, '$.conditions[2].pakage'), 'unknown field "pakage"');
+    assert.match(issueAt(issues, '$.last_service'), /"deprecate"/);
+    assert.equal(
+      issueAt(issues, '$.utctime'),
+      '"always" (release every new build) is not supported yet: schedules will provide it',
+    );
+    assert.equal(
+      issueAt(issues, '$.cloud_image_name'),
+      'unknown placeholder {build}: use {date}, {version} or {release}',
+    );
+    assert.equal(
+      issueAt(issues, '$.raw_image_upload_type'),
+      'mash field "raw_image_upload_type" is not supported by Imagecast yet',
+    );
+    assert.equal(
+      issueAt(issues, '$.cloud_acount'),
+      'unknown field "cloud_acount" (did you mean "cloud_account"?)',
+    );
+    assert.equal(issueAt(issues, '$.additional_regions[1]'), '"local-1" is the home region (region) already');
+    assert.equal(issueAt(issues, '$.additional_regions[2]'), '"local-2" is listed twice');
+    assert.match(issueAt(issues, '$.additional_regions[3]'), /lower-case letters/);
+    assert.match(issueAt(issues, '$.download_type'), /"S3" downloads are not supported yet for this cloud/);
+    assert.equal(issueAt(issues, '$.share_with'), 'use "all", "none" or a list of account names');
+    assert.equal(
+      issueAt(issues, '$.billing_codes'),
+      'mash field "billing_codes" belongs to ec2 jobs; local jobs do not have it',
+    );
+    assert.equal(issueAt(issues, '$.frobnicate'), 'unknown field "frobnicate"');
+    for (const path of ['$.image', '$.download_url', '$.image_description'])
+      assert.equal(issueAt(issues, path), 'required');
+  });
+
+  it('refuses every mash field it does not support yet by name', () => {
+    const doc = { ...minimal, ...Object.fromEntries(UNSUPPORTED_MASH_FIELDS.map((f) => [f, 'x'])) };
+    assert.deepEqual(
+      issuesOf(doc, 'local'),
+      UNSUPPORTED_MASH_FIELDS.map((f) => ({
+        path: `$.${f}`,
+        message: `mash field "${f}" is not supported by Imagecast yet`,
+      })),
+    );
+  });
+
+  it('accepts the timestamps mash accepts and refuses local times and other words', () => {
+    for (const utctime of ['2026-11-25T06:00:00Z', '2026-11-25T06:00:00.5+01:00'])
+      assert.equal(accepted({ ...minimal, utctime }, 'local').utctime, utctime);
+    for (const utctime of ['2026-11-25T06:00:00', 'tomorrow', '']) {
+      assert.match(
+        issueAt(issuesOf({ ...minimal, utctime }, 'local'), '$.utctime'),
+        /neither "now" nor an RFC 3339 timestamp/,
+      );
+    }
+  });
+
+  it('takes http, https and file download URLs only', () => {
+    assert.ok(parseJob({ ...minimal, download_url: 'file:///srv/images/' }, 'local').ok);
+    assert.match(
+      issueAt(issuesOf({ ...minimal, download_url: 'ftp://example/' }, 'local'), '$.download_url'),
+      /http:\/\/, https:\/\/ or file:\/\//,
+    );
+  });
+
+  it('names the placeholder it does not know, each one', () => {
+    const issues = issuesOf({ ...minimal, cloud_image_name: 'x-{Date}-{}-{version}' }, 'local');
+    assert.deepEqual(
+      issues.map((i) => i.message),
+      [
+        'unknown placeholder {Date}: use {date}, {version} or {release}',
+        'unknown placeholder {}: use {date}, {version} or {release}',
+      ],
+    );
+  });
+
+  it('quotes keys that are not identifiers in JSON paths', () => {
+    assert.equal(issuesOf({ ...minimal, 'odd key': 1 }, 'local')[0]!.path, '$["odd key"]');
   });
 });
 
-describe('generated JSON Schema', () => {
-  it('describes every field and lists the required ones', () => {
-    const schema = JSON.parse(jobJsonSchema('local', 'json')) as {
-      properties: Record<string, { description?: string }>;
-      required: string[];
-    };
-    for (const [name, field] of Object.entries(schema.properties)) assert.ok(field.description, `${name} has a description`);
-    assert.deepEqual([...schema.required].sort(), ['cloud', 'cloud_image_name', 'download_url', 'image', 'image_description']);
-    assert.match(jobJsonSchema('local', 'annotated'), /conditions_wait_time {2}\(integer; default 900\)/);
-    assert.equal(jobJsonSchema('local', 'raw').includes('\n'), false);
+describe('the cloud of a job', () => {
+  it('needs one, from the document or the argument, and it must be one Imagecast knows', () => {
+    assert.match(issueAt(issuesOf(minimal), '$.cloud'), /say which cloud: local, ec2, gce, azure/);
+    assert.match(issueAt(issuesOf({ ...minimal, cloud: 'oci' }), '$.cloud'), /unknown cloud "oci"/);
+    assert.deepEqual(issuesOf([1, 2]), [{ path: '$', message: 'a job document must be a JSON object' }]);
+  });
+
+  it('reports a document for another cloud together with its other problems', () => {
+    const issues = issuesOf({ ...minimal, cloud: 'ec2', image: '' }, 'local');
+    assert.equal(issueAt(issues, '$.cloud'), 'the document says "ec2" but the job is for local');
+    assert.ok(issueAt(issues, '$.image'));
+  });
+
+  for (const cloud of ['ec2', 'gce', 'azure'] as const) {
+    it(`refuses ${cloud} jobs with one clear issue until the ${cloud} provider lands`, () => {
+      const expected = [{ path: '$.cloud', message: `the ${cloud} provider is not available yet` }];
+      assert.deepEqual(issuesOf({ ...minimal, cloud }), expected);
+      assert.deepEqual(issuesOf(minimal, cloud), expected);
+    });
+  }
+
+  it('refuses the mash EC2 example with that issue', () => {
+    assert.deepEqual(issuesOf(exampleDoc('mash-ec2.json')), [
+      { path: '$.cloud', message: 'the ec2 provider is not available yet' },
+    ]);
+  });
+});
+
+describe('InvalidJobError', () => {
+  it('holds the issues and lists them one per line', () => {
+    const issues = [
+      { path: '$.image', message: 'required' },
+      { path: '$.foo', message: 'unknown field "foo"' },
+    ];
+    const error = new InvalidJobError(issues);
+    assert.equal(error.name, 'InvalidJobError');
+    assert.deepEqual(error.issues, issues);
+    assert.equal(error.message, 'invalid job document:\n$.image: required\n$.foo: unknown field "foo"');
   });
 });

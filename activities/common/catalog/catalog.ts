@@ -2,13 +2,16 @@ import type pg from 'pg';
 
 export type CatalogState = 'pending' | 'active' | 'deprecated' | 'deleted';
 
+/** One image Imagecast made in one region of one account, and what became of it. */
 export interface CatalogImage {
   cloud: string;
   account: string;
   region: string;
   imageId: string;
   imageName: string;
+  /** The job's name template (`demo-v{date}-b{release}`): images of one line replace each other. */
   imageLine: string;
+  /** The workflow id; `releaseToken` is unique per run of it. */
   releaseId: string;
   releaseToken: string;
   checksum: string;
@@ -26,7 +29,15 @@ export interface CatalogImage {
 
 export type NewCatalogImage = Pick<
   CatalogImage,
-  'cloud' | 'account' | 'region' | 'imageId' | 'imageName' | 'imageLine' | 'releaseId' | 'releaseToken' | 'checksum'
+  | 'cloud'
+  | 'account'
+  | 'region'
+  | 'imageId'
+  | 'imageName'
+  | 'imageLine'
+  | 'releaseId'
+  | 'releaseToken'
+  | 'checksum'
 > &
   Partial<Pick<CatalogImage, 'sourceVersion' | 'sourceRelease'>>;
 
@@ -44,18 +55,33 @@ interface ImageKey {
 export class ImageCatalog {
   constructor(private readonly pool: pg.Pool) {}
 
+  /**
+   * Records a new image as `pending` (not yet released). A retry finds the row and leaves
+   * it as it is, so a repeat never moves an image back from active or deprecated.
+   */
   async recordImage(img: NewCatalogImage): Promise<void> {
     await this.pool.query(
       `INSERT INTO catalog_images (cloud, account, region, image_id, image_name, image_line, release_id,
                                    release_token, checksum, source_version, source_release)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
        ON CONFLICT (cloud, account, region, image_id) DO NOTHING`,
-      [img.cloud, img.account, img.region, img.imageId, img.imageName, img.imageLine, img.releaseId,
-       img.releaseToken, img.checksum, img.sourceVersion ?? null, img.sourceRelease ?? null],
+      [
+        img.cloud,
+        img.account,
+        img.region,
+        img.imageId,
+        img.imageName,
+        img.imageLine,
+        img.releaseId,
+        img.releaseToken,
+        img.checksum,
+        img.sourceVersion ?? null,
+        img.sourceRelease ?? null,
+      ],
     );
   }
 
-  /** A release went out: its pending images become the line's active ones. */
+  /** A release went out: its pending images become the line's active ones. Returns how many changed. */
   async activateRelease(releaseToken: string, visibility: string): Promise<number> {
     const result = await this.pool.query(
       `UPDATE catalog_images SET state = 'active', visibility = $2, activated_at = now()
@@ -66,25 +92,34 @@ export class ImageCatalog {
   }
 
   /** Active images of a line made by other releases: what a new release of the line retires. */
-  async findReplaceable(q: { cloud: string; account: string; imageLine: string; excludeReleaseToken: string }): Promise<CatalogImage[]> {
-    const result = await this.pool.query(
+  async findReplaceable(q: {
+    cloud: string;
+    account: string;
+    imageLine: string;
+    excludeReleaseToken: string;
+  }): Promise<CatalogImage[]> {
+    const result = await this.pool.query<CatalogRow>(
       `SELECT * FROM catalog_images
        WHERE cloud = $1 AND account = $2 AND image_line = $3 AND state = 'active' AND release_token <> $4
-       ORDER BY created_at, region`,
+       ORDER BY created_at, id`,
       [q.cloud, q.account, q.imageLine, q.excludeReleaseToken],
     );
     return result.rows.map(toImage);
   }
 
+  /** Every image of that name in the account, any state, in every region. */
   async findByName(q: { cloud: string; account: string; imageName: string }): Promise<CatalogImage[]> {
-    const result = await this.pool.query(
-      `SELECT * FROM catalog_images WHERE cloud = $1 AND account = $2 AND image_name = $3 ORDER BY region`,
+    const result = await this.pool.query<CatalogRow>(
+      `SELECT * FROM catalog_images WHERE cloud = $1 AND account = $2 AND image_name = $3 ORDER BY region, id`,
       [q.cloud, q.account, q.imageName],
     );
     return result.rows.map(toImage);
   }
 
-  async markDeprecated(q: ImageKey & { replacementImageId: string; replacementImageName: string }): Promise<void> {
+  /** Keeps the first deprecation time on a repeat; a deleted image stays deleted. */
+  async markDeprecated(
+    q: ImageKey & { replacementImageId: string; replacementImageName: string },
+  ): Promise<void> {
     await this.pool.query(
       `UPDATE catalog_images
        SET state = 'deprecated', deprecated_at = COALESCE(deprecated_at, now()),
@@ -94,6 +129,7 @@ export class ImageCatalog {
     );
   }
 
+  /** Keeps the first deletion time on a repeat. */
   async markDeleted(q: ImageKey): Promise<void> {
     await this.pool.query(
       `UPDATE catalog_images SET state = 'deleted', deleted_at = COALESCE(deleted_at, now())
@@ -102,7 +138,7 @@ export class ImageCatalog {
     );
   }
 
-  /** A failed or cancelled run: its images that never went out are gone. */
+  /** A failed or cancelled run: its images that never went out are gone. Returns how many changed. */
   async discardRelease(releaseToken: string): Promise<number> {
     const result = await this.pool.query(
       `UPDATE catalog_images SET state = 'deleted', deleted_at = now() WHERE release_token = $1 AND state = 'pending'`,
@@ -111,39 +147,64 @@ export class ImageCatalog {
     return result.rowCount ?? 0;
   }
 
-  async listImages(q: { cloud?: string; account?: string; imageLine?: string; state?: CatalogState } = {}): Promise<CatalogImage[]> {
-    const result = await this.pool.query(
+  /** Images matching every filter given, oldest first. */
+  async listImages(
+    q: { cloud?: string; account?: string; imageLine?: string; state?: CatalogState } = {},
+  ): Promise<CatalogImage[]> {
+    const result = await this.pool.query<CatalogRow>(
       `SELECT * FROM catalog_images
        WHERE ($1::text IS NULL OR cloud = $1) AND ($2::text IS NULL OR account = $2)
          AND ($3::text IS NULL OR image_line = $3) AND ($4::text IS NULL OR state = $4)
-       ORDER BY created_at, region`,
+       ORDER BY created_at, id`,
       [q.cloud ?? null, q.account ?? null, q.imageLine ?? null, q.state ?? null],
     );
     return result.rows.map(toImage);
   }
 }
 
-function toImage(row: Record<string, unknown>): CatalogImage {
-  const optional = <T>(v: unknown) => (v === null ? undefined : (v as T));
+/** A `catalog_images` row as pg returns it: timestamptz as Date, NULL as null. */
+interface CatalogRow {
+  cloud: string;
+  account: string;
+  region: string;
+  image_id: string;
+  image_name: string;
+  image_line: string;
+  release_id: string;
+  release_token: string;
+  checksum: string;
+  source_version: string | null;
+  source_release: string | null;
+  state: CatalogState;
+  visibility: string | null;
+  replacement_image_id: string | null;
+  replacement_image_name: string | null;
+  created_at: Date;
+  activated_at: Date | null;
+  deprecated_at: Date | null;
+  deleted_at: Date | null;
+}
+
+function toImage(row: CatalogRow): CatalogImage {
   return {
-    cloud: String(row.cloud),
-    account: String(row.account),
-    region: String(row.region),
-    imageId: String(row.image_id),
-    imageName: String(row.image_name),
-    imageLine: String(row.image_line),
-    releaseId: String(row.release_id),
-    releaseToken: String(row.release_token),
-    checksum: String(row.checksum),
-    sourceVersion: optional<string>(row.source_version),
-    sourceRelease: optional<string>(row.source_release),
-    state: row.state as CatalogState,
-    visibility: optional<string>(row.visibility),
-    replacementImageId: optional<string>(row.replacement_image_id),
-    replacementImageName: optional<string>(row.replacement_image_name),
-    createdAt: row.created_at as Date,
-    activatedAt: optional<Date>(row.activated_at),
-    deprecatedAt: optional<Date>(row.deprecated_at),
-    deletedAt: optional<Date>(row.deleted_at),
+    cloud: row.cloud,
+    account: row.account,
+    region: row.region,
+    imageId: row.image_id,
+    imageName: row.image_name,
+    imageLine: row.image_line,
+    releaseId: row.release_id,
+    releaseToken: row.release_token,
+    checksum: row.checksum,
+    sourceVersion: row.source_version ?? undefined,
+    sourceRelease: row.source_release ?? undefined,
+    state: row.state,
+    visibility: row.visibility ?? undefined,
+    replacementImageId: row.replacement_image_id ?? undefined,
+    replacementImageName: row.replacement_image_name ?? undefined,
+    createdAt: row.created_at,
+    activatedAt: row.activated_at ?? undefined,
+    deprecatedAt: row.deprecated_at ?? undefined,
+    deletedAt: row.deleted_at ?? undefined,
   };
 }

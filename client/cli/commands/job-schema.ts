@@ -1,22 +1,41 @@
-import type { Command } from 'commander';
-import { jobJsonSchema, jobSchemas, type SchemaMode } from '../../../schemas/job/index.js';
-import { EXIT_INVALID_INPUT } from '../exit-codes.js';
+import { Argument, Option, type Command } from 'commander';
+import { jobJsonSchema, type SchemaMode } from '../../../schemas/job/index.js';
+import { CLOUDS, type CloudName } from '../../../schemas/steps.js';
 
+/** `imagecast job schema`: the job document schema, generated from the zod schema parseJob uses. */
 export function register(job: Command): void {
   job
     .command('schema')
-    .description("print a cloud's job document schema, generated from the schema Imagecast validates with")
-    .argument('<cloud>', `cloud: ${Object.keys(jobSchemas).join(', ')}`)
-    .option('--json', 'JSON Schema, pretty (default when stdout is not a terminal)')
-    .option('--raw', 'JSON Schema on one line')
-    .option('--annotated', 'every field with its type, default and meaning (default in a terminal)')
-    .addHelpText('after', '\nExample:\n  imagecast job schema local --annotated')
-    .action((cloud: string, flags: { json?: boolean; raw?: boolean; annotated?: boolean }) => {
-      if (!(cloud in jobSchemas)) {
-        console.error(`no job schema for "${cloud}" yet: available: ${Object.keys(jobSchemas).join(', ')}`);
-        return process.exit(EXIT_INVALID_INPUT);
-      }
-      const mode: SchemaMode = flags.raw ? 'raw' : flags.json ? 'json' : flags.annotated || process.stdout.isTTY ? 'annotated' : 'json';
-      console.log(jobJsonSchema(cloud as keyof typeof jobSchemas, mode));
+    .description(
+      "print a cloud's job document schema (JSON Schema generated from the schema Imagecast validates with)",
+    )
+    .addArgument(new Argument('<cloud>', 'target cloud').choices(CLOUDS))
+    .addOption(
+      new Option('--json', 'JSON Schema, pretty (the default when stdout is not a terminal)').conflicts([
+        'raw',
+        'annotated',
+      ]),
+    )
+    .addOption(new Option('--raw', 'JSON Schema on one line').conflicts('annotated'))
+    .option(
+      '--annotated',
+      'every field with its type, default, meaning and example (the default in a terminal)',
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  imagecast job schema local                     # annotated in a terminal
+  imagecast job schema local --json > local-job.schema.json`,
+    )
+    .action((cloud: CloudName, flags: { json?: boolean; raw?: boolean; annotated?: boolean }) => {
+      console.log(jobJsonSchema(cloud, schemaMode(flags)));
     });
+}
+
+function schemaMode(flags: { json?: boolean; raw?: boolean; annotated?: boolean }): SchemaMode {
+  if (flags.raw) return 'raw';
+  if (flags.json) return 'json';
+  if (flags.annotated) return 'annotated';
+  return process.stdout.isTTY ? 'annotated' : 'json';
 }

@@ -1,50 +1,168 @@
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from '../../support/stack.js';
 
+// The real compiled CLI, run as people run it.
 const cli = fileURLToPath(new URL('../../../client/cli/main.js', import.meta.url));
-const example = fileURLToPath(new URL('../../../../examples/jobs/local-demo.json', import.meta.url));
-const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+const example = (name: string) =>
+  fileURLToPath(new URL(`../../../../examples/jobs/${name}`, import.meta.url));
+const run = (args: string[], input?: string) =>
+  spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', input });
 
-describe('imagecast job validate / schema', () => {
-  const dir = tempDir('cli');
+const dir = mkdtempSync(join(tmpdir(), 'imagecast-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('accepts a valid document', () => {
-    const result = run('job', 'validate', '--cloud', 'local', example);
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('imagecast job validate', () => {
+  it('accepts a valid document with exit code 0', () => {
+    const result = run(['job', 'validate', example('local-demo.json')]);
     assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stdout, /valid: local job for image "imagecast-demo-v\{date\}-b\{release\}"/);
+    assert.equal(result.stdout, 'valid: local job for image "imagecast-demo-v{date}-b{release}"\n');
   });
 
-  it('refuses a bad document with exit code 2 and every problem by path', () => {
-    const bad = join(dir, 'bad.json');
-    writeFileSync(bad, JSON.stringify({ cloud: 'local', image: 'x', utctime: 'yesterday', profile: 'Proxy' }));
-    const result = run('job', 'validate', bad);
+  it('prints the job with its defaults resolved as JSON with --json', () => {
+    const result = run(
+      ['job', 'validate', '--json', '--cloud', 'local', '-'],
+      JSON.stringify({
+        cloud_image_name: 'sles-v{date}',
+        image_description: 'SLES',
+        download_url: 'https://download.example/images/',
+        image: 'SLES',
+      }),
+    );
+    assert.equal(result.status, 0, result.stderr);
+    const job = JSON.parse(result.stdout) as Record<string, unknown>;
+    assert.equal(job.cloud, 'local');
+    assert.equal(job.conditions_wait_time, 900);
+    assert.equal(job.region, 'local-1');
+    assert.match(result.stderr, /valid: local job for image "sles-v\{date\}"/);
+  });
+
+  it('refuses a bad document with exit code 2 and lists every problem by path', () => {
+    const bad = file(
+      'bad.json',
+      JSON.stringify({
+        cloud: 'local',
+        image: 'x',
+        utctime: 'yesterday',
+        profile: 'Proxy',
+        cloud_acount: 'a',
+      }),
+    );
+    const result = run(['job', 'validate', bad]);
     assert.equal(result.status, 2);
-    for (const path of ['$.cloud_image_name', '$.download_url', '$.image_description', '$.utctime', '$.profile']) {
-      assert.ok(result.stderr.includes(path), `${path} in ${result.stderr}`);
+    assert.match(result.stderr, /bad\.json: invalid job document \(6 problems\)/);
+    for (const line of [
+      '$.utctime: "yesterday" is neither "now" nor an RFC 3339 timestamp',
+      '$.profile: mash field "profile" is not supported by Imagecast yet',
+      '$.cloud_acount: unknown field "cloud_acount" (did you mean "cloud_account"?)',
+      '$.download_url: required',
+      '$.cloud_image_name: required',
+      '$.image_description: required',
+    ]) {
+      assert.ok(result.stderr.includes(line), `${line} in:\n${result.stderr}`);
     }
   });
 
-  it('names the file and the parse error for malformed JSON', () => {
-    const broken = join(dir, 'broken.json');
-    writeFileSync(broken, '{ "cloud": "local", ');
-    const result = run('job', 'validate', broken);
+  it('lists the problems as JSON on stdout with --json', () => {
+    const result = run(['job', 'validate', '--json', '-'], JSON.stringify({ cloud: 'local' }));
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /broken\.json: not valid JSON/);
+    const report = JSON.parse(result.stdout) as { valid: boolean; issues: Array<{ path: string }> };
+    assert.equal(report.valid, false);
+    assert.deepEqual(report.issues.map((i) => i.path).sort(), [
+      '$.cloud_image_name',
+      '$.download_url',
+      '$.image',
+      '$.image_description',
+    ]);
   });
 
+  it('refuses the mash EC2 example: its provider is not available yet', () => {
+    const result = run(['job', 'validate', example('mash-ec2.json')]);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /^\$\.cloud: the ec2 provider is not available yet$/m);
+  });
+
+  it('names the file and the line and column of malformed JSON', () => {
+    const broken = file('broken.json', '{\n  "cloud": "local",\n  "image": oops\n}\n');
+    const result = run(['job', 'validate', broken]);
+    assert.equal(result.status, 2);
+    assert.equal(result.stderr, `${broken}: not valid JSON at line 3, column 12: Unexpected token 'o'\n`);
+  });
+
+  it('names a file it cannot read', () => {
+    const result = run(['job', 'validate', join(dir, 'missing.json')]);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /missing\.json: cannot read: no such file/);
+  });
+
+  it('refuses an unknown --cloud as invalid input', () => {
+    const result = run(['job', 'validate', '--cloud', 'oci', example('local-demo.json')]);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /Allowed choices are local, ec2, gce, azure/);
+  });
+});
+
+describe('imagecast job schema', () => {
   it('prints JSON Schema generated from the zod schema', () => {
-    const result = run('job', 'schema', 'local', '--json');
+    const result = run(['job', 'schema', 'local', '--json']);
     assert.equal(result.status, 0, result.stderr);
-    const schema = JSON.parse(result.stdout) as { properties: Record<string, unknown> };
-    assert.ok('cloud_image_name' in schema.properties);
+    const schema = JSON.parse(result.stdout) as {
+      $schema: string;
+      type: string;
+      properties: Record<string, { description?: string }>;
+      required: string[];
+    };
+    assert.match(schema.$schema, /json-schema\.org/);
+    assert.equal(schema.type, 'object');
+    assert.ok(schema.properties.cloud_image_name?.description);
+    assert.ok(schema.required.includes('image'));
   });
 
-  it('shows an example in --help', () => {
-    assert.match(run('job', 'validate', '--help').stdout, /Example:\n {2}imagecast job validate/);
+  it('prints JSON when stdout is not a terminal, one line with --raw, a field listing with --annotated', () => {
+    assert.deepEqual(
+      JSON.parse(run(['job', 'schema', 'local']).stdout),
+      JSON.parse(run(['job', 'schema', 'local', '--json']).stdout),
+    );
+    assert.equal(run(['job', 'schema', 'local', '--raw']).stdout.trim().split('\n').length, 1);
+    assert.match(
+      run(['job', 'schema', 'local', '--annotated']).stdout,
+      /^utctime {2}\("now" \| string \(date-time\); default "now"\)$/m,
+    );
+  });
+
+  it('refuses an unknown cloud and conflicting formats as invalid input', () => {
+    assert.equal(run(['job', 'schema', 'oci']).status, 2);
+    assert.equal(run(['job', 'schema', 'local', '--json', '--raw']).status, 2);
+  });
+});
+
+describe('imagecast --help and --version', () => {
+  it('shows an example for every command', () => {
+    for (const args of [[], ['job'], ['job', 'validate'], ['job', 'schema']]) {
+      const result = run([...args, '--help']);
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(
+        result.stdout,
+        /Examples?:\n {2}imagecast /,
+        `example in ${['imagecast', ...args].join(' ')} --help`,
+      );
+    }
+  });
+
+  it("prints the package's version", () => {
+    const pkg = JSON.parse(
+      readFileSync(fileURLToPath(new URL('../../../../package.json', import.meta.url)), 'utf8'),
+    ) as { version: string };
+    assert.equal(run(['--version']).stdout.trim(), pkg.version);
   });
 });

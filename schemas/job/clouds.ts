@@ -1,0 +1,47 @@
+import type { z } from 'zod';
+import type { CloudName } from '../steps.js';
+import { UNSUPPORTED_MASH_FIELDS } from './base.js';
+import { AZURE_UNSUPPORTED_MASH_FIELDS, azureJobSchema, type AzureJob } from './azure.js';
+import { EC2_UNSUPPORTED_MASH_FIELDS, ec2JobSchema, type Ec2Job } from './ec2.js';
+import { GCE_UNSUPPORTED_MASH_FIELDS, gceJobSchema, type GceJob } from './gce.js';
+import { localJobSchema, type LocalJob } from './local.js';
+
+/** One zod schema per cloud: the single source of truth for its job documents. */
+export const jobSchemas = {
+  local: localJobSchema,
+  ec2: ec2JobSchema,
+  gce: gceJobSchema,
+  azure: azureJobSchema,
+} as const satisfies Record<CloudName, z.ZodObject>;
+
+/** Clouds whose provider exists: parseJob accepts jobs for these only. */
+export const AVAILABLE_CLOUDS = ['local'] as const satisfies readonly CloudName[];
+export type AvailableCloud = (typeof AVAILABLE_CLOUDS)[number];
+
+/** A valid job document of any cloud, whether or not its provider is available yet. */
+export type CloudJob = LocalJob | Ec2Job | GceJob | AzureJob;
+
+/**
+ * A job parseJob accepted, discriminated by `cloud`. Widening AVAILABLE_CLOUDS widens this
+ * union, and the compiler then points at every place that must handle the new cloud.
+ */
+export type ReleaseJob = Extract<CloudJob, { cloud: AvailableCloud }>;
+
+const CLOUD_UNSUPPORTED_MASH_FIELDS: Record<CloudName, readonly string[]> = {
+  local: [],
+  ec2: EC2_UNSUPPORTED_MASH_FIELDS,
+  gce: GCE_UNSUPPORTED_MASH_FIELDS,
+  azure: AZURE_UNSUPPORTED_MASH_FIELDS,
+};
+
+/** mash fields a `cloud` job may carry that Imagecast refuses (by name) until it implements them. */
+export function unsupportedMashFields(cloud: CloudName): readonly string[] {
+  return [...UNSUPPORTED_MASH_FIELDS, ...CLOUD_UNSUPPORTED_MASH_FIELDS[cloud]];
+}
+
+/** The clouds whose mash job documents have `field` as a cloud-specific field. */
+export function mashFieldClouds(field: string): CloudName[] {
+  return (Object.keys(CLOUD_UNSUPPORTED_MASH_FIELDS) as CloudName[]).filter((cloud) =>
+    CLOUD_UNSUPPORTED_MASH_FIELDS[cloud].includes(field),
+  );
+}

@@ -1,0 +1,70 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { migrate, migrationsDir } from '../../infra/db/migrate.js';
+import { createPool } from '../../infra/db/pool.js';
+import { freshDatabaseUrl, tempDir } from '../support/stack.js';
+
+const pools: pg.Pool[] = [];
+after(() => Promise.all(pools.map((p) => p.end())));
+
+async function freshPool(label: string): Promise<pg.Pool> {
+  const pool = createPool(await freshDatabaseUrl(label));
+  pools.push(pool);
+  return pool;
+}
+
+async function tableExists(pool: pg.Pool, name: string): Promise<boolean> {
+  const { rows } = await pool.query<{ found: string | null }>('SELECT to_regclass($1) AS found', [name]);
+  return rows[0]?.found != null;
+}
+
+async function recorded(pool: pg.Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name');
+  return rows.map((r) => r.name);
+}
+
+describe('database migrations', () => {
+  it('finds the project migrations from the compiled runner too', () => {
+    assert.ok(existsSync(join(migrationsDir(), '0001_catalog.sql')));
+  });
+
+  it('applies every migration once and records it; a second run applies nothing', async () => {
+    const pool = await freshPool('migrate_once');
+    assert.deepEqual(await migrate(pool), ['0001_catalog.sql']);
+    assert.ok(await tableExists(pool, 'catalog_images'));
+    assert.deepEqual(await migrate(pool), []);
+    assert.deepEqual(await recorded(pool), ['0001_catalog.sql']);
+    const { rows } = await pool.query<{ applied_at: Date }>('SELECT applied_at FROM schema_migrations');
+    assert.ok(rows[0]!.applied_at instanceof Date);
+  });
+
+  it('lets workers that start together migrate at once: one applies, the others find it done', async () => {
+    const pool = await freshPool('migrate_race');
+    const results = await Promise.all([migrate(pool), migrate(pool), migrate(pool)]);
+    assert.deepEqual(results.flat(), ['0001_catalog.sql']);
+    assert.deepEqual(await recorded(pool), ['0001_catalog.sql']);
+  });
+
+  it('applies in name order, and a failing migration leaves nothing of itself and blocks the later ones', async () => {
+    const pool = await freshPool('migrate_fail');
+    const dir = tempDir('migrations');
+    await writeFile(join(dir, '0002_second.sql'), 'CREATE TABLE second (id int); SELECT 1/0;');
+    await writeFile(join(dir, '0001_first.sql'), 'CREATE TABLE first (id int);');
+    await writeFile(join(dir, '0003_third.sql'), 'CREATE TABLE third (id int);');
+    await writeFile(join(dir, 'README.md'), 'not a migration');
+
+    await assert.rejects(migrate(pool, dir), /migration 0002_second\.sql failed: division by zero/);
+    assert.deepEqual(await recorded(pool), ['0001_first.sql']);
+    assert.equal(await tableExists(pool, 'second'), false);
+    assert.equal(await tableExists(pool, 'third'), false);
+
+    // Fixed, it goes on from where it stopped (the lock was released with the failure).
+    await writeFile(join(dir, '0002_second.sql'), 'CREATE TABLE second (id int);');
+    assert.deepEqual(await migrate(pool, dir), ['0002_second.sql', '0003_third.sql']);
+    assert.deepEqual(await recorded(pool), ['0001_first.sql', '0002_second.sql', '0003_third.sql']);
+  });
+});
