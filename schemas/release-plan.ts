@@ -12,12 +12,31 @@ export interface ImageCondition {
 export interface SourceSpec {
   downloadUrl: string;
   image: string;
+  /** kiwi profile (OBS multibuild flavour) in the file name, after the version. */
+  profile?: string;
   architecture: 'x86_64' | 'aarch64';
   conditions: ImageCondition[];
   conditionsWaitSeconds: number;
   disallowPackages: string[];
   disallowLicenses: string[];
 }
+
+/** EC2 specifics of the AMI a release registers and shares (names and flags, no secrets). */
+export interface Ec2ImageOptions {
+  cloud: 'ec2';
+  uploadMethod: 'ebs_direct' | 's3_import';
+  rootVolumeSizeGiB: number;
+  enaSupport: boolean;
+  sriovSupport: boolean;
+  tpmSupport?: 'v2.0';
+  imdsSupport?: 'v2.0';
+  billingCodes: string[];
+  /** Who may copy the AMI: create-volume permission on its snapshots. */
+  copyPermission: 'all' | 'none' | string[];
+}
+
+/** What one cloud needs beyond the cloud-neutral plan; `local` needs nothing more. */
+export type CloudImageOptions = Ec2ImageOptions | { cloud: 'local' };
 
 /**
  * The cloud-neutral plan of one release, derived from a validated job document by the
@@ -47,4 +66,6 @@ export interface ReleasePlan {
   /** mash's cleanup_images: remove the new images at the end of a test-only run. */
   cleanupImagesAfterTest: boolean;
   source: SourceSpec;
+  /** Cloud specifics, handed to the cloud's activities unread by the workflow. */
+  imageOptions?: CloudImageOptions;
 }

@@ -8,9 +8,12 @@ import type { CloudProvider } from '../activities/provider.js';
 import type { ImageCatalog } from '../activities/common/catalog/catalog.js';
 import { createCloudActivities } from '../activities/cloud-activities.js';
 import { createReleaseActivities } from '../activities/common/release-activities.js';
+import type { AccountDirectory } from '../activities/accounts/account-directory.js';
 
 export interface WorkerDeps {
   catalog: ImageCatalog;
+  /** Account names → regions (planning) and credentials (cloud activities). */
+  accounts?: AccountDirectory;
   providers: Partial<Record<CloudName, CloudProvider>>;
 }
 
@@ -50,7 +53,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
           ...common,
           taskQueue,
           ...workflowCode(options.workflowBundle),
-          activities: createReleaseActivities({ catalog: deps.catalog }),
+          activities: createReleaseActivities({ catalog: deps.catalog, accounts: deps.accounts }),
         });
       }
       const provider = deps.providers[queue];

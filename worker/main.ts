@@ -9,12 +9,16 @@ import { createPool } from '../infra/db/pool.js';
 import { migrate } from '../infra/db/migrate.js';
 import { ImageCatalog } from '../activities/common/catalog/catalog.js';
 import { createLocalCloud } from '../activities/local/index.js';
+import { createEc2Cloud } from '../activities/ec2/index.js';
+import { loadAccountDirectory, NO_ACCOUNTS } from '../activities/accounts/account-directory.js';
 import { createWorkers } from './create-workers.js';
 
 const log = pino({ name: 'imagecast-worker' });
 
 const program = new Command('imagecast-worker')
-  .description('Serve Imagecast task queues: release workflows and cloud-neutral activities, and per-cloud activities')
+  .description(
+    'Serve Imagecast task queues: release workflows and cloud-neutral activities, and per-cloud activities',
+  )
   .option('--queues <list>', `comma-separated queues to serve: ${WORKER_QUEUES.join(', ')}`)
   .option('--queue-prefix <prefix>', 'task queue prefix (default "imagecast-")')
   .option('--address <host:port>', 'Temporal frontend (env IMAGECAST_TEMPORAL_ADDRESS)')
@@ -23,7 +27,9 @@ const program = new Command('imagecast-worker')
     'after',
     `
 Environment: IMAGECAST_DATABASE_URL (required), IMAGECAST_TEMPORAL_ADDRESS, IMAGECAST_TEMPORAL_NAMESPACE,
-IMAGECAST_QUEUES, IMAGECAST_QUEUE_PREFIX, IMAGECAST_LOCAL_DATA_DIR, IMAGECAST_WORKFLOW_BUNDLE.
+IMAGECAST_QUEUES, IMAGECAST_QUEUE_PREFIX, IMAGECAST_LOCAL_DATA_DIR, IMAGECAST_WORKFLOW_BUNDLE,
+IMAGECAST_ACCOUNTS_FILE (cloud accounts, needed for ec2), IMAGECAST_AWS_ENDPOINT (an AWS emulator),
+IMAGECAST_EC2_POLL_MS. AWS credentials for assuming account roles come from the SDK's default chain.
 
 Example:
   IMAGECAST_DATABASE_URL=postgresql://imagecast@127.0.0.1:5432/imagecast \\
@@ -40,10 +46,21 @@ const parsed = workerConfigSchema.safeParse({
   ...(flags.namespace && { namespace: flags.namespace }),
 });
 if (!parsed.success) {
-  for (const issue of parsed.error.issues) console.error(`worker config: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  for (const issue of parsed.error.issues)
+    console.error(`worker config: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   process.exit(2);
 }
 const config = parsed.data;
+if (config.queues.includes('ec2') && !config.accountsFile) {
+  console.error('worker config: accountsFile: required to serve the ec2 queue (IMAGECAST_ACCOUNTS_FILE)');
+  process.exit(2);
+}
+const accounts = await (
+  config.accountsFile ? loadAccountDirectory(config.accountsFile) : Promise.resolve(NO_ACCOUNTS)
+).catch((error: Error) => {
+  console.error(`worker config: accountsFile: ${error.message}`);
+  process.exit(2);
+});
 
 const pool = createPool(config.databaseUrl);
 try {
@@ -58,10 +75,19 @@ try {
     workflowBundle: config.workflowBundle,
     deps: {
       catalog: new ImageCatalog(pool),
-      providers: { local: createLocalCloud({ dataDir: config.localDataDir }) },
+      accounts,
+      providers: {
+        local: createLocalCloud({ dataDir: config.localDataDir }),
+        ...(config.queues.includes('ec2') && {
+          ec2: createEc2Cloud({ accounts, endpoint: config.awsEndpoint, pollMs: config.ec2PollMs }),
+        }),
+      },
     },
   });
-  log.info({ queues: config.queues.map((q) => config.queuePrefix + q), address: config.address }, 'worker started');
+  log.info(
+    { queues: config.queues.map((q) => config.queuePrefix + q), address: config.address },
+    'worker started',
+  );
   await Promise.all(workers.map((w) => w.run()));
   await connection.close();
   log.info('worker stopped');

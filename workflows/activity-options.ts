@@ -37,9 +37,14 @@ const longUpload: ActivityOptions = {
   retry: { ...cloudRetry, maximumAttempts: 20 },
 };
 
-/** Register, copy, share, deprecate: cloud calls that may wait on the cloud for minutes. */
+/**
+ * Register, copy, share, deprecate: cloud calls that may wait on the cloud for many minutes
+ * (an AMI copy). They heartbeat while they wait, so a dead worker is noticed in minutes,
+ * not at the end of the two hours.
+ */
 const cloudCall: ActivityOptions = {
   startToCloseTimeout: '2h',
+  heartbeatTimeout: '2m',
   retry: cloudRetry,
 };
 

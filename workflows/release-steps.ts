@@ -62,7 +62,7 @@ export class ReleaseSteps {
     if (this.isLast('download')) return this.stopAfter('download');
 
     this.begin('upload', `streaming ${source.fileName} to ${plan.homeRegion}`);
-    const disk = await this.upload.uploadImage({ release, source, region: plan.homeRegion });
+    const disk = await this.upload.uploadImage({ release, source, region: plan.homeRegion, options: plan.imageOptions });
     compensations.add(`delete disk ${disk.diskId}`, () => this.cloud.deleteDisk(release, disk));
     board.succeed('upload', `${disk.sizeBytes} bytes verified, ${disk.bytesWritten} written`, [disk.diskId]);
     if (this.isLast('upload')) return this.stopAfter('upload');
@@ -77,6 +77,7 @@ export class ReleaseSteps {
       bootFirmware: plan.bootFirmware,
       source,
       catalog: facts,
+      options: plan.imageOptions,
     });
     compensations.add(`delete image ${home.imageId}`, () => this.cloud.deleteImage(release, home));
     board.status.images.push(home);
@@ -137,7 +138,13 @@ export class ReleaseSteps {
     this.begin('publish', detail);
     await Promise.all(
       board.status.images.map((image) =>
-        this.cloud.publishImage({ release, image, shareWith: plan.shareWith, allowCopy: plan.allowCopy }),
+        this.cloud.publishImage({
+          release,
+          image,
+          shareWith: plan.shareWith,
+          allowCopy: plan.allowCopy,
+          options: plan.imageOptions,
+        }),
       ),
     );
     await this.quick.activateRelease({ releaseToken: release.releaseToken, visibility: visibilityOf(plan.shareWith) });

@@ -15,12 +15,17 @@ export const NON_RETRYABLE_FAILURES = {
   CloudPermissionDenied: 'the cloud account may not do this',
   CloudInvalidRequest: 'the cloud rejected the request as invalid',
   ImageTestFailed: 'the image failed its tests',
+  UnknownAccount: 'the job names an account or group that is not configured',
 } as const;
 
 export type NonRetryableFailureType = keyof typeof NON_RETRYABLE_FAILURES;
 
 /** Throws nothing: builds the failure so callers `throw nonRetryable(...)` and TypeScript sees it. */
-export function nonRetryable(type: NonRetryableFailureType, message: string, details?: unknown): ApplicationFailure {
+export function nonRetryable(
+  type: NonRetryableFailureType,
+  message: string,
+  details?: unknown,
+): ApplicationFailure {
   return ApplicationFailure.create({
     type,
     message,

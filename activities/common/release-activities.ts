@@ -5,9 +5,12 @@ import type { ImageRef, ReleaseRef, ResolvedImageSource } from '../provider.js';
 import type { ImageCatalog } from './catalog/catalog.js';
 import { resolveImageSource } from './download/resolve-source.js';
 import { planRelease } from './plan-release.js';
+import { NO_ACCOUNTS, type AccountDirectory } from '../accounts/account-directory.js';
 
 export interface ReleaseActivityDeps {
   catalog: ImageCatalog;
+  /** Account names → regions for planning; the local cloud needs none. */
+  accounts?: AccountDirectory;
 }
 
 export interface ResolvedRelease {
@@ -23,10 +26,10 @@ export interface Replacement {
 }
 
 /** Cloud-neutral activities, served on the workflows queue: validation, download, catalog. */
-export function createReleaseActivities({ catalog }: ReleaseActivityDeps) {
+export function createReleaseActivities({ catalog, accounts = NO_ACCOUNTS }: ReleaseActivityDeps) {
   return {
     async planRelease(job: unknown): Promise<ReleasePlan> {
-      return planRelease(job);
+      return planRelease(job, accounts);
     },
 
     /** The download step: find the newest build that meets the job's conditions. */
@@ -44,7 +47,13 @@ export function createReleaseActivities({ catalog }: ReleaseActivityDeps) {
       return { source, imageName };
     },
 
-    async activateRelease({ releaseToken, visibility }: { releaseToken: string; visibility: string }): Promise<number> {
+    async activateRelease({
+      releaseToken,
+      visibility,
+    }: {
+      releaseToken: string;
+      visibility: string;
+    }): Promise<number> {
       return catalog.activateRelease(releaseToken, visibility);
     },
 

@@ -13,6 +13,15 @@ export const baseJobShape = {
         'The image file name in the build service up to the architecture: for openSUSE-Leap-15.0-EC2-HVM.x86_64-1.0.0-Build1.206.raw.xz it is openSUSE-Leap-15.0-EC2-HVM. The newest matching build in download_url is released.',
       examples: ['openSUSE-Leap-15.0-EC2-HVM'],
     }),
+  profile: z
+    .string()
+    .regex(/^[A-Za-z0-9_.+]+$/, 'a kiwi profile name: letters, digits, "_", "." and "+"')
+    .optional()
+    .meta({
+      description:
+        'The kiwi profile (OBS multibuild flavour) of the image: its file name carries it after the version, e.g. NAME.x86_64-1.0.0-Azure-Build1.2.raw.xz for profile Azure.',
+      examples: ['Azure'],
+    }),
   download_url: z
     .url({
       protocol: /^(https?|file)$/,
@@ -138,5 +147,4 @@ export const UNSUPPORTED_MASH_FIELDS = [
   'additional_uploads',
   'use_build_time',
   'force_replace_image',
-  'profile',
 ] as const;

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { CloudName } from '../steps.js';
-import { UNSUPPORTED_MASH_FIELDS } from './base.js';
+import { baseJobShape, UNSUPPORTED_MASH_FIELDS } from './base.js';
 import { AZURE_UNSUPPORTED_MASH_FIELDS, azureJobSchema, type AzureJob } from './azure.js';
 import { EC2_UNSUPPORTED_MASH_FIELDS, ec2JobSchema, type Ec2Job } from './ec2.js';
 import { GCE_UNSUPPORTED_MASH_FIELDS, gceJobSchema, type GceJob } from './gce.js';
@@ -15,7 +15,7 @@ export const jobSchemas = {
 } as const satisfies Record<CloudName, z.ZodObject>;
 
 /** Clouds whose provider exists: parseJob accepts jobs for these only. */
-export const AVAILABLE_CLOUDS = ['local'] as const satisfies readonly CloudName[];
+export const AVAILABLE_CLOUDS = ['local', 'ec2'] as const satisfies readonly CloudName[];
 export type AvailableCloud = (typeof AVAILABLE_CLOUDS)[number];
 
 /** A valid job document of any cloud, whether or not its provider is available yet. */
@@ -39,9 +39,11 @@ export function unsupportedMashFields(cloud: CloudName): readonly string[] {
   return [...UNSUPPORTED_MASH_FIELDS, ...CLOUD_UNSUPPORTED_MASH_FIELDS[cloud]];
 }
 
-/** The clouds whose mash job documents have `field` as a cloud-specific field. */
+/** The clouds whose job documents have `field` as a cloud-specific field (implemented or not). */
 export function mashFieldClouds(field: string): CloudName[] {
-  return (Object.keys(CLOUD_UNSUPPORTED_MASH_FIELDS) as CloudName[]).filter((cloud) =>
-    CLOUD_UNSUPPORTED_MASH_FIELDS[cloud].includes(field),
+  return (Object.keys(CLOUD_UNSUPPORTED_MASH_FIELDS) as CloudName[]).filter(
+    (cloud) =>
+      CLOUD_UNSUPPORTED_MASH_FIELDS[cloud].includes(field) ||
+      (field in jobSchemas[cloud].shape && !(field in baseJobShape) && field !== 'cloud'),
   );
 }

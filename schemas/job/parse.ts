@@ -1,6 +1,7 @@
 import { CLOUDS, type CloudName } from '../steps.js';
 import { AVAILABLE_CLOUDS, jobSchemas, type ReleaseJob } from './clouds.js';
 import { fromZodIssues, jsonPath, type JobIssue, type RawIssue } from './issues.js';
+import { ec2CrossFieldIssues } from './ec2.js';
 import { localCrossFieldIssues } from './local.js';
 
 export type ParseJobResult = { ok: true; job: ReleaseJob } | { ok: false; issues: JobIssue[] };
@@ -47,6 +48,7 @@ export function parseJob(input: unknown, cloud?: CloudName): ParseJobResult {
   const result = schema.safeParse({ ...doc, cloud: target });
   if (!result.success) issues.push(...fromZodIssues(result.error, schema, target));
   if (target === 'local') issues.push(...localCrossFieldIssues(doc));
+  if (target === 'ec2') issues.push(...ec2CrossFieldIssues(doc));
   if (issues.length > 0) return refused(issues, [...Object.keys(doc), ...Object.keys(schema.shape)]);
 
   const job = result.data!;

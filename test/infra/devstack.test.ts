@@ -9,7 +9,9 @@ describe('dev stack', () => {
   it('serves PostgreSQL databases made on demand', async () => {
     const client = new pg.Client({ connectionString: await freshDatabaseUrl('devstack') });
     await client.connect();
-    const { rows } = await client.query<{ version: string }>("SELECT current_setting('server_version') AS version");
+    const { rows } = await client.query<{ version: string }>(
+      "SELECT current_setting('server_version') AS version",
+    );
     await client.end();
     assert.match(rows[0]!.version, /^\d+/);
   });

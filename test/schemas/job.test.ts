@@ -265,7 +265,7 @@ describe('the cloud of a job', () => {
     assert.ok(issueAt(issues, '$.image'));
   });
 
-  for (const cloud of ['ec2', 'gce', 'azure'] as const) {
+  for (const cloud of ['gce', 'azure'] as const) {
     it(`refuses ${cloud} jobs with one clear issue until the ${cloud} provider lands`, () => {
       const expected = [{ path: '$.cloud', message: `the ${cloud} provider is not available yet` }];
       assert.deepEqual(issuesOf({ ...minimal, cloud }), expected);
@@ -273,10 +273,9 @@ describe('the cloud of a job', () => {
     });
   }
 
-  it('refuses the mash EC2 example with that issue', () => {
-    assert.deepEqual(issuesOf(exampleDoc('mash-ec2.json')), [
-      { path: '$.cloud', message: 'the ec2 provider is not available yet' },
-    ]);
+  it('accepts the mash EC2 example as it is', () => {
+    const result = parseJob(exampleDoc('mash-ec2.json'));
+    assert.ok(result.ok, result.ok ? '' : JSON.stringify(result.issues));
   });
 });
 

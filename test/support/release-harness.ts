@@ -14,7 +14,8 @@ import { ImageCatalog } from '../../activities/common/catalog/catalog.js';
 import { createLocalCloud } from '../../activities/local/index.js';
 import { publishBuild, startBuildServer } from '../../infra/devstack/build-service.js';
 import { writeDemoDisk } from '../../infra/devstack/demo-disk.js';
-import { createWorkers } from '../../worker/create-workers.js';
+import { createWorkers, type WorkerDeps } from '../../worker/create-workers.js';
+import type { AccountDirectory } from '../../activities/accounts/account-directory.js';
 import type { WorkerQueue } from '../../schemas/config.js';
 import { ImagecastClient } from '../../client/sdk/index.js';
 import { freshDatabaseUrl, tempDir, testTemporalAddress, uniqueQueuePrefix } from './stack.js';
@@ -54,7 +55,13 @@ function quietRuntime(): void {
 
 export async function startReleaseHarness(
   label: string,
-  options: { queues?: WorkerQueue[]; diskMiB?: number } = {},
+  options: {
+    queues?: WorkerQueue[];
+    diskMiB?: number;
+    /** Clouds besides `local` (an EC2 provider pointed at moto). */
+    providers?: WorkerDeps['providers'];
+    accounts?: AccountDirectory;
+  } = {},
 ): Promise<ReleaseHarness> {
   quietRuntime();
   const temporalAddress = await testTemporalAddress();
@@ -76,7 +83,11 @@ export async function startReleaseHarness(
     namespace: 'default',
     queuePrefix,
     queues: options.queues ?? ['workflows', 'local'],
-    deps: { catalog, providers: { local: createLocalCloud({ dataDir: localDataDir }) } },
+    deps: {
+      catalog,
+      accounts: options.accounts,
+      providers: { local: createLocalCloud({ dataDir: localDataDir }), ...options.providers },
+    },
     shutdownGraceTime: '2s',
   });
   const running = Promise.all(workers.map((w) => w.run()));

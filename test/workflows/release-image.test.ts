@@ -40,7 +40,12 @@ describe('release workflow on the local cloud', () => {
     );
     assert.match(done.steps.find((s) => s.name === 'test')!.detail!, /no tests/);
     assert.match(done.imageName, /^release-v\d{8}-b1$/);
-    assert.deepEqual(done.images.map((i) => i.region).sort(), ['region-1', 'region-2', 'region-3', 'region-4']);
+    assert.deepEqual(done.images.map((i) => i.region).sort(), [
+      'region-1',
+      'region-2',
+      'region-3',
+      'region-4',
+    ]);
 
     // Every region holds one public image whose disk is byte-identical to the source.
     const source = readFileSync(h.diskPath);
@@ -63,7 +68,10 @@ describe('release workflow on the local cloud', () => {
     if (process.env.IMAGECAST_RECORD_HISTORY) {
       const history = await h.client.temporal.workflow.getHandle(first.releaseId).fetchHistory();
       // Binary protobuf: the SDK's JSON history helpers trip over its two protobufjs copies.
-      await writeFile(process.env.IMAGECAST_RECORD_HISTORY, temporal.api.history.v1.History.encode(history).finish());
+      await writeFile(
+        process.env.IMAGECAST_RECORD_HISTORY,
+        temporal.api.history.v1.History.encode(history).finish(),
+      );
     }
 
     await h.publish('2');
@@ -80,7 +88,10 @@ describe('release workflow on the local cloud', () => {
       assert.equal((old.replacement as { imageId: string }).imageId, replacement.imageId);
     }
     const deprecated = await h.catalog.listImages({ cloud: 'local', account: 'test', state: 'deprecated' });
-    assert.deepEqual(deprecated.map((d) => d.imageName), Array(4).fill(done.imageName));
+    assert.deepEqual(
+      deprecated.map((d) => d.imageName),
+      Array(4).fill(done.imageName),
+    );
   });
 
   it('stops after last_service and says why the later steps were skipped', async () => {
@@ -106,7 +117,9 @@ describe('release workflow on the local cloud', () => {
   it('fails fast on a checksum mismatch and leaves nothing behind', async () => {
     await h.publish('4', { corruptChecksum: true });
     const before = h.allCloudFiles();
-    const { releaseId } = await h.client.startRelease(h.job({ cloud_image_name: 'mismatch-v{date}-b{release}' }));
+    const { releaseId } = await h.client.startRelease(
+      h.job({ cloud_image_name: 'mismatch-v{date}-b{release}' }),
+    );
     const status = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
     assert.equal(status.state, 'failed');
     assert.match(status.error!, /checksum/i);
@@ -122,7 +135,9 @@ describe('release workflow on the local cloud', () => {
     assert.equal(cause.nonRetryable, true);
     // One attempt only: a mismatch is not retried.
     const history = await h.client.temporal.workflow.getHandle(releaseId).fetchHistory();
-    const uploads = history.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'uploadImage');
+    const uploads = history.events!.filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'uploadImage',
+    );
     assert.equal(uploads.length, 1);
     const started = history.events!.find(
       (e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(uploads[0]!.eventId),

@@ -15,15 +15,20 @@ describe('a worker killed during upload', () => {
   const logs = tempDir('crash-logs');
   const workers: ManagedProcess[] = [];
   const startCloudWorker = (name: string) => {
-    const worker = startManagedProcess(process.execPath, [workerMain, '--queues', 'local'], join(logs, `${name}.log`), {
-      env: {
-        ...process.env,
-        IMAGECAST_TEMPORAL_ADDRESS: h.temporalAddress,
-        IMAGECAST_DATABASE_URL: h.databaseUrl,
-        IMAGECAST_QUEUE_PREFIX: h.queuePrefix,
-        IMAGECAST_LOCAL_DATA_DIR: h.localDataDir,
+    const worker = startManagedProcess(
+      process.execPath,
+      [workerMain, '--queues', 'local'],
+      join(logs, `${name}.log`),
+      {
+        env: {
+          ...process.env,
+          IMAGECAST_TEMPORAL_ADDRESS: h.temporalAddress,
+          IMAGECAST_DATABASE_URL: h.databaseUrl,
+          IMAGECAST_QUEUE_PREFIX: h.queuePrefix,
+          IMAGECAST_LOCAL_DATA_DIR: h.localDataDir,
+        },
       },
-    });
+    );
     workers.push(worker);
     return worker;
   };

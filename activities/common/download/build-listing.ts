@@ -61,17 +61,30 @@ export function listedFileNames(listing: string, directoryUrl: string): string[]
   return unique(names);
 }
 
-/** The shape of the file names we look for, for messages: `NAME.ARCH-VERSION-BuildRELEASE.raw[.xz|.gz]`. */
-export function buildNamePattern(image: string, arch: string): string {
-  return `${image}.${arch}-VERSION-BuildRELEASE{${IMAGE_FORMATS.map((f) => f.suffix).join(',')}}`;
+/**
+ * The shape of the file names we look for, for messages:
+ * `NAME.ARCH-VERSION[-PROFILE]-BuildRELEASE.raw[.xz|.gz]`.
+ */
+export function buildNamePattern(image: string, arch: string, profile?: string): string {
+  const suffixes = IMAGE_FORMATS.map((f) => f.suffix).join(',');
+  return `${image}.${arch}-VERSION${profile ? `-${profile}` : ''}-BuildRELEASE{${suffixes}}`;
 }
 
-/** The builds of `image` for `arch` among `names`, newest first (rpm order of version, then release). */
-export function matchingBuilds(names: readonly string[], image: string, arch: string): BuildFile[] {
+/**
+ * The builds of `image` for `arch` (and kiwi `profile`, which OBS multibuild puts after the
+ * version) among `names`, newest first (rpm order of version, then release).
+ */
+export function matchingBuilds(
+  names: readonly string[],
+  image: string,
+  arch: string,
+  profile?: string,
+): BuildFile[] {
   const suffixes = IMAGE_FORMATS.map((f) => escapeRegExp(f.suffix)).join('|');
+  const profilePart = profile ? `-${escapeRegExp(profile)}` : '';
   // Version and release cannot hold '-': kiwi and OBS use it to separate the name's parts.
   const pattern = new RegExp(
-    `^${escapeRegExp(image)}\\.${escapeRegExp(arch)}-([^-/]+)-Build([^-/]+?)(${suffixes})$`,
+    `^${escapeRegExp(image)}\\.${escapeRegExp(arch)}-([^-/]+)${profilePart}-Build([^-/]+?)(${suffixes})$`,
   );
   const builds: BuildFile[] = [];
   for (const fileName of names) {

@@ -76,12 +76,12 @@ async function newestBuild(directory: string, input: ResolveSourceInput): Promis
       throw nonRetryable('ImageSourceNotFound', `download_url ${directory} not found: ${error.message}`);
     throw error;
   }
-  const [newest] = matchingBuilds(names, input.image, input.architecture);
+  const [newest] = matchingBuilds(names, input.image, input.architecture, input.profile);
   if (!newest) {
     const seen = names.length > 30 ? [...names.slice(0, 30), `… ${names.length - 30} more`] : names;
     throw nonRetryable(
       'ImageSourceNotFound',
-      `no file named ${buildNamePattern(input.image, input.architecture)} in ${directory}; ` +
+      `no file named ${buildNamePattern(input.image, input.architecture, input.profile)} in ${directory}; ` +
         `it holds ${seen.length ? seen.join(', ') : 'no files'}`,
     );
   }

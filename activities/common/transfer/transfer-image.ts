@@ -16,6 +16,8 @@ export interface TransferResumeState {
   diskOffset: number;
   /** base64 hash state after exactly `sourceOffset` source bytes (raw sources only). */
   hashState?: string;
+  /** Bytes written below `diskOffset`, over every attempt (zero blocks skipped are not written). */
+  bytesWritten?: number;
 }
 
 export interface TransferProgress {
@@ -23,7 +25,7 @@ export interface TransferProgress {
   sourceBytesTotal?: number;
   /** Disk bytes produced so far (after decompression). */
   diskBytes: number;
-  /** Bytes this attempt sent to the writer (zero blocks and resumed blocks not counted). */
+  /** Bytes sent to the writer, earlier attempts' included (zero blocks not counted). */
   bytesWritten: number;
   /** Safe to persist (in a heartbeat) and pass back as `resume`. */
   resume: TransferResumeState;
@@ -54,13 +56,13 @@ export async function transferImage(input: TransferInput): Promise<UploadedDisk>
   const opened = await openSourceStream(source.url, start.sourceOffset, signal);
   if (opened.offset !== start.sourceOffset) {
     // The server ignored the Range and sends the whole file: hash it all again.
-    start = await fromTheStart(source, start.skipBelow).catch((error: unknown) => {
+    start = await fromTheStart(source, start.skipBelow, start.writtenBefore).catch((error: unknown) => {
       opened.stream.destroy();
       throw error;
     });
   }
   const { hasher, skipBelow } = start;
-  const tracker = new WriteTracker(writer, opened.offset);
+  const tracker = new WriteTracker(writer, opened.offset, start.writtenBefore);
   // Raw sources: the hash state at each block end not yet inside the written prefix.
   const hashStates = new Map<number, Uint8Array>();
   if (raw) hashStates.set(opened.offset, hasher.save!());
@@ -73,10 +75,15 @@ export async function transferImage(input: TransferInput): Promise<UploadedDisk>
       sourceBytesRead,
       sourceBytesTotal: source.sizeBytes ?? opened.totalBytes,
       diskBytes: tracker.nextOffset,
-      bytesWritten: tracker.bytesWritten,
+      bytesWritten: start.writtenBefore + tracker.bytesWritten,
       resume: state
-        ? { sourceOffset: done, diskOffset: done, hashState: Buffer.from(state).toString('base64') }
-        : { sourceOffset: 0, diskOffset: done },
+        ? {
+            sourceOffset: done,
+            diskOffset: done,
+            hashState: Buffer.from(state).toString('base64'),
+            bytesWritten: tracker.prefixBytesWritten,
+          }
+        : { sourceOffset: 0, diskOffset: done, bytesWritten: tracker.prefixBytesWritten },
     };
   };
   const interval = input.progressIntervalMs ?? 1000;
@@ -149,13 +156,15 @@ export async function transferImage(input: TransferInput): Promise<UploadedDisk>
     );
   }
   input.onProgress?.(progress());
-  return writer.commit(tracker.nextOffset, tracker.bytesWritten);
+  return writer.commit(tracker.nextOffset, start.writtenBefore + tracker.bytesWritten);
 }
 
 interface StartingPoint {
   sourceOffset: number;
   /** Blocks ending at or below this were written by an earlier attempt. */
   skipBelow: number;
+  /** Bytes the earlier attempts wrote below `skipBelow`. */
+  writtenBefore: number;
   hasher: SourceHasher;
 }
 
@@ -167,6 +176,7 @@ interface StartingPoint {
  */
 async function startingPoint({ source, writer, resume }: TransferInput): Promise<StartingPoint> {
   const held = resume ? Math.max(0, Math.min(resume.diskOffset, writer.resumeOffset)) : 0;
+  const writtenBefore = held > 0 && held === resume?.diskOffset ? (resume.bytesWritten ?? 0) : 0;
   const resumable =
     source.compression === 'none' &&
     resume?.hashState !== undefined &&
@@ -180,18 +190,22 @@ async function startingPoint({ source, writer, resume }: TransferInput): Promise
         source.checksum.algorithm,
         Buffer.from(resume.hashState!, 'base64'),
       );
-      return { sourceOffset: held, skipBelow: held, hasher };
+      return { sourceOffset: held, skipBelow: held, writtenBefore, hasher };
     } catch {
       // Not a state this hasher can load (another algorithm, a damaged heartbeat): start over.
     }
   }
-  return fromTheStart(source, held);
+  return fromTheStart(source, held, writtenBefore);
 }
 
-async function fromTheStart(source: ResolvedImageSource, skipBelow: number): Promise<StartingPoint> {
+async function fromTheStart(
+  source: ResolvedImageSource,
+  skipBelow: number,
+  writtenBefore: number,
+): Promise<StartingPoint> {
   const algorithm = source.checksum.algorithm;
   const hasher = source.compression === 'none' ? await resumableHasher(algorithm) : fastHasher(algorithm);
-  return { sourceOffset: 0, skipBelow, hasher };
+  return { sourceOffset: 0, skipBelow, writtenBefore, hasher };
 }
 
 /** Stream errors that are symptoms of the decompressor dying, not causes. */

@@ -12,20 +12,27 @@ export class WriteTracker {
   bytesWritten = 0;
   /** Every block below this offset is written (or needs no writing). */
   contiguousEnd: number;
+  /**
+   * Bytes written inside the contiguous prefix, counting earlier attempts (`writtenBefore`):
+   * what a resumed upload has written in total once it reaches the end.
+   */
+  prefixBytesWritten: number;
   /** Most writes that were in flight at once. */
   peakInFlight = 0;
   private readonly limit: number;
   private readonly inFlight = new Set<Promise<void>>();
-  /** Completed blocks beyond the prefix: offset → end. */
-  private readonly completedAhead = new Map<number, number>();
+  /** Completed blocks beyond the prefix: offset → end and bytes written. */
+  private readonly completedAhead = new Map<number, { end: number; written: number }>();
   private failure: { error: unknown } | undefined;
 
   constructor(
     private readonly writer: DiskWriter,
     startOffset: number,
+    writtenBefore = 0,
   ) {
     this.nextOffset = startOffset;
     this.contiguousEnd = startOffset;
+    this.prefixBytesWritten = writtenBefore;
     this.limit = Math.max(1, Math.floor(writer.maxConcurrentWrites));
   }
 
@@ -38,12 +45,12 @@ export class WriteTracker {
     const offset = this.nextOffset;
     const end = offset + block.length;
     this.nextOffset = end;
-    if (skip) return this.complete(offset, end);
+    if (skip) return this.complete(offset, end, 0);
 
     const write = this.writer.writeBlock(offset, block).then(
       () => {
         this.bytesWritten += block.length;
-        this.complete(offset, end);
+        this.complete(offset, end, block.length);
       },
       (error: unknown) => {
         this.failure ??= { error };
@@ -71,15 +78,16 @@ export class WriteTracker {
     if (this.failure) throw this.failure.error;
   }
 
-  private complete(offset: number, end: number): void {
-    this.completedAhead.set(offset, end);
+  private complete(offset: number, end: number, written: number): void {
+    this.completedAhead.set(offset, { end, written });
     for (
       let next = this.completedAhead.get(this.contiguousEnd);
       next !== undefined;
       next = this.completedAhead.get(this.contiguousEnd)
     ) {
       this.completedAhead.delete(this.contiguousEnd);
-      this.contiguousEnd = next;
+      this.contiguousEnd = next.end;
+      this.prefixBytesWritten += next.written;
     }
   }
 }

@@ -83,4 +83,21 @@ describe('build selection', () => {
       ['xz', 'gz', 'none'],
     );
   });
+
+  it('picks the builds of a kiwi profile, which OBS multibuild puts after the version', () => {
+    const names = [
+      'Leap.x86_64-15.6.0-Azure-Build2.1.raw.xz',
+      'Leap.x86_64-15.6.0-EC2-Build3.1.raw.xz',
+      'Leap.x86_64-15.6.0-Build4.1.raw.xz',
+    ];
+    assert.deepEqual(
+      matchingBuilds(names, 'Leap', 'x86_64', 'EC2').map((b) => [b.version, b.release]),
+      [['15.6.0', '3.1']],
+    );
+    assert.deepEqual(
+      matchingBuilds(names, 'Leap', 'x86_64').map((b) => b.fileName),
+      ['Leap.x86_64-15.6.0-Build4.1.raw.xz'],
+      'without a profile only the plain builds match',
+    );
+  });
 });

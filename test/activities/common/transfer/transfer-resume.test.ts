@@ -120,6 +120,9 @@ describe('image transfer resume', () => {
     );
     assert.equal(uploaded.sizeBytes, diskBytes.length);
     assert.ok((await readFile(path)).equals(diskBytes), 'the checksum passed and the disk is identical');
+    // Every other block holds data: the total counts both attempts, each block once.
+    assert.ok(resume.bytesWritten! > 0, 'the heartbeat carries what the first attempt wrote');
+    assert.equal(uploaded.bytesWritten, diskBytes.length / 2);
   });
 
   it('continues a raw file:// source from its offset', async () => {

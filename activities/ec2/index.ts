@@ -1,0 +1,75 @@
+import type { AccountDirectory } from '../accounts/account-directory.js';
+import type { CloudProvider } from '../provider.js';
+import { openEbsSnapshotWriter } from './ebs-snapshot-writer.js';
+import {
+  createEc2Image,
+  describeImageByName,
+  replicateEc2Image,
+  toCloudImage,
+  type WaitSettings,
+} from './images.js';
+import {
+  deleteEc2Disk,
+  deleteEc2Image,
+  deprecateEc2Image,
+  discardEc2Artifacts,
+  publishEc2Image,
+} from './lifecycle.js';
+import { AwsSessions, type AwsSettings } from './sessions.js';
+
+export interface Ec2CloudOptions extends AwsSettings {
+  accounts: AccountDirectory;
+  /** Between polls of snapshots and copies that are not ready (AWS: seconds to minutes). */
+  pollMs?: number;
+}
+
+/**
+ * Amazon EC2 behind the CloudProvider interface: EBS direct upload, RegisterImage, CopyImage
+ * in parallel regions, launch/copy permissions, EnableImageDeprecation. Accounts are looked
+ * up by name at call time; credentials never leave AwsSessions.
+ */
+export function createEc2Cloud(options: Ec2CloudOptions): CloudProvider & { close(): void } {
+  const sessions = new AwsSessions(options.accounts, options);
+  const wait: WaitSettings = { pollMs: options.pollMs ?? 15_000 };
+  const clients = (account: string, region: string) => sessions.forRegion(account, region);
+  return {
+    cloud: 'ec2',
+    async openDiskWriter(input) {
+      return openEbsSnapshotWriter(await clients(input.release.account, input.region), input);
+    },
+    async createImage(input) {
+      return createEc2Image(await clients(input.release.account, input.disk.region), input, wait);
+    },
+    async replicateImage(input) {
+      const { account } = input.release;
+      const [source, target] = await Promise.all([
+        clients(account, input.source.region),
+        clients(account, input.targetRegion),
+      ]);
+      return replicateEc2Image(source, target, input, wait);
+    },
+    async publishImage(input) {
+      await publishEc2Image(await clients(input.release.account, input.image.region), input);
+    },
+    async deprecateImage(input) {
+      await deprecateEc2Image(await clients(input.release.account, input.image.region), input);
+    },
+    async findImageByName(account, region, imageName) {
+      const c = await clients(account, region);
+      const image = await describeImageByName(c, imageName);
+      return image && toCloudImage(region, image);
+    },
+    async deleteImage(release, image) {
+      await deleteEc2Image(await clients(release.account, image.region), image);
+    },
+    async deleteDisk(release, disk) {
+      await deleteEc2Disk(await clients(release.account, disk.region), disk.diskId);
+    },
+    async discardReleaseArtifacts(release, regions) {
+      await Promise.all(
+        regions.map(async (region) => discardEc2Artifacts(await clients(release.account, region), release)),
+      );
+    },
+    close: () => sessions.destroy(),
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * moto (the AWS emulator) behind our EC2 shim (the actions moto lacks), plus an EC2 account
+ * pointed at it, for tests that drive the EC2 provider for real.
+ */
+import { join } from 'node:path';
+import {
+  DescribeImagesCommand,
+  DescribeSnapshotsCommand,
+  EC2Client,
+  type Image,
+  type Snapshot,
+} from '@aws-sdk/client-ec2';
+import { startMotoServer } from '../../infra/devstack/moto-server.js';
+import { startEc2Shim, type Ec2Shim } from '../../infra/devstack/ec2-shim.js';
+import { accountDirectory, type AccountDirectory } from '../../activities/accounts/account-directory.js';
+import { createEc2Cloud } from '../../activities/ec2/index.js';
+import { tempDir } from './stack.js';
+
+export const TEST_KEYS = {
+  access_key_id: 'AKIAIMAGECASTTEST0001',
+  secret_access_key: 'imagecast-test-secret-0000000000000000001',
+};
+
+export interface AwsEmulator {
+  /** The endpoint our code talks to (the shim, which forwards to moto). */
+  endpoint: string;
+  shim: Ec2Shim;
+  accountsJson: Record<string, unknown>;
+  accounts: AccountDirectory;
+  /** An EC2 provider for the account `test-aws`, polling fast. */
+  provider(): ReturnType<typeof createEc2Cloud>;
+  ec2(region: string): EC2Client;
+  imagesNamed(region: string, name: string): Promise<Image[]>;
+  snapshotsIn(region: string): Promise<Snapshot[]>;
+  stop(): Promise<void>;
+}
+
+export async function startAwsEmulator(
+  label: string,
+  account: Record<string, unknown> = {},
+): Promise<AwsEmulator> {
+  const moto = await startMotoServer({ logFile: join(tempDir(`${label}-moto`), 'moto.log') });
+  const shim = await startEc2Shim({ upstream: moto.endpoint });
+  const accountsJson = {
+    ec2: [
+      {
+        name: 'test-aws',
+        partition: 'aws',
+        region: 'us-east-1',
+        additional_regions: ['eu-west-1'],
+        credentials: TEST_KEYS,
+        ...account,
+      },
+    ],
+  };
+  const accounts = accountDirectory(accountsJson);
+  const clients: EC2Client[] = [];
+  const ec2 = (region: string) => {
+    const client = new EC2Client({
+      region,
+      endpoint: shim.endpoint,
+      credentials: { accessKeyId: TEST_KEYS.access_key_id, secretAccessKey: TEST_KEYS.secret_access_key },
+    });
+    clients.push(client);
+    return client;
+  };
+  const providers: Array<ReturnType<typeof createEc2Cloud>> = [];
+  return {
+    endpoint: shim.endpoint,
+    shim,
+    accountsJson,
+    accounts,
+    provider: () => {
+      const p = createEc2Cloud({ accounts, endpoint: shim.endpoint, pollMs: 50 });
+      providers.push(p);
+      return p;
+    },
+    ec2,
+    async imagesNamed(region, name) {
+      const { Images } = await ec2(region).send(
+        new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [name] }] }),
+      );
+      return Images ?? [];
+    },
+    async snapshotsIn(region) {
+      const { Snapshots } = await ec2(region).send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }));
+      return Snapshots ?? [];
+    },
+    async stop() {
+      for (const p of providers) p.close();
+      for (const c of clients) c.destroy();
+      await shim.stop();
+      await moto.stop();
+    },
+  };
+}
