@@ -91,6 +91,13 @@ async function ec2Target(job: Ec2Job, accounts: AccountDirectory): Promise<Relea
       );
     }
   }
+  const uploadMethod = job.upload_method ?? account.upload_method;
+  if (uploadMethod === 's3_import') {
+    throw nonRetryable(
+      'InvalidJob',
+      `$.upload_method: s3_import (account "${account.name}" or the job) is not available yet; use ebs_direct`,
+    );
+  }
   const shareWith = ec2ShareWith(job.share_with);
   return {
     account: account.name,
@@ -100,7 +107,7 @@ async function ec2Target(job: Ec2Job, accounts: AccountDirectory): Promise<Relea
     allowCopy: job.allow_copy !== 'none',
     imageOptions: {
       cloud: 'ec2',
-      uploadMethod: job.upload_method ?? account.upload_method,
+      uploadMethod,
       rootVolumeSizeGiB: job.root_volume_size,
       enaSupport: job.ena_support,
       sriovSupport: job.sriov_support,

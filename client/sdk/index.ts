@@ -6,8 +6,19 @@
  *   const { releaseId } = await imagecast.startRelease(job);
  *   const status = await imagecast.waitForRelease(releaseId, { onProgress: (s) => console.log(s.currentStep) });
  */
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import { InvalidJobError, deterministicReleaseId, expandImageName, parseJob, type ReleaseJob } from '../../schemas/job/index.js';
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
+import {
+  InvalidJobError,
+  deterministicReleaseId,
+  expandImageName,
+  parseJob,
+  type ReleaseJob,
+} from '../../schemas/job/index.js';
 import { searchAttributeKeys as keys } from '../../schemas/search-attributes.js';
 import { queueName, WORKFLOWS_QUEUE_SUFFIX, type CloudName } from '../../schemas/steps.js';
 import { temporalConfigSchema, type TemporalConfig } from '../../schemas/config.js';
@@ -22,7 +33,9 @@ export { InvalidJobError } from '../../schemas/job/index.js';
 /** Thrown when a release of the same image line and account is already running today. */
 export class ReleaseAlreadyRunningError extends Error {
   constructor(readonly releaseId: string) {
-    super(`a release with id "${releaseId}" is already running: wait for it or cancel it (imagecast job cancel ${releaseId})`);
+    super(
+      `a release with id "${releaseId}" is already running: wait for it or cancel it (imagecast job cancel ${releaseId})`,
+    );
     this.name = 'ReleaseAlreadyRunningError';
   }
 }
@@ -73,7 +86,8 @@ export class ImagecastClient {
       });
       return { releaseId, runId: handle.firstExecutionRunId };
     } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) throw new ReleaseAlreadyRunningError(releaseId);
+      if (error instanceof WorkflowExecutionAlreadyStartedError)
+        throw new ReleaseAlreadyRunningError(releaseId);
       throw error;
     }
   }
@@ -102,7 +116,15 @@ export class ImagecastClient {
         const fingerprint = JSON.stringify(status);
         if (fingerprint !== last) options.onProgress?.(status);
         last = fingerprint;
-        if (status.state !== 'running' && status.state !== 'waiting') return status;
+        if (status.state !== 'running' && status.state !== 'waiting') {
+          // A failed release is marked failed before its cleanup (the saga) has run: wait
+          // for the workflow to close, so "failed" also means "nothing half-made is left".
+          await this.temporal.workflow
+            .getHandle(releaseId)
+            .result()
+            .catch(() => undefined);
+          return this.getRelease(releaseId);
+        }
       }
       await new Promise((resolve) => setTimeout(resolve, interval));
     }

@@ -268,7 +268,18 @@ export async function startEc2Shim(options: { upstream: string; copyDelayMs?: nu
     const isQuery =
       req.method === 'POST' &&
       (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
-    if (!isQuery) return forward(req, res);
+    if (!isQuery) {
+      // EBS direct and S3 are REST: recorded as "METHOD /path" (e.g. "POST /snapshots" is StartSnapshot).
+      const scope = /Credential=[^/]+\/\d+\/([^/]+)\//.exec(req.headers.authorization ?? '');
+      const path = (req.url ?? '/').split('?')[0]!;
+      recorded.push({
+        action: `${req.method} ${path}`,
+        region: scope?.[1] ?? 'us-east-1',
+        params: {},
+        at: new Date(),
+      });
+      return forward(req, res);
+    }
     const scope = /Credential=([^/]+)\/\d+\/([^/]+)\/([^/]+)\//.exec(req.headers.authorization ?? '');
     const caller = { accessKeyId: scope?.[1] ?? 'test', region: scope?.[2] ?? 'us-east-1' };
     const body = await readBody(req);

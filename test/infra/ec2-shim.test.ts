@@ -311,6 +311,14 @@ describe('ec2 shim in front of moto', () => {
       Buffer.from(await got.BlockData!.transformToByteArray()).equals(data),
       'the block came back byte for byte',
     );
-    assert.equal(shim.calls().length, before, 'EBS direct is not an EC2 Query action');
+    const rest = shim
+      .calls()
+      .slice(before)
+      .map((c) => c.action.replace(/snap-[0-9a-f]+/, 'SNAP'));
+    assert.ok(rest.includes('POST /snapshots') && rest.includes('PUT /snapshots/SNAP/blocks/7'), rest.join());
+    assert.ok(
+      rest.every((a) => /^(GET|POST|PUT) \//.test(a)),
+      'EBS direct calls are recorded as METHOD /path, not as EC2 Query actions',
+    );
   });
 });
