@@ -178,6 +178,7 @@ describe('image transfer', () => {
         sourceOffset: diskBytes.length,
         diskOffset: diskBytes.length,
         hashState: reported[0]!.resume.hashState,
+        bytesWritten: dataBytes(),
       },
     });
   });
