@@ -114,6 +114,19 @@ export async function startEc2Shim(options: { upstream: string; copyDelayMs?: nu
     await moto(caller, params);
   }
 
+  /** AWS refuses a second AMI of one name in an account and region (moto does not). */
+  async function refuseDuplicateName(caller: Caller, name: string, res: ServerResponse): Promise<boolean> {
+    const existing = await imageNamed(caller, name);
+    if (existing)
+      sendError(
+        res,
+        400,
+        'InvalidAMIName.Duplicate',
+        `AMI name ${name} is already in use by AMI ${existing}`,
+      );
+    return existing !== undefined;
+  }
+
   /** Answers an EC2 Query action itself, or returns false to have it forwarded unchanged. */
   async function handleEc2(
     params: Record<string, string>,
@@ -152,17 +165,7 @@ export async function startEc2Shim(options: { upstream: string; copyDelayMs?: nu
         sendXml(res, 'DisableImageDeprecationResponse', '<return>true</return>');
         return true;
       case 'RegisterImage': {
-        const name = params.Name ?? '';
-        const existing = await imageNamed(caller, name);
-        if (existing) {
-          sendError(
-            res,
-            400,
-            'InvalidAMIName.Duplicate',
-            `AMI name ${name} is already in use by AMI ${existing}`,
-          );
-          return true;
-        }
+        if (await refuseDuplicateName(caller, params.Name ?? '', res)) return true;
         const answer = await moto(caller, params);
         const imageId = tag(answer.body, 'imageId');
         if (imageId) await createTags(caller, imageId, specifiedTags(params, 'image'));
@@ -177,17 +180,7 @@ export async function startEc2Shim(options: { upstream: string; copyDelayMs?: nu
           sendXml(res, 'CopyImageResponse', `<imageId>${earlier}</imageId>`);
           return true;
         }
-        const name = params.Name ?? '';
-        const existing = await imageNamed(caller, name);
-        if (existing) {
-          sendError(
-            res,
-            400,
-            'InvalidAMIName.Duplicate',
-            `AMI name ${name} is already in use by AMI ${existing}`,
-          );
-          return true;
-        }
+        if (await refuseDuplicateName(caller, params.Name ?? '', res)) return true;
         const answer = await moto(caller, params);
         const imageId = tag(answer.body, 'imageId');
         if (imageId) {

@@ -4,15 +4,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { startManagedProcess, type ManagedProcess } from '../../infra/devstack/child-process.js';
+import type { ManagedProcess } from '../../infra/devstack/child-process.js';
+import { startWorkerProcess } from '../support/worker-process.js';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { startAwsEmulator, type AwsEmulator } from '../support/aws-emulator.js';
 import { tempDir } from '../support/stack.js';
 import type { UploadHeartbeat } from '../../activities/cloud-activities.js';
 
-const workerMain = fileURLToPath(new URL('../../worker/main.js', import.meta.url));
 const HOME = 'us-east-1';
 const REGIONS = [HOME, 'eu-west-1', 'ap-northeast-1', 'us-west-2'];
 
@@ -24,22 +23,11 @@ describe('EC2 releases that go wrong (moto)', () => {
   const accountsFile = join(logs, 'accounts.json');
 
   const startCloudWorker = (name: string) => {
-    const worker = startManagedProcess(
-      process.execPath,
-      [workerMain, '--queues', 'ec2'],
-      join(logs, `${name}.log`),
-      {
-        env: {
-          ...process.env,
-          IMAGECAST_TEMPORAL_ADDRESS: h.temporalAddress,
-          IMAGECAST_DATABASE_URL: h.databaseUrl,
-          IMAGECAST_QUEUE_PREFIX: h.queuePrefix,
-          IMAGECAST_ACCOUNTS_FILE: accountsFile,
-          IMAGECAST_AWS_ENDPOINT: aws.endpoint,
-          IMAGECAST_EC2_POLL_MS: '100',
-        },
-      },
-    );
+    const worker = startWorkerProcess(h, 'ec2', join(logs, `${name}.log`), {
+      IMAGECAST_ACCOUNTS_FILE: accountsFile,
+      IMAGECAST_AWS_ENDPOINT: aws.endpoint,
+      IMAGECAST_EC2_POLL_MS: '100',
+    });
     workers.push(worker);
     return worker;
   };

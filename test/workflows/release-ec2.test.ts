@@ -88,14 +88,12 @@ describe('release workflow on EC2 (moto)', () => {
         .send(new DescribeImageAttributeCommand({ ImageId: image.ImageId, Attribute: 'launchPermission' }));
       assert.deepEqual(perms.LaunchPermissions, [{ Group: 'all' }], `public in ${region}`);
       const snapshotId = image.BlockDeviceMappings?.[0]?.Ebs?.SnapshotId;
-      const snapPerms = await aws
-        .ec2(region)
-        .send(
-          new DescribeSnapshotAttributeCommand({
-            SnapshotId: snapshotId,
-            Attribute: 'createVolumePermission',
-          }),
-        );
+      const snapPerms = await aws.ec2(region).send(
+        new DescribeSnapshotAttributeCommand({
+          SnapshotId: snapshotId,
+          Attribute: 'createVolumePermission',
+        }),
+      );
       assert.deepEqual(snapPerms.CreateVolumePermissions, [{ Group: 'all' }], `copyable in ${region}`);
     }
 

@@ -2,33 +2,20 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { fileURLToPath } from 'node:url';
-import { startManagedProcess, type ManagedProcess } from '../../infra/devstack/child-process.js';
+import type { ManagedProcess } from '../../infra/devstack/child-process.js';
+import { startWorkerProcess } from '../support/worker-process.js';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { tempDir } from '../support/stack.js';
 import type { UploadHeartbeat } from '../../activities/cloud-activities.js';
-
-const workerMain = fileURLToPath(new URL('../../worker/main.js', import.meta.url));
 
 describe('a worker killed during upload', () => {
   let h: ReleaseHarness;
   const logs = tempDir('crash-logs');
   const workers: ManagedProcess[] = [];
   const startCloudWorker = (name: string) => {
-    const worker = startManagedProcess(
-      process.execPath,
-      [workerMain, '--queues', 'local'],
-      join(logs, `${name}.log`),
-      {
-        env: {
-          ...process.env,
-          IMAGECAST_TEMPORAL_ADDRESS: h.temporalAddress,
-          IMAGECAST_DATABASE_URL: h.databaseUrl,
-          IMAGECAST_QUEUE_PREFIX: h.queuePrefix,
-          IMAGECAST_LOCAL_DATA_DIR: h.localDataDir,
-        },
-      },
-    );
+    const worker = startWorkerProcess(h, 'local', join(logs, `${name}.log`), {
+      IMAGECAST_LOCAL_DATA_DIR: h.localDataDir,
+    });
     workers.push(worker);
     return worker;
   };
