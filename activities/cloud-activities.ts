@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type {
   CloudProvider,
   CreateImageInput,
+  DiskWriter,
   DeprecateImageInput,
   ImageRef,
   PublishImageInput,
@@ -75,7 +76,8 @@ export function createCloudActivities({ provider, catalog }: CloudActivityDeps) 
     async uploadImage({ release, source, region, options }: UploadImageInput): Promise<UploadedDisk> {
       const context = Context.current();
       const resume = context.info.heartbeatDetails as UploadHeartbeat | undefined;
-      const writer = await provider.openDiskWriter({
+      let lastDetails: UploadHeartbeat | undefined;
+      const opened = await provider.openDiskWriter({
         release,
         region,
         checksum: source.checksum,
@@ -93,8 +95,12 @@ export function createCloudActivities({ provider, catalog }: CloudActivityDeps) 
             ? Math.floor((100 * progress.sourceBytesRead) / progress.sourceBytesTotal)
             : undefined,
         };
+        lastDetails = details;
         context.heartbeat(details);
       };
+      // Committing may wait on the cloud for minutes (an import task): keep the progress,
+      // which says where a retry resumes, as the heartbeat while it does.
+      const writer = heartbeatingCommit(opened, () => context.heartbeat(lastDetails));
       try {
         return await transferImage({
           source,
@@ -192,3 +198,23 @@ export function createCloudActivities({ provider, catalog }: CloudActivityDeps) 
 }
 
 export type CloudActivities = ReturnType<typeof createCloudActivities>;
+
+/** The writer, heartbeating every 10 s while its commit runs. */
+function heartbeatingCommit(writer: DiskWriter, beat: () => void): DiskWriter {
+  return {
+    blockSize: writer.blockSize,
+    maxConcurrentWrites: writer.maxConcurrentWrites,
+    zeroBlocksMayBeSkipped: writer.zeroBlocksMayBeSkipped,
+    resumeOffset: writer.resumeOffset,
+    writeBlock: (offset, block) => writer.writeBlock(offset, block),
+    abort: () => writer.abort(),
+    async commit(sizeBytes, bytesWritten) {
+      const timer = setInterval(beat, 10_000);
+      try {
+        return await writer.commit(sizeBytes, bytesWritten);
+      } finally {
+        clearInterval(timer);
+      }
+    },
+  };
+}

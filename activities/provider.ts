@@ -44,6 +44,8 @@ export interface UploadedDisk {
 /** An image in one region of one account. */
 export interface ImageRef {
   region: string;
+  /** Set where a release spans several accounts (the parent of per-account releases). */
+  account?: string;
   imageId: string;
   imageName: string;
 }

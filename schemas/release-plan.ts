@@ -66,6 +66,12 @@ export interface ReleasePlan {
   /** mash's cleanup_images: remove the new images at the end of a test-only run. */
   cleanupImagesAfterTest: boolean;
   source: SourceSpec;
+  /**
+   * Set when the job names several accounts (cloud_accounts, cloud_groups): the release
+   * runs once per account as a child workflow, each with the job narrowed to its account.
+   * The rest of this plan is the first account's.
+   */
+  accountReleases?: Array<{ account: string; job: Record<string, unknown> }>;
   /** Cloud specifics, handed to the cloud's activities unread by the workflow. */
   imageOptions?: CloudImageOptions;
 }

@@ -1,4 +1,5 @@
 // The workflow bundle's entry: every workflow type a worker registers.
 export { releaseImage, type ReleaseResult } from './release-image.js';
 export { statusQuery } from './queries.js';
-export type { ReleaseStatus, StepStatus } from './release-status.js';
+export type { AccountRelease, ReleaseStatus, StepStatus } from './release-status.js';
+export type { PinnedBuild } from './account-releases.js';

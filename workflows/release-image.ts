@@ -13,7 +13,9 @@ import type { ReleasePlan } from '../schemas/release-plan.js';
 import type { ImageRef, ReleaseRef, ResolvedImageSource } from '../activities/provider.js';
 import { releaseActivities } from './activity-options.js';
 import { ReleaseStatusBoard, type ReleaseStatus } from './release-status.js';
-import { ReleaseSteps } from './release-steps.js';
+import { ReleaseSteps, resolveBuild, useBuild } from './release-steps.js';
+import { releaseInEveryAccount, type PinnedBuild } from './account-releases.js';
+import { describeFailure } from './describe-failure.js';
 import { Compensations } from './saga.js';
 import { statusQuery } from './queries.js';
 
@@ -30,8 +32,10 @@ export interface ReleaseResult {
  * Releases one image: download → upload → create → test → replicate → publish → deprecate →
  * cleanup, stopping after `last_service`. Takes the job document as its one argument so the
  * Web UI's "Start Workflow" form can start it; the document is validated by an activity.
+ * A job naming several accounts becomes one child release per account (`pinned` is how the
+ * parent hands its children the build it chose).
  */
-export async function releaseImage(job: Record<string, unknown>): Promise<ReleaseResult> {
+export async function releaseImage(job: Record<string, unknown>, pinned?: PinnedBuild): Promise<ReleaseResult> {
   const info = workflowInfo();
   const workflowsQueue = info.taskQueue;
   const queuePrefix = workflowsQueue.replace(/workflows$/, '');
@@ -57,10 +61,11 @@ export async function releaseImage(job: Record<string, unknown>): Promise<Releas
 
   try {
     const plan = await releaseActivities(workflowsQueue).quick.planRelease(job);
-    Object.assign(board.status, { cloud: plan.cloud, account: plan.account });
+    const account = plan.accountReleases?.map((a) => a.account).join(',') ?? plan.account;
+    Object.assign(board.status, { cloud: plan.cloud, account });
     upsertSearchAttributes([
       { key: keys.cloud, value: plan.cloud },
-      { key: keys.account, value: plan.account },
+      { key: keys.account, value: account },
     ]);
     await waitForStartTime(plan, board, report);
 
@@ -70,10 +75,22 @@ export async function releaseImage(job: Record<string, unknown>): Promise<Releas
       cloud: plan.cloud,
       account: plan.account,
     };
-    const steps = new ReleaseSteps({ plan, release, board, report, compensations, workflowsQueue, cloudQueue: `${queuePrefix}${plan.cloud}` });
-    const resolved = await steps.download(utcDate(info.runStartTime));
-    source = resolved.source;
-    await steps.run(resolved.source, resolved.imageName);
+    if (plan.accountReleases) {
+      const resolved = await resolveBuild({ plan, board, report, workflowsQueue }, utcDate(info.runStartTime));
+      source = resolved.source;
+      await releaseInEveryAccount(plan, board, report, { parentReleaseId: info.workflowId, ...resolved });
+    } else {
+      const steps = new ReleaseSteps({ plan, release, board, report, compensations, workflowsQueue, cloudQueue: `${queuePrefix}${plan.cloud}` });
+      let resolved: { source: ResolvedImageSource; imageName: string };
+      if (pinned) {
+        resolved = pinned;
+        useBuild(board, pinned.source, pinned.imageName, `release ${pinned.parentReleaseId}`);
+      } else {
+        resolved = await steps.download(utcDate(info.runStartTime));
+      }
+      source = resolved.source;
+      await steps.run(resolved.source, resolved.imageName);
+    }
     board.finish();
     report();
     upsertMemo({ status: board.status });
@@ -110,11 +127,4 @@ async function waitForStartTime(plan: ReleasePlan, board: ReleaseStatusBoard, re
 /** mash's {date}: the UTC day the release started, YYYYMMDD. */
 function utcDate(at: Date): string {
   return at.toISOString().slice(0, 10).replace(/-/g, '');
-}
-
-/** The message people need: an activity failure's cause says what actually went wrong. */
-function describeFailure(error: unknown): string {
-  let current = error as { message?: string; cause?: unknown } | undefined;
-  while (current?.cause) current = current.cause as typeof current;
-  return current?.message ?? String(error);
 }

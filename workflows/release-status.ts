@@ -15,6 +15,16 @@ export interface StepStatus {
   produced?: string[];
 }
 
+/** One account's child release, when a job names several accounts. */
+export interface AccountRelease {
+  account: string;
+  /** The child workflow's id. */
+  releaseId: string;
+  state: ReleaseState;
+  images: ImageRef[];
+  error?: string;
+}
+
 /** What the `status` query returns; also the memo and the workflow result's `status`. */
 export interface ReleaseStatus {
   releaseId: string;
@@ -27,6 +37,8 @@ export interface ReleaseStatus {
   images: ImageRef[];
   deprecated: ImageRef[];
   error?: string;
+  /** Set when the job names several accounts: one child release each. */
+  accounts?: AccountRelease[];
 }
 
 /**

@@ -19,6 +19,30 @@ export interface ReleaseStepsContext {
   cloudQueue: string;
 }
 
+/** The download step: which build of the image this release ships, and the image's name. */
+export async function resolveBuild(
+  ctx: Pick<ReleaseStepsContext, 'plan' | 'board' | 'report' | 'workflowsQueue'>,
+  date: string,
+): Promise<{ source: ResolvedImageSource; imageName: string }> {
+  const { plan, board } = ctx;
+  board.start('download', `looking for ${plan.source.image} in ${plan.source.downloadUrl}`);
+  ctx.report();
+  const { source } = releaseActivities(ctx.workflowsQueue, plan.source.conditionsWaitSeconds);
+  const resolved = await source.resolveSource({ plan, date });
+  useBuild(board, resolved.source, resolved.imageName);
+  return resolved;
+}
+
+/** Records the chosen build on the board (and in the Web UI's list), whoever chose it. */
+export function useBuild(board: ReleaseStatusBoard, source: ResolvedImageSource, imageName: string, chosenBy?: string): void {
+  board.status.imageName = imageName;
+  upsertSearchAttributes([{ key: keys.imageName, value: imageName }]);
+  const sum = source.checksum;
+  const what = `${source.fileName} (${sum.algorithm} ${sum.hex.slice(0, 12)}…)`;
+  if (chosenBy) board.start('download', `build chosen by ${chosenBy}`);
+  board.succeed('download', chosenBy ? `${what}, chosen by ${chosenBy}` : what, [source.url]);
+}
+
 /** The pipeline's steps, in order; each records what it made and how to undo it. */
 export class ReleaseSteps {
   private readonly cloud;
@@ -36,18 +60,8 @@ export class ReleaseSteps {
     );
   }
 
-  async download(date: string) {
-    const { plan, board } = this.ctx;
-    this.begin('download', `looking for ${plan.source.image} in ${plan.source.downloadUrl}`);
-    const { source } = releaseActivities(this.ctx.workflowsQueue, plan.source.conditionsWaitSeconds);
-    const resolved = await source.resolveSource({ plan, date });
-    board.status.imageName = resolved.imageName;
-    upsertSearchAttributes([{ key: keys.imageName, value: resolved.imageName }]);
-    const sum = resolved.source.checksum;
-    board.succeed('download', `${resolved.source.fileName} (${sum.algorithm} ${sum.hex.slice(0, 12)}…)`, [
-      resolved.source.url,
-    ]);
-    return resolved;
+  download(date: string) {
+    return resolveBuild(this.ctx, date);
   }
 
   /** Everything after download, honouring `last_service`. */

@@ -32,10 +32,23 @@ export async function planRelease(input: unknown, accounts: AccountDirectory): P
     // Until the SSH test step exists a test list would be silently unmet: refuse it.
     throw nonRetryable('InvalidJob', '$.tests: image tests are not available yet; use "tests": [] for now');
   }
-  const target = job.cloud === 'ec2' ? await ec2Target(job, accounts) : localTarget(job);
+  let target: ReleaseTarget;
+  let accountReleases: ReleasePlan['accountReleases'];
+  if (job.cloud === 'ec2') {
+    // Every account is checked (and its regions planned) before anything starts.
+    const choices = await ec2Accounts(job, accounts);
+    const targets = choices.map((choice) => ec2Target(job, choice));
+    target = targets[0]!;
+    if (choices.length > 1) {
+      accountReleases = choices.map((c) => ({ account: c.account.name, job: narrowedToAccount(input, c.ref) }));
+    }
+  } else {
+    target = localTarget(job);
+  }
   return {
     cloud: job.cloud,
     ...target,
+    ...(accountReleases && { accountReleases }),
     imageNameTemplate: job.cloud_image_name,
     imageLine: imageLine(job.cloud_image_name),
     description: job.image_description,
@@ -71,12 +84,10 @@ function localTarget(job: Extract<ReleaseJob, { cloud: 'local' }>): ReleaseTarge
 }
 
 /**
- * The account the job names (directly, in cloud_accounts or through its groups), its home
- * region (the job may override it) and the regions to copy to: the account's additional
- * regions and the job's, each once, all in the account's partition.
+ * One account's home region (the job may override it) and the regions to copy to: the
+ * account's additional regions and the job's, each once, all in the account's partition.
  */
-async function ec2Target(job: Ec2Job, accounts: AccountDirectory): Promise<ReleaseTarget> {
-  const { account, field, regionOverride } = await ec2Account(job, accounts);
+function ec2Target(job: Ec2Job, { account, field, regionOverride }: Ec2AccountChoice): ReleaseTarget {
   const homeRegion = regionOverride ?? account.region;
   const requested = [
     ...account.additional_regions,
@@ -92,10 +103,10 @@ async function ec2Target(job: Ec2Job, accounts: AccountDirectory): Promise<Relea
     }
   }
   const uploadMethod = job.upload_method ?? account.upload_method;
-  if (uploadMethod === 's3_import') {
+  if (uploadMethod === 's3_import' && !account.import_bucket) {
     throw nonRetryable(
       'InvalidJob',
-      `$.upload_method: s3_import (account "${account.name}" or the job) is not available yet; use ebs_direct`,
+      `$.upload_method: s3_import needs an S3 bucket, and account "${account.name}" has no import_bucket; add one (in ${homeRegion}) or use ebs_direct`,
     );
   }
   const shareWith = ec2ShareWith(job.share_with);
@@ -119,35 +130,44 @@ async function ec2Target(job: Ec2Job, accounts: AccountDirectory): Promise<Relea
   };
 }
 
-async function ec2Account(
-  job: Ec2Job,
-  accounts: AccountDirectory,
-): Promise<{ account: Ec2Account; field: string; regionOverride?: string }> {
+/** Every account the job names (directly, in cloud_accounts or through its groups), each once. */
+async function ec2Accounts(job: Ec2Job, accounts: AccountDirectory): Promise<Ec2AccountChoice[]> {
   if (job.cloud_account)
-    return { account: await accounts.ec2Account(job.cloud_account), field: 'cloud_account' };
+    return [{ account: await accounts.ec2Account(job.cloud_account), field: 'cloud_account', ref: { name: job.cloud_account } }];
   if (job.cloud_accounts) {
-    const [only, ...more] = job.cloud_accounts;
-    if (more.length > 0)
-      throw oneAccountPerJob(
-        'cloud_accounts',
-        job.cloud_accounts.map((a) => a.name),
-      );
-    return {
-      account: await accounts.ec2Account(only!.name),
-      field: 'cloud_accounts[0]',
-      regionOverride: only!.region,
-    };
+    const names = job.cloud_accounts.map((a) => a.name);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice) throw nonRetryable('InvalidJob', `$.cloud_accounts: names account "${twice}" twice`);
+    return Promise.all(
+      job.cloud_accounts.map(async (ref, i) => ({
+        account: await accounts.ec2Account(ref.name),
+        field: `cloud_accounts[${i}]`,
+        regionOverride: ref.region,
+        // The entry as the job wrote it (region and subnet overrides stay with the account).
+        ref: JSON.parse(JSON.stringify(ref)) as Ec2AccountChoice['ref'],
+      })),
+    );
   }
   const groups = job.cloud_groups ?? [];
   const members = (await Promise.all(groups.map((g) => accounts.ec2Group(g)))).flat();
-  const names = [...new Set(members.map((a) => a.name))];
-  if (names.length > 1) throw oneAccountPerJob('cloud_groups', names);
-  return { account: members[0]!, field: 'cloud_groups' };
+  const unique = members.filter((a, i) => members.findIndex((b) => b.name === a.name) === i);
+  return unique.map((account) => ({ account, field: 'cloud_groups', ref: { name: account.name } }));
 }
 
-function oneAccountPerJob(field: string, names: string[]) {
-  return nonRetryable(
-    'InvalidJob',
-    `$.${field}: names ${names.length} accounts (${names.join(', ')}); Imagecast releases one account per job: start one job per account (each is its own workflow, so they run in parallel)`,
-  );
+interface Ec2AccountChoice {
+  account: Ec2Account;
+  /** Where the job names it, for error messages. */
+  field: string;
+  regionOverride?: string;
+  /** The account as a one-entry `cloud_accounts` list names it. */
+  ref: { name: string; region?: string; subnet?: string };
+}
+
+/**
+ * The job as one account's release sees it: the same document with only that account in
+ * `cloud_accounts`, so the child release plans, and can be read in the Web UI, on its own.
+ */
+function narrowedToAccount(input: unknown, ref: Ec2AccountChoice['ref']): Record<string, unknown> {
+  const { cloud_account: _a, cloud_accounts: _b, cloud_groups: _g, ...rest } = input as Record<string, unknown>;
+  return { ...rest, cloud_accounts: [ref] };
 }

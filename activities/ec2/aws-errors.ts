@@ -64,3 +64,10 @@ export async function aws<T>(action: string, call: () => Promise<T>): Promise<T>
     throw classifyAwsError(error, action);
   }
 }
+
+/** The AWS error code of a failure, raw from the SDK or already classified by `aws()`. */
+export function failureAwsCode(error: unknown): string | undefined {
+  const details = (error as { details?: Array<{ code?: unknown }> } | undefined)?.details;
+  const classified = details?.[0]?.code;
+  return awsErrorCode(error) ?? (typeof classified === 'string' ? classified : undefined);
+}

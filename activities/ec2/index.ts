@@ -1,6 +1,7 @@
 import type { AccountDirectory } from '../accounts/account-directory.js';
 import type { CloudProvider } from '../provider.js';
 import { openEbsSnapshotWriter } from './ebs-snapshot-writer.js';
+import { discardImportStaging, openS3ImportWriter } from './s3-import-writer.js';
 import {
   createEc2Image,
   describeImageByName,
@@ -24,7 +25,7 @@ export interface Ec2CloudOptions extends AwsSettings {
 }
 
 /**
- * Amazon EC2 behind the CloudProvider interface: EBS direct upload, RegisterImage, CopyImage
+ * Amazon EC2 behind the CloudProvider interface: EBS direct upload (or S3 + ImportSnapshot), RegisterImage, CopyImage
  * in parallel regions, launch/copy permissions, EnableImageDeprecation. Accounts are looked
  * up by name at call time; credentials never leave AwsSessions.
  */
@@ -35,7 +36,10 @@ export function createEc2Cloud(options: Ec2CloudOptions): CloudProvider & { clos
   return {
     cloud: 'ec2',
     async openDiskWriter(input) {
-      return openEbsSnapshotWriter(await clients(input.release.account, input.region), input);
+      const c = await clients(input.release.account, input.region);
+      return input.options?.cloud === 'ec2' && input.options.uploadMethod === 's3_import'
+        ? openS3ImportWriter(c, input, wait)
+        : openEbsSnapshotWriter(c, input);
     },
     async createImage(input) {
       return createEc2Image(await clients(input.release.account, input.disk.region), input, wait);
@@ -67,7 +71,10 @@ export function createEc2Cloud(options: Ec2CloudOptions): CloudProvider & { clos
     },
     async discardReleaseArtifacts(release, regions) {
       await Promise.all(
-        regions.map(async (region) => discardEc2Artifacts(await clients(release.account, region), release)),
+        regions.map(async (region) => {
+          const c = await clients(release.account, region);
+          await Promise.all([discardEc2Artifacts(c, release), discardImportStaging(c, release)]);
+        }),
       );
     },
     close: () => sessions.destroy(),

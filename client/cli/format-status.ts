@@ -11,8 +11,13 @@ export function formatStatus(status: ReleaseStatus): string {
   for (const step of status.steps) {
     lines.push(`  ${step.name.padEnd(17)}${step.state.padEnd(10)}${seconds(step.startedAt, step.finishedAt).padStart(8)}  ${step.detail ?? ''}`);
   }
-  for (const image of status.images) lines.push(`  image ${image.region}: ${image.imageId}`);
-  for (const image of status.deprecated) lines.push(`  deprecated ${image.region}: ${image.imageId} (${image.imageName})`);
+  for (const a of status.accounts ?? []) {
+    lines.push(`  account ${a.account.padEnd(20)}${a.state.padEnd(10)}${a.releaseId}${a.error ? `  ${a.error}` : ''}`);
+  }
+  const where = (image: { region: string; account?: string }) =>
+    image.account ? `${image.account}/${image.region}` : image.region;
+  for (const image of status.images) lines.push(`  image ${where(image)}: ${image.imageId}`);
+  for (const image of status.deprecated) lines.push(`  deprecated ${where(image)}: ${image.imageId} (${image.imageName})`);
   if (status.error) lines.push(`  error: ${status.error}`);
   return lines.join('\n');
 }

@@ -280,6 +280,10 @@ export async function startEc2Shim(options: { upstream: string; copyDelayMs?: nu
     // STS and other Query services share the form encoding; only EC2's scope is ours.
     const isEc2 = params.Action !== undefined && (scope === null || scope[3] === 'ec2');
     if (isEc2 && (await handleEc2(params, caller, res))) return;
+    // Other Query services (STS) pass through, recorded as "service:Action" (e.g. "sts:AssumeRole").
+    if (!isEc2 && params.Action) {
+      recorded.push({ action: `${scope?.[3] ?? 'unknown'}:${params.Action}`, region: caller.region, params, at: new Date() });
+    }
     return forward(req, res, body);
   }
 

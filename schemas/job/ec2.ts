@@ -70,7 +70,7 @@ export const ec2JobSchema = z
       .optional()
       .meta({
         description:
-          'mash: a list of accounts, each with optional region and subnet overrides. Imagecast releases one account per job: list exactly one.',
+          'mash: a list of accounts, each with optional region and subnet overrides. Several accounts release in parallel, one child release each, all of the same build.',
         examples: [[{ name: 'account1', region: 'us-east-2' }]],
       }),
     cloud_groups: z
@@ -79,7 +79,7 @@ export const ec2JobSchema = z
       .optional()
       .meta({
         description:
-          'mash: account groups to release with. Imagecast releases one account per job: the groups together must hold exactly one account.',
+          'mash: account groups to release with: every account of every group (each once), one child release each, all of the same build.',
         examples: [['group1']],
       }),
     additional_regions: z

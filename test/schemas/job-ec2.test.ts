@@ -174,7 +174,37 @@ describe('ec2 release plans', () => {
     );
   });
 
-  it('refuse unknown accounts and groups, several accounts in one job, and regions outside the partition', async () => {
+  it('plan one child release per account for a group or a list of several, each job narrowed to its account', async () => {
+    const { cloud_account: _, ...doc } = mashDoc;
+    const grouped = await planRelease({ cloud: 'ec2', ...doc, cloud_groups: ['g2', 'g1'] }, accounts);
+    assert.deepEqual(
+      grouped.accountReleases?.map((a) => a.account),
+      ['account2', 'account3', 'account1'],
+    );
+    for (const { account, job } of grouped.accountReleases ?? []) {
+      assert.deepEqual(job.cloud_accounts, [{ name: account }]);
+      assert.equal(job.cloud_groups, undefined);
+      // Each narrowed job plans on its own, as one account.
+      const child = await planRelease(job, accounts);
+      assert.equal(child.account, account);
+      assert.equal(child.accountReleases, undefined);
+    }
+    const listed = await planRelease(
+      { cloud: 'ec2', ...doc, cloud_accounts: [{ name: 'account1', region: 'eu-central-1', subnet: 'subnet-1' }, { name: 'account2' }] },
+      accounts,
+    );
+    assert.deepEqual(listed.accountReleases?.[0]?.job.cloud_accounts, [
+      { name: 'account1', region: 'eu-central-1', subnet: 'subnet-1' },
+    ]);
+    assert.equal(listed.homeRegion, 'eu-central-1');
+    assert.equal(
+      (await planRelease({ cloud: 'ec2', ...doc, cloud_groups: ['g1'] }, accounts)).accountReleases,
+      undefined,
+      'a group of one account is a plain release',
+    );
+  });
+
+  it('refuse unknown accounts and groups, an account named twice, and regions outside the partition', async () => {
     assert.match(
       await planFailure({ ...mashDoc, cloud_account: 'nobody' }),
       /no EC2 account named "nobody" \(configured: account1, account2, account3, china\)/,
@@ -185,8 +215,20 @@ describe('ec2 release plans', () => {
       /no EC2 account is in group "g9" \(groups: g1, g2\)/,
     );
     assert.match(
-      await planFailure({ ...doc, cloud_groups: ['g2'] }),
-      /names 2 accounts \(account2, account3\); Imagecast releases one account per job/,
+      await planFailure({ ...mashDoc, upload_method: 's3_import' }),
+      /\$\.upload_method: s3_import needs an S3 bucket, and account "account1" has no import_bucket/,
+    );
+    assert.match(
+      await planFailure({ ...doc, cloud_accounts: [{ name: 'account1' }, { name: 'nobody' }] }),
+      /no EC2 account named "nobody"/,
+    );
+    assert.match(
+      await planFailure({ ...doc, cloud_accounts: [{ name: 'account1' }, { name: 'account1' }] }),
+      /\$\.cloud_accounts: names account "account1" twice/,
+    );
+    assert.match(
+      await planFailure({ ...doc, cloud_accounts: [{ name: 'account1' }, { name: 'china' }], additional_regions: ['eu-west-1'] }),
+      /\$\.cloud_accounts\[1\]: account "china" is in the aws-cn partition, which has no region eu-west-1/,
     );
     assert.match(
       await planFailure({ ...mashDoc, cloud_account: 'china', additional_regions: ['eu-west-1'] }),

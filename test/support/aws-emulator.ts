@@ -13,7 +13,7 @@ import {
 import { startMotoServer } from '../../infra/devstack/moto-server.js';
 import { startEc2Shim, type Ec2Shim } from '../../infra/devstack/ec2-shim.js';
 import { accountDirectory, type AccountDirectory } from '../../activities/accounts/account-directory.js';
-import { createEc2Cloud } from '../../activities/ec2/index.js';
+import { createEc2Cloud, type Ec2CloudOptions } from '../../activities/ec2/index.js';
 import { tempDir } from './stack.js';
 
 export const TEST_KEYS = {
@@ -27,8 +27,8 @@ export interface AwsEmulator {
   shim: Ec2Shim;
   accountsJson: Record<string, unknown>;
   accounts: AccountDirectory;
-  /** An EC2 provider for the account `test-aws`, polling fast. */
-  provider(): ReturnType<typeof createEc2Cloud>;
+  /** An EC2 provider for the configured accounts (`test-aws` and any more), polling fast. */
+  provider(overrides?: Partial<Ec2CloudOptions>): ReturnType<typeof createEc2Cloud>;
   ec2(region: string): EC2Client;
   imagesNamed(region: string, name: string): Promise<Image[]>;
   snapshotsIn(region: string): Promise<Snapshot[]>;
@@ -38,6 +38,7 @@ export interface AwsEmulator {
 export async function startAwsEmulator(
   label: string,
   account: Record<string, unknown> = {},
+  moreAccounts: Array<Record<string, unknown>> = [],
 ): Promise<AwsEmulator> {
   const moto = await startMotoServer({ logFile: join(tempDir(`${label}-moto`), 'moto.log') });
   const shim = await startEc2Shim({ upstream: moto.endpoint });
@@ -51,6 +52,7 @@ export async function startAwsEmulator(
         credentials: TEST_KEYS,
         ...account,
       },
+      ...moreAccounts,
     ],
   };
   const accounts = accountDirectory(accountsJson);
@@ -70,8 +72,8 @@ export async function startAwsEmulator(
     shim,
     accountsJson,
     accounts,
-    provider: () => {
-      const p = createEc2Cloud({ accounts, endpoint: shim.endpoint, pollMs: 50 });
+    provider: (overrides = {}) => {
+      const p = createEc2Cloud({ accounts, endpoint: shim.endpoint, pollMs: 50, ...overrides });
       providers.push(p);
       return p;
     },

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
@@ -10,7 +10,9 @@ const { temporal } = proto;
 import { DEFAULT_WORKFLOW_BUNDLE } from '../../worker/create-workers.js';
 
 // Histories recorded from real releases (IMAGECAST_RECORD_HISTORY=test/fixtures/histories/NAME.binpb
-// while running test/workflows/release-image.test.js). Replaying them against today's workflow code catches any change that would break
+// while running test/workflows/release-image.test.js; IMAGECAST_RECORD_HISTORY_DIR=test/fixtures/histories
+// for the multi-account parent and child of test/workflows/release-ec2-accounts.test.js, with a
+// NAME.workflow-id file beside each). Replaying them against today's workflow code catches any change that would break
 // releases already running in production: a workflow change that fails here needs patching.
 const fixtures = fileURLToPath(new URL('../../../test/fixtures/histories', import.meta.url));
 
@@ -24,7 +26,10 @@ describe('workflow replay', () => {
   for (const file of files) {
     it(`replays ${file} deterministically`, async () => {
       const history = temporal.api.history.v1.History.decode(readFileSync(join(fixtures, file)));
-      await Worker.runReplayHistory({ workflowBundle: { codePath: DEFAULT_WORKFLOW_BUNDLE } }, history, file);
+      // Workflows that derive ids from their own (child workflow ids) need the recorded id.
+      const idFile = join(fixtures, file.replace(/\.binpb$/, '.workflow-id'));
+      const workflowId = existsSync(idFile) ? readFileSync(idFile, 'utf8').trim() : file;
+      await Worker.runReplayHistory({ workflowBundle: { codePath: DEFAULT_WORKFLOW_BUNDLE } }, history, workflowId);
     });
   }
 });
