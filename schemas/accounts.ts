@@ -11,6 +11,10 @@ export function partitionOfRegion(region: string): AwsPartition {
   return 'aws';
 }
 
+const accountName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" and "-", at most 64');
+
 const ec2Region = z.string().regex(EC2_REGION_PATTERN, 'an AWS region name such as us-east-1');
 
 /** Long-lived keys of an IAM user (mash's model). */
@@ -40,9 +44,7 @@ const ec2AssumedRole = z
 
 export const ec2AccountSchema = z
   .object({
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" and "-", at most 64'),
+    name: accountName,
     partition: z.enum(AWS_PARTITIONS).default('aws'),
     region: ec2Region.describe('Home region: the image is uploaded, registered and tested here.'),
     additional_regions: z
@@ -83,10 +85,65 @@ export const ec2AccountSchema = z
 
 export type Ec2Account = z.infer<typeof ec2AccountSchema>;
 
-/** The accounts file a worker reads (`IMAGECAST_ACCOUNTS_FILE`): accounts per cloud. */
+/** A Google service account key file (`gcloud iam service-accounts keys create`). */
+const gceServiceAccountKey = z.looseObject({
+  type: z.literal('service_account', { error: 'must be "service_account" (a service account key file)' }),
+  project_id: z.string().min(1),
+  private_key_id: z.string().min(1),
+  private_key: z.string().regex(/-----BEGIN PRIVATE KEY-----/, 'a PEM private key'),
+  client_email: z.string().email(),
+});
+
+export const gceAccountSchema = z
+  .object({
+    name: accountName,
+    region: z.string().regex(/^[a-z]+-[a-z]+\d+$/, 'a GCE region such as us-east1').optional(),
+    zone: z.string().regex(/^[a-z]+-[a-z]+\d+-[a-z]$/, 'a GCE zone such as us-east1-b').optional(),
+    bucket: z.string().min(3).describe('GCS bucket the disk is uploaded to.'),
+    is_publishing_account: z.boolean().default(false).describe('mash: images go to a public project.'),
+    testing_account: z.string().min(1).optional().describe('mash: the account test instances run in.'),
+    group: z.string().min(1).optional(),
+    credentials: gceServiceAccountKey,
+  })
+  .strict();
+
+export type GceAccount = z.infer<typeof gceAccountSchema>;
+
+/** An Azure service principal in the SDK auth file format (`az ad sp create-for-rbac --sdk-auth`). */
+const azureServicePrincipal = z.looseObject({
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
+  subscriptionId: z.string().min(1),
+  tenantId: z.string().min(1),
+});
+
+export const azureAccountSchema = z
+  .object({
+    name: accountName,
+    region: z.string().regex(/^[a-z0-9]+$/, 'an Azure region such as westeurope'),
+    source_container: z.string().min(3),
+    source_resource_group: z.string().min(1),
+    source_storage_account: z.string().regex(/^[a-z0-9]{3,24}$/, '3-24 lowercase letters and digits'),
+    group: z.string().min(1).optional(),
+    credentials: azureServicePrincipal,
+  })
+  .strict();
+
+export type AzureAccount = z.infer<typeof azureAccountSchema>;
+
+export const ACCOUNT_CLOUDS = ['ec2', 'gce', 'azure'] as const;
+export type AccountCloud = (typeof ACCOUNT_CLOUDS)[number];
+
+/** The account schema per cloud: settings plus `credentials`, the one secret field. */
+export const accountSchemas = { ec2: ec2AccountSchema, gce: gceAccountSchema, azure: azureAccountSchema } as const;
+export type CloudAccount<C extends AccountCloud = AccountCloud> = z.infer<(typeof accountSchemas)[C]>;
+
+/** The accounts file a worker may read (`IMAGECAST_ACCOUNTS_FILE`): accounts per cloud. */
 export const accountsFileSchema = z
   .object({
     ec2: z.array(ec2AccountSchema).default([]),
+    gce: z.array(gceAccountSchema).default([]),
+    azure: z.array(azureAccountSchema).default([]),
   })
   .strict();
 

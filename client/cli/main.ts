@@ -5,6 +5,8 @@ import { Command, CommanderError } from 'commander';
 import { register as registerJobRelease } from './commands/job-release.js';
 import { register as registerJobSchema } from './commands/job-schema.js';
 import { register as registerJobValidate } from './commands/job-validate.js';
+import { register as registerAccount } from './commands/account.js';
+import { register as registerKeys } from './commands/keys.js';
 import { EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.js';
 
 /** Modules adding commands to `imagecast job`: each exports `register(job: Command)`. */
@@ -35,7 +37,8 @@ const program = new Command('imagecast')
     'after',
     `
 Exit codes: ${EXIT_OK} success, ${EXIT_FAILURE} other failure (release failed, server unreachable), ${EXIT_INVALID_INPUT} invalid input.
-Environment: IMAGECAST_TEMPORAL_ADDRESS, IMAGECAST_TEMPORAL_NAMESPACE, IMAGECAST_QUEUE_PREFIX, IMAGECAST_UI_URL.
+Environment: IMAGECAST_TEMPORAL_ADDRESS, IMAGECAST_TEMPORAL_NAMESPACE, IMAGECAST_QUEUE_PREFIX, IMAGECAST_UI_URL;
+accounts and keys: IMAGECAST_DATABASE_URL, IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE.
 
 Example:
   imagecast job validate --cloud local examples/jobs/local-demo.json
@@ -47,6 +50,8 @@ const job = program
   .description('validate, start and follow release jobs')
   .addHelpText('after', '\nExample:\n  imagecast job schema local --annotated');
 for (const register of JOB_COMMANDS) register(job);
+registerAccount(program);
+registerKeys(program);
 
 try {
   await program.parseAsync();

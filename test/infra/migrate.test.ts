@@ -27,6 +27,8 @@ async function recorded(pool: pg.Pool): Promise<string[]> {
   return rows.map((r) => r.name);
 }
 
+const PROJECT_MIGRATIONS = ['0001_catalog.sql', '0002_accounts_tokens_audit.sql'];
+
 describe('database migrations', () => {
   it('finds the project migrations from the compiled runner too', () => {
     assert.ok(existsSync(join(migrationsDir(), '0001_catalog.sql')));
@@ -34,10 +36,11 @@ describe('database migrations', () => {
 
   it('applies every migration once and records it; a second run applies nothing', async () => {
     const pool = await freshPool('migrate_once');
-    assert.deepEqual(await migrate(pool), ['0001_catalog.sql']);
+    assert.deepEqual(await migrate(pool), PROJECT_MIGRATIONS);
     assert.ok(await tableExists(pool, 'catalog_images'));
+    assert.ok(await tableExists(pool, 'accounts'));
     assert.deepEqual(await migrate(pool), []);
-    assert.deepEqual(await recorded(pool), ['0001_catalog.sql']);
+    assert.deepEqual(await recorded(pool), PROJECT_MIGRATIONS);
     const { rows } = await pool.query<{ applied_at: Date }>('SELECT applied_at FROM schema_migrations');
     assert.ok(rows[0]!.applied_at instanceof Date);
   });
@@ -45,8 +48,8 @@ describe('database migrations', () => {
   it('lets workers that start together migrate at once: one applies, the others find it done', async () => {
     const pool = await freshPool('migrate_race');
     const results = await Promise.all([migrate(pool), migrate(pool), migrate(pool)]);
-    assert.deepEqual(results.flat(), ['0001_catalog.sql']);
-    assert.deepEqual(await recorded(pool), ['0001_catalog.sql']);
+    assert.deepEqual(results.flat(), PROJECT_MIGRATIONS);
+    assert.deepEqual(await recorded(pool), PROJECT_MIGRATIONS);
   });
 
   it('applies in name order, and a failing migration leaves nothing of itself and blocks the later ones', async () => {

@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { createPool } from '../../infra/db/pool.js';
+import { migrate } from '../../infra/db/migrate.js';
+import { AccountStore } from '../../activities/accounts/account-store.js';
+import { keyRingMasterKeys } from '../../secrets/envelope.js';
+import { keyRingFromEnv } from '../../secrets/key-ring.js';
+import type pg from 'pg';
+
+export const STORE_ENVIRONMENT =
+  'IMAGECAST_DATABASE_URL (PostgreSQL), IMAGECAST_MASTER_KEY (base64 of 32 bytes) or IMAGECAST_MASTER_KEYS_FILE ({"current": ID, "keys": {ID: base64}})';
+
+export function addStoreOptions(command: Command): Command {
+  return command.option('--database-url <url>', 'PostgreSQL (env IMAGECAST_DATABASE_URL)');
+}
+
+/** A usage problem the CLI reports with exit code 2 (bad flag, unreadable file, missing setting). */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** The database (migrated) and the master keys the account commands need; closed by `run`'s caller. */
+export async function withStore<T>(
+  flags: { databaseUrl?: string },
+  run: (store: AccountStore, pool: pg.Pool) => Promise<T>,
+): Promise<T> {
+  const url = flags.databaseUrl ?? process.env.IMAGECAST_DATABASE_URL;
+  if (!url) throw new UsageError('no database: set IMAGECAST_DATABASE_URL or pass --database-url');
+  let ring;
+  try {
+    ring = keyRingFromEnv(process.env, 'IMAGECAST_MASTER');
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (!ring) {
+    throw new UsageError(
+      'no master key: set IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE (make one with `imagecast keys generate`)',
+    );
+  }
+  const pool = createPool(url);
+  try {
+    await migrate(pool);
+    const actor = `cli:${process.env.USER ?? process.env.LOGNAME ?? 'unknown'}`;
+    return await run(new AccountStore(pool, keyRingMasterKeys(ring), actor), pool);
+  } finally {
+    await pool.end();
+  }
+}
