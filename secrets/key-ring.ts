@@ -1,85 +1,139 @@
-import { createHash } from 'node:crypto';
+/**
+ * AES-256 key rings read from the environment: the master keys of the account store
+ * (`IMAGECAST_MASTER_KEY[S_FILE]`) and the payload codec's keys (`IMAGECAST_PAYLOAD_KEY[S_FILE]`).
+ * One key is enough to start; a keys file holds several so data sealed before a rotation
+ * stays readable. Errors name the variable or field at fault and never echo key material:
+ * they end up in worker logs and CI output.
+ */
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
+const KEY_BYTES = 32;
+
 /**
- * AES-256 keys by id, one of them current: new secrets are sealed with the current key,
- * older ones stay readable with the others until they are re-wrapped (`imagecast keys rotate`).
+ * AES-256 keys by id, one of them current: new data is sealed with the current key, older
+ * data stays readable with the others until re-sealed or re-wrapped.
  */
 export interface KeyRing {
   readonly currentId: string;
   key(id: string): Buffer | undefined;
   ids(): string[];
-  /** Where the keys came from, for error messages (an env variable or file name, never a key). */
+  /** Where the keys came from, for error messages (a variable or file name, never a key). */
   readonly origin: string;
 }
 
-const base64Key = z
-  .string()
-  .refine((s) => /^[A-Za-z0-9+/]+={0,2}$/.test(s.trim()), 'must be base64')
-  .refine((s) => Buffer.from(s.trim(), 'base64').length === 32, {
-    // The length only: the value itself never goes into a message.
-    error: (issue) => `must be 32 bytes of base64, got ${Buffer.from(String(issue.input).trim(), 'base64').length}`,
+/** Strict base64: `Buffer.from(s, 'base64')` silently drops junk, which would hide a pasted-wrong key. */
+function decodeBase64(text: string): Buffer | undefined {
+  const trimmed = text.trim();
+  if (trimmed.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(trimmed)) return undefined;
+  return Buffer.from(trimmed, 'base64');
+}
+
+/** A base64 string that decodes to exactly 32 bytes; the message reports only the length. */
+const keyMaterial = z.string().transform((text, ctx) => {
+  const bytes = decodeBase64(text);
+  if (bytes?.length !== KEY_BYTES) {
+    const got = bytes ? String(bytes.length) : 'text that is not base64';
+    ctx.addIssue({ code: 'custom', message: `must be ${KEY_BYTES} bytes of base64, got ${got}` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+/**
+ * Key ids travel in payload metadata in clear text, so keep them short and printable. At most
+ * 40 characters: base64 of a 32-byte key is at least 43, so a key pasted where an id belongs
+ * never passes for one (and never appears in an error, see `describeIssues`).
+ */
+const KEY_ID = /^[A-Za-z0-9._-]{1,40}$/;
+const keyId = z.string().regex(KEY_ID, 'key ids are 1-40 of A-Z a-z 0-9 . _ -');
+
+const keysFileSchema = z
+  .object({
+    current: keyId,
+    keys: z.record(keyId, keyMaterial),
+  })
+  .refine((file) => Object.hasOwn(file.keys, file.current), {
+    message: 'names no entry of "keys"',
+    path: ['current'],
   });
 
-const keyRingFile = z
-  .object({
-    current: z.string().min(1),
-    keys: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'key ids are letters, digits, ".", "_", "-"'), base64Key),
-  })
-  .strict()
-  .refine((f) => f.current in f.keys, { path: ['current'], message: 'names no key in "keys"' });
-
-/** `k-` and the first 8 hex digits of the key's SHA-256: names a key without revealing it. */
+/** `k-` and the first 8 hex digits of sha256(key): stable, and reveals nothing usable about the key. */
 export function keyIdOf(key: Buffer): string {
   return `k-${createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
 }
 
-/** A key ring of one key given as base64 (an environment variable). */
-export function singleKeyRing(base64: string, origin: string): KeyRing {
-  const parsed = base64Key.safeParse(base64);
-  if (!parsed.success) throw new Error(`${origin}: ${parsed.error.issues[0]!.message}`);
-  const key = Buffer.from(base64.trim(), 'base64');
-  const id = keyIdOf(key);
-  return { currentId: id, key: (wanted) => (wanted === id ? key : undefined), ids: () => [id], origin };
+/** A new random key, base64, for a `…_KEY` variable or a keys file entry. */
+export function generateKey(): string {
+  return randomBytes(KEY_BYTES).toString('base64');
 }
 
-/** A key ring from `{"current": "k2", "keys": {"k1": "<base64>", "k2": "<base64>"}}`. */
-export function keyRingFromJson(json: unknown, origin: string): KeyRing {
-  const parsed = keyRingFile.safeParse(json);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${origin}: ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new Error(lines.join('\n'));
-  }
-  const keys = new Map(Object.entries(parsed.data.keys).map(([id, b64]) => [id, Buffer.from(b64.trim(), 'base64')]));
-  return { currentId: parsed.data.current, key: (id) => keys.get(id), ids: () => [...keys.keys()], origin };
+function keyring(currentId: string, keys: Map<string, Buffer>, origin: string): KeyRing {
+  return {
+    currentId,
+    key: (id) => keys.get(id),
+    ids: () => [...keys.keys()],
+    origin,
+  };
 }
 
-export function keyRingFromFile(path: string): KeyRing {
+/**
+ * zod issues as `source: path: message`. zod v4 messages carry no input values; paths can
+ * (record keys), so a segment that is not a valid key id is not printed.
+ */
+function describeIssues(source: string, error: z.ZodError): string {
+  const segment = (part: PropertyKey) =>
+    typeof part === 'number' || KEY_ID.test(String(part)) ? String(part) : '<invalid key id>';
+  return error.issues
+    .map((issue) => [source, issue.path.map(segment).join('.'), issue.message].filter(Boolean).join(': '))
+    .join('; ');
+}
+
+/** Keys from the parsed JSON of a keys file: `{"current": "<id>", "keys": {"<id>": "<base64>"}}`. */
+export function keyRingFromJson(json: unknown, source = 'keys'): KeyRing {
+  const parsed = keysFileSchema.safeParse(json);
+  if (!parsed.success) throw new Error(describeIssues(source, parsed.error));
+  return keyring(parsed.data.current, new Map(Object.entries(parsed.data.keys)), source);
+}
+
+/** One key (a `…_KEY` variable), under its derived id. */
+export function singleKeyRing(text: string, source: string): KeyRing {
+  const parsed = keyMaterial.safeParse(text);
+  if (!parsed.success) throw new Error(describeIssues(source, parsed.error));
+  const id = keyIdOf(parsed.data);
+  return keyring(id, new Map([[id, parsed.data]]), source);
+}
+
+function keysFile(variable: string, path: string): KeyRing {
+  const source = `${variable} (${path})`;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read the key file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new Error(`${source}: cannot read: ${(error as NodeJS.ErrnoException).code ?? 'unknown error'}`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    // JSON.parse's message quotes the text, which holds keys: say only where it broke.
-    throw new Error(`the key file ${path} is not valid JSON`);
+    // JSON.parse's own message quotes the text around the error, which may be a key.
+    throw new Error(`${source}: not valid JSON`);
   }
-  return keyRingFromJson(json, path);
+  return keyRingFromJson(json, source);
 }
 
 /**
- * The key ring an environment names: `<PREFIX>_KEYS_FILE` (several keys, for rotation) or
- * `<PREFIX>_KEY` (one base64 key); undefined when neither is set.
+ * The keys an environment names with `<PREFIX>_KEY` (one key) or `<PREFIX>_KEYS_FILE`
+ * (several, for rotation), or undefined when it names none. Setting both is refused: which
+ * one wins would be a guess.
  */
 export function keyRingFromEnv(env: NodeJS.ProcessEnv, prefix: string): KeyRing | undefined {
-  const file = env[`${prefix}_KEYS_FILE`];
-  if (file) return keyRingFromFile(file);
-  const single = env[`${prefix}_KEY`];
-  if (single) return singleKeyRing(single, `${prefix}_KEY`);
+  const [keyVar, fileVar] = [`${prefix}_KEY`, `${prefix}_KEYS_FILE`];
+  const single = env[keyVar];
+  const file = env[fileVar];
+  if (single && file) throw new Error(`set one of ${keyVar} and ${fileVar}, not both`);
+  if (single) return singleKeyRing(single, keyVar);
+  if (file) return keysFile(fileVar, file);
   return undefined;
 }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { keyIdOf, keyRingFromJson, singleKeyRing } from '../../secrets/key-ring.js';
+import { keyIdOf, keyRingFromEnv, keyRingFromJson, singleKeyRing } from '../../secrets/key-ring.js';
 import { keyRingMasterKeys, openSecret, rewrapSecret, sealSecret } from '../../secrets/envelope.js';
 
 const b64 = () => randomBytes(32).toString('base64');
@@ -40,12 +40,13 @@ describe('envelope encryption', () => {
       return true;
     });
     const good = b64();
-    assert.throws(() => keyRingFromJson({ current: 'k9', keys: { k1: good, k2: short } }, 'keys.json'), (e: Error) => {
+    assert.throws(() => keyRingFromJson({ current: 'k1', keys: { k1: good, k2: short } }, 'keys.json'), (e: Error) => {
       assert.match(e.message, /keys.json: keys.k2: must be 32 bytes of base64, got 7/);
-      assert.match(e.message, /keys.json: current: names no key in "keys"/);
       assert.ok(!e.message.includes(good) && !e.message.includes(short));
       return true;
     });
+    assert.throws(() => keyRingFromJson({ current: 'k9', keys: { k1: good } }, 'keys.json'), /keys.json: current: names no entry of "keys"/);
+    assert.throws(() => keyRingFromEnv({ IMAGECAST_MASTER_KEY: good, IMAGECAST_MASTER_KEYS_FILE: 'k.json' }, 'IMAGECAST_MASTER'), /set one of IMAGECAST_MASTER_KEY and IMAGECAST_MASTER_KEYS_FILE, not both/);
     assert.match(keyIdOf(Buffer.from(good, 'base64')), /^k-[0-9a-f]{8}$/);
   });
 });
