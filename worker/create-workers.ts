@@ -9,6 +9,8 @@ import type { ImageCatalog } from '../activities/common/catalog/catalog.js';
 import { createCloudActivities } from '../activities/cloud-activities.js';
 import { createReleaseActivities } from '../activities/common/release-activities.js';
 import type { AccountDirectory } from '../activities/accounts/account-directory.js';
+import { payloadDataConverter } from '../infra/codec/data-converter.js';
+import type { PayloadKeys } from '../infra/codec/payload-keys.js';
 
 export interface WorkerDeps {
   catalog: ImageCatalog;
@@ -26,6 +28,8 @@ export interface CreateWorkersOptions {
   /** Prebuilt bundle; without one the workflows are bundled at start (slower). */
   workflowBundle?: string;
   identity?: string;
+  /** Encrypts payloads (job documents, results, heartbeats) in Temporal; the clients need the same keys. */
+  payloadKeys?: PayloadKeys;
   /** Tests shorten this so a stopped worker lets go quickly. */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
 }
@@ -43,6 +47,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     // Heartbeats carry upload progress for people and deliver cancellation to the upload:
     // both should arrive within seconds, not the SDK's default of 80 % of the timeout.
     maxHeartbeatThrottleInterval: '2s',
+    ...(options.payloadKeys && { dataConverter: payloadDataConverter(options.payloadKeys) }),
     ...(options.identity && { identity: options.identity }),
   };
   return Promise.all(

@@ -11,6 +11,11 @@ import { ImageCatalog } from '../activities/common/catalog/catalog.js';
 import { createLocalCloud } from '../activities/local/index.js';
 import { createEc2Cloud } from '../activities/ec2/index.js';
 import { loadAccountDirectory, NO_ACCOUNTS } from '../activities/accounts/account-directory.js';
+import { AccountStore } from '../activities/accounts/account-store.js';
+import { storedAccountDirectory } from '../activities/accounts/stored-account-directory.js';
+import { payloadKeysFromEnv, type PayloadKeys } from '../infra/codec/payload-keys.js';
+import { keyRingMasterKeys } from '../secrets/envelope.js';
+import { keyRingFromEnv, type KeyRing } from '../secrets/key-ring.js';
 import { createWorkers } from './create-workers.js';
 
 const log = pino({ name: 'imagecast-worker' });
@@ -28,7 +33,9 @@ const program = new Command('imagecast-worker')
     `
 Environment: IMAGECAST_DATABASE_URL (required), IMAGECAST_TEMPORAL_ADDRESS, IMAGECAST_TEMPORAL_NAMESPACE,
 IMAGECAST_QUEUES, IMAGECAST_QUEUE_PREFIX, IMAGECAST_LOCAL_DATA_DIR, IMAGECAST_WORKFLOW_BUNDLE,
-IMAGECAST_ACCOUNTS_FILE (cloud accounts, needed for ec2), IMAGECAST_AWS_ENDPOINT (an AWS emulator),
+IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE (opens the accounts stored with \`imagecast account\`),
+IMAGECAST_ACCOUNTS_FILE (accounts from a JSON file instead), IMAGECAST_PAYLOAD_KEY or IMAGECAST_PAYLOAD_KEYS_FILE
+(encrypt payloads in Temporal; clients need the same), IMAGECAST_AWS_ENDPOINT (an AWS emulator),
 IMAGECAST_EC2_POLL_MS. AWS credentials for assuming account roles come from the SDK's default chain.
 
 Example:
@@ -51,18 +58,33 @@ if (!parsed.success) {
   process.exit(2);
 }
 const config = parsed.data;
-if (config.queues.includes('ec2') && !config.accountsFile) {
-  console.error('worker config: accountsFile: required to serve the ec2 queue (IMAGECAST_ACCOUNTS_FILE)');
+let payloadKeys: PayloadKeys | undefined;
+let masterKeys: KeyRing | undefined;
+try {
+  payloadKeys = payloadKeysFromEnv(process.env);
+  masterKeys = keyRingFromEnv(process.env, 'IMAGECAST_MASTER');
+} catch (error) {
+  console.error(`worker config: ${(error as Error).message}`);
   process.exit(2);
 }
-const accounts = await (
-  config.accountsFile ? loadAccountDirectory(config.accountsFile) : Promise.resolve(NO_ACCOUNTS)
-).catch((error: Error) => {
-  console.error(`worker config: accountsFile: ${error.message}`);
+if (config.queues.includes('ec2') && !config.accountsFile && !masterKeys) {
+  console.error(
+    'worker config: accounts: the ec2 queue needs accounts: set IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE (accounts stored with `imagecast account`), or IMAGECAST_ACCOUNTS_FILE',
+  );
   process.exit(2);
-});
+}
+const fileAccounts = config.accountsFile
+  ? await loadAccountDirectory(config.accountsFile).catch((error: Error) => {
+      console.error(`worker config: accountsFile: ${error.message}`);
+      process.exit(2);
+    })
+  : undefined;
 
 const pool = createPool(config.databaseUrl);
+// Accounts from the file when one is named, else from the encrypted store (opened at call time).
+const accounts =
+  fileAccounts ??
+  (masterKeys ? storedAccountDirectory(new AccountStore(pool, keyRingMasterKeys(masterKeys), 'worker')) : NO_ACCOUNTS);
 try {
   const applied = await migrate(pool);
   if (applied.length) log.info({ applied }, 'database migrated');
@@ -73,6 +95,7 @@ try {
     queuePrefix: config.queuePrefix,
     queues: config.queues,
     workflowBundle: config.workflowBundle,
+    payloadKeys,
     deps: {
       catalog: new ImageCatalog(pool),
       accounts,
@@ -85,7 +108,12 @@ try {
     },
   });
   log.info(
-    { queues: config.queues.map((q) => config.queuePrefix + q), address: config.address },
+    {
+      queues: config.queues.map((q) => config.queuePrefix + q),
+      address: config.address,
+      payloads: payloadKeys ? `encrypted (key ${payloadKeys.currentId})` : 'plain',
+      accounts: config.accountsFile ? 'file' : masterKeys ? `store (master key ${masterKeys.currentId})` : 'none',
+    },
     'worker started',
   );
   await Promise.all(workers.map((w) => w.run()));

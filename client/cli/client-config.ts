@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ImagecastClient } from '../sdk/index.js';
+import { payloadKeysFromEnv } from '../../infra/codec/payload-keys.js';
 
 /** Options every command that talks to Temporal accepts (flags override the environment). */
 export function addConnectionOptions(command: Command): Command {
@@ -21,6 +22,8 @@ export function connect(flags: ConnectionFlags): Promise<ImagecastClient> {
     address: flags.address ?? (env.IMAGECAST_TEMPORAL_ADDRESS || undefined),
     namespace: flags.namespace ?? (env.IMAGECAST_TEMPORAL_NAMESPACE || undefined),
     queuePrefix: flags.queuePrefix ?? env.IMAGECAST_QUEUE_PREFIX ?? undefined,
+    // The workers' payload keys: job documents and results are encrypted in Temporal.
+    payloadKeys: payloadKeysFromEnv(env),
   });
 }
 

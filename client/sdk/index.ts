@@ -23,6 +23,8 @@ import { searchAttributeKeys as keys } from '../../schemas/search-attributes.js'
 import { queueName, WORKFLOWS_QUEUE_SUFFIX, type CloudName } from '../../schemas/steps.js';
 import { temporalConfigSchema, type TemporalConfig } from '../../schemas/config.js';
 import type { ReleaseStatus } from '../../workflows/release-status.js';
+import { payloadDataConverter } from '../../infra/codec/data-converter.js';
+import type { PayloadKeys } from '../../infra/codec/payload-keys.js';
 import type { releaseImage } from '../../workflows/release-image.js';
 import { statusQuery } from '../../workflows/queries.js';
 
@@ -57,10 +59,18 @@ export class ImagecastClient {
     private readonly config: TemporalConfig,
   ) {}
 
-  static async connect(options: Partial<TemporalConfig> = {}): Promise<ImagecastClient> {
-    const config = temporalConfigSchema.parse(options);
+  /**
+   * `payloadKeys` (the same keys the workers have, e.g. from `payloadKeysFromEnv()`) encrypt
+   * the job documents this client sends and decrypt the results it reads.
+   */
+  static async connect(options: Partial<TemporalConfig> & { payloadKeys?: PayloadKeys } = {}): Promise<ImagecastClient> {
+    const { payloadKeys, ...temporal } = options;
+    const config = temporalConfigSchema.parse(temporal);
     const connection = await Connection.connect({ address: config.address });
-    return new ImagecastClient(new Client({ connection, namespace: config.namespace }), config);
+    return new ImagecastClient(
+      new Client({ connection, namespace: config.namespace, dataConverter: payloadDataConverter(payloadKeys) }),
+      config,
+    );
   }
 
   /** Validates the job (throws InvalidJobError listing every problem), then starts its release. */

@@ -16,6 +16,7 @@ import { publishBuild, startBuildServer } from '../../infra/devstack/build-servi
 import { writeDemoDisk } from '../../infra/devstack/demo-disk.js';
 import { createWorkers, type WorkerDeps } from '../../worker/create-workers.js';
 import type { AccountDirectory } from '../../activities/accounts/account-directory.js';
+import type { PayloadKeys } from '../../infra/codec/payload-keys.js';
 import type { WorkerQueue } from '../../schemas/config.js';
 import { ImagecastClient } from '../../client/sdk/index.js';
 import { freshDatabaseUrl, tempDir, testTemporalAddress, uniqueQueuePrefix } from './stack.js';
@@ -61,6 +62,8 @@ export async function startReleaseHarness(
     /** Clouds besides `local` (an EC2 provider pointed at moto). */
     providers?: WorkerDeps['providers'];
     accounts?: AccountDirectory;
+    /** Encrypt payloads: the harness's workers and client use these keys. */
+    payloadKeys?: PayloadKeys;
   } = {},
 ): Promise<ReleaseHarness> {
   quietRuntime();
@@ -89,9 +92,10 @@ export async function startReleaseHarness(
       providers: { local: createLocalCloud({ dataDir: localDataDir }), ...options.providers },
     },
     shutdownGraceTime: '2s',
+    payloadKeys: options.payloadKeys,
   });
   const running = Promise.all(workers.map((w) => w.run()));
-  const client = await ImagecastClient.connect({ address: temporalAddress, queuePrefix });
+  const client = await ImagecastClient.connect({ address: temporalAddress, queuePrefix, payloadKeys: options.payloadKeys });
 
   return {
     client,
