@@ -1,7 +1,7 @@
 // `npm run demo`: a real release on the embedded default — a local Temporal dev server (with
 // its Web UI), a local PostgreSQL, a worker, and the `local` cloud — end to end. State lives
 // in .data/demo, so a second run deprecates the first run's image.
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPostgresCluster, ensureDatabase } from './devstack/postgres-cluster.js';
@@ -10,6 +10,10 @@ import { publishBuild, startBuildServer } from './devstack/build-service.js';
 import { startManagedProcess } from './devstack/child-process.js';
 import { writeDemoDisk } from './devstack/demo-disk.js';
 import { ImagecastClient, type ReleaseStatus } from '../client/sdk/index.js';
+import { freePort } from './devstack/free-port.js';
+import { startCodecServer } from './codec/codec-server.js';
+import { AesGcmPayloadCodec } from './codec/aes-gcm-codec.js';
+import { generatePayloadKey, payloadKeysFromJson, type PayloadKeys } from './codec/payload-keys.js';
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 const stateDir = resolve(process.env.IMAGECAST_DEMO_DIR ?? join(projectRoot, '.data/demo'));
@@ -23,10 +27,18 @@ const stopAll = async () => {
 };
 
 try {
-  say('Starting PostgreSQL and the Temporal dev server…');
+  say('Starting PostgreSQL, the payload codec server and the Temporal dev server…');
+  // Payloads are encrypted in Temporal; the Web UI shows them decoded through our codec server.
+  const payloadKeys = demoPayloadKeys(join(stateDir, 'payload-keys.json'));
+  const uiPort = await freePort();
+  const codecServer = await startCodecServer({
+    codec: new AesGcmPayloadCodec(payloadKeys),
+    corsOrigins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
+  });
+  stops.push(codecServer.stop);
   const [postgres, temporal] = await Promise.all([
     startPostgresCluster(join(stateDir, 'postgres')),
-    startTemporalDevServer({ stateDir, persist: true, projectRoot }),
+    startTemporalDevServer({ stateDir, persist: true, projectRoot, uiPort, codecEndpoint: codecServer.url }),
   ]);
   stops.push(postgres.stop, temporal.stop);
   const databaseUrl = await ensureDatabase(postgres.adminUrl, 'imagecast');
@@ -58,18 +70,20 @@ try {
       IMAGECAST_DATABASE_URL: databaseUrl,
       IMAGECAST_QUEUES: 'workflows,local',
       IMAGECAST_LOCAL_DATA_DIR: join(stateDir, 'local-cloud'),
+      IMAGECAST_PAYLOAD_KEYS_FILE: join(stateDir, 'payload-keys.json'),
+      IMAGECAST_PAYLOAD_KEY: '',
     },
   });
   stops.push(() => worker.stop('SIGTERM'));
 
   const job = JSON.parse(readFileSync(join(projectRoot, 'examples/jobs/local-demo.json'), 'utf8'));
   job.download_url = buildServer.url;
-  const client = await ImagecastClient.connect({ address: temporal.address });
+  const client = await ImagecastClient.connect({ address: temporal.address, payloadKeys });
   stops.push(() => client.close());
   const started = Date.now();
   const { releaseId } = await client.startRelease(job, { cloud: 'local' });
   const link = `${temporal.uiUrl}/namespaces/default/workflows/${encodeURIComponent(releaseId)}`;
-  say(`Release ${releaseId} started\nWeb UI: ${link}`);
+  say(`Release ${releaseId} started\nWeb UI: ${link} (payloads encrypted; decoded by ${codecServer.url})`);
 
   const printed = new Set<string>();
   const status = await client.waitForRelease(releaseId, {
@@ -94,6 +108,15 @@ try {
   process.exitCode = 1;
 } finally {
   await stopAll();
+}
+
+/** The demo's payload key, made once and kept with its state, so earlier runs stay readable in the UI. */
+function demoPayloadKeys(path: string): PayloadKeys {
+  if (!existsSync(path)) {
+    const key = generatePayloadKey();
+    writeFileSync(path, JSON.stringify({ current: 'demo', keys: { demo: key } }), { mode: 0o600 });
+  }
+  return payloadKeysFromJson(JSON.parse(readFileSync(path, 'utf8')), path);
 }
 
 function printFinishedSteps(status: ReleaseStatus, printed: Set<string>): void {

@@ -19,7 +19,10 @@ export interface TemporalDevServerOptions {
   /** Keep workflow state across restarts (the demo); tests use an in-memory store. */
   persist?: boolean;
   headless?: boolean;
+  /** The Web UI decodes payloads through this codec server. */
   codecEndpoint?: string;
+  /** The Web UI's port when the caller must know it first (the codec server's CORS origin); else a free one. */
+  uiPort?: number;
   projectRoot?: string;
   /** False when the server should die with (not hold open) a test process. */
   keepsParentAlive?: boolean;
@@ -34,7 +37,7 @@ export function temporalBinary(projectRoot = process.cwd()): string {
 /** Starts `temporal server start-dev` on free loopback ports with our search attributes registered. */
 export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
   const port = await freePort();
-  const uiPort = options.headless ? undefined : await freePort();
+  const uiPort = options.headless ? undefined : (options.uiPort ?? (await freePort()));
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
   if (options.persist) args.push('--db-filename', join(options.stateDir, 'temporal.sqlite'));
   if (uiPort === undefined) args.push('--headless');
