@@ -152,6 +152,21 @@ export class CiTokens {
     return infoOf(used[0]);
   }
 
+  /**
+   * A token that may read releases (not expired, not revoked, right source): its cloud and the
+   * names its scope covers. Reading does not count as a use.
+   */
+  async check(token: string, sourceIp: string): Promise<{ cloud: string; members: Set<string> }> {
+    const { rows } = await this.pool.query<TokenRow>('SELECT * FROM ci_tokens WHERE token_sha256 = $1', [hashOf(token)]);
+    const row = rows[0];
+    if (!row) throw new TokenRefused('unknown token');
+    if (row.revoked_at) throw new TokenRefused(`token ${row.id} was revoked at ${row.revoked_at.toISOString()}`, row.id);
+    if (row.expires_at.getTime() <= Date.now()) throw new TokenRefused(`token ${row.id} expired at ${row.expires_at.toISOString()}`, row.id);
+    if (row.source_cidr && !(await this.within(sourceIp, row.source_cidr)))
+      throw new TokenRefused(`token ${row.id} is for requests from ${row.source_cidr}, not from ${sourceIp}`, row.id);
+    return { cloud: row.scope_cloud, members: await this.scopeMembers(row) };
+  }
+
   /** Records what an authorized use started (the release id), for the audit trail. */
   async recordUse(info: TokenInfo, request: ReleaseRequest, releaseId: string): Promise<void> {
     await this.audit.record(`token:${info.id}`, 'release.start', subject(info.id), 'ok', {

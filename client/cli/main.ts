@@ -7,6 +7,7 @@ import { register as registerJobSchema } from './commands/job-schema.js';
 import { register as registerJobValidate } from './commands/job-validate.js';
 import { register as registerAccount } from './commands/account.js';
 import { register as registerKeys } from './commands/keys.js';
+import { register as registerToken } from './commands/token.js';
 import { EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.js';
 
 /** Modules adding commands to `imagecast job`: each exports `register(job: Command)`. */
@@ -52,6 +53,7 @@ const job = program
 for (const register of JOB_COMMANDS) register(job);
 registerAccount(program);
 registerKeys(program);
+registerToken(program);
 
 try {
   await program.parseAsync();

@@ -18,13 +18,29 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** The database (migrated) and the master keys the account commands need; closed by `run`'s caller. */
+/** The database, migrated, for the length of `run`. */
+export async function withDatabase<T>(flags: { databaseUrl?: string }, run: (pool: pg.Pool) => Promise<T>): Promise<T> {
+  const url = flags.databaseUrl ?? process.env.IMAGECAST_DATABASE_URL;
+  if (!url) throw new UsageError('no database: set IMAGECAST_DATABASE_URL or pass --database-url');
+  const pool = createPool(url);
+  try {
+    await migrate(pool);
+    return await run(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Who runs the CLI, for the audit log. */
+export function cliActor(): string {
+  return `cli:${process.env.USER ?? process.env.LOGNAME ?? 'unknown'}`;
+}
+
+/** The database and the master keys the account commands need. */
 export async function withStore<T>(
   flags: { databaseUrl?: string },
   run: (store: AccountStore, pool: pg.Pool) => Promise<T>,
 ): Promise<T> {
-  const url = flags.databaseUrl ?? process.env.IMAGECAST_DATABASE_URL;
-  if (!url) throw new UsageError('no database: set IMAGECAST_DATABASE_URL or pass --database-url');
   let ring;
   try {
     ring = keyRingFromEnv(process.env, 'IMAGECAST_MASTER');
@@ -36,12 +52,6 @@ export async function withStore<T>(
       'no master key: set IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE (make one with `imagecast keys generate`)',
     );
   }
-  const pool = createPool(url);
-  try {
-    await migrate(pool);
-    const actor = `cli:${process.env.USER ?? process.env.LOGNAME ?? 'unknown'}`;
-    return await run(new AccountStore(pool, keyRingMasterKeys(ring), actor), pool);
-  } finally {
-    await pool.end();
-  }
+  const master = keyRingMasterKeys(ring);
+  return withDatabase(flags, (pool) => run(new AccountStore(pool, master, cliActor()), pool));
 }

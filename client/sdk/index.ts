@@ -31,6 +31,7 @@ import { statusQuery } from '../../workflows/queries.js';
 export type { ReleaseStatus, StepStatus } from '../../workflows/release-status.js';
 export type { ReleaseJob } from '../../schemas/job/index.js';
 export { InvalidJobError } from '../../schemas/job/index.js';
+export { ImagecastGateway, GatewayError } from './gateway-client.js';
 
 /** Thrown when a release of the same image line and account is already running today. */
 export class ReleaseAlreadyRunningError extends Error {

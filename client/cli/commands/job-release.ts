@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { CLOUDS, type CloudName } from '../../../schemas/steps.js';
-import { InvalidJobError, ReleaseAlreadyRunningError } from '../../sdk/index.js';
+import { GatewayError, ImagecastGateway, InvalidJobError, ReleaseAlreadyRunningError } from '../../sdk/index.js';
+import { readSecretText } from '../secret-input.js';
 import { formatIssues } from '../../../schemas/job/index.js';
 import { addConnectionOptions, connect, webUiLink, type ConnectionFlags } from '../client-config.js';
 import { formatStatus } from '../format-status.js';
@@ -16,10 +17,18 @@ export function register(job: Command): void {
       .argument('<cloud>', `target cloud: ${CLOUDS.join(', ')}`)
       .argument('<file>', 'job document (JSON), or - for stdin')
       .option('--wait', 'follow the release and exit 0 when it succeeds, 1 when it fails')
-      .option('--json', 'print machine-readable output'),
+      .option('--json', 'print machine-readable output')
+      .option('--gateway <url>', 'start through imagecast-gateway with a CI token instead of Temporal (env IMAGECAST_GATEWAY_URL)')
+      .option('--token-file <file>', 'the CI token for --gateway (default: env IMAGECAST_TOKEN)'),
   )
-    .addHelpText('after', '\nExample:\n  imagecast job add local examples/jobs/local-demo.json --wait')
-    .action(async (cloud: string, file: string, flags: ConnectionFlags & { wait?: boolean; json?: boolean }) => {
+    .addHelpText(
+      'after',
+      `
+Examples:
+  imagecast job add local examples/jobs/local-demo.json --wait
+  IMAGECAST_TOKEN=$(cat token) imagecast job add ec2 job.json --gateway https://imagecast.example:8233 --wait`,
+    )
+    .action(async (cloud: string, file: string, flags: ConnectionFlags & { wait?: boolean; json?: boolean; gateway?: string; tokenFile?: string }) => {
       if (!CLOUDS.includes(cloud as CloudName)) {
         console.error(`unknown cloud "${cloud}": use one of ${CLOUDS.join(', ')}`);
         return process.exit(EXIT_INVALID_INPUT);
@@ -30,9 +39,15 @@ export function register(job: Command): void {
         return process.exit(EXIT_INVALID_INPUT);
       }
       const document = read.doc;
-      const client = await connect(flags);
+      const gatewayUrl = flags.gateway ?? process.env.IMAGECAST_GATEWAY_URL;
+      const client = gatewayUrl
+        ? new ImagecastGateway({ url: gatewayUrl, token: await gatewayToken(flags.tokenFile) })
+        : await connect(flags);
       try {
-        const { releaseId } = await client.startRelease(document, { cloud: cloud as CloudName });
+        const { releaseId } = await client.startRelease(
+          gatewayUrl ? { cloud, ...(document as Record<string, unknown>) } : document,
+          { cloud: cloud as CloudName },
+        );
         const link = webUiLink(releaseId, flags.namespace);
         if (flags.json && !flags.wait) console.log(JSON.stringify({ releaseId, webUi: link }));
         else if (!flags.json) console.log(`started ${releaseId}${link ? `\n${link}` : ''}`);
@@ -49,9 +64,12 @@ export function register(job: Command): void {
         } else if (error instanceof ReleaseAlreadyRunningError) {
           console.error(error.message);
           process.exitCode = EXIT_FAILURE;
+        } else if (error instanceof GatewayError) {
+          console.error(`gateway: ${error.message}`);
+          process.exitCode = error.status === 400 ? EXIT_INVALID_INPUT : EXIT_FAILURE;
         } else throw error;
       } finally {
-        await client.close();
+        if ('close' in client) await client.close();
       }
     });
 
@@ -72,4 +90,15 @@ export function register(job: Command): void {
         await client.close();
       }
     });
+}
+
+/** The CI token: from --token-file (or - for stdin), else IMAGECAST_TOKEN; never an argv value. */
+async function gatewayToken(tokenFile: string | undefined): Promise<string> {
+  if (tokenFile) return (await readSecretText('--token-file', tokenFile)).trim();
+  const token = process.env.IMAGECAST_TOKEN;
+  if (!token) {
+    console.error('--gateway needs a token: set IMAGECAST_TOKEN or pass --token-file');
+    process.exit(EXIT_INVALID_INPUT);
+  }
+  return token;
 }

@@ -1,0 +1,98 @@
+import type { Command } from 'commander';
+import { CiTokens, parseScope, parseTtl, TokenInputError, type TokenInfo } from '../../../activities/accounts/ci-tokens.js';
+import { EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK } from '../exit-codes.js';
+import { addStoreOptions, cliActor, UsageError, withDatabase } from '../store-connection.js';
+
+/** `imagecast token create|list|revoke`: scoped, short-lived tokens CI starts releases with. */
+export function register(program: Command): void {
+  const token = program
+    .command('token')
+    .description('scoped, short-lived tokens for CI (used with imagecast-gateway); only their hash is stored')
+    .addHelpText('after', '\nEnvironment: IMAGECAST_DATABASE_URL.\n\nExample:\n  imagecast token list');
+
+  addStoreOptions(token.command('create'))
+    .description('make a token; it is printed once, on stdout')
+    .requiredOption('--scope <scope>', 'release:<cloud>:<account-or-group>')
+    .requiredOption('--ttl <duration>', 'lifetime: 30m, 1h, 2d (at most 30d)')
+    .option('--max-uses <n>', 'releases it may start')
+    .option('--image-prefix <prefix>', 'cloud_image_name must start with this')
+    .option('--source-cidr <cidr>', 'only requests from this address block, e.g. 10.1.0.0/16')
+    .option('--description <text>', 'what it is for (shown by list)')
+    .option('--json', 'print the token and its limits as JSON')
+    .addHelpText(
+      'after',
+      `
+Example:
+  imagecast token create --scope release:ec2:sles-prod --ttl 1h --max-uses 1 --image-prefix sles-15 \\
+    --source-cidr 10.20.0.0/16 > token      # give it to the CI job as IMAGECAST_TOKEN`,
+    )
+    .action((flags: CreateFlags) =>
+      run(flags, async (tokens) => {
+        const { token: secret, info } = await tokens.create({
+          scope: parseScope(flags.scope),
+          ttlSeconds: parseTtl(flags.ttl),
+          maxUses: flags.maxUses === undefined ? undefined : Number(flags.maxUses),
+          imagePrefix: flags.imagePrefix,
+          sourceCidr: flags.sourceCidr,
+          description: flags.description,
+          createdBy: cliActor(),
+        });
+        if (flags.json) return JSON.stringify({ token: secret, ...info }, null, 2);
+        console.error(`token ${info.id} for ${info.scope}, expires ${info.expiresAt.toISOString()} (shown once: keep it now)`);
+        return secret;
+      }),
+    );
+
+  addStoreOptions(token.command('list'))
+    .description('list tokens (never the tokens themselves)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  imagecast token list --json')
+    .action((flags: { databaseUrl?: string; json?: boolean }) =>
+      run(flags, async (tokens) => {
+        const all = await tokens.list();
+        return flags.json ? JSON.stringify(all, null, 2) : all.map(describe).join('\n') || 'no tokens';
+      }),
+    );
+
+  addStoreOptions(token.command('revoke'))
+    .description('revoke a token at once')
+    .argument('<id>', 'token id (from list)')
+    .addHelpText('after', '\nExample:\n  imagecast token revoke 3f9a1c2b7d4e')
+    .action((id: string, flags: { databaseUrl?: string }) =>
+      run(flags, async (tokens) => {
+        await tokens.revoke(id, cliActor());
+        return `revoked ${id}`;
+      }),
+    );
+}
+
+interface CreateFlags {
+  databaseUrl?: string;
+  scope: string;
+  ttl: string;
+  maxUses?: string;
+  imagePrefix?: string;
+  sourceCidr?: string;
+  description?: string;
+  json?: boolean;
+}
+
+function describe(t: TokenInfo): string {
+  const state = t.revokedAt ? 'revoked' : t.expiresAt.getTime() <= Date.now() ? 'expired' : 'active';
+  const limits = [
+    `uses ${t.uses}${t.maxUses ? `/${t.maxUses}` : ''}`,
+    t.imagePrefix && `prefix ${t.imagePrefix}`,
+    t.sourceCidr && `from ${t.sourceCidr}`,
+  ].filter(Boolean);
+  return `${t.id}  ${t.scope}  ${state}  expires ${t.expiresAt.toISOString()}  ${limits.join(', ')}${t.description ? `  ${t.description}` : ''}`;
+}
+
+async function run(flags: { databaseUrl?: string }, action: (tokens: CiTokens) => Promise<string>): Promise<void> {
+  try {
+    console.log(await withDatabase(flags, (pool) => action(new CiTokens(pool))));
+    process.exitCode = EXIT_OK;
+  } catch (error) {
+    console.error(`imagecast: ${(error as Error).message}`);
+    process.exitCode = error instanceof UsageError || error instanceof TokenInputError ? EXIT_INVALID_INPUT : EXIT_FAILURE;
+  }
+}

@@ -1,0 +1,63 @@
+import type { ReleaseStatus } from '../../workflows/release-status.js';
+import type { StartedRelease, WaitOptions } from './index.js';
+
+/** The gateway said no: `status` 401 (no token), 403 (token refused: `message` says which limit), 400, 409 … */
+export class GatewayError extends Error {
+  override name = 'GatewayError';
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * CI's client when it holds a scoped token instead of Temporal access: the same calls as
+ * ImagecastClient, through the release gateway (imagecast-gateway).
+ *
+ *   const imagecast = new ImagecastGateway({ url: process.env.IMAGECAST_GATEWAY_URL!, token: process.env.IMAGECAST_TOKEN! });
+ *   const { releaseId } = await imagecast.startRelease(job);
+ *   const status = await imagecast.waitForRelease(releaseId);
+ */
+export class ImagecastGateway {
+  constructor(private readonly options: { url: string; token: string }) {}
+
+  startRelease(job: unknown): Promise<StartedRelease> {
+    return this.call<StartedRelease>('POST', '/v1/releases', job);
+  }
+
+  getRelease(releaseId: string): Promise<ReleaseStatus> {
+    return this.call<ReleaseStatus>('GET', `/v1/releases/${encodeURIComponent(releaseId)}`);
+  }
+
+  /** Polls until the release has ended (succeeded, failed or cancelled). */
+  async waitForRelease(releaseId: string, options: WaitOptions = {}): Promise<ReleaseStatus> {
+    let last = '';
+    for (;;) {
+      const status = await this.getRelease(releaseId);
+      const seen = JSON.stringify(status.steps.map((s) => s.state));
+      if (seen !== last) options.onProgress?.(status);
+      last = seen;
+      if (status.state === 'succeeded' || status.state === 'failed' || status.state === 'cancelled') return status;
+      await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs ?? 2000));
+    }
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(new URL(path, this.options.url), {
+      method,
+      headers: {
+        authorization: `Bearer ${this.options.token}`,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+    const answer = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    if (!response.ok) {
+      throw new GatewayError(response.status, String(answer.error ?? `HTTP ${response.status}`), answer);
+    }
+    return answer as T;
+  }
+}

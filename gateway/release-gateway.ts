@@ -1,0 +1,140 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type pg from 'pg';
+import { formatIssues, parseJob } from '../schemas/job/index.js';
+import { CiTokens, TokenRefused } from '../activities/accounts/ci-tokens.js';
+import { ReleaseAlreadyRunningError, type ImagecastClient } from '../client/sdk/index.js';
+import { jobTargets } from './job-targets.js';
+
+export interface ReleaseGatewayOptions {
+  pool: pg.Pool;
+  /** Starts the releases (holds the Temporal connection and payload keys CI never gets). */
+  client: ImagecastClient;
+  host?: string;
+  port?: number;
+  /** Job documents are small; anything bigger is refused before it is read whole. */
+  maxBodyBytes?: number;
+}
+
+export interface ReleaseGateway {
+  url: string;
+  stop(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The one door CI uses: `POST /v1/releases` with a scoped token (Authorization: Bearer …)
+ * and a job document. The token is checked — scope, expiry, revocation, use count, image
+ * prefix, source address — before anything starts, and every use is audited. CI holds no
+ * cloud credentials and no Temporal access; a leaked token can start only what its scope
+ * allows, until it expires. `GET /v1/releases/ID` reads a release the token's scope covers.
+ */
+export async function startReleaseGateway(options: ReleaseGatewayOptions): Promise<ReleaseGateway> {
+  const tokens = new CiTokens(options.pool);
+  const maxBody = options.maxBodyBytes ?? 1024 * 1024;
+
+  async function startRelease(req: IncomingMessage): Promise<[number, unknown]> {
+    const token = bearer(req);
+    const parsed = parseJob(await readJson(req, maxBody));
+    if (!parsed.ok) {
+      throw new HttpError(400, `invalid job document:\n${formatIssues(parsed.issues)}`, { issues: parsed.issues });
+    }
+    const request = {
+      cloud: parsed.job.cloud,
+      targets: jobTargets(parsed.job),
+      imageName: parsed.job.cloud_image_name,
+      sourceIp: sourceAddress(req),
+    };
+    const use = await tokens.authorize(token, request);
+    try {
+      const started = await options.client.startRelease(parsed.job);
+      await tokens.recordUse(use, request, started.releaseId);
+      return [201, started];
+    } catch (error) {
+      if (error instanceof ReleaseAlreadyRunningError) throw new HttpError(409, error.message, { releaseId: error.releaseId });
+      throw error;
+    }
+  }
+
+  async function readRelease(req: IncomingMessage, releaseId: string): Promise<[number, unknown]> {
+    const scope = await tokens.check(bearer(req), sourceAddress(req));
+    const status = await options.client.getRelease(releaseId).catch(() => {
+      throw new HttpError(404, `no release ${releaseId}`);
+    });
+    const accounts = status.account.split(',');
+    if (status.cloud !== scope.cloud || !accounts.every((a) => scope.members.has(a))) {
+      // Same answer as a missing release: a token does not learn what exists outside its scope.
+      throw new HttpError(404, `no release ${releaseId}`);
+    }
+    return [200, status];
+  }
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const releasePath = /^\/v1\/releases\/([^/]+)$/.exec(path);
+    const handled =
+      req.method === 'POST' && path === '/v1/releases'
+        ? startRelease(req)
+        : req.method === 'GET' && releasePath
+          ? readRelease(req, decodeURIComponent(releasePath[1]!))
+          : Promise.reject(new HttpError(404, `no route ${req.method} ${path}`));
+    handled.then(
+      ([status, body]) => send(res, status, body),
+      (error: unknown) => {
+        if (error instanceof TokenRefused) return send(res, 403, { error: error.message });
+        if (error instanceof HttpError) return send(res, error.status, { error: error.message, ...error.extra });
+        send(res, 500, { error: `gateway error: ${(error as Error).message}` });
+      },
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  const { address, port } = server.address() as AddressInfo;
+  return {
+    url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function bearer(req: IncomingMessage): string {
+  const match = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+  if (!match) throw new HttpError(401, 'missing token: send Authorization: Bearer <token> (imagecast token create)');
+  return match[1]!;
+}
+
+/** The peer's address; proxies' X-Forwarded-For is not trusted (the gateway listens where CI reaches it). */
+function sourceAddress(req: IncomingMessage): string {
+  return (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+}
+
+async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) throw new HttpError(413, `the job document is larger than ${maxBytes} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (error) {
+    throw new HttpError(400, `the body is not JSON: ${(error as Error).message}`);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
