@@ -3,3 +3,4 @@ export { releaseImage, type ReleaseResult } from './release-image.js';
 export { statusQuery } from './queries.js';
 export type { AccountRelease, ReleaseStatus, StepStatus } from './release-status.js';
 export type { PinnedBuild } from './account-releases.js';
+export { deprecateImages, type RetirementResult } from './deprecate-images.js';

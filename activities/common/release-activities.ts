@@ -5,6 +5,8 @@ import type { ImageRef, ReleaseRef, ResolvedImageSource } from '../provider.js';
 import type { ImageCatalog } from './catalog/catalog.js';
 import { resolveImageSource } from './download/resolve-source.js';
 import { planRelease } from './plan-release.js';
+import { retirementPlan, type RetirementPlan } from './retirement-plan.js';
+import type { RetirementPolicy } from '../../schemas/retirement-policy.js';
 import { NO_ACCOUNTS, type AccountDirectory } from '../accounts/account-directory.js';
 
 export interface ReleaseActivityDeps {
@@ -55,6 +57,12 @@ export function createReleaseActivities({ catalog, accounts = NO_ACCOUNTS }: Rel
       visibility: string;
     }): Promise<number> {
       return catalog.activateRelease(releaseToken, visibility);
+    },
+
+    /** A scheduled retirement run: what to deprecate and delete in one line and account (see retirementPlan). */
+    async planRetirement(policy: RetirementPolicy): Promise<RetirementPlan> {
+      const images = await catalog.listImages({ cloud: policy.cloud, account: policy.account, imageLine: policy.image_line });
+      return retirementPlan(images, policy, new Date());
     },
 
     /**

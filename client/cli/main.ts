@@ -8,6 +8,7 @@ import { register as registerJobValidate } from './commands/job-validate.js';
 import { register as registerAccount } from './commands/account.js';
 import { register as registerKeys } from './commands/keys.js';
 import { register as registerToken } from './commands/token.js';
+import { register as registerSchedule } from './commands/schedule.js';
 import { EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.js';
 
 /** Modules adding commands to `imagecast job`: each exports `register(job: Command)`. */
@@ -54,6 +55,7 @@ for (const register of JOB_COMMANDS) register(job);
 registerAccount(program);
 registerKeys(program);
 registerToken(program);
+registerSchedule(program);
 
 try {
   await program.parseAsync();

@@ -27,11 +27,14 @@ import { payloadDataConverter } from '../../infra/codec/data-converter.js';
 import type { PayloadKeys } from '../../infra/codec/payload-keys.js';
 import type { releaseImage } from '../../workflows/release-image.js';
 import { statusQuery } from '../../workflows/queries.js';
+import { RetirementSchedules } from './schedules.js';
 
 export type { ReleaseStatus, StepStatus } from '../../workflows/release-status.js';
 export type { ReleaseJob } from '../../schemas/job/index.js';
 export { InvalidJobError } from '../../schemas/job/index.js';
 export { ImagecastGateway, GatewayError } from './gateway-client.js';
+export { InvalidScheduleError, type RetirementSchedule } from './schedules.js';
+export type { RetirementResult } from '../../workflows/deprecate-images.js';
 
 /** Thrown when a release of the same image line and account is already running today. */
 export class ReleaseAlreadyRunningError extends Error {
@@ -55,10 +58,15 @@ export interface WaitOptions {
 }
 
 export class ImagecastClient {
+  /** Scheduled retirement of old images (`deprecateImages` on a Temporal Schedule). */
+  readonly schedules: RetirementSchedules;
+
   private constructor(
     readonly temporal: Client,
     private readonly config: TemporalConfig,
-  ) {}
+  ) {
+    this.schedules = new RetirementSchedules(temporal, config.queuePrefix);
+  }
 
   /**
    * `payloadKeys` (the same keys the workers have, e.g. from `payloadKeysFromEnv()`) encrypt
