@@ -21,7 +21,8 @@ fail() {
 have_debian_package() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
 missing=()
-for pkg in postgresql xz-utils; do have_debian_package "$pkg" || missing+=("$pkg"); done
+# chromium: the headless browser the Web UI test drives (playwright-core).
+for pkg in postgresql xz-utils chromium; do have_debian_package "$pkg" || missing+=("$pkg"); done
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1 \
