@@ -66,6 +66,8 @@ export interface ReleasePlan {
   /** mash's cleanup_images: remove the new images at the end of a test-only run. */
   cleanupImagesAfterTest: boolean;
   source: SourceSpec;
+  /** Set when the job says `notify`: who is emailed (webhooks are the worker's configuration). */
+  notify?: { emails: string[] };
   /**
    * Set when the job names several accounts (cloud_accounts, cloud_groups): the release
    * runs once per account as a child workflow, each with the job narrowed to its account.

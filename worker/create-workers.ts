@@ -8,6 +8,7 @@ import type { CloudProvider } from '../activities/provider.js';
 import type { ImageCatalog } from '../activities/common/catalog/catalog.js';
 import { createCloudActivities } from '../activities/cloud-activities.js';
 import { createReleaseActivities } from '../activities/common/release-activities.js';
+import { createNotifier, type ReleaseNotifier } from '../activities/common/notify/notifier.js';
 import type { AccountDirectory } from '../activities/accounts/account-directory.js';
 import { payloadDataConverter } from '../infra/codec/data-converter.js';
 import type { PayloadKeys } from '../infra/codec/payload-keys.js';
@@ -17,6 +18,8 @@ export interface WorkerDeps {
   /** Account names → regions (planning) and credentials (cloud activities). */
   accounts?: AccountDirectory;
   providers: Partial<Record<CloudName, CloudProvider>>;
+  /** Sends end-of-release notifications (SMTP, webhooks); without one, only webhook-less, email-less jobs notify. */
+  notifier?: ReleaseNotifier;
 }
 
 export interface CreateWorkersOptions {
@@ -58,7 +61,10 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
           ...common,
           taskQueue,
           ...workflowCode(options.workflowBundle),
-          activities: createReleaseActivities({ catalog: deps.catalog, accounts: deps.accounts }),
+          activities: {
+            ...createReleaseActivities({ catalog: deps.catalog, accounts: deps.accounts }),
+            ...(deps.notifier ?? createNotifier({})),
+          },
         });
       }
       const provider = deps.providers[queue];

@@ -17,6 +17,7 @@ import { payloadKeysFromEnv, type PayloadKeys } from '../infra/codec/payload-key
 import { keyRingMasterKeys } from '../secrets/envelope.js';
 import { keyRingFromEnv, type KeyRing } from '../secrets/key-ring.js';
 import { createWorkers } from './create-workers.js';
+import { createNotifier, notifyConfigFromEnv, type NotifyConfig } from '../activities/common/notify/notifier.js';
 
 const log = pino({ name: 'imagecast-worker' });
 
@@ -35,7 +36,10 @@ Environment: IMAGECAST_DATABASE_URL (required), IMAGECAST_TEMPORAL_ADDRESS, IMAG
 IMAGECAST_QUEUES, IMAGECAST_QUEUE_PREFIX, IMAGECAST_LOCAL_DATA_DIR, IMAGECAST_WORKFLOW_BUNDLE,
 IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE (opens the accounts stored with \`imagecast account\`),
 IMAGECAST_ACCOUNTS_FILE (accounts from a JSON file instead), IMAGECAST_PAYLOAD_KEY or IMAGECAST_PAYLOAD_KEYS_FILE
-(encrypt payloads in Temporal; clients need the same), IMAGECAST_AWS_ENDPOINT (an AWS emulator),
+(encrypt payloads in Temporal; clients need the same), IMAGECAST_SMTP_HOST, IMAGECAST_SMTP_PORT,
+IMAGECAST_SMTP_SECURE, IMAGECAST_SMTP_USER, IMAGECAST_SMTP_PASSWORD, IMAGECAST_SMTP_FROM (release emails),
+IMAGECAST_WEBHOOK_URLS, IMAGECAST_WEBHOOK_SECRET (signed release webhooks), IMAGECAST_UI_URL (links in them),
+IMAGECAST_AWS_ENDPOINT (an AWS emulator),
 IMAGECAST_EC2_POLL_MS. AWS credentials for assuming account roles come from the SDK's default chain.
 
 Example:
@@ -60,9 +64,11 @@ if (!parsed.success) {
 const config = parsed.data;
 let payloadKeys: PayloadKeys | undefined;
 let masterKeys: KeyRing | undefined;
+let notifyConfig: NotifyConfig;
 try {
   payloadKeys = payloadKeysFromEnv(process.env);
   masterKeys = keyRingFromEnv(process.env, 'IMAGECAST_MASTER');
+  notifyConfig = notifyConfigFromEnv(process.env);
 } catch (error) {
   console.error(`worker config: ${(error as Error).message}`);
   process.exit(2);
@@ -99,6 +105,7 @@ try {
     deps: {
       catalog: new ImageCatalog(pool),
       accounts,
+      notifier: createNotifier(notifyConfig),
       providers: {
         local: createLocalCloud({ dataDir: config.localDataDir }),
         ...(config.queues.includes('ec2') && {

@@ -1,6 +1,7 @@
 import { ActivityCancellationType, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { CloudActivities } from '../activities/cloud-activities.js';
 import type { ReleaseActivities } from '../activities/common/release-activities.js';
+import type { ReleaseNotifier } from '../activities/common/notify/notifier.js';
 
 /** Transient cloud and network trouble: back off, but give up in time for a person to look. */
 const cloudRetry = {
@@ -47,6 +48,19 @@ const cloudCall: ActivityOptions = {
   heartbeatTimeout: '2m',
   retry: cloudRetry,
 };
+
+/**
+ * The end-of-release notification: a few tries over a few minutes (an SMTP server or a
+ * webhook receiver briefly down), never long enough to hold a finished release open.
+ */
+const notification: ActivityOptions = {
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '10s', backoffCoefficient: 2, maximumAttempts: 5, nonRetryableErrorTypes: ['NotificationRefused'] },
+};
+
+export function notifyActivities(workflowsQueue: string) {
+  return proxyActivities<ReleaseNotifier>({ ...notification, taskQueue: workflowsQueue });
+}
 
 export function releaseActivities(workflowsQueue: string, conditionsWaitSeconds = 0) {
   return {

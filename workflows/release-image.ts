@@ -16,6 +16,7 @@ import { ReleaseStatusBoard, type ReleaseStatus } from './release-status.js';
 import { ReleaseSteps, resolveBuild, useBuild } from './release-steps.js';
 import { releaseInEveryAccount, type PinnedBuild } from './account-releases.js';
 import { describeFailure } from './describe-failure.js';
+import { notifyReleaseFinished } from './notify-finished.js';
 import { Compensations } from './saga.js';
 import { statusQuery } from './queries.js';
 
@@ -58,9 +59,12 @@ export async function releaseImage(job: Record<string, unknown>, pinned?: Pinned
   };
   const compensations = new Compensations();
   let source: ResolvedImageSource | undefined;
+  let plan: ReleasePlan | undefined;
+  // Per-account children are reported by their parent, in one notification.
+  const notify = () => (pinned ? Promise.resolve() : notifyReleaseFinished(plan, board, workflowsQueue));
 
   try {
-    const plan = await releaseActivities(workflowsQueue).quick.planRelease(job);
+    plan = await releaseActivities(workflowsQueue).quick.planRelease(job);
     const account = plan.accountReleases?.map((a) => a.account).join(',') ?? plan.account;
     Object.assign(board.status, { cloud: plan.cloud, account });
     upsertSearchAttributes([
@@ -92,6 +96,7 @@ export async function releaseImage(job: Record<string, unknown>, pinned?: Pinned
       await steps.run(resolved.source, resolved.imageName);
     }
     board.finish();
+    await notify();
     report();
     upsertMemo({ status: board.status });
     return {
@@ -107,6 +112,7 @@ export async function releaseImage(job: Record<string, unknown>, pinned?: Pinned
     board.fail(cancelled ? 'release cancelled' : describeFailure(error), cancelled ? 'cancelled' : 'failed');
     const problems = await compensations.runAll();
     if (problems.length) board.status.error += `; cleanup problems: ${problems.join('; ')}`;
+    await notify();
     report();
     upsertMemo({ status: board.status });
     throw error;

@@ -37,6 +37,8 @@ export interface ReleaseStatus {
   images: ImageRef[];
   deprecated: ImageRef[];
   error?: string;
+  /** Whether the end-of-release notification went out (when the job asked for one). */
+  notification?: string;
   /** Set when the job names several accounts: one child release each. */
   accounts?: AccountRelease[];
 }

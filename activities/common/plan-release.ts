@@ -49,6 +49,7 @@ export async function planRelease(input: unknown, accounts: AccountDirectory): P
     cloud: job.cloud,
     ...target,
     ...(accountReleases && { accountReleases }),
+    ...(job.notify && { notify: { emails: job.notification_email ? [job.notification_email] : [] } }),
     imageNameTemplate: job.cloud_image_name,
     imageLine: imageLine(job.cloud_image_name),
     description: job.image_description,

@@ -62,6 +62,8 @@ export async function startReleaseHarness(
     /** Clouds besides `local` (an EC2 provider pointed at moto). */
     providers?: WorkerDeps['providers'];
     accounts?: AccountDirectory;
+    /** End-of-release notifications (an SMTP sink, a webhook receiver). */
+    notifier?: WorkerDeps['notifier'];
     /** Encrypt payloads: the harness's workers and client use these keys. */
     payloadKeys?: PayloadKeys;
   } = {},
@@ -89,6 +91,7 @@ export async function startReleaseHarness(
     deps: {
       catalog,
       accounts: options.accounts,
+      notifier: options.notifier,
       providers: { local: createLocalCloud({ dataDir: localDataDir }), ...options.providers },
     },
     shutdownGraceTime: '2s',

@@ -4,6 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { runCli } from '../support/cli-process.js';
+import { Worker } from '@temporalio/worker';
+import { DEFAULT_WORKFLOW_BUNDLE } from '../../worker/create-workers.js';
 
 const LINE = 'retire-v{date}-b{release}';
 
@@ -44,6 +46,10 @@ describe('scheduled deprecation', () => {
     assert.equal(deprecated.length, 8);
     assert.ok(deprecated.every((i) => i.replacementImageName?.endsWith('-b3')), 'replacements recorded in the catalog');
     assert.deepEqual((await h.client.schedules.trigger('deprecate-real')).deprecated, [], 'a second run finds nothing to do');
+    // deprecateImages replays deterministically from a real run's history.
+    const run = (await h.client.schedules.describe('deprecate-real')).lastRunId!;
+    const history = await h.client.temporal.workflow.getHandle(run).fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: { codePath: DEFAULT_WORKFLOW_BUNDLE } }, history, run);
 
     await h.client.schedules.create({ ...policy, delete_after_days: 0 }, { every: '1d', scheduleId: 'deprecate-delete' });
     assert.equal((await h.client.schedules.trigger('deprecate-delete')).deleted.length, 8);

@@ -1,0 +1,213 @@
+import type { ImageRef } from '../../provider.js';
+import type { AccountRelease, ReleaseStatus, StepStatus } from '../../../workflows/release-status.js';
+
+/** The webhook event name; also sent as the `x-imagecast-event` header. */
+export const RELEASE_FINISHED_EVENT = 'release.finished';
+
+/** One step in the webhook body: every key always present (null when unknown), so receivers can rely on the shape. */
+export interface WebhookStep {
+  name: string;
+  state: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationSeconds: number | null;
+  detail: string | null;
+  produced: string[];
+}
+
+/** The webhook body. Stable: fields are only ever added, and absent values are null, never missing. */
+export interface ReleaseWebhookBody {
+  event: typeof RELEASE_FINISHED_EVENT;
+  releaseId: string;
+  state: ReleaseStatus['state'];
+  cloud: string;
+  account: string;
+  imageName: string;
+  images: ImageRef[];
+  deprecated: ImageRef[];
+  error: string | null;
+  steps: WebhookStep[];
+  /** One entry per child release when the job named several accounts; otherwise empty. */
+  accounts: AccountRelease[];
+  webUi: string | null;
+}
+
+export interface ReleaseMessage {
+  subject: string;
+  text: string;
+  html: string;
+  json: ReleaseWebhookBody;
+}
+
+/**
+ * What people (email) and programs (webhook) are told when a release ends. Pure, so the
+ * same status always gives the same message and tests need no server.
+ */
+export function releaseMessage(status: ReleaseStatus, webUiLink?: string): ReleaseMessage {
+  // Subjects are one header line: a newline in a name must not start a new header.
+  const subject = oneLine(
+    `[imagecast] ${status.state}: ${status.imageName} (${status.cloud}/${status.account})`,
+  );
+  const sections = messageSections(status);
+  return {
+    subject,
+    text: textMessage(status, sections, webUiLink),
+    html: htmlMessage(status, sections, webUiLink),
+    json: webhookBody(status, webUiLink),
+  };
+}
+
+/** A titled table; the text and HTML renderings are built from the same rows. */
+interface Section {
+  title: string;
+  header: string[];
+  rows: string[][];
+}
+
+function messageSections(status: ReleaseStatus): Section[] {
+  const imageRows = (images: ImageRef[]) =>
+    images.map((i) => [i.region, i.imageId, i.imageName, ...(i.account ? [i.account] : [])]);
+  const sections: Section[] = [
+    {
+      title: 'Steps',
+      header: ['step', 'state', 'duration', 'detail'],
+      rows: status.steps.map((s) => [
+        s.name,
+        s.state,
+        formatDuration(stepSeconds(s)),
+        oneLine(s.detail ?? ''),
+      ]),
+    },
+    { title: 'Images', header: ['region', 'image id', 'name'], rows: imageRows(status.images) },
+    {
+      title: 'Deprecated images',
+      header: ['region', 'image id', 'name'],
+      rows: imageRows(status.deprecated),
+    },
+  ];
+  if (status.accounts?.length) {
+    sections.push({
+      title: 'Accounts',
+      header: ['account', 'state', 'images', 'error'],
+      rows: status.accounts.map((a) => [a.account, a.state, String(a.images.length), oneLine(a.error ?? '')]),
+    });
+  }
+  return sections.filter((s) => s.rows.length > 0);
+}
+
+function textMessage(status: ReleaseStatus, sections: Section[], webUiLink?: string): string {
+  const lines = [
+    `Release ${status.releaseId} ${status.state}.`,
+    '',
+    `Image:   ${status.imageName}`,
+    `Cloud:   ${status.cloud}`,
+    `Account: ${status.account}`,
+  ];
+  if (status.error) lines.push(`Error:   ${oneLine(status.error)}`);
+  for (const section of sections)
+    lines.push('', `${section.title}:`, ...textTable([section.header, ...section.rows]));
+  if (webUiLink) lines.push('', `Web UI: ${webUiLink}`);
+  return lines.join('\n') + '\n';
+}
+
+/** Columns padded to their widest cell; the last column is not padded (no trailing blanks). */
+function textTable(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) =>
+    (
+      '  ' + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')
+    ).trimEnd(),
+  );
+}
+
+function htmlMessage(status: ReleaseStatus, sections: Section[], webUiLink?: string): string {
+  const parts = [
+    `<p>Release <code>${escapeHtml(status.releaseId)}</code> <strong>${escapeHtml(status.state)}</strong>.</p>`,
+    '<table>',
+    ...[
+      ['Image', status.imageName],
+      ['Cloud', status.cloud],
+      ['Account', status.account],
+      ...(status.error ? [['Error', status.error]] : []),
+    ].map(([k, v]) => `<tr><th align="left">${escapeHtml(k ?? '')}</th><td>${escapeHtml(v ?? '')}</td></tr>`),
+    '</table>',
+  ];
+  for (const section of sections) {
+    const head = section.header.map((h) => `<th align="left">${escapeHtml(h)}</th>`).join('');
+    const body = section.rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`);
+    parts.push(
+      `<h3>${escapeHtml(section.title)}</h3>`,
+      '<table border="1" cellpadding="4">',
+      `<tr>${head}</tr>`,
+      ...body,
+      '</table>',
+    );
+  }
+  if (webUiLink) {
+    // Only http(s) becomes a link: a configured `javascript:` URL must not be clickable.
+    const link = /^https?:\/\//i.test(webUiLink)
+      ? `<a href="${escapeHtml(webUiLink)}">${escapeHtml(webUiLink)}</a>`
+      : escapeHtml(webUiLink);
+    parts.push(`<p>Web UI: ${link}</p>`);
+  }
+  return `<!doctype html>\n<html><body>\n${parts.join('\n')}\n</body></html>\n`;
+}
+
+function webhookBody(status: ReleaseStatus, webUiLink?: string): ReleaseWebhookBody {
+  return {
+    event: RELEASE_FINISHED_EVENT,
+    releaseId: status.releaseId,
+    state: status.state,
+    cloud: status.cloud,
+    account: status.account,
+    imageName: status.imageName,
+    images: status.images,
+    deprecated: status.deprecated,
+    error: status.error ?? null,
+    steps: status.steps.map((s) => ({
+      name: s.name,
+      state: s.state,
+      startedAt: s.startedAt ?? null,
+      finishedAt: s.finishedAt ?? null,
+      durationSeconds: stepSeconds(s) ?? null,
+      detail: s.detail ?? null,
+      produced: s.produced ?? [],
+    })),
+    accounts: status.accounts ?? [],
+    webUi: webUiLink ?? null,
+  };
+}
+
+/** Whole seconds from start to finish, when the step has both and they make sense. */
+function stepSeconds(step: StepStatus): number | undefined {
+  if (!step.startedAt || !step.finishedAt) return undefined;
+  const ms = Date.parse(step.finishedAt) - Date.parse(step.startedAt);
+  return Number.isFinite(ms) && ms >= 0 ? Math.round(ms / 1000) : undefined;
+}
+
+/** `45s`, `3m 05s`, `2h 07m`; empty when unknown. */
+export function formatDuration(seconds: number | undefined): string {
+  if (seconds === undefined) return '';
+  const pad = (n: number) => String(n).padStart(2, '0');
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${pad(seconds % 60)}s`;
+  return `${Math.floor(seconds / 3600)}h ${pad(Math.floor((seconds % 3600) / 60))}m`;
+}
+
+/** Escapes text for HTML element content and quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ENTITIES[c] ?? c);
+}
+
+const HTML_ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}

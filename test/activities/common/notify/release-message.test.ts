@@ -1,0 +1,137 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatDuration, releaseMessage } from '../../../../activities/common/notify/release-message.js';
+import { failedRelease, succeededRelease } from '../../../support/release-status-fixture.js';
+
+const link = 'http://ui.example/namespaces/default/workflows/release-demo-20250102';
+
+describe('release message', () => {
+  it('names the outcome, image and account in the subject', () => {
+    assert.equal(
+      releaseMessage(succeededRelease()).subject,
+      '[imagecast] succeeded: demo-v20250102 (ec2/prod)',
+    );
+    assert.equal(releaseMessage(failedRelease()).subject, '[imagecast] failed: demo-v20250102 (ec2/prod)');
+  });
+
+  it('lists every step with its state, duration and detail, the images per region and the link', () => {
+    const { text } = releaseMessage(succeededRelease(), link);
+    assert.match(text, /^ {2}step +state +duration +detail$/m);
+    assert.match(text, /^ {2}download +succeeded +42s +demo 1\.0\.0-3 from the build service$/m);
+    assert.match(text, /^ {2}upload +succeeded +3m 05s +snap-0abc$/m);
+    assert.match(text, /^ {2}publish +skipped$/m);
+    assert.match(
+      text,
+      /Images:\n {2}region +image id +name\n {2}us-east-1 +ami-1111 +demo-v20250102\n {2}eu-central-1 +ami-2222/,
+    );
+    assert.match(text, /Deprecated images:\n.*\n {2}us-east-1 +ami-0000 +demo-v20241201/);
+    assert.match(text, new RegExp(`Web UI: ${link}`));
+    assert.doesNotMatch(text, /Error:/);
+  });
+
+  it('puts the error of a failed release first and on the failed step', () => {
+    const { text, html } = releaseMessage(failedRelease());
+    assert.match(text, /^Error: +ImageTestFailed: instance i-123 did not boot within 10m$/m);
+    assert.match(text, /^ {2}test +failed +10m 01s +ImageTestFailed/m);
+    assert.doesNotMatch(text, /Images:|Web UI/);
+    assert.match(html, /<td>test<\/td><td>failed<\/td><td>10m 01s<\/td>/);
+  });
+
+  it('escapes everything it puts into HTML', () => {
+    const evil = succeededRelease({
+      imageName: 'demo-<script>alert(1)</script>',
+      error: `"quoted" & <b>bold</b> 'single'`,
+      releaseId: 'r<1>',
+    });
+    const { html, text } = releaseMessage(evil, 'http://ui.example/?a=1&b="x"');
+    assert.doesNotMatch(html, /<script|<b>|"quoted"|'single'/);
+    assert.match(html, /demo-&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+    assert.match(html, /&quot;quoted&quot; &amp; &lt;b&gt;bold&lt;\/b&gt; &#39;single&#39;/);
+    assert.match(html, /<a href="http:\/\/ui\.example\/\?a=1&amp;b=&quot;x&quot;">/);
+    assert.match(text, /demo-<script>alert\(1\)<\/script>/, 'the text part is plain text and stays as it is');
+  });
+
+  it('adds one row per account when the job named several', () => {
+    const status = failedRelease({
+      accounts: [
+        { account: 'us', releaseId: 'r-us', state: 'succeeded', images: succeededRelease().images },
+        {
+          account: 'eu',
+          releaseId: 'r-eu',
+          state: 'failed',
+          images: [],
+          error: 'CloudQuotaExceeded: AMI limit',
+        },
+      ],
+    });
+    const { text, json } = releaseMessage(status);
+    assert.match(
+      text,
+      /Accounts:\n {2}account +state +images +error\n {2}us +succeeded +2\n {2}eu +failed +0 +CloudQuotaExceeded/,
+    );
+    assert.equal(json.accounts.length, 2);
+  });
+
+  it('does not make a link of a non-http Web UI address', () => {
+    const { html } = releaseMessage(succeededRelease(), 'javascript:alert(1)');
+    assert.doesNotMatch(html, /<a /);
+    assert.match(html, /Web UI: javascript:alert\(1\)/);
+  });
+
+  it('keeps a newline in the image name out of the subject header', () => {
+    const { subject } = releaseMessage(succeededRelease({ imageName: 'demo\r\nBcc: someone@evil.example' }));
+    assert.doesNotMatch(subject, /[\r\n]/);
+  });
+
+  it('gives webhooks a body with every key present, nulls for what is unknown', () => {
+    const { json } = releaseMessage(failedRelease());
+    assert.deepEqual(Object.keys(json), [
+      'event',
+      'releaseId',
+      'state',
+      'cloud',
+      'account',
+      'imageName',
+      'images',
+      'deprecated',
+      'error',
+      'steps',
+      'accounts',
+      'webUi',
+    ]);
+    assert.equal(json.event, 'release.finished');
+    assert.equal(json.webUi, null);
+    assert.equal(json.error, 'ImageTestFailed: instance i-123 did not boot within 10m');
+    assert.deepEqual(json.steps[3], {
+      name: 'test',
+      state: 'failed',
+      startedAt: '2025-01-02T10:06:00.000Z',
+      finishedAt: '2025-01-02T10:16:01.000Z',
+      durationSeconds: 601,
+      detail: 'ImageTestFailed: instance i-123 did not boot within 10m',
+      produced: [],
+    });
+    assert.deepEqual(json.steps[4], {
+      name: 'raw_image_upload',
+      state: 'skipped',
+      startedAt: null,
+      finishedAt: null,
+      durationSeconds: null,
+      detail: null,
+      produced: [],
+    });
+    assert.equal(releaseMessage(succeededRelease(), link).json.webUi, link);
+  });
+
+  it('formats durations for people', () => {
+    assert.deepEqual([0, 59, 60, 3599, 3600, 7620].map(formatDuration), [
+      '0s',
+      '59s',
+      '1m 00s',
+      '59m 59s',
+      '1h 00m',
+      '2h 07m',
+    ]);
+    assert.equal(formatDuration(undefined), '');
+  });
+});

@@ -1,0 +1,105 @@
+// mash's notify: a release on the real dev server ends with an email (through nodemailer to a
+// real SMTP server on loopback, test/support/smtp-sink.ts) and a signed webhook POST (to a
+// real HTTP receiver), on success and on failure.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { readMail } from '../support/mime-parts.js';
+import { createNotifier } from '../../activities/common/notify/notifier.js';
+import { verifyWebhookSignature } from '../../activities/common/notify/webhook.js';
+import { Worker } from '@temporalio/worker';
+import { DEFAULT_WORKFLOW_BUNDLE } from '../../worker/create-workers.js';
+
+const SECRET = 'webhook-secret-for-tests-0123456789';
+
+interface Received {
+  body: string;
+  timestamp: string;
+  signature: string;
+}
+
+describe('release notifications', () => {
+  let h: ReleaseHarness;
+  let sink: SmtpSink;
+  let receiver: Server;
+  const hooks: Received[] = [];
+
+  before(async () => {
+    sink = await startSmtpSink();
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d));
+      req.on('end', () => {
+        hooks.push({
+          body,
+          timestamp: String(req.headers['x-imagecast-timestamp']),
+          signature: String(req.headers['x-imagecast-signature']),
+        });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const { port } = receiver.address() as AddressInfo;
+    h = await startReleaseHarness('notify', {
+      notifier: createNotifier({
+        smtp: { host: sink.host, port: sink.port, from: 'imagecast@test.invalid' },
+        webhooks: [{ url: `http://127.0.0.1:${port}/hooks/release`, secret: SECRET }],
+        webUiUrl: 'http://ui.test.invalid',
+      }),
+    });
+  });
+  after(async () => {
+    await h?.stop();
+    await sink?.close();
+    await new Promise((resolve) => receiver?.close(resolve));
+  });
+
+  it('emails the step table and posts a signed webhook when a release succeeds, and when it fails', async () => {
+    await h.publish('1');
+    const job = h.job({ notify: true, notification_email: 'releases@example.com', last_service: 'create' });
+    const { releaseId } = await h.client.startRelease(job);
+    const done = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
+    assert.equal(done.state, 'succeeded', done.error);
+    assert.match(done.notification ?? '', /^sent to releases@example.com, /);
+
+    assert.equal(sink.messages.length, 1);
+    const mail = readMail(sink.messages[0]!.data);
+    assert.deepEqual(sink.messages[0]!.to, ['releases@example.com']);
+    assert.match(mail.subject, new RegExp(`succeeded: ${done.imageName}`));
+    assert.match(mail.text, /upload\s+succeeded/);
+    assert.match(mail.text, /region-1\s+img-[0-9a-f]+\s+notify-v/);
+    assert.match(mail.text, new RegExp(`http://ui.test.invalid/namespaces/default/workflows/${encodeURIComponent(releaseId)}`));
+
+    assert.equal(hooks.length, 1);
+    const hook = hooks[0]!;
+    assert.ok(verifyWebhookSignature(SECRET, hook.timestamp, hook.body, hook.signature), 'signed with the secret');
+    assert.ok(!verifyWebhookSignature('another-secret-0123456789', hook.timestamp, hook.body, hook.signature));
+    const body = JSON.parse(hook.body) as { event: string; releaseId: string; state: string; images: unknown[] };
+    assert.deepEqual([body.event, body.releaseId, body.state, body.images.length], ['release.finished', releaseId, 'succeeded', 1]);
+
+    // The notifying workflow replays deterministically from its real history.
+    const history = await h.client.temporal.workflow.getHandle(releaseId).fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: { codePath: DEFAULT_WORKFLOW_BUNDLE } }, history, releaseId);
+
+    // A failed release notifies too, with the error.
+    await h.publish('2', { corruptChecksum: true });
+    const failing = await h.client.startRelease(h.job({ notify: true, notification_email: 'releases@example.com', cloud_image_name: 'notify-broken-{date}-b{release}' }));
+    const failed = await h.client.waitForRelease(failing.releaseId, { pollIntervalMs: 200 });
+    assert.equal(failed.state, 'failed');
+    assert.equal(sink.messages.length, 2);
+    const failMail = readMail(sink.messages[1]!.data);
+    assert.match(failMail.subject, /failed: /);
+    assert.match(failMail.text, /its sha256 is [0-9a-f]{64}, but its checksum file says/);
+    assert.equal(JSON.parse(hooks[1]!.body).state, 'failed');
+
+    // A job without notify sends nothing.
+    await h.publish('3');
+    const quiet = await h.client.startRelease(h.job({ cloud_image_name: 'notify-quiet-{date}-b{release}', last_service: 'upload' }));
+    assert.equal((await h.client.waitForRelease(quiet.releaseId, { pollIntervalMs: 200 })).state, 'succeeded');
+    assert.equal(sink.messages.length, 2);
+    assert.equal(hooks.length, 2);
+  });
+});
