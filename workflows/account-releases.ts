@@ -12,9 +12,17 @@ import type { releaseImage } from './release-image.js';
 import type { AccountRelease, ReleaseStatusBoard, StepStatus } from './release-status.js';
 import { describeFailure } from './describe-failure.js';
 
-/** The build a parent release chose, handed to its per-account children so all release the same one. */
+/**
+ * A build chosen before this run: by a parent release for its per-account children (so all
+ * release the same one), or by the failed run a retry repeats.
+ */
 export interface PinnedBuild {
+  /** The release that chose it. */
   parentReleaseId: string;
+  /** How the status names who chose it; default `release <parentReleaseId>`. */
+  chosenBy?: string;
+  /** A per-account child: its parent sends the one notification for all accounts. */
+  reportedByParent?: boolean;
   source: ResolvedImageSource;
   imageName: string;
 }
@@ -49,7 +57,7 @@ export async function releaseInEveryAccount(
       executeChild<typeof releaseImage>('releaseImage', {
         workflowId: accounts[i]!.releaseId,
         taskQueue: info.taskQueue,
-        args: [job, pinned],
+        args: [job, { ...pinned, reportedByParent: true }],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       }),
     ),

@@ -18,7 +18,7 @@ import { releaseInEveryAccount, type PinnedBuild } from './account-releases.js';
 import { describeFailure } from './describe-failure.js';
 import { notifyReleaseFinished } from './notify-finished.js';
 import { Compensations } from './saga.js';
-import { statusQuery } from './queries.js';
+import { buildQuery, statusQuery } from './queries.js';
 
 export interface ReleaseResult {
   releaseId: string;
@@ -61,7 +61,9 @@ export async function releaseImage(job: Record<string, unknown>, pinned?: Pinned
   let source: ResolvedImageSource | undefined;
   let plan: ReleasePlan | undefined;
   // Per-account children are reported by their parent, in one notification.
-  const notify = () => (pinned ? Promise.resolve() : notifyReleaseFinished(plan, board, workflowsQueue));
+  const notify = () => (pinned?.reportedByParent ? Promise.resolve() : notifyReleaseFinished(plan, board, workflowsQueue));
+  let build: { source: ResolvedImageSource; imageName: string } | undefined;
+  setHandler(buildQuery, () => build);
 
   try {
     plan = await releaseActivities(workflowsQueue).quick.planRelease(job);
@@ -81,6 +83,7 @@ export async function releaseImage(job: Record<string, unknown>, pinned?: Pinned
     };
     if (plan.accountReleases) {
       const resolved = await resolveBuild({ plan, board, report, workflowsQueue }, utcDate(info.runStartTime));
+      build = resolved;
       source = resolved.source;
       await releaseInEveryAccount(plan, board, report, { parentReleaseId: info.workflowId, ...resolved });
     } else {
@@ -88,10 +91,11 @@ export async function releaseImage(job: Record<string, unknown>, pinned?: Pinned
       let resolved: { source: ResolvedImageSource; imageName: string };
       if (pinned) {
         resolved = pinned;
-        useBuild(board, pinned.source, pinned.imageName, `release ${pinned.parentReleaseId}`);
+        useBuild(board, pinned.source, pinned.imageName, pinned.chosenBy ?? `release ${pinned.parentReleaseId}`);
       } else {
         resolved = await steps.download(utcDate(info.runStartTime));
       }
+      build = { source: resolved.source, imageName: resolved.imageName };
       source = resolved.source;
       await steps.run(resolved.source, resolved.imageName);
     }

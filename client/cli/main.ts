@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { register as registerJobRelease } from './commands/job-release.js';
 import { register as registerJobSchema } from './commands/job-schema.js';
 import { register as registerJobValidate } from './commands/job-validate.js';
+import { register as registerJobManage } from './commands/job-manage.js';
 import { register as registerAccount } from './commands/account.js';
 import { register as registerKeys } from './commands/keys.js';
 import { register as registerToken } from './commands/token.js';
@@ -16,6 +17,7 @@ const JOB_COMMANDS: Array<(job: Command) => void> = [
   registerJobValidate,
   registerJobSchema,
   registerJobRelease,
+  registerJobManage,
 ];
 
 function packageVersion(): string {

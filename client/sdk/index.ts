@@ -26,7 +26,18 @@ import type { ReleaseStatus } from '../../workflows/release-status.js';
 import { payloadDataConverter } from '../../infra/codec/data-converter.js';
 import type { PayloadKeys } from '../../infra/codec/payload-keys.js';
 import type { releaseImage } from '../../workflows/release-image.js';
-import { statusQuery } from '../../workflows/queries.js';
+import { buildQuery, statusQuery } from '../../workflows/queries.js';
+import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@temporalio/common';
+import { AesGcmPayloadCodec } from '../../infra/codec/aes-gcm-codec.js';
+import {
+  listReleases,
+  pendingActivities,
+  releaseLog,
+  type ActivityAttempt,
+  type PendingActivity,
+  type ReleaseFilter,
+  type ReleaseSummary,
+} from './release-insight.js';
 import { RetirementSchedules } from './schedules.js';
 
 export type { ReleaseStatus, StepStatus } from '../../workflows/release-status.js';
@@ -34,6 +45,7 @@ export type { ReleaseJob } from '../../schemas/job/index.js';
 export { InvalidJobError } from '../../schemas/job/index.js';
 export { ImagecastGateway, GatewayError } from './gateway-client.js';
 export { InvalidScheduleError, type RetirementSchedule } from './schedules.js';
+export type { ActivityAttempt, PendingActivity, ReleaseFilter, ReleaseSummary } from './release-insight.js';
 export type { RetirementResult } from '../../workflows/deprecate-images.js';
 
 /** Thrown when a release of the same image line and account is already running today. */
@@ -64,6 +76,7 @@ export class ImagecastClient {
   private constructor(
     readonly temporal: Client,
     private readonly config: TemporalConfig,
+    private readonly codec?: PayloadCodec,
   ) {
     this.schedules = new RetirementSchedules(temporal, config.queuePrefix);
   }
@@ -79,6 +92,7 @@ export class ImagecastClient {
     return new ImagecastClient(
       new Client({ connection, namespace: config.namespace, dataConverter: payloadDataConverter(payloadKeys) }),
       config,
+      payloadKeys && new AesGcmPayloadCodec(payloadKeys),
     );
   }
 
@@ -147,6 +161,53 @@ export class ImagecastClient {
       }
       await new Promise((resolve) => setTimeout(resolve, interval));
     }
+  }
+
+  /** Releases by search attributes (cloud, state, image name prefix, start time), newest first. */
+  listReleases(filter: ReleaseFilter = {}): Promise<ReleaseSummary[]> {
+    return listReleases(this.temporal, filter);
+  }
+
+  /** Every activity attempt of the release's latest run, with outcomes and errors. */
+  releaseLog(releaseId: string): Promise<ActivityAttempt[]> {
+    return releaseLog(this.temporal, releaseId);
+  }
+
+  /** The activities running now with their last heartbeat (upload: percent, bytes sent). */
+  runningActivities(releaseId: string): Promise<PendingActivity[]> {
+    return pendingActivities(this.temporal, releaseId, this.codec);
+  }
+
+  /**
+   * Runs a failed or cancelled release again with the same job and the same build its failed
+   * run chose (not a newer one published since). The failed run's saga removed what it made,
+   * so every step runs again; its activities are idempotent, so nothing is made twice.
+   */
+  async retryRelease(releaseId: string): Promise<StartedRelease> {
+    const handle = this.temporal.workflow.getHandle(releaseId);
+    const description = await handle.describe();
+    const state = description.status.name;
+    if (state === 'RUNNING') throw new Error(`release ${releaseId} is still running: nothing to retry`);
+    if (state === 'COMPLETED') throw new Error(`release ${releaseId} succeeded: nothing to retry`);
+    const history = await handle.fetchHistory();
+    const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads as Payload[] | undefined;
+    const decoded = this.codec ? await this.codec.decode(input ?? []) : (input ?? []);
+    const job = decoded[0] && defaultPayloadConverter.fromPayload<Record<string, unknown>>(decoded[0]);
+    if (!job) throw new Error(`release ${releaseId} has no job document in its history`);
+    // A closed workflow still answers queries (a worker replays it): which build did it choose?
+    const build = await handle.query(buildQuery).catch(() => undefined);
+    const started = await this.temporal.workflow.start<typeof releaseImage>('releaseImage', {
+      workflowId: releaseId,
+      taskQueue: description.taskQueue,
+      args: build
+        ? [job, { parentReleaseId: releaseId, chosenBy: `the failed run ${description.runId}`, ...build }]
+        : [job],
+      typedSearchAttributes: description.typedSearchAttributes.updateCopy([
+        { key: keys.releaseStatus, value: 'running' },
+        { key: keys.releaseStep, value: 'download' },
+      ]),
+    });
+    return { releaseId, runId: started.firstExecutionRunId };
   }
 
   async cancelRelease(releaseId: string): Promise<void> {
