@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { CLOUDS, DEFAULT_QUEUE_PREFIX, WORKFLOWS_QUEUE_SUFFIX } from './steps.js';
 
@@ -8,6 +9,21 @@ export type WorkerQueue = (typeof WORKER_QUEUES)[number];
 export const temporalConfigSchema = z.object({
   address: z.string().min(1).default('127.0.0.1:7233').describe('host:port of the Temporal frontend'),
   namespace: z.string().min(1).default('default'),
+  tls: z
+    .union([
+      z.boolean(),
+      z
+        .object({
+          serverName: z.string().optional(),
+          serverRootCaCertFile: z.string().optional().describe('PEM file of the CA that signed the server certificate'),
+          clientCertFile: z.string().optional().describe('PEM client certificate (mTLS, e.g. Temporal Cloud)'),
+          clientKeyFile: z.string().optional().describe('PEM client key (mTLS)'),
+        })
+        .strict(),
+    ])
+    .optional()
+    .describe('TLS to the frontend: true for system CAs, or files for mTLS'),
+  apiKey: z.string().min(1).optional().describe('API key (Temporal Cloud); sent as a bearer token, implies TLS'),
   queuePrefix: z
     .string()
     .regex(/^[A-Za-z0-9._-]*$/)
@@ -53,6 +69,42 @@ export const workerConfigSchema = temporalConfigSchema.extend({
 });
 
 export type TemporalConfig = z.infer<typeof temporalConfigSchema>;
+
+/**
+ * The connection options the SDK's Connection and NativeConnection take: TLS files read, an
+ * API key turning TLS on (Temporal Cloud requires it).
+ */
+export function temporalConnectionOptions(config: TemporalConfig): {
+  address: string;
+  tls?: boolean | { serverNameOverride?: string; serverRootCACertificate?: Buffer; clientCertPair?: { crt: Buffer; key: Buffer } };
+  apiKey?: string;
+} {
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new Error(`tls.${what}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+  };
+  const tls = config.tls;
+  const files =
+    typeof tls === 'object'
+      ? {
+          ...(tls.serverName && { serverNameOverride: tls.serverName }),
+          ...(tls.serverRootCaCertFile && { serverRootCACertificate: read(tls.serverRootCaCertFile, 'serverRootCaCertFile') }),
+          ...(tls.clientCertFile &&
+            tls.clientKeyFile && {
+              clientCertPair: { crt: read(tls.clientCertFile, 'clientCertFile'), key: read(tls.clientKeyFile, 'clientKeyFile') },
+            }),
+        }
+      : undefined;
+  const wantsTls = files !== undefined || tls === true || config.apiKey !== undefined;
+  return {
+    address: config.address,
+    ...(wantsTls && { tls: files ?? true }),
+    ...(config.apiKey && { apiKey: config.apiKey }),
+  };
+}
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 
 /** Environment variables that configure a worker (flags override them). */
@@ -68,5 +120,25 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv): Record<string, unkn
     accountsFile: env.IMAGECAST_ACCOUNTS_FILE || undefined,
     awsEndpoint: env.IMAGECAST_AWS_ENDPOINT || undefined,
     ec2PollMs: env.IMAGECAST_EC2_POLL_MS || undefined,
+    ...temporalAccessFromEnv(env),
+  };
+}
+
+/**
+ * TLS and API key from the environment: IMAGECAST_TEMPORAL_TLS=true, IMAGECAST_TEMPORAL_TLS_CA,
+ * _TLS_CERT, _TLS_KEY, _TLS_SERVER_NAME (files), IMAGECAST_TEMPORAL_API_KEY.
+ */
+export function temporalAccessFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const files = {
+    serverName: env.IMAGECAST_TEMPORAL_TLS_SERVER_NAME || undefined,
+    serverRootCaCertFile: env.IMAGECAST_TEMPORAL_TLS_CA || undefined,
+    clientCertFile: env.IMAGECAST_TEMPORAL_TLS_CERT || undefined,
+    clientKeyFile: env.IMAGECAST_TEMPORAL_TLS_KEY || undefined,
+  };
+  const anyFile = Object.values(files).some((v) => v !== undefined);
+  const tls = anyFile ? files : env.IMAGECAST_TEMPORAL_TLS ? env.IMAGECAST_TEMPORAL_TLS === 'true' : undefined;
+  return {
+    ...(tls !== undefined && { tls }),
+    ...(env.IMAGECAST_TEMPORAL_API_KEY && { apiKey: env.IMAGECAST_TEMPORAL_API_KEY }),
   };
 }

@@ -4,7 +4,7 @@
 import { Command } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
-import { workerConfigFromEnv, workerConfigSchema, WORKER_QUEUES } from '../schemas/config.js';
+import { temporalConnectionOptions, workerConfigFromEnv, workerConfigSchema, WORKER_QUEUES } from '../schemas/config.js';
 import { createPool } from '../infra/db/pool.js';
 import { migrate } from '../infra/db/migrate.js';
 import { ImageCatalog } from '../activities/common/catalog/catalog.js';
@@ -94,7 +94,7 @@ const accounts =
 try {
   const applied = await migrate(pool);
   if (applied.length) log.info({ applied }, 'database migrated');
-  const connection = await NativeConnection.connect({ address: config.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const workers = await createWorkers({
     connection,
     namespace: config.namespace,

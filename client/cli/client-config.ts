@@ -1,11 +1,15 @@
 import type { Command } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { ImagecastClient } from '../sdk/index.js';
+import { temporalAccessFromEnv, type TemporalConfig } from '../../schemas/config.js';
 import { payloadKeysFromEnv } from '../../infra/codec/payload-keys.js';
 
 /** Options every command that talks to Temporal accepts (flags override the environment). */
 export function addConnectionOptions(command: Command): Command {
   return command
-    .option('--address <host:port>', 'Temporal frontend (env IMAGECAST_TEMPORAL_ADDRESS, default 127.0.0.1:7233)')
+    .option('--address <host:port>', 'Temporal frontend (env IMAGECAST_TEMPORAL_ADDRESS, config file, default 127.0.0.1:7233)')
     .option('--namespace <name>', 'Temporal namespace (env IMAGECAST_TEMPORAL_NAMESPACE, default "default")')
     .option('--queue-prefix <prefix>', 'task queue prefix (env IMAGECAST_QUEUE_PREFIX, default "imagecast-")');
 }
@@ -16,12 +20,49 @@ export interface ConnectionFlags {
   queuePrefix?: string;
 }
 
+/**
+ * The CLI's Temporal settings: the config file (IMAGECAST_CONFIG, else
+ * ~/.config/imagecast/config.json when it exists), overridden by the environment, overridden by
+ * flags. The file takes the SDK's connection settings: address, namespace, queuePrefix, tls
+ * (true or {serverName, serverRootCaCertFile, clientCertFile, clientKeyFile}), apiKey or apiKeyFile.
+ */
+export function connectionSettings(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+  const file = readConfigFile(env);
+  const fromEnv = {
+    ...(env.IMAGECAST_TEMPORAL_ADDRESS && { address: env.IMAGECAST_TEMPORAL_ADDRESS }),
+    ...(env.IMAGECAST_TEMPORAL_NAMESPACE && { namespace: env.IMAGECAST_TEMPORAL_NAMESPACE }),
+    ...(env.IMAGECAST_QUEUE_PREFIX !== undefined && { queuePrefix: env.IMAGECAST_QUEUE_PREFIX }),
+    ...temporalAccessFromEnv(env),
+  };
+  return {
+    ...file,
+    ...fromEnv,
+    ...(flags.address && { address: flags.address }),
+    ...(flags.namespace && { namespace: flags.namespace }),
+    ...(flags.queuePrefix !== undefined && { queuePrefix: flags.queuePrefix }),
+  };
+}
+
+function readConfigFile(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const explicit = env.IMAGECAST_CONFIG;
+  const path = explicit || join(env.HOME ?? homedir(), '.config', 'imagecast', 'config.json');
+  if (!explicit && !existsSync(path)) return {};
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(`config file ${path}: ${code ? `cannot read it (${code})` : 'not valid JSON'}`);
+  }
+  const { apiKeyFile, ...rest } = json;
+  if (typeof apiKeyFile === 'string') rest.apiKey = readFileSync(apiKeyFile, 'utf8').trim();
+  return rest;
+}
+
 export function connect(flags: ConnectionFlags): Promise<ImagecastClient> {
   const env = process.env;
   return ImagecastClient.connect({
-    address: flags.address ?? (env.IMAGECAST_TEMPORAL_ADDRESS || undefined),
-    namespace: flags.namespace ?? (env.IMAGECAST_TEMPORAL_NAMESPACE || undefined),
-    queuePrefix: flags.queuePrefix ?? env.IMAGECAST_QUEUE_PREFIX ?? undefined,
+    ...(connectionSettings(flags, env) as Partial<TemporalConfig>),
     // The workers' payload keys: job documents and results are encrypted in Temporal.
     payloadKeys: payloadKeysFromEnv(env),
   });

@@ -21,7 +21,7 @@ import {
 } from '../../schemas/job/index.js';
 import { searchAttributeKeys as keys } from '../../schemas/search-attributes.js';
 import { queueName, WORKFLOWS_QUEUE_SUFFIX, type CloudName } from '../../schemas/steps.js';
-import { temporalConfigSchema, type TemporalConfig } from '../../schemas/config.js';
+import { temporalConfigSchema, temporalConnectionOptions, type TemporalConfig } from '../../schemas/config.js';
 import type { ReleaseStatus } from '../../workflows/release-status.js';
 import { payloadDataConverter } from '../../infra/codec/data-converter.js';
 import type { PayloadKeys } from '../../infra/codec/payload-keys.js';
@@ -88,7 +88,7 @@ export class ImagecastClient {
   static async connect(options: Partial<TemporalConfig> & { payloadKeys?: PayloadKeys } = {}): Promise<ImagecastClient> {
     const { payloadKeys, ...temporal } = options;
     const config = temporalConfigSchema.parse(temporal);
-    const connection = await Connection.connect({ address: config.address });
+    const connection = await Connection.connect(temporalConnectionOptions(config));
     return new ImagecastClient(
       new Client({ connection, namespace: config.namespace, dataConverter: payloadDataConverter(payloadKeys) }),
       config,

@@ -4,6 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startReleaseHarness, type ReleaseHarness } from '../../support/release-harness.js';
 import { runCli } from '../../support/cli-process.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../../support/stack.js';
 
 describe('imagecast job watch, list, cancel, retry, log', () => {
   let h: ReleaseHarness;
@@ -30,6 +33,13 @@ describe('imagecast job watch, list, cancel, retry, log', () => {
     if (found.length === 0) await new Promise((r) => setTimeout(r, 1500));
     const again = found.length ? found : (JSON.parse((await runCli(['job', 'list', '--image', 'watched-', '--json'], env)).stdout) as typeof found);
     assert.deepEqual(again.map((r) => [r.releaseId, r.state]), [[releaseId, 'succeeded']]);
+    // The same through a config file instead of the environment.
+    const configFile = join(tempDir('job-manage-config'), 'config.json');
+    writeFileSync(configFile, JSON.stringify({ address: h.temporalAddress, queuePrefix: h.queuePrefix }));
+    const { IMAGECAST_TEMPORAL_ADDRESS: _a, IMAGECAST_QUEUE_PREFIX: _q, ...bare } = env;
+    const viaFile = await runCli(['job', 'list', '--image', 'watched-', '--json'], { ...bare, IMAGECAST_CONFIG: configFile });
+    assert.equal(viaFile.status, 0, viaFile.stderr);
+    assert.equal((JSON.parse(viaFile.stdout) as unknown[]).length, 1);
     const none = await runCli(['job', 'list', '--status', 'failed', '--image', 'watched-'], env);
     assert.equal(none.stdout.trim(), 'no releases');
 
