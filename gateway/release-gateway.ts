@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import { formatIssues, parseJob } from '../schemas/job/index.js';
 import { CiTokens, TokenRefused } from '../activities/accounts/ci-tokens.js';
-import { ReleaseAlreadyRunningError, type ImagecastClient } from '../client/sdk/index.js';
+import { InvalidJobError, ReleaseAlreadyRunningError, type ImagecastClient } from '../client/sdk/index.js';
 import { jobTargets } from './job-targets.js';
 
 export interface ReleaseGatewayOptions {
@@ -61,6 +61,7 @@ export async function startReleaseGateway(options: ReleaseGatewayOptions): Promi
       return [201, started];
     } catch (error) {
       if (error instanceof ReleaseAlreadyRunningError) throw new HttpError(409, error.message, { releaseId: error.releaseId });
+      if (error instanceof InvalidJobError) throw new HttpError(400, error.message, { issues: error.issues });
       throw error;
     }
   }

@@ -4,3 +4,4 @@ export { statusQuery } from './queries.js';
 export type { AccountRelease, ReleaseStatus, StepStatus } from './release-status.js';
 export type { PinnedBuild } from './account-releases.js';
 export { deprecateImages, type RetirementResult } from './deprecate-images.js';
+export { releaseNewBuilds, type BuildWatchResult } from './release-new-builds.js';

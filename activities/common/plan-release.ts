@@ -56,7 +56,7 @@ export async function planRelease(input: unknown, accounts: AccountDirectory): P
     architecture: job.cloud_architecture,
     bootFirmware: job.boot_firmware,
     lastService: job.last_service,
-    startAt: job.utctime === 'now' ? undefined : job.utctime,
+    startAt: job.utctime === 'now' || job.utctime === 'always' ? undefined : job.utctime,
     tests: job.tests,
     oldCloudImageName: job.old_cloud_image_name,
     cleanupImagesAfterTest: job.cleanup_images ?? true,

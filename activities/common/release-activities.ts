@@ -59,6 +59,11 @@ export function createReleaseActivities({ catalog, accounts = NO_ACCOUNTS }: Rel
       return catalog.activateRelease(releaseToken, visibility);
     },
 
+    /** `utctime: always`: has this build (checksum) of the line been released in the account already? */
+    async buildAlreadyReleased(q: { cloud: string; account: string; imageLine: string; checksum: string }): Promise<boolean> {
+      return catalog.hasReleasedBuild(q);
+    },
+
     /** A scheduled retirement run: what to deprecate and delete in one line and account (see retirementPlan). */
     async planRetirement(policy: RetirementPolicy): Promise<RetirementPlan> {
       const images = await catalog.listImages({ cloud: policy.cloud, account: policy.account, imageLine: policy.image_line });

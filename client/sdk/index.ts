@@ -47,6 +47,7 @@ export { ImagecastGateway, GatewayError } from './gateway-client.js';
 export { InvalidScheduleError, type RetirementSchedule } from './schedules.js';
 export type { ActivityAttempt, PendingActivity, ReleaseFilter, ReleaseSummary } from './release-insight.js';
 export type { RetirementResult } from '../../workflows/deprecate-images.js';
+export type { BuildWatchResult } from '../../workflows/release-new-builds.js';
 
 /** Thrown when a release of the same image line and account is already running today. */
 export class ReleaseAlreadyRunningError extends Error {
@@ -101,6 +102,11 @@ export class ImagecastClient {
     const parsed = parseJob(job, options.cloud);
     if (!parsed.ok) throw new InvalidJobError(parsed.issues);
     const validJob: ReleaseJob = parsed.job;
+    if (validJob.utctime === 'always') {
+      throw new InvalidJobError([
+        { path: '$.utctime', message: '"always" releases every new build: create its schedule with schedules.watchBuilds(job, { every }) (imagecast job add does)' },
+      ]);
+    }
     const date = new Date().toISOString().slice(0, 10).replace(/-/g, '');
     const releaseId = deterministicReleaseId(validJob, date);
     const account = 'cloud_account' in validJob ? String(validJob.cloud_account) : '';

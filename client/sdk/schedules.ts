@@ -4,11 +4,17 @@ import { jsonPath } from '../../schemas/job/issues.js';
 import { queueName, WORKFLOWS_QUEUE_SUFFIX } from '../../schemas/steps.js';
 import type { deprecateImages } from '../../workflows/deprecate-images.js';
 import type { RetirementResult } from '../../workflows/deprecate-images.js';
+import type { BuildWatchResult, releaseNewBuilds } from '../../workflows/release-new-builds.js';
+import type { ReleaseJob } from '../../schemas/job/index.js';
 
-/** A retirement schedule as `schedule list` shows it. */
+/** A schedule as `schedule list` shows it: a retirement policy, or a `utctime: always` build watch. */
 export interface RetirementSchedule {
   scheduleId: string;
+  kind: 'deprecate' | 'watch';
+  /** kind deprecate */
   policy: RetirementPolicy;
+  /** kind watch: the job released for every new build */
+  job?: Record<string, unknown>;
   every: string;
   paused: boolean;
   note?: string;
@@ -19,6 +25,7 @@ export interface RetirementSchedule {
 }
 
 const SCHEDULE_PREFIX = 'deprecate-';
+const WATCH_PREFIX = 'watch-';
 const EVERY = /^\d+(s|m|h|d)$/;
 
 export class InvalidScheduleError extends Error {
@@ -60,14 +67,43 @@ export class RetirementSchedules {
     return this.describe(scheduleId);
   }
 
+  /**
+   * `utctime: always`: a schedule that polls the job's download_url every `every` and releases
+   * each new build (a checksum the catalog has not seen for the line and account) that meets
+   * the job's conditions (workflow `releaseNewBuilds`).
+   */
+  async watchBuilds(job: ReleaseJob, options: { every: string; scheduleId?: string }): Promise<RetirementSchedule> {
+    if (!EVERY.test(options.every)) throw new InvalidScheduleError(`--poll-every: "${options.every}" is not an interval such as 30m, 12h or 1d`);
+    const account = 'cloud_account' in job && job.cloud_account ? String(job.cloud_account) : 'default';
+    const line = job.cloud_image_name.replace(/[{}]/g, '').replace(/[^A-Za-z0-9._-]+/g, '_');
+    const scheduleId = options.scheduleId ?? `${WATCH_PREFIX}${job.cloud}-${account}-${line}`;
+    await this.temporal.schedule.create({
+      scheduleId,
+      spec: { intervals: [{ every: options.every as `${number}h` }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'releaseNewBuilds' as unknown as typeof releaseNewBuilds,
+        args: [job as unknown as Record<string, unknown>],
+        taskQueue: queueName(this.queuePrefix, WORKFLOWS_QUEUE_SUFFIX),
+        workflowId: scheduleId,
+      },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1h' },
+      state: { note: `imagecast: release every new build of ${job.cloud_image_name}` },
+    });
+    return this.describe(scheduleId);
+  }
+
   async describe(scheduleId: string): Promise<RetirementSchedule> {
     const d = await this.temporal.schedule.getHandle(scheduleId).describe();
-    const action = d.action as { args?: unknown[] };
+    const action = d.action as { args?: unknown[]; workflowType?: string };
+    const watch = action.workflowType === 'releaseNewBuilds';
     const interval = d.spec.intervals?.[0];
     const last = d.info.recentActions.at(-1);
     return {
       scheduleId,
-      policy: action.args?.[0] as RetirementPolicy,
+      kind: watch ? 'watch' : 'deprecate',
+      policy: (watch ? undefined : action.args?.[0]) as RetirementPolicy,
+      ...(watch && { job: action.args?.[0] as Record<string, unknown> }),
       every: interval ? formatMs(Number(interval.every)) : '?',
       paused: d.state.paused,
       ...(d.state.note && { note: d.state.note }),
@@ -79,7 +115,7 @@ export class RetirementSchedules {
   async list(): Promise<RetirementSchedule[]> {
     const all: RetirementSchedule[] = [];
     for await (const s of this.temporal.schedule.list()) {
-      if (s.scheduleId.startsWith(SCHEDULE_PREFIX)) all.push(await this.describe(s.scheduleId));
+      if (s.scheduleId.startsWith(SCHEDULE_PREFIX) || s.scheduleId.startsWith(WATCH_PREFIX)) all.push(await this.describe(s.scheduleId));
     }
     return all.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
   }
@@ -93,7 +129,7 @@ export class RetirementSchedules {
   }
 
   /** Runs it now (overlap policy still applies) and returns the run's result once it ends. */
-  async trigger(scheduleId: string): Promise<RetirementResult> {
+  async trigger<T extends RetirementResult | BuildWatchResult = RetirementResult>(scheduleId: string): Promise<T> {
     const before = (await this.describe(scheduleId)).lastRunAt?.getTime() ?? 0;
     await this.handle(scheduleId, (h) => h.trigger());
     for (let i = 0; ; i++) {
@@ -101,7 +137,7 @@ export class RetirementSchedules {
       const last = d.info.recentActions.at(-1);
       if (last && last.takenAt.getTime() > before) {
         const run = last.action.workflow;
-        return this.temporal.workflow.getHandle<typeof deprecateImages>(run.workflowId, run.firstExecutionRunId).result();
+        return this.temporal.workflow.getHandle(run.workflowId, run.firstExecutionRunId).result() as Promise<T>;
       }
       if (i > 300) throw new Error(`schedule ${scheduleId} did not start a run within a minute`);
       await new Promise((resolve) => setTimeout(resolve, 200));

@@ -47,27 +47,20 @@ export type ImageCondition = z.infer<typeof imageCondition>;
 export const utctime = z
   .string()
   .superRefine((value, ctx) => {
-    if (value === 'now') return;
-    if (value === 'always') {
-      ctx.addIssue({
-        code: 'custom',
-        message: '"always" (release every new build) is not supported yet: schedules will provide it',
-      });
-      return;
-    }
+    if (value === 'now' || value === 'always') return;
     if (!z.iso.datetime({ offset: true }).safeParse(value).success) {
       ctx.addIssue({
         code: 'custom',
-        message: `"${value}" is neither "now" nor an RFC 3339 timestamp like 2026-11-25T06:00:00Z`,
+        message: `"${value}" is neither "now", "always" nor an RFC 3339 timestamp like 2026-11-25T06:00:00Z`,
       });
     }
   })
   .default('now')
   .meta({
     description:
-      '"now" starts the release at once; an RFC 3339 timestamp (with Z or an offset) starts it no sooner than that (a durable timer waits; a past time means now). mash\'s "always" is not supported yet.',
-    examples: ['now', '2026-11-25T06:00:00Z'],
-    anyOf: [{ const: 'now' }, { format: 'date-time' }],
+      '"now" starts the release at once; an RFC 3339 timestamp (with Z or an offset) starts it no sooner than that (a durable timer waits; a past time means now); "always" (mash) releases every new build: `imagecast job add` makes it a schedule that polls download_url and releases each build (new checksum) that meets the conditions.',
+    examples: ['now', '2026-11-25T06:00:00Z', 'always'],
+    anyOf: [{ const: 'now' }, { const: 'always' }, { format: 'date-time' }],
   });
 
 export const nameTemplate = z

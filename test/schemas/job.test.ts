@@ -126,7 +126,7 @@ describe('local job documents', () => {
         cloud_architecture: 'sparc',
         conditions: [{ condition: '~=', version: '1' }, {}, { package_name: 'kernel-default', pakage: 'x' }],
         last_service: 'cleanup',
-        utctime: 'always',
+        utctime: 'tomorrow',
         cloud_image_name: 'sles-{date}-{build}',
         raw_image_upload_type: 's3bucket',
         cloud_acount: 'typo',
@@ -178,7 +178,7 @@ describe('local job documents', () => {
     assert.match(issueAt(issues, '$.last_service'), /"deprecate"/);
     assert.equal(
       issueAt(issues, '$.utctime'),
-      '"always" (release every new build) is not supported yet: schedules will provide it',
+      '"tomorrow" is neither "now", "always" nor an RFC 3339 timestamp like 2026-11-25T06:00:00Z',
     );
     assert.equal(
       issueAt(issues, '$.cloud_image_name'),
@@ -223,7 +223,7 @@ describe('local job documents', () => {
     for (const utctime of ['2026-11-25T06:00:00', 'tomorrow', '']) {
       assert.match(
         issueAt(issuesOf({ ...minimal, utctime }, 'local'), '$.utctime'),
-        /neither "now" nor an RFC 3339 timestamp/,
+        /neither "now", "always" nor an RFC 3339 timestamp/,
       );
     }
   });

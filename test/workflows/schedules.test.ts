@@ -4,6 +4,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { runCli } from '../support/cli-process.js';
+import type { BuildWatchResult } from '../../client/sdk/index.js';
+import { open } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../support/stack.js';
+import { randomBytes } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
 import { DEFAULT_WORKFLOW_BUNDLE } from '../../worker/create-workers.js';
 
@@ -57,6 +63,39 @@ describe('scheduled deprecation', () => {
     for (const id of ['deprecate-dry', 'deprecate-real', 'deprecate-delete']) await h.client.schedules.delete(id);
   });
 
+  it('utctime "always" becomes a schedule that releases each new build once, honouring conditions', async () => {
+    const job = h.job({ cloud_image_name: 'always-v{date}-b{release}', utctime: 'always', last_service: 'create' });
+    await assert.rejects(h.client.startRelease(job), /"always" releases every new build/);
+    const watch = await h.client.schedules.watchBuilds(job as never, { every: '1h', scheduleId: 'watch-test' });
+    assert.equal(watch.kind, 'watch');
+    const first = await h.client.schedules.trigger<BuildWatchResult>('watch-test');
+    assert.equal(first.released, true, first.reason);
+    assert.match(first.imageName ?? '', /^always-v\d{8}-b3$/, 'the newest build');
+    assert.equal(first.result?.status.state, 'succeeded');
+    const again = await h.client.schedules.trigger<BuildWatchResult>('watch-test');
+    assert.equal(again.released, false);
+    assert.match(again.reason, /is released already/);
+    // A new build with new content (same content would be the same checksum: nothing new).
+    const disk = await open(h.diskPath, 'r+');
+    await disk.write(randomBytes(4096), 0, 4096, 0);
+    await disk.close();
+    await h.publish('4');
+    const next = await h.client.schedules.trigger<BuildWatchResult>('watch-test');
+    assert.match(next.imageName ?? '', /-b4$/);
+    await h.client.schedules.delete('watch-test');
+
+    const strict = h.job({
+      cloud_image_name: 'strict-v{date}-b{release}',
+      utctime: 'always',
+      conditions: [{ package_name: 'kernel-default', version: '99.0', condition: '>=' }],
+    });
+    await h.client.schedules.watchBuilds(strict as never, { every: '1h', scheduleId: 'watch-strict' });
+    const none = await h.client.schedules.trigger<BuildWatchResult>('watch-strict');
+    assert.equal(none.released, false);
+    assert.match(none.reason, /no build to release/);
+    await h.client.schedules.delete('watch-strict');
+  });
+
   it('imagecast schedule creates, lists, pauses, resumes, triggers and deletes a schedule', async () => {
     const env = { ...process.env, IMAGECAST_TEMPORAL_ADDRESS: h.temporalAddress, IMAGECAST_QUEUE_PREFIX: h.queuePrefix };
     const run = (...args: string[]) => runCli(['schedule', ...args], env);
@@ -76,6 +115,14 @@ describe('scheduled deprecation', () => {
     const gone = await run('pause', id);
     assert.equal(gone.status, 2);
     assert.match(gone.stderr, /no schedule deprecate-local-test-retire-vdate-brelease/);
+    // `job add` of a utctime "always" job makes its build watch.
+    const jobFile = join(tempDir('schedules-cli'), 'always.json');
+    writeFileSync(jobFile, JSON.stringify(h.job({ cloud_image_name: 'cli-always-v{date}-b{release}', utctime: 'always' })));
+    const added = await runCli(['job', 'add', 'local', jobFile, '--poll-every', '6h'], env);
+    assert.equal(added.status, 0, added.stderr);
+    assert.match(added.stdout, /utctime "always": schedule watch-local-test-cli-always-vdate-brelease polls .* every 6h/);
+    assert.match((await run('list')).stdout, /watch-local-test-cli-always-vdate-brelease  every 6h  releases new builds of cli-always-v\{date\}-b\{release\}/);
+    assert.equal((await run('delete', 'watch-local-test-cli-always-vdate-brelease')).status, 0);
     const bad = await run('deprecate', '--cloud', 'local', '--account', 'test', '--image-line', LINE, '--keep', '0');
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /\$\.keep: /);

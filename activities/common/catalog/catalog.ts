@@ -147,6 +147,16 @@ export class ImageCatalog {
     return result.rowCount ?? 0;
   }
 
+  /** Whether a build (by checksum) of a line was already released (or is being released) in an account. */
+  async hasReleasedBuild(q: { cloud: string; account: string; imageLine: string; checksum: string }): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `SELECT 1 FROM catalog_images
+        WHERE cloud = $1 AND account = $2 AND image_line = $3 AND checksum = $4 AND state <> 'deleted' LIMIT 1`,
+      [q.cloud, q.account, q.imageLine, q.checksum],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
   /** Images matching every filter given, oldest first. */
   async listImages(
     q: { cloud?: string; account?: string; imageLine?: string; state?: CatalogState } = {},

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { CLOUDS, type CloudName } from '../../../schemas/steps.js';
 import { GatewayError, ImagecastGateway, InvalidJobError, ReleaseAlreadyRunningError } from '../../sdk/index.js';
 import { readSecretText } from '../secret-input.js';
-import { formatIssues } from '../../../schemas/job/index.js';
+import { formatIssues, parseJob } from '../../../schemas/job/index.js';
 import { addConnectionOptions, connect, webUiLink, type ConnectionFlags } from '../client-config.js';
 import { formatStatus } from '../format-status.js';
 import { readJobDocument } from './job-validate.js';
@@ -19,7 +19,8 @@ export function register(job: Command): void {
       .option('--wait', 'follow the release and exit 0 when it succeeds, 1 when it fails')
       .option('--json', 'print machine-readable output')
       .option('--gateway <url>', 'start through imagecast-gateway with a CI token instead of Temporal (env IMAGECAST_GATEWAY_URL)')
-      .option('--token-file <file>', 'the CI token for --gateway (default: env IMAGECAST_TOKEN)'),
+      .option('--token-file <file>', 'the CI token for --gateway (default: env IMAGECAST_TOKEN)')
+      .option('--poll-every <interval>', 'for utctime "always": how often the schedule looks for a new build', '1h'),
   )
     .addHelpText(
       'after',
@@ -28,7 +29,7 @@ Examples:
   imagecast job add local examples/jobs/local-demo.json --wait
   IMAGECAST_TOKEN=$(cat token) imagecast job add ec2 job.json --gateway https://imagecast.example:8233 --wait`,
     )
-    .action(async (cloud: string, file: string, flags: ConnectionFlags & { wait?: boolean; json?: boolean; gateway?: string; tokenFile?: string }) => {
+    .action(async (cloud: string, file: string, flags: ConnectionFlags & { wait?: boolean; json?: boolean; gateway?: string; tokenFile?: string; pollEvery?: string }) => {
       if (!CLOUDS.includes(cloud as CloudName)) {
         console.error(`unknown cloud "${cloud}": use one of ${CLOUDS.join(', ')}`);
         return process.exit(EXIT_INVALID_INPUT);
@@ -44,6 +45,16 @@ Examples:
         ? new ImagecastGateway({ url: gatewayUrl, token: await gatewayToken(flags.tokenFile) })
         : await connect(flags);
       try {
+        const parsedAlways = parseJob(gatewayUrl ? { cloud, ...(document as Record<string, unknown>) } : document, cloud as CloudName);
+        if (parsedAlways.ok && parsedAlways.job.utctime === 'always' && 'schedules' in client) {
+          const watch = await client.schedules.watchBuilds(parsedAlways.job, { every: flags.pollEvery ?? '1h' });
+          console.log(
+            flags.json
+              ? JSON.stringify(watch)
+              : `utctime "always": schedule ${watch.scheduleId} polls ${parsedAlways.job.download_url} every ${watch.every} and releases each new build (imagecast schedule list|trigger|pause|delete)`,
+          );
+          return;
+        }
         const { releaseId } = await client.startRelease(
           gatewayUrl ? { cloud, ...(document as Record<string, unknown>) } : document,
           { cloud: cloud as CloudName },

@@ -95,6 +95,10 @@ Example:
 }
 
 function describe(s: RetirementSchedule): string {
+  const state = s.paused ? 'paused' : `next ${s.nextRunAt?.toISOString() ?? '?'}`;
+  if (s.kind === 'watch') {
+    return `${s.scheduleId}  every ${s.every}  releases new builds of ${String(s.job?.cloud_image_name)} from ${String(s.job?.download_url)}  ${state}`;
+  }
   const p = s.policy;
   const rules = [
     `keep ${p.keep}`,
@@ -102,7 +106,6 @@ function describe(s: RetirementSchedule): string {
     p.delete_after_days !== undefined && `delete after ${p.delete_after_days}d`,
     p.dry_run && 'dry run',
   ].filter(Boolean);
-  const state = s.paused ? 'paused' : `next ${s.nextRunAt?.toISOString() ?? '?'}`;
   return `${s.scheduleId}  every ${s.every}  ${p.cloud}/${p.account} ${p.image_line}  ${rules.join(', ')}  ${state}`;
 }
 
