@@ -72,6 +72,8 @@ describe('scheduled deprecation', () => {
     assert.equal(first.released, true, first.reason);
     assert.match(first.imageName ?? '', /^always-v\d{8}-b3$/, 'the newest build');
     assert.equal(first.result?.status.state, 'succeeded');
+    const watchRun = (await h.client.schedules.describe('watch-test')).lastRunId!;
+    await Worker.runReplayHistory({ workflowBundle: { codePath: DEFAULT_WORKFLOW_BUNDLE } }, await h.client.temporal.workflow.getHandle(watchRun).fetchHistory(), watchRun);
     const again = await h.client.schedules.trigger<BuildWatchResult>('watch-test');
     assert.equal(again.released, false);
     assert.match(again.reason, /is released already/);

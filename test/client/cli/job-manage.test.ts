@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { startReleaseHarness, type ReleaseHarness } from '../../support/release-harness.js';
 import { runCli } from '../../support/cli-process.js';
 import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { tempDir } from '../../support/stack.js';
 
@@ -50,6 +52,22 @@ describe('imagecast job watch, list, cancel, retry, log', () => {
     const bad = await runCli(['job', 'list', '--since', 'yesterday-ish'], env);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--since: "yesterday-ish" is not a date\/time/);
+  });
+
+  it('the example CI script (examples/ci-release.mjs) releases a job and exits 0', async () => {
+    const script = fileURLToPath(new URL('../../../../examples/ci-release.mjs', import.meta.url));
+    const jobFile = join(tempDir('ci-example'), 'job.json');
+    writeFileSync(jobFile, JSON.stringify(h.job({ cloud_image_name: 'ci-example-v{date}-b{release}', last_service: 'create' })));
+    const ran = await new Promise<{ status: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [script, jobFile], { env });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d));
+      child.stderr.on('data', (d: Buffer) => (out += d));
+      child.on('close', (status) => resolve({ status, out }));
+    });
+    assert.equal(ran.status, 0, ran.out);
+    assert.match(ran.out, /release release-local-test-ci-example-v\d{8}-b_release_ started/);
+    assert.match(ran.out, /region-1: img-/);
   });
 
   it('cancels a release mid-upload (cleanup runs), and retries it with the build it had chosen', async () => {
