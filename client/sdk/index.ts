@@ -115,6 +115,8 @@ export class ImagecastClient {
         workflowId: releaseId,
         taskQueue: queueName(this.config.queuePrefix, WORKFLOWS_QUEUE_SUFFIX),
         args: [validJob as unknown as Record<string, unknown>],
+        // The Web UI's list and the workflow page show this line for the release.
+        staticSummary: `Release ${expandImageName(validJob.cloud_image_name, { date })} to ${validJob.cloud}${account ? `/${account}` : ''} (last step: ${validJob.last_service})`,
         typedSearchAttributes: [
           { key: keys.cloud, value: validJob.cloud },
           { key: keys.account, value: account },
