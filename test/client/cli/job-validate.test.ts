@@ -62,7 +62,7 @@ describe('imagecast job validate', () => {
     assert.equal(result.status, 2);
     assert.match(result.stderr, /bad\.json: invalid job document \(6 problems\)/);
     for (const line of [
-      '$.utctime: "yesterday" is neither "now" nor an RFC 3339 timestamp',
+      '$.utctime: "yesterday" is neither "now", "always" nor an RFC 3339 timestamp',
       '$.profile: a kiwi profile name: letters, digits, "_", "." and "+"',
       '$.cloud_acount: unknown field "cloud_acount" (did you mean "cloud_account"?)',
       '$.download_url: required',
@@ -136,7 +136,7 @@ describe('imagecast job schema', () => {
     assert.equal(run(['job', 'schema', 'local', '--raw']).stdout.trim().split('\n').length, 1);
     assert.match(
       run(['job', 'schema', 'local', '--annotated']).stdout,
-      /^utctime {2}\("now" \| string \(date-time\); default "now"\)$/m,
+      /^utctime {2}\("now" \| "always" \| string \(date-time\); default "now"\)$/m,
     );
   });
 
