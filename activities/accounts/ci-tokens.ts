@@ -116,8 +116,7 @@ export class CiTokens {
    * for the last use cannot both get it). Refusals are audited and thrown as TokenRefused.
    */
   async authorize(token: string, request: ReleaseRequest): Promise<TokenInfo> {
-    const { rows } = await this.pool.query<TokenRow>('SELECT * FROM ci_tokens WHERE token_sha256 = $1', [hashOf(token)]);
-    const row = rows[0];
+    const row = await this.find(token);
     const refuse = async (reason: string): Promise<never> => {
       await this.audit.record(row ? `token:${row.id}` : 'token:unknown', 'release.start', row ? subject(row.id) : null, 'refused', {
         reason,
@@ -129,8 +128,8 @@ export class CiTokens {
       throw new TokenRefused(reason, row?.id);
     };
     if (!row) return refuse('unknown token');
-    if (row.revoked_at) return refuse(`token ${row.id} was revoked at ${row.revoked_at.toISOString()}`);
-    if (row.expires_at.getTime() <= Date.now()) return refuse(`token ${row.id} expired at ${row.expires_at.toISOString()}`);
+    const unusable = await this.unusable(row, request.sourceIp);
+    if (unusable) return refuse(unusable);
     const scope = `release:${row.scope_cloud}:${row.scope_target}`;
     if (request.cloud !== row.scope_cloud) return refuse(`token ${row.id} is for ${scope}, not for ${request.cloud} releases`);
     const allowed = await this.scopeMembers(row);
@@ -140,8 +139,6 @@ export class CiTokens {
     }
     if (row.image_prefix && !request.imageName.startsWith(row.image_prefix))
       return refuse(`token ${row.id} allows images named "${row.image_prefix}…" only, not "${request.imageName}"`);
-    if (row.source_cidr && !(await this.within(request.sourceIp, row.source_cidr)))
-      return refuse(`token ${row.id} is for requests from ${row.source_cidr}, not from ${request.sourceIp}`);
     const { rows: used } = await this.pool.query<TokenRow>(
       `UPDATE ci_tokens SET uses = uses + 1
         WHERE id = $1 AND revoked_at IS NULL AND expires_at > now() AND (max_uses IS NULL OR uses < max_uses)
@@ -157,14 +154,25 @@ export class CiTokens {
    * names its scope covers. Reading does not count as a use.
    */
   async check(token: string, sourceIp: string): Promise<{ cloud: string; members: Set<string> }> {
-    const { rows } = await this.pool.query<TokenRow>('SELECT * FROM ci_tokens WHERE token_sha256 = $1', [hashOf(token)]);
-    const row = rows[0];
+    const row = await this.find(token);
     if (!row) throw new TokenRefused('unknown token');
-    if (row.revoked_at) throw new TokenRefused(`token ${row.id} was revoked at ${row.revoked_at.toISOString()}`, row.id);
-    if (row.expires_at.getTime() <= Date.now()) throw new TokenRefused(`token ${row.id} expired at ${row.expires_at.toISOString()}`, row.id);
-    if (row.source_cidr && !(await this.within(sourceIp, row.source_cidr)))
-      throw new TokenRefused(`token ${row.id} is for requests from ${row.source_cidr}, not from ${sourceIp}`, row.id);
+    const unusable = await this.unusable(row, sourceIp);
+    if (unusable) throw new TokenRefused(unusable, row.id);
     return { cloud: row.scope_cloud, members: await this.scopeMembers(row) };
+  }
+
+  private async find(token: string): Promise<TokenRow | undefined> {
+    const { rows } = await this.pool.query<TokenRow>('SELECT * FROM ci_tokens WHERE token_sha256 = $1', [hashOf(token)]);
+    return rows[0];
+  }
+
+  /** Why a token cannot be used at all now, from this address; undefined when it can. */
+  private async unusable(row: TokenRow, sourceIp: string): Promise<string | undefined> {
+    if (row.revoked_at) return `token ${row.id} was revoked at ${row.revoked_at.toISOString()}`;
+    if (row.expires_at.getTime() <= Date.now()) return `token ${row.id} expired at ${row.expires_at.toISOString()}`;
+    if (row.source_cidr && !(await this.within(sourceIp, row.source_cidr)))
+      return `token ${row.id} is for requests from ${row.source_cidr}, not from ${sourceIp}`;
+    return undefined;
   }
 
   /** Records what an authorized use started (the release id), for the audit trail. */
