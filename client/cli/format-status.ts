@@ -1,4 +1,29 @@
-import type { ReleaseStatus } from '../sdk/index.js';
+import type { ActivityAttempt, ReleaseStatus } from '../sdk/index.js';
+
+/** Which step each activity belongs to, for the attempts column. */
+const STEP_OF_ACTIVITY: Record<string, string> = {
+  planRelease: 'download',
+  resolveSource: 'download',
+  uploadImage: 'upload',
+  createImage: 'create',
+  replicateImage: 'replicate',
+  publishImage: 'publish',
+  activateRelease: 'publish',
+  findReplacedImages: 'deprecate',
+  findImagesByName: 'deprecate',
+  deprecateImage: 'deprecate',
+  deleteDisk: 'cleanup',
+};
+
+/** Attempts per step: the most any one of its activities needed (1 when all went through at once). */
+export function attemptsPerStep(log: ActivityAttempt[]): Record<string, number> {
+  const attempts: Record<string, number> = {};
+  for (const a of log) {
+    const step = STEP_OF_ACTIVITY[a.activity];
+    if (step) attempts[step] = Math.max(attempts[step] ?? 0, a.attempt);
+  }
+  return attempts;
+}
 
 function seconds(start?: string, end?: string): string {
   if (!start || !end) return '';
@@ -6,10 +31,12 @@ function seconds(start?: string, end?: string): string {
 }
 
 /** The step table people read in a terminal. */
-export function formatStatus(status: ReleaseStatus): string {
+export function formatStatus(status: ReleaseStatus, attempts?: Record<string, number>): string {
   const lines = [`${status.releaseId}  ${status.state}  ${status.imageName}`];
   for (const step of status.steps) {
-    lines.push(`  ${step.name.padEnd(17)}${step.state.padEnd(10)}${seconds(step.startedAt, step.finishedAt).padStart(8)}  ${step.detail ?? ''}`);
+    const tries = attempts?.[step.name];
+    const column = attempts ? (tries ? `${tries}×` : '').padStart(4) : '';
+    lines.push(`  ${step.name.padEnd(17)}${step.state.padEnd(10)}${seconds(step.startedAt, step.finishedAt).padStart(8)}${column}  ${step.detail ?? ''}`);
   }
   for (const a of status.accounts ?? []) {
     lines.push(`  account ${a.account.padEnd(20)}${a.state.padEnd(10)}${a.releaseId}${a.error ? `  ${a.error}` : ''}`);

@@ -4,7 +4,7 @@ import { GatewayError, ImagecastGateway, InvalidJobError, ReleaseAlreadyRunningE
 import { readSecretText } from '../secret-input.js';
 import { formatIssues, parseJob } from '../../../schemas/job/index.js';
 import { addConnectionOptions, connect, webUiLink, type ConnectionFlags } from '../client-config.js';
-import { formatStatus } from '../format-status.js';
+import { attemptsPerStep, formatStatus } from '../format-status.js';
 import { readJobDocument } from './job-validate.js';
 import { EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK } from '../exit-codes.js';
 
@@ -87,7 +87,7 @@ Examples:
   addConnectionOptions(
     job
       .command('status')
-      .description("show a release's steps: state, duration, what each made")
+      .description("show a release's steps: state, duration, attempts, what each made")
       .argument('<release-id>', 'the id `job add` printed')
       .option('--json', 'print machine-readable output'),
   )
@@ -96,7 +96,13 @@ Examples:
       const client = await connect(flags);
       try {
         const status = await client.getRelease(releaseId);
-        console.log(flags.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+        // Attempts come from the history (the status itself only knows the outcome).
+        const attempts = attemptsPerStep(await client.releaseLog(releaseId).catch(() => []));
+        console.log(
+          flags.json
+            ? JSON.stringify({ ...status, steps: status.steps.map((s) => ({ ...s, attempts: attempts[s.name] ?? 0 })) }, null, 2)
+            : formatStatus(status, attempts),
+        );
       } finally {
         await client.close();
       }

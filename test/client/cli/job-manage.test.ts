@@ -45,6 +45,12 @@ describe('imagecast job watch, list, cancel, retry, log', () => {
     const none = await runCli(['job', 'list', '--status', 'failed', '--image', 'watched-'], env);
     assert.equal(none.stdout.trim(), 'no releases');
 
+    const shown = await runCli(['job', 'status', releaseId], env);
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.match(shown.stdout, /upload\s+succeeded\s+[\d.]+s\s+1×\s+\d+ bytes verified/);
+    const shownJson = JSON.parse((await runCli(['job', 'status', releaseId, '--json'], env)).stdout) as { steps: Array<{ name: string; attempts: number }> };
+    assert.equal(shownJson.steps.find((s) => s.name === 'create')?.attempts, 1);
+
     const log = await runCli(['job', 'log', releaseId], env);
     assert.equal(log.status, 0, log.stderr);
     for (const activity of ['planRelease', 'resolveSource', 'uploadImage', 'createImage'])
