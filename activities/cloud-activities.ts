@@ -13,6 +13,7 @@ import type {
 } from './provider.js';
 import type { CloudImageOptions } from '../schemas/release-plan.js';
 import type { ImageCatalog } from './common/catalog/catalog.js';
+import { testImage, type TestImageInput, type TestImageOutcome } from './common/image-tests/test-image.js';
 import { pairWithReplacements, type Replacement } from './common/release-activities.js';
 import {
   transferImage,
@@ -138,6 +139,11 @@ export function createCloudActivities({ provider, catalog }: CloudActivityDeps) 
       const image = await provider.replicateImage(replicate);
       await recordImage(input.release, image, facts);
       return image;
+    },
+
+    /** The test step: a test instance, the job's tests over SSH, the instance always removed. */
+    async testImage(input: TestImageInput): Promise<TestImageOutcome> {
+      return testImage(provider, input);
     },
 
     async publishImage(input: PublishImageInput): Promise<void> {

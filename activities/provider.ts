@@ -125,6 +125,31 @@ export interface CloudImage extends ImageRef {
   visibility: 'private' | 'public' | 'shared';
 }
 
+/** A throw-away instance launched from a new image to test it. */
+export interface TestInstance {
+  region: string;
+  instanceId: string;
+  /** Where its SSH answers. */
+  host?: string;
+  port: number;
+  user: string;
+  /** The cloud's name for the imported public key, deleted with the instance. */
+  keyName?: string;
+  /** The host key fingerprint when the cloud tells it (console output); otherwise pinned at first contact. */
+  hostKeyFingerprint?: string;
+  /** Set when this instance can never be reached (an emulator's instances run nothing): the tests are skipped, saying why. */
+  unreachable?: string;
+}
+
+export interface LaunchTestInstanceInput {
+  release: ReleaseRef;
+  image: ImageRef;
+  /** The ephemeral public key (authorized_keys format) the instance must accept. */
+  publicKey: string;
+  instanceType?: string;
+  sshUser?: string;
+}
+
 /**
  * One cloud behind one interface. Every method is idempotent: called again with the same
  * input (a retry after a crash), it finds what the first call made and returns it.
@@ -143,6 +168,12 @@ export interface CloudProvider {
    * made of the disk itself (an EC2 snapshot behind an AMI) keeps it while an image uses it.
    */
   deleteDisk(release: ReleaseRef, disk: Pick<UploadedDisk, 'region' | 'diskId'>): Promise<void>;
-  /** Removes every half-made artifact carrying this run's token (staging uploads, pending images). */
+  /** Removes every half-made artifact carrying this run's token (staging uploads, pending images, test instances). */
   discardReleaseArtifacts(release: ReleaseRef, regions: string[]): Promise<void>;
+  /** Clouds that can boot their images: a test instance with the key injected, running when this returns. */
+  launchTestInstance?(input: LaunchTestInstanceInput): Promise<TestInstance>;
+  /** Power-cycles it (test_hard_reboot). */
+  rebootTestInstance?(release: ReleaseRef, instance: TestInstance): Promise<void>;
+  /** Terminates it and deletes its key; one already gone is fine. */
+  terminateTestInstance?(release: ReleaseRef, instance: TestInstance): Promise<void>;
 }

@@ -21,6 +21,18 @@ export interface SourceSpec {
   disallowLicenses: string[];
 }
 
+/** A test the release runs on its image: a named one (img-proof's names) or a command of its own. */
+export interface ImageTestSpec {
+  name: string;
+  /** Custom tests: the command to run on the instance. */
+  command?: string;
+  /** Pass when the command exits with this (default 0). */
+  expectExitCode?: number;
+  /** …and its output matches this regular expression. */
+  expectOutput?: string;
+  timeoutSeconds?: number;
+}
+
 /** EC2 specifics of the AMI a release registers and shares (names and flags, no secrets). */
 export interface Ec2ImageOptions {
   cloud: 'ec2';
@@ -61,7 +73,9 @@ export interface ReleasePlan {
   startAt?: string;
   shareWith: 'all' | 'none' | string[];
   allowCopy: boolean;
-  tests: string[];
+  tests: ImageTestSpec[];
+  /** The test instance: type and SSH user (the cloud's defaults when unset). */
+  testInstance?: { instanceType?: string; sshUser?: string };
   oldCloudImageName?: string;
   /** mash's cleanup_images: remove the new images at the end of a test-only run. */
   cleanupImagesAfterTest: boolean;

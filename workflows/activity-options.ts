@@ -62,6 +62,17 @@ export function notifyActivities(workflowsQueue: string) {
   return proxyActivities<ReleaseNotifier>({ ...notification, taskQueue: workflowsQueue });
 }
 
+/**
+ * The test step: boot, SSH, tests (each up to its own timeout, heartbeating between them).
+ * A worker that dies mid-test is noticed within the heartbeat timeout and the retry starts a
+ * new instance (the old one is terminated by the retry's cleanup or the saga).
+ */
+const imageTest: ActivityOptions = {
+  startToCloseTimeout: '2h',
+  heartbeatTimeout: '10m',
+  retry: { ...cloudRetry, maximumAttempts: 3 },
+};
+
 export function releaseActivities(workflowsQueue: string, conditionsWaitSeconds = 0) {
   return {
     quick: proxyActivities<ReleaseActivities>({ ...quickCall, taskQueue: workflowsQueue }),
@@ -73,5 +84,6 @@ export function cloudActivities(cloudQueue: string) {
   return {
     upload: proxyActivities<CloudActivities>({ ...longUpload, taskQueue: cloudQueue }),
     cloud: proxyActivities<CloudActivities>({ ...cloudCall, taskQueue: cloudQueue }),
+    test: proxyActivities<CloudActivities>({ ...imageTest, taskQueue: cloudQueue }),
   };
 }

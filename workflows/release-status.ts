@@ -37,6 +37,8 @@ export interface ReleaseStatus {
   images: ImageRef[];
   deprecated: ImageRef[];
   error?: string;
+  /** The test step's results, one per test. */
+  testResults?: Array<{ name: string; passed: boolean; durationMs: number; output: string; error?: string; skipped?: string }>;
   /** Whether the end-of-release notification went out (when the job asked for one). */
   notification?: string;
   /** Set when the job names several accounts: one child release each. */

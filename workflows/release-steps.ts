@@ -1,4 +1,4 @@
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, upsertSearchAttributes } from '@temporalio/workflow';
 import { RELEASE_STEPS, type ReleaseStep } from '../schemas/steps.js';
 import { searchAttributeKeys as keys } from '../schemas/search-attributes.js';
 import type { ReleasePlan } from '../schemas/release-plan.js';
@@ -48,10 +48,11 @@ export class ReleaseSteps {
   private readonly cloud;
   private readonly upload;
   private readonly quick;
+  private readonly tester;
   private readonly regions: string[];
 
   constructor(private readonly ctx: ReleaseStepsContext) {
-    ({ cloud: this.cloud, upload: this.upload } = cloudActivities(ctx.cloudQueue));
+    ({ cloud: this.cloud, upload: this.upload, test: this.tester } = cloudActivities(ctx.cloudQueue));
     this.quick = releaseActivities(ctx.workflowsQueue).quick;
     this.regions = [ctx.plan.homeRegion, ...ctx.plan.replicaRegions];
     // Whatever this run half-made (a staging upload, an image not yet recorded) goes last.
@@ -98,7 +99,7 @@ export class ReleaseSteps {
     board.succeed('create', `${home.imageId} in ${home.region}`, [home.imageId]);
     if (this.isLast('create')) return this.stopAfter('create', disk);
 
-    board.skip('test', 'no tests in the job (tests: [])');
+    await this.test(home);
     if (this.isLast('test')) return this.stopAfter('test', disk);
     board.skip('raw_image_upload', 'not requested by the job');
     if (this.isLast('raw_image_upload')) return this.stopAfter('raw_image_upload', disk);
@@ -120,6 +121,35 @@ export class ReleaseSteps {
 
   private isLast(step: ReleaseStep): boolean {
     return this.ctx.plan.lastService === step;
+  }
+
+  /** The job's tests on an instance of the new image; a failing test fails the release (the saga removes the image). */
+  private async test(home: ImageRef): Promise<void> {
+    const { plan, release, board } = this.ctx;
+    if (plan.tests.length === 0) return board.skip('test', 'no tests in the job (tests: [])');
+    this.begin('test', `testing ${home.imageId}: ${plan.tests.map((t) => t.name).join(', ')}`);
+    const outcome = await this.tester.testImage({
+      release,
+      image: home,
+      tests: plan.tests,
+      instanceType: plan.testInstance?.instanceType,
+      sshUser: plan.testInstance?.sshUser,
+    });
+    board.status.testResults = outcome.results;
+    const failed = outcome.results.filter((r) => !r.passed);
+    if (failed.length > 0) {
+      throw ApplicationFailure.create({
+        type: 'ImageTestFailed',
+        nonRetryable: true,
+        message: `${failed.length} of ${outcome.results.length} image tests failed: ${failed.map((f) => `${f.name}: ${f.error}`).join('; ')}`,
+      });
+    }
+    const skipped = outcome.results.find((r) => r.skipped)?.skipped;
+    board.succeed(
+      'test',
+      skipped ? `instance ${outcome.instanceId} launched and removed; SSH tests skipped: ${skipped}` : `${outcome.results.length} of ${outcome.results.length} passed on ${outcome.instanceId}`,
+      [outcome.instanceId],
+    );
   }
 
   private async replicate(home: ImageRef, facts: CatalogFacts): Promise<void> {

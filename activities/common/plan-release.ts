@@ -28,9 +28,9 @@ export async function planRelease(input: unknown, accounts: AccountDirectory): P
     });
   }
   const job = parsed.job;
-  if (job.tests.length > 0) {
-    // Until the SSH test step exists a test list would be silently unmet: refuse it.
-    throw nonRetryable('InvalidJob', '$.tests: image tests are not available yet; use "tests": [] for now');
+  if (job.tests.length > 0 && job.cloud === 'local') {
+    // A test list must never be silently unmet: the local cloud cannot boot its images yet.
+    throw nonRetryable('InvalidJob', '$.tests: the local cloud cannot boot images yet (QEMU support is coming); use "tests": [] for local jobs');
   }
   let target: ReleaseTarget;
   let accountReleases: ReleasePlan['accountReleases'];
@@ -57,7 +57,12 @@ export async function planRelease(input: unknown, accounts: AccountDirectory): P
     bootFirmware: job.boot_firmware,
     lastService: job.last_service,
     startAt: job.utctime === 'now' || job.utctime === 'always' ? undefined : job.utctime,
-    tests: job.tests,
+    tests: job.tests.map((t) =>
+      typeof t === 'string'
+        ? { name: t }
+        : { name: t.name, command: t.command, expectExitCode: t.expect_exit_code, timeoutSeconds: t.timeout_seconds, ...(t.expect_output && { expectOutput: t.expect_output }) },
+    ),
+    ...((job.instance_type || job.ssh_user) && { testInstance: { instanceType: job.instance_type, sshUser: job.ssh_user } }),
     oldCloudImageName: job.old_cloud_image_name,
     cleanupImagesAfterTest: job.cleanup_images ?? true,
     source: {

@@ -17,6 +17,12 @@ import {
   publishEc2Image,
 } from './lifecycle.js';
 import { AwsSessions, type AwsSettings } from './sessions.js';
+import {
+  discardEc2TestInstances,
+  launchEc2TestInstance,
+  rebootEc2TestInstance,
+  terminateEc2TestInstance,
+} from './test-instances.js';
 
 export interface Ec2CloudOptions extends AwsSettings {
   accounts: AccountDirectory;
@@ -73,9 +79,22 @@ export function createEc2Cloud(options: Ec2CloudOptions): CloudProvider & { clos
       await Promise.all(
         regions.map(async (region) => {
           const c = await clients(release.account, region);
+          await discardEc2TestInstances(c, release);
           await Promise.all([discardEc2Artifacts(c, release), discardImportStaging(c, release)]);
         }),
       );
+    },
+    async launchTestInstance(input) {
+      return launchEc2TestInstance(await clients(input.release.account, input.image.region), input, {
+        ...wait,
+        emulator: Boolean(options.endpoint),
+      });
+    },
+    async rebootTestInstance(release, instance) {
+      await rebootEc2TestInstance(await clients(release.account, instance.region), instance);
+    },
+    async terminateTestInstance(release, instance) {
+      await terminateEc2TestInstance(await clients(release.account, instance.region), instance);
     },
     close: () => sessions.destroy(),
   };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { imageTestSchema } from '../image-tests.js';
 import { imageCondition, lastService, nameTemplate, nonEmptyStrings, utctime } from './fields.js';
 
 /** Fields every cloud's job document has, with SUSE mash's names and meanings. */
@@ -94,10 +95,14 @@ export const baseJobShape = {
     .array(z.enum(['bios', 'uefi', 'uefi-preferred']))
     .default(['bios'])
     .describe('The boot firmware the image supports and is tested with; an empty list means bios.'),
-  tests: nonEmptyStrings.default([]).meta({
-    description: 'Tests (img-proof names) run on an instance of the image; a failing test fails the release.',
-    examples: [['test_sles']],
-  }),
+  tests: z
+    .array(imageTestSchema)
+    .default([])
+    .meta({
+      description:
+        'Tests run over SSH on an instance launched from the new image: named tests (img-proof names) or {name, command, expect_exit_code, expect_output, timeout_seconds}. A failing test fails the release and the new image is removed.',
+      examples: [['test_hostname', { name: 'has-curl', command: 'curl --version', expect_output: '^curl ' }]],
+    }),
   instance_type: z
     .string()
     .min(1)

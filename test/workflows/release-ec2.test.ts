@@ -3,7 +3,12 @@
 // The shim records every EC2 Query action, which is how the parameters we send are checked.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DescribeImageAttributeCommand, DescribeSnapshotAttributeCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeImageAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeKeyPairsCommand,
+  DescribeSnapshotAttributeCommand,
+} from '@aws-sdk/client-ec2';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { startAwsEmulator, type AwsEmulator } from '../support/aws-emulator.js';
 
@@ -152,4 +157,50 @@ describe('release workflow on EC2 (moto)', () => {
     assert.match(status.error ?? '', /no EC2 account named "nobody" \(configured: test-aws\)/);
     assert.equal(aws.shim.calls().length, before, 'no AWS call was made');
   });
+
+  it('tests the image on an instance launched with an ephemeral key pair, and always removes both (SSH skipped: moto instances run nothing)', async () => {
+    await h.publish('3');
+    const { releaseId } = await h.client.startRelease(
+      ec2Job({ cloud_image_name: 'release-ec2-tested-{date}-b{release}', last_service: 'test', instance_type: 't3.micro', ssh_user: 'ec2-user', tests: ['test_hostname', { name: 'has-curl', command: 'curl --version' }] }),
+    );
+    const done = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
+    assert.equal(done.state, 'succeeded', done.error);
+    const test = done.steps.find((s) => s.name === 'test')!;
+    assert.equal(test.state, 'succeeded');
+    assert.match(test.detail ?? '', /SSH tests skipped: the EC2 endpoint is an emulator/);
+    assert.deepEqual(done.testResults?.map((r) => [r.name, Boolean(r.skipped)]), [['test_hostname', true], ['has-curl', true]]);
+
+    const [imported] = aws.shim.calls('ImportKeyPair').slice(-1);
+    const keyName = imported!.params.KeyName!;
+    assert.match(keyName, /^imagecast-/);
+    assert.match(Buffer.from(imported!.params.PublicKeyMaterial!, 'base64').toString(), /^ssh-ed25519 /, 'an ephemeral ed25519 public key');
+    const [run] = aws.shim.calls('RunInstances').slice(-1);
+    assert.equal(run!.params.KeyName, keyName);
+    assert.equal(run!.params.InstanceType, 't3.micro');
+    assert.equal(run!.params.ImageId, test.produced && done.steps.find((s) => s.name === 'create')!.produced![0]);
+    const instanceId = test.produced![0]!;
+    assert.ok(aws.shim.calls('TerminateInstances').some((c) => c.params['InstanceId.1'] === instanceId), 'the instance was terminated');
+    assert.ok(aws.shim.calls('DeleteKeyPair').some((c) => c.params.KeyName === keyName), 'the key pair was deleted');
+    const { Reservations } = await aws.ec2(HOME).send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    assert.equal(Reservations?.[0]?.Instances?.[0]?.State?.Name, 'terminated');
+    const { KeyPairs } = await aws.ec2(HOME).send(new DescribeKeyPairsCommand({}));
+    assert.ok(!KeyPairs?.some((k) => k.KeyName === keyName), 'no key pair left');
+    // A test-only run (last_service test) removes its image at the end, as mash does.
+    assert.equal((await aws.imagesNamed(HOME, done.imageName)).length, 0);
+  });
+
+  it('fails the release when no test instance can be launched, and leaves no image, instance or key pair', async () => {
+    aws.shim.inject({ action: 'RunInstances', code: 'InsufficientInstanceCapacity', message: 'no capacity (injected)' });
+    const { releaseId } = await h.client.startRelease(
+      ec2Job({ cloud_image_name: 'release-ec2-untestable-{date}-b{release}', tests: ['test_hostname'] }),
+    );
+    const done = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
+    assert.equal(done.state, 'failed');
+    assert.match(done.error ?? '', /RunInstances refused: InsufficientInstanceCapacity: no capacity \(injected\)/);
+    assert.equal((await aws.imagesNamed(HOME, done.imageName)).length, 0, 'the saga removed the image');
+    const [imported] = aws.shim.calls('ImportKeyPair').slice(-1);
+    const { KeyPairs } = await aws.ec2(HOME).send(new DescribeKeyPairsCommand({}));
+    assert.ok(!KeyPairs?.some((k) => k.KeyName === imported!.params.KeyName), 'the saga deleted the key pair');
+  });
 });
+

@@ -1,14 +1,6 @@
-/** A test the job asks for: a named one (img-proof's names) or a command of its own. */
-export interface ImageTestSpec {
-  name: string;
-  /** Custom tests: the command to run on the instance. */
-  command?: string;
-  /** Pass when the command exits with this (default 0). */
-  expectExitCode?: number;
-  /** …and its output matches this regular expression. */
-  expectOutput?: string;
-  timeoutSeconds?: number;
-}
+import type { NAMED_IMAGE_TESTS } from '../../../schemas/image-tests.js';
+
+export type { ImageTestSpec } from '../../../schemas/release-plan.js';
 
 /** What a named test runs; `reboot` tests reboot the instance and check it comes back. */
 export type NamedTest =
@@ -20,7 +12,7 @@ export type NamedTest =
  * lists, licenses) happen before release (download step conditions), so these only prove the
  * booted instance works.
  */
-export const NAMED_TESTS: Record<string, NamedTest> = {
+export const NAMED_TESTS: Record<(typeof NAMED_IMAGE_TESTS)[number], NamedTest> & Record<string, NamedTest | undefined> = {
   test_hostname: { kind: 'command', command: 'hostname', expectOutput: /\S/ },
   test_sles: { kind: 'command', command: 'cat /etc/os-release', expectOutput: /^ID="?sles"?$/m },
   test_cloud_init: {
@@ -34,6 +26,3 @@ export const NAMED_TESTS: Record<string, NamedTest> = {
   test_soft_reboot: { kind: 'reboot', how: 'soft' },
   test_hard_reboot: { kind: 'reboot', how: 'hard' },
 };
-
-/** The names a job may use, for its validation message. */
-export const NAMED_TEST_NAMES = Object.keys(NAMED_TESTS);

@@ -9,6 +9,8 @@ export interface ImageTestResult {
   output: string;
   /** Why it failed. */
   error?: string;
+  /** Why it was not run (the instance cannot be reached: an emulator). */
+  skipped?: string;
 }
 
 export interface RunImageTestsOptions {

@@ -1,0 +1,64 @@
+import { Context } from '@temporalio/activity';
+import type { ImageTestSpec } from '../../../schemas/release-plan.js';
+import type { CloudProvider, ImageRef, ReleaseRef } from '../../provider.js';
+import { nonRetryable } from '../errors.js';
+import { runImageTests, type ImageTestResult } from './run-image-tests.js';
+import { ephemeralKeyPair } from './ssh-keys.js';
+
+export interface TestImageInput {
+  release: ReleaseRef;
+  image: ImageRef;
+  tests: ImageTestSpec[];
+  instanceType?: string;
+  sshUser?: string;
+}
+
+export interface TestImageOutcome {
+  instanceId: string;
+  hostKeyFingerprint?: string;
+  results: ImageTestResult[];
+}
+
+/** Booting may take minutes on a busy cloud; each test has its own timeout on top. */
+const SSH_WAIT_MS = 10 * 60_000;
+const COMMAND_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * The test step's activity: an ephemeral key pair (made here, never stored, never returned),
+ * a test instance of the new image with the public key injected, the job's tests over SSH,
+ * and — whatever happens, including cancellation — the instance terminated and its key
+ * deleted. Failing tests are results, not errors: the workflow decides what they mean.
+ */
+export async function testImage(provider: CloudProvider, input: TestImageInput): Promise<TestImageOutcome> {
+  if (!provider.launchTestInstance || !provider.terminateTestInstance) {
+    throw nonRetryable('InvalidJob', `$.tests: the ${provider.cloud} cloud cannot boot images for tests yet`);
+  }
+  const context = Context.current();
+  const keys = ephemeralKeyPair(`imagecast-${input.release.releaseToken}`);
+  const instance = await provider.launchTestInstance({
+    release: input.release,
+    image: input.image,
+    publicKey: keys.publicKey,
+    instanceType: input.instanceType,
+    sshUser: input.sshUser,
+  });
+  try {
+    if (instance.unreachable || !instance.host) {
+      const reason = instance.unreachable ?? 'the instance has no address';
+      return { instanceId: instance.instanceId, results: input.tests.map((t) => ({ name: t.name, passed: true, durationMs: 0, output: '', skipped: reason })) };
+    }
+    const { results, hostKeyFingerprint } = await runImageTests(
+      { host: instance.host, port: instance.port, user: instance.user, privateKey: keys.privateKey, hostKeyFingerprint: instance.hostKeyFingerprint },
+      input.tests,
+      {
+        sshWaitMs: SSH_WAIT_MS,
+        commandTimeoutMs: COMMAND_TIMEOUT_MS,
+        ...(provider.rebootTestInstance && { hardReboot: () => provider.rebootTestInstance!(input.release, instance) }),
+        onProgress: (what) => context.heartbeat({ instanceId: instance.instanceId, doing: what }),
+      },
+    );
+    return { instanceId: instance.instanceId, hostKeyFingerprint, results };
+  } finally {
+    await provider.terminateTestInstance(input.release, instance);
+  }
+}
