@@ -13,7 +13,7 @@ import type {
 } from './provider.js';
 import type { CloudImageOptions } from '../schemas/release-plan.js';
 import type { ImageCatalog } from './common/catalog/catalog.js';
-import { testImage, type TestImageInput, type TestImageOutcome } from './common/image-tests/test-image.js';
+import { testImage, type TestImageInput, type TestImageOutcome, type TestImageSettings } from './common/image-tests/test-image.js';
 import { pairWithReplacements, type Replacement } from './common/release-activities.js';
 import {
   transferImage,
@@ -24,6 +24,7 @@ import {
 export interface CloudActivityDeps {
   provider: CloudProvider;
   catalog: ImageCatalog;
+  imageTests?: TestImageSettings;
 }
 
 export interface UploadImageInput {
@@ -55,7 +56,7 @@ export interface CatalogFacts {
  * `imagecast-<cloud>` builds them around that cloud's provider, so the workflow stays
  * cloud-neutral. Each is idempotent because the provider calls are.
  */
-export function createCloudActivities({ provider, catalog }: CloudActivityDeps) {
+export function createCloudActivities({ provider, catalog, imageTests = {} }: CloudActivityDeps) {
   async function recordImage(release: ReleaseRef, image: ImageRef, facts: CatalogFacts): Promise<void> {
     await catalog.recordImage({
       cloud: release.cloud,
@@ -143,7 +144,7 @@ export function createCloudActivities({ provider, catalog }: CloudActivityDeps) 
 
     /** The test step: a test instance, the job's tests over SSH, the instance always removed. */
     async testImage(input: TestImageInput): Promise<TestImageOutcome> {
-      return testImage(provider, input);
+      return testImage(provider, input, imageTests);
     },
 
     async publishImage(input: PublishImageInput): Promise<void> {

@@ -23,7 +23,8 @@ have_debian_package() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 
 missing=()
 # chromium: the headless browser the Web UI test drives (playwright-core).
 # openssh-server: the real sshd the SSH test runner is tested against.
-for pkg in postgresql xz-utils chromium openssh-server; do have_debian_package "$pkg" || missing+=("$pkg"); done
+# qemu-system-x86, debootstrap, e2fsprogs: the local cloud's test instances and the bootable demo image.
+for pkg in postgresql xz-utils chromium openssh-server qemu-system-x86 debootstrap e2fsprogs; do have_debian_package "$pkg" || missing+=("$pkg"); done
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1 \

@@ -7,6 +7,7 @@ import type { WorkerQueue } from '../schemas/config.js';
 import type { CloudProvider } from '../activities/provider.js';
 import type { ImageCatalog } from '../activities/common/catalog/catalog.js';
 import { createCloudActivities } from '../activities/cloud-activities.js';
+import type { TestImageSettings } from '../activities/common/image-tests/test-image.js';
 import { createReleaseActivities } from '../activities/common/release-activities.js';
 import { createNotifier, type ReleaseNotifier } from '../activities/common/notify/notifier.js';
 import type { AccountDirectory } from '../activities/accounts/account-directory.js';
@@ -18,6 +19,8 @@ export interface WorkerDeps {
   /** Account names → regions (planning) and credentials (cloud activities). */
   accounts?: AccountDirectory;
   providers: Partial<Record<CloudName, CloudProvider>>;
+  /** The test step's limits (how long an instance may take to boot). */
+  imageTests?: TestImageSettings;
   /** Sends end-of-release notifications (SMTP, webhooks); without one, only webhook-less, email-less jobs notify. */
   notifier?: ReleaseNotifier;
 }
@@ -69,7 +72,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
       }
       const provider = deps.providers[queue];
       if (!provider) throw new Error(`no ${queue} provider is configured, so this worker cannot serve ${taskQueue}`);
-      return Worker.create({ ...common, taskQueue, activities: createCloudActivities({ provider, catalog: deps.catalog }) });
+      return Worker.create({ ...common, taskQueue, activities: createCloudActivities({ provider, catalog: deps.catalog, imageTests: deps.imageTests }) });
     }),
   );
 }

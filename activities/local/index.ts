@@ -6,6 +6,7 @@ import { publishLocalImage } from './publish.js';
 import { replicateLocalImage } from './replicate.js';
 import { LocalStore } from './store.js';
 import { openLocalDiskWriter } from './upload.js';
+import { killRunVms, launchLocalTestInstance, terminateLocalTestInstance } from './test-instances.js';
 
 export { diskIdFor } from './upload.js';
 export { imageIdFor } from './create.js';
@@ -39,6 +40,11 @@ export function createLocalCloud({ dataDir }: { dataDir: string }): CloudProvide
     },
     deleteImage: (release, image) => deleteLocalImage(store, release, image),
     deleteDisk: (release, disk) => deleteLocalDisk(store, release, disk),
-    discardReleaseArtifacts: (release, regions) => discardLocalReleaseArtifacts(store, release, regions),
+    async discardReleaseArtifacts(release, regions) {
+      await killRunVms(dataDir, release);
+      await discardLocalReleaseArtifacts(store, release, regions);
+    },
+    launchTestInstance: (input) => launchLocalTestInstance(store, dataDir, input),
+    terminateTestInstance: (release, instance) => terminateLocalTestInstance(dataDir, release, instance),
   };
 }

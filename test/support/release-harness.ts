@@ -62,6 +62,10 @@ export async function startReleaseHarness(
     /** Clouds besides `local` (an EC2 provider pointed at moto). */
     providers?: WorkerDeps['providers'];
     accounts?: AccountDirectory;
+    /** The test step's limits. */
+    imageTests?: WorkerDeps['imageTests'];
+    /** Publish this disk file (a bootable image) instead of a generated demo disk. */
+    diskFile?: string;
     /** End-of-release notifications (an SMTP sink, a webhook receiver). */
     notifier?: WorkerDeps['notifier'];
     /** Encrypt payloads: the harness's workers and client use these keys. */
@@ -76,8 +80,8 @@ export async function startReleaseHarness(
   const catalog = new ImageCatalog(pool);
   const localDataDir = tempDir(`${label}-cloud`);
   const buildRoot = tempDir(`${label}-builds`);
-  const diskPath = join(tempDir(`${label}-disk`), 'disk.raw');
-  await writeDemoDisk(diskPath, options.diskMiB ?? 16);
+  const diskPath = options.diskFile ?? join(tempDir(`${label}-disk`), 'disk.raw');
+  if (!options.diskFile) await writeDemoDisk(diskPath, options.diskMiB ?? 16);
   const buildServer = await startBuildServer({ root: buildRoot });
   const queuePrefix = uniqueQueuePrefix(label);
 
@@ -92,6 +96,7 @@ export async function startReleaseHarness(
       catalog,
       accounts: options.accounts,
       notifier: options.notifier,
+      imageTests: options.imageTests,
       providers: { local: createLocalCloud({ dataDir: localDataDir }), ...options.providers },
     },
     shutdownGraceTime: '2s',

@@ -62,9 +62,17 @@ export function openSshSession(target: SshTarget, timeoutMs = 15_000): Promise<S
         return target.hostKeyFingerprint === undefined || target.hostKeyFingerprint === seen;
       },
     };
-    client.once('ready', () => resolve(session(client, seen)));
-    client.once('error', (error) => {
+    let settled = false;
+    client.once('ready', () => {
+      settled = true;
+      resolve(session(client, seen));
+    });
+    // ssh2 may emit several errors (a handshake cut short, then the socket): every one is
+    // handled, the first before `ready` rejects; later ones end the session's commands.
+    client.on('error', (error) => {
       client.end();
+      if (settled) return;
+      settled = true;
       if (seen && target.hostKeyFingerprint && seen !== target.hostKeyFingerprint) {
         reject(new HostKeyMismatch(`${target.host}:${target.port} showed host key ${seen}, not the expected ${target.hostKeyFingerprint}: refusing to log in`));
       } else reject(error);

@@ -29,7 +29,12 @@ const COMMAND_TIMEOUT_MS = 5 * 60_000;
  * and — whatever happens, including cancellation — the instance terminated and its key
  * deleted. Failing tests are results, not errors: the workflow decides what they mean.
  */
-export async function testImage(provider: CloudProvider, input: TestImageInput): Promise<TestImageOutcome> {
+export interface TestImageSettings {
+  /** How long a test instance may take to answer SSH (boot). */
+  sshWaitMs?: number;
+}
+
+export async function testImage(provider: CloudProvider, input: TestImageInput, settings: TestImageSettings = {}): Promise<TestImageOutcome> {
   if (!provider.launchTestInstance || !provider.terminateTestInstance) {
     throw nonRetryable('InvalidJob', `$.tests: the ${provider.cloud} cloud cannot boot images for tests yet`);
   }
@@ -47,17 +52,22 @@ export async function testImage(provider: CloudProvider, input: TestImageInput):
       const reason = instance.unreachable ?? 'the instance has no address';
       return { instanceId: instance.instanceId, results: input.tests.map((t) => ({ name: t.name, passed: true, durationMs: 0, output: '', skipped: reason })) };
     }
-    const { results, hostKeyFingerprint } = await runImageTests(
+    const ran = await runImageTests(
       { host: instance.host, port: instance.port, user: instance.user, privateKey: keys.privateKey, hostKeyFingerprint: instance.hostKeyFingerprint },
       input.tests,
       {
-        sshWaitMs: SSH_WAIT_MS,
+        sshWaitMs: settings.sshWaitMs ?? SSH_WAIT_MS,
         commandTimeoutMs: COMMAND_TIMEOUT_MS,
         ...(provider.rebootTestInstance && { hardReboot: () => provider.rebootTestInstance!(input.release, instance) }),
         onProgress: (what) => context.heartbeat({ instanceId: instance.instanceId, doing: what }),
       },
-    );
-    return { instanceId: instance.instanceId, hostKeyFingerprint, results };
+    ).catch((error: unknown) => {
+      // No SSH within the wait, or an impostor host key: the image failed its tests (a retry
+      // would boot the same image again), so every test is a failure with the reason.
+      const reason = (error as Error).message;
+      return { hostKeyFingerprint: undefined, results: input.tests.map((t) => ({ name: t.name, passed: false, durationMs: 0, output: '', error: reason })) };
+    });
+    return { instanceId: instance.instanceId, ...(ran.hostKeyFingerprint && { hostKeyFingerprint: ran.hostKeyFingerprint }), results: ran.results };
   } finally {
     await provider.terminateTestInstance(input.release, instance);
   }
