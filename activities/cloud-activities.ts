@@ -144,7 +144,21 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
 
     /** The test step: a test instance, the job's tests over SSH, the instance always removed. */
     async testImage(input: TestImageInput): Promise<TestImageOutcome> {
-      return testImage(provider, input, imageTests);
+      const outcome = await testImage(provider, input, imageTests);
+      // Into the catalog before the workflow judges it: a failed run is kept as the reason.
+      await catalog.recordTestRun({
+        cloud: input.release.cloud,
+        account: input.release.account,
+        region: input.image.region,
+        imageId: input.image.imageId,
+        releaseId: input.release.releaseId,
+        releaseToken: input.release.releaseToken,
+        instanceId: outcome.instanceId,
+        passed: outcome.results.every((r) => r.passed),
+        ...(outcome.sshAfterMs !== undefined && { sshAfterMs: outcome.sshAfterMs }),
+        results: outcome.results,
+      });
+      return outcome;
     },
 
     async publishImage(input: PublishImageInput): Promise<void> {

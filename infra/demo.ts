@@ -1,6 +1,7 @@
 // `npm run demo`: a real release on the embedded default — a local Temporal dev server (with
 // its Web UI), a local PostgreSQL, a worker, and the `local` cloud — end to end. State lives
 // in .data/demo, so a second run deprecates the first run's image.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +9,7 @@ import { startPostgresCluster, ensureDatabase } from './devstack/postgres-cluste
 import { startTemporalDevServer } from './devstack/temporal-dev-server.js';
 import { publishBuild, startBuildServer } from './devstack/build-service.js';
 import { startManagedProcess } from './devstack/child-process.js';
-import { writeDemoDisk } from './devstack/demo-disk.js';
+import { packagesOfDebianImage } from './devstack/image-packages.js';
 import { ImagecastClient, type ReleaseStatus } from '../client/sdk/index.js';
 import { freePort } from './devstack/free-port.js';
 import { startCodecServer } from './codec/codec-server.js';
@@ -44,9 +45,11 @@ try {
   const databaseUrl = await ensureDatabase(postgres.adminUrl, 'imagecast');
 
   const builds = join(stateDir, 'builds');
-  const disk = join(stateDir, 'demo-disk.raw');
-  if (!existsSync(disk)) await writeDemoDisk(disk);
+  // A real, bootable image (Debian from Debian's mirror), so the test step boots it and
+  // tests it over SSH; its .packages manifest lists what is really installed in it.
+  const disk = demoImage();
   const release = String(readdirSync(builds).filter((f) => f.endsWith('.packages')).length + 1);
+  say('Publishing a new build of the demo image (xz-compressed, as OBS publishes them)…');
   const build = await publishBuild(builds, {
     image: 'imagecast-demo',
     arch: 'x86_64',
@@ -54,10 +57,7 @@ try {
     release,
     disk,
     compression: 'xz',
-    packages: [
-      { name: 'kernel-default', version: '6.4.0', release: '150600.23.1', license: 'GPL-2.0-only' },
-      { name: 'openssh-server', version: '9.6p1', release: '1.1', license: 'BSD-2-Clause' },
-    ],
+    packages: await packagesOfDebianImage(disk),
   });
   const buildServer = await startBuildServer({ root: builds });
   stops.push(buildServer.stop);
@@ -92,6 +92,9 @@ try {
   });
   printFinishedSteps(status, printed);
   say(`\nRelease ${status.state} in ${((Date.now() - started) / 1000).toFixed(1)}s: ${status.imageName}`);
+  for (const t of status.testResults ?? []) {
+    say(`  test ${t.name.padEnd(20)} ${t.skipped ? 'skipped' : t.passed ? 'passed' : 'FAILED'} (${(t.durationMs / 1000).toFixed(1)}s)${t.error ? `  ${t.error}` : ''}`);
+  }
   for (const image of status.images) say(`  ${image.region}: ${image.imageId}`);
   for (const image of status.deprecated) say(`  deprecated ${image.imageName} (${image.imageId}) in ${image.region}`);
   if (status.state !== 'succeeded') {
@@ -108,6 +111,15 @@ try {
   process.exitCode = 1;
 } finally {
   await stopAll();
+}
+
+/** The bootable Debian demo image, built once (about 2 minutes) and cached in .data/images. */
+function demoImage(): string {
+  const images = join(projectRoot, '.data/images');
+  if (!existsSync(join(images, 'imagecast-demo-debian.raw'))) {
+    say('Building the bootable Debian demo image (first run only: about 2 minutes)…');
+  }
+  return execFileSync('bash', [join(projectRoot, 'infra/build-demo-image.sh'), images], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }
 
 /** The demo's payload key, made once and kept with its state, so earlier runs stay readable in the UI. */

@@ -62,6 +62,12 @@ export const workerConfigSchema = temporalConfigSchema.extend({
     .min(10)
     .default(15_000)
     .describe('between polls of EC2 snapshots and copies in progress'),
+  testSshWaitSeconds: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(600)
+    .describe('how long a test instance may take to boot and answer SSH before its tests fail'),
   workflowBundle: z
     .string()
     .optional()
@@ -120,6 +126,7 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv): Record<string, unkn
     accountsFile: env.IMAGECAST_ACCOUNTS_FILE || undefined,
     awsEndpoint: env.IMAGECAST_AWS_ENDPOINT || undefined,
     ec2PollMs: env.IMAGECAST_EC2_POLL_MS || undefined,
+    testSshWaitSeconds: env.IMAGECAST_TEST_SSH_WAIT_SECONDS || undefined,
     ...temporalAccessFromEnv(env),
   };
 }

@@ -40,7 +40,8 @@ IMAGECAST_ACCOUNTS_FILE (accounts from a JSON file instead), IMAGECAST_PAYLOAD_K
 IMAGECAST_SMTP_SECURE, IMAGECAST_SMTP_USER, IMAGECAST_SMTP_PASSWORD, IMAGECAST_SMTP_FROM (release emails),
 IMAGECAST_WEBHOOK_URLS, IMAGECAST_WEBHOOK_SECRET (signed release webhooks), IMAGECAST_UI_URL (links in them),
 IMAGECAST_AWS_ENDPOINT (an AWS emulator),
-IMAGECAST_EC2_POLL_MS. AWS credentials for assuming account roles come from the SDK's default chain.
+IMAGECAST_EC2_POLL_MS, IMAGECAST_TEST_SSH_WAIT_SECONDS (how long a test instance may take to answer SSH, default 600),
+IMAGECAST_QEMU_ACCEL (local test instances: tcg (default) or kvm). AWS credentials for assuming account roles come from the SDK's default chain.
 
 Example:
   IMAGECAST_DATABASE_URL=postgresql://imagecast@127.0.0.1:5432/imagecast \\
@@ -106,6 +107,7 @@ try {
       catalog: new ImageCatalog(pool),
       accounts,
       notifier: createNotifier(notifyConfig),
+      imageTests: { sshWaitMs: config.testSshWaitSeconds * 1000 },
       providers: {
         local: createLocalCloud({ dataDir: config.localDataDir }),
         ...(config.queues.includes('ec2') && {

@@ -147,7 +147,9 @@ export class ReleaseSteps {
     const skipped = outcome.results.find((r) => r.skipped)?.skipped;
     board.succeed(
       'test',
-      skipped ? `instance ${outcome.instanceId} launched and removed; SSH tests skipped: ${skipped}` : `${outcome.results.length} of ${outcome.results.length} passed on ${outcome.instanceId}`,
+      skipped
+        ? `instance ${outcome.instanceId} launched and removed; SSH tests skipped: ${skipped}`
+        : `${outcome.results.length} of ${outcome.results.length} passed on ${outcome.instanceId}${outcome.sshAfterMs === undefined ? '' : ` (SSH ${Math.round(outcome.sshAfterMs / 1000)} s after launch)`}`,
       [outcome.instanceId],
     );
   }

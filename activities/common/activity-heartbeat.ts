@@ -22,3 +22,12 @@ export function activitySignal(): AbortSignal | undefined {
     return undefined;
   }
 }
+
+/** The activity's attempt number (1 outside an activity): part of idempotency tokens that must differ per attempt. */
+export function activityAttempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1;
+  }
+}

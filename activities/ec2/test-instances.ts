@@ -9,7 +9,7 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import type { LaunchTestInstanceInput, ReleaseRef, TestInstance } from '../provider.js';
-import { activitySignal, heartbeatIfInActivity } from '../common/activity-heartbeat.js';
+import { activityAttempt, activitySignal, heartbeatIfInActivity } from '../common/activity-heartbeat.js';
 import { aws, failureAwsCode } from './aws-errors.js';
 import { clientToken } from './ebs-snapshot-writer.js';
 import type { AwsClients } from './sessions.js';
@@ -33,6 +33,9 @@ export async function launchEc2TestInstance(
 ): Promise<TestInstance> {
   const { release, image } = input;
   const keyName = testKeyName(release);
+  // A retried launch (the last attempt's terminate failed, or its worker died) first removes
+  // the instances the run still has here: one run, at most one test instance.
+  await terminateRunInstances(clients, release);
   await aws('ImportKeyPair', () =>
     clients.ec2.send(
       new ImportKeyPairCommand({
@@ -54,7 +57,9 @@ export async function launchEc2TestInstance(
         MaxCount: 1,
         KeyName: keyName,
         ...(clients.account.subnet && { SubnetId: clients.account.subnet }),
-        ClientToken: clientToken(release.releaseToken, image.region, 'test-instance'),
+        // Per attempt: a retry must get a new instance, not the one the last attempt terminated
+        // (AWS answers a repeated token with the original instance, whatever its state).
+        ClientToken: clientToken(release.releaseToken, image.region, `test-instance-${activityAttempt()}`),
         TagSpecifications: [{ ResourceType: 'instance', Tags: releaseTags(release) }],
       }),
     ),
@@ -108,6 +113,13 @@ export async function terminateEc2TestInstance(clients: AwsClients, instance: Te
 
 /** The saga's part: every test instance and key pair of the run in this region goes. */
 export async function discardEc2TestInstances(clients: AwsClients, release: ReleaseRef): Promise<void> {
+  await terminateRunInstances(clients, release);
+  // The key's name is the run's: deleting it by name needs no lookup (AWS: deleting a missing key succeeds).
+  await aws('DeleteKeyPair', () => clients.ec2.send(new DeleteKeyPairCommand({ KeyName: testKeyName(release) })));
+}
+
+/** Terminates every instance tagged with the run's token that is not terminated yet. */
+async function terminateRunInstances(clients: AwsClients, release: ReleaseRef): Promise<void> {
   const { Reservations } = await aws('DescribeInstances', () =>
     clients.ec2.send(new DescribeInstancesCommand({ Filters: byReleaseToken(release) })),
   );
@@ -116,8 +128,6 @@ export async function discardEc2TestInstances(clients: AwsClients, release: Rele
     .filter((i) => i.State?.Name !== 'terminated')
     .map((i) => i.InstanceId!);
   if (ids.length) await aws('TerminateInstances', () => clients.ec2.send(new TerminateInstancesCommand({ InstanceIds: ids })));
-  // The key's name is the run's: deleting it by name needs no lookup (AWS: deleting a missing key succeeds).
-  await aws('DeleteKeyPair', () => clients.ec2.send(new DeleteKeyPairCommand({ KeyName: testKeyName(release) })));
 }
 
 export function testKeyName(release: ReleaseRef): string {

@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createConnection, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startManagedProcess } from '../../infra/devstack/child-process.js';
+import { startManagedProcess, type ManagedProcess } from '../../infra/devstack/child-process.js';
 import { freePort } from '../../infra/devstack/free-port.js';
 import { nonRetryable } from '../common/errors.js';
 import type { LaunchTestInstanceInput, ReleaseRef, TestInstance } from '../provider.js';
@@ -13,13 +15,13 @@ import { safeSegment, type LocalStore } from './store.js';
 
 const run = promisify(execFile);
 export const QEMU = '/usr/bin/qemu-system-x86_64';
-/** Where a bootable local image keeps its kernel and initrd (scripts/build-demo-image.sh puts them there). */
+/** Where a bootable local image keeps its kernel and initrd (infra/build-demo-image.sh puts them there). */
 const KERNEL = '/boot/imagecast-vmlinuz';
 const INITRD = '/boot/imagecast-initrd';
 const DEFAULT_USER = 'imagecast';
 
-/** Seed servers of the instances this process runs, by instance id (stopped on terminate). */
-const seedServers = new Map<string, Server>();
+/** The VMs this process runs and their seed servers, by run dir. */
+const running = new Map<string, { vm: ManagedProcess; seed: Server }>();
 
 /**
  * A local test instance: the image booted under QEMU (software emulation; KVM with
@@ -27,7 +29,7 @@ const seedServers = new Map<string, Server>();
  * user-mode networking forwarding a free loopback port to the guest's 22, and a cloud-init
  * NoCloud seed served over HTTP to the guest (10.0.2.2 is the host in QEMU's user network)
  * carrying the ephemeral public key. The kernel and initrd are read out of the image's ext4
- * filesystem with debugfs, so any image built by scripts/build-demo-image.sh boots.
+ * filesystem with debugfs, so any image built by infra/build-demo-image.sh boots.
  */
 export async function launchLocalTestInstance(
   store: LocalStore,
@@ -38,13 +40,16 @@ export async function launchLocalTestInstance(
   const { release, image } = input;
   const disk = store.imageDisk(release.account, image.region, image.imageId);
   const dir = runDir(dataDir, release);
+  // A retried launch (the last attempt's worker died, or its terminate failed) first stops
+  // whatever VM the run still has: one run, at most one VM.
+  await killRunVms(dataDir, release);
   await mkdir(dir, { recursive: true });
   const kernel = join(dir, 'vmlinuz');
   const initrd = join(dir, 'initrd');
   for (const [from, to] of [[KERNEL, kernel], [INITRD, initrd]] as const) {
     await run('debugfs', ['-R', `dump ${from} ${to}`, disk]).catch(() => undefined);
     if (!existsSync(to) || (await readFile(to)).length === 0) {
-      throw nonRetryable('CloudInvalidRequest', `image ${image.imageId} is not bootable in the local cloud: no ${from} in its ext4 filesystem (build it with scripts/build-demo-image.sh)`);
+      throw nonRetryable('CloudInvalidRequest', `image ${image.imageId} is not bootable in the local cloud: no ${from} in its ext4 filesystem (build it with infra/build-demo-image.sh)`);
     }
   }
   const user = input.sshUser ?? DEFAULT_USER;
@@ -54,7 +59,7 @@ export async function launchLocalTestInstance(
   // Software emulation by default: a /dev/kvm that is there but unusable (nested
   // virtualisation) hangs QEMU silently. IMAGECAST_QEMU_ACCEL=kvm where KVM is known to work.
   const accel = process.env.IMAGECAST_QEMU_ACCEL || 'tcg';
-  startManagedProcess(
+  const vm = startManagedProcess(
     QEMU,
     [
       '-machine', `q35,accel=${accel}`,
@@ -68,29 +73,47 @@ export async function launchLocalTestInstance(
       '-device', 'virtio-net-pci,netdev=n0',
       '-display', 'none',
       '-serial', `file:${join(dir, 'console.log')}`,
-      '-monitor', 'none',
-      '-pidfile', join(dir, 'qemu.pid'),
+      // The monitor socket is the power button: test_hard_reboot sends system_reset through it.
+      '-monitor', `unix:${monitorSocket(dir)},server,nowait`,
     ],
     join(dir, 'qemu.log'),
     { keepsParentAlive: false },
   );
-  seedServers.set(instanceId, seed.server);
+  running.set(dir, { vm, seed: seed.server });
+  // Written at once (not by QEMU once it is up), so a worker that dies now still leaves the
+  // saga the pid to stop.
+  await writeFile(join(dir, 'qemu.pid'), String(vm.child.pid ?? ''));
   await writeFile(join(dir, 'instance.json'), JSON.stringify({ instanceId, sshPort }));
   return { region: image.region, instanceId, host: '127.0.0.1', port: sshPort, user };
 }
 
+/** A power cycle (test_hard_reboot): QEMU's system_reset, the guest gets no warning. */
+export async function resetLocalTestInstance(dataDir: string, release: ReleaseRef): Promise<void> {
+  const socket = monitorSocket(runDir(dataDir, release));
+  await new Promise<void>((resolve, reject) => {
+    const monitor = createConnection(socket);
+    monitor.once('error', (error) => reject(new Error(`cannot reach the test VM's monitor (${socket}): ${error.message}`)));
+    // The monitor greets first; the command is sent once it is listening.
+    monitor.once('data', () => monitor.end('system_reset\n', () => resolve()));
+  });
+}
+
 /** Stops the VM and its seed server; one already gone is fine. */
-export async function terminateLocalTestInstance(dataDir: string, release: ReleaseRef, instance: TestInstance): Promise<void> {
-  seedServers.get(instance.instanceId)?.close();
-  seedServers.delete(instance.instanceId);
+export async function terminateLocalTestInstance(dataDir: string, release: ReleaseRef, _instance: TestInstance): Promise<void> {
   await killRunVms(dataDir, release);
 }
 
 /** The saga's part: any VM of the run (a worker that died mid-test left it running) is stopped. */
 export async function killRunVms(dataDir: string, release: ReleaseRef): Promise<void> {
   const dir = runDir(dataDir, release);
+  const mine = running.get(dir);
+  running.delete(dir);
+  mine?.seed.close();
+  await mine?.vm.stop('SIGKILL');
   const pid = Number((await readFile(join(dir, 'qemu.pid'), 'utf8').catch(() => '')).trim());
-  if (pid > 0) {
+  // Only a QEMU: after a host reboot the pid may belong to something else.
+  const cmdline = pid > 0 ? await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '') : '';
+  if (cmdline.startsWith(QEMU)) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -98,6 +121,12 @@ export async function killRunVms(dataDir: string, release: ReleaseRef): Promise<
     }
   }
   await rm(dir, { recursive: true, force: true });
+  await rm(monitorSocket(dir), { force: true });
+}
+
+/** Unix socket paths are limited to 107 bytes, so the socket lives in the temp dir under a name derived from the run dir. */
+function monitorSocket(dir: string): string {
+  return join(tmpdir(), `imagecast-vm-${createHash('sha256').update(dir).digest('hex').slice(0, 16)}.sock`);
 }
 
 function runDir(dataDir: string, release: ReleaseRef): string {

@@ -6,6 +6,7 @@ const STEP_OF_ACTIVITY: Record<string, string> = {
   resolveSource: 'download',
   uploadImage: 'upload',
   createImage: 'create',
+  testImage: 'test',
   replicateImage: 'replicate',
   publishImage: 'publish',
   activateRelease: 'publish',
@@ -40,6 +41,10 @@ export function formatStatus(status: ReleaseStatus, attempts?: Record<string, nu
   }
   for (const a of status.accounts ?? []) {
     lines.push(`  account ${a.account.padEnd(20)}${a.state.padEnd(10)}${a.releaseId}${a.error ? `  ${a.error}` : ''}`);
+  }
+  for (const t of status.testResults ?? []) {
+    const result = t.skipped ? 'skipped' : t.passed ? 'passed' : 'FAILED';
+    lines.push(`  test ${t.name.padEnd(24)}${result.padEnd(8)}${`${(t.durationMs / 1000).toFixed(1)}s`.padStart(8)}  ${t.skipped ?? t.error ?? ''}`.trimEnd());
   }
   const where = (image: { region: string; account?: string }) =>
     image.account ? `${image.account}/${image.region}` : image.region;

@@ -46,6 +46,8 @@ export interface Ec2Shim {
   deprecations: Map<string, string>;
   /** Makes the next matching EC2 call(s) fail with an AWS error, as AWS would. */
   inject(fault: InjectedFault): void;
+  /** Forgets the injected faults not used up yet. */
+  clearFaults(): void;
   stop(): Promise<void>;
 }
 
@@ -318,6 +320,7 @@ export async function startEc2Shim(options: { upstream: string; copyDelayMs?: nu
     calls: (action) => recorded.filter((c) => action === undefined || c.action === action),
     deprecations,
     inject: (fault) => faults.push({ ...fault, left: fault.times ?? 1 }),
+    clearFaults: () => void faults.splice(0),
     async stop() {
       await imports.settled();
       await new Promise<void>((resolve) => {

@@ -9,9 +9,14 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeFile } from 'node:fs/promises';
+import { Worker } from '@temporalio/worker';
+import proto from '@temporalio/proto';
+import { DEFAULT_WORKFLOW_BUNDLE } from '../../worker/create-workers.js';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { publishBuild } from '../../infra/devstack/build-service.js';
 
+const { temporal } = proto;
 const projectRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
 describe('the test step on the local cloud (QEMU, real sshd in the guest)', () => {
@@ -34,6 +39,20 @@ describe('the test step on the local cloud (QEMU, real sshd in the guest)', () =
   });
   after(async () => h?.stop());
 
+  /**
+   * The test step's paths (passed; failed → saga) replay from their real histories; with
+   * IMAGECAST_RECORD_HISTORY_DIR set they are kept as fixtures for test/workflows/replay.test.
+   */
+  const replayAndRecord = async (releaseId: string, name: string) => {
+    const history = await h.client.temporal.workflow.getHandle(releaseId).fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: { codePath: DEFAULT_WORKFLOW_BUNDLE } }, history, releaseId);
+    const dir = process.env.IMAGECAST_RECORD_HISTORY_DIR;
+    if (dir) {
+      await writeFile(join(dir, `${name}.binpb`), temporal.api.history.v1.History.encode(history).finish());
+      await writeFile(join(dir, `${name}.workflow-id`), `${releaseId}\n`);
+    }
+  };
+
   const vmsOfTests = () => {
     const dir = join(h.localDataDir, 'test-instances');
     return existsSync(dir) ? readdirSync(dir) : [];
@@ -51,6 +70,7 @@ describe('the test step on the local cloud (QEMU, real sshd in the guest)', () =
           { name: 'is-debian', command: 'cat /etc/os-release', expect_output: '^ID=debian$' },
           { name: 'sudo-works', command: 'sudo -n true' },
           'test_soft_reboot',
+          'test_hard_reboot',
           'test_sshd_running',
         ],
       }),
@@ -59,9 +79,17 @@ describe('the test step on the local cloud (QEMU, real sshd in the guest)', () =
     assert.equal(done.state, 'succeeded', `${done.error}\n${JSON.stringify(done.testResults, null, 2)}`);
     assert.deepEqual(
       done.testResults?.map((r) => [r.name, r.passed]),
-      [['test_hostname', true], ['test_cloud_init', true], ['test_kernel_version', true], ['is-debian', true], ['sudo-works', true], ['test_soft_reboot', true], ['test_sshd_running', true]],
+      [['test_hostname', true], ['test_cloud_init', true], ['test_kernel_version', true], ['is-debian', true], ['sudo-works', true], ['test_soft_reboot', true], ['test_hard_reboot', true], ['test_sshd_running', true]],
     );
-    assert.match(done.steps.find((s) => s.name === 'test')!.detail ?? '', /7 of 7 passed on vm-/);
+    assert.match(done.steps.find((s) => s.name === 'test')!.detail ?? '', /8 of 8 passed on vm-/);
+    const [run, ...more] = await h.catalog.testRuns(releaseId);
+    assert.equal(more.length, 0, 'one test run in the catalog');
+    assert.equal(run?.passed, true);
+    assert.ok((run?.sshAfterMs ?? 0) > 1000, `boot time recorded: ${run?.sshAfterMs} ms`);
+    assert.equal(run?.imageId, done.images[0]?.imageId);
+    assert.deepEqual(run?.results.map((r) => r.name), done.testResults?.map((r) => r.name));
+    assert.match(run?.results[0]?.output ?? '', /vm-/, 'test_hostname answered the instance name cloud-init set');
+    await replayAndRecord(releaseId, 'release-local-tested');
     assert.deepEqual(vmsOfTests(), [], 'the VM is gone');
     assert.equal(h.imagesIn('region-1').length, 1, 'the tested image is released');
   });
@@ -78,5 +106,8 @@ describe('the test step on the local cloud (QEMU, real sshd in the guest)', () =
     assert.ok(Date.now() - started < 5 * 60_000, 'within the SSH wait');
     assert.deepEqual(vmsOfTests(), [], 'no VM left running');
     assert.deepEqual(h.imagesIn('region-1').filter((i) => String(i.imageName).startsWith('broken-')), [], 'no image left');
+    const runs = await h.catalog.testRuns(releaseId);
+    assert.deepEqual(runs.map((r) => r.passed), [false], 'the failed run is kept in the catalog as the reason');
+    await replayAndRecord(releaseId, 'release-local-test-failed');
   });
 });

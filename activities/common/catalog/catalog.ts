@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { ImageTestResult } from '../image-tests/run-image-tests.js';
 
 export type CatalogState = 'pending' | 'active' | 'deprecated' | 'deleted';
 
@@ -40,6 +41,22 @@ export type NewCatalogImage = Pick<
   | 'checksum'
 > &
   Partial<Pick<CatalogImage, 'sourceVersion' | 'sourceRelease'>>;
+
+/** One run of the test step: the instance of the new image and every test's result. */
+export interface ImageTestRun {
+  cloud: string;
+  account: string;
+  region: string;
+  imageId: string;
+  releaseId: string;
+  releaseToken: string;
+  instanceId: string;
+  passed: boolean;
+  /** From the launch request to the first SSH login; unset when SSH never answered. */
+  sshAfterMs?: number;
+  results: ImageTestResult[];
+  testedAt?: Date;
+}
 
 interface ImageKey {
   cloud: string;
@@ -155,6 +172,51 @@ export class ImageCatalog {
       [q.cloud, q.account, q.imageLine, q.checksum],
     );
     return (rowCount ?? 0) > 0;
+  }
+
+  /**
+   * Keeps a test run's results. A retried test step ran the tests again: the latest run is
+   * what counts, so a repeat replaces the row.
+   */
+  async recordTestRun(run: ImageTestRun): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO image_test_runs (release_token, release_id, cloud, account, region, image_id, instance_id, passed, ssh_after_ms, results)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (release_token, image_id) DO UPDATE
+         SET instance_id = EXCLUDED.instance_id, passed = EXCLUDED.passed, ssh_after_ms = EXCLUDED.ssh_after_ms,
+             results = EXCLUDED.results, tested_at = now()`,
+      [run.releaseToken, run.releaseId, run.cloud, run.account, run.region, run.imageId, run.instanceId, run.passed, run.sshAfterMs ?? null, JSON.stringify(run.results)],
+    );
+  }
+
+  /** The test runs of a release (every run of its workflow id), oldest first. */
+  async testRuns(releaseId: string): Promise<ImageTestRun[]> {
+    const result = await this.pool.query<{
+      release_token: string;
+      release_id: string;
+      cloud: string;
+      account: string;
+      region: string;
+      image_id: string;
+      instance_id: string;
+      passed: boolean;
+      ssh_after_ms: number | null;
+      results: ImageTestResult[];
+      tested_at: Date;
+    }>(`SELECT * FROM image_test_runs WHERE release_id = $1 ORDER BY tested_at`, [releaseId]);
+    return result.rows.map((r) => ({
+      cloud: r.cloud,
+      account: r.account,
+      region: r.region,
+      imageId: r.image_id,
+      releaseId: r.release_id,
+      releaseToken: r.release_token,
+      instanceId: r.instance_id,
+      passed: r.passed,
+      ...(r.ssh_after_ms !== null && { sshAfterMs: r.ssh_after_ms }),
+      results: r.results,
+      testedAt: r.tested_at,
+    }));
   }
 
   /** Images matching every filter given, oldest first. */

@@ -40,7 +40,7 @@ export async function runImageTests(
   target: SshTarget,
   tests: ImageTestSpec[],
   options: RunImageTestsOptions,
-): Promise<{ results: ImageTestResult[]; hostKeyFingerprint: string }> {
+): Promise<{ results: ImageTestResult[]; hostKeyFingerprint: string; sshReadyAt: number }> {
   const pinned: SshTarget = { ...target };
   const connect = async () => {
     const session = await waitForSsh(pinned, Date.now() + options.sshWaitMs, { onWait: (e) => options.onProgress?.(`waiting for SSH: ${e}`) });
@@ -48,6 +48,7 @@ export async function runImageTests(
     return session;
   };
   let session: SshSession = await connect();
+  const sshReadyAt = Date.now();
   const results: ImageTestResult[] = [];
   try {
     for (const test of tests) {
@@ -85,7 +86,7 @@ export async function runImageTests(
   } finally {
     session.close();
   }
-  return { results, hostKeyFingerprint: pinned.hostKeyFingerprint ?? session.hostKeyFingerprint };
+  return { results, hostKeyFingerprint: pinned.hostKeyFingerprint ?? session.hostKeyFingerprint, sshReadyAt };
 }
 
 async function rebootAndReconnect(

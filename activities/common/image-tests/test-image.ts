@@ -16,6 +16,8 @@ export interface TestImageInput {
 export interface TestImageOutcome {
   instanceId: string;
   hostKeyFingerprint?: string;
+  /** From the launch request to the first SSH login (the boot, as the tests saw it). */
+  sshAfterMs?: number;
   results: ImageTestResult[];
 }
 
@@ -23,23 +25,24 @@ export interface TestImageOutcome {
 const SSH_WAIT_MS = 10 * 60_000;
 const COMMAND_TIMEOUT_MS = 5 * 60_000;
 
+export interface TestImageSettings {
+  /** How long a test instance may take to answer SSH (boot). */
+  sshWaitMs?: number;
+}
+
 /**
  * The test step's activity: an ephemeral key pair (made here, never stored, never returned),
  * a test instance of the new image with the public key injected, the job's tests over SSH,
  * and — whatever happens, including cancellation — the instance terminated and its key
  * deleted. Failing tests are results, not errors: the workflow decides what they mean.
  */
-export interface TestImageSettings {
-  /** How long a test instance may take to answer SSH (boot). */
-  sshWaitMs?: number;
-}
-
 export async function testImage(provider: CloudProvider, input: TestImageInput, settings: TestImageSettings = {}): Promise<TestImageOutcome> {
   if (!provider.launchTestInstance || !provider.terminateTestInstance) {
     throw nonRetryable('InvalidJob', `$.tests: the ${provider.cloud} cloud cannot boot images for tests yet`);
   }
   const context = Context.current();
   const keys = ephemeralKeyPair(`imagecast-${input.release.releaseToken}`);
+  const launchedAt = Date.now();
   const instance = await provider.launchTestInstance({
     release: input.release,
     image: input.image,
@@ -65,9 +68,14 @@ export async function testImage(provider: CloudProvider, input: TestImageInput, 
       // No SSH within the wait, or an impostor host key: the image failed its tests (a retry
       // would boot the same image again), so every test is a failure with the reason.
       const reason = (error as Error).message;
-      return { hostKeyFingerprint: undefined, results: input.tests.map((t) => ({ name: t.name, passed: false, durationMs: 0, output: '', error: reason })) };
+      return { hostKeyFingerprint: undefined, sshReadyAt: undefined, results: input.tests.map((t) => ({ name: t.name, passed: false, durationMs: 0, output: '', error: reason })) };
     });
-    return { instanceId: instance.instanceId, ...(ran.hostKeyFingerprint && { hostKeyFingerprint: ran.hostKeyFingerprint }), results: ran.results };
+    return {
+      instanceId: instance.instanceId,
+      ...(ran.hostKeyFingerprint && { hostKeyFingerprint: ran.hostKeyFingerprint }),
+      ...(ran.sshReadyAt && { sshAfterMs: ran.sshReadyAt - launchedAt }),
+      results: ran.results,
+    };
   } finally {
     await provider.terminateTestInstance(input.release, instance);
   }

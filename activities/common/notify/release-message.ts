@@ -15,6 +15,15 @@ export interface WebhookStep {
   produced: string[];
 }
 
+/** One image test in the webhook body; `error` and `skipped` are null unless they apply. */
+export interface WebhookTest {
+  name: string;
+  passed: boolean;
+  durationSeconds: number;
+  error: string | null;
+  skipped: string | null;
+}
+
 /** The webhook body. Stable: fields are only ever added, and absent values are null, never missing. */
 export interface ReleaseWebhookBody {
   event: typeof RELEASE_FINISHED_EVENT;
@@ -29,6 +38,8 @@ export interface ReleaseWebhookBody {
   steps: WebhookStep[];
   /** One entry per child release when the job named several accounts; otherwise empty. */
   accounts: AccountRelease[];
+  /** The test step's results in the order the tests ran; empty when the job had no tests. */
+  tests: WebhookTest[];
   webUi: string | null;
 }
 
@@ -85,6 +96,18 @@ function messageSections(status: ReleaseStatus): Section[] {
       rows: imageRows(status.deprecated),
     },
   ];
+  if (status.testResults?.length) {
+    sections.push({
+      title: 'Tests',
+      header: ['test', 'result', 'duration', 'detail'],
+      rows: status.testResults.map((t) => [
+        t.name,
+        t.skipped ? 'skipped' : t.passed ? 'passed' : 'FAILED',
+        formatDuration(Math.round(t.durationMs / 1000)),
+        oneLine(t.skipped ?? t.error ?? ''),
+      ]),
+    });
+  }
   if (status.accounts?.length) {
     sections.push({
       title: 'Accounts',
@@ -175,6 +198,13 @@ function webhookBody(status: ReleaseStatus, webUiLink?: string): ReleaseWebhookB
       produced: s.produced ?? [],
     })),
     accounts: status.accounts ?? [],
+    tests: (status.testResults ?? []).map((t) => ({
+      name: t.name,
+      passed: t.passed,
+      durationSeconds: Math.round(t.durationMs / 100) / 10,
+      error: t.error ?? null,
+      skipped: t.skipped ?? null,
+    })),
     webUi: webUiLink ?? null,
   };
 }

@@ -72,6 +72,22 @@ describe('release message', () => {
     assert.equal(json.accounts.length, 2);
   });
 
+  it('lists every image test with its result, and gives webhooks the same', () => {
+    const status = failedRelease({
+      testResults: [
+        { name: 'test_hostname', passed: true, durationMs: 1200, output: 'imagecast-demo\n' },
+        { name: 'is-debian', passed: false, durationMs: 300, output: 'ID=sles', error: 'output did not match ^ID=debian$' },
+      ],
+    });
+    const { text, html, json } = releaseMessage(status);
+    assert.match(text, /Tests:\n {2}test +result +duration +detail\n {2}test_hostname +passed +1s\n {2}is-debian +FAILED +0s +output did not match \^ID=debian\$/);
+    assert.match(html, /<td>is-debian<\/td><td>FAILED<\/td>/);
+    assert.deepEqual(json.tests, [
+      { name: 'test_hostname', passed: true, durationSeconds: 1.2, error: null, skipped: null },
+      { name: 'is-debian', passed: false, durationSeconds: 0.3, error: 'output did not match ^ID=debian$', skipped: null },
+    ]);
+  });
+
   it('does not make a link of a non-http Web UI address', () => {
     const { html } = releaseMessage(succeededRelease(), 'javascript:alert(1)');
     assert.doesNotMatch(html, /<a /);
@@ -97,8 +113,10 @@ describe('release message', () => {
       'error',
       'steps',
       'accounts',
+      'tests',
       'webUi',
     ]);
+    assert.deepEqual(json.tests, []);
     assert.equal(json.event, 'release.finished');
     assert.equal(json.webUi, null);
     assert.equal(json.error, 'ImageTestFailed: instance i-123 did not boot within 10m');
