@@ -34,6 +34,7 @@ const faultRuns = Number(process.argv[3] ?? 10);
 const seed = Number(process.argv[4] ?? Date.now() % 100_000);
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'imagecast-bench-tests-'));
+const pgDir = mkdtempSync(join(tmpdir(), 'imagecast-bench-tests-pg-'));
 const cloudDir = join(work, 'cloud');
 const TESTS = ['test_hostname', 'test_cloud_init', 'test_sshd_running'];
 
@@ -64,7 +65,7 @@ const provider: CloudProvider = {
 
 const image = execFileSync('bash', [join(projectRoot, 'infra/build-demo-image.sh')], { encoding: 'utf8' }).trim();
 const [postgres, server] = await Promise.all([
-  startPostgresCluster(join(work, 'pg')),
+  startPostgresCluster(pgDir),
   startTemporalDevServer({ stateDir: work, headless: true, projectRoot }),
 ]);
 const pool = createPool(await ensureDatabase(postgres.adminUrl, 'bench'));
@@ -146,6 +147,7 @@ try {
   await pool.end();
   await Promise.all([server.stop(), postgres.stop()]);
   rmSync(work, { recursive: true, force: true });
+  rmSync(pgDir, { recursive: true, force: true });
 }
 
 /** One release with `fault` injected; resolves with how it ended. */
@@ -207,6 +209,8 @@ function sshBanner(port: number): Promise<boolean> {
     };
     socket.setTimeout(2000, () => done(false));
     socket.once('error', () => done(false));
+    // QEMU accepts on the forwarded port before the guest listens, then closes: not yet.
+    socket.once('close', () => done(false));
     socket.once('data', (d) => done(d.toString().startsWith('SSH-')));
   });
 }
