@@ -174,6 +174,8 @@ export interface CloudProvider {
   launchTestInstance?(input: LaunchTestInstanceInput): Promise<TestInstance>;
   /** Power-cycles it (test_hard_reboot). */
   rebootTestInstance?(release: ReleaseRef, instance: TestInstance): Promise<void>;
+  /** Why the test instance is gone (stopped, crashed), or undefined while it runs. */
+  testInstanceGone?(release: ReleaseRef, instance: TestInstance): Promise<string | undefined>;
   /** Terminates it and deletes its key; one already gone is fine. */
   terminateTestInstance?(release: ReleaseRef, instance: TestInstance): Promise<void>;
 }

@@ -19,6 +19,7 @@ import {
 import { AwsSessions, type AwsSettings } from './sessions.js';
 import {
   discardEc2TestInstances,
+  ec2TestInstanceGone,
   launchEc2TestInstance,
   rebootEc2TestInstance,
   terminateEc2TestInstance,
@@ -92,6 +93,9 @@ export function createEc2Cloud(options: Ec2CloudOptions): CloudProvider & { clos
     },
     async rebootTestInstance(release, instance) {
       await rebootEc2TestInstance(await clients(release.account, instance.region), instance);
+    },
+    async testInstanceGone(release, instance) {
+      return ec2TestInstanceGone(await clients(release.account, instance.region), instance);
     },
     async terminateTestInstance(release, instance) {
       await terminateEc2TestInstance(await clients(release.account, instance.region), instance);

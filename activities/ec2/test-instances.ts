@@ -96,6 +96,21 @@ async function waitUntilRunning(clients: AwsClients, instanceId: string, { pollM
   }
 }
 
+/** A test instance that stopped or went away (AWS reclaimed it, it shut itself down): why; undefined while it runs. */
+export async function ec2TestInstanceGone(clients: AwsClients, instance: TestInstance): Promise<string | undefined> {
+  const described = await aws('DescribeInstances', () =>
+    clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instance.instanceId] })),
+  ).catch((error: unknown) => {
+    if (failureAwsCode(error) === 'InvalidInstanceID.NotFound') return undefined;
+    throw error;
+  });
+  const found = described?.Reservations?.[0]?.Instances?.[0];
+  if (!found) return `instance ${instance.instanceId} no longer exists`;
+  const state = found.State?.Name;
+  if (state === 'pending' || state === 'running') return undefined;
+  return `instance ${instance.instanceId} is ${state}${found.StateReason?.Message ? ` (${found.StateReason.Message})` : ''}`;
+}
+
 export async function rebootEc2TestInstance(clients: AwsClients, instance: TestInstance): Promise<void> {
   await aws('RebootInstances', () => clients.ec2.send(new RebootInstancesCommand({ InstanceIds: [instance.instanceId] })));
 }

@@ -6,7 +6,7 @@ import { publishLocalImage } from './publish.js';
 import { replicateLocalImage } from './replicate.js';
 import { LocalStore } from './store.js';
 import { openLocalDiskWriter } from './upload.js';
-import { killRunVms, launchLocalTestInstance, resetLocalTestInstance, terminateLocalTestInstance } from './test-instances.js';
+import { killRunVms, launchLocalTestInstance, localTestInstanceGone, resetLocalTestInstance, terminateLocalTestInstance } from './test-instances.js';
 
 export { diskIdFor } from './upload.js';
 export { imageIdFor } from './create.js';
@@ -46,6 +46,7 @@ export function createLocalCloud({ dataDir }: { dataDir: string }): CloudProvide
     },
     launchTestInstance: (input) => launchLocalTestInstance(store, dataDir, input),
     rebootTestInstance: (release) => resetLocalTestInstance(dataDir, release),
+    testInstanceGone: (release) => localTestInstanceGone(dataDir, release),
     terminateTestInstance: (release, instance) => terminateLocalTestInstance(dataDir, release, instance),
   };
 }

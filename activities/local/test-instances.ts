@@ -98,6 +98,15 @@ export async function resetLocalTestInstance(dataDir: string, release: ReleaseRe
   });
 }
 
+/** The VM this process started for the run has exited (crashed, killed, powered off): why. */
+export async function localTestInstanceGone(dataDir: string, release: ReleaseRef): Promise<string | undefined> {
+  const mine = running.get(runDir(dataDir, release));
+  if (!mine) return undefined;
+  const { exitCode, signalCode } = mine.vm.child;
+  if (exitCode === null && signalCode === null) return undefined;
+  return `the VM (QEMU) exited with ${signalCode ?? `code ${exitCode}`}`;
+}
+
 /** Stops the VM and its seed server; one already gone is fine. */
 export async function terminateLocalTestInstance(dataDir: string, release: ReleaseRef, _instance: TestInstance): Promise<void> {
   await killRunVms(dataDir, release);

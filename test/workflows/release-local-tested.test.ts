@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFile } from 'node:fs/promises';
@@ -92,6 +92,28 @@ describe('the test step on the local cloud (QEMU, real sshd in the guest)', () =
     await replayAndRecord(releaseId, 'release-local-tested');
     assert.deepEqual(vmsOfTests(), [], 'the VM is gone');
     assert.equal(h.imagesIn('region-1').length, 1, 'the tested image is released');
+  });
+
+  it('fails the test step as soon as the VM dies during boot, not at the end of the SSH wait', async () => {
+    const { releaseId } = await h.client.startRelease(
+      h.job({ cloud_image_name: 'crashed-v{date}-b{release}', additional_regions: [], tests: ['test_hostname'] }),
+    );
+    const instances = join(h.localDataDir, 'test-instances');
+    let pid = 0;
+    for (let i = 0; !(pid > 0); i++) {
+      assert.ok(i < 600, 'a VM was started');
+      await new Promise((r) => setTimeout(r, 200));
+      const run = existsSync(instances) ? readdirSync(instances)[0] : undefined;
+      const pidFile = run && join(instances, run, 'qemu.pid');
+      if (pidFile && existsSync(pidFile)) pid = Number(readFileSync(pidFile, 'utf8').trim());
+    }
+    const killedAt = Date.now();
+    process.kill(pid, 'SIGKILL');
+    const done = await h.client.waitForRelease(releaseId, { pollIntervalMs: 500 });
+    assert.equal(done.state, 'failed');
+    assert.match(done.error ?? '', /test_hostname: the instance is gone while waiting for SSH on 127\.0\.0\.1:\d+: the VM \(QEMU\) exited with SIGKILL/);
+    assert.ok(Date.now() - killedAt < 60_000, `failed ${Date.now() - killedAt} ms after the VM died (the SSH wait is 120 s)`);
+    assert.deepEqual(vmsOfTests(), [], 'nothing of the VM is left');
   });
 
   it('fails the test step when the image never answers SSH, within the wait, leaving no VM and no image', async () => {

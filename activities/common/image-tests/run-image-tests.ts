@@ -24,6 +24,8 @@ export interface RunImageTestsOptions {
   hardReboot?: () => Promise<void>;
   /** Compare /proc/sys/kernel/random/boot_id before and after a reboot (off for a bare sshd). */
   verifyBootId?: boolean;
+  /** Why the instance is gone, or undefined while it runs (asked while waiting for SSH). */
+  instanceGone?: () => Promise<string | undefined>;
   /** Called between waits and tests (activity heartbeats). */
   onProgress?: (what: string) => void;
 }
@@ -43,7 +45,10 @@ export async function runImageTests(
 ): Promise<{ results: ImageTestResult[]; hostKeyFingerprint: string; sshReadyAt: number }> {
   const pinned: SshTarget = { ...target };
   const connect = async () => {
-    const session = await waitForSsh(pinned, Date.now() + options.sshWaitMs, { onWait: (e) => options.onProgress?.(`waiting for SSH: ${e}`) });
+    const session = await waitForSsh(pinned, Date.now() + options.sshWaitMs, {
+      onWait: (e) => options.onProgress?.(`waiting for SSH: ${e}`),
+      ...(options.instanceGone && { instanceGone: options.instanceGone }),
+    });
     pinned.hostKeyFingerprint ??= session.hostKeyFingerprint;
     return session;
   };

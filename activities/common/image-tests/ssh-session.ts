@@ -124,7 +124,12 @@ function session(client: Client, hostKeyFingerprint: string): SshSession {
 export async function waitForSsh(
   target: SshTarget,
   deadline: number,
-  options: { intervalMs?: number; onWait?: (lastError: string) => void } = {},
+  options: {
+    intervalMs?: number;
+    onWait?: (lastError: string) => void;
+    /** Why the instance is gone (stopped, crashed), or undefined while it runs: no point waiting for a dead one. */
+    instanceGone?: () => Promise<string | undefined>;
+  } = {},
 ): Promise<SshSession> {
   let last = 'not tried';
   for (;;) {
@@ -134,6 +139,8 @@ export async function waitForSsh(
       if (error instanceof HostKeyMismatch) throw error;
       last = (error as Error).message;
     }
+    const gone = await options.instanceGone?.();
+    if (gone) throw new Error(`the instance is gone while waiting for SSH on ${target.host}:${target.port}: ${gone}`);
     if (Date.now() >= deadline) throw new Error(`SSH on ${target.host}:${target.port} did not come up in time (last: ${last})`);
     options.onWait?.(last);
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 1_000));

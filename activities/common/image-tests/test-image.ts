@@ -62,6 +62,7 @@ export async function testImage(provider: CloudProvider, input: TestImageInput, 
         sshWaitMs: settings.sshWaitMs ?? SSH_WAIT_MS,
         commandTimeoutMs: COMMAND_TIMEOUT_MS,
         ...(provider.rebootTestInstance && { hardReboot: () => provider.rebootTestInstance!(input.release, instance) }),
+        ...(provider.testInstanceGone && { instanceGone: () => provider.testInstanceGone!(input.release, instance) }),
         onProgress: (what) => context.heartbeat({ instanceId: instance.instanceId, doing: what }),
       },
     ).catch((error: unknown) => {

@@ -86,4 +86,19 @@ describe('image tests over SSH (real sshd)', () => {
     );
     assert.ok(Date.now() - started < 10_000);
   });
+
+  it('stops waiting as soon as the provider says the instance is gone', async () => {
+    const stranger = ephemeralKeyPair();
+    let asked = 0;
+    const started = Date.now();
+    await assert.rejects(
+      runImageTests({ ...target, privateKey: stranger.privateKey }, [{ name: 'test_hostname' }], options({
+        sshWaitMs: 60_000,
+        instanceGone: async () => (++asked >= 2 ? 'the VM (QEMU) exited with SIGKILL' : undefined),
+      })),
+      /the instance is gone while waiting for SSH on 127\.0\.0\.1:\d+: the VM \(QEMU\) exited with SIGKILL/,
+    );
+    assert.equal(asked, 2, 'asked after each failed attempt');
+    assert.ok(Date.now() - started < 15_000, 'long before the 60 s wait');
+  });
 });
