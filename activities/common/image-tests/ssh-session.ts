@@ -132,6 +132,7 @@ export async function waitForSsh(
   } = {},
 ): Promise<SshSession> {
   let last = 'not tried';
+  let lastAsked = 0;
   for (;;) {
     try {
       return await openSshSession(target, Math.max(1_000, Math.min(15_000, deadline - Date.now())));
@@ -139,7 +140,12 @@ export async function waitForSsh(
       if (error instanceof HostKeyMismatch) throw error;
       last = (error as Error).message;
     }
-    const gone = await options.instanceGone?.();
+    // Asked at most every 5 s (a cloud API call); not knowing (a throttled call) is not "gone".
+    let gone: string | undefined;
+    if (options.instanceGone && Date.now() - lastAsked >= 5_000) {
+      lastAsked = Date.now();
+      gone = await options.instanceGone().catch(() => undefined);
+    }
     if (gone) throw new Error(`the instance is gone while waiting for SSH on ${target.host}:${target.port}: ${gone}`);
     if (Date.now() >= deadline) throw new Error(`SSH on ${target.host}:${target.port} did not come up in time (last: ${last})`);
     options.onWait?.(last);
