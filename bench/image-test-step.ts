@@ -8,33 +8,24 @@
 //      mid-test, or none), then count the VMs, run dirs and monitor sockets left (goal 0).
 // Usage: node dist/bench/image-test-step.js [cleanRuns=3] [faultRuns=10] [seed]
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { startPostgresCluster, ensureDatabase } from '../infra/devstack/postgres-cluster.js';
-import { startTemporalDevServer } from '../infra/devstack/temporal-dev-server.js';
-import { publishBuild, startBuildServer } from '../infra/devstack/build-service.js';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { publishBuild } from '../infra/devstack/build-service.js';
 import { packagesOfDebianImage } from '../infra/devstack/image-packages.js';
-import { createPool } from '../infra/db/pool.js';
-import { migrate } from '../infra/db/migrate.js';
-import { ImageCatalog } from '../activities/common/catalog/catalog.js';
 import { createLocalCloud } from '../activities/local/index.js';
 import type { CloudProvider, ReleaseRef, TestInstance } from '../activities/provider.js';
 import { ephemeralKeyPair } from '../activities/common/image-tests/ssh-keys.js';
-import { createWorkers } from '../worker/create-workers.js';
-import { ImagecastClient } from '../client/sdk/index.js';
+import { projectRoot, startBenchReleaseStack } from './release-stack.js';
 import { fmt, median } from './stats.js';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const cleanRuns = Number(process.argv[2] ?? 3);
 const faultRuns = Number(process.argv[3] ?? 10);
 const seed = Number(process.argv[4] ?? Date.now() % 100_000);
-const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'imagecast-bench-tests-'));
-const pgDir = mkdtempSync(join(tmpdir(), 'imagecast-bench-tests-pg-'));
 const cloudDir = join(work, 'cloud');
 const TESTS = ['test_hostname', 'test_cloud_init', 'test_sshd_running'];
 
@@ -64,14 +55,11 @@ const provider: CloudProvider = {
 };
 
 const image = execFileSync('bash', [join(projectRoot, 'infra/build-demo-image.sh')], { encoding: 'utf8' }).trim();
-const [postgres, server] = await Promise.all([
-  startPostgresCluster(pgDir),
-  startTemporalDevServer({ stateDir: work, headless: true, projectRoot }),
-]);
-const pool = createPool(await ensureDatabase(postgres.adminUrl, 'bench'));
-await migrate(pool);
-const catalog = new ImageCatalog(pool);
-const builds = join(work, 'builds');
+const { catalog, builds, buildServerUrl, client, stop } = await startBenchReleaseStack({
+  work,
+  providers: { local: provider },
+  imageTests: { sshWaitMs: 300_000 },
+});
 // One build for every run (each run names its image differently): no 2 GiB copy per run.
 await publishBuild(builds, {
   image: 'imagecast-demo',
@@ -82,24 +70,13 @@ await publishBuild(builds, {
   compression: 'none',
   packages: await packagesOfDebianImage(image),
 });
-const buildServer = await startBuildServer({ root: builds });
-const connection = await NativeConnection.connect({ address: server.address });
-const workers = await createWorkers({
-  connection,
-  namespace: 'default',
-  queuePrefix: 'imagecast-',
-  queues: ['workflows', 'local'],
-  deps: { catalog, providers: { local: provider }, imageTests: { sshWaitMs: 300_000 } },
-});
-const running = Promise.all(workers.map((w) => w.run()));
-const client = await ImagecastClient.connect({ address: server.address });
 const job = (n: string, tests: unknown[] = TESTS) => ({
   cloud: 'local',
   cloud_account: 'bench',
   region: 'local-1',
   cloud_image_name: `bench-${n}-v{date}`,
   image_description: 'bench',
-  download_url: buildServer.url,
+  download_url: buildServerUrl,
   image: 'imagecast-demo',
   last_service: 'test',
   tests,
@@ -139,15 +116,7 @@ try {
   const left = leaks();
   console.log(`leaked after ${faultRuns} fault runs: ${left.vms} VMs, ${left.dirs} run dirs, ${left.sockets} monitor sockets (goal 0); local test instances use no cloud key pairs (the key lives in the activity's memory)`);
 } finally {
-  for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-  await running;
-  await client.close();
-  await connection.close();
-  await buildServer.stop();
-  await pool.end();
-  await Promise.all([server.stop(), postgres.stop()]);
-  rmSync(work, { recursive: true, force: true });
-  rmSync(pgDir, { recursive: true, force: true });
+  await stop();
 }
 
 /** One release with `fault` injected; resolves with how it ended. */

@@ -2,48 +2,27 @@
 // `imagecast job add` calls) to done, against the time activities actually ran (union of
 // their intervals from the workflow history). The difference is Temporal's orchestration
 // overhead: task dispatch, polling, history writes. Usage: node dist/bench/release-overhead.js [runs] [sizeMiB]
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { temporal } from '@temporalio/proto';
-import { startPostgresCluster, ensureDatabase } from '../infra/devstack/postgres-cluster.js';
-import { startTemporalDevServer } from '../infra/devstack/temporal-dev-server.js';
-import { publishBuild, startBuildServer } from '../infra/devstack/build-service.js';
+import { publishBuild } from '../infra/devstack/build-service.js';
 import { writeDemoDisk } from '../infra/devstack/demo-disk.js';
-import { createPool } from '../infra/db/pool.js';
-import { migrate } from '../infra/db/migrate.js';
-import { ImageCatalog } from '../activities/common/catalog/catalog.js';
 import { createLocalCloud } from '../activities/local/index.js';
-import { createWorkers } from '../worker/create-workers.js';
-import { ImagecastClient } from '../client/sdk/index.js';
+import { projectRoot, startBenchReleaseStack } from './release-stack.js';
 import { fmt, median } from './stats.js';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const runs = Number(process.argv[2] ?? 3);
 const sizeMiB = Number(process.argv[3] ?? 128);
 const work = mkdtempSync(join(tmpdir(), 'imagecast-bench-'));
-const pgDir = mkdtempSync(join(tmpdir(), 'imagecast-bench-pg-'));
-const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
-
-const [postgres, server] = await Promise.all([startPostgresCluster(pgDir), startTemporalDevServer({ stateDir: work, headless: true, projectRoot })]);
-const pool = createPool(await ensureDatabase(postgres.adminUrl, 'bench'));
-await migrate(pool);
-const builds = join(work, 'builds');
 const disk = join(work, 'disk.raw');
 await writeDemoDisk(disk, sizeMiB);
-const buildServer = await startBuildServer({ root: builds });
-const connection = await NativeConnection.connect({ address: server.address });
-const workers = await createWorkers({
-  connection,
-  namespace: 'default',
-  queuePrefix: 'imagecast-',
-  queues: ['workflows', 'local'],
-  deps: { catalog: new ImageCatalog(pool), providers: { local: createLocalCloud({ dataDir: join(work, 'cloud') }) } },
+const { builds, buildServerUrl, client, stop } = await startBenchReleaseStack({
+  work,
+  providers: { local: createLocalCloud({ dataDir: join(work, 'cloud') }) },
 });
-const running = Promise.all(workers.map((w) => w.run()));
-const client = await ImagecastClient.connect({ address: server.address });
 // The demo job without its image tests (they boot a VM: bench/image-test-step.ts measures
 // them) and with a condition the generated disk's manifest meets: this measures the pipeline.
 const job = {
@@ -68,7 +47,7 @@ try {
       packages: [{ name: 'kernel-default', version: '6.4.0', release: '1.1' }],
     });
     const t0 = performance.now();
-    const { releaseId } = await client.startRelease({ ...job, download_url: buildServer.url }, { cloud: 'local' });
+    const { releaseId } = await client.startRelease({ ...job, download_url: buildServerUrl }, { cloud: 'local' });
     const handle = client.temporal.workflow.getHandle(releaseId);
     await handle.result();
     walls.push(performance.now() - t0);
@@ -83,15 +62,7 @@ try {
   console.log(`activity time summed            ${fmt(median(sums) / 1000, 2)} s (parallel regions overlap)`);
   console.log(`Temporal overhead               ${fmt((wall - median(busy)) / 1000, 2)} s (${fmt((100 * (wall - median(busy))) / wall)} % of wall)`);
 } finally {
-  for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-  await running;
-  await client.close();
-  await connection.close();
-  await buildServer.stop();
-  await pool.end();
-  await Promise.all([server.stop(), postgres.stop()]);
-  rmSync(work, { recursive: true, force: true });
-  rmSync(pgDir, { recursive: true, force: true });
+  await stop();
 }
 
 /** Activity execution intervals (started → closed) from a history: their union and their sum. */

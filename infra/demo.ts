@@ -11,6 +11,7 @@ import { publishBuild, startBuildServer } from './devstack/build-service.js';
 import { startManagedProcess } from './devstack/child-process.js';
 import { packagesOfDebianImage } from './devstack/image-packages.js';
 import { ImagecastClient, type ReleaseStatus } from '../client/sdk/index.js';
+import { formatTestResults } from '../client/cli/format-status.js';
 import { freePort } from './devstack/free-port.js';
 import { startCodecServer } from './codec/codec-server.js';
 import { AesGcmPayloadCodec } from './codec/aes-gcm-codec.js';
@@ -92,9 +93,7 @@ try {
   });
   printFinishedSteps(status, printed);
   say(`\nRelease ${status.state} in ${((Date.now() - started) / 1000).toFixed(1)}s: ${status.imageName}`);
-  for (const t of status.testResults ?? []) {
-    say(`  test ${t.name.padEnd(20)} ${t.skipped ? 'skipped' : t.passed ? 'passed' : 'FAILED'} (${(t.durationMs / 1000).toFixed(1)}s)${t.error ? `  ${t.error}` : ''}`);
-  }
+  for (const line of formatTestResults(status)) say(line);
   for (const image of status.images) say(`  ${image.region}: ${image.imageId}`);
   for (const image of status.deprecated) say(`  deprecated ${image.imageName} (${image.imageId}) in ${image.region}`);
   if (status.state !== 'succeeded') {

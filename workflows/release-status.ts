@@ -26,6 +26,21 @@ export interface AccountRelease {
 }
 
 /** What the `status` query returns; also the memo and the workflow result's `status`. */
+/** One image test's outcome as the status reports it. */
+export interface TestResult {
+  name: string;
+  passed: boolean;
+  durationMs: number;
+  output: string;
+  error?: string;
+  skipped?: string;
+}
+
+/** How a test result reads for people (CLI, email, demo): one word. */
+export function testVerdict(result: TestResult): 'passed' | 'FAILED' | 'skipped' {
+  return result.skipped ? 'skipped' : result.passed ? 'passed' : 'FAILED';
+}
+
 export interface ReleaseStatus {
   releaseId: string;
   cloud: CloudName;
@@ -38,7 +53,7 @@ export interface ReleaseStatus {
   deprecated: ImageRef[];
   error?: string;
   /** The test step's results, one per test. */
-  testResults?: Array<{ name: string; passed: boolean; durationMs: number; output: string; error?: string; skipped?: string }>;
+  testResults?: TestResult[];
   /** Whether the end-of-release notification went out (when the job asked for one). */
   notification?: string;
   /** Set when the job names several accounts: one child release each. */

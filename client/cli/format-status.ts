@@ -1,4 +1,5 @@
 import type { ActivityAttempt, ReleaseStatus } from '../sdk/index.js';
+import { testVerdict } from '../../workflows/release-status.js';
 
 /** Which step each activity belongs to, for the attempts column. */
 const STEP_OF_ACTIVITY: Record<string, string> = {
@@ -31,6 +32,13 @@ function seconds(start?: string, end?: string): string {
   return `${((Date.parse(end) - Date.parse(start)) / 1000).toFixed(1)}s`;
 }
 
+/** One line per image test: name, verdict, duration, and why it failed or was skipped. */
+export function formatTestResults(status: ReleaseStatus): string[] {
+  return (status.testResults ?? []).map((t) =>
+    `  test ${t.name.padEnd(24)}${testVerdict(t).padEnd(8)}${`${(t.durationMs / 1000).toFixed(1)}s`.padStart(8)}  ${t.skipped ?? t.error ?? ''}`.trimEnd(),
+  );
+}
+
 /** The step table people read in a terminal. */
 export function formatStatus(status: ReleaseStatus, attempts?: Record<string, number>): string {
   const lines = [`${status.releaseId}  ${status.state}  ${status.imageName}`];
@@ -42,10 +50,7 @@ export function formatStatus(status: ReleaseStatus, attempts?: Record<string, nu
   for (const a of status.accounts ?? []) {
     lines.push(`  account ${a.account.padEnd(20)}${a.state.padEnd(10)}${a.releaseId}${a.error ? `  ${a.error}` : ''}`);
   }
-  for (const t of status.testResults ?? []) {
-    const result = t.skipped ? 'skipped' : t.passed ? 'passed' : 'FAILED';
-    lines.push(`  test ${t.name.padEnd(24)}${result.padEnd(8)}${`${(t.durationMs / 1000).toFixed(1)}s`.padStart(8)}  ${t.skipped ?? t.error ?? ''}`.trimEnd());
-  }
+  lines.push(...formatTestResults(status));
   const where = (image: { region: string; account?: string }) =>
     image.account ? `${image.account}/${image.region}` : image.region;
   for (const image of status.images) lines.push(`  image ${where(image)}: ${image.imageId}`);

@@ -1,5 +1,5 @@
 import type { ImageRef } from '../../provider.js';
-import type { AccountRelease, ReleaseStatus, StepStatus } from '../../../workflows/release-status.js';
+import { testVerdict, type AccountRelease, type ReleaseStatus, type StepStatus } from '../../../workflows/release-status.js';
 
 /** The webhook event name; also sent as the `x-imagecast-event` header. */
 export const RELEASE_FINISHED_EVENT = 'release.finished';
@@ -102,7 +102,7 @@ function messageSections(status: ReleaseStatus): Section[] {
       header: ['test', 'result', 'duration', 'detail'],
       rows: status.testResults.map((t) => [
         t.name,
-        t.skipped ? 'skipped' : t.passed ? 'passed' : 'FAILED',
+        testVerdict(t),
         formatDuration(Math.round(t.durationMs / 1000)),
         oneLine(t.skipped ?? t.error ?? ''),
       ]),
