@@ -31,8 +31,11 @@ export interface TestResult {
   name: string;
   passed: boolean;
   durationMs: number;
+  /** The command's output (trimmed to the last 4 KiB). */
   output: string;
+  /** Why it failed. */
   error?: string;
+  /** Why it was not run (the instance cannot be reached: an emulator). */
   skipped?: string;
 }
 

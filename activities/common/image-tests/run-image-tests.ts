@@ -1,17 +1,9 @@
 import { NAMED_TESTS, type ImageTestSpec } from './image-test-catalog.js';
 import { waitForSsh, type SshSession, type SshTarget } from './ssh-session.js';
+import type { TestResult } from '../../../workflows/release-status.js';
 
-export interface ImageTestResult {
-  name: string;
-  passed: boolean;
-  durationMs: number;
-  /** The command's output (trimmed to the last 4 KiB). */
-  output: string;
-  /** Why it failed. */
-  error?: string;
-  /** Why it was not run (the instance cannot be reached: an emulator). */
-  skipped?: string;
-}
+/** One test's outcome; the release status carries the same shape. */
+export type ImageTestResult = TestResult;
 
 export interface RunImageTestsOptions {
   /** How long SSH may take to come up (boot, reboot). */
