@@ -1,5 +1,6 @@
 import type { ApplicationFailure } from '@temporalio/common';
 import type { ReleaseStatus } from '../../../workflows/release-status.js';
+import { channelKey, recallDeliveries, rememberDeliveries, type ChannelOutcome } from './delivery-memory.js';
 import { sendReleaseEmail } from './email.js';
 import { notificationRefused, notificationUnavailable } from './failures.js';
 import { NOTIFY_ENV, type NotifyConfig } from './notify-config.js';
@@ -34,69 +35,84 @@ export interface ReleaseNotifier {
 
 /**
  * Tells people and programs that a release ended: one email to `emails` (when given) and a
- * signed POST to every configured webhook, all at once. If any fails, it throws after the
- * others are done, naming what failed and what already went out: retryable if any failure
- * is, so a retry re-sends everything (receivers may see a duplicate; webhook bodies carry
- * the releaseId to de-duplicate on), NotificationRefused if none can succeed by retrying.
+ * signed POST to every configured webhook, all at once. The channels are independent: one
+ * that is missing (email asked for, no SMTP server) or fails never holds back the others.
+ *
+ * When any channel failed, it throws after the others are done, naming what failed and
+ * what went out: retryable if any failure is (NotificationUnavailable), NotificationRefused
+ * if none can succeed by retrying. Channels that were delivered or refused for good are
+ * remembered in the heartbeat details, so a retry sends only the channels still owed.
  */
 export function createNotifier(config: NotifyConfig): ReleaseNotifier {
   return {
     async notifyReleaseFinished({ status, emails }) {
-      const to = [...new Set(emails.map((e) => e.trim()).filter(Boolean))];
-      const smtp = config.smtp;
-      if (to.length > 0 && !smtp) {
-        // Checked before sending anything: this is worker configuration, and no retry will fix it.
-        throw notificationRefused(
-          `release ${status.releaseId} asks for email to ${to.join(', ')}, but this worker has no SMTP server: set ${NOTIFY_ENV.smtpHost}`,
-        );
-      }
       const link = config.webUiUrl
         ? releaseWebUiLink(config.webUiUrl, config.namespace ?? 'default', status.releaseId)
         : undefined;
       const message = releaseMessage(status, link);
-      const result: NotifyReleaseResult = { emailed: [], rejected: [], webhooks: [] };
-      const sent: string[] = [];
-      const failures: ApplicationFailure[] = [];
-      const attempt = async (send: () => Promise<string>) => {
+      const memory = recallDeliveries();
+      const transient: string[] = [];
+
+      const deliver = async (key: string, send: () => Promise<ChannelOutcome>) => {
+        if (memory.done[key]) return; // an earlier attempt delivered it, or was told no for good
         try {
-          sent.push(await send());
+          memory.done[key] = await send();
         } catch (error) {
-          failures.push(asFailure(error));
+          const failure = asFailure(error);
+          if (!failure.nonRetryable) return void transient.push(failure.message);
+          memory.done[key] = { kind: 'refused', message: failure.message };
         }
+        rememberDeliveries(memory);
       };
 
+      const to = [...new Set(emails.map((e) => e.trim()).filter(Boolean))];
+      const smtp = config.smtp;
       await Promise.all([
-        ...(smtp && to.length > 0
+        ...(to.length > 0
           ? [
-              attempt(async () => {
+              deliver(channelKey({ kind: 'email' }), async () => {
+                if (!smtp) {
+                  // Worker configuration: no retry will fix it, and it must not stop the webhooks.
+                  throw notificationRefused(
+                    `email to ${to.join(', ')}: this worker has no SMTP server (set ${NOTIFY_ENV.smtpHost})`,
+                  );
+                }
                 const { accepted, rejected } = await sendReleaseEmail(smtp, to, message, {
                   'X-Imagecast-Release': status.releaseId,
                   // RFC 3834: vacation responders and the like must not answer a robot.
                   'Auto-Submitted': 'auto-generated',
                 });
-                Object.assign(result, { emailed: accepted, rejected });
-                return `email to ${accepted.join(', ')}`;
+                return { kind: 'email', accepted, rejected };
               }),
             ]
           : []),
         ...(config.webhooks ?? []).map((hook) =>
-          attempt(async () => {
+          deliver(channelKey({ kind: 'webhook', url: hook.url }), async () => {
             await sendReleaseWebhook(hook, message.json);
-            result.webhooks.push(webhookLabel(hook.url));
-            return `webhook ${webhookLabel(hook.url)}`;
+            return { kind: 'webhook', label: webhookLabel(hook.url) };
           }),
         ),
       ]);
 
-      if (failures.length === 0) return result;
-      const summary =
-        failures.map((f) => f.message).join('; ') +
-        (sent.length ? ` (already sent: ${sent.join('; ')})` : '');
-      throw failures.some((f) => !f.nonRetryable)
-        ? notificationUnavailable(summary)
-        : notificationRefused(summary);
+      const outcomes = Object.values(memory.done);
+      const refused = outcomes.flatMap((o) => (o.kind === 'refused' ? [o.message] : []));
+      if (transient.length === 0 && refused.length === 0) return resultOf(outcomes);
+      const sent = outcomes.flatMap((o) =>
+        o.kind === 'email' ? [`email to ${o.accepted.join(', ')}`] : o.kind === 'webhook' ? [`webhook ${o.label}`] : [],
+      );
+      const summary = [...transient, ...refused].join('; ') + (sent.length ? ` (already sent: ${sent.join('; ')})` : '');
+      throw transient.length ? notificationUnavailable(summary) : notificationRefused(summary);
     },
   };
+}
+
+function resultOf(outcomes: ChannelOutcome[]): NotifyReleaseResult {
+  const result: NotifyReleaseResult = { emailed: [], rejected: [], webhooks: [] };
+  for (const o of outcomes) {
+    if (o.kind === 'email') Object.assign(result, { emailed: o.accepted, rejected: o.rejected });
+    if (o.kind === 'webhook') result.webhooks.push(o.label);
+  }
+  return result;
 }
 
 /** The release's page in the Temporal Web UI (the workflow id is the release id). */

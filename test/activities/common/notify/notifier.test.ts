@@ -91,7 +91,7 @@ describe('release notifier', () => {
     assert.equal(bodies.length, 1);
   });
 
-  it('refuses email without an SMTP server, naming the setting, before sending anything', async () => {
+  it('still calls the webhooks when email is asked for but no SMTP server is set, and reports the email as not sent', async () => {
     await assert.rejects(
       createNotifier(config({ smtp: undefined })).notifyReleaseFinished({
         status: failedRelease(),
@@ -101,9 +101,43 @@ describe('release notifier', () => {
         e instanceof ApplicationFailure &&
         e.type === 'NotificationRefused' &&
         e.nonRetryable &&
-        /IMAGECAST_SMTP_HOST/.test(e.message),
+        /email to a@example\.com: this worker has no SMTP server \(set IMAGECAST_SMTP_HOST\)/.test(e.message) &&
+        new RegExp(`already sent: webhook ${new URL(hookUrl).origin}/…`).test(e.message),
     );
-    assert.equal(bodies.length, 0);
+    assert.equal(bodies.length, 1);
+    assert.ok(verifyWebhookSignature(secret, bodies[0]!.timestamp, bodies[0]!.raw, bodies[0]!.signature));
+  });
+
+  it('still calls the webhooks when the SMTP server is down, and fails retryably naming it', async () => {
+    sink.unavailable = true;
+    try {
+      await assert.rejects(
+        createNotifier(config()).notifyReleaseFinished({ status: failedRelease(), emails: ['ops@example.com'] }),
+        (e: unknown) =>
+          e instanceof ApplicationFailure &&
+          e.type === 'NotificationUnavailable' &&
+          !e.nonRetryable &&
+          new RegExp(`SMTP ${sink.host}:${sink.port} did not take the email`).test(e.message) &&
+          /already sent: webhook /.test(e.message),
+      );
+    } finally {
+      sink.unavailable = false;
+    }
+    assert.equal(sink.messages.length, 0);
+    assert.equal(bodies.length, 1);
+  });
+
+  it('still emails when a webhook refuses, and fails for good naming the webhook', async () => {
+    hookStatus = 403;
+    await assert.rejects(
+      createNotifier(config()).notifyReleaseFinished({ status: failedRelease(), emails: ['ops@example.com'] }),
+      (e: unknown) =>
+        e instanceof ApplicationFailure &&
+        e.type === 'NotificationRefused' &&
+        /answered 403/.test(e.message) &&
+        /already sent: email to ops@example\.com/.test(e.message),
+    );
+    assert.deepEqual(sink.messages[0]?.to, ['ops@example.com']);
   });
 
   it('sends what it can, then fails retryably naming the failure and what already went out', async () => {
