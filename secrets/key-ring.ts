@@ -70,9 +70,12 @@ export function generateKey(): string {
 }
 
 function keyring(currentId: string, keys: Map<string, Buffer>, origin: string): KeyRing {
+  // Data sealed under a single `…_KEY` records the key's derived `k-…` id: a keys file that
+  // names that key otherwise ("2026-05") must still open it, or the first rotation fails.
+  const byDerivedId = new Map([...keys.values()].map((key) => [keyIdOf(key), key]));
   return {
     currentId,
-    key: (id) => keys.get(id),
+    key: (id) => keys.get(id) ?? byDerivedId.get(id),
     ids: () => [...keys.keys()],
     origin,
   };

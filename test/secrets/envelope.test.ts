@@ -33,6 +33,18 @@ describe('envelope encryption', () => {
     await assert.rejects(openSecret(after, sealed, 'ctx'), /master key "k1" is not in keys.json \(it has: k2\)/);
   });
 
+  it('opens data sealed under a single key from a keys file that names that key otherwise', async () => {
+    const [old, next] = [b64(), b64()];
+    const single = keyRingMasterKeys(singleKeyRing(old, 'IMAGECAST_MASTER_KEY'));
+    const sealed = await sealSecret(single, Buffer.from('s3cret'), 'ctx');
+    assert.equal(sealed.keyId, keyIdOf(Buffer.from(old, 'base64')));
+    // docs/security.md's rotation: the old key under a name of the user's choosing.
+    const file = keyRingMasterKeys(keyRingFromJson({ current: '2026-11', keys: { '2026-05': old, '2026-11': next } }, 'keys.json'));
+    assert.equal((await openSecret(file, sealed, 'ctx')).toString(), 's3cret');
+    const rewrapped = await rewrapSecret(file, sealed, 'ctx');
+    assert.equal(rewrapped.keyId, '2026-11');
+  });
+
   it('names the field of a bad key and never prints key material', () => {
     const short = randomBytes(7).toString('base64');
     assert.throws(() => singleKeyRing(short, 'IMAGECAST_MASTER_KEY'), (e: Error) => {
