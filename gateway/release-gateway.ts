@@ -1,10 +1,12 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import { formatIssues, parseJob } from '../schemas/job/index.js';
 import { CiTokens, TokenRefused } from '../activities/accounts/ci-tokens.js';
 import { InvalidJobError, ReleaseAlreadyRunningError, type ImagecastClient } from '../client/sdk/index.js';
 import { jobTargets } from './job-targets.js';
+import { clientAddress, NO_TRUSTED_PROXIES, type TrustedProxies } from './client-address.js';
 
 export interface ReleaseGatewayOptions {
   pool: pg.Pool;
@@ -14,6 +16,10 @@ export interface ReleaseGatewayOptions {
   port?: number;
   /** Job documents are small; anything bigger is refused before it is read whole. */
   maxBodyBytes?: number;
+  /** Serve HTTPS with this certificate (PEM, chain first) and key; plain HTTP without. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Proxies whose X-Forwarded-For names the client (see client-address.ts); default none. */
+  trustedProxies?: TrustedProxies;
 }
 
 export interface ReleaseGateway {
@@ -41,6 +47,9 @@ class HttpError extends Error {
 export async function startReleaseGateway(options: ReleaseGatewayOptions): Promise<ReleaseGateway> {
   const tokens = new CiTokens(options.pool);
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
+  const proxies = options.trustedProxies ?? NO_TRUSTED_PROXIES;
+  const sourceAddress = (req: IncomingMessage) =>
+    clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], proxies);
 
   async function startRelease(req: IncomingMessage): Promise<[number, unknown]> {
     const token = bearer(req);
@@ -79,7 +88,7 @@ export async function startReleaseGateway(options: ReleaseGatewayOptions): Promi
     return [200, status];
   }
 
-  const server = createServer((req, res) => {
+  const handle: RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const releasePath = /^\/v1\/releases\/([^/]+)$/.exec(path);
     const handled =
@@ -96,11 +105,12 @@ export async function startReleaseGateway(options: ReleaseGatewayOptions): Promi
         send(res, 500, { error: `gateway error: ${(error as Error).message}` });
       },
     );
-  });
+  };
+  const server = options.tls ? createHttpsServer({ ...options.tls }, handle) : createServer(handle);
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
   const { address, port } = server.address() as AddressInfo;
   return {
-    url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${address.includes(':') ? `[${address}]` : address}:${port}`,
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -113,11 +123,6 @@ function bearer(req: IncomingMessage): string {
   const match = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
   if (!match) throw new HttpError(401, 'missing token: send Authorization: Bearer <token> (imagecast token create)');
   return match[1]!;
-}
-
-/** The peer's address; proxies' X-Forwarded-For is not trusted (the gateway listens where CI reaches it). */
-function sourceAddress(req: IncomingMessage): string {
-  return (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
 }
 
 async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
