@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// `imagecast-gateway` on PATH (npm link, npx): the CI gateway. A committed, executable entry point, because
+// `npm run build` recreates dist/ and drops the executable bit npm link had set there.
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const entry = fileURLToPath(new URL('../dist/gateway/main.js', import.meta.url));
+if (!existsSync(entry)) {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  console.error(`imagecast-gateway: ${entry} is missing: run \`npm run build\` in ${root}`);
+  process.exit(1);
+}
+await import(pathToFileURL(entry).href);
