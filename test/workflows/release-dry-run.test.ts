@@ -4,9 +4,14 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { freePort } from '../../infra/devstack/free-port.js';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
+
+const { temporal } = proto;
 
 describe('dry runs and the name preflight (local cloud)', () => {
   let h: ReleaseHarness;
@@ -52,6 +57,7 @@ describe('dry runs and the name preflight (local cloud)', () => {
     for (const image of first.images) assert.equal(h.imagesIn(image.region).find((i) => i.imageId === image.imageId)?.state, 'available');
     assert.equal(dry.notification, undefined);
     // Never an upload or create activity in its history.
+    await recordHistory(h, releaseId, 'release-local-dry-run');
     const types = await activityTypes(h, releaseId);
     assert.ok(!types.includes('uploadImage') && !types.includes('createImage'), types.join(', '));
   });
@@ -92,6 +98,7 @@ describe('dry runs and the name preflight (local cloud)', () => {
     assert.deepEqual(status.steps.filter((s) => s.state === 'pending'), []);
     assert.equal(status.steps.find((s) => s.name === 'cleanup')!.detail, 'not run: the release failed');
     assert.deepEqual(h.allCloudFiles().sort(), filesBefore, 'no disk was uploaded to region-1');
+    await recordHistory(h, releaseId, 'release-local-name-taken');
     const types = await activityTypes(h, releaseId);
     assert.ok(types.includes('findNameClashes') && !types.includes('uploadImage'), types.join(', '));
   });
@@ -118,6 +125,15 @@ describe('dry runs and the name preflight (local cloud)', () => {
     }
   });
 });
+
+/** IMAGECAST_RECORD_HISTORY_DIR=test/fixtures/histories records these paths for the replay test. */
+async function recordHistory(h: ReleaseHarness, releaseId: string, name: string): Promise<void> {
+  const dir = process.env.IMAGECAST_RECORD_HISTORY_DIR;
+  if (!dir) return;
+  const history = await h.client.temporal.workflow.getHandle(releaseId).fetchHistory();
+  await writeFile(join(dir, `${name}.binpb`), temporal.api.history.v1.History.encode(history).finish());
+  await writeFile(join(dir, `${name}.workflow-id`), `${releaseId}\n`);
+}
 
 async function activityTypes(h: ReleaseHarness, releaseId: string): Promise<string[]> {
   const history = await h.client.temporal.workflow.getHandle(releaseId).fetchHistory();
