@@ -165,6 +165,20 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
       await provider.publishImage(input);
     },
 
+    /**
+     * Preflight, before anything is uploaded: images of this name made by another run, in
+     * any region the release will write to (names are unique per account and region). A
+     * retry of this run finds its own images, which are not clashes.
+     */
+    async findNameClashes(input: { release: ReleaseRef; imageName: string; regions: string[] }): Promise<ImageRef[]> {
+      const found = await Promise.all(
+        input.regions.map((region) => provider.findImageByName(input.release.account, region, input.imageName)),
+      );
+      return found
+        .filter((image): image is NonNullable<typeof image> => image !== undefined && image.releaseToken !== input.release.releaseToken)
+        .map(({ region, imageId, imageName }) => ({ region, imageId, imageName }));
+    },
+
     /** The images named by `old_cloud_image_name`, in every region of the release, each paired with its replacement. */
     async findImagesByName(input: {
       release: ReleaseRef;

@@ -7,17 +7,30 @@
 #
 #   infra/build-demo-image.sh [OUT_DIR]      -> OUT_DIR/imagecast-demo-debian.raw
 #                                               OUT_DIR/imagecast-demo-debian-nosshd.raw (sshd masked: a broken image)
+#
+# OUT_DIR defaults to the user's cache, outside the clone and keyed by VERSION, so every clone
+# on this machine (CI's fresh clones, worktrees) shares one build: $IMAGECAST_CACHE_DIR, else
+# $XDG_CACHE_HOME/imagecast, else ~/.cache/imagecast.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OUT=${1:-$PWD/.data/images}
 VERSION=3   # bump to rebuild cached images
+OUT=${1:-${IMAGECAST_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/imagecast}/demo-images-v$VERSION}
 IMAGE="$OUT/imagecast-demo-debian.raw"
 BROKEN="$OUT/imagecast-demo-debian-nosshd.raw"
-if [ -f "$IMAGE" ] && [ -f "$BROKEN" ] && [ "$(cat "$OUT/.version" 2>/dev/null)" = "$VERSION" ]; then
+cached() { [ -f "$IMAGE" ] && [ -f "$BROKEN" ] && [ "$(cat "$OUT/.version" 2>/dev/null)" = "$VERSION" ]; }
+if cached; then
   echo "$IMAGE"
   exit 0
 fi
 mkdir -p "$OUT"
+# Two clones (or two test files) asking at once: one builds, the other waits and uses it.
+exec 9>"$OUT/.lock"
+flock 9
+if cached; then
+  echo "$IMAGE"
+  exit 0
+fi
+echo "build-demo-image: building the bootable Debian demo image into $OUT (once per machine: about 2 minutes)" >&2
 work=$(mktemp -d)
 log="$work/build.log"
 trap 'rm -rf "$work"' EXIT

@@ -112,13 +112,10 @@ try {
   await stopAll();
 }
 
-/** The bootable Debian demo image, built once (about 2 minutes) and cached in .data/images. */
+/** The bootable Debian demo image, built once per machine (about 2 minutes) and cached outside the clone. */
 function demoImage(): string {
-  const images = join(projectRoot, '.data/images');
-  if (!existsSync(join(images, 'imagecast-demo-debian.raw'))) {
-    say('Building the bootable Debian demo image (first run only: about 2 minutes)…');
-  }
-  return execFileSync('bash', [join(projectRoot, 'infra/build-demo-image.sh'), images], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  // The script says on stderr when it builds; a cached image is just its path.
+  return execFileSync('bash', [join(projectRoot, 'infra/build-demo-image.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }
 
 /** The demo's payload key, made once and kept with its state, so earlier runs stay readable in the UI. */

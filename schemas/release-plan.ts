@@ -88,6 +88,11 @@ export interface ReleasePlan {
    * The rest of this plan is the first account's.
    */
   accountReleases?: Array<{ account: string; job: Record<string, unknown> }>;
+  /**
+   * `dry_run`: resolve the build, check conditions and names, report what the release would
+   * make and retire, and make nothing.
+   */
+  dryRun: boolean;
   /** Cloud specifics, handed to the cloud's activities unread by the workflow. */
   imageOptions?: CloudImageOptions;
 }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { CloudName } from '../schemas/steps.js';
 import { queueName, WORKFLOWS_QUEUE_SUFFIX } from '../schemas/steps.js';
@@ -12,6 +13,7 @@ import { createReleaseActivities } from '../activities/common/release-activities
 import { createNotifier, type ReleaseNotifier } from '../activities/common/notify/notifier.js';
 import type { AccountDirectory } from '../activities/accounts/account-directory.js';
 import { payloadDataConverter } from '../infra/codec/data-converter.js';
+import { reportFailedAttempts } from './report-failed-attempts.js';
 import type { PayloadKeys } from '../infra/codec/payload-keys.js';
 
 export interface WorkerDeps {
@@ -46,6 +48,9 @@ const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.js', import.met
 /** One Worker per task queue this process serves (workflows queue and/or cloud queues). */
 export async function createWorkers(options: CreateWorkersOptions): Promise<Worker[]> {
   const { connection, namespace, queuePrefix, deps } = options;
+  const dataConverter = options.payloadKeys && payloadDataConverter(options.payloadKeys);
+  // Tells a release about its activities' retried failures (see reportFailedAttempts).
+  const client = new Client({ connection, namespace, ...(dataConverter && { dataConverter }) });
   const common = {
     connection,
     namespace,
@@ -53,7 +58,8 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     // Heartbeats carry upload progress for people and deliver cancellation to the upload:
     // both should arrive within seconds, not the SDK's default of 80 % of the timeout.
     maxHeartbeatThrottleInterval: '2s',
-    ...(options.payloadKeys && { dataConverter: payloadDataConverter(options.payloadKeys) }),
+    ...(dataConverter && { dataConverter }),
+    interceptors: { activity: [reportFailedAttempts(client)] },
     ...(options.identity && { identity: options.identity }),
   };
   return Promise.all(

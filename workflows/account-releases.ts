@@ -68,7 +68,7 @@ export async function releaseInEveryAccount(
     const summary = accounts[i]!;
     if (outcome.status === 'fulfilled') {
       const result = outcome.value;
-      Object.assign(summary, { state: 'succeeded', images: result.images });
+      Object.assign(summary, { state: 'succeeded', images: result.images, ...(result.dryRun && { dryRun: result.dryRun }) });
       stepsByAccount.push(result.status.steps.map((s) => ({ ...s, detail: `${summary.account}: ${s.detail ?? s.state}` })));
       board.status.images.push(...result.images.map((image) => withAccount(image, summary.account)));
       board.status.deprecated.push(...result.deprecated.map((image) => withAccount(image, summary.account)));

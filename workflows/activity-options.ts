@@ -59,7 +59,15 @@ const notification: ActivityOptions = {
 };
 
 export function notifyActivities(workflowsQueue: string) {
-  return proxyActivities<ReleaseNotifier>({ ...notification, taskQueue: workflowsQueue });
+  return proxyActivities<ReleaseNotifier>({ ...notification, taskQueue: workflowsQueue, summary: 'notify: the release ended' });
+}
+
+/**
+ * The one-line summary the Web UI's timeline and pending-activities list show for a call
+ * (`copy to eu-west-1` reads better than `replicateImage`). Options only: not replayed.
+ */
+function summarized(summary: string | undefined): Pick<ActivityOptions, 'summary'> {
+  return summary === undefined ? {} : { summary };
 }
 
 /**
@@ -73,17 +81,21 @@ const imageTest: ActivityOptions = {
   retry: { ...cloudRetry, maximumAttempts: 3 },
 };
 
-export function releaseActivities(workflowsQueue: string, conditionsWaitSeconds = 0) {
+export function releaseActivities(workflowsQueue: string, conditionsWaitSeconds = 0, summary?: string) {
   return {
-    quick: proxyActivities<ReleaseActivities>({ ...quickCall, taskQueue: workflowsQueue }),
-    source: proxyActivities<ReleaseActivities>({ ...sourceResolution(conditionsWaitSeconds), taskQueue: workflowsQueue }),
+    quick: proxyActivities<ReleaseActivities>({ ...quickCall, taskQueue: workflowsQueue, ...summarized(summary) }),
+    source: proxyActivities<ReleaseActivities>({
+      ...sourceResolution(conditionsWaitSeconds),
+      taskQueue: workflowsQueue,
+      ...summarized(summary),
+    }),
   };
 }
 
-export function cloudActivities(cloudQueue: string) {
+export function cloudActivities(cloudQueue: string, summary?: string) {
   return {
-    upload: proxyActivities<CloudActivities>({ ...longUpload, taskQueue: cloudQueue }),
-    cloud: proxyActivities<CloudActivities>({ ...cloudCall, taskQueue: cloudQueue }),
-    test: proxyActivities<CloudActivities>({ ...imageTest, taskQueue: cloudQueue }),
+    upload: proxyActivities<CloudActivities>({ ...longUpload, taskQueue: cloudQueue, ...summarized(summary) }),
+    cloud: proxyActivities<CloudActivities>({ ...cloudCall, taskQueue: cloudQueue, ...summarized(summary) }),
+    test: proxyActivities<CloudActivities>({ ...imageTest, taskQueue: cloudQueue, ...summarized(summary) }),
   };
 }

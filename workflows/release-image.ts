@@ -1,5 +1,6 @@
 import {
   isCancellation,
+  patched,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -12,13 +13,14 @@ import { searchAttributeKeys as keys } from '../schemas/search-attributes.js';
 import type { ReleasePlan } from '../schemas/release-plan.js';
 import type { ImageRef, ReleaseRef, ResolvedImageSource } from '../activities/provider.js';
 import { releaseActivities } from './activity-options.js';
-import { ReleaseStatusBoard, type ReleaseStatus } from './release-status.js';
+import { ReleaseStatusBoard, type DryRunReport, type ReleaseStatus } from './release-status.js';
+import { DRY_RUN_PATCH, dryRun } from './dry-run.js';
 import { ReleaseSteps, resolveBuild, useBuild } from './release-steps.js';
 import { releaseInEveryAccount, type PinnedBuild } from './account-releases.js';
 import { describeFailure } from './describe-failure.js';
 import { notifyReleaseFinished } from './notify-finished.js';
 import { Compensations } from './saga.js';
-import { buildQuery, statusQuery } from './queries.js';
+import { attemptFailedSignal, buildQuery, statusQuery } from './queries.js';
 
 export interface ReleaseResult {
   releaseId: string;
@@ -27,6 +29,8 @@ export interface ReleaseResult {
   deprecated: ImageRef[];
   source?: ResolvedImageSource;
   status: ReleaseStatus;
+  /** `dry_run: true`: what the release would have done (it made nothing). */
+  dryRun?: DryRunReport;
 }
 
 /**
@@ -57,23 +61,32 @@ export async function releaseImage(job: Record<string, unknown>, pinned?: Pinned
     ]);
     setCurrentDetails(board.toMarkdown());
   };
+  setHandler(attemptFailedSignal, (failed) => {
+    const of = failed.maximumAttempts ? ` of ${failed.maximumAttempts}` : '';
+    board.attemptFailed(`${failed.activityType} attempt ${failed.attempt}${of} failed: ${failed.message}`);
+    report();
+  });
   const compensations = new Compensations();
   let source: ResolvedImageSource | undefined;
   let plan: ReleasePlan | undefined;
-  // Per-account children are reported by their parent, in one notification.
-  const notify = () => (pinned?.reportedByParent ? Promise.resolve() : notifyReleaseFinished(plan, board, workflowsQueue));
+  let isDryRun = false;
+  // Per-account children are reported by their parent, in one notification; a dry run notifies no one.
+  const notify = () =>
+    pinned?.reportedByParent || isDryRun ? Promise.resolve() : notifyReleaseFinished(plan, board, workflowsQueue);
   let build: { source: ResolvedImageSource; imageName: string } | undefined;
   setHandler(buildQuery, () => build);
 
   try {
-    plan = await releaseActivities(workflowsQueue).quick.planRelease(job);
+    plan = await releaseActivities(workflowsQueue, 0, 'validate the job and plan the release').quick.planRelease(job);
     const account = plan.accountReleases?.map((a) => a.account).join(',') ?? plan.account;
     Object.assign(board.status, { cloud: plan.cloud, account });
     upsertSearchAttributes([
       { key: keys.cloud, value: plan.cloud },
       { key: keys.account, value: account },
     ]);
-    await waitForStartTime(plan, board, report);
+    isDryRun = plan.dryRun && patched(DRY_RUN_PATCH);
+    // A dry run reports when the release would start instead of waiting for it.
+    if (!isDryRun) await waitForStartTime(plan, board, report);
 
     const release: ReleaseRef = {
       releaseId: info.workflowId,
@@ -97,7 +110,8 @@ export async function releaseImage(job: Record<string, unknown>, pinned?: Pinned
       }
       build = { source: resolved.source, imageName: resolved.imageName };
       source = resolved.source;
-      await steps.run(resolved.source, resolved.imageName);
+      if (isDryRun) await dryRun({ plan, release, board, report }, steps, resolved.source, resolved.imageName);
+      else await steps.run(resolved.source, resolved.imageName);
     }
     board.finish();
     await notify();
@@ -110,6 +124,7 @@ export async function releaseImage(job: Record<string, unknown>, pinned?: Pinned
       deprecated: board.status.deprecated,
       source,
       status: board.status,
+      ...(board.status.dryRun && { dryRun: board.status.dryRun }),
     };
   } catch (error) {
     const cancelled = isCancellation(error);
@@ -129,9 +144,11 @@ async function waitForStartTime(plan: ReleasePlan, board: ReleaseStatusBoard, re
   const delayMs = Date.parse(plan.startAt) - Date.now();
   if (delayMs <= 0) return;
   board.status.state = 'waiting';
+  board.status.waitingUntil = plan.startAt;
   report();
   await sleep(delayMs);
   board.status.state = 'running';
+  board.status.waitingUntil = undefined;
 }
 
 /** mash's {date}: the UTC day the release started, YYYYMMDD. */

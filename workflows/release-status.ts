@@ -13,6 +13,31 @@ export interface StepStatus {
   detail?: string;
   /** Ids the step produced (disk, image per region, deprecated images). */
   produced?: string[];
+  /** Attempts of the step's activities that failed and were retried (reported by the worker). */
+  failedAttempts?: number;
+  /** The last of those failures: which call, which attempt, why. */
+  lastFailure?: string;
+}
+
+/** What a `dry_run: true` release would have done; it made nothing. */
+export interface DryRunReport {
+  imageName: string;
+  /** The build the download step chose: its URL and checksum. */
+  build: { url: string; checksum: string };
+  account: string;
+  homeRegion: string;
+  replicaRegions: string[];
+  /** How the images would be shared: public, private to the account, shared with …. */
+  sharing: string;
+  allowCopy: boolean;
+  tests: string[];
+  lastService: ReleaseStep;
+  /** `utctime` in the future: when the release would start (a dry run does not wait). */
+  startAt?: string;
+  /** Images the release would deprecate. */
+  wouldDeprecate: ImageRef[];
+  /** What would make the real release fail (an image name already taken); empty when it would go. */
+  problems: string[];
 }
 
 /** One account's child release, when a job names several accounts. */
@@ -23,6 +48,8 @@ export interface AccountRelease {
   state: ReleaseState;
   images: ImageRef[];
   error?: string;
+  /** The account's dry-run report, when the job was a dry run. */
+  dryRun?: DryRunReport;
 }
 
 /** What the `status` query returns; also the memo and the workflow result's `status`. */
@@ -61,6 +88,10 @@ export interface ReleaseStatus {
   notification?: string;
   /** Set when the job names several accounts: one child release each. */
   accounts?: AccountRelease[];
+  /** `utctime` in the future: the release waits until then (state `waiting`). */
+  waitingUntil?: string;
+  /** Set when the job said `dry_run: true`: what the release would do. Nothing was made. */
+  dryRun?: DryRunReport;
 }
 
 /**
@@ -104,30 +135,88 @@ export class ReleaseStatusBoard {
     Object.assign(this.step(name), { state: 'skipped', detail: reason });
   }
 
-  /** Marks the running step failed and every step still pending as skipped. */
+  /** Marks the running step failed and every step still pending as not run. */
   fail(error: string, state: 'failed' | 'cancelled'): void {
     const running = this.status.steps.find((s) => s.state === 'running');
     if (running) Object.assign(running, { state: 'failed', finishedAt: this.now().toISOString(), detail: error });
     this.status.state = state;
     this.status.error = error;
+    this.skipPending(`not run: the release ${state === 'cancelled' ? 'was cancelled' : 'failed'}`);
   }
 
   finish(): void {
     this.status.state = 'succeeded';
     this.status.currentStep = undefined;
+    this.skipPending('not run');
   }
 
-  /** A Markdown table for the Web UI's "current details" panel. */
+  /** A finished release keeps no step "pending": it will never run. */
+  private skipPending(reason: string): void {
+    for (const step of this.status.steps) if (step.state === 'pending') this.skip(step.name, reason);
+  }
+
+  /** An activity attempt of the running step failed and will be retried (the worker says so). */
+  attemptFailed(failure: string): void {
+    const step = this.status.steps.find((s) => s.state === 'running');
+    if (!step) return;
+    step.failedAttempts = (step.failedAttempts ?? 0) + 1;
+    step.lastFailure = failure;
+  }
+
+  /**
+   * The Web UI's "current details" panel: one row per step with readable columns (the UI
+   * renders Markdown tables without cell padding, so state, time and attempts get their own
+   * columns, and the detail comes last).
+   */
   toMarkdown(): string {
-    const rows = this.status.steps.map(
-      (s) => `| ${s.name} | ${s.state} | ${(s.detail ?? '').replace(/\|/g, '\\|')} |`,
-    );
+    const now = this.now();
+    const rows = this.status.steps.map((s) => {
+      const attempts = s.state === 'pending' || s.state === 'skipped' ? '' : String(1 + (s.failedAttempts ?? 0));
+      const failure = s.lastFailure && s.state !== 'succeeded' ? ` — last failure: ${s.lastFailure}` : '';
+      return `| ${STATE_MARK[s.state]} ${s.name} | ${s.state} | ${stepDuration(s, now)} | ${attempts} | ${cell(`${s.detail ?? ''}${failure}`)} |`;
+    });
+    const heading =
+      this.status.state === 'waiting' && this.status.waitingUntil
+        ? `waiting until ${this.status.waitingUntil}`
+        : this.status.dryRun
+          ? `${this.status.state} (dry run: nothing was made)`
+          : this.status.state;
     return [
-      `**${this.status.imageName}** — ${this.status.state}`,
+      `**${this.status.imageName || 'release'}** — ${heading}`,
       '',
-      '| step | state | detail |',
-      '|---|---|---|',
+      '| step | state | took | attempts | detail |',
+      '|:---|:---|---:|---:|:---|',
       ...rows,
     ].join('\n');
   }
+}
+
+const STATE_MARK: Record<StepState, string> = {
+  pending: '·',
+  running: '▶',
+  succeeded: '✔',
+  failed: '✖',
+  skipped: '–',
+};
+
+/** How long a step took (or has been running), for people: `850 ms`, `12 s`, `3 min 4 s`. */
+export function stepDuration(step: Pick<StepStatus, 'startedAt' | 'finishedAt' | 'state'>, now: Date): string {
+  if (!step.startedAt) return '';
+  const end = step.finishedAt ? Date.parse(step.finishedAt) : step.state === 'running' ? now.getTime() : undefined;
+  if (end === undefined) return '';
+  return formatDuration(Math.max(0, end - Date.parse(step.startedAt)));
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${seconds % 60} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** Table cells hold one line and no column separators. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
 }

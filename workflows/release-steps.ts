@@ -1,4 +1,4 @@
-import { ApplicationFailure, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import { RELEASE_STEPS, type ReleaseStep } from '../schemas/steps.js';
 import { searchAttributeKeys as keys } from '../schemas/search-attributes.js';
 import type { ReleasePlan } from '../schemas/release-plan.js';
@@ -27,7 +27,7 @@ export async function resolveBuild(
   const { plan, board } = ctx;
   board.start('download', `looking for ${plan.source.image} in ${plan.source.downloadUrl}`);
   ctx.report();
-  const { source } = releaseActivities(ctx.workflowsQueue, plan.source.conditionsWaitSeconds);
+  const { source } = releaseActivities(ctx.workflowsQueue, plan.source.conditionsWaitSeconds, `download: find a build of ${plan.source.image}`);
   const resolved = await source.resolveSource({ plan, date });
   useBuild(board, resolved.source, resolved.imageName);
   return resolved;
@@ -43,22 +43,42 @@ export function useBuild(board: ReleaseStatusBoard, source: ResolvedImageSource,
   board.succeed('download', chosenBy ? `${what}, chosen by ${chosenBy}` : what, [source.url]);
 }
 
+/** Marks histories whose releases check the image name in every region before uploading. */
+export const PREFLIGHT_PATCH = 'preflight-name-check-before-upload';
+
 /** The pipeline's steps, in order; each records what it made and how to undo it. */
 export class ReleaseSteps {
-  private readonly cloud;
-  private readonly upload;
-  private readonly quick;
-  private readonly tester;
-  private readonly regions: string[];
+  readonly regions: string[];
 
   constructor(private readonly ctx: ReleaseStepsContext) {
-    ({ cloud: this.cloud, upload: this.upload, test: this.tester } = cloudActivities(ctx.cloudQueue));
-    this.quick = releaseActivities(ctx.workflowsQueue).quick;
     this.regions = [ctx.plan.homeRegion, ...ctx.plan.replicaRegions];
     // Whatever this run half-made (a staging upload, an image not yet recorded) goes last.
     ctx.compensations.add('discard half-made artifacts', () =>
-      this.cloud.discardReleaseArtifacts(ctx.release, this.regions),
+      this.cloud('saga: discard half-made artifacts').discardReleaseArtifacts(ctx.release, this.regions),
     );
+  }
+
+  /** Cloud calls, each with the summary the Web UI shows for it. */
+  cloud(summary: string) {
+    return cloudActivities(this.ctx.cloudQueue, summary).cloud;
+  }
+
+  quick(summary: string) {
+    return releaseActivities(this.ctx.workflowsQueue, 0, summary).quick;
+  }
+
+  /**
+   * Preflight: an image of this name made by another run, in any region the release writes
+   * to, is found before the upload (a name clash used to surface only at create, or in the
+   * last region, after the slow part).
+   */
+  async nameClashes(imageName: string): Promise<ImageRef[]> {
+    const { release } = this.ctx;
+    return this.cloud(`preflight: is ${imageName} free in ${this.regions.join(', ')}`).findNameClashes({
+      release,
+      imageName,
+      regions: this.regions,
+    });
   }
 
   download(date: string) {
@@ -76,14 +96,28 @@ export class ReleaseSteps {
     };
     if (this.isLast('download')) return this.stopAfter('download');
 
-    this.begin('upload', `streaming ${source.fileName} to ${plan.homeRegion}`);
-    const disk = await this.upload.uploadImage({ release, source, region: plan.homeRegion, options: plan.imageOptions });
-    compensations.add(`delete disk ${disk.diskId}`, () => this.cloud.deleteDisk(release, disk));
+    const streaming = `streaming ${source.fileName} to ${plan.homeRegion}`;
+    if (patched(PREFLIGHT_PATCH)) {
+      this.begin('upload', `checking that ${imageName} is free in ${this.regions.join(', ')}`);
+      const clashes = await this.nameClashes(imageName);
+      if (clashes.length > 0) throw nameTaken(imageName, `${plan.cloud} account ${plan.account}`, clashes);
+      board.step('upload').detail = streaming;
+      this.ctx.report();
+    } else {
+      this.begin('upload', streaming);
+    }
+    const disk = await cloudActivities(this.ctx.cloudQueue, `upload ${source.fileName} to ${plan.homeRegion}`).upload.uploadImage({
+      release,
+      source,
+      region: plan.homeRegion,
+      options: plan.imageOptions,
+    });
+    compensations.add(`delete disk ${disk.diskId}`, () => this.cloud(`saga: delete disk ${disk.diskId}`).deleteDisk(release, disk));
     board.succeed('upload', `${disk.sizeBytes} bytes verified, ${disk.bytesWritten} written`, [disk.diskId]);
     if (this.isLast('upload')) return this.stopAfter('upload');
 
     this.begin('create', `registering ${imageName}`);
-    const home = await this.cloud.createImage({
+    const home = await this.cloud(`create ${imageName} in ${plan.homeRegion}`).createImage({
       release,
       disk,
       imageName,
@@ -94,7 +128,7 @@ export class ReleaseSteps {
       catalog: facts,
       options: plan.imageOptions,
     });
-    compensations.add(`delete image ${home.imageId}`, () => this.cloud.deleteImage(release, home));
+    compensations.add(`delete image ${home.imageId}`, () => this.cloud(`saga: delete image ${home.imageId}`).deleteImage(release, home));
     board.status.images.push(home);
     board.succeed('create', `${home.imageId} in ${home.region}`, [home.imageId]);
     if (this.isLast('create')) return this.stopAfter('create', disk);
@@ -128,7 +162,7 @@ export class ReleaseSteps {
     const { plan, release, board } = this.ctx;
     if (plan.tests.length === 0) return board.skip('test', 'no tests in the job (tests: [])');
     this.begin('test', `testing ${home.imageId}: ${plan.tests.map((t) => t.name).join(', ')}`);
-    const outcome = await this.tester.testImage({
+    const outcome = await cloudActivities(this.ctx.cloudQueue, `test ${home.imageId} in ${home.region}`).test.testImage({
       release,
       image: home,
       tests: plan.tests,
@@ -162,7 +196,7 @@ export class ReleaseSteps {
     // is known to the saga even when another region failed.
     const outcomes = await Promise.allSettled(
       plan.replicaRegions.map((targetRegion) =>
-        this.cloud.replicateImage({ release, source: home, targetRegion, description: plan.description, catalog: facts }),
+        this.cloud(`copy to ${targetRegion}`).replicateImage({ release, source: home, targetRegion, description: plan.description, catalog: facts }),
       ),
     );
     const copies: ImageRef[] = [];
@@ -171,7 +205,7 @@ export class ReleaseSteps {
       const copy = outcome.value;
       copies.push(copy);
       board.status.images.push(copy);
-      compensations.add(`delete image ${copy.imageId}`, () => this.cloud.deleteImage(release, copy));
+      compensations.add(`delete image ${copy.imageId}`, () => this.cloud(`saga: delete image ${copy.imageId}`).deleteImage(release, copy));
     }
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) throw failed.reason;
@@ -184,7 +218,7 @@ export class ReleaseSteps {
     this.begin('publish', detail);
     await Promise.all(
       board.status.images.map((image) =>
-        this.cloud.publishImage({
+        this.cloud(`publish ${image.imageId} in ${image.region}: ${detail}`).publishImage({
           release,
           image,
           shareWith: plan.shareWith,
@@ -193,7 +227,8 @@ export class ReleaseSteps {
         }),
       ),
     );
-    await this.quick.activateRelease({ releaseToken: release.releaseToken, visibility: visibilityOf(plan.shareWith) });
+    const visibility = visibilityOf(plan.shareWith);
+    await this.quick(`catalog: the release is ${visibility}`).activateRelease({ releaseToken: release.releaseToken, visibility });
     // Published: from here a failure must not pull the release out from under its users.
     compensations.forgetAll();
     board.succeed('publish', detail);
@@ -204,10 +239,12 @@ export class ReleaseSteps {
     this.begin('deprecate', plan.oldCloudImageName ? `retiring ${plan.oldCloudImageName}` : `retiring older releases of ${plan.imageLine}`);
     const newImages = board.status.images;
     const replaced = plan.oldCloudImageName
-      ? await this.cloud.findImagesByName({ release, imageName: plan.oldCloudImageName, regions: this.regions, newImages })
-      : await this.quick.findReplacedImages({ release, imageLine: plan.imageLine, newImages });
+      ? await this.cloud(`find ${plan.oldCloudImageName} to deprecate`).findImagesByName({ release, imageName: plan.oldCloudImageName, regions: this.regions, newImages })
+      : await this.quick(`catalog: find older releases of ${plan.imageLine}`).findReplacedImages({ release, imageLine: plan.imageLine, newImages });
     if (replaced.length === 0) return board.succeed('deprecate', 'nothing to deprecate (no earlier release found)');
-    const outcomes = await Promise.allSettled(replaced.map((r) => this.cloud.deprecateImage({ release, ...r })));
+    const outcomes = await Promise.allSettled(
+      replaced.map((r) => this.cloud(`deprecate ${r.image.imageId} in ${r.image.region}`).deprecateImage({ release, ...r })),
+    );
     outcomes.forEach((o, i) => o.status === 'fulfilled' && board.status.deprecated.push(replaced[i]!.image));
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) throw failed.reason;
@@ -218,9 +255,9 @@ export class ReleaseSteps {
   private async cleanup(disk?: UploadedDisk, deleteImages = false): Promise<void> {
     const { release, board } = this.ctx;
     this.begin('cleanup', 'removing intermediate artifacts');
-    if (disk) await this.cloud.deleteDisk(release, disk);
+    if (disk) await this.cloud(`cleanup: delete disk ${disk.diskId}`).deleteDisk(release, disk);
     if (deleteImages) {
-      await Promise.all(board.status.images.map((image) => this.cloud.deleteImage(release, image)));
+      await Promise.all(board.status.images.map((image) => this.cloud(`cleanup: delete test image ${image.imageId}`).deleteImage(release, image)));
     }
     board.succeed('cleanup', deleteImages ? 'removed the uploaded disk and the test-only images' : 'removed the uploaded disk');
   }
@@ -233,7 +270,7 @@ export class ReleaseSteps {
     // mash: a test-only run (last_service test) removes its images unless cleanup_images is false.
     const deleteImages = step === 'test' && plan.cleanupImagesAfterTest;
     if (board.status.images.length && !deleteImages) {
-      await this.quick.activateRelease({ releaseToken: release.releaseToken, visibility: 'private' });
+      await this.quick('catalog: the release is private').activateRelease({ releaseToken: release.releaseToken, visibility: 'private' });
     }
     compensations.forgetAll();
     if (!disk) return board.skip('cleanup', `nothing to clean up after last_service "${step}"`);
@@ -241,7 +278,18 @@ export class ReleaseSteps {
   }
 }
 
-function describeSharing(shareWith: ReleasePlan['shareWith']): string {
+/** A name clash: nothing was uploaded; say where, and what to do. */
+function nameTaken(imageName: string, where: string, clashes: ImageRef[]): ApplicationFailure {
+  const regions = clashes.map((c) => `${c.region} (${c.imageId})`).join(', ');
+  return ApplicationFailure.create({
+    type: 'ImageAlreadyExists',
+    nonRetryable: true,
+    message: `an image named "${imageName}" already exists in ${where}: ${regions}; nothing was uploaded. Choose another cloud_image_name (e.g. with {date} or {release}) or remove that image`,
+    details: [{ imageName, clashes }],
+  });
+}
+
+export function describeSharing(shareWith: ReleasePlan['shareWith']): string {
   if (shareWith === 'all') return 'public';
   if (shareWith === 'none') return 'private to the account';
   return `shared with ${shareWith.join(', ')}`;

@@ -52,6 +52,7 @@ export async function planRelease(input: unknown, accounts: AccountDirectory): P
     architecture: job.cloud_architecture,
     bootFirmware: job.boot_firmware,
     lastService: job.last_service,
+    dryRun: job.dry_run === true,
     startAt: job.utctime === 'now' || job.utctime === 'always' ? undefined : job.utctime,
     tests: job.tests.map((t) =>
       typeof t === 'string'

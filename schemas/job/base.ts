@@ -135,7 +135,7 @@ export const baseJobShape = {
     .boolean()
     .optional()
     .describe(
-      'mash: only validate the document, do not start the release (imagecast job validate does this too).',
+      'Make nothing: resolve the build, check its conditions and that the image name is free in every region, and report what the release would create, share and deprecate.',
     ),
   requesting_user: z.string().optional().describe('Who asked for the release (set by mash; informational).'),
   job_id: z.string().optional().describe("mash's job id (informational)."),

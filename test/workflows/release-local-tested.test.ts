@@ -1,5 +1,5 @@
 // The test step for real on the local cloud: a Debian image built by infra/build-demo-image.sh
-// (debootstrap + kernel + openssh-server + cloud-init, cached in .data/images) is released;
+// (debootstrap + kernel + openssh-server + cloud-init, cached per machine in ~/.cache/imagecast) is released;
 // the test step boots it under QEMU (software emulation), injects the ephemeral key through a
 // cloud-init NoCloud seed, and runs the tests over SSH. A broken image (sshd masked) fails the
 // test step within its SSH wait, and leaves no VM and no image behind.

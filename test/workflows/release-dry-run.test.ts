@@ -1,0 +1,144 @@
+/**
+ * `dry_run: true` makes nothing: it resolves the build, checks names in every region and
+ * reports what the release would do. And a real release checks names before its upload.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { freePort } from '../../infra/devstack/free-port.js';
+import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
+
+const { temporal } = proto;
+
+describe('dry runs and the name preflight (local cloud)', () => {
+  let h: ReleaseHarness;
+  before(async () => {
+    h = await startReleaseHarness('dryrun');
+  });
+  after(() => h.stop());
+
+  it('a dry run uploads, creates and deprecates nothing, and reports what the release would do', async () => {
+    await h.publish('1');
+    const first = await h.client.waitForRelease((await h.client.startRelease(h.job())).releaseId, { pollIntervalMs: 200 });
+    assert.equal(first.state, 'succeeded', first.error);
+    await h.publish('2');
+    const filesBefore = h.allCloudFiles().sort();
+    const catalogBefore = await h.catalog.listImages({ cloud: 'local', account: 'test' });
+
+    const { releaseId } = await h.client.startRelease(h.job({ dry_run: true, notify: true }));
+    const dry = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
+    assert.equal(dry.state, 'succeeded', dry.error);
+    const report = dry.dryRun;
+    assert.ok(report, 'the status carries the dry-run report');
+    assert.match(report.imageName, /^dryrun-v\d{8}-b2$/);
+    assert.match(report.build.url, /test-image.*1\.0\.0-Build2/);
+    assert.match(report.build.checksum, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(report.homeRegion, 'region-1');
+    assert.deepEqual(report.replicaRegions, ['region-2', 'region-3', 'region-4']);
+    assert.equal(report.sharing, 'public');
+    assert.deepEqual(report.problems, []);
+    // It would retire the first release's four images, one per region.
+    assert.deepEqual(
+      report.wouldDeprecate.map((i) => i.imageId).sort(),
+      first.images.map((i) => i.imageId).sort(),
+    );
+    assert.deepEqual(
+      dry.steps.map((s) => `${s.name}:${s.state}`),
+      ['download:succeeded', ...['upload', 'create', 'test', 'raw_image_upload', 'replicate', 'publish', 'deprecate', 'cleanup'].map((s) => `${s}:skipped`)],
+    );
+    assert.match(dry.steps.find((s) => s.name === 'replicate')!.detail!, /would copy to region-2, region-3, region-4/);
+    assert.match(dry.steps.find((s) => s.name === 'deprecate')!.detail!, /would deprecate img-/);
+    // Nothing was made, shared or retired, and nobody was notified.
+    assert.deepEqual(h.allCloudFiles().sort(), filesBefore);
+    assert.deepEqual(await h.catalog.listImages({ cloud: 'local', account: 'test' }), catalogBefore);
+    for (const image of first.images) assert.equal(h.imagesIn(image.region).find((i) => i.imageId === image.imageId)?.state, 'available');
+    assert.equal(dry.notification, undefined);
+    // Never an upload or create activity in its history.
+    await recordHistory(h, releaseId, 'release-local-dry-run');
+    const types = await activityTypes(h, releaseId);
+    assert.ok(!types.includes('uploadImage') && !types.includes('createImage'), types.join(', '));
+  });
+
+  it('a dry run whose image name is taken fails, naming the region, and makes nothing', async () => {
+    await h.publish('3');
+    const job = h.job({ cloud_image_name: 'dryrun-fixed-name', additional_regions: [] });
+    const real = await h.client.waitForRelease((await h.client.startRelease(job)).releaseId, { pollIntervalMs: 200 });
+    assert.equal(real.state, 'succeeded', real.error);
+    const filesBefore = h.allCloudFiles().sort();
+    const { releaseId } = await h.client.startRelease({ ...job, dry_run: true, additional_regions: ['region-2'] });
+    const dry = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
+    assert.equal(dry.state, 'failed');
+    assert.match(dry.error!, /dry run: the release would fail: an image named "dryrun-fixed-name" already exists in region-1 \(img-/);
+    assert.doesNotMatch(dry.error!, /region-2/);
+    assert.deepEqual(dry.dryRun?.problems.length, 1);
+    assert.deepEqual(h.allCloudFiles().sort(), filesBefore);
+  });
+
+  it('a real release whose name is taken in a replica region fails before it uploads anything', async () => {
+    await h.publish('4');
+    const name = 'dryrun-clash-in-replica';
+    const first = await h.client.waitForRelease(
+      (await h.client.startRelease(h.job({ cloud_image_name: name, region: 'region-3', additional_regions: [] }))).releaseId,
+      { pollIntervalMs: 200 },
+    );
+    assert.equal(first.state, 'succeeded', first.error);
+    const filesBefore = h.allCloudFiles().sort();
+    const { releaseId } = await h.client.startRelease(
+      h.job({ cloud_image_name: name, region: 'region-1', additional_regions: ['region-2', 'region-3'], image: 'test-image' }),
+    );
+    await assert.rejects(h.client.temporal.workflow.getHandle(releaseId).result(), WorkflowFailedError);
+    const status = await h.client.getRelease(releaseId);
+    assert.equal(status.state, 'failed');
+    assert.match(status.error!, new RegExp(`an image named "${name}" already exists in local account test: region-3 \\(img-[0-9a-f]+\\); nothing was uploaded`));
+    assert.equal(status.steps.find((s) => s.name === 'upload')!.state, 'failed');
+    // A failed release keeps no step "pending": the rest were not run.
+    assert.deepEqual(status.steps.filter((s) => s.state === 'pending'), []);
+    assert.equal(status.steps.find((s) => s.name === 'cleanup')!.detail, 'not run: the release failed');
+    assert.deepEqual(h.allCloudFiles().sort(), filesBefore, 'no disk was uploaded to region-1');
+    await recordHistory(h, releaseId, 'release-local-name-taken');
+    const types = await activityTypes(h, releaseId);
+    assert.ok(types.includes('findNameClashes') && !types.includes('uploadImage'), types.join(', '));
+  });
+
+  it('shows the retried failures of a step while it retries (attempts and the last error)', async () => {
+    // A build service nobody listens on: the download step's activity fails and is retried.
+    const closedPort = await freePort();
+    const { releaseId } = await h.client.startRelease(
+      h.job({ download_url: `http://127.0.0.1:${closedPort}/`, cloud_image_name: 'dryrun-unreachable-{date}' }),
+    );
+    try {
+      let download;
+      for (let i = 0; i < 120; i++) {
+        const status = await h.client.getRelease(releaseId).catch(() => undefined);
+        download = status?.steps.find((s) => s.name === 'download');
+        if ((download?.failedAttempts ?? 0) >= 2) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      assert.ok((download?.failedAttempts ?? 0) >= 2, `two failed attempts reported: ${JSON.stringify(download)}`);
+      assert.match(download!.lastFailure!, /^resolveSource attempt [2-9] of 10 failed: .*ECONNREFUSED/);
+    } finally {
+      await h.client.cancelRelease(releaseId);
+      await h.client.temporal.workflow.getHandle(releaseId).result().catch(() => undefined);
+    }
+  });
+});
+
+/** IMAGECAST_RECORD_HISTORY_DIR=test/fixtures/histories records these paths for the replay test. */
+async function recordHistory(h: ReleaseHarness, releaseId: string, name: string): Promise<void> {
+  const dir = process.env.IMAGECAST_RECORD_HISTORY_DIR;
+  if (!dir) return;
+  const history = await h.client.temporal.workflow.getHandle(releaseId).fetchHistory();
+  await writeFile(join(dir, `${name}.binpb`), temporal.api.history.v1.History.encode(history).finish());
+  await writeFile(join(dir, `${name}.workflow-id`), `${releaseId}\n`);
+}
+
+async function activityTypes(h: ReleaseHarness, releaseId: string): Promise<string[]> {
+  const history = await h.client.temporal.workflow.getHandle(releaseId).fetchHistory();
+  return (history.events ?? []).flatMap((e) => {
+    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    return name ? [name] : [];
+  });
+}
