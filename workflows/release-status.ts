@@ -164,16 +164,22 @@ export class ReleaseStatusBoard {
   }
 
   /**
-   * The Web UI's "current details" panel: one row per step with readable columns (the UI
-   * renders Markdown tables without cell padding, so state, time and attempts get their own
-   * columns, and the detail comes last).
+   * The Web UI's "current details" panel: a table of state, time and attempts per step, then
+   * each step's detail as a list item. The UI renders Markdown in a narrow panel with no cell
+   * padding, so the table holds only short cells, each followed by an em space (Markdown
+   * keeps it, unlike ASCII spaces) that keeps neighbouring cells apart.
    */
   toMarkdown(): string {
     const now = this.now();
+    const pad = (text: string) => `${cell(text)}${text ? EM_SPACE : ''}`;
     const rows = this.status.steps.map((s) => {
       const attempts = s.state === 'pending' || s.state === 'skipped' ? '' : String(1 + (s.failedAttempts ?? 0));
-      const failure = s.lastFailure && s.state !== 'succeeded' ? ` — last failure: ${s.lastFailure}` : '';
-      return `| ${STATE_MARK[s.state]} ${s.name} | ${s.state} | ${stepDuration(s, now)} | ${attempts} | ${cell(`${s.detail ?? ''}${failure}`)} |`;
+      return `| ${pad(`${STATE_MARK[s.state]} ${s.name}`)} | ${pad(s.state)} | ${pad(stepDuration(s, now))} | ${cell(attempts)} |`;
+    });
+    const details = this.status.steps.flatMap((s) => {
+      const failure = s.lastFailure && s.state !== 'succeeded' ? `${s.detail ? '; ' : ''}last failure: ${s.lastFailure}` : '';
+      const text = `${s.detail ?? ''}${failure}`;
+      return text ? [`- **${s.name}**: ${oneLine(text)}`] : [];
     });
     const heading =
       this.status.state === 'waiting' && this.status.waitingUntil
@@ -184,12 +190,16 @@ export class ReleaseStatusBoard {
     return [
       `**${this.status.imageName || 'release'}** — ${heading}`,
       '',
-      '| step | state | took | attempts | detail |',
-      '|:---|:---|---:|---:|:---|',
+      `| step${EM_SPACE} | state${EM_SPACE} | took${EM_SPACE} | attempts |`,
+      '|:---|:---|---:|---:|',
       ...rows,
+      '',
+      ...details,
     ].join('\n');
   }
 }
+
+const EM_SPACE = '\u2003';
 
 const STATE_MARK: Record<StepState, string> = {
   pending: '·',
@@ -216,7 +226,11 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ');
+}
+
 /** Table cells hold one line and no column separators. */
 function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+  return oneLine(text).replace(/\|/g, '\\|');
 }

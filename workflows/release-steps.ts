@@ -270,7 +270,7 @@ export class ReleaseSteps {
     // mash: a test-only run (last_service test) removes its images unless cleanup_images is false.
     const deleteImages = step === 'test' && plan.cleanupImagesAfterTest;
     if (board.status.images.length && !deleteImages) {
-      await this.quick('catalog: the release is private').activateRelease({ releaseToken: release.releaseToken, visibility: 'private' });
+      await this.quick(`catalog: keep the images made up to ${step} (private unless published)`).activateRelease({ releaseToken: release.releaseToken, visibility: 'private' });
     }
     compensations.forgetAll();
     if (!disk) return board.skip('cleanup', `nothing to clean up after last_service "${step}"`);

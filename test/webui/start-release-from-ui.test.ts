@@ -7,7 +7,8 @@
  *
  * Needs the Debian package `chromium` (/usr/bin/chromium; `npm run setup` installs it).
  * Without it the test is skipped locally and fails in CI. IMAGECAST_UPDATE_SCREENSHOT=1
- * also saves the workflow's page to docs/webui-release.png (run from the project root).
+ * also saves the workflow's page to docs/webui-release.png and its User Metadata tab (the
+ * step table) to docs/webui-release-details.png (run from the project root).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,7 +51,7 @@ describe('Temporal Web UI', { skip, timeout: 600_000 }, () => {
     await stack?.stop();
   });
 
-  it('starts a release from the Start Workflow form, shows it Completed with its image name, and finds it by ImageName', async () => {
+  it('starts a release from the Start Workflow form, shows it Completed with its image name, summaries and step table, and finds it by ImageName', async () => {
     const { uiUrl, client, workflowsQueue } = stack!;
     const workflowId = `ui-release-${randomBytes(4).toString('hex')}`;
     await keepScreenshotOnFailure(page, workflowId, async () => {
@@ -84,8 +85,27 @@ describe('Temporal Web UI', { skip, timeout: 600_000 }, () => {
         .getByText(jsonLine('imageName', result.imageName))
         .first()
         .waitFor();
+      // The Timeline reads as the pipeline: every activity carries its summary.
+      await page.getByText('copy to region-2', { exact: false }).first().waitFor();
       if (process.env.IMAGECAST_UPDATE_SCREENSHOT === '1')
         await page.screenshot({ path: 'docs/webui-release.png' });
+
+      // User Metadata → Current Details: the step table, state, time and attempts in columns
+      // of their own (the panel renders Markdown without cell padding), details below it.
+      await page.getByText('User Metadata', { exact: true }).first().click();
+      const details = page.frameLocator('#user-metadata-current-details');
+      await details.locator('th').first().waitFor();
+      const trimmed = (texts: string[]) => texts.map((t) => t.trim());
+      assert.deepEqual(trimmed(await details.locator('th').allTextContents()), ['step', 'state', 'took', 'attempts']);
+      const replicate = trimmed(await details.locator('tr', { hasText: 'replicate' }).locator('td').allTextContents());
+      assert.equal(replicate.length, 4);
+      assert.deepEqual([replicate[0], replicate[1], replicate[3]], ['✔ replicate', 'succeeded', '1']);
+      assert.match(replicate[2]!, /^\d+ (ms|s)$/);
+      // Each cell ends in an em space, so neighbouring cells never run together.
+      assert.match((await details.locator('tr', { hasText: 'replicate' }).innerText()).replace(/\s+/g, ' '), /✔ replicate succeeded \d+ (ms|s) 1/);
+      await details.getByText(/replicate: region-2: img-[0-9a-f]+/).waitFor();
+      if (process.env.IMAGECAST_UPDATE_SCREENSHOT === '1')
+        await page.screenshot({ path: 'docs/webui-release-details.png' });
       await page.getByTestId('search-attributes-tab').click();
       await page.waitForURL(/\/search-attributes$/);
       await page.getByText(jsonLine('ImageName', result.imageName)).waitFor();

@@ -20,11 +20,16 @@ describe('release status board', () => {
     board.attemptFailed('uploadImage attempt 2 of 20 failed: ECONNRESET');
     advance(184_000);
     const lines = board.toMarkdown().split('\n');
+    const e = '\u2003';
     assert.equal(lines[0], '**img-v1** — running');
-    assert.equal(lines[2], '| step | state | took | attempts | detail |');
-    assert.equal(lines[4], '| ✔ download | succeeded | 850 ms | 1 | test.raw (sha256 abc…) |');
-    assert.equal(lines[5], '| ▶ upload | running | 3 min 4 s | 3 | streaming a\\|b c — last failure: uploadImage attempt 2 of 20 failed: ECONNRESET |');
-    assert.equal(lines[6], '| · create | pending |  |  |  |');
+    assert.equal(lines[2], `| step${e} | state${e} | took${e} | attempts |`);
+    assert.equal(lines[4], `| ✔ download${e} | succeeded${e} | 850 ms${e} | 1 |`);
+    assert.equal(lines[5], `| ▶ upload${e} | running${e} | 3 min 4 s${e} | 3 |`);
+    assert.equal(lines[6], `| · create${e} | pending${e} |  |  |`);
+    assert.deepEqual(lines.slice(-2), [
+      '- **download**: test.raw (sha256 abc…)',
+      '- **upload**: streaming a|b c; last failure: uploadImage attempt 2 of 20 failed: ECONNRESET',
+    ]);
   });
 
   it('a finished release keeps no pending step, and says where it failed', () => {
