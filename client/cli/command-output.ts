@@ -65,7 +65,7 @@ export function errorReport(error: unknown): ErrorReport {
 export function reportError(error: unknown, json: boolean | undefined, text?: string): number {
   const report = errorReport(error);
   console.error(text ?? `imagecast: ${report.message}`);
-  if (json) console.log(JSON.stringify({ error: report }, null, 2));
+  if (json) console.log(JSON.stringify({ error: report }));
   return report.exitCode;
 }
 

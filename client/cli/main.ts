@@ -68,7 +68,7 @@ try {
   const json = process.argv.includes('--json');
   if (error instanceof CommanderError) {
     // commander has printed the message (or the help / version) already; scripts still get JSON.
-    if (error.exitCode !== 0 && json) console.log(JSON.stringify({ error: errorReport(error) }, null, 2));
+    if (error.exitCode !== 0 && json) console.log(JSON.stringify({ error: errorReport(error) }));
     process.exitCode = error.exitCode === 0 ? EXIT_OK : EXIT_INVALID_INPUT;
   } else {
     process.exitCode = reportError(error, json);

@@ -4,6 +4,16 @@
  */
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 
+/** Thrown when a release of the same image line and account is already running today. */
+export class ReleaseAlreadyRunningError extends Error {
+  constructor(readonly releaseId: string) {
+    super(
+      `a release with id "${releaseId}" is already running: wait for it or cancel it (imagecast job cancel ${releaseId})`,
+    );
+    this.name = 'ReleaseAlreadyRunningError';
+  }
+}
+
 /** No release (workflow) with this id in the namespace. */
 export class UnknownReleaseError extends Error {
   override name = 'UnknownReleaseError';

@@ -1,5 +1,5 @@
 import type { ReleaseStatus } from '../../workflows/release-status.js';
-import type { StartedRelease, WaitOptions } from './index.js';
+import type { StartedRelease, WaitOptions } from './types.js';
 import { WaitTimeoutError } from './errors.js';
 
 /** The gateway said no: `status` 401 (no token), 403 (token refused: `message` says which limit), 400, 409 … */

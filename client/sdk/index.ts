@@ -33,8 +33,11 @@ import {
   type ReleaseSummary,
 } from './release-insight.js';
 import { pendingActivitiesOf, workerProblems, type PendingActivity, type WorkerProblem } from './release-health.js';
-import { releaseStartMetadata, START_AT_MEMO } from './start-metadata.js';
+import { inspectRelease } from './release-inspection.js';
+import { releaseStartMetadata } from './start-metadata.js';
+import type { ReleaseInspection, StartedRelease, WaitOptions } from './types.js';
 import {
+  ReleaseAlreadyRunningError,
   ReleaseEndedError,
   ReleaseStartRefusedError,
   ReleaseStillRunningError,
@@ -53,52 +56,9 @@ export type { ActivityAttempt, ReleaseFilter, ReleaseSummary } from './release-i
 export { describeAttempt, type PendingActivity, type WorkerProblem } from './release-health.js';
 export { releaseStartMetadata, releaseSummary } from './start-metadata.js';
 export * from './errors.js';
+export type { ReleaseInspection, StartedRelease, WaitOptions } from './types.js';
 export type { RetirementResult } from '../../workflows/deprecate-images.js';
 export type { BuildWatchResult } from '../../workflows/release-new-builds.js';
-
-/** Thrown when a release of the same image line and account is already running today. */
-export class ReleaseAlreadyRunningError extends Error {
-  constructor(readonly releaseId: string) {
-    super(
-      `a release with id "${releaseId}" is already running: wait for it or cancel it (imagecast job cancel ${releaseId})`,
-    );
-    this.name = 'ReleaseAlreadyRunningError';
-  }
-}
-
-export interface StartedRelease {
-  releaseId: string;
-  runId: string;
-}
-
-export interface WaitOptions {
-  /** Called whenever the step table changes. */
-  onProgress?: (status: ReleaseStatus) => void;
-  /** Called when a queue the release needs has no worker (again whenever that changes). */
-  onWorkerProblem?: (problems: WorkerProblem[]) => void;
-  pollIntervalMs?: number;
-  /** Give up (WaitTimeoutError) after this long; the release goes on. Default: wait as long as it runs. */
-  timeoutMs?: number;
-}
-
-/** What `job status` shows: the step table when the workflow answers, and why it may not move. */
-export interface ReleaseInspection {
-  releaseId: string;
-  /** Temporal's view: RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT, … */
-  workflowStatus: string;
-  startedAt: Date;
-  closedAt?: Date;
-  /** The step table; absent when the workflow could not answer (see statusProblem). */
-  status?: ReleaseStatus;
-  /** Why there is no live step table (no worker to answer the query, …). */
-  statusProblem?: string;
-  /** Search attributes: what the workflow last reported, readable without a worker. */
-  reported: { state?: string; step?: string; imageName?: string; cloud?: string; account?: string };
-  /** A future utctime the release waits for. */
-  startAt?: string;
-  pendingActivities: PendingActivity[];
-  workerProblems: WorkerProblem[];
-}
 
 /** How often `waitForRelease` asks whether the queues it waits on have workers. */
 const WORKER_CHECK_MS = 10_000;
@@ -171,49 +131,7 @@ export class ImagecastClient {
    * pending activity, and which queues have no worker.
    */
   async inspectRelease(releaseId: string): Promise<ReleaseInspection> {
-    const description = await this.describe(releaseId);
-    const attr = (key: string) => {
-      const value = description.searchAttributes?.[key]?.[0];
-      return value === undefined ? undefined : String(value as string);
-    };
-    const pending = await pendingActivitiesOf(description, this.codec);
-    let status: ReleaseStatus | undefined;
-    let statusProblem: string | undefined;
-    if (description.status.name === 'RUNNING') {
-      // A short deadline: a query waits for a worker to answer it, and there may be none.
-      status = await this.temporal.connection
-        .withDeadline(Date.now() + 10_000, () => this.temporal.workflow.getHandle(releaseId).query(statusQuery))
-        .catch((error: unknown) => {
-          statusProblem = `the release did not answer its status query: ${serverReason(error).reason}`;
-          return undefined;
-        });
-    } else {
-      status = description.memo?.status as ReleaseStatus | undefined;
-      if (!status) statusProblem = `it ended (${description.status.name}) before it recorded a status`;
-    }
-    if (pending.some((p) => !p.taskQueue)) {
-      // Older servers leave the activity's options out of describe(): the history has its queue.
-      const queues = new Map((await releaseLog(this.temporal, releaseId).catch(() => [])).map((a) => [a.activityId, a.taskQueue]));
-      for (const p of pending) p.taskQueue ??= queues.get(p.activityId);
-    }
-    return {
-      releaseId,
-      workflowStatus: description.status.name,
-      startedAt: description.startTime,
-      ...(description.closeTime && { closedAt: description.closeTime }),
-      ...(status && { status }),
-      ...(statusProblem && { statusProblem }),
-      reported: {
-        state: attr('ReleaseStatus'),
-        step: attr('ReleaseStep'),
-        imageName: attr('ImageName'),
-        cloud: attr('Cloud'),
-        account: attr('Account'),
-      },
-      ...(typeof description.memo?.[START_AT_MEMO] === 'string' && { startAt: description.memo[START_AT_MEMO] }),
-      pendingActivities: pending,
-      workerProblems: await workerProblems(this.temporal, description, pending, this.config.queuePrefix),
-    };
+    return inspectRelease(this.temporal, await this.describe(releaseId), this.config.queuePrefix, this.codec);
   }
 
   /**
