@@ -4,7 +4,7 @@ import type { ImagecastClient, RetirementSchedule } from '../../sdk/index.js';
 import { addConnectionOptions, connect, type ConnectionFlags } from '../client-config.js';
 import { EXIT_OK } from '../exit-codes.js';
 import { runCommand } from '../command-output.js';
-import { durationText, nonNegativeInteger, positiveInteger } from '../option-parsers.js';
+import { durationText, nonNegativeInteger } from '../option-parsers.js';
 
 interface DeprecateFlags extends ConnectionFlags {
   cloud: string;
@@ -32,7 +32,7 @@ export function register(program: Command): void {
     .addOption(new Option('--cloud <cloud>', 'cloud of the images').choices(CLOUDS).makeOptionMandatory())
     .requiredOption('--account <name>', 'account the images are in')
     .requiredOption('--image-line <template>', 'the cloud_image_name template, e.g. "sles-15-v{date}-b{release}"')
-    .option('--keep <n>', 'newest releases that stay active', positiveInteger(3), 1)
+    .option('--keep <n>', 'newest releases that stay active (at least 1)', nonNegativeInteger(3), 1)
     .option('--every <interval>', 'how often: 30m, 12h, 1d', durationText, '1d')
     .option('--older-than <days>', 'deprecate only releases published at least this many days ago', nonNegativeInteger(30))
     .option('--delete-after <days>', 'delete images deprecated at least this many days ago', nonNegativeInteger(180))
