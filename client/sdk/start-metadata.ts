@@ -82,7 +82,8 @@ export function releaseStartMetadata(job: JobLike, date: string, extraDetails: s
       { key: keys.cloud, value: String(job.cloud) },
       { key: keys.account, value: account },
       { key: keys.imageName, value: image },
-      { key: keys.releaseStatus, value: startAt ? 'waiting' : 'running' },
+      // The workflow reports its own state at once; until then, say what it will be.
+      { key: keys.releaseStatus, value: startAt && Date.parse(startAt) > Date.now() ? 'waiting' : 'running' },
       { key: keys.releaseStep, value: 'download' },
     ],
     memo: startAt ? { [START_AT_MEMO]: startAt } : {},

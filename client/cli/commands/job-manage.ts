@@ -29,7 +29,8 @@ export function register(job: Command): void {
           if (line !== last) console.log(line);
           last = line;
         };
-        const ticker = setInterval(() => void showLiveAttempts(client, id, Boolean(flags.json), say), 3000);
+        const seen = new Map<string, string>();
+        const ticker = setInterval(() => void showLiveAttempts(client, id, Boolean(flags.json), seen), 3000);
         try {
           const status = await client.waitForRelease(id, {
             pollIntervalMs: 1000,
@@ -162,11 +163,14 @@ function requireWaitForTimeout(flags: WaitFlags): void {
  * While watching: retries of pending activities as they happen (attempt, last failure), and
  * a progress bar from the upload's heartbeat on a terminal (stderr).
  */
-async function showLiveAttempts(client: ImagecastClient, id: string, json: boolean, say: (line: string) => void): Promise<void> {
+async function showLiveAttempts(client: ImagecastClient, id: string, json: boolean, seen: Map<string, string>): Promise<void> {
   const running: PendingActivity[] = await client.runningActivities(id).catch(() => []);
   for (const p of running.filter((a) => a.attempt > 1 || a.lastFailure)) {
-    if (json) console.log(JSON.stringify({ releaseId: id, retrying: p }));
-    else say(`  ${p.activity}: ${describeAttempt(p)}`);
+    // Once per attempt and activity: the ticker asks every few seconds.
+    const line = `  ${p.activity}: ${describeAttempt(p)}`;
+    if (seen.get(p.activityId) === line) continue;
+    seen.set(p.activityId, line);
+    console.log(json ? JSON.stringify({ releaseId: id, retrying: p }) : line);
   }
   const upload = running.find((a) => a.activity === 'uploadImage');
   const percent = Number(upload?.heartbeat?.percent);
