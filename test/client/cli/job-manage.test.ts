@@ -101,6 +101,6 @@ describe('imagecast job watch, list, cancel, retry, log', () => {
     assert.equal(retriedImages().length, 1, 'the retry made its image');
     const twice = await runCli(['job', 'retry', releaseId], env);
     assert.equal(twice.status, 1);
-    assert.match(twice.stderr, /succeeded: nothing to retry/);
+    assert.match(twice.stderr, /already ended \(succeeded\): nothing to retry/);
   });
 });
