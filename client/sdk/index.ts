@@ -60,6 +60,9 @@ export type { ReleaseInspection, StartedRelease, WaitOptions } from './types.js'
 export type { RetirementResult } from '../../workflows/deprecate-images.js';
 export type { BuildWatchResult } from '../../workflows/release-new-builds.js';
 
+/** How long a status query may wait for a worker's answer. */
+const QUERY_DEADLINE_MS = 30_000;
+
 /** How often `waitForRelease` asks whether the queues it waits on have workers. */
 const WORKER_CHECK_MS = 10_000;
 
@@ -119,7 +122,12 @@ export class ImagecastClient {
   /** The step table: live from the workflow while it runs, from its memo once it has ended. */
   async getRelease(releaseId: string): Promise<ReleaseStatus> {
     const description = await this.describe(releaseId);
-    if (description.status.name === 'RUNNING') return this.temporal.workflow.getHandle(releaseId).query(statusQuery);
+    if (description.status.name === 'RUNNING') {
+      // A query waits for a worker to answer: bounded, so a stuck worker cannot hold a caller forever.
+      return this.temporal.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+        this.temporal.workflow.getHandle(releaseId).query(statusQuery),
+      );
+    }
     const status = description.memo?.status as ReleaseStatus | undefined;
     if (status) return status;
     throw new Error(`release ${releaseId} ended (${description.status.name}) before it recorded a status`);
