@@ -33,7 +33,7 @@ import {
   type ReleaseSummary,
 } from './release-insight.js';
 import { pendingActivitiesOf, workerProblems, type PendingActivity, type WorkerProblem } from './release-health.js';
-import { inspectRelease } from './release-inspection.js';
+import { fillTaskQueues, inspectRelease } from './release-inspection.js';
 import { releaseStartMetadata } from './start-metadata.js';
 import type { ReleaseInspection, StartedRelease, WaitOptions } from './types.js';
 import {
@@ -267,8 +267,9 @@ export class ImagecastClient {
 
   private async workerProblemsOf(releaseId: string): Promise<WorkerProblem[]> {
     const description = await this.describe(releaseId);
-    const inspection = description.raw.pendingActivities?.length ? await this.inspectRelease(releaseId) : undefined;
-    return inspection?.workerProblems ?? workerProblems(this.temporal, description, [], this.config.queuePrefix);
+    const pending = await pendingActivitiesOf(description, this.codec);
+    await fillTaskQueues(this.temporal, releaseId, pending);
+    return workerProblems(this.temporal, description, pending, this.config.queuePrefix);
   }
 }
 

@@ -4,7 +4,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { ReleaseStatus } from '../../workflows/release-status.js';
 import { statusQuery } from '../../workflows/queries.js';
 import { searchAttributeKeys as keys } from '../../schemas/search-attributes.js';
-import { pendingActivitiesOf, workerProblems } from './release-health.js';
+import { pendingActivitiesOf, workerProblems, type PendingActivity } from './release-health.js';
 import { releaseLog } from './release-insight.js';
 import { START_AT_MEMO } from './start-metadata.js';
 import { serverReason } from './errors.js';
@@ -41,13 +41,7 @@ export async function inspectRelease(
     status = description.memo?.status as ReleaseStatus | undefined;
     if (!status) statusProblem = `it ended (${description.status.name}) before it recorded a status`;
   }
-  if (pending.some((p) => !p.taskQueue)) {
-    // Older servers leave the activity's options out of describe(): the history has its queue.
-    const queues = new Map(
-      (await releaseLog(temporal, releaseId).catch(() => [])).map((a) => [a.activityId, a.taskQueue]),
-    );
-    for (const p of pending) p.taskQueue ??= queues.get(p.activityId);
-  }
+  await fillTaskQueues(temporal, releaseId, pending);
   return {
     releaseId,
     workflowStatus: description.status.name,
@@ -68,4 +62,12 @@ export async function inspectRelease(
     pendingActivities: pending,
     workerProblems: await workerProblems(temporal, description, pending, queuePrefix),
   };
+}
+
+/** Older servers leave the activity's options out of describe(): the history has each one's queue. */
+export async function fillTaskQueues(temporal: Client, releaseId: string, pending: PendingActivity[]): Promise<void> {
+  if (!pending.some((p) => !p.taskQueue)) return;
+  const log = await releaseLog(temporal, releaseId).catch(() => []);
+  const queues = new Map(log.map((a) => [a.activityId, a.taskQueue]));
+  for (const p of pending) p.taskQueue ??= queues.get(p.activityId);
 }

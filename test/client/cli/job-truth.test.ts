@@ -221,3 +221,30 @@ describe('the CLI tells the truth about releases', () => {
     }
   });
 });
+
+describe('a release whose activity queue has no worker', () => {
+  let h: ReleaseHarness;
+  before(async () => {
+    // Workflows are served, the local cloud's activities are not.
+    h = await startReleaseHarness('no-cloud-worker', { queues: ['workflows'] });
+    await h.publish('1');
+  });
+  after(async () => h?.stop());
+
+  it('job add --wait names the queue its activity waits on and the command that serves it', async () => {
+    const env = { ...process.env, IMAGECAST_TEMPORAL_ADDRESS: h.temporalAddress, IMAGECAST_QUEUE_PREFIX: h.queuePrefix };
+    const file = join(tempDir('no-cloud-worker-job'), 'job.json');
+    writeFileSync(file, JSON.stringify(h.job({ cloud_image_name: 'no-cloud-worker-v{date}-b{release}' })));
+    const added = await runCli(['job', 'add', 'local', file, '--wait', '--timeout', '12s'], env);
+    const releaseId = /started (\S+)/.exec(added.stdout)?.[1];
+    try {
+      assert.equal(added.status, 3, added.stdout + added.stderr);
+      assert.doesNotMatch(added.stderr, /workflow task queue/, 'the workflows queue has its worker');
+      assert.match(added.stderr, new RegExp(`no worker has polled task queue ${h.queuePrefix}local in the last 2 minutes: \\w+ waits for one \\(start one: npm run worker -- --queues local --queue-prefix ${h.queuePrefix}\\)`));
+      const status = await runCli(['job', 'status', releaseId!], env);
+      assert.match(status.stdout, new RegExp(`! no worker has polled task queue ${h.queuePrefix}local`));
+    } finally {
+      if (releaseId) await h.client.temporal.workflow.getHandle(releaseId).terminate().catch(() => undefined);
+    }
+  });
+});
