@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import { formatIssues, parseJob } from '../schemas/job/index.js';
 import { CiTokens, TokenRefused } from '../activities/accounts/ci-tokens.js';
-import { InvalidJobError, ReleaseAlreadyRunningError, type ImagecastClient } from '../client/sdk/index.js';
+import { InvalidJobError, ReleaseAlreadyRunningError, ReleaseStartRefusedError, type ImagecastClient } from '../client/sdk/index.js';
 import { jobTargets } from './job-targets.js';
 import { clientAddress, NO_TRUSTED_PROXIES, type TrustedProxies } from './client-address.js';
 
@@ -71,6 +71,11 @@ export async function startReleaseGateway(options: ReleaseGatewayOptions): Promi
     } catch (error) {
       if (error instanceof ReleaseAlreadyRunningError) throw new HttpError(409, error.message, { releaseId: error.releaseId });
       if (error instanceof InvalidJobError) throw new HttpError(400, error.message, { issues: error.issues });
+      // Temporal's own reason (a payload over its size limit, …), not "Failed to start Workflow".
+      if (error instanceof ReleaseStartRefusedError) {
+        const status = error.grpcCode === 'INVALID_ARGUMENT' ? 400 : 503;
+        throw new HttpError(status, error.message, { reason: error.reason, grpcCode: error.grpcCode });
+      }
       throw error;
     }
   }

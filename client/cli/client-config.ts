@@ -59,13 +59,43 @@ function readConfigFile(env: NodeJS.ProcessEnv): Record<string, unknown> {
   return rest;
 }
 
-export function connect(flags: ConnectionFlags): Promise<ImagecastClient> {
+/** Temporal did not answer at the address the CLI was given; says where that address came from. */
+export class TemporalUnreachableError extends Error {
+  override name = 'TemporalUnreachableError';
+  constructor(
+    readonly address: string,
+    readonly addressFrom: string,
+    cause: string,
+  ) {
+    super(
+      `could not reach Temporal at ${address} (from ${addressFrom}; set it with --address, IMAGECAST_TEMPORAL_ADDRESS or "address" in the config file): ${cause}`,
+    );
+  }
+}
+
+/** Where the address came from, for error messages: the flag, the environment, the config file, or the default. */
+export function addressSource(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): { address: string; from: string } {
+  if (flags.address) return { address: flags.address, from: '--address' };
+  if (env.IMAGECAST_TEMPORAL_ADDRESS) return { address: env.IMAGECAST_TEMPORAL_ADDRESS, from: 'IMAGECAST_TEMPORAL_ADDRESS' };
+  const fromFile = readConfigFile(env).address;
+  if (typeof fromFile === 'string') return { address: fromFile, from: 'the config file' };
+  return { address: '127.0.0.1:7233', from: 'the default' };
+}
+
+export async function connect(flags: ConnectionFlags): Promise<ImagecastClient> {
   const env = process.env;
-  return ImagecastClient.connect({
-    ...(connectionSettings(flags, env) as Partial<TemporalConfig>),
+  const settings = connectionSettings(flags, env) as Partial<TemporalConfig>;
+  const payloadKeys = payloadKeysFromEnv(env);
+  try {
     // The workers' payload keys: job documents and results are encrypted in Temporal.
-    payloadKeys: payloadKeysFromEnv(env),
-  });
+    return await ImagecastClient.connect({ ...settings, payloadKeys });
+  } catch (error) {
+    const { address, from } = addressSource(flags, env);
+    const cause = error instanceof Error ? error.message : String(error);
+    // A bad setting (not the network) is the config schema's error: keep it as it is.
+    if (error instanceof Error && error.name === 'ZodError') throw error;
+    throw new TemporalUnreachableError(address, from, cause);
+  }
 }
 
 /** Link to a release in the Web UI, when we know where the UI is (env IMAGECAST_UI_URL). */

@@ -1,4 +1,4 @@
-import type { ActivityAttempt, ReleaseStatus } from '../sdk/index.js';
+import { describeAttempt, type ActivityAttempt, type PendingActivity, type ReleaseStatus } from '../sdk/index.js';
 import { testVerdict } from '../../workflows/release-status.js';
 
 /** Which step each activity belongs to, for the attempts column. */
@@ -17,14 +17,35 @@ const STEP_OF_ACTIVITY: Record<string, string> = {
   deleteDisk: 'cleanup',
 };
 
-/** Attempts per step: the most any one of its activities needed (1 when all went through at once). */
-export function attemptsPerStep(log: ActivityAttempt[]): Record<string, number> {
+/**
+ * Attempts per step: the most any one of its activities needed (1 when all went through at
+ * once). A running activity counts with its live attempt (the pending activities), which
+ * the history does not know until that attempt ends.
+ */
+export function attemptsPerStep(log: ActivityAttempt[], pending: PendingActivity[] = []): Record<string, number> {
   const attempts: Record<string, number> = {};
-  for (const a of log) {
+  for (const a of [...log, ...pending]) {
     const step = STEP_OF_ACTIVITY[a.activity];
     if (step) attempts[step] = Math.max(attempts[step] ?? 0, a.attempt);
   }
   return attempts;
+}
+
+/** The pending activities retrying (or waiting for a worker), per step: "attempt 3/10, last failure: …". */
+export function retriesPerStep(pending: PendingActivity[]): Record<string, string[]> {
+  const retries: Record<string, string[]> = {};
+  for (const p of pending) {
+    if (p.attempt < 2 && !p.lastFailure) continue;
+    const step = STEP_OF_ACTIVITY[p.activity] ?? p.activity;
+    (retries[step] ??= []).push(`${p.activity} ${describeAttempt(p)}`);
+  }
+  return retries;
+}
+
+/** A finished release's steps that never ran read "not run", not "pending". */
+function shownState(status: ReleaseStatus, state: string): string {
+  const finished = status.state !== 'running' && status.state !== 'waiting';
+  return finished && state === 'pending' ? 'not run' : state;
 }
 
 function seconds(start?: string, end?: string): string {
@@ -39,13 +60,24 @@ export function formatTestResults(status: ReleaseStatus): string[] {
   );
 }
 
+export interface StatusExtras {
+  attempts?: Record<string, number>;
+  /** Live retries of pending activities, per step (retriesPerStep). */
+  retries?: Record<string, string[]>;
+  /** A waiting release's start time (its utctime). */
+  startAt?: string;
+}
+
 /** The step table people read in a terminal. */
-export function formatStatus(status: ReleaseStatus, attempts?: Record<string, number>): string {
-  const lines = [`${status.releaseId}  ${status.state}  ${status.imageName}`];
+export function formatStatus(status: ReleaseStatus, extras: StatusExtras = {}): string {
+  const { attempts, retries } = extras;
+  const state = status.state === 'waiting' ? `waiting until ${extras.startAt ?? 'its utctime'}` : status.state;
+  const lines = [`${status.releaseId}  ${state}  ${status.imageName}`];
   for (const step of status.steps) {
     const tries = attempts?.[step.name];
     const column = attempts ? (tries ? `${tries}×` : '').padStart(4) : '';
-    lines.push(`  ${step.name.padEnd(17)}${step.state.padEnd(10)}${seconds(step.startedAt, step.finishedAt).padStart(8)}${column}  ${step.detail ?? ''}`);
+    lines.push(`  ${step.name.padEnd(17)}${shownState(status, step.state).padEnd(10)}${seconds(step.startedAt, step.finishedAt).padStart(8)}${column}  ${step.detail ?? ''}`.trimEnd());
+    for (const retry of retries?.[step.name] ?? []) lines.push(`      ${retry}`);
   }
   for (const a of status.accounts ?? []) {
     lines.push(`  account ${a.account.padEnd(20)}${a.state.padEnd(10)}${a.releaseId}${a.error ? `  ${a.error}` : ''}`);

@@ -10,7 +10,8 @@ import { register as registerAccount } from './commands/account.js';
 import { register as registerKeys } from './commands/keys.js';
 import { register as registerToken } from './commands/token.js';
 import { register as registerSchedule } from './commands/schedule.js';
-import { EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.js';
+import { EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK, EXIT_TIMEOUT } from './exit-codes.js';
+import { errorReport, reportError } from './command-output.js';
 
 /** Modules adding commands to `imagecast job`: each exports `register(job: Command)`. */
 const JOB_COMMANDS: Array<(job: Command) => void> = [
@@ -40,7 +41,9 @@ const program = new Command('imagecast')
   .addHelpText(
     'after',
     `
-Exit codes: ${EXIT_OK} success, ${EXIT_FAILURE} other failure (release failed, server unreachable), ${EXIT_INVALID_INPUT} invalid input.
+Exit codes: ${EXIT_OK} success, ${EXIT_FAILURE} other failure (release failed, already ended, server unreachable),
+${EXIT_INVALID_INPUT} invalid input, ${EXIT_TIMEOUT} --wait --timeout reached. With --json, errors are JSON on stdout too:
+{"error": {"message": "...", "code": "invalid_input|not_found|already_ended|timeout|unreachable|...", "exitCode": N}}.
 Environment: IMAGECAST_TEMPORAL_ADDRESS, IMAGECAST_TEMPORAL_NAMESPACE, IMAGECAST_QUEUE_PREFIX, IMAGECAST_UI_URL;
 accounts and keys: IMAGECAST_DATABASE_URL, IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE.
 
@@ -62,11 +65,12 @@ registerSchedule(program);
 try {
   await program.parseAsync();
 } catch (error) {
+  const json = process.argv.includes('--json');
   if (error instanceof CommanderError) {
-    // commander has printed the message (or the help / version) already.
+    // commander has printed the message (or the help / version) already; scripts still get JSON.
+    if (error.exitCode !== 0 && json) console.log(JSON.stringify({ error: errorReport(error) }));
     process.exitCode = error.exitCode === 0 ? EXIT_OK : EXIT_INVALID_INPUT;
   } else {
-    console.error(`imagecast: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = EXIT_FAILURE;
+    process.exitCode = reportError(error, json);
   }
 }

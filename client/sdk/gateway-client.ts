@@ -1,5 +1,6 @@
 import type { ReleaseStatus } from '../../workflows/release-status.js';
-import type { StartedRelease, WaitOptions } from './index.js';
+import type { StartedRelease, WaitOptions } from './types.js';
+import { WaitTimeoutError } from './errors.js';
 
 /** The gateway said no: `status` 401 (no token), 403 (token refused: `message` says which limit), 400, 409 … */
 export class GatewayError extends Error {
@@ -32,8 +33,10 @@ export class ImagecastGateway {
     return this.call<ReleaseStatus>('GET', `/v1/releases/${encodeURIComponent(releaseId)}`);
   }
 
-  /** Polls until the release has ended (succeeded, failed or cancelled). */
+  /** Polls until the release has ended (succeeded, failed or cancelled), or `timeoutMs` passed (WaitTimeoutError). */
   async waitForRelease(releaseId: string, options: WaitOptions = {}): Promise<ReleaseStatus> {
+    const interval = options.pollIntervalMs ?? 2000;
+    const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
     let last = '';
     for (;;) {
       const status = await this.getRelease(releaseId);
@@ -41,7 +44,8 @@ export class ImagecastGateway {
       if (seen !== last) options.onProgress?.(status);
       last = seen;
       if (status.state === 'succeeded' || status.state === 'failed' || status.state === 'cancelled') return status;
-      await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs ?? 2000));
+      if (Date.now() + interval > deadline) throw new WaitTimeoutError(releaseId, options.timeoutMs!, status.state);
+      await new Promise((resolve) => setTimeout(resolve, interval));
     }
   }
 

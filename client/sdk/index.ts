@@ -9,17 +9,12 @@
 import {
   Client,
   Connection,
+  ServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
+  type WorkflowExecutionDescription,
 } from '@temporalio/client';
-import {
-  InvalidJobError,
-  deterministicReleaseId,
-  expandImageName,
-  parseJob,
-  type ReleaseJob,
-} from '../../schemas/job/index.js';
-import { searchAttributeKeys as keys } from '../../schemas/search-attributes.js';
+import { InvalidJobError, deterministicReleaseId, parseJob, type ReleaseJob } from '../../schemas/job/index.js';
 import { queueName, WORKFLOWS_QUEUE_SUFFIX, type CloudName } from '../../schemas/steps.js';
 import { temporalConfigSchema, temporalConnectionOptions, type TemporalConfig } from '../../schemas/config.js';
 import type { ReleaseStatus } from '../../workflows/release-status.js';
@@ -31,13 +26,25 @@ import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@tempo
 import { AesGcmPayloadCodec } from '../../infra/codec/aes-gcm-codec.js';
 import {
   listReleases,
-  pendingActivities,
   releaseLog,
+  withLiveAttempts,
   type ActivityAttempt,
-  type PendingActivity,
   type ReleaseFilter,
   type ReleaseSummary,
 } from './release-insight.js';
+import { pendingActivitiesOf, workerProblems, type PendingActivity, type WorkerProblem } from './release-health.js';
+import { fillTaskQueues, inspectRelease } from './release-inspection.js';
+import { releaseStartMetadata } from './start-metadata.js';
+import type { ReleaseInspection, StartedRelease, WaitOptions } from './types.js';
+import {
+  ReleaseAlreadyRunningError,
+  ReleaseEndedError,
+  ReleaseStartRefusedError,
+  ReleaseStillRunningError,
+  serverReason,
+  UnknownReleaseError,
+  WaitTimeoutError,
+} from './errors.js';
 import { RetirementSchedules } from './schedules.js';
 
 export type { ReleaseStatus, StepStatus } from '../../workflows/release-status.js';
@@ -45,30 +52,19 @@ export type { ReleaseJob } from '../../schemas/job/index.js';
 export { InvalidJobError } from '../../schemas/job/index.js';
 export { ImagecastGateway, GatewayError } from './gateway-client.js';
 export { InvalidScheduleError, type RetirementSchedule } from './schedules.js';
-export type { ActivityAttempt, PendingActivity, ReleaseFilter, ReleaseSummary } from './release-insight.js';
+export type { ActivityAttempt, ReleaseFilter, ReleaseSummary } from './release-insight.js';
+export { describeAttempt, type PendingActivity, type WorkerProblem } from './release-health.js';
+export { releaseStartMetadata, releaseSummary } from './start-metadata.js';
+export * from './errors.js';
+export type { ReleaseInspection, StartedRelease, WaitOptions } from './types.js';
 export type { RetirementResult } from '../../workflows/deprecate-images.js';
 export type { BuildWatchResult } from '../../workflows/release-new-builds.js';
 
-/** Thrown when a release of the same image line and account is already running today. */
-export class ReleaseAlreadyRunningError extends Error {
-  constructor(readonly releaseId: string) {
-    super(
-      `a release with id "${releaseId}" is already running: wait for it or cancel it (imagecast job cancel ${releaseId})`,
-    );
-    this.name = 'ReleaseAlreadyRunningError';
-  }
-}
+/** How long a status query may wait for a worker's answer. */
+const QUERY_DEADLINE_MS = 30_000;
 
-export interface StartedRelease {
-  releaseId: string;
-  runId: string;
-}
-
-export interface WaitOptions {
-  /** Called whenever the step table changes. */
-  onProgress?: (status: ReleaseStatus) => void;
-  pollIntervalMs?: number;
-}
+/** How often `waitForRelease` asks whether the queues it waits on have workers. */
+const WORKER_CHECK_MS = 10_000;
 
 export class ImagecastClient {
   /** Scheduled retirement of old images (`deprecateImages` on a Temporal Schedule). */
@@ -109,51 +105,63 @@ export class ImagecastClient {
     }
     const date = new Date().toISOString().slice(0, 10).replace(/-/g, '');
     const releaseId = deterministicReleaseId(validJob, date);
-    const account = 'cloud_account' in validJob ? String(validJob.cloud_account) : '';
     try {
       const handle = await this.temporal.workflow.start<typeof releaseImage>('releaseImage', {
         workflowId: releaseId,
         taskQueue: queueName(this.config.queuePrefix, WORKFLOWS_QUEUE_SUFFIX),
         args: [validJob as unknown as Record<string, unknown>],
-        // The Web UI's list and the workflow page show this line for the release.
-        staticSummary: `Release ${expandImageName(validJob.cloud_image_name, { date })} to ${validJob.cloud}${account ? `/${account}` : ''} (last step: ${validJob.last_service})`,
-        typedSearchAttributes: [
-          { key: keys.cloud, value: validJob.cloud },
-          { key: keys.account, value: account },
-          { key: keys.imageName, value: expandImageName(validJob.cloud_image_name, { date }) },
-          { key: keys.releaseStatus, value: 'running' },
-          { key: keys.releaseStep, value: 'download' },
-        ],
+        ...releaseStartMetadata(validJob, date),
       });
       return { releaseId, runId: handle.firstExecutionRunId };
     } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError)
-        throw new ReleaseAlreadyRunningError(releaseId);
-      throw error;
+      if (error instanceof WorkflowExecutionAlreadyStartedError) throw new ReleaseAlreadyRunningError(releaseId);
+      throw refusedStart(releaseId, error);
     }
   }
 
   /** The step table: live from the workflow while it runs, from its memo once it has ended. */
   async getRelease(releaseId: string): Promise<ReleaseStatus> {
-    const handle = this.temporal.workflow.getHandle(releaseId);
-    const description = await handle.describe();
-    if (description.status.name === 'RUNNING') return handle.query(statusQuery);
+    const description = await this.describe(releaseId);
+    if (description.status.name === 'RUNNING') {
+      // A query waits for a worker to answer: bounded, so a stuck worker cannot hold a caller forever.
+      return this.temporal.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+        this.temporal.workflow.getHandle(releaseId).query(statusQuery),
+      );
+    }
     const status = description.memo?.status as ReleaseStatus | undefined;
     if (status) return status;
     throw new Error(`release ${releaseId} ended (${description.status.name}) before it recorded a status`);
   }
 
-  /** Follows a release until it succeeds, fails or is cancelled; returns the final status. */
+  /**
+   * Everything `job status` shows, even when no worker can answer the status query: what the
+   * workflow last reported (search attributes), the live attempt and last failure of each
+   * pending activity, and which queues have no worker.
+   */
+  async inspectRelease(releaseId: string): Promise<ReleaseInspection> {
+    return inspectRelease(this.temporal, await this.describe(releaseId), this.config.queuePrefix, this.codec);
+  }
+
+  /**
+   * Follows a release until it succeeds, fails or is cancelled; returns the final status.
+   * Says (onWorkerProblem) when a queue it waits on has no worker, and gives up after
+   * `timeoutMs` (WaitTimeoutError) if one is given.
+   */
   async waitForRelease(releaseId: string, options: WaitOptions = {}): Promise<ReleaseStatus> {
     const interval = options.pollIntervalMs ?? 1000;
+    const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
     let last = '';
+    let lastState: string | undefined;
+    let lastProblems = '[]';
+    let nextWorkerCheck = 0;
     for (;;) {
       const status = await this.getRelease(releaseId).catch((error: unknown) => {
         // Right after start the first workflow task may not have run yet: ask again.
-        if (error instanceof WorkflowNotFoundError) throw error;
+        if (error instanceof UnknownReleaseError) throw error;
         return undefined;
       });
       if (status) {
+        lastState = status.state;
         const fingerprint = JSON.stringify(status);
         if (fingerprint !== last) options.onProgress?.(status);
         last = fingerprint;
@@ -167,6 +175,13 @@ export class ImagecastClient {
           return this.getRelease(releaseId);
         }
       }
+      if (options.onWorkerProblem && Date.now() >= nextWorkerCheck) {
+        nextWorkerCheck = Date.now() + WORKER_CHECK_MS;
+        const problems = await this.workerProblemsOf(releaseId).catch(() => []);
+        if (JSON.stringify(problems) !== lastProblems && (problems.length || lastProblems !== '[]')) options.onWorkerProblem(problems);
+        lastProblems = JSON.stringify(problems);
+      }
+      if (Date.now() + interval > deadline) throw new WaitTimeoutError(releaseId, options.timeoutMs!, lastState);
       await new Promise((resolve) => setTimeout(resolve, interval));
     }
   }
@@ -176,14 +191,15 @@ export class ImagecastClient {
     return listReleases(this.temporal, filter);
   }
 
-  /** Every activity attempt of the release's latest run, with outcomes and errors. */
-  releaseLog(releaseId: string): Promise<ActivityAttempt[]> {
-    return releaseLog(this.temporal, releaseId);
+  /** Every activity attempt of the release's latest run, with outcomes and errors; a running one with its live attempt. */
+  async releaseLog(releaseId: string): Promise<ActivityAttempt[]> {
+    const description = await this.describe(releaseId);
+    return withLiveAttempts(await releaseLog(this.temporal, releaseId), await pendingActivitiesOf(description, this.codec));
   }
 
-  /** The activities running now with their last heartbeat (upload: percent, bytes sent). */
-  runningActivities(releaseId: string): Promise<PendingActivity[]> {
-    return pendingActivities(this.temporal, releaseId, this.codec);
+  /** The activities running now: live attempt, last failure, last heartbeat (upload: percent, bytes sent). */
+  async runningActivities(releaseId: string): Promise<PendingActivity[]> {
+    return pendingActivitiesOf(await this.describe(releaseId), this.codec);
   }
 
   /**
@@ -193,10 +209,10 @@ export class ImagecastClient {
    */
   async retryRelease(releaseId: string): Promise<StartedRelease> {
     const handle = this.temporal.workflow.getHandle(releaseId);
-    const description = await handle.describe();
+    const description = await this.describe(releaseId);
     const state = description.status.name;
-    if (state === 'RUNNING') throw new Error(`release ${releaseId} is still running: nothing to retry`);
-    if (state === 'COMPLETED') throw new Error(`release ${releaseId} succeeded: nothing to retry`);
+    if (state === 'RUNNING') throw new ReleaseStillRunningError(releaseId);
+    if (state === 'COMPLETED') throw new ReleaseEndedError(releaseId, state, 'succeeded', 'retry');
     const history = await handle.fetchHistory();
     const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads as Payload[] | undefined;
     const decoded = this.codec ? await this.codec.decode(input ?? []) : (input ?? []);
@@ -204,25 +220,62 @@ export class ImagecastClient {
     if (!job) throw new Error(`release ${releaseId} has no job document in its history`);
     // A closed workflow still answers queries (a worker replays it): which build did it choose?
     const build = await handle.query(buildQuery).catch(() => undefined);
-    const started = await this.temporal.workflow.start<typeof releaseImage>('releaseImage', {
-      workflowId: releaseId,
-      taskQueue: description.taskQueue,
-      args: build
-        ? [job, { parentReleaseId: releaseId, chosenBy: `the failed run ${description.runId}`, ...build }]
-        : [job],
-      typedSearchAttributes: description.typedSearchAttributes.updateCopy([
-        { key: keys.releaseStatus, value: 'running' },
-        { key: keys.releaseStep, value: 'download' },
-      ]),
-    });
-    return { releaseId, runId: started.firstExecutionRunId };
+    const date = description.startTime.toISOString().slice(0, 10).replace(/-/g, '');
+    try {
+      const started = await this.temporal.workflow.start<typeof releaseImage>('releaseImage', {
+        workflowId: releaseId,
+        taskQueue: description.taskQueue,
+        args: build
+          ? [job, { parentReleaseId: releaseId, chosenBy: `the failed run ${description.runId}`, ...build }]
+          : [job],
+        ...releaseStartMetadata(job, date, [`**retry of** run ${description.runId} (${state.toLowerCase()})`]),
+      });
+      return { releaseId, runId: started.firstExecutionRunId };
+    } catch (error) {
+      throw refusedStart(releaseId, error);
+    }
   }
 
+  /** Asks a running release to cancel (its saga removes what it made); a release that has ended says so. */
   async cancelRelease(releaseId: string): Promise<void> {
-    await this.temporal.workflow.getHandle(releaseId).cancel();
+    const ended = (d: WorkflowExecutionDescription) =>
+      new ReleaseEndedError(releaseId, d.status.name, (d.memo?.status as ReleaseStatus | undefined)?.state, 'cancel');
+    const description = await this.describe(releaseId);
+    if (description.status.name !== 'RUNNING') throw ended(description);
+    try {
+      await this.temporal.workflow.getHandle(releaseId).cancel();
+    } catch (error) {
+      // It ended between the two calls.
+      if (error instanceof WorkflowNotFoundError) throw ended(await this.describe(releaseId));
+      throw error;
+    }
   }
 
   async close(): Promise<void> {
     await this.temporal.connection.close();
   }
+
+  /** describe(), with "no such release" as a named error. */
+  private async describe(releaseId: string): Promise<WorkflowExecutionDescription> {
+    try {
+      return await this.temporal.workflow.getHandle(releaseId).describe();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw new UnknownReleaseError(releaseId, this.config.namespace);
+      throw error;
+    }
+  }
+
+  private async workerProblemsOf(releaseId: string): Promise<WorkerProblem[]> {
+    const description = await this.describe(releaseId);
+    const pending = await pendingActivitiesOf(description, this.codec);
+    await fillTaskQueues(this.temporal, releaseId, pending);
+    return workerProblems(this.temporal, description, pending, this.config.queuePrefix);
+  }
+}
+
+/** The server refused the start: its reason, not the SDK's "Failed to start Workflow". */
+function refusedStart(releaseId: string, error: unknown): unknown {
+  if (!(error instanceof ServiceError)) return error;
+  const { reason, grpcCode } = serverReason(error);
+  return new ReleaseStartRefusedError(releaseId, reason, grpcCode);
 }

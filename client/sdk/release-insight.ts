@@ -1,7 +1,8 @@
-import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { searchAttributeKeys as keys } from '../../schemas/search-attributes.js';
+import { START_AT_MEMO } from './start-metadata.js';
+import { failureMessage, timeOf, type PendingActivity } from './release-health.js';
 
 const { temporal } = proto;
 const EventType = temporal.api.enums.v1.EventType;
@@ -18,6 +19,8 @@ export interface ReleaseSummary {
   imageName?: string;
   startedAt: Date;
   closedAt?: Date;
+  /** A release waiting for its `utctime`: when it starts. */
+  startAt?: string;
 }
 
 export interface ReleaseFilter {
@@ -32,20 +35,18 @@ export interface ReleaseFilter {
 
 /** One activity attempt in `job log`. */
 export interface ActivityAttempt {
+  activityId: string;
   activity: string;
   taskQueue: string;
+  /** For a running activity: the live attempt (describe()), not the history's 1. */
   attempt: number;
+  /** Running only: the retry policy's limit (0: unlimited). */
+  maximumAttempts?: number;
   scheduledAt?: Date;
-  outcome: 'completed' | 'failed' | 'timed out' | 'cancelled' | 'running';
+  outcome: 'completed' | 'failed' | 'timed out' | 'cancelled' | 'running' | 'retrying';
   error?: string;
-}
-
-/** A running activity's last heartbeat, decoded (upload progress: percent, bytes). */
-export interface PendingActivity {
-  activity: string;
-  attempt: number;
-  heartbeat?: Record<string, unknown>;
-  lastFailure?: string;
+  /** Running only: when the next attempt starts, while it backs off. */
+  nextAttemptAt?: Date;
 }
 
 /** The visibility query for a filter; values are quoted for Temporal's SQL-like list filter. */
@@ -59,9 +60,25 @@ export function listQuery(filter: ReleaseFilter): string {
   return terms.join(' AND ');
 }
 
+/**
+ * Newest first. Elasticsearch visibility sorts by StartTime itself; SQL visibility (the dev
+ * server, PostgreSQL) refuses ORDER BY and lists running releases first, then by close time,
+ * so there the matching releases are read and sorted here (narrow with `since` when many).
+ */
 export async function listReleases(client: Client, filter: ReleaseFilter): Promise<ReleaseSummary[]> {
+  const limit = filter.limit ?? 50;
+  try {
+    return await readReleases(client, `${listQuery(filter)} ORDER BY StartTime DESC`, limit);
+  } catch (error) {
+    if (!/order by/i.test(String((error as Error).cause ?? '') + (error as Error).message)) throw error;
+  }
+  const all = await readReleases(client, listQuery(filter), Infinity);
+  return all.sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime()).slice(0, limit);
+}
+
+async function readReleases(client: Client, query: string, limit: number): Promise<ReleaseSummary[]> {
   const found: ReleaseSummary[] = [];
-  for await (const w of client.workflow.list({ query: listQuery(filter) })) {
+  for await (const w of client.workflow.list({ query })) {
     const attr = (key: (typeof keys)[keyof typeof keys]) => {
       const value = w.typedSearchAttributes.get(key);
       return value === undefined ? undefined : String(value);
@@ -77,8 +94,9 @@ export async function listReleases(client: Client, filter: ReleaseFilter): Promi
       imageName: attr(keys.imageName),
       startedAt: w.startTime,
       ...(w.closeTime && { closedAt: w.closeTime }),
+      ...(typeof w.memo?.[START_AT_MEMO] === 'string' && { startAt: w.memo[START_AT_MEMO] }),
     });
-    if (found.length >= (filter.limit ?? 50)) break;
+    if (found.length >= limit) break;
   }
   return found;
 }
@@ -93,6 +111,7 @@ export async function releaseLog(client: Client, releaseId: string): Promise<Act
     if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
       const a = e.activityTaskScheduledEventAttributes!;
       const entry: ActivityAttempt = {
+        activityId: a.activityId ?? '?',
         activity: a.activityType?.name ?? '?',
         taskQueue: a.taskQueue?.name ?? '?',
         attempt: 1,
@@ -119,12 +138,27 @@ export async function releaseLog(client: Client, releaseId: string): Promise<Act
   return attempts;
 }
 
+/**
+ * The history records an attempt only once it ends: a download failing its 10th try still
+ * reads "attempt 1 running" there. The pending activities know the live attempt and failure.
+ */
+export function withLiveAttempts(log: ActivityAttempt[], pending: PendingActivity[]): ActivityAttempt[] {
+  return log.map((entry) => {
+    const live = entry.outcome === 'running' ? pending.find((p) => p.activityId === entry.activityId) : undefined;
+    if (!live) return entry;
+    return {
+      ...entry,
+      attempt: live.attempt,
+      maximumAttempts: live.maximumAttempts,
+      outcome: live.lastFailure && live.state === 'scheduled' ? 'retrying' : 'running',
+      ...(live.lastFailure && { error: `attempt ${live.attempt - 1} failed: ${live.lastFailure}` }),
+      ...(live.nextAttemptAt && { nextAttemptAt: live.nextAttemptAt }),
+    };
+  });
+}
+
 function endOf(e: proto.temporal.api.history.v1.IHistoryEvent) {
-  const failureText = (f?: proto.temporal.api.failure.v1.IFailure | null) => {
-    let text = f?.message ?? '';
-    for (let c = f?.cause; c; c = c.cause) text = c.message || text;
-    return text;
-  };
+  const failureText = (f?: proto.temporal.api.failure.v1.IFailure | null) => failureMessage(f) ?? '';
   if (e.activityTaskCompletedEventAttributes) return { scheduledEventId: e.activityTaskCompletedEventAttributes.scheduledEventId, outcome: 'completed' as const };
   if (e.activityTaskFailedEventAttributes) {
     const a = e.activityTaskFailedEventAttributes;
@@ -136,26 +170,4 @@ function endOf(e: proto.temporal.api.history.v1.IHistoryEvent) {
   }
   if (e.activityTaskCanceledEventAttributes) return { scheduledEventId: e.activityTaskCanceledEventAttributes.scheduledEventId, outcome: 'cancelled' as const };
   return undefined;
-}
-
-function timeOf(t: proto.google.protobuf.ITimestamp | null | undefined): Date | undefined {
-  return t?.seconds == null ? undefined : new Date(Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6));
-}
-
-/** The activities running now, with their last heartbeat decoded (the codec when payloads are encrypted). */
-export async function pendingActivities(client: Client, releaseId: string, codec?: PayloadCodec): Promise<PendingActivity[]> {
-  const { raw } = await client.workflow.getHandle(releaseId).describe();
-  return Promise.all(
-    (raw.pendingActivities ?? []).map(async (p) => {
-      const payloads = (p.heartbeatDetails?.payloads ?? []) as Payload[];
-      const decoded = codec ? await codec.decode(payloads) : payloads;
-      const heartbeat = decoded[0] ? (defaultPayloadConverter.fromPayload(decoded[0]) as Record<string, unknown>) : undefined;
-      return {
-        activity: p.activityType?.name ?? '?',
-        attempt: p.attempt ?? 1,
-        ...(heartbeat && { heartbeat }),
-        ...(p.lastFailure?.message && { lastFailure: p.lastFailure.message }),
-      };
-    }),
-  );
 }

@@ -6,6 +6,7 @@ import type { deprecateImages } from '../../workflows/deprecate-images.js';
 import type { RetirementResult } from '../../workflows/deprecate-images.js';
 import type { BuildWatchResult, releaseNewBuilds } from '../../workflows/release-new-builds.js';
 import type { ReleaseJob } from '../../schemas/job/index.js';
+import { jobAccounts, releaseStartMetadata } from './start-metadata.js';
 
 /** A schedule as `schedule list` shows it: a retirement policy, or a `utctime: always` build watch. */
 export interface RetirementSchedule {
@@ -26,6 +27,11 @@ export interface RetirementSchedule {
 
 const SCHEDULE_PREFIX = 'deprecate-';
 const WATCH_PREFIX = 'watch-';
+/**
+ * The memo key every schedule Imagecast creates carries (its kind), so `list` finds them
+ * whatever their id. Schedules made before it are found by the default id prefixes.
+ */
+export const SCHEDULE_KIND_MEMO = 'imagecastSchedule';
 const EVERY = /^\d+(s|m|h|d)$/;
 
 export class InvalidScheduleError extends Error {
@@ -60,7 +66,9 @@ export class RetirementSchedules {
         args: [policy],
         taskQueue: queueName(this.queuePrefix, WORKFLOWS_QUEUE_SUFFIX),
         workflowId: scheduleId,
+        staticSummary: `retire old images of ${policy.image_line} · ${policy.cloud}/${policy.account} · keep ${policy.keep}${policy.dry_run ? ' · dry run' : ''}`,
       },
+      memo: { [SCHEDULE_KIND_MEMO]: 'deprecate' },
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1h' },
       state: { paused: options.paused ?? false, note: `imagecast: retire ${policy.image_line} in ${policy.cloud}/${policy.account}` },
     });
@@ -86,7 +94,10 @@ export class RetirementSchedules {
         args: [job as unknown as Record<string, unknown>],
         taskQueue: queueName(this.queuePrefix, WORKFLOWS_QUEUE_SUFFIX),
         workflowId: scheduleId,
+        staticSummary: `release every new build of ${job.cloud_image_name} · ${job.cloud}/${jobAccounts(job) || '?'} · polls every ${options.every}`,
+        staticDetails: releaseStartMetadata(job, '{date}').staticDetails,
       },
+      memo: { [SCHEDULE_KIND_MEMO]: 'watch' },
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1h' },
       state: { note: `imagecast: release every new build of ${job.cloud_image_name}` },
     });
@@ -115,7 +126,8 @@ export class RetirementSchedules {
   async list(): Promise<RetirementSchedule[]> {
     const all: RetirementSchedule[] = [];
     for await (const s of this.temporal.schedule.list()) {
-      if (s.scheduleId.startsWith(SCHEDULE_PREFIX) || s.scheduleId.startsWith(WATCH_PREFIX)) all.push(await this.describe(s.scheduleId));
+      const ours = s.memo?.[SCHEDULE_KIND_MEMO] !== undefined || s.scheduleId.startsWith(SCHEDULE_PREFIX) || s.scheduleId.startsWith(WATCH_PREFIX);
+      if (ours) all.push(await this.describe(s.scheduleId));
     }
     return all.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
   }

@@ -64,7 +64,7 @@ describe('release workflow on the local cloud', () => {
     const description = await h.client.temporal.workflow.getHandle(first.releaseId).describe();
     assert.equal(description.searchAttributes.ReleaseStatus?.[0], 'succeeded');
     assert.equal(description.searchAttributes.ImageName?.[0], done.imageName);
-    assert.match((await description.staticSummary()) ?? '', /^Release release-v\d{8}-b\{release\} to local\/test \(last step: deprecate\)$/);
+    assert.match((await description.staticSummary()) ?? '', /^release release-v\d{8}-b\{release\} · local\/test · region-1, region-2, region-3, region-4$/);
 
     if (process.env.IMAGECAST_RECORD_HISTORY) {
       const history = await h.client.temporal.workflow.getHandle(first.releaseId).fetchHistory();

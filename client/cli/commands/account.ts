@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import { ACCOUNT_CLOUDS, type AccountCloud } from '../../../schemas/accounts.js';
-import { AccountInputError, UnknownAccountError, type AccountSummary } from '../../../activities/accounts/account-store.js';
-import { EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK } from '../exit-codes.js';
+import type { AccountSummary } from '../../../activities/accounts/account-store.js';
+import { EXIT_OK } from '../exit-codes.js';
+import { runCommand } from '../command-output.js';
 import { readSecretJson, readSecretText } from '../secret-input.js';
 import { addStoreOptions, STORE_ENVIRONMENT, UsageError, withStore } from '../store-connection.js';
 
@@ -202,13 +203,9 @@ async function run<T>(
   action: (store: Parameters<Parameters<typeof withStore>[1]>[0]) => Promise<T>,
   text: (result: T) => string,
 ): Promise<void> {
-  try {
+  await runCommand(flags, async () => {
     const result = await withStore(flags, action);
     console.log(flags.json ? JSON.stringify(result, null, 2) : text(result));
-    process.exitCode = EXIT_OK;
-  } catch (error) {
-    const input = error instanceof UsageError || error instanceof AccountInputError || error instanceof UnknownAccountError;
-    console.error(`imagecast: ${(error as Error).message}`);
-    process.exitCode = input ? EXIT_INVALID_INPUT : EXIT_FAILURE;
-  }
+    return EXIT_OK;
+  });
 }

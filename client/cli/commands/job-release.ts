@@ -1,12 +1,17 @@
-import type { Command } from 'commander';
+import { Argument, type Command } from 'commander';
 import { CLOUDS, type CloudName } from '../../../schemas/steps.js';
-import { GatewayError, ImagecastGateway, InvalidJobError, ReleaseAlreadyRunningError } from '../../sdk/index.js';
+import { ImagecastGateway, type ImagecastClient, type ReleaseInspection, type WorkerProblem } from '../../sdk/index.js';
 import { readSecretText } from '../secret-input.js';
-import { formatIssues, parseJob } from '../../../schemas/job/index.js';
+import { parseJob } from '../../../schemas/job/index.js';
 import { addConnectionOptions, connect, webUiLink, type ConnectionFlags } from '../client-config.js';
-import { attemptsPerStep, formatStatus } from '../format-status.js';
+import { attemptsPerStep, formatStatus, retriesPerStep } from '../format-status.js';
 import { readJobDocument } from './job-validate.js';
-import { EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK } from '../exit-codes.js';
+import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
+import { reportError, runCommand } from '../command-output.js';
+import { durationMs, durationText } from '../option-parsers.js';
+import { UsageError } from '../store-connection.js';
+
+type AddFlags = ConnectionFlags & { wait?: boolean; timeout?: number; json?: boolean; gateway?: string; tokenFile?: string; pollEvery: string };
 
 /** `job add` and `job status`: start a release and read its step table. */
 export function register(job: Command): void {
@@ -14,108 +19,139 @@ export function register(job: Command): void {
     job
       .command('add')
       .description('validate a job document and start its release')
-      .argument('<cloud>', `target cloud: ${CLOUDS.join(', ')}`)
+      .addArgument(new Argument('<cloud>', 'target cloud').choices(CLOUDS))
       .argument('<file>', 'job document (JSON), or - for stdin')
       .option('--wait', 'follow the release and exit 0 when it succeeds, 1 when it fails')
-      .option('--json', 'print machine-readable output')
+      .option('--timeout <duration>', 'with --wait: give up after this long (90s, 30m, 2h), exit 3; the release goes on', durationMs)
+      .option('--json', 'print machine-readable output (errors too: {"error": {...}})')
       .option('--gateway <url>', 'start through imagecast-gateway with a CI token instead of Temporal (env IMAGECAST_GATEWAY_URL)')
       .option('--token-file <file>', 'the CI token for --gateway (default: env IMAGECAST_TOKEN)')
-      .option('--poll-every <interval>', 'for utctime "always": how often the schedule looks for a new build', '1h'),
+      .option('--poll-every <interval>', 'for utctime "always": how often the schedule looks for a new build (30m, 1h, 1d)', durationText, '1h'),
   )
     .addHelpText(
       'after',
       `
+With --wait, a queue the release needs that no worker polls is reported on stderr (with the
+command that starts a worker); --timeout bounds the wait. Exit codes: 0 succeeded (or started),
+1 failed/cancelled/refused, 2 invalid input, 3 --timeout reached.
+
 Examples:
-  imagecast job add local examples/jobs/local-demo.json --wait
+  imagecast job add local examples/jobs/local-demo.json --wait --timeout 30m
   IMAGECAST_TOKEN=$(cat token) imagecast job add ec2 job.json --gateway https://imagecast.example:8233 --wait`,
     )
-    .action(async (cloud: string, file: string, flags: ConnectionFlags & { wait?: boolean; json?: boolean; gateway?: string; tokenFile?: string; pollEvery?: string }) => {
-      if (!CLOUDS.includes(cloud as CloudName)) {
-        console.error(`unknown cloud "${cloud}": use one of ${CLOUDS.join(', ')}`);
-        return process.exit(EXIT_INVALID_INPUT);
-      }
-      const read = await readJobDocument(file);
-      if (!read.ok) {
-        console.error(read.error);
-        return process.exit(EXIT_INVALID_INPUT);
-      }
-      const document = read.doc;
-      const gatewayUrl = flags.gateway ?? process.env.IMAGECAST_GATEWAY_URL;
-      const client = gatewayUrl
-        ? new ImagecastGateway({ url: gatewayUrl, token: await gatewayToken(flags.tokenFile) })
-        : await connect(flags);
-      try {
-        const parsedAlways = parseJob(gatewayUrl ? { cloud, ...(document as Record<string, unknown>) } : document, cloud as CloudName);
-        if (parsedAlways.ok && parsedAlways.job.utctime === 'always' && 'schedules' in client) {
-          const watch = await client.schedules.watchBuilds(parsedAlways.job, { every: flags.pollEvery ?? '1h' });
-          console.log(
-            flags.json
-              ? JSON.stringify(watch)
-              : `utctime "always": schedule ${watch.scheduleId} polls ${parsedAlways.job.download_url} every ${watch.every} and releases each new build (imagecast schedule list|trigger|pause|delete)`,
-          );
-          return;
-        }
-        const { releaseId } = await client.startRelease(
-          gatewayUrl ? { cloud, ...(document as Record<string, unknown>) } : document,
-          { cloud: cloud as CloudName },
-        );
-        const link = webUiLink(releaseId, flags.namespace);
-        if (flags.json && !flags.wait) console.log(JSON.stringify({ releaseId, webUi: link }));
-        else if (!flags.json) console.log(`started ${releaseId}${link ? `\n${link}` : ''}`);
-        if (!flags.wait) return;
-        const status = await client.waitForRelease(releaseId, {
-          onProgress: (s) => !flags.json && console.log(`  ${s.currentStep ?? s.state}…`),
-        });
-        console.log(flags.json ? JSON.stringify(status) : formatStatus(status));
-        process.exitCode = status.state === 'succeeded' ? EXIT_OK : EXIT_FAILURE;
-      } catch (error) {
-        if (error instanceof InvalidJobError) {
-          console.error(formatIssues(error.issues));
-          process.exitCode = EXIT_INVALID_INPUT;
-        } else if (error instanceof ReleaseAlreadyRunningError) {
-          console.error(error.message);
-          process.exitCode = EXIT_FAILURE;
-        } else if (error instanceof GatewayError) {
-          console.error(`gateway: ${error.message}`);
-          process.exitCode = error.status === 400 ? EXIT_INVALID_INPUT : EXIT_FAILURE;
-        } else throw error;
-      } finally {
-        if ('close' in client) await client.close();
-      }
-    });
+    .action((cloud: CloudName, file: string, flags: AddFlags) => runCommand(flags, () => add(cloud, file, flags)));
 
   addConnectionOptions(
     job
       .command('status')
-      .description("show a release's steps: state, duration, attempts, what each made")
+      .description("show a release's steps: state, duration, attempts (live, with the last failure while retrying), what each made")
       .argument('<release-id>', 'the id `job add` printed')
       .option('--json', 'print machine-readable output'),
   )
-    .addHelpText('after', '\nExample:\n  imagecast job status release-local-demo-imagecast-demo-v20261125-b{release}')
-    .action(async (releaseId: string, flags: ConnectionFlags & { json?: boolean }) => {
-      const client = await connect(flags);
-      try {
-        const status = await client.getRelease(releaseId);
-        // Attempts come from the history (the status itself only knows the outcome).
-        const attempts = attemptsPerStep(await client.releaseLog(releaseId).catch(() => []));
-        console.log(
-          flags.json
-            ? JSON.stringify({ ...status, steps: status.steps.map((s) => ({ ...s, attempts: attempts[s.name] ?? 0 })) }, null, 2)
-            : formatStatus(status, attempts),
-        );
-      } finally {
-        await client.close();
-      }
+    .addHelpText(
+      'after',
+      `
+When the release cannot answer (no worker polls its queue), status says so, shows what the
+release last reported, and the command that starts a worker.
+
+Example:
+  imagecast job status release-local-demo-imagecast-demo-v20261125-b_release_`,
+    )
+    .action((releaseId: string, flags: ConnectionFlags & { json?: boolean }) =>
+      runCommand(flags, async () => {
+        const client = await connect(flags);
+        try {
+          const inspection = await client.inspectRelease(releaseId);
+          // Attempts come from the history (the status itself only knows the outcome) and, live, from describe().
+          const log = await client.releaseLog(releaseId).catch(() => []);
+          const attempts = attemptsPerStep(log, inspection.pendingActivities);
+          console.log(flags.json ? JSON.stringify(statusJson(inspection, attempts), null, 2) : formatInspection(inspection, attempts));
+          return EXIT_OK;
+        } finally {
+          await client.close();
+        }
+      }),
+    );
+}
+
+async function add(cloud: CloudName, file: string, flags: AddFlags): Promise<number> {
+  if (flags.timeout !== undefined && !flags.wait) throw new UsageError('--timeout: only with --wait');
+  const read = await readJobDocument(file);
+  if (!read.ok) return reportError(new UsageError(read.error), flags.json, read.error);
+  const document = read.doc;
+  const gatewayUrl = flags.gateway ?? process.env.IMAGECAST_GATEWAY_URL;
+  const client = gatewayUrl
+    ? new ImagecastGateway({ url: gatewayUrl, token: await gatewayToken(flags.tokenFile) })
+    : await connect(flags);
+  try {
+    const withCloud = gatewayUrl ? { cloud, ...(document as Record<string, unknown>) } : document;
+    const parsedAlways = parseJob(withCloud, cloud);
+    if (parsedAlways.ok && parsedAlways.job.utctime === 'always' && 'schedules' in client) {
+      const watch = await client.schedules.watchBuilds(parsedAlways.job, { every: flags.pollEvery });
+      console.log(
+        flags.json
+          ? JSON.stringify(watch)
+          : `utctime "always": schedule ${watch.scheduleId} polls ${parsedAlways.job.download_url} every ${watch.every} and releases each new build (imagecast schedule list|trigger|pause|delete)`,
+      );
+      return EXIT_OK;
+    }
+    const { releaseId } = await client.startRelease(withCloud, { cloud });
+    const link = webUiLink(releaseId, flags.namespace);
+    if (flags.json && !flags.wait) console.log(JSON.stringify({ releaseId, webUi: link }));
+    else if (!flags.json) console.log(`started ${releaseId}${link ? `\n${link}` : ''}`);
+    if (!flags.wait) return EXIT_OK;
+    const status = await client.waitForRelease(releaseId, {
+      onProgress: (s) => !flags.json && console.log(`  ${s.currentStep ?? s.state}…`),
+      timeoutMs: flags.timeout,
+      ...('inspectRelease' in client && { onWorkerProblem: printWorkerProblems }),
     });
+    console.log(flags.json ? JSON.stringify(status) : formatStatus(status));
+    return status.state === 'succeeded' ? EXIT_OK : EXIT_FAILURE;
+  } finally {
+    if ('close' in client) await (client as ImagecastClient).close();
+  }
+}
+
+/** While waiting: say on stderr (stdout stays the result) which queue has no worker, or that one came. */
+export function printWorkerProblems(problems: WorkerProblem[]): void {
+  if (problems.length === 0) console.error('imagecast: a worker polls the queues now');
+  for (const p of problems) console.error(`imagecast: ${p.message}`);
+}
+
+function statusJson(inspection: ReleaseInspection, attempts: Record<string, number>): Record<string, unknown> {
+  const { status, ...rest } = inspection;
+  if (!status) return rest as unknown as Record<string, unknown>;
+  return {
+    ...status,
+    steps: status.steps.map((s) => ({ ...s, attempts: attempts[s.name] ?? 0 })),
+    ...rest,
+    ...(status.state === 'waiting' && inspection.startAt && { waitingUntil: inspection.startAt }),
+  };
+}
+
+function formatInspection(inspection: ReleaseInspection, attempts: Record<string, number>): string {
+  const lines: string[] = [];
+  if (inspection.status) {
+    lines.push(formatStatus(inspection.status, { attempts, retries: retriesPerStep(inspection.pendingActivities), startAt: inspection.startAt }));
+  } else {
+    const r = inspection.reported;
+    lines.push(
+      `${inspection.releaseId}  ${r.state ?? inspection.workflowStatus.toLowerCase()}  ${r.imageName ?? ''}`.trimEnd(),
+      `  last reported step: ${r.step ?? '?'} (${r.cloud ?? '?'}/${r.account ?? '?'}, started ${inspection.startedAt.toISOString()})`,
+      `  no step table: ${inspection.statusProblem ?? 'unknown'}`,
+    );
+    for (const [step, retries] of Object.entries(retriesPerStep(inspection.pendingActivities))) {
+      for (const retry of retries) lines.push(`  ${step}: ${retry}`);
+    }
+  }
+  for (const p of inspection.workerProblems) lines.push(`  ! ${p.message}`);
+  return lines.join('\n');
 }
 
 /** The CI token: from --token-file (or - for stdin), else IMAGECAST_TOKEN; never an argv value. */
 async function gatewayToken(tokenFile: string | undefined): Promise<string> {
   if (tokenFile) return (await readSecretText('--token-file', tokenFile)).trim();
   const token = process.env.IMAGECAST_TOKEN;
-  if (!token) {
-    console.error('--gateway needs a token: set IMAGECAST_TOKEN or pass --token-file');
-    process.exit(EXIT_INVALID_INPUT);
-  }
+  if (!token) throw new UsageError('--gateway needs a token: set IMAGECAST_TOKEN or pass --token-file');
   return token;
 }

@@ -35,6 +35,7 @@ async function validate(file: string, flags: { cloud?: CloudName; json?: boolean
   const read = await readJobDocument(file);
   if (!read.ok) {
     console.error(read.error);
+    if (flags.json) console.log(JSON.stringify({ valid: false, error: { message: read.error, code: 'invalid_input', exitCode: EXIT_INVALID_INPUT } }));
     return EXIT_INVALID_INPUT;
   }
   const parsed = parseJob(read.doc, flags.cloud);
@@ -43,7 +44,8 @@ async function validate(file: string, flags: { cloud?: CloudName; json?: boolean
     console.error(
       `${file === '-' ? '<stdin>' : file}: invalid job document (${count}):\n${formatIssues(parsed.issues)}`,
     );
-    if (flags.json) console.log(JSON.stringify({ valid: false, issues: parsed.issues }, null, 2));
+    const error = { message: `invalid job document (${count})`, code: 'invalid_input', exitCode: EXIT_INVALID_INPUT };
+    if (flags.json) console.log(JSON.stringify({ valid: false, issues: parsed.issues, error }, null, 2));
     return EXIT_INVALID_INPUT;
   }
   const summary = `valid: ${parsed.job.cloud} job for image "${parsed.job.cloud_image_name}"`;

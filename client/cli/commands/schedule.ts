@@ -1,17 +1,19 @@
 import { Option, type Command } from 'commander';
 import { CLOUDS } from '../../../schemas/steps.js';
-import { InvalidScheduleError, type ImagecastClient, type RetirementSchedule } from '../../sdk/index.js';
+import type { ImagecastClient, RetirementSchedule } from '../../sdk/index.js';
 import { addConnectionOptions, connect, type ConnectionFlags } from '../client-config.js';
-import { EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK } from '../exit-codes.js';
+import { EXIT_OK } from '../exit-codes.js';
+import { runCommand } from '../command-output.js';
+import { durationText, nonNegativeInteger } from '../option-parsers.js';
 
 interface DeprecateFlags extends ConnectionFlags {
   cloud: string;
   account: string;
   imageLine: string;
-  keep: string;
+  keep: number;
   every: string;
-  olderThan?: string;
-  deleteAfter?: string;
+  olderThan?: number;
+  deleteAfter?: number;
   dryRun?: boolean;
   id?: string;
   paused?: boolean;
@@ -30,10 +32,10 @@ export function register(program: Command): void {
     .addOption(new Option('--cloud <cloud>', 'cloud of the images').choices(CLOUDS).makeOptionMandatory())
     .requiredOption('--account <name>', 'account the images are in')
     .requiredOption('--image-line <template>', 'the cloud_image_name template, e.g. "sles-15-v{date}-b{release}"')
-    .option('--keep <n>', 'newest releases that stay active', '1')
-    .option('--every <interval>', 'how often: 30m, 12h, 1d', '1d')
-    .option('--older-than <days>', 'deprecate only releases published at least this many days ago')
-    .option('--delete-after <days>', 'delete images deprecated at least this many days ago')
+    .option('--keep <n>', 'newest releases that stay active (at least 1)', nonNegativeInteger(3), 1)
+    .option('--every <interval>', 'how often: 30m, 12h, 1d', durationText, '1d')
+    .option('--older-than <days>', 'deprecate only releases published at least this many days ago', nonNegativeInteger(30))
+    .option('--delete-after <days>', 'delete images deprecated at least this many days ago', nonNegativeInteger(180))
     .option('--dry-run', 'runs only report what they would change')
     .option('--paused', 'create it paused')
     .option('--id <schedule-id>', 'schedule id (default deprecate-<cloud>-<account>-<line>)')
@@ -54,9 +56,9 @@ Example:
             cloud: flags.cloud,
             account: flags.account,
             image_line: flags.imageLine,
-            keep: number('--keep', flags.keep),
-            ...(flags.olderThan !== undefined && { older_than_days: number('--older-than', flags.olderThan) }),
-            ...(flags.deleteAfter !== undefined && { delete_after_days: number('--delete-after', flags.deleteAfter) }),
+            keep: flags.keep,
+            ...(flags.olderThan !== undefined && { older_than_days: flags.olderThan }),
+            ...(flags.deleteAfter !== undefined && { delete_after_days: flags.deleteAfter }),
             dry_run: flags.dryRun ?? false,
           },
           { every: flags.every, scheduleId: flags.id, paused: flags.paused },
@@ -66,7 +68,7 @@ Example:
     );
 
   addConnectionOptions(schedule.command('list'))
-    .description('list retirement schedules')
+    .description('list every schedule Imagecast made: retirement schedules and utctime "always" build watches, whatever their id')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  imagecast schedule list --json')
     .action((flags: ConnectionFlags & { json?: boolean }) =>
@@ -109,23 +111,15 @@ function describe(s: RetirementSchedule): string {
   return `${s.scheduleId}  every ${s.every}  ${p.cloud}/${p.account} ${p.image_line}  ${rules.join(', ')}  ${state}`;
 }
 
-function number(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidScheduleError(`${flag}: "${value}" is not a number`);
-  return n;
-}
-
 async function run(flags: ConnectionFlags & { json?: boolean }, action: (client: ImagecastClient) => Promise<unknown>): Promise<void> {
-  let client: ImagecastClient | undefined;
-  try {
-    client = await connect(flags);
-    const result = await action(client);
-    console.log(typeof result === 'string' ? result : JSON.stringify(result, null, 2));
-    process.exitCode = EXIT_OK;
-  } catch (error) {
-    console.error(`imagecast: ${(error as Error).message}`);
-    process.exitCode = error instanceof InvalidScheduleError ? EXIT_INVALID_INPUT : EXIT_FAILURE;
-  } finally {
-    await client?.close();
-  }
+  await runCommand(flags, async () => {
+    const client = await connect(flags);
+    try {
+      const result = await action(client);
+      console.log(typeof result === 'string' ? result : JSON.stringify(result, null, 2));
+      return EXIT_OK;
+    } finally {
+      await client.close();
+    }
+  });
 }

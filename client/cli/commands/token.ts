@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
-import { CiTokens, parseScope, parseTtl, TokenInputError, type TokenInfo } from '../../../activities/accounts/ci-tokens.js';
-import { EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK } from '../exit-codes.js';
-import { addStoreOptions, cliActor, UsageError, withDatabase } from '../store-connection.js';
+import { CiTokens, parseScope, parseTtl, type TokenInfo } from '../../../activities/accounts/ci-tokens.js';
+import { EXIT_OK } from '../exit-codes.js';
+import { addStoreOptions, cliActor, withDatabase } from '../store-connection.js';
+import { runCommand } from '../command-output.js';
+import { durationText, positiveInteger } from '../option-parsers.js';
 
 /** `imagecast token create|list|revoke`: scoped, short-lived tokens CI starts releases with. */
 export function register(program: Command): void {
@@ -13,8 +15,8 @@ export function register(program: Command): void {
   addStoreOptions(token.command('create'))
     .description('make a token; it is printed once, on stdout')
     .requiredOption('--scope <scope>', 'release:<cloud>:<account-or-group>')
-    .requiredOption('--ttl <duration>', 'lifetime: 30m, 1h, 2d (at most 30d)')
-    .option('--max-uses <n>', 'releases it may start')
+    .requiredOption('--ttl <duration>', 'lifetime: 30m, 1h, 2d (at most 30d)', durationText)
+    .option('--max-uses <n>', 'releases it may start', positiveInteger(1))
     .option('--image-prefix <prefix>', 'cloud_image_name must start with this')
     .option('--source-cidr <cidr>', 'only requests from this address block, e.g. 10.1.0.0/16')
     .option('--description <text>', 'what it is for (shown by list)')
@@ -31,7 +33,7 @@ Example:
         const { token: secret, info } = await tokens.create({
           scope: parseScope(flags.scope),
           ttlSeconds: parseTtl(flags.ttl),
-          maxUses: flags.maxUses === undefined ? undefined : Number(flags.maxUses),
+          maxUses: flags.maxUses,
           imagePrefix: flags.imagePrefix,
           sourceCidr: flags.sourceCidr,
           description: flags.description,
@@ -57,11 +59,12 @@ Example:
   addStoreOptions(token.command('revoke'))
     .description('revoke a token at once')
     .argument('<id>', 'token id (from list)')
+    .option('--json', 'print JSON: {"revoked": ID}')
     .addHelpText('after', '\nExample:\n  imagecast token revoke 3f9a1c2b7d4e')
-    .action((id: string, flags: { databaseUrl?: string }) =>
+    .action((id: string, flags: { databaseUrl?: string; json?: boolean }) =>
       run(flags, async (tokens) => {
         await tokens.revoke(id, cliActor());
-        return `revoked ${id}`;
+        return flags.json ? JSON.stringify({ revoked: id }) : `revoked ${id}`;
       }),
     );
 }
@@ -70,7 +73,7 @@ interface CreateFlags {
   databaseUrl?: string;
   scope: string;
   ttl: string;
-  maxUses?: string;
+  maxUses?: number;
   imagePrefix?: string;
   sourceCidr?: string;
   description?: string;
@@ -87,12 +90,9 @@ function describe(t: TokenInfo): string {
   return `${t.id}  ${t.scope}  ${state}  expires ${t.expiresAt.toISOString()}  ${limits.join(', ')}${t.description ? `  ${t.description}` : ''}`;
 }
 
-async function run(flags: { databaseUrl?: string }, action: (tokens: CiTokens) => Promise<string>): Promise<void> {
-  try {
+async function run(flags: { databaseUrl?: string; json?: boolean }, action: (tokens: CiTokens) => Promise<string>): Promise<void> {
+  await runCommand(flags, async () => {
     console.log(await withDatabase(flags, (pool) => action(new CiTokens(pool))));
-    process.exitCode = EXIT_OK;
-  } catch (error) {
-    console.error(`imagecast: ${(error as Error).message}`);
-    process.exitCode = error instanceof UsageError || error instanceof TokenInputError ? EXIT_INVALID_INPUT : EXIT_FAILURE;
-  }
+    return EXIT_OK;
+  });
 }

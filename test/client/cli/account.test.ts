@@ -130,4 +130,19 @@ describe('imagecast account / keys (CLI, PostgreSQL)', () => {
     const audit = await pool.query<{ action: string }>("SELECT action FROM audit_log WHERE action = 'keys.rotate'");
     assert.equal(audit.rowCount, 1);
   });
+
+  it('keys generate and token revoke speak JSON with --json, errors included', async () => {
+    const generated = JSON.parse((await run(['keys', 'generate', '--json'])).stdout) as { keyId: string; key: string };
+    assert.match(generated.keyId, /^k-[0-9a-f]{8}$/);
+    assert.equal(Buffer.from(generated.key, 'base64').length, 32);
+    const created = JSON.parse((await run(['token', 'create', '--scope', 'release:local:test', '--ttl', '1h', '--json'])).stdout) as { id: string };
+    const revoked = await run(['token', 'revoke', created.id, '--json']);
+    assert.equal(revoked.status, 0, revoked.stderr);
+    assert.deepEqual(JSON.parse(revoked.stdout), { revoked: created.id });
+    const missing = await run(['account', 'ec2', 'show', '--name', 'nobody', '--json']);
+    assert.equal(missing.status, 2, missing.stderr);
+    const { error } = JSON.parse(missing.stdout) as { error: { code: string; message: string } };
+    assert.equal(error.code, 'invalid_input');
+    assert.match(error.message, /nobody/);
+  });
 });
