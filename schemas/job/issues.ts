@@ -117,15 +117,20 @@ function unexpectedField(key: string, known: readonly string[], cloud: CloudName
   return `unknown field ${JSON.stringify(key.length > 80 ? `${key.slice(0, 80)}…` : key)}${didYouMean(key, known)}`;
 }
 
-/** The field names of the object schema found at `path` (through defaults, optionals and arrays). */
-function objectKeysAt(schema: z.ZodType, path: ReadonlyArray<PropertyKey>): string[] {
-  let current: unknown = schema;
-  for (const key of [...path, undefined]) {
-    while (current instanceof z.ZodDefault || current instanceof z.ZodOptional) current = current.unwrap();
-    if (key === undefined) break;
-    if (current instanceof z.ZodObject && typeof key === 'string') current = current.shape[key];
-    else if (current instanceof z.ZodArray && typeof key === 'number') current = current.element;
-    else return [];
+/** The field names of the object schema found at `path` (through defaults, optionals, arrays and unions). */
+function objectKeysAt(schema: unknown, path: ReadonlyArray<PropertyKey>): string[] {
+  let current = schema;
+  while (current instanceof z.ZodDefault || current instanceof z.ZodOptional) current = current.unwrap();
+  if (current instanceof z.ZodUnion) {
+    for (const option of current.options as unknown[]) {
+      const keys = objectKeysAt(option, path);
+      if (keys.length > 0) return keys;
+    }
+    return [];
   }
-  return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
+  const [key, ...rest] = path;
+  if (key === undefined) return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
+  if (current instanceof z.ZodObject && typeof key === 'string') return objectKeysAt(current.shape[key], rest);
+  if (current instanceof z.ZodArray && typeof key === 'number') return objectKeysAt(current.element, rest);
+  return [];
 }

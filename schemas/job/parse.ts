@@ -82,8 +82,8 @@ function sizeProblem(input: object): string | undefined {
   let bytes: number;
   try {
     bytes = Buffer.byteLength(JSON.stringify(input), 'utf8');
-  } catch (error) {
-    return `a job document must be plain JSON: ${error instanceof Error ? error.message : String(error)}`;
+  } catch {
+    return 'a job document must be plain JSON; this one cannot be serialised (nested too deeply, cyclic, or holding values JSON has not)';
   }
   if (bytes <= LIMITS.documentBytes) return undefined;
   return `the document is ${bytes} bytes of JSON; the limit is ${LIMITS.documentBytes} (${LIMITS.documentBytes / 1024} KiB)`;
