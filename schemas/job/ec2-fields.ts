@@ -36,7 +36,14 @@ const tagKey = z
 
 /** mash's `image_tags`: `{Key, Value}` as the EC2 API spells them. */
 export const ec2ImageTags = z
-  .array(z.object({ Key: tagKey, Value: z.string().max(256) }).strict())
+  .array(
+    z
+      .object({
+        Key: tagKey.describe('The tag key (EC2: up to 127 characters).'),
+        Value: z.string().max(256).describe('The tag value (EC2: up to 256 characters, may be empty).'),
+      })
+      .strict(),
+  )
   .min(1)
   .max(EC2_MAX_IMAGE_TAGS)
   .optional()

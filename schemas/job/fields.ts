@@ -97,12 +97,12 @@ const LAST_SERVICE_NAMES = [...LAST_SERVICE_STEPS, ...Object.keys(MASH_LAST_SERV
 
 export const lastService = z
   .enum(LAST_SERVICE_NAMES)
+  .default('deprecate')
   .transform((step): LastServiceStep =>
     step in MASH_LAST_SERVICE_ALIASES
       ? MASH_LAST_SERVICE_ALIASES[step as keyof typeof MASH_LAST_SERVICE_ALIASES]
       : (step as LastServiceStep),
   )
-  .default('deprecate')
   .meta({
     description:
       'The last pipeline step to run; the later ones are skipped (cleanup always runs). mash\'s test_preparation means create and test_cleanup means test (Imagecast prepares and cleans up inside test). Imagecast addition: defaults to deprecate, the whole pipeline (mash requires the field).',

@@ -45,7 +45,10 @@ export function jsonPath(path: ReadonlyArray<PropertyKey>): string {
 export function fromZodIssues(error: z.ZodError, schema: z.ZodType, cloud: CloudName): RawIssue[] {
   const out: RawIssue[] = [];
   for (const issue of error.issues) collect(issue, [], schema, cloud, out);
-  return out;
+  // zod still runs a string's length checks on a value of the wrong type (an array has a
+  // length too): once the type is wrong, that is the only problem of the value.
+  const wrongType = new Set(out.filter((i) => i.message.startsWith('expected ')).map((i) => jsonPath(i.path)));
+  return out.filter((i) => !wrongType.has(jsonPath(i.path)) || i.message.startsWith('expected '));
 }
 
 function collect(
@@ -88,7 +91,10 @@ function meantAlternative(issue: z.core.$ZodIssueInvalidUnion): z.core.$ZodIssue
     (alternative) => !alternative.some((i) => i.path.length === 0 && i.code === 'invalid_type'),
   );
   if (fitting.length === 1) return fitting[0];
-  const entered = fitting.filter((alternative) => alternative.every((i) => i.path.length > 0));
+  // Unknown keys are reported at the object itself, yet show that the value was that object.
+  const entered = fitting.filter((alternative) =>
+    alternative.every((i) => i.path.length > 0 || i.code === 'unrecognized_keys'),
+  );
   return entered.length === 1 ? entered[0] : undefined;
 }
 
@@ -97,9 +103,8 @@ function unionTypeMessage(issue: z.core.$ZodIssueInvalidUnion): string {
   const messages = issue.errors.map((alternative) => alternative.find((i) => i.path.length === 0)?.message ?? '');
   const expected = messages.map((m) => /^expected (.*), got /.exec(m)?.[1]).filter((e): e is string => !!e);
   const given = /, got (.*)$/.exec(messages[0] ?? '')?.[1];
-  return expected.length === messages.length && given
-    ? `expected ${[...new Set(expected)].join(' or ')}, got ${given}`
-    : issue.message;
+  if (expected.length === messages.length && given) return `expected ${[...new Set(expected)].join(' or ')}, got ${given}`;
+  return `fits none of its forms: ${messages.filter(Boolean).join('; or ')}`;
 }
 
 /**
