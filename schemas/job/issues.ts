@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CloudName } from '../steps.js';
 import { didYouMean } from '../did-you-mean.js';
+import { describeValue } from '../zod-messages.js';
 import { mashFieldClouds, refusedMashField } from './clouds.js';
 
 /** One problem of a job document. */
@@ -79,7 +80,20 @@ function collect(
       return;
     }
   }
-  out.push({ path, message: issue.message });
+  out.push({ path, message: withGiven(issue) });
+}
+
+/**
+ * A schema's own words say what it expects (`a kiwi profile name: …`); add what was given
+ * when they do not (parseJob asks zod to keep the input). Refinements word their own.
+ */
+function withGiven(issue: z.core.$ZodIssue): string {
+  const { message } = issue;
+  const input = (issue as { input?: unknown }).input;
+  if (input === undefined || issue.code === 'custom' || /, got /.test(message)) return message;
+  if (input === '' || (typeof input === 'string' && message.includes(JSON.stringify(input)))) return message;
+  if (!['invalid_format', 'invalid_value', 'too_small', 'too_big', 'invalid_union'].includes(issue.code)) return message;
+  return `${message}; got ${describeValue(input)}`;
 }
 
 /**

@@ -31,7 +31,7 @@ export function parseJob(input: unknown, cloud?: CloudName): ParseJobResult {
         message: `say which cloud: ${CLOUDS.join(', ')} (a "cloud" field, or the command's cloud argument)`,
       },
     ];
-    const shared = sharedFieldsSchema.safeParse(doc);
+    const shared = sharedFieldsSchema.safeParse(doc, { reportInput: true });
     if (!shared.success) append(issues, fromZodIssues(shared.error, sharedFieldsSchema, 'local'));
     return refused(issues, ['cloud', ...Object.keys(doc), ...Object.keys(baseJobShape)]);
   }
@@ -54,7 +54,7 @@ export function parseJob(input: unknown, cloud?: CloudName): ParseJobResult {
     });
   }
   const schema = jobSchemas[target];
-  const result = schema.safeParse({ ...doc, cloud: target });
+  const result = schema.safeParse({ ...doc, cloud: target }, { reportInput: true });
   if (!result.success) append(issues, fromZodIssues(result.error, schema, target));
   if (target === 'local') append(issues, localCrossFieldIssues(doc));
   if (target === 'ec2') append(issues, ec2CrossFieldIssues(doc));

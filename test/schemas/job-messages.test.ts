@@ -78,7 +78,14 @@ describe('job validation messages', () => {
 
   it('pick the alternative a value was meant for in other unions too', () => {
     const issues = issuesOf({ ...ec2Doc, additional_regions: ['eu-west-1', 'Mars', { name: 'eu-west-2', helper_imag: 'x' }, 5] }, 'ec2');
-    assert.match(issueAt(issues, '$.additional_regions[1]'), /an AWS region name/);
+    assert.equal(
+      issueAt(issues, '$.additional_regions[1]'),
+      'an AWS region name such as us-east-1, cn-north-1 or us-gov-west-1; got string "Mars"',
+    );
+    assert.equal(
+      issueAt(issuesOf({ ...ec2Doc, profile: 'Pro xy' }, 'ec2'), '$.profile'),
+      'a kiwi profile name: letters, digits, "_", "." and "+"; got string "Pro xy"',
+    );
     assert.equal(issueAt(issues, '$.additional_regions[2].helper_imag'), 'unknown field "helper_imag" (did you mean "helper_image"?)');
     assert.equal(issueAt(issues, '$.additional_regions[3]'), 'expected a string or an object, got number 5');
   });

@@ -196,7 +196,7 @@ describe('local job documents', () => {
     assert.equal(issueAt(issues, '$.additional_regions[2]'), '"local-2" is listed twice');
     assert.match(issueAt(issues, '$.additional_regions[3]'), /lower-case letters/);
     assert.match(issueAt(issues, '$.download_type'), /"S3" downloads are not supported yet for this cloud/);
-    assert.equal(issueAt(issues, '$.share_with'), 'use "all", "none" or a list of account names');
+    assert.equal(issueAt(issues, '$.share_with'), 'use "all", "none" or a list of account names; got string "everyone"');
     assert.equal(
       issueAt(issues, '$.billing_codes'),
       'mash field "billing_codes" belongs to ec2 jobs; local jobs do not have it',
