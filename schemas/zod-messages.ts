@@ -5,8 +5,19 @@ import { didYouMean } from './did-you-mean.js';
 // retirement policies): a missing value is "required", a present but wrong one says what was
 // expected and what was given. zod leaves the input out of the issues it returns, so this has
 // to happen in its error map, which still sees it. A schema's own `error` takes precedence.
+//
+// What was given is told by its kind only (`got a string`), never its value: accounts and
+// configuration hold secrets. Job documents hold none, so parseJob asks for the values too
+// (`got string "yes"`, through its per-parse error map).
 
 type RawIssue = z.core.$ZodRawIssue;
+
+/** `a number`, `a string`, `boolean false`, `null`, `a list of 3 items`, `an object`: no value that could be a secret. */
+export function describeKind(value: unknown): string {
+  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'number' || typeof value === 'bigint') return 'a number';
+  return describeValue(value);
+}
 
 /** `number 1234`, `string "yes"`, `boolean false`, `null`, `a list of 3 items`, `an object`. */
 export function describeValue(value: unknown): string {
@@ -37,11 +48,14 @@ const TYPE_NAMES: Record<string, string> = {
   null: 'null',
 };
 
-/** The message for one raw zod issue, or undefined to keep zod's. */
-export function issueMessage(issue: RawIssue): string | undefined {
+/**
+ * The message for one raw zod issue, or undefined to keep zod's. `showValues` tells the value
+ * given (job documents); without it only its kind (everything else, which may hold secrets).
+ */
+export function issueMessage(issue: RawIssue, showValues = false): string | undefined {
   const input: unknown = issue.input;
   if (input === undefined && issue.code !== 'unrecognized_keys' && issue.code !== 'custom') return 'required';
-  const given = describeValue(input);
+  const given = showValues ? describeValue(input) : describeKind(input);
   switch (issue.code) {
     case 'invalid_type':
       return `expected ${TYPE_NAMES[issue.expected] ?? issue.expected}, got ${given}`;
@@ -53,7 +67,7 @@ export function issueMessage(issue: RawIssue): string | undefined {
     }
     case 'too_small':
     case 'too_big':
-      return sizeMessage(issue, input);
+      return sizeMessage(issue, input, showValues);
     case 'invalid_format':
       return `expected ${formatName(issue)}, got ${given}`;
     default:
@@ -64,6 +78,7 @@ export function issueMessage(issue: RawIssue): string | undefined {
 function sizeMessage(
   issue: z.core.$ZodRawIssue<z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig>,
   input: unknown,
+  showValues: boolean,
 ): string | undefined {
   const least = issue.code === 'too_small';
   const bound = least ? (issue as { minimum: number | bigint }).minimum : (issue as { maximum: number | bigint }).maximum;
@@ -72,7 +87,8 @@ function sizeMessage(
     return `must be ${exact} ${bound} characters long, got ${input.length}`;
   if (issue.origin === 'array' && Array.isArray(input))
     return `must have ${exact} ${bound} item${bound === 1 ? '' : 's'}, got ${input.length}`;
-  if (typeof input === 'number' || typeof input === 'bigint') return `must be ${exact} ${bound}, got ${input}`;
+  if (typeof input === 'number' || typeof input === 'bigint')
+    return `must be ${exact} ${bound}${showValues ? `, got ${input}` : ''}`;
   return undefined;
 }
 
@@ -83,4 +99,7 @@ function formatName(issue: z.core.$ZodRawIssue<z.core.$ZodIssueInvalidStringForm
   return `a string in ${issue.format} format`;
 }
 
-z.config({ customError: issueMessage });
+/** For parsing job documents: the values given are told (`safeParse(doc, { error: jobIssueMessage })`). */
+export const jobIssueMessage = (issue: RawIssue) => issueMessage(issue, true);
+
+z.config({ customError: (issue) => issueMessage(issue) });

@@ -4,6 +4,7 @@ import { baseJobShape } from './base.js';
 import { AVAILABLE_CLOUDS, jobSchemas, type ReleaseJob } from './clouds.js';
 import { fromZodIssues, jsonPath, type JobIssue, type RawIssue } from './issues.js';
 import { ec2CrossFieldIssues } from './ec2.js';
+import { jobIssueMessage } from '../zod-messages.js';
 import { LIMITS } from './limits.js';
 import { localCrossFieldIssues } from './local.js';
 
@@ -31,7 +32,7 @@ export function parseJob(input: unknown, cloud?: CloudName): ParseJobResult {
         message: `say which cloud: ${CLOUDS.join(', ')} (a "cloud" field, or the command's cloud argument)`,
       },
     ];
-    const shared = sharedFieldsSchema.safeParse(doc, { reportInput: true });
+    const shared = sharedFieldsSchema.safeParse(doc, { reportInput: true, error: jobIssueMessage });
     if (!shared.success) append(issues, fromZodIssues(shared.error, sharedFieldsSchema, 'local'));
     return refused(issues, ['cloud', ...Object.keys(doc), ...Object.keys(baseJobShape)]);
   }
@@ -54,7 +55,7 @@ export function parseJob(input: unknown, cloud?: CloudName): ParseJobResult {
     });
   }
   const schema = jobSchemas[target];
-  const result = schema.safeParse({ ...doc, cloud: target }, { reportInput: true });
+  const result = schema.safeParse({ ...doc, cloud: target }, { reportInput: true, error: jobIssueMessage });
   if (!result.success) append(issues, fromZodIssues(result.error, schema, target));
   if (target === 'local') append(issues, localCrossFieldIssues(doc));
   if (target === 'ec2') append(issues, ec2CrossFieldIssues(doc));
