@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CLOUDS, type CloudName } from '../steps.js';
-import { baseJobShape } from './base.js';
-import { AVAILABLE_CLOUDS, jobSchemas, type ReleaseJob } from './clouds.js';
+import { baseJobShape, UNSUPPORTED_MASH_FIELDS } from './base.js';
+import { AVAILABLE_CLOUDS, jobSchemas, refusedMashField, type ReleaseJob } from './clouds.js';
 import { fromZodIssues, jsonPath, type JobIssue, type RawIssue } from './issues.js';
 import { ec2CrossFieldIssues } from './ec2.js';
 import { jobIssueMessage } from '../zod-messages.js';
@@ -34,6 +34,11 @@ export function parseJob(input: unknown, cloud?: CloudName): ParseJobResult {
     ];
     const shared = sharedFieldsSchema.safeParse(doc, { reportInput: true, error: jobIssueMessage });
     if (!shared.success) append(issues, fromZodIssues(shared.error, sharedFieldsSchema, 'local'));
+    for (const field of Object.keys(doc)) {
+      // The shared mash fields every cloud refuses are known without the cloud.
+      if ((UNSUPPORTED_MASH_FIELDS as readonly string[]).includes(field))
+        issues.push({ path: [field], message: refusedMashField('local', field)! });
+    }
     return refused(issues, ['cloud', ...Object.keys(doc), ...Object.keys(baseJobShape)]);
   }
   if (!isCloud(target)) {

@@ -91,7 +91,8 @@ describe('job validation messages', () => {
   });
 
   it('list every problem of the shared fields of a document that names no cloud (as mash documents do)', () => {
-    const issues = issuesOf({ image: 5, download_url: 'ftp://x/', tests: ['nope'], image_tags: [] });
+    const issues = issuesOf({ image: 5, download_url: 'ftp://x/', tests: ['nope'], image_tags: [], use_build_time: true });
+    assert.match(issueAt(issues, '$.use_build_time'), /^mash field "use_build_time" is not supported by Imagecast yet/);
     assert.equal(issues[0]!.path, '$.cloud');
     assert.match(issues[0]!.message, /^say which cloud/);
     assert.equal(issueAt(issues, '$.image'), 'expected a string, got number 5');
