@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import './zod-messages.js';
 import { EC2_REGION_PATTERN } from './job/ec2.js';
 
 export const AWS_PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov'] as const;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import './zod-messages.js';
 import { CLOUDS, DEFAULT_QUEUE_PREFIX, WORKFLOWS_QUEUE_SUFFIX } from './steps.js';
 
 export const WORKER_QUEUES = [WORKFLOWS_QUEUE_SUFFIX, ...CLOUDS] as const;

@@ -45,6 +45,10 @@ export interface Ec2ImageOptions {
   billingCodes: string[];
   /** Who may copy the AMI: create-volume permission on its snapshots. */
   copyPermission: 'all' | 'none' | string[];
+  /** mash's image_tags: on the AMI and its snapshot in every region (absent in older plans). */
+  imageTags?: Array<{ Key: string; Value: string }>;
+  /** mash's cpu_options: what the test instance is launched with (absent in older plans). */
+  cpuOptions?: { AmdSevSnp?: 'enabled' | 'disabled' };
 }
 
 /** What one cloud needs beyond the cloud-neutral plan; `local` needs nothing more. */

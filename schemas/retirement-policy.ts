@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import './zod-messages.js';
 import { CLOUDS } from './steps.js';
 
 /**

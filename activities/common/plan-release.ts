@@ -129,6 +129,8 @@ function ec2Target(job: Ec2Job, { account, field, regionOverride }: Ec2AccountCh
       imdsSupport: job.imds_support,
       billingCodes: job.billing_codes ? job.billing_codes.split(',') : [],
       copyPermission: ec2AllowCopy(job.allow_copy, job.share_with),
+      ...(job.image_tags && { imageTags: job.image_tags }),
+      ...(job.cpu_options && { cpuOptions: job.cpu_options }),
     },
   };
 }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CopyImageCommand,
+  CreateTagsCommand,
   DescribeImagesCommand,
   DescribeSnapshotsCommand,
   RegisterImageCommand,
@@ -16,7 +17,7 @@ import { aws, awsErrorCode } from './aws-errors.js';
 import { clientToken, ec2Options } from './ebs-snapshot-writer.js';
 import { deleteEc2Image } from './lifecycle.js';
 import type { AwsClients } from './sessions.js';
-import { releaseTags, TAG, tagValue } from './tags.js';
+import { jobImageTags, releaseTags, TAG, tagValue, userTags } from './tags.js';
 
 /** The root device of SUSE's EC2 images (HVM). */
 const ROOT_DEVICE = '/dev/sda1';
@@ -60,7 +61,9 @@ export function registerImageRequest(input: CreateImageInput, checksum: string):
     ...(options.tpmSupport && { TpmSupport: options.tpmSupport }),
     ...(options.imdsSupport && { ImdsSupport: options.imdsSupport }),
     ...(options.billingCodes.length > 0 && { BillingProducts: options.billingCodes }),
-    TagSpecifications: [{ ResourceType: 'image', Tags: releaseTags(input.release, checksum) }],
+    TagSpecifications: [
+      { ResourceType: 'image', Tags: [...releaseTags(input.release, checksum), ...jobImageTags(options)] },
+    ],
   };
 }
 
@@ -75,6 +78,8 @@ export async function createEc2Image(
   wait: WaitSettings,
 ): Promise<ImageRef> {
   const { release, disk, imageName } = input;
+  // First, so a retry after RegisterImage still tags it (CreateTags is idempotent).
+  await tagSnapshot(clients, disk.diskId, ec2Options(input).imageTags ?? []);
   const mine = await findOwnImage(clients, release, imageName);
   if (mine) return mine;
   await waitForSnapshot(clients, disk.diskId, wait);
@@ -108,6 +113,8 @@ export async function replicateEc2Image(
   const imageName = input.source.imageName;
   let copy = await findOwnImage(target, release, imageName);
   if (!copy) {
+    // CopyImageTags copies the AMI's tags, not its snapshot's: the job's tags go on the copy's snapshot here.
+    const jobTags = userTags((await describeImage(source, input.source.imageId))?.Tags);
     const { ImageId } = await aws(`CopyImage to ${targetRegion}`, () =>
       target.ec2.send(
         new CopyImageCommand({
@@ -119,7 +126,7 @@ export async function replicateEc2Image(
           CopyImageTags: true,
           TagSpecifications: [
             { ResourceType: 'image', Tags: releaseTags(release) },
-            { ResourceType: 'snapshot', Tags: releaseTags(release) },
+            { ResourceType: 'snapshot', Tags: [...releaseTags(release), ...jobTags] },
           ],
         }),
       ),
@@ -134,6 +141,12 @@ export async function replicateEc2Image(
     throw error;
   }
   return copy;
+}
+
+/** The job's image_tags on the uploaded snapshot (the AMI gets them at registration). */
+async function tagSnapshot(clients: AwsClients, snapshotId: string, tags: Array<{ Key: string; Value: string }>) {
+  if (tags.length === 0) return;
+  await aws('CreateTags', () => clients.ec2.send(new CreateTagsCommand({ Resources: [snapshotId], Tags: tags })));
 }
 
 /** This run's image of that name, or nothing; another run's image of that name is refused. */

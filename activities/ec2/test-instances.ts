@@ -13,8 +13,8 @@ import { activityAttempt, activitySignal, heartbeatIfInActivity } from '../commo
 import { aws, failureAwsCode } from './aws-errors.js';
 import { clientToken } from './ebs-snapshot-writer.js';
 import type { AwsClients } from './sessions.js';
-import { byReleaseToken, releaseTags } from './tags.js';
-import type { WaitSettings } from './images.js';
+import { byReleaseToken, cpuOptionsOf, releaseTags } from './tags.js';
+import { describeImage, type WaitSettings } from './images.js';
 
 const DEFAULT_INSTANCE_TYPE = 't3.small';
 const DEFAULT_SSH_USER = 'ec2-user';
@@ -48,6 +48,8 @@ export async function launchEc2TestInstance(
     // A retried launch finds its key already imported (same run, same name): fine.
     if (failureAwsCode(error) !== 'InvalidKeyPair.Duplicate') throw error;
   });
+  // The job's cpu_options travel on the AMI (the test step knows only the AMI).
+  const cpuOptions = cpuOptionsOf((await describeImage(clients, image.imageId))?.Tags);
   const { Instances } = await aws('RunInstances', () =>
     clients.ec2.send(
       new RunInstancesCommand({
@@ -57,6 +59,7 @@ export async function launchEc2TestInstance(
         MaxCount: 1,
         KeyName: keyName,
         ...(clients.account.subnet && { SubnetId: clients.account.subnet }),
+        ...(cpuOptions && { CpuOptions: cpuOptions }),
         // Per attempt: a retry must get a new instance, not the one the last attempt terminated
         // (AWS answers a repeated token with the original instance, whatever its state).
         ClientToken: clientToken(release.releaseToken, image.region, `test-instance-${activityAttempt()}`),

@@ -38,6 +38,9 @@ export function startManagedProcess(
     async stop(signal = 'SIGTERM', graceMs = 10_000) {
       process.removeListener('exit', killOnExit);
       if (child.exitCode !== null || child.signalCode !== null) return;
+      // An unref'd child (keepsParentAlive: false) must hold the event loop while we wait for
+      // its exit: else, once the SIGKILL timer has run, node ends with this promise pending.
+      child.ref();
       child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await exited;

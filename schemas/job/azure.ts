@@ -17,6 +17,11 @@ export const AZURE_UNSUPPORTED_MASH_FIELDS = [
   'generation_id',
   'label',
   'vm_images_key',
+  'partner_center_account',
+  // Shared image gallery
+  'gallery_name',
+  'gallery_resource_group',
+  'publish_from_sig',
 ] as const;
 
 /** Placeholder until the Azure provider lands: parseJob refuses azure jobs. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { imageTestSchema } from '../image-tests.js';
 import { imageCondition, lastService, nameTemplate, nonEmptyStrings, utctime } from './fields.js';
+import { LIMITS } from './limits.js';
 
 /** Fields every cloud's job document has, with SUSE mash's names and meanings. */
 export const baseJobShape = {
@@ -9,6 +10,7 @@ export const baseJobShape = {
   image: z
     .string()
     .min(1)
+    .max(LIMITS.name)
     .meta({
       description:
         'The image file name in the build service up to the architecture: for openSUSE-Leap-15.0-EC2-HVM.x86_64-1.0.0-Build1.206.raw.xz it is openSUSE-Leap-15.0-EC2-HVM. The newest matching build in download_url is released.',
@@ -16,6 +18,7 @@ export const baseJobShape = {
     }),
   profile: z
     .string()
+    .max(LIMITS.name)
     .regex(/^[A-Za-z0-9_.+]+$/, 'a kiwi profile name: letters, digits, "_", "." and "+"')
     .optional()
     .meta({
@@ -26,8 +29,12 @@ export const baseJobShape = {
   download_url: z
     .url({
       protocol: /^(https?|file)$/,
-      error: 'an http://, https:// or file:// URL of the build-service directory',
+      error: (issue) =>
+        issue.code === 'invalid_format'
+          ? 'an http://, https:// or file:// URL of the build-service directory'
+          : undefined,
     })
+    .max(LIMITS.url)
     .meta({
       description:
         'The build-service directory (http, https or file URL) holding the image, its .sha256/.sha512 checksum file and its .packages manifest.',
@@ -52,6 +59,7 @@ export const baseJobShape = {
   old_cloud_image_name: z
     .string()
     .min(1)
+    .max(LIMITS.name)
     .optional()
     .meta({
       description:
@@ -61,6 +69,7 @@ export const baseJobShape = {
   image_description: z
     .string()
     .min(1)
+    .max(LIMITS.description)
     .meta({
       description: 'The description of the image in the cloud.',
       examples: ['openSUSE Leap 15.0 (HVM, 64-bit, SSD-Backed)'],
@@ -71,6 +80,7 @@ export const baseJobShape = {
     .describe('The architecture of the image.'),
   conditions: z
     .array(imageCondition)
+    .max(LIMITS.listItems)
     .default([])
     .describe(
       'Conditions the build must meet before it is released, e.g. a minimum kernel-default version. When the newest build does not meet them the release waits up to conditions_wait_time for one that does.',
@@ -97,6 +107,7 @@ export const baseJobShape = {
     .describe('The boot firmware the image supports and is tested with; an empty list means bios.'),
   tests: z
     .array(imageTestSchema)
+    .max(LIMITS.listItems)
     .default([])
     .meta({
       description:
@@ -106,17 +117,21 @@ export const baseJobShape = {
   instance_type: z
     .string()
     .min(1)
+    .max(LIMITS.name)
     .optional()
     .meta({ description: 'The instance type for test instances.', examples: ['t3.small'] }),
   ssh_user: z
     .string()
     .min(1)
+    .max(LIMITS.userName)
     .optional()
     .meta({ description: 'The user for SSH connections to test instances.', examples: ['ec2-user'] }),
   distro: z
-    .enum(['opensuse_leap', 'sles', 'sle_micro'])
+    .enum(['opensuse_leap', 'sles', 'sle_micro', 'rhel'])
     .optional()
-    .describe('The distribution, which selects how test instances are tested.'),
+    .describe(
+      "mash: the distribution img-proof tests as. Informational in Imagecast: its named tests do not depend on it (test_sles checks for SLES on the instance itself).",
+    ),
   cleanup_images: z
     .boolean()
     .optional()
@@ -125,6 +140,7 @@ export const baseJobShape = {
     ),
   notification_email: z
     .email()
+    .max(LIMITS.email)
     .optional()
     .meta({
       description: 'Where to send the notification when the release ends.',
@@ -137,8 +153,8 @@ export const baseJobShape = {
     .describe(
       'Make nothing: resolve the build, check its conditions and that the image name is free in every region, and report what the release would create, share and deprecate.',
     ),
-  requesting_user: z.string().optional().describe('Who asked for the release (set by mash; informational).'),
-  job_id: z.string().optional().describe("mash's job id (informational)."),
+  requesting_user: z.string().max(LIMITS.name).optional().describe('Who asked for the release (set by mash; informational).'),
+  job_id: z.string().max(LIMITS.name).optional().describe("mash's job id (informational)."),
 };
 
 /**
@@ -146,6 +162,7 @@ export const baseJobShape = {
  * is refused by name, never half-run. Move a field into the schema when its step lands.
  */
 export const UNSUPPORTED_MASH_FIELDS = [
+  'download_account',
   'raw_image_upload_type',
   'raw_image_upload_location',
   'raw_image_upload_account',
@@ -153,3 +170,8 @@ export const UNSUPPORTED_MASH_FIELDS = [
   'use_build_time',
   'force_replace_image',
 ] as const;
+
+/** Why a refused mash field is refused, where "not supported yet" alone would not say enough. */
+export const UNSUPPORTED_MASH_FIELD_REASONS: Partial<Record<string, string>> = {
+  download_account: 'it names the account of download_type "S3" downloads, which are not supported yet',
+};

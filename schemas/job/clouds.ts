@@ -1,10 +1,11 @@
 import type { z } from 'zod';
 import type { CloudName } from '../steps.js';
-import { baseJobShape, UNSUPPORTED_MASH_FIELDS } from './base.js';
+import { baseJobShape, UNSUPPORTED_MASH_FIELD_REASONS, UNSUPPORTED_MASH_FIELDS } from './base.js';
 import { AZURE_UNSUPPORTED_MASH_FIELDS, azureJobSchema, type AzureJob } from './azure.js';
-import { EC2_UNSUPPORTED_MASH_FIELDS, ec2JobSchema, type Ec2Job } from './ec2.js';
+import { EC2_UNSUPPORTED_MASH_FIELD_REASONS, EC2_UNSUPPORTED_MASH_FIELDS, ec2JobSchema, type Ec2Job } from './ec2.js';
 import { GCE_UNSUPPORTED_MASH_FIELDS, gceJobSchema, type GceJob } from './gce.js';
 import { localJobSchema, type LocalJob } from './local.js';
+import { otherMashClouds } from './other-clouds.js';
 
 /** One zod schema per cloud: the single source of truth for its job documents. */
 export const jobSchemas = {
@@ -37,6 +38,22 @@ const CLOUD_UNSUPPORTED_MASH_FIELDS: Record<CloudName, readonly string[]> = {
 /** mash fields a `cloud` job may carry that Imagecast refuses (by name) until it implements them. */
 export function unsupportedMashFields(cloud: CloudName): readonly string[] {
   return [...UNSUPPORTED_MASH_FIELDS, ...CLOUD_UNSUPPORTED_MASH_FIELDS[cloud]];
+}
+
+/**
+ * Why a `cloud` job may not carry `field`, when it is a mash field Imagecast refuses by name:
+ * not supported yet (with the reason where there is one), or a field of a cloud Imagecast
+ * does not release to. Undefined for fields that are simply unknown.
+ */
+export function refusedMashField(cloud: CloudName, field: string): string | undefined {
+  if (unsupportedMashFields(cloud).includes(field)) {
+    const reason = UNSUPPORTED_MASH_FIELD_REASONS[field] ?? (cloud === 'ec2' ? EC2_UNSUPPORTED_MASH_FIELD_REASONS[field] : undefined);
+    return `mash field "${field}" is not supported by Imagecast yet${reason ? `: ${reason}` : ''}`;
+  }
+  const elsewhere = otherMashClouds(field);
+  if (elsewhere.length > 0 && mashFieldClouds(field).length === 0)
+    return `mash field "${field}" belongs to ${elsewhere.join('/')} jobs, a cloud Imagecast does not release to`;
+  return undefined;
 }
 
 /** The clouds whose job documents have `field` as a cloud-specific field (implemented or not). */

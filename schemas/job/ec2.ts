@@ -1,11 +1,22 @@
 import { z } from 'zod';
 import { baseJobShape } from './base.js';
+import {
+  EC2_ACCOUNT_LIST_MAX,
+  EC2_DESCRIPTION_MAX,
+  ec2CpuOptions,
+  ec2ImageNameProblem,
+  ec2ImageTags,
+  ec2ImdsVersion,
+} from './ec2-fields.js';
+import { nameTemplate } from './fields.js';
+import { LIMITS } from './limits.js';
 
 /** AWS region names in every partition: us-east-1, cn-north-1, us-gov-west-1, eu-central-2 … */
 export const EC2_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 
 export const ec2Region = z
   .string()
+  .max(32)
   .regex(EC2_REGION_PATTERN, 'an AWS region name such as us-east-1, cn-north-1 or us-gov-west-1');
 
 const accountIds = /^[0-9]{12}(,[0-9]{12})*$/;
@@ -30,6 +41,7 @@ const ec2JobAccount = z
  * implement: AWS Marketplace publishing and the ec2uploadimg helper instance.
  */
 export const EC2_UNSUPPORTED_MASH_FIELDS = [
+  'upload_wait_count',
   'launch_inst_type',
   'publish_in_marketplace',
   'entity_id',
@@ -55,6 +67,15 @@ export const ec2JobSchema = z
         "The target cloud. May be left out of a file: the CLI's <cloud> argument (or --cloud) fills it in.",
       ),
     ...baseJobShape,
+    cloud_image_name: nameTemplate
+      .superRefine((template, ctx) => {
+        const problem = ec2ImageNameProblem(template);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .meta(baseJobShape.cloud_image_name.meta() ?? {}),
+    image_description: baseJobShape.image_description
+      .max(EC2_DESCRIPTION_MAX)
+      .meta({ ...baseJobShape.image_description.meta(), description: `The description of the AMI (EC2: at most ${EC2_DESCRIPTION_MAX} characters).` }),
     cloud_account: z
       .string()
       .min(1)
@@ -67,6 +88,7 @@ export const ec2JobSchema = z
     cloud_accounts: z
       .array(ec2JobAccount)
       .min(1)
+      .max(LIMITS.listItems)
       .optional()
       .meta({
         description:
@@ -74,8 +96,9 @@ export const ec2JobSchema = z
         examples: [[{ name: 'account1', region: 'us-east-2' }]],
       }),
     cloud_groups: z
-      .array(z.string().min(1))
+      .array(z.string().min(1).max(LIMITS.name))
       .min(1)
+      .max(LIMITS.listItems)
       .optional()
       .meta({
         description:
@@ -86,6 +109,7 @@ export const ec2JobSchema = z
       .array(
         z.union([ec2Region, z.object({ name: ec2Region, helper_image: z.string().optional() }).strict()]),
       )
+      .max(LIMITS.listItems)
       .default([])
       .meta({
         description:
@@ -98,6 +122,7 @@ export const ec2JobSchema = z
       .describe('Keep the image in the home region only: no copies to other regions.'),
     share_with: z
       .string()
+      .max(EC2_ACCOUNT_LIST_MAX)
       .regex(
         /^([0-9]{12}(,[0-9]{12})*|all|none)$/,
         '"all", "none" or comma-separated 12-digit AWS account ids without spaces',
@@ -110,6 +135,7 @@ export const ec2JobSchema = z
       }),
     allow_copy: z
       .string()
+      .max(EC2_ACCOUNT_LIST_MAX)
       .regex(
         /^([0-9]{12}(,[0-9]{12})*|image|none)$/,
         '"image", "none" or comma-separated 12-digit AWS account ids without spaces',
@@ -157,6 +183,9 @@ export const ec2JobSchema = z
       .literal('v2.0', { error: 'the only value is "v2.0" (instances must use IMDSv2)' })
       .optional()
       .describe('Instances launched from the AMI require IMDSv2.'),
+    imds_version: ec2ImdsVersion,
+    image_tags: ec2ImageTags,
+    cpu_options: ec2CpuOptions,
     upload_method: z
       .enum(['ebs_direct', 's3_import'])
       .optional()
@@ -190,11 +219,22 @@ export function ec2CrossFieldIssues(
     issues.push({ path: [named[1]!], message: `use either ${named.join(' or ')}, not both` });
   }
   const firmware = Array.isArray(doc.boot_firmware) ? doc.boot_firmware : ['bios'];
-  if (doc.tpm_support !== undefined && !firmware.some((f) => f === 'uefi' || f === 'uefi-preferred')) {
+  const uefi = firmware.some((f) => f === 'uefi' || f === 'uefi-preferred');
+  if (doc.tpm_support !== undefined && !uefi) {
     issues.push({
       path: ['tpm_support'],
       message: 'NitroTPM needs UEFI: add "uefi" or "uefi-preferred" to boot_firmware',
     });
+  }
+  const cpu = doc.cpu_options as { AmdSevSnp?: unknown } | undefined;
+  if (cpu?.AmdSevSnp === 'enabled' && !uefi) {
+    issues.push({
+      path: ['cpu_options', 'AmdSevSnp'],
+      message: 'AMD SEV-SNP needs UEFI: add "uefi" or "uefi-preferred" to boot_firmware',
+    });
+  }
+  if (doc.imds_version !== undefined && doc.imds_support !== undefined) {
+    issues.push({ path: ['imds_version'], message: 'imds_version is mash\'s name for imds_support: use one of them' });
   }
   const allowCopy = doc.allow_copy;
   if (allowCopy === 'image' && (doc.share_with === undefined || doc.share_with === 'none')) {
@@ -217,3 +257,9 @@ export function ec2AllowCopy(allowCopy: string, shareWith: string): 'all' | 'non
   if (allowCopy === 'image') return ec2ShareWith(shareWith);
   return accountIds.test(allowCopy) ? allowCopy.split(',') : 'none';
 }
+
+/** mash's reasons for EC2 fields Imagecast refuses by name. */
+export const EC2_UNSUPPORTED_MASH_FIELD_REASONS: Partial<Record<string, string>> = {
+  upload_wait_count:
+    'Imagecast waits for an EC2 snapshot or copy until it is done, with heartbeats, and the activity timeouts bound the wait, not a count of 600 s waits',
+};

@@ -2,6 +2,8 @@
 // what Imagecast adds or does differently is marked "Imagecast addition".
 import { z } from 'zod';
 import { LAST_SERVICE_STEPS, type ReleaseStep } from '../steps.js';
+import '../zod-messages.js';
+import { LIMITS } from './limits.js';
 
 /** Placeholders `cloud_image_name` may carry: mash's {date}, and our {version} and {release}. */
 export const NAME_PLACEHOLDERS = ['date', 'version', 'release'] as const;
@@ -14,7 +16,9 @@ export const resourceName = z
   .string()
   .regex(NAME_PATTERN, 'use lower-case letters, digits and "-" (not first), at most 63 characters');
 
-export const nonEmptyStrings = z.array(z.string().min(1, 'must not be empty'));
+export const nonEmptyStrings = z
+  .array(z.string().min(1, 'must not be empty').max(LIMITS.name))
+  .max(LIMITS.listItems);
 
 export const imageCondition = z
   .object({
@@ -66,6 +70,7 @@ export const utctime = z
 export const nameTemplate = z
   .string()
   .min(1)
+  .max(LIMITS.name)
   .superRefine((value, ctx) => {
     for (const [, name] of value.matchAll(/\{([^}]*)\}/g)) {
       if (!(NAME_PLACEHOLDERS as readonly string[]).includes(name!)) {
@@ -77,11 +82,29 @@ export const nameTemplate = z
     }
   });
 
+/**
+ * mash's own steps that Imagecast does inside another one: test_preparation happens at the
+ * start of test, and test_cleanup at its end, so stopping after them is stopping after
+ * create and after test.
+ */
+export const MASH_LAST_SERVICE_ALIASES = { test_preparation: 'create', test_cleanup: 'test' } as const;
+
+type LastServiceStep = Exclude<ReleaseStep, 'cleanup'>;
+const LAST_SERVICE_NAMES = [...LAST_SERVICE_STEPS, ...Object.keys(MASH_LAST_SERVICE_ALIASES)] as [
+  string,
+  ...string[],
+];
+
 export const lastService = z
-  .enum(LAST_SERVICE_STEPS as [Exclude<ReleaseStep, 'cleanup'>, ...Exclude<ReleaseStep, 'cleanup'>[]])
+  .enum(LAST_SERVICE_NAMES)
   .default('deprecate')
+  .transform((step): LastServiceStep =>
+    step in MASH_LAST_SERVICE_ALIASES
+      ? MASH_LAST_SERVICE_ALIASES[step as keyof typeof MASH_LAST_SERVICE_ALIASES]
+      : (step as LastServiceStep),
+  )
   .meta({
     description:
-      'The last pipeline step to run; the later ones are skipped (cleanup always runs). Imagecast addition: defaults to deprecate, the whole pipeline (mash requires the field).',
+      'The last pipeline step to run; the later ones are skipped (cleanup always runs). mash\'s test_preparation means create and test_cleanup means test (Imagecast prepares and cleans up inside test). Imagecast addition: defaults to deprecate, the whole pipeline (mash requires the field).',
     examples: ['publish'],
   });

@@ -12,6 +12,8 @@ export const GCE_UNSUPPORTED_MASH_FIELDS = [
   'guest_os_features',
   'image_project',
   'months_to_deletion',
+  'licenses',
+  'skip_rollout',
 ] as const;
 
 /** Placeholder until the GCE provider lands: parseJob refuses gce jobs. */

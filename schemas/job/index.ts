@@ -16,5 +16,6 @@ export {
 } from './clouds.js';
 export { InvalidJobError, formatIssues, jsonPath, type JobIssue } from './issues.js';
 export { parseJob, type ParseJobResult } from './parse.js';
+export { LIMITS } from './limits.js';
 export { deterministicReleaseId, expandImageName, imageLine, imageNameDate } from './names.js';
 export { jobJsonSchema, jobJsonSchemaObject, type JsonSchema, type SchemaMode } from './json-schema.js';

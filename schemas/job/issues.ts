@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { CloudName } from '../steps.js';
-import { mashFieldClouds, unsupportedMashFields } from './clouds.js';
+import { didYouMean } from '../did-you-mean.js';
+import { describeValue } from '../zod-messages.js';
+import { mashFieldClouds, refusedMashField } from './clouds.js';
 
 /** One problem of a job document. */
 export interface JobIssue {
@@ -37,20 +39,86 @@ export function jsonPath(path: ReadonlyArray<PropertyKey>): string {
   }, '$');
 }
 
-/** zod's issues, in our words: missing fields say "required", unknown keys are named one by one. */
+/**
+ * zod's issues, in our words (schemas/zod-messages.ts words each one): unknown keys are named
+ * one by one, and a union reports the problems of the alternative the value was meant for.
+ */
 export function fromZodIssues(error: z.ZodError, schema: z.ZodType, cloud: CloudName): RawIssue[] {
-  return error.issues.flatMap((issue): RawIssue[] => {
-    if (issue.code === 'unrecognized_keys') {
-      const known = objectKeysAt(schema, issue.path);
-      return issue.keys.map((key) => ({
-        path: [...issue.path, key],
-        message: unexpectedField(key, known, issue.path.length === 0 ? cloud : undefined),
-      }));
+  const out: RawIssue[] = [];
+  for (const issue of error.issues) collect(issue, [], schema, cloud, out);
+  // zod still runs a string's length checks on a value of the wrong type (an array has a
+  // length too): once the type is wrong, that is the only problem of the value.
+  const wrongType = new Set(out.filter((i) => i.message.startsWith('expected ')).map((i) => jsonPath(i.path)));
+  return out.filter((i) => !wrongType.has(jsonPath(i.path)) || i.message.startsWith('expected '));
+}
+
+function collect(
+  issue: z.core.$ZodIssue,
+  prefix: ReadonlyArray<PropertyKey>,
+  schema: z.ZodType,
+  cloud: CloudName,
+  out: RawIssue[],
+): void {
+  const path = [...prefix, ...issue.path];
+  if (issue.code === 'unrecognized_keys') {
+    const known = objectKeysAt(schema, path);
+    for (const key of issue.keys)
+      out.push({ path: [...path, key], message: unexpectedField(key, known, path.length === 0 ? cloud : undefined) });
+    return;
+  }
+  if (issue.code === 'invalid_union') {
+    const meant = meantAlternative(issue);
+    // One alternative fits the value's type: its problems are the real ones, unless it only
+    // failed as a whole and the union has words of its own (e.g. share_with's).
+    const ownWords = issue.message !== 'Invalid input';
+    if (meant && !(ownWords && meant.every((i) => i.path.length === 0))) {
+      for (const inner of meant) collect(inner, path, schema, cloud, out);
+      return;
     }
-    if (issue.code === 'invalid_type' && issue.input === undefined)
-      return [{ path: issue.path, message: 'required' }];
-    return [{ path: issue.path, message: issue.message }];
-  });
+    if (!ownWords && !meant) {
+      out.push({ path, message: unionTypeMessage(issue) });
+      return;
+    }
+  }
+  out.push({ path, message: withGiven(issue) });
+}
+
+/**
+ * A schema's own words say what it expects (`a kiwi profile name: …`); add what was given
+ * when they do not (parseJob asks zod to keep the input). Refinements word their own.
+ */
+function withGiven(issue: z.core.$ZodIssue): string {
+  const { message } = issue;
+  const input = (issue as { input?: unknown }).input;
+  if (input === undefined || issue.code === 'custom' || /, got /.test(message)) return message;
+  if (input === '' || (typeof input === 'string' && message.includes(JSON.stringify(input)))) return message;
+  if (!['invalid_format', 'invalid_value', 'too_small', 'too_big', 'invalid_union'].includes(issue.code)) return message;
+  return `${message}; got ${describeValue(input)}`;
+}
+
+/**
+ * The alternative the value was meant for, if one stands out: the only one that did not fail
+ * on the value's type, or else the only one the value got inside of (its problems are nested).
+ */
+function meantAlternative(issue: z.core.$ZodIssueInvalidUnion): z.core.$ZodIssue[] | undefined {
+  const fitting = issue.errors.filter(
+    (alternative) => !alternative.some((i) => i.path.length === 0 && i.code === 'invalid_type'),
+  );
+  if (fitting.length === 1) return fitting[0];
+  // Unknown keys are reported at the object itself, yet show that the value was that object.
+  const entered = fitting.filter((alternative) =>
+    alternative.every((i) => i.path.length > 0 || i.code === 'unrecognized_keys'),
+  );
+  return entered.length === 1 ? entered[0] : undefined;
+}
+
+/** No alternative fits the value's type: `expected a string or an object, got number 7`. */
+function unionTypeMessage(issue: z.core.$ZodIssueInvalidUnion): string {
+  const messages = issue.errors.map((alternative) => alternative.find((i) => i.path.length === 0)?.message ?? '');
+  const expected = messages.map((m) => /^expected (.*), got /.exec(m)?.[1]).filter((e): e is string => !!e);
+  const given = /, got (.*)$/.exec(messages[0] ?? '')?.[1];
+  if (expected.length === messages.length && given) return `expected ${[...new Set(expected)].join(' or ')}, got ${given}`;
+  return `fits none of its forms: ${messages.filter(Boolean).join('; or ')}`;
 }
 
 /**
@@ -58,50 +126,30 @@ export function fromZodIssues(error: z.ZodError, schema: z.ZodType, cloud: Cloud
  * cloud, or an unknown field with the nearest known one suggested. `cloud` is set at top level.
  */
 function unexpectedField(key: string, known: readonly string[], cloud: CloudName | undefined): string {
-  if (cloud && unsupportedMashFields(cloud).includes(key))
-    return `mash field "${key}" is not supported by Imagecast yet`;
+  if (cloud) {
+    const refusal = refusedMashField(cloud, key);
+    if (refusal) return refusal;
+  }
   const owners = cloud ? mashFieldClouds(key) : [];
   if (owners.length > 0)
     return `mash field "${key}" belongs to ${owners.join('/')} jobs; ${cloud} jobs do not have it`;
-  const suggestion = nearest(key, known);
-  return `unknown field "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`;
+  return `unknown field ${JSON.stringify(key.length > 80 ? `${key.slice(0, 80)}…` : key)}${didYouMean(key, known)}`;
 }
 
-/** The known name 1–2 edits away from `key`, if any (the closest wins). */
-function nearest(key: string, known: readonly string[]): string | undefined {
-  let best: { name: string; distance: number } | undefined;
-  for (const name of known) {
-    const distance = editDistance(key, name);
-    if (distance <= 2 && distance < key.length && (!best || distance < best.distance))
-      best = { name, distance };
-  }
-  return best?.name;
-}
-
-/** The field names of the object schema found at `path` (through defaults, optionals and arrays). */
-function objectKeysAt(schema: z.ZodType, path: ReadonlyArray<PropertyKey>): string[] {
-  let current: unknown = schema;
-  for (const key of [...path, undefined]) {
-    while (current instanceof z.ZodDefault || current instanceof z.ZodOptional) current = current.unwrap();
-    if (key === undefined) break;
-    if (current instanceof z.ZodObject && typeof key === 'string') current = current.shape[key];
-    else if (current instanceof z.ZodArray && typeof key === 'number') current = current.element;
-    else return [];
-  }
-  return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
-}
-
-/** Levenshtein distance. */
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
+/** The field names of the object schema found at `path` (through defaults, optionals, arrays and unions). */
+function objectKeysAt(schema: unknown, path: ReadonlyArray<PropertyKey>): string[] {
+  let current = schema;
+  while (current instanceof z.ZodDefault || current instanceof z.ZodOptional) current = current.unwrap();
+  if (current instanceof z.ZodUnion) {
+    for (const option of current.options as unknown[]) {
+      const keys = objectKeysAt(option, path);
+      if (keys.length > 0) return keys;
     }
+    return [];
   }
-  return row[b.length]!;
+  const [key, ...rest] = path;
+  if (key === undefined) return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
+  if (current instanceof z.ZodObject && typeof key === 'string') return objectKeysAt(current.shape[key], rest);
+  if (current instanceof z.ZodArray && typeof key === 'number') return objectKeysAt(current.element, rest);
+  return [];
 }

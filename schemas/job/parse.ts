@@ -1,7 +1,11 @@
+import { z } from 'zod';
 import { CLOUDS, type CloudName } from '../steps.js';
-import { AVAILABLE_CLOUDS, jobSchemas, type ReleaseJob } from './clouds.js';
+import { baseJobShape, UNSUPPORTED_MASH_FIELDS } from './base.js';
+import { AVAILABLE_CLOUDS, jobSchemas, refusedMashField, type ReleaseJob } from './clouds.js';
 import { fromZodIssues, jsonPath, type JobIssue, type RawIssue } from './issues.js';
 import { ec2CrossFieldIssues } from './ec2.js';
+import { jobIssueMessage } from '../zod-messages.js';
+import { LIMITS } from './limits.js';
 import { localCrossFieldIssues } from './local.js';
 
 export type ParseJobResult = { ok: true; job: ReleaseJob } | { ok: false; issues: JobIssue[] };
@@ -15,16 +19,27 @@ export function parseJob(input: unknown, cloud?: CloudName): ParseJobResult {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return refused([{ path: [], message: 'a job document must be a JSON object' }]);
   }
+  const tooBig = sizeProblem(input);
+  if (tooBig) return refused([{ path: [], message: tooBig }]);
   const doc = input as Record<string, unknown>;
   const named = doc.cloud;
   const target = cloud ?? named;
   if (target === undefined) {
-    return refused([
+    // mash documents name no cloud (its command does): still list what is wrong with the rest.
+    const issues: RawIssue[] = [
       {
         path: ['cloud'],
         message: `say which cloud: ${CLOUDS.join(', ')} (a "cloud" field, or the command's cloud argument)`,
       },
-    ]);
+    ];
+    const shared = sharedFieldsSchema.safeParse(doc, { reportInput: true, error: jobIssueMessage });
+    if (!shared.success) append(issues, fromZodIssues(shared.error, sharedFieldsSchema, 'local'));
+    for (const field of Object.keys(doc)) {
+      // The shared mash fields every cloud refuses are known without the cloud.
+      if ((UNSUPPORTED_MASH_FIELDS as readonly string[]).includes(field))
+        issues.push({ path: [field], message: refusedMashField('local', field)! });
+    }
+    return refused(issues, ['cloud', ...Object.keys(doc), ...Object.keys(baseJobShape)]);
   }
   if (!isCloud(target)) {
     return refused([
@@ -45,16 +60,44 @@ export function parseJob(input: unknown, cloud?: CloudName): ParseJobResult {
     });
   }
   const schema = jobSchemas[target];
-  const result = schema.safeParse({ ...doc, cloud: target });
-  if (!result.success) issues.push(...fromZodIssues(result.error, schema, target));
-  if (target === 'local') issues.push(...localCrossFieldIssues(doc));
-  if (target === 'ec2') issues.push(...ec2CrossFieldIssues(doc));
+  const result = schema.safeParse({ ...doc, cloud: target }, { reportInput: true, error: jobIssueMessage });
+  if (!result.success) append(issues, fromZodIssues(result.error, schema, target));
+  if (target === 'local') append(issues, localCrossFieldIssues(doc));
+  if (target === 'ec2') append(issues, ec2CrossFieldIssues(doc));
   if (issues.length > 0) return refused(issues, [...Object.keys(doc), ...Object.keys(schema.shape)]);
 
   const job = result.data!;
   // mash: an empty boot_firmware list means bios.
   if (job.boot_firmware.length === 0) job.boot_firmware = ['bios'];
+  // mash's imds_version is our imds_support: the plan reads imds_support only.
+  if (job.cloud === 'ec2' && job.imds_version !== undefined) {
+    job.imds_support = 'v2.0';
+    delete job.imds_version;
+  }
   return { ok: true, job };
+}
+
+/** The fields every cloud has; other fields pass (which cloud has them is unknown yet). */
+const sharedFieldsSchema = z.object(baseJobShape);
+
+/**
+ * The whole document must fit the documented limit. Measured as JSON, which also refuses
+ * what JSON cannot carry: nesting too deep to serialise, cycles, BigInts.
+ */
+function sizeProblem(input: object): string | undefined {
+  let bytes: number;
+  try {
+    bytes = Buffer.byteLength(JSON.stringify(input), 'utf8');
+  } catch {
+    return 'a job document must be plain JSON; this one cannot be serialised (nested too deeply, cyclic, or holding values JSON has not)';
+  }
+  if (bytes <= LIMITS.documentBytes) return undefined;
+  return `the document is ${bytes} bytes of JSON; the limit is ${LIMITS.documentBytes} (${LIMITS.documentBytes / 1024} KiB)`;
+}
+
+/** push(...many) passes every element as an argument, which overflows the stack for huge lists. */
+function append(to: RawIssue[], more: readonly RawIssue[]): void {
+  for (const issue of more) to.push(issue);
 }
 
 function isCloud(value: unknown): value is CloudName {
@@ -65,14 +108,22 @@ function isAvailable(cloud: CloudName): cloud is ReleaseJob['cloud'] {
   return (AVAILABLE_CLOUDS as readonly CloudName[]).includes(cloud);
 }
 
-/** Issues in the order their fields appear (the document's order, then the schema's for missing ones). */
+/**
+ * Issues in the order their fields appear (the document's order, then the schema's for missing
+ * ones), at most LIMITS.reportedProblems of them: the rest are counted in a last line.
+ */
 function refused(issues: RawIssue[], fieldOrder: string[] = []): { ok: false; issues: JobIssue[] } {
-  const rank = (issue: RawIssue) => {
-    const at = fieldOrder.indexOf(String(issue.path[0]));
-    return at === -1 ? fieldOrder.length : at;
-  };
+  const ranks = new Map<string, number>();
+  fieldOrder.forEach((field, i) => {
+    if (!ranks.has(field)) ranks.set(field, i);
+  });
+  const rank = (issue: RawIssue) => ranks.get(String(issue.path[0])) ?? fieldOrder.length;
   const sorted = [...issues].sort((a, b) => rank(a) - rank(b) || comparePaths(a.path, b.path));
-  return { ok: false, issues: sorted.map((i) => ({ path: jsonPath(i.path), message: i.message })) };
+  const shown = sorted.slice(0, LIMITS.reportedProblems).map((i) => ({ path: jsonPath(i.path), message: i.message }));
+  const hidden = sorted.length - shown.length;
+  if (hidden > 0)
+    shown.push({ path: '$', message: `… and ${hidden} more problems (only the first ${LIMITS.reportedProblems} are listed)` });
+  return { ok: false, issues: shown };
 }
 
 function comparePaths(a: ReadonlyArray<PropertyKey>, b: ReadonlyArray<PropertyKey>): number {

@@ -52,4 +52,20 @@ describe('generated JSON Schema', () => {
     assert.match(jobJsonSchemaObject('ec2').description!, /publish_in_marketplace/);
     assert.ok(jobJsonSchemaObject('ec2').properties?.billing_codes, 'ec2 documents billing_codes');
   });
+
+  it('agrees with validation: the same fields, the limits and the mash names', () => {
+    for (const cloud of CLOUDS) {
+      const schema = jobJsonSchemaObject(cloud) as JsonSchema & { properties: Record<string, JsonSchema & { maxLength?: number }> };
+      assert.deepEqual(Object.keys(schema.properties).sort(), Object.keys(jobSchemas[cloud].shape).sort(), cloud);
+    }
+    const ec2 = jobJsonSchemaObject('ec2') as JsonSchema & { properties: Record<string, JsonSchema & { maxLength?: number; maxItems?: number }> };
+    assert.equal(ec2.properties.image_description!.maxLength, 255);
+    assert.equal(ec2.properties.image_tags!.maxItems, 45);
+    assert.deepEqual(ec2.properties.imds_version!.enum, ['v2.0', '2.0']);
+    assert.ok(ec2.properties.last_service!.enum!.includes('test_cleanup'));
+    assert.equal(ec2.properties.last_service!.default, 'deprecate');
+    assert.match(ec2.description!, /upload_wait_count/);
+    const local = jobJsonSchemaObject('local') as JsonSchema & { properties: Record<string, { maxLength?: number }> };
+    assert.equal(local.properties.image_description!.maxLength, 1024);
+  });
 });

@@ -168,7 +168,7 @@ describe('local job documents', () => {
         '$.image_description',
       ],
     );
-    assert.match(issueAt(issues, '$.cloud_architecture'), /"x86_64"\|"aarch64"/);
+    assert.equal(issueAt(issues, '$.cloud_architecture'), 'expected one of "x86_64", "aarch64", got string "sparc"');
     assert.match(issueAt(issues, '$.conditions[0].condition'), /">="/);
     assert.equal(
       issueAt(issues, '$.conditions[1]'),
@@ -196,7 +196,7 @@ describe('local job documents', () => {
     assert.equal(issueAt(issues, '$.additional_regions[2]'), '"local-2" is listed twice');
     assert.match(issueAt(issues, '$.additional_regions[3]'), /lower-case letters/);
     assert.match(issueAt(issues, '$.download_type'), /"S3" downloads are not supported yet for this cloud/);
-    assert.equal(issueAt(issues, '$.share_with'), 'use "all", "none" or a list of account names');
+    assert.equal(issueAt(issues, '$.share_with'), 'use "all", "none" or a list of account names; got string "everyone"');
     assert.equal(
       issueAt(issues, '$.billing_codes'),
       'mash field "billing_codes" belongs to ec2 jobs; local jobs do not have it',
@@ -208,12 +208,16 @@ describe('local job documents', () => {
 
   it('refuses every mash field it does not support yet by name', () => {
     const doc = { ...minimal, ...Object.fromEntries(UNSUPPORTED_MASH_FIELDS.map((f) => [f, 'x'])) };
+    const issues = issuesOf(doc, 'local');
     assert.deepEqual(
-      issuesOf(doc, 'local'),
-      UNSUPPORTED_MASH_FIELDS.map((f) => ({
-        path: `$.${f}`,
-        message: `mash field "${f}" is not supported by Imagecast yet`,
-      })),
+      issues.map((i) => i.path),
+      UNSUPPORTED_MASH_FIELDS.map((f) => `$.${f}`),
+    );
+    for (const [i, field] of UNSUPPORTED_MASH_FIELDS.entries())
+      assert.ok(issues[i]!.message.startsWith(`mash field "${field}" is not supported by Imagecast yet`), issues[i]!.message);
+    assert.equal(
+      issueAt(issues, '$.download_account'),
+      'mash field "download_account" is not supported by Imagecast yet: it names the account of download_type "S3" downloads, which are not supported yet',
     );
   });
 

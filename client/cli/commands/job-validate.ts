@@ -20,7 +20,8 @@ export function register(job: Command): void {
     .addHelpText(
       'after',
       `
-Exit codes: 0 valid, 2 invalid (every problem is listed as "path: reason").
+Exit codes: 0 valid, 2 invalid (every problem is listed as "path: reason", at most 100).
+Limits: 256 KiB per document; field lengths and list sizes as in docs/jobs.md.
 
 Examples:
   imagecast job validate --cloud local examples/jobs/local-demo.json
@@ -35,7 +36,15 @@ async function validate(file: string, flags: { cloud?: CloudName; json?: boolean
   const read = await readJobDocument(file);
   if (!read.ok) {
     console.error(read.error);
-    if (flags.json) console.log(JSON.stringify({ valid: false, error: { message: read.error, code: 'invalid_input', exitCode: EXIT_INVALID_INPUT } }));
+    // --json: stdout carries the answer whatever it is, so scripts need not read stderr.
+    if (flags.json)
+      console.log(
+        JSON.stringify(
+          { valid: false, issues: [{ path: '$', message: read.error }], error: { message: read.error, code: 'invalid_input', exitCode: EXIT_INVALID_INPUT } },
+          null,
+          2,
+        ),
+      );
     return EXIT_INVALID_INPUT;
   }
   const parsed = parseJob(read.doc, flags.cloud);

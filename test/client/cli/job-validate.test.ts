@@ -105,6 +105,61 @@ describe('imagecast job validate', () => {
     assert.match(result.stderr, /missing\.json: cannot read: no such file/);
   });
 
+  it('says what was expected and what was given for a wrong type, and what is wrong with each test', () => {
+    const doc = file(
+      'types.json',
+      JSON.stringify({
+        cloud: 'ec2',
+        image: 1234,
+        notify: 'yes',
+        cloud_account: 42,
+        allow_copy: false,
+        download_url: 'https://download.example/images/',
+        cloud_image_name: 'x-v{date}',
+        image_description: 'x',
+        tests: ['test_hostnme', { name: 'c' }],
+      }),
+    );
+    const result = run(['job', 'validate', doc]);
+    assert.equal(result.status, 2);
+    for (const line of [
+      '$.image: expected a string, got number 1234',
+      '$.notify: expected a boolean (true or false), got string "yes"',
+      '$.cloud_account: expected a string, got number 42',
+      '$.allow_copy: expected a string, got boolean false',
+      '$.tests[0]: unknown test "test_hostnme" (did you mean "test_hostname"?)',
+      '$.tests[1].command: required',
+    ])
+      assert.ok(result.stderr.includes(line), `${line} in:\n${result.stderr}`);
+  });
+
+  it('refuses oversized documents with their size and the limit, and survives 200 000 unknown fields', () => {
+    const base = { cloud: 'local', image: 'x', download_url: 'https://d.example/i/', cloud_image_name: 'x-{date}' };
+    const big = run(['job', 'validate', '-'], JSON.stringify({ ...base, image_description: 'd'.repeat(3 * 1024 * 1024) }));
+    assert.equal(big.status, 2);
+    assert.match(big.stderr, /\$: the document is \d+ bytes of JSON; the limit is 262144 \(256 KiB\)/);
+    const wide = Object.fromEntries(Array.from({ length: 200_000 }, (_, i) => [`f${i}`, 1]));
+    const many = run(['job', 'validate', '--json', '-'], JSON.stringify({ ...base, image_description: 'd', ...wide }));
+    assert.equal(many.status, 2, many.stderr);
+    assert.match((JSON.parse(many.stdout) as { issues: Array<{ message: string }> }).issues[0]!.message, /limit is 262144/);
+  });
+
+  it('lists the shared fields\' problems of a document without a cloud, as mash writes them', () => {
+    const result = run(['job', 'validate', '-'], JSON.stringify({ image: 5, last_service: 'test_cleanup' }));
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /\$\.cloud: say which cloud/);
+    assert.match(result.stderr, /\$\.image: expected a string, got number 5/);
+    assert.match(result.stderr, /\$\.download_url: required/);
+  });
+
+  it('answers on stdout with --json when the file cannot be read', () => {
+    const result = run(['job', 'validate', '--json', join(dir, 'missing.json')]);
+    assert.equal(result.status, 2);
+    const report = JSON.parse(result.stdout) as { valid: boolean; issues: Array<{ path: string; message: string }> };
+    assert.equal(report.valid, false);
+    assert.match(report.issues[0]!.message, /missing\.json: cannot read: no such file/);
+  });
+
   it('refuses an unknown --cloud as invalid input', () => {
     const result = run(['job', 'validate', '--cloud', 'oci', example('local-demo.json')]);
     assert.equal(result.status, 2);
