@@ -59,6 +59,8 @@ export async function releaseInEveryAccount(
         taskQueue: info.taskQueue,
         args: [job, { ...pinned, reportedByParent: true }],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        // The Web UI's one line, as for releases the CLI starts (metadata only: not replayed).
+        staticSummary: `${plan.dryRun ? 'dry run of release' : 'release'} ${pinned.imageName} · ${plan.cloud}/${accounts[i]!.account} (one account of ${info.workflowId})`,
       }),
     ),
   );

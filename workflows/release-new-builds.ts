@@ -52,6 +52,8 @@ export async function releaseNewBuilds(job: Record<string, unknown>): Promise<Bu
     args: [once, { parentReleaseId: info.workflowId, chosenBy: `build watch ${info.workflowId}`, ...resolved }],
     // The schedule's run may end; the release it started goes on.
     parentClosePolicy: ParentClosePolicy.ABANDON,
+    // The Web UI's one line, as for releases the CLI starts (metadata only: not replayed).
+    staticSummary: `release ${resolved.imageName} · ${plan.cloud}/${plan.account} · ${[plan.homeRegion, ...plan.replicaRegions].join(', ')} (new build seen by ${info.workflowId})`,
   });
   return { released: true, reason: `released ${resolved.imageName}`, releaseId, imageName: resolved.imageName, result };
 }

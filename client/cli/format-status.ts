@@ -71,22 +71,41 @@ export interface StatusExtras {
 /** The step table people read in a terminal. */
 export function formatStatus(status: ReleaseStatus, extras: StatusExtras = {}): string {
   const { attempts, retries } = extras;
-  const state = status.state === 'waiting' ? `waiting until ${extras.startAt ?? 'its utctime'}` : status.state;
+  const waitingUntil = extras.startAt ?? status.waitingUntil ?? 'its utctime';
+  const state = status.state === 'waiting' ? `waiting until ${waitingUntil}` : `${status.state}${status.dryRun ? ' (dry run: nothing was made)' : ''}`;
   const lines = [`${status.releaseId}  ${state}  ${status.imageName}`];
   for (const step of status.steps) {
     const tries = attempts?.[step.name];
     const column = attempts ? (tries ? `${tries}×` : '').padStart(4) : '';
     lines.push(`  ${step.name.padEnd(17)}${shownState(status, step.state).padEnd(10)}${seconds(step.startedAt, step.finishedAt).padStart(8)}${column}  ${step.detail ?? ''}`.trimEnd());
-    for (const retry of retries?.[step.name] ?? []) lines.push(`      ${retry}`);
+    const live = retries?.[step.name] ?? [];
+    for (const retry of live) lines.push(`      ${retry}`);
+    // Retried failures the worker reported to the release (shown while no live retry says more).
+    if (!live.length && step.lastFailure && step.state !== 'succeeded')
+      lines.push(`      ${step.failedAttempts} failed attempt${step.failedAttempts === 1 ? '' : 's'}, last: ${step.lastFailure}`);
   }
   for (const a of status.accounts ?? []) {
     lines.push(`  account ${a.account.padEnd(20)}${a.state.padEnd(10)}${a.releaseId}${a.error ? `  ${a.error}` : ''}`);
   }
   lines.push(...formatTestResults(status));
+  lines.push(...formatDryRun(status));
   const where = (image: { region: string; account?: string }) =>
     image.account ? `${image.account}/${image.region}` : image.region;
   for (const image of status.images) lines.push(`  image ${where(image)}: ${image.imageId}`);
   for (const image of status.deprecated) lines.push(`  deprecated ${where(image)}: ${image.imageId} (${image.imageName})`);
   if (status.error) lines.push(`  error: ${status.error}`);
   return lines.join('\n');
+}
+
+/** A dry run's report: what the release would make, share and retire (it made nothing). */
+export function formatDryRun(status: ReleaseStatus): string[] {
+  const reports = status.dryRun ? [status.dryRun] : (status.accounts ?? []).flatMap((a) => (a.dryRun ? [a.dryRun] : []));
+  return reports.flatMap((r) => [
+    `  dry run: would release ${r.imageName} in ${r.account}: ${[r.homeRegion, ...r.replicaRegions].join(', ')} (${r.sharing}${r.allowCopy ? '' : ', no copying'})`,
+    `    build ${r.build.url} (${r.build.checksum})`,
+    ...(r.startAt ? [`    would start at ${r.startAt}`] : []),
+    `    tests: ${r.tests.length ? r.tests.join(', ') : 'none'}; last step: ${r.lastService}`,
+    `    would deprecate: ${r.wouldDeprecate.length ? r.wouldDeprecate.map((i) => `${i.imageId} (${i.region})`).join(', ') : 'nothing'}`,
+    ...r.problems.map((p) => `    problem: ${p}`),
+  ]);
 }

@@ -22,6 +22,7 @@ interface JobLike {
   additional_regions?: unknown;
   last_service?: unknown;
   utctime?: unknown;
+  dry_run?: unknown;
 }
 
 export interface StartMetadata {
@@ -57,7 +58,7 @@ export function releaseSummary(job: JobLike, date: string): string {
   const image = expandImageName(String(job.cloud_image_name ?? '?'), { date });
   const regions = jobRegions(job);
   return [
-    `release ${image}`,
+    `${job.dry_run === true ? 'dry run of release' : 'release'} ${image}`,
     `${String(job.cloud ?? '?')}/${jobAccounts(job) || '?'}`,
     regions.length ? regions.join(', ') : "the account's regions",
   ].join(' · ');
@@ -75,6 +76,7 @@ export function releaseStartMetadata(job: JobLike, date: string, extraDetails: s
       `**cloud** ${String(job.cloud)}, **accounts** ${account || '—'}`,
       `**regions** ${jobRegions(job).join(', ') || "the account's"}`,
       `**last step** ${String(job.last_service ?? 'all')}`,
+      ...(job.dry_run === true ? ['**dry run**: makes nothing, reports what the release would do'] : []),
       ...(startAt ? [`**starts at** ${startAt}`] : []),
       ...extraDetails,
     ].join('\n\n'),

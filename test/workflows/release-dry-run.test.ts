@@ -56,6 +56,8 @@ describe('dry runs and the name preflight (local cloud)', () => {
     assert.deepEqual(await h.catalog.listImages({ cloud: 'local', account: 'test' }), catalogBefore);
     for (const image of first.images) assert.equal(h.imagesIn(image.region).find((i) => i.imageId === image.imageId)?.state, 'available');
     assert.equal(dry.notification, undefined);
+    const description = await h.client.temporal.workflow.getHandle(releaseId).describe();
+    assert.match((await description.staticSummary()) ?? '', /^dry run of release dryrun-v\d{8}-b\{release\} · local\/test · /);
     // Never an upload or create activity in its history.
     await recordHistory(h, releaseId, 'release-local-dry-run');
     const types = await activityTypes(h, releaseId);

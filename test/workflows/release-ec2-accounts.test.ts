@@ -120,6 +120,8 @@ describe('release workflow on several EC2 accounts (moto)', () => {
       assert.equal(child.imageName, done.imageName);
       assert.equal(child.steps[0]!.produced?.[0], download.produced?.[0]);
       assert.match(child.steps[0]!.detail ?? '', new RegExp(`chosen by release ${releaseId}`));
+      const summary = await (await h.client.temporal.workflow.getHandle(`${releaseId}/${account}`).describe()).staticSummary();
+      assert.equal(summary, `release ${done.imageName} · ec2/${account} (one account of ${releaseId})`);
     }
 
     // The partner's AMI is in the partner's (moto) account, reached with its role and external id.

@@ -84,6 +84,8 @@ describe('scheduled deprecation', () => {
     await h.publish('4');
     const next = await h.client.schedules.trigger<BuildWatchResult>('watch-test');
     assert.match(next.imageName ?? '', /-b4$/);
+    const released = await h.client.temporal.workflow.getHandle(next.releaseId!).describe();
+    assert.match((await released.staticSummary()) ?? '', /^release \S+-b4 · local\/test · region-1, .* \(new build seen by /);
     await h.client.schedules.delete('watch-test');
 
     const strict = h.job({

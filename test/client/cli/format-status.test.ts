@@ -81,3 +81,44 @@ describe('job status table', () => {
     assert.doesNotMatch(done, /done/);
   });
 });
+
+describe('job status table: dry runs and reported retries', () => {
+  it("prints a dry run's report: where it would release, the build, what it would deprecate, its problems", () => {
+    const status = succeededRelease({
+      dryRun: {
+        imageName: 'sles-v20261203',
+        build: { url: 'http://builds/sles.raw.xz', checksum: 'sha256:abc' },
+        account: 'prod',
+        homeRegion: 'us-east-1',
+        replicaRegions: ['eu-west-1'],
+        sharing: 'public',
+        allowCopy: false,
+        tests: ['test_sles'],
+        lastService: 'deprecate',
+        startAt: '2026-12-04T00:00:00Z',
+        wouldDeprecate: [{ region: 'us-east-1', imageId: 'ami-old', imageName: 'sles-v20261101' }],
+        problems: ['an image named "sles-v20261203" already exists in eu-west-1 (ami-x)'],
+      },
+    });
+    const text = formatStatus(status);
+    assert.match(text.split('\n')[0]!, /succeeded \(dry run: nothing was made\)/);
+    assert.match(text, /^ {2}dry run: would release sles-v20261203 in prod: us-east-1, eu-west-1 \(public, no copying\)$/m);
+    assert.match(text, /^ {4}build http:\/\/builds\/sles\.raw\.xz \(sha256:abc\)$/m);
+    assert.match(text, /^ {4}would start at 2026-12-04T00:00:00Z$/m);
+    assert.match(text, /^ {4}would deprecate: ami-old \(us-east-1\)$/m);
+    assert.match(text, /^ {4}problem: an image named "sles-v20261203" already exists in eu-west-1 \(ami-x\)$/m);
+  });
+
+  it('shows the failures the worker reported on a step that is still not through', () => {
+    const status = succeededRelease();
+    Object.assign(status, { state: 'running' });
+    Object.assign(status.steps[1]!, { state: 'running', failedAttempts: 2, lastFailure: 'uploadImage attempt 2 of 20 failed: ECONNRESET' });
+    assert.match(formatStatus(status), /^ {6}2 failed attempts, last: uploadImage attempt 2 of 20 failed: ECONNRESET$/m);
+  });
+
+  it('names the start time of a waiting release the release itself reports', () => {
+    const status = succeededRelease();
+    Object.assign(status, { state: 'waiting', waitingUntil: '2026-12-05T10:00:00Z' });
+    assert.match(formatStatus(status).split('\n')[0]!, /waiting until 2026-12-05T10:00:00Z/);
+  });
+});
