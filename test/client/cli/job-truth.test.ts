@@ -165,7 +165,7 @@ describe('the CLI tells the truth about releases', () => {
       assert.equal(cancelled.state, 'cancelled');
       const table = await runCli(['job', 'status', waiting.releaseId], env);
       assert.doesNotMatch(table.stdout, /pending/);
-      assert.match(table.stdout, /^ {2}cleanup +not run/m);
+      assert.match(table.stdout, /^ {2}cleanup +skipped +not run: the release was cancelled$/m);
     } finally {
       await terminate(waiting.releaseId);
     }
