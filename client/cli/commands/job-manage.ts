@@ -38,7 +38,8 @@ export function register(job: Command): void {
             onWorkerProblem: printWorkerProblems,
             onProgress: (s) => {
               if (flags.json) return console.log(JSON.stringify(s));
-              say(`${s.currentStep ?? s.state}: ${s.steps.find((x) => x.name === s.currentStep)?.detail ?? ''}`);
+              const detail = s.steps.find((x) => x.name === s.currentStep)?.detail;
+              say(detail ? `${s.currentStep ?? s.state}: ${detail}` : (s.currentStep ?? s.state));
             },
           });
           console.log(flags.json ? JSON.stringify(status) : formatStatus(status));
