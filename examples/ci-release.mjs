@@ -7,8 +7,8 @@
 //
 //   node examples/ci-release.mjs examples/jobs/local-demo.json
 import { readFileSync } from 'node:fs';
-import { ImagecastClient, ImagecastGateway, InvalidJobError, GatewayError } from '../dist/client/sdk/index.js';
-import { payloadKeysFromEnv } from '../dist/infra/codec/payload-keys.js';
+// In your project: npm install the imagecast package; here the repository imports itself by name.
+import { ImagecastClient, ImagecastGateway, InvalidJobError, GatewayError, payloadKeysFromEnv } from 'imagecast/sdk';
 
 const file = process.argv[2];
 if (!file) {

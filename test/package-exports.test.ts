@@ -35,7 +35,7 @@ console.log(JSON.stringify({ names: Object.keys(sdk), version, deep }));`,
     const run = spawnSync(process.execPath, ['main.js'], { cwd: dir, encoding: 'utf8' });
     assert.equal(run.status, 0, run.stderr);
     const seen = JSON.parse(run.stdout) as { names: string[]; version: string; deep: string };
-    for (const name of ['ImagecastClient', 'ImagecastGateway', 'InvalidJobError', 'GatewayError', 'ReleaseAlreadyRunningError'])
+    for (const name of ['ImagecastClient', 'ImagecastGateway', 'InvalidJobError', 'GatewayError', 'ReleaseAlreadyRunningError', 'payloadKeysFromEnv'])
       assert.ok(seen.names.includes(name), `imagecast/sdk exports ${name}`);
     assert.equal(seen.version, pkg.version);
     assert.equal(seen.deep, 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'only the documented entry points are public');

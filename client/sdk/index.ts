@@ -56,6 +56,8 @@ export type { ActivityAttempt, ReleaseFilter, ReleaseSummary } from './release-i
 export { describeAttempt, type PendingActivity, type WorkerProblem } from './release-health.js';
 export { releaseStartMetadata, releaseSummary } from './start-metadata.js';
 export * from './errors.js';
+// Encrypted payloads: the same keys the workers have (deep imports are closed by package exports).
+export { payloadKeysFromEnv, type PayloadKeys } from '../../infra/codec/payload-keys.js';
 export type { ReleaseInspection, StartedRelease, WaitOptions } from './types.js';
 export type { RetirementResult } from '../../workflows/deprecate-images.js';
 export type { BuildWatchResult } from '../../workflows/release-new-builds.js';
