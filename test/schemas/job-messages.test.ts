@@ -1,30 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatIssues, parseJob, type JobIssue } from '../../schemas/job/index.js';
+import { formatIssues } from '../../schemas/job/index.js';
 import { ec2AccountSchema } from '../../schemas/accounts.js';
 import { retirementPolicySchema } from '../../schemas/retirement-policy.js';
 import { workerConfigSchema } from '../../schemas/config.js';
-import type { CloudName } from '../../schemas/steps.js';
-
-const ec2Doc = {
-  cloud_account: 'account1',
-  image: 'SLES15-EC2',
-  download_url: 'https://download.example/images/',
-  cloud_image_name: 'sles-15-v{date}',
-  image_description: 'SLES 15',
-};
-
-function issuesOf(doc: unknown, cloud?: CloudName): JobIssue[] {
-  const result = parseJob(doc, cloud);
-  assert.equal(result.ok, false, 'expected the document to be refused');
-  return result.ok ? [] : result.issues;
-}
-
-function issueAt(issues: JobIssue[], path: string): string {
-  const found = issues.filter((i) => i.path === path);
-  assert.equal(found.length, 1, `one issue at ${path} in:\n${formatIssues(issues)}`);
-  return found[0]!.message;
-}
+import { ec2Doc, issueAt, issuesOf } from '../support/job-issues.js';
 
 describe('job validation messages', () => {
   it('say what was expected and what was given for a present but wrong value, and "required" only for a missing one', () => {

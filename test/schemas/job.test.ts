@@ -7,10 +7,10 @@ import {
   UNSUPPORTED_MASH_FIELDS,
   formatIssues,
   parseJob,
-  type JobIssue,
   type ReleaseJob,
 } from '../../schemas/job/index.js';
 import type { CloudName } from '../../schemas/steps.js';
+import { issueAt, issuesOf } from '../support/job-issues.js';
 
 const exampleDoc = (name: string) =>
   JSON.parse(
@@ -31,19 +31,6 @@ function accepted(doc: unknown, cloud?: CloudName): ReleaseJob {
     `expected the document to be accepted, got:\n${result.ok ? '' : formatIssues(result.issues)}`,
   );
   return result.job;
-}
-
-function issuesOf(doc: unknown, cloud?: CloudName): JobIssue[] {
-  const result = parseJob(doc, cloud);
-  assert.equal(result.ok, false, 'expected the document to be refused');
-  return result.ok ? [] : result.issues;
-}
-
-/** The single issue at `path`. */
-function issueAt(issues: JobIssue[], path: string): string {
-  const found = issues.filter((i) => i.path === path);
-  assert.equal(found.length, 1, `one issue at ${path} in:\n${formatIssues(issues)}`);
-  return found[0]!.message;
 }
 
 describe('local job documents', () => {
