@@ -10,6 +10,7 @@ import type {
   ReplicateImageInput,
   ResolvedImageSource,
   UploadedDisk,
+  WriterCheckpoint,
 } from './provider.js';
 import type { CloudImageOptions } from '../schemas/release-plan.js';
 import type { ImageCatalog } from './common/catalog/catalog.js';
@@ -31,6 +32,8 @@ export interface UploadImageInput {
   release: ReleaseRef;
   source: ResolvedImageSource;
   region: string;
+  /** The image name the upload is for (clouds that name the upload after it). */
+  imageName?: string;
   options?: CloudImageOptions;
 }
 
@@ -41,6 +44,8 @@ export interface UploadHeartbeat extends TransferResumeState {
   sourceBytesTotal?: number;
   /** Bytes sent so far, for people (the resume count `bytesWritten` covers only the written prefix). */
   bytesSent: number;
+  /** The writer's own resume state at `diskOffset` (a resumable session), when it keeps one. */
+  writer?: WriterCheckpoint;
 }
 
 /** Catalog facts an image-making step records next to the cloud call. */
@@ -75,7 +80,7 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
 
   return {
     /** Download → checksum → upload in one streaming pass, resumed from the last heartbeat. */
-    async uploadImage({ release, source, region, options }: UploadImageInput): Promise<UploadedDisk> {
+    async uploadImage({ release, source, region, imageName, options }: UploadImageInput): Promise<UploadedDisk> {
       const context = Context.current();
       const resume = context.info.heartbeatDetails as UploadHeartbeat | undefined;
       let lastDetails: UploadHeartbeat | undefined;
@@ -84,6 +89,8 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
         region,
         checksum: source.checksum,
         resumeFromOffset: resume?.diskOffset ?? 0,
+        ...(resume?.writer && { checkpoint: resume.writer }),
+        ...(imageName && { imageName }),
         diskSizeBytes: source.compression === 'none' ? source.sizeBytes : undefined,
         options,
       });
@@ -97,6 +104,8 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
             ? Math.floor((100 * progress.sourceBytesRead) / progress.sourceBytesTotal)
             : undefined,
         };
+        const checkpoint = opened.checkpoint?.(progress.resume.diskOffset);
+        if (checkpoint) details.writer = checkpoint;
         lastDetails = details;
         context.heartbeat(details);
       };
@@ -242,6 +251,7 @@ function heartbeatingCommit(writer: DiskWriter, beat: () => void): DiskWriter {
     zeroBlocksMayBeSkipped: writer.zeroBlocksMayBeSkipped,
     resumeOffset: writer.resumeOffset,
     writeBlock: (offset, block) => writer.writeBlock(offset, block),
+    ...(writer.checkpoint && { checkpoint: (diskOffset: number) => writer.checkpoint!(diskOffset) }),
     abort: () => writer.abort(),
     async commit(sizeBytes, bytesWritten) {
       const timer = setInterval(beat, 10_000);

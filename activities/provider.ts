@@ -66,11 +66,21 @@ export interface DiskWriter {
    */
   readonly resumeOffset: number;
   writeBlock(offset: number, block: Buffer): Promise<void>;
+  /**
+   * What a retry needs besides the disk offset to continue this upload (a resumable
+   * session and where it stood), for the upload's heartbeat: the state once every block
+   * below `diskOffset` is written. Writers that find their earlier attempt in the cloud
+   * (by name or token) need none.
+   */
+  checkpoint?(diskOffset: number): WriterCheckpoint | undefined;
   /** Called once the whole image is written and its checksum verified. */
   commit(sizeBytes: number, bytesWritten: number): Promise<UploadedDisk>;
   /** Removes everything written so far (checksum mismatch, cancellation). */
   abort(): Promise<void>;
 }
+
+/** A writer's own resume state, carried in heartbeat details (plain JSON). */
+export type WriterCheckpoint = Record<string, unknown>;
 
 export interface OpenDiskWriterInput {
   release: ReleaseRef;
@@ -78,6 +88,13 @@ export interface OpenDiskWriterInput {
   checksum: ResolvedImageSource['checksum'];
   /** Byte offset (in the uncompressed disk) an earlier attempt had durably written up to. */
   resumeFromOffset: number;
+  /** The writer's checkpoint at `resumeFromOffset`, from the earlier attempt's last heartbeat. */
+  checkpoint?: WriterCheckpoint;
+  /**
+   * The image this disk becomes (placeholders filled), where the cloud names the upload
+   * after it (GCE's `<name>.tar.gz`). Absent in histories recorded before it was passed.
+   */
+  imageName?: string;
   /** Size of the disk when known before the transfer (raw sources); clouds that size a volume up front need it. */
   diskSizeBytes?: number;
   options?: CloudImageOptions;
@@ -148,6 +165,8 @@ export interface LaunchTestInstanceInput {
   publicKey: string;
   instanceType?: string;
   sshUser?: string;
+  /** The release's cloud specifics (GCE: the test zone, its fallbacks, the testing account). */
+  options?: CloudImageOptions;
 }
 
 /**

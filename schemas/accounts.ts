@@ -86,27 +86,51 @@ export const ec2AccountSchema = z
 
 export type Ec2Account = z.infer<typeof ec2AccountSchema>;
 
-/** A Google service account key file (`gcloud iam service-accounts keys create`). */
+/**
+ * A Google service account key file (`gcloud iam service-accounts keys create`), with the
+ * keys mash requires (mash/services/api/v1/schema/accounts/gce.py).
+ */
 const gceServiceAccountKey = z.looseObject({
   type: z.literal('service_account', { error: 'must be "service_account" (a service account key file)' }),
-  project_id: z.string().min(1),
+  project_id: z.string().regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, 'a GCP project id such as my-project-123'),
   private_key_id: z.string().min(1),
   private_key: z.string().regex(/-----BEGIN PRIVATE KEY-----/, 'a PEM private key'),
   client_email: z.string().email(),
+  client_id: z.string().min(1),
+  auth_uri: z.string().url(),
+  token_uri: z.string().url(),
+  auth_provider_x509_cert_url: z.string().url(),
+  client_x509_cert_url: z.string().url(),
+  universe_domain: z.string().min(1).optional(),
 });
+
+/** A GCE zone: us-east1-b, europe-west4-a, me-central2-c. */
+export const GCE_ZONE_PATTERN = /^[a-z]+-[a-z]+\d+-[a-z]$/;
 
 export const gceAccountSchema = z
   .object({
     name: accountName,
-    region: z.string().regex(/^[a-z]+-[a-z]+\d+$/, 'a GCE region such as us-east1').optional(),
-    zone: z.string().regex(/^[a-z]+-[a-z]+\d+-[a-z]$/, 'a GCE zone such as us-east1-b').optional(),
-    bucket: z.string().min(3).describe('GCS bucket the disk is uploaded to.'),
-    is_publishing_account: z.boolean().default(false).describe('mash: images go to a public project.'),
-    testing_account: z.string().min(1).optional().describe('mash: the account test instances run in.'),
+    zone: z
+      .string()
+      .max(32)
+      .regex(GCE_ZONE_PATTERN, 'a GCE zone such as us-east1-b')
+      .describe("mash's account `region`: the zone test instances run in (images themselves are global)."),
+    bucket: z.string().regex(/^[a-z0-9][-a-z0-9_.]{1,220}[a-z0-9]$/, 'a GCS bucket name (3-222 lowercase letters, digits, "-", "_", ".")').describe('GCS bucket the disk tarball is uploaded to.'),
+    is_publishing_account: z.boolean().default(false).describe('mash: images go to a public project; jobs need family, and tests a testing_account and image_project.'),
+    testing_account: accountName.optional().describe('mash: the account (project) test instances run in.'),
     group: z.string().min(1).optional(),
     credentials: gceServiceAccountKey,
   })
-  .strict();
+  .strict()
+  .superRefine((account, ctx) => {
+    if (account.is_publishing_account && !account.testing_account) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['testing_account'],
+        message: 'required for a publishing account: its images are tested in another project (mash refuses it too)',
+      });
+    }
+  });
 
 export type GceAccount = z.infer<typeof gceAccountSchema>;
 

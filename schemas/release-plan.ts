@@ -51,8 +51,31 @@ export interface Ec2ImageOptions {
   cpuOptions?: { AmdSevSnp?: 'enabled' | 'disabled' };
 }
 
+/** GCE specifics of the image a release makes (names and flags, no secrets). */
+export interface GceImageOptions {
+  cloud: 'gce';
+  /** The bucket the disk tarball is uploaded to (the job's, else the account's). */
+  bucket: string;
+  family?: string;
+  /** guestOsFeatures types, UEFI_COMPATIBLE added when boot_firmware asks for UEFI. */
+  guestOsFeatures: string[];
+  licenses: string[];
+  /** The deprecated image's `deleted` date is this many months after deprecation. */
+  monthsToDeletion: number;
+  /** The zone test instances start in; the fallbacks are tried on capacity errors. */
+  testZone: string;
+  testFallbackZones: string[];
+  /** The account test instances run in (its project); the release's own account when unset. */
+  testingAccount?: string;
+  /** The project the image is read from by the test (mash's image_project); the release's project when unset. */
+  imageProject?: string;
+  /** An existing tarball or image of the release's name is replaced instead of failing. */
+  forceReplace: boolean;
+  skipRollout: boolean;
+}
+
 /** What one cloud needs beyond the cloud-neutral plan; `local` needs nothing more. */
-export type CloudImageOptions = Ec2ImageOptions | { cloud: 'local' };
+export type CloudImageOptions = Ec2ImageOptions | GceImageOptions | { cloud: 'local' };
 
 /**
  * The cloud-neutral plan of one release, derived from a validated job document by the

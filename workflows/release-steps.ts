@@ -110,6 +110,7 @@ export class ReleaseSteps {
       release,
       source,
       region: plan.homeRegion,
+      imageName,
       options: plan.imageOptions,
     });
     compensations.add(`delete disk ${disk.diskId}`, () => this.cloud(`saga: delete disk ${disk.diskId}`).deleteDisk(release, disk));
@@ -168,6 +169,7 @@ export class ReleaseSteps {
       tests: plan.tests,
       instanceType: plan.testInstance?.instanceType,
       sshUser: plan.testInstance?.sshUser,
+      options: plan.imageOptions,
     });
     board.status.testResults = outcome.results;
     const failed = outcome.results.filter((r) => !r.passed);
@@ -190,6 +192,7 @@ export class ReleaseSteps {
 
   private async replicate(home: ImageRef, facts: CatalogFacts): Promise<void> {
     const { plan, release, board, compensations } = this.ctx;
+    if (plan.cloud === 'gce') return board.skip('replicate', 'GCE images are global: every region can use them');
     if (plan.replicaRegions.length === 0) return board.skip('replicate', 'no additional regions');
     this.begin('replicate', `copying to ${plan.replicaRegions.join(', ')}`);
     // One activity (and retry budget) per region; wait for all, so every copy that was made

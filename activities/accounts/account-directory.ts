@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { accountsFileSchema, type AccountsFile, type Ec2Account } from '../../schemas/accounts.js';
+import { accountsFileSchema, type AccountsFile, type Ec2Account, type GceAccount } from '../../schemas/accounts.js';
 import { jsonPath } from '../../schemas/job/issues.js';
 import { nonRetryable } from '../common/errors.js';
 
@@ -11,6 +11,7 @@ export interface AccountDirectory {
   ec2Account(name: string): Promise<Ec2Account>;
   /** The accounts of a group, in the order they were configured. */
   ec2Group(name: string): Promise<Ec2Account[]>;
+  gceAccount(name: string): Promise<GceAccount>;
 }
 
 /** Accounts held in memory (from a file or given by a test), validated like the file. */
@@ -57,6 +58,14 @@ function fromAccounts(accounts: AccountsFile): AccountDirectory {
         throw nonRetryable('UnknownAccount', `no EC2 account is in group "${name}" (groups: ${groups})`);
       }
       return members;
+    },
+    async gceAccount(name) {
+      const account = accounts.gce.find((a) => a.name === name);
+      if (!account) {
+        const names = accounts.gce.map((a) => a.name).join(', ') || 'none';
+        throw nonRetryable('UnknownAccount', `no GCE account named "${name}" (configured: ${names})`);
+      }
+      return account;
     },
   };
 }

@@ -4,6 +4,7 @@ import type { CloudProvider, ImageRef, ReleaseRef } from '../../provider.js';
 import { nonRetryable } from '../errors.js';
 import { runImageTests, type ImageTestResult } from './run-image-tests.js';
 import { ephemeralKeyPair } from './ssh-keys.js';
+import type { CloudImageOptions } from '../../../schemas/release-plan.js';
 
 export interface TestImageInput {
   release: ReleaseRef;
@@ -11,6 +12,8 @@ export interface TestImageInput {
   tests: ImageTestSpec[];
   instanceType?: string;
   sshUser?: string;
+  /** The release's cloud specifics, handed to the provider's launch. */
+  options?: CloudImageOptions;
 }
 
 export interface TestImageOutcome {
@@ -49,6 +52,7 @@ export async function testImage(provider: CloudProvider, input: TestImageInput, 
     publicKey: keys.publicKey,
     instanceType: input.instanceType,
     sshUser: input.sshUser,
+    ...(input.options && { options: input.options }),
   });
   try {
     if (instance.unreachable || !instance.host) {

@@ -73,10 +73,9 @@ const SPECS: Record<AccountCloud, CloudSpec> = {
   },
   gce: {
     settings: [
-      { flags: '--region <region>', field: 'region', help: 'GCE region' },
-      { flags: '--zone <zone>', field: 'zone', help: 'GCE zone for test instances' },
+      { flags: '--zone <zone>', field: 'zone', help: "GCE zone test instances run in, e.g. us-east1-b (mash's account region)" },
       { flags: '--bucket <bucket>', field: 'bucket', help: 'GCS bucket the disk is uploaded to' },
-      { flags: '--is-publishing-account', field: 'is_publishing_account', help: 'images go to a public project', kind: 'boolean' },
+      { flags: '--is-publishing-account', field: 'is_publishing_account', help: 'images go to a public project (needs --testing-account)', kind: 'boolean' },
       { flags: '--testing-account <name>', field: 'testing_account', help: 'account test instances run in' },
       group,
     ],
@@ -84,7 +83,9 @@ const SPECS: Record<AccountCloud, CloudSpec> = {
     async credentials(f) {
       return f.credentials === undefined ? undefined : readSecretJson('--credentials', f.credentials);
     },
-    example: '  imagecast account gce add --name gce-prod --zone us-east1-b --bucket images --credentials key.json',
+    example: `  imagecast account gce add --name gce-test --zone us-east1-b --bucket test-images --credentials test-key.json
+  imagecast account gce add --name gce-prod --zone us-east1-c --bucket images --credentials key.json \\
+    --is-publishing-account --testing-account gce-test`,
   },
   azure: {
     settings: [

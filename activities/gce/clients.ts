@@ -1,0 +1,104 @@
+import {
+  FirewallsClient,
+  GlobalOperationsClient,
+  ImagesClient,
+  InstancesClient,
+  ZoneOperationsClient,
+} from '@google-cloud/compute';
+import { Storage } from '@google-cloud/storage';
+import { GoogleAuth, type AuthClient } from 'google-auth-library';
+import type { GceAccount } from '../../schemas/accounts.js';
+import type { AccountDirectory } from '../accounts/account-directory.js';
+
+export interface GceSettings {
+  /** Compute Engine API root of a fake (`http://127.0.0.1:PORT`); without it, Google's. */
+  computeEndpoint?: string;
+  /** Cloud Storage JSON API root of an emulator (`http://127.0.0.1:PORT`); without it, Google's. */
+  storageEndpoint?: string;
+  /** Used instead of the account's key (a fake needs no real token). */
+  authClient?: AuthClient;
+}
+
+/** The official SDK clients for one account, all acting in the account's project. */
+export interface GceClients {
+  account: GceAccount;
+  /** The project images are made in: the key's project_id. */
+  project: string;
+  images: ImagesClient;
+  instances: InstancesClient;
+  firewalls: FirewallsClient;
+  globalOperations: GlobalOperationsClient;
+  zoneOperations: ZoneOperationsClient;
+  storage: Storage;
+}
+
+const SCOPES = ['https://www.googleapis.com/auth/cloud-platform'];
+
+/** Where a gax client connects: Google, or a fake given as a URL. */
+function computeOptions(settings: GceSettings, authClient: AuthClient) {
+  if (!settings.computeEndpoint) return { authClient };
+  const url = new URL(settings.computeEndpoint);
+  return {
+    authClient,
+    apiEndpoint: url.hostname,
+    port: Number(url.port),
+    protocol: url.protocol.replace(':', ''),
+  };
+}
+
+/**
+ * Clients per account, made from the account's service-account key at call time. The key
+ * lives only in these clients' memory: never returned, logged or put into an error.
+ */
+export class GceSessions {
+  private readonly clients = new Map<string, Promise<GceClients>>();
+
+  constructor(
+    private readonly accounts: AccountDirectory,
+    private readonly settings: GceSettings = {},
+  ) {}
+
+  forAccount(accountName: string): Promise<GceClients> {
+    let made = this.clients.get(accountName);
+    if (!made) {
+      made = this.make(accountName);
+      this.clients.set(accountName, made);
+      made.catch(() => this.clients.delete(accountName));
+    }
+    return made;
+  }
+
+  private async make(accountName: string): Promise<GceClients> {
+    const account = await this.accounts.gceAccount(accountName);
+    const project = account.credentials.project_id;
+    const authClient =
+      this.settings.authClient ??
+      (await new GoogleAuth({ credentials: account.credentials, scopes: SCOPES }).getClient());
+    const options = computeOptions(this.settings, authClient);
+    return {
+      account,
+      project,
+      images: new ImagesClient(options),
+      instances: new InstancesClient(options),
+      firewalls: new FirewallsClient(options),
+      globalOperations: new GlobalOperationsClient(options),
+      zoneOperations: new ZoneOperationsClient(options),
+      storage: new Storage({
+        projectId: project,
+        ...(this.settings.storageEndpoint
+          ? { apiEndpoint: this.settings.storageEndpoint, authClient }
+          : { credentials: account.credentials }),
+      }),
+    };
+  }
+
+  async close(): Promise<void> {
+    const all = await Promise.allSettled(this.clients.values());
+    this.clients.clear();
+    for (const settled of all) {
+      if (settled.status !== 'fulfilled') continue;
+      const c = settled.value;
+      await Promise.allSettled([c.images, c.instances, c.firewalls, c.globalOperations, c.zoneOperations].map((x) => x.close()));
+    }
+  }
+}
