@@ -133,6 +133,8 @@ export interface DeprecateImageInput {
   image: ImageRef;
   /** Its replacement in the same region. */
   replacement: ImageRef;
+  /** The release's cloud specifics (GCE: months until the deprecated image is deleted). */
+  options?: CloudImageOptions;
 }
 
 /** What an image looks like in a cloud, as far as a release needs to know. */
@@ -144,7 +146,10 @@ export interface CloudImage extends ImageRef {
 
 /** A throw-away instance launched from a new image to test it. */
 export interface TestInstance {
+  /** Where it runs (a GCE zone, an EC2 region). */
   region: string;
+  /** The account it runs in, when not the release's own (GCE's testing account). */
+  account?: string;
   instanceId: string;
   /** Where its SSH answers. */
   host?: string;

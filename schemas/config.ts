@@ -49,7 +49,7 @@ export const workerConfigSchema = temporalConfigSchema.extend({
     .min(1)
     .optional()
     .describe(
-      'JSON file of cloud accounts ({"ec2": [...]}, see docs/ec2.md); needed by workers that plan or run EC2 releases',
+      'JSON file of cloud accounts ({"ec2": [...], "gce": [...]}, see docs/ec2.md and docs/gce.md); needed by workers that plan or run EC2 or GCE releases',
     ),
   awsEndpoint: z
     .url()
@@ -57,6 +57,22 @@ export const workerConfigSchema = temporalConfigSchema.extend({
     .describe(
       'one endpoint for every AWS service (an emulator such as moto); unset means the real AWS endpoints',
     ),
+  gceComputeEndpoint: z
+    .url()
+    .optional()
+    .describe(
+      'Compute Engine API root of a fake (http://127.0.0.1:PORT); requests to it carry no Google token. Unset means Google',
+    ),
+  gcsEndpoint: z
+    .url()
+    .optional()
+    .describe('Cloud Storage API root of an emulator such as fake-gcs-server (no Google token either). Unset means Google'),
+  gcePollMs: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(5_000)
+    .describe('between polls of GCE operations and images that are not ready'),
   ec2PollMs: z.coerce
     .number()
     .int()
@@ -127,6 +143,9 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv): Record<string, unkn
     accountsFile: env.IMAGECAST_ACCOUNTS_FILE || undefined,
     awsEndpoint: env.IMAGECAST_AWS_ENDPOINT || undefined,
     ec2PollMs: env.IMAGECAST_EC2_POLL_MS || undefined,
+    gceComputeEndpoint: env.IMAGECAST_GCE_COMPUTE_ENDPOINT || undefined,
+    gcsEndpoint: env.IMAGECAST_GCS_ENDPOINT || undefined,
+    gcePollMs: env.IMAGECAST_GCE_POLL_MS || undefined,
     testSshWaitSeconds: env.IMAGECAST_TEST_SSH_WAIT_SECONDS || undefined,
     ...temporalAccessFromEnv(env),
   };

@@ -246,7 +246,7 @@ export class ReleaseSteps {
       : await this.quick(`catalog: find older releases of ${plan.imageLine}`).findReplacedImages({ release, imageLine: plan.imageLine, newImages });
     if (replaced.length === 0) return board.succeed('deprecate', 'nothing to deprecate (no earlier release found)');
     const outcomes = await Promise.allSettled(
-      replaced.map((r) => this.cloud(`deprecate ${r.image.imageId} in ${r.image.region}`).deprecateImage({ release, ...r })),
+      replaced.map((r) => this.cloud(`deprecate ${r.image.imageId} in ${r.image.region}`).deprecateImage({ release, ...r, options: plan.imageOptions })),
     );
     outcomes.forEach((o, i) => o.status === 'fulfilled' && board.status.deprecated.push(replaced[i]!.image));
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');

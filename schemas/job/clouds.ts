@@ -16,7 +16,7 @@ export const jobSchemas = {
 } as const satisfies Record<CloudName, z.ZodObject>;
 
 /** Clouds whose provider exists: parseJob accepts jobs for these only. */
-export const AVAILABLE_CLOUDS = ['local', 'ec2'] as const satisfies readonly CloudName[];
+export const AVAILABLE_CLOUDS = ['local', 'ec2', 'gce'] as const satisfies readonly CloudName[];
 export type AvailableCloud = (typeof AVAILABLE_CLOUDS)[number];
 
 /** A valid job document of any cloud, whether or not its provider is available yet. */
@@ -37,7 +37,9 @@ const CLOUD_UNSUPPORTED_MASH_FIELDS: Record<CloudName, readonly string[]> = {
 
 /** mash fields a `cloud` job may carry that Imagecast refuses (by name) until it implements them. */
 export function unsupportedMashFields(cloud: CloudName): readonly string[] {
-  return [...UNSUPPORTED_MASH_FIELDS, ...CLOUD_UNSUPPORTED_MASH_FIELDS[cloud]];
+  // A shared mash field a cloud implements (GCE's force_replace_image) is in its schema.
+  const shared = UNSUPPORTED_MASH_FIELDS.filter((field) => !(field in jobSchemas[cloud].shape));
+  return [...shared, ...CLOUD_UNSUPPORTED_MASH_FIELDS[cloud]];
 }
 
 /**
