@@ -11,6 +11,8 @@ export const NAMED_IMAGE_TESTS = [
   'test_sshd_running',
   'test_soft_reboot',
   'test_hard_reboot',
+  'test_sles_gce_services',
+  'test_sles_gce',
 ] as const;
 
 const customTest = z

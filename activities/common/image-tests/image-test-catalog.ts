@@ -7,6 +7,18 @@ export type NamedTest =
   | { kind: 'command'; command: string; expectOutput?: RegExp; timeoutSeconds?: number }
   | { kind: 'reboot'; how: 'soft' | 'hard' };
 
+const GCE_GUEST_SERVICES: NamedTest = {
+  kind: 'command',
+  command: [
+    'for s in google-guest-agent.service google-osconfig-agent.service google-oslogin-cache.timer; do',
+    '  systemctl is-active --quiet "$s" || { echo "$s is not active"; exit 1; }; done',
+    'for s in google-startup-scripts.service google-shutdown-scripts.service; do',
+    '  r=$(systemctl show -p Result --value "$s"); [ "$r" = success ] || { echo "$s ended: $r"; exit 1; }; done',
+    'echo gce-guest-services-ok',
+  ].join('\n'),
+  expectOutput: /gce-guest-services-ok/,
+};
+
 /**
  * img-proof's test names where they mean the same here. The image's own checks (package
  * lists, licenses) happen before release (download step conditions), so these only prove the
@@ -25,4 +37,9 @@ export const NAMED_TESTS: Record<(typeof NAMED_IMAGE_TESTS)[number], NamedTest> 
   test_sshd_running: { kind: 'command', command: 'pgrep -x sshd || pgrep sshd', expectOutput: /\d/ },
   test_soft_reboot: { kind: 'reboot', how: 'soft' },
   test_hard_reboot: { kind: 'reboot', how: 'hard' },
+  // img-proof's SLES/GCE/test_sles_gce_services.py: the guest environment runs, and the
+  // one-shot startup/shutdown script units ended in success. test_sles_gce is its test
+  // description (test_sles_gce.yaml), which holds just that test.
+  test_sles_gce_services: GCE_GUEST_SERVICES,
+  test_sles_gce: GCE_GUEST_SERVICES,
 };
