@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { createPool } from '../../../infra/db/pool.js';
+import { TEST_GCE_KEY } from '../../support/gce-key.js';
 import { freshDatabaseUrl, tempDir } from '../../support/stack.js';
 
 const cli = fileURLToPath(new URL('../../../client/cli/main.js', import.meta.url));
@@ -96,8 +97,13 @@ describe('imagecast account / keys (CLI, PostgreSQL)', () => {
 
   it('adds gce and azure accounts from credential files, updates one, deletes one', async () => {
     const key = join(dir, 'sa.json');
-    writeFileSync(key, JSON.stringify({ type: 'service_account', project_id: 'proj', private_key_id: 'abc', private_key: PRIVATE_KEY, client_email: 'imagecast@proj.iam.gserviceaccount.com' }));
-    const gce = await run(['account', 'gce', 'add', '--name', 'gce-prod', '--zone', 'us-east1-b', '--bucket', 'images', '--is-publishing-account', '--credentials', key]);
+    writeFileSync(key, JSON.stringify({ ...TEST_GCE_KEY, private_key: PRIVATE_KEY }));
+    const lonePublisher = await run(['account', 'gce', 'add', '--name', 'gce-prod', '--zone', 'us-east1-b', '--bucket', 'images', '--is-publishing-account', '--credentials', key]);
+    assert.equal(lonePublisher.status, 2, 'a publishing account needs a testing account, as in mash');
+    assert.match(lonePublisher.stderr, /testing_account/);
+    const tester = await run(['account', 'gce', 'add', '--name', 'gce-test', '--zone', 'us-east1-b', '--bucket', 'test-images', '--credentials', key]);
+    assert.equal(tester.status, 0, tester.stderr);
+    const gce = await run(['account', 'gce', 'add', '--name', 'gce-prod', '--zone', 'us-east1-b', '--bucket', 'images', '--is-publishing-account', '--testing-account', 'gce-test', '--credentials', key]);
     assert.equal(gce.status, 0, gce.stderr);
     const sp = join(dir, 'sp.json');
     writeFileSync(sp, JSON.stringify({ clientId: 'c', clientSecret: SECRET, subscriptionId: 's', tenantId: 't' }));
@@ -120,7 +126,7 @@ describe('imagecast account / keys (CLI, PostgreSQL)', () => {
     writeFileSync(keysFile, JSON.stringify({ current: 'k2', keys: { k1, k2 } }));
     const rotated = await run(['keys', 'rotate']);
     assert.equal(rotated.status, 0, rotated.stderr);
-    assert.match(rotated.stdout, /re-wrapped 2 account\(s\) with master key k2/);
+    assert.match(rotated.stdout, /re-wrapped 3 account\(s\) with master key k2/);
     writeFileSync(keysFile, JSON.stringify({ current: 'k2', keys: { k2 } }));
     const shown = await run(['account', 'ec2', 'show', '--name', 'prod']);
     assert.equal(shown.status, 0, shown.stderr);
