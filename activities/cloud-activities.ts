@@ -208,8 +208,9 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
     },
 
     async deprecateImage(input: DeprecateImageInput): Promise<void> {
-      await provider.deprecateImage(input);
+      const deprecated = await provider.deprecateImage(input);
       await catalog.markDeprecated({
+        ...(deprecated?.deleteAfter && { deleteAfter: deprecated.deleteAfter }),
         cloud: input.release.cloud,
         account: input.release.account,
         region: input.image.region,
@@ -234,8 +235,8 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
     },
 
     /** The saga's safety net: whatever this run half-made, in any of its regions, goes. */
-    async discardReleaseArtifacts(release: ReleaseRef, regions: string[]): Promise<void> {
-      await provider.discardReleaseArtifacts(release, regions);
+    async discardReleaseArtifacts(release: ReleaseRef, regions: string[], options?: CloudImageOptions): Promise<void> {
+      await provider.discardReleaseArtifacts(release, regions, options);
       await catalog.discardRelease(release.releaseToken);
     },
   };

@@ -184,7 +184,8 @@ export interface CloudProvider {
   createImage(input: CreateImageInput): Promise<ImageRef>;
   replicateImage(input: ReplicateImageInput): Promise<ImageRef>;
   publishImage(input: PublishImageInput): Promise<void>;
-  deprecateImage(input: DeprecateImageInput): Promise<void>;
+  /** Returns when the cloud records the deprecated image as due for deletion, where it does (GCE). */
+  deprecateImage(input: DeprecateImageInput): Promise<void | { deleteAfter?: string }>;
   findImageByName(account: string, region: string, imageName: string): Promise<CloudImage | undefined>;
   deleteImage(release: ReleaseRef, image: ImageRef): Promise<void>;
   /**
@@ -192,8 +193,12 @@ export interface CloudProvider {
    * made of the disk itself (an EC2 snapshot behind an AMI) keeps it while an image uses it.
    */
   deleteDisk(release: ReleaseRef, disk: Pick<UploadedDisk, 'region' | 'diskId'>): Promise<void>;
-  /** Removes every half-made artifact carrying this run's token (staging uploads, pending images, test instances). */
-  discardReleaseArtifacts(release: ReleaseRef, regions: string[]): Promise<void>;
+  /**
+   * Removes every half-made artifact carrying this run's token (staging uploads, pending
+   * images, test instances). `options` (absent in histories recorded before it was passed)
+   * says where else the run may have made things (GCE: the bucket, the testing account).
+   */
+  discardReleaseArtifacts(release: ReleaseRef, regions: string[], options?: CloudImageOptions): Promise<void>;
   /** Clouds that can boot their images: a test instance with the key injected, running when this returns. */
   launchTestInstance?(input: LaunchTestInstanceInput): Promise<TestInstance>;
   /** Power-cycles it (test_hard_reboot). */

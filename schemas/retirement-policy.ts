@@ -22,7 +22,9 @@ export const retirementPolicySchema = z
       .number()
       .min(0)
       .optional()
-      .describe('Delete images deprecated at least this many days ago; without it nothing is deleted.'),
+      .describe(
+        'Delete images deprecated at least this many days ago. Images past the deletion date their cloud records (GCE: months_to_deletion) are deleted either way; otherwise, without it, nothing is deleted.',
+      ),
     dry_run: z.boolean().default(false).describe('Report what would change; change nothing.'),
   })
   .strict();

@@ -54,7 +54,7 @@ export class ReleaseSteps {
     this.regions = [ctx.plan.homeRegion, ...ctx.plan.replicaRegions];
     // Whatever this run half-made (a staging upload, an image not yet recorded) goes last.
     ctx.compensations.add('discard half-made artifacts', () =>
-      this.cloud('saga: discard half-made artifacts').discardReleaseArtifacts(ctx.release, this.regions),
+      this.cloud('saga: discard half-made artifacts').discardReleaseArtifacts(ctx.release, this.regions, ctx.plan.imageOptions),
     );
   }
 

@@ -28,15 +28,16 @@ export function retirementPlan(images: CatalogImage[], policy: RetirementPolicy,
     policy.older_than_days === undefined || now.getTime() - at >= policy.older_than_days * DAY_MS;
   const retiring = newest ? releases.slice(policy.keep).filter((r) => oldEnough(r.at)) : [];
   const deprecate = newest ? pairWithReplacements(retiring.flatMap((r) => r.images.map(ref)), newest.images.map(ref)) : [];
-  const deletable =
-    policy.delete_after_days === undefined
-      ? []
-      : images.filter(
-          (i) =>
-            i.state === 'deprecated' &&
-            i.deprecatedAt !== undefined &&
-            now.getTime() - i.deprecatedAt.getTime() >= policy.delete_after_days! * DAY_MS,
-        );
+  // Past delete_after_days, or past the date the cloud itself records (GCE's `deleted`,
+  // from months_to_deletion: GCE never deletes by itself, so we do).
+  const deletable = images.filter(
+    (i) =>
+      i.state === 'deprecated' &&
+      ((policy.delete_after_days !== undefined &&
+        i.deprecatedAt !== undefined &&
+        now.getTime() - i.deprecatedAt.getTime() >= policy.delete_after_days * DAY_MS) ||
+        (i.deleteAfter !== undefined && i.deleteAfter.getTime() <= now.getTime())),
+  );
   return { kept: kept.map((r) => r.releaseId), deprecate, delete: deletable.map(ref) };
 }
 

@@ -153,7 +153,7 @@ export const gceJobSchema = z
   .meta({
     title: 'Imagecast gce release job',
     description:
-      "A release job for Google Compute Engine: mash-compatible. The disk is uploaded to GCS as a tarball, made into a global image, tested, shared by IAM, and the previous release deprecated. The gce provider is not available yet: such jobs are refused (the schema is final; the provider is being wired).",
+      "A release job for Google Compute Engine: mash-compatible. The disk is uploaded to GCS as a tarball, made into a global image, tested, shared by IAM, and the previous release deprecated.",
   });
 
 export type GceJob = z.infer<typeof gceJobSchema>;

@@ -4,6 +4,7 @@ import { baseJobShape, UNSUPPORTED_MASH_FIELDS } from './base.js';
 import { AVAILABLE_CLOUDS, jobSchemas, refusedMashField, type ReleaseJob } from './clouds.js';
 import { fromZodIssues, jsonPath, type JobIssue, type RawIssue } from './issues.js';
 import { ec2CrossFieldIssues } from './ec2.js';
+import { gceCrossFieldIssues } from './gce.js';
 import { jobIssueMessage } from '../zod-messages.js';
 import { LIMITS } from './limits.js';
 import { localCrossFieldIssues } from './local.js';
@@ -64,6 +65,7 @@ export function parseJob(input: unknown, cloud?: CloudName): ParseJobResult {
   if (!result.success) append(issues, fromZodIssues(result.error, schema, target));
   if (target === 'local') append(issues, localCrossFieldIssues(doc));
   if (target === 'ec2') append(issues, ec2CrossFieldIssues(doc));
+  if (target === 'gce') append(issues, gceCrossFieldIssues(doc));
   if (issues.length > 0) return refused(issues, [...Object.keys(doc), ...Object.keys(schema.shape)]);
 
   const job = result.data!;

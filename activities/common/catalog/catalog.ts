@@ -25,6 +25,8 @@ export interface CatalogImage {
   createdAt: Date;
   activatedAt?: Date;
   deprecatedAt?: Date;
+  /** When the cloud says the deprecated image is due for deletion (GCE's `deleted` date). */
+  deleteAfter?: Date;
   deletedAt?: Date;
 }
 
@@ -135,14 +137,15 @@ export class ImageCatalog {
 
   /** Keeps the first deprecation time on a repeat; a deleted image stays deleted. */
   async markDeprecated(
-    q: ImageKey & { replacementImageId: string; replacementImageName: string },
+    q: ImageKey & { replacementImageId: string; replacementImageName: string; deleteAfter?: string },
   ): Promise<void> {
     await this.pool.query(
       `UPDATE catalog_images
        SET state = 'deprecated', deprecated_at = COALESCE(deprecated_at, now()),
-           replacement_image_id = $5, replacement_image_name = $6
+           replacement_image_id = $5, replacement_image_name = $6,
+           delete_after = COALESCE(delete_after, $7::timestamptz)
        WHERE cloud = $1 AND account = $2 AND region = $3 AND image_id = $4 AND state <> 'deleted'`,
-      [q.cloud, q.account, q.region, q.imageId, q.replacementImageId, q.replacementImageName],
+      [q.cloud, q.account, q.region, q.imageId, q.replacementImageId, q.replacementImageName, q.deleteAfter ?? null],
     );
   }
 
@@ -254,6 +257,7 @@ interface CatalogRow {
   created_at: Date;
   activated_at: Date | null;
   deprecated_at: Date | null;
+  delete_after: Date | null;
   deleted_at: Date | null;
 }
 
@@ -277,6 +281,7 @@ function toImage(row: CatalogRow): CatalogImage {
     createdAt: row.created_at,
     activatedAt: row.activated_at ?? undefined,
     deprecatedAt: row.deprecated_at ?? undefined,
+    ...(row.delete_after && { deleteAfter: row.delete_after }),
     deletedAt: row.deleted_at ?? undefined,
   };
 }

@@ -48,6 +48,15 @@ describe('retirement plan', () => {
     assert.deepEqual(retirementPlan([], policy({ keep: 1 }), now), { kept: [], deprecate: [], delete: [] });
   });
 
+  it("deletes deprecated images past the deletion date their cloud records (GCE's months_to_deletion), with or without delete_after_days", () => {
+    const due = release(200, 'deprecated', 190).map((i) => ({ ...i, deleteAfter: new Date(now.getTime() - DAY) }));
+    const notYet = release(100, 'deprecated', 95).map((i) => ({ ...i, deleteAfter: new Date(now.getTime() + DAY) }));
+    const plan = retirementPlan([...release(1), ...due, ...notYet], policy({ keep: 1 }), now);
+    assert.deepEqual(plan.delete.map((i) => i.imageId), ['img-200-r-1', 'img-200-r-2']);
+    const both = retirementPlan([...release(1), ...due, ...notYet], policy({ keep: 1, delete_after_days: 90 }), now);
+    assert.deepEqual(both.delete.map((i) => i.imageId).sort(), ['img-100-r-1', 'img-100-r-2', 'img-200-r-1', 'img-200-r-2']);
+  });
+
   it('refuses a policy that would retire everything, naming the field', () => {
     const parsed = retirementPolicySchema.safeParse({ cloud: 'local', account: 'a', image_line: 'x', keep: 0 });
     assert.equal(parsed.success, false);
