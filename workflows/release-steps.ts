@@ -100,7 +100,9 @@ export class ReleaseSteps {
     if (patched(PREFLIGHT_PATCH)) {
       this.begin('upload', `checking that ${imageName} is free in ${this.regions.join(', ')}`);
       const clashes = await this.nameClashes(imageName);
-      if (clashes.length > 0) throw nameTaken(imageName, `${plan.cloud} account ${plan.account}`, clashes);
+      // GCE's force_replace_image: the create step replaces the other release's image.
+      const replaces = plan.imageOptions?.cloud === 'gce' && plan.imageOptions.forceReplace;
+      if (clashes.length > 0 && !replaces) throw nameTaken(imageName, `${plan.cloud} account ${plan.account}`, clashes);
       board.step('upload').detail = streaming;
       this.ctx.report();
     } else {

@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .option('--keep <n>', 'newest releases that stay active (at least 1)', nonNegativeInteger(3), 1)
     .option('--every <interval>', 'how often: 30m, 12h, 1d', durationText, '1d')
     .option('--older-than <days>', 'deprecate only releases published at least this many days ago', nonNegativeInteger(30))
-    .option('--delete-after <days>', 'delete images deprecated at least this many days ago', nonNegativeInteger(180))
+    .option('--delete-after <days>', 'delete images deprecated at least this many days ago (images past the deletion date their cloud records, GCE, are deleted either way)', nonNegativeInteger(180))
     .option('--dry-run', 'runs only report what they would change')
     .option('--paused', 'create it paused')
     .option('--id <schedule-id>', 'schedule id (default deprecate-<cloud>-<account>-<line>)')
