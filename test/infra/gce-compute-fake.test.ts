@@ -333,4 +333,22 @@ describe('gce compute fake, driven by @google-cloud/compute', () => {
     await untilDone(c, deleted.latestResponse as Operation);
     assert.deepEqual(fake.state.firewalls(PROJECT), []);
   });
+
+  test('globalOperations.wait blocks about 2 s, then answers the operation as it is, DONE or not', async () => {
+    const slow = await startGceComputeFake({ operationMs: 3000 });
+    const slowSessions = gceSessions(slow.endpoint);
+    try {
+      const s = await slowSessions.forAccount('gce-test');
+      const [op] = await s.firewalls.insert({ project: PROJECT, firewallResource: { name: 'slow', allowed: [{ IPProtocol: 'tcp' }] } });
+      const startedAt = Date.now();
+      const [waited] = await s.globalOperations.wait({ project: PROJECT, operation: (op.latestResponse as Operation).name! });
+      const blocked = Date.now() - startedAt;
+      assert.equal(waited.status, 'RUNNING');
+      assert.ok(blocked >= 1900 && blocked < 2900, `blocked ${blocked} ms`);
+      assert.equal((await untilDone(s, waited)).status, 'DONE');
+    } finally {
+      await slowSessions.close();
+      await slow.stop();
+    }
+  });
 });
