@@ -35,7 +35,11 @@ function runs(doc: Doc, step: ReleaseStep): boolean {
   return last !== undefined && RELEASE_STEPS.indexOf(last) >= RELEASE_STEPS.indexOf(step);
 }
 
-const lastServiceWords = (doc: Doc) => `last_service ${JSON.stringify(doc.last_service ?? 'deprecate')}${doc.last_service === undefined ? ' (the default)' : ''}`;
+const lastServiceWords = (doc: Doc) =>
+  doc.last_service === undefined ? 'last_service defaults to "deprecate", which includes it' : `last_service ${JSON.stringify(doc.last_service)} includes it`;
+
+/** A gallery of the wrong type is the schema's problem: the gallery rules wait until it is a name. */
+const hasGallery = (doc: Doc) => text(doc.gallery_name) !== undefined;
 
 /** publish_from_sig publishes the gallery version, so there must be a gallery (mash: only with gallery_name). */
 export function publishFromSigIssues(doc: Doc): AzureFieldIssue[] {
@@ -49,7 +53,7 @@ export function publishFromSigIssues(doc: Doc): AzureFieldIssue[] {
  */
 export function offerIssues(doc: Doc): AzureFieldIssue[] {
   const publishes = runs(doc, 'publish');
-  const gallery = doc.gallery_name !== undefined && runs(doc, 'create');
+  const gallery = hasGallery(doc) && runs(doc, 'create');
   if (!publishes && !gallery) return [];
   const why = publishes
     ? `required when publish runs (${lastServiceWords(doc)}), as in mash`
@@ -70,7 +74,7 @@ export function offerIssues(doc: Doc): AzureFieldIssue[] {
  * and the definitions <offer_id>_<sku> (and _<generation_id>) must be gallery image names.
  */
 export function galleryIssues(doc: Doc): AzureFieldIssue[] {
-  if (doc.gallery_name === undefined || !runs(doc, 'create')) return [];
+  if (!hasGallery(doc) || !runs(doc, 'create')) return [];
   const issues: AzureFieldIssue[] = [];
   const template = text(doc.cloud_image_name);
   if (template !== undefined && azureGalleryImageVersion(sampleImageName(template)) === undefined) {
@@ -98,7 +102,7 @@ export function galleryIssues(doc: Doc): AzureFieldIssue[] {
 export function uefiNameIssues(doc: Doc): AzureFieldIssue[] {
   const template = text(doc.cloud_image_name);
   const firmware = Array.isArray(doc.boot_firmware) ? doc.boot_firmware : [];
-  if (template === undefined || doc.gallery_name !== undefined || !firmware.includes('uefi')) return [];
+  if (template === undefined || hasGallery(doc) || !firmware.includes('uefi')) return [];
   const name = `${sampleImageName(template)}${AZURE_UEFI_SUFFIX}`;
   // The name alone is the schema's to check; only the suffix's own trouble is reported here.
   if (!AZURE_IMAGE_NAME_PATTERN.test(sampleImageName(template)) || AZURE_IMAGE_NAME_PATTERN.test(name)) return [];
