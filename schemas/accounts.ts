@@ -1,5 +1,11 @@
 import { z } from 'zod';
 import './zod-messages.js';
+import {
+  AZURE_CONTAINER_PATTERN,
+  AZURE_REGION_PATTERN,
+  AZURE_RESOURCE_GROUP_PATTERN,
+  AZURE_STORAGE_ACCOUNT_PATTERN,
+} from './job/azure-names.js';
 import { EC2_REGION_PATTERN } from './job/ec2.js';
 
 export const AWS_PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov'] as const;
@@ -134,21 +140,49 @@ export const gceAccountSchema = z
 
 export type GceAccount = z.infer<typeof gceAccountSchema>;
 
-/** An Azure service principal in the SDK auth file format (`az ad sp create-for-rbac --sdk-auth`). */
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const guid = (what: string) => z.string().regex(GUID, `${what}: a GUID such as 8f3c2a10-0000-4000-8000-000000000000`);
+const endpoint = z.url({ protocol: /^https?$/ }).optional();
+
+/**
+ * An Azure service principal as `az ad sp create-for-rbac --sdk-auth` prints it. mash requires
+ * the endpoint URLs too; they are optional here because the public cloud's are the SDKs'
+ * defaults, and a file that names them (another cloud, or a test's fake) is read as it is.
+ */
 const azureServicePrincipal = z.looseObject({
-  clientId: z.string().min(1),
-  clientSecret: z.string().min(1),
-  subscriptionId: z.string().min(1),
-  tenantId: z.string().min(1),
+  clientId: guid('the application (client) id'),
+  clientSecret: z.string().min(1, 'the client secret; must not be empty'),
+  subscriptionId: guid('the subscription id'),
+  tenantId: guid('the directory (tenant) id'),
+  activeDirectoryEndpointUrl: endpoint,
+  resourceManagerEndpointUrl: endpoint,
+  activeDirectoryGraphResourceId: endpoint,
+  sqlManagementEndpointUrl: endpoint,
+  galleryEndpointUrl: endpoint,
+  managementEndpointUrl: endpoint,
 });
 
+/**
+ * mash's Azure account (mash/services/api/v1/schema/accounts/azure.py): where images are
+ * uploaded and made, with Azure's name grammars (schemas/job/azure-names.ts) in place of
+ * mash's database column limits (container 64, resource group 90, storage account 24).
+ */
 export const azureAccountSchema = z
   .object({
     name: accountName,
-    region: z.string().regex(/^[a-z0-9]+$/, 'an Azure region such as westeurope'),
-    source_container: z.string().min(3),
-    source_resource_group: z.string().min(1),
-    source_storage_account: z.string().regex(/^[a-z0-9]{3,24}$/, '3-24 lowercase letters and digits'),
+    region: z.string().regex(AZURE_REGION_PATTERN, 'an Azure region such as westeurope').describe('Where images are made and tested.'),
+    source_container: z
+      .string()
+      .regex(AZURE_CONTAINER_PATTERN, 'a blob container name: 3-63 lower-case letters, digits and "-", starting with a letter or digit, no "--"')
+      .describe('Blob container the VHD is uploaded to.'),
+    source_resource_group: z
+      .string()
+      .regex(AZURE_RESOURCE_GROUP_PATTERN, 'an Azure resource group name: 1-90 letters, digits, "_", "-", ".", "(" and ")", not ending with "."')
+      .describe('Resource group of the storage account and of managed images.'),
+    source_storage_account: z
+      .string()
+      .regex(AZURE_STORAGE_ACCOUNT_PATTERN, 'a storage account name: 3-24 lower-case letters and digits')
+      .describe('Storage account holding source_container.'),
     group: z.string().min(1).optional(),
     credentials: azureServicePrincipal,
   })

@@ -74,8 +74,39 @@ export interface GceImageOptions {
   skipRollout: boolean;
 }
 
+/** An Azure image's Hyper-V generation: V2 boots UEFI only, V1 BIOS only. */
+export type HyperVGeneration = 'V1' | 'V2';
+
+/** Azure specifics of the images a release makes (names and flags, no secrets). */
+export interface AzureImageOptions {
+  cloud: 'azure';
+  /** The VHD goes to `<container>/<image name>.vhd` in this storage account, as in mash. */
+  storageAccount: string;
+  container: string;
+  /** The resource group of the storage account, and of managed images. */
+  resourceGroup: string;
+  /**
+   * Without a gallery: one managed image per generation boot_firmware asks for, named the
+   * image name plus `nameSuffix` (mash: "uefi" → V2 `_uefi`; bios and uefi-preferred → V1).
+   */
+  managedImages: Array<{ nameSuffix: '' | '_uefi'; hyperVGeneration: HyperVGeneration }>;
+  /**
+   * With gallery_name: an image version (azureGalleryImageVersion of the image name,
+   * YYYY.MM.DD) in each definition, created when missing with its generation.
+   */
+  gallery?: {
+    name: string;
+    resourceGroup: string;
+    definitions: Array<{ name: string; plan: string; hyperVGeneration: HyperVGeneration }>;
+  };
+  /** When publish runs: the Partner Center offer draft the image is added to. */
+  partnerCenter?: { account: string; offerId: string; sku: string; generationId?: string; fromGallery: boolean };
+  /** An existing blob or image of the release's name is replaced instead of failing. */
+  forceReplace: boolean;
+}
+
 /** What one cloud needs beyond the cloud-neutral plan; `local` needs nothing more. */
-export type CloudImageOptions = Ec2ImageOptions | GceImageOptions | { cloud: 'local' };
+export type CloudImageOptions = Ec2ImageOptions | GceImageOptions | AzureImageOptions | { cloud: 'local' };
 
 /**
  * The cloud-neutral plan of one release, derived from a validated job document by the

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { accountsFileSchema, type AccountsFile, type Ec2Account, type GceAccount } from '../../schemas/accounts.js';
+import { accountsFileSchema, type AccountsFile, type AzureAccount, type Ec2Account, type GceAccount } from '../../schemas/accounts.js';
 import { jsonPath } from '../../schemas/job/issues.js';
 import { nonRetryable } from '../common/errors.js';
 
@@ -12,6 +12,7 @@ export interface AccountDirectory {
   /** The accounts of a group, in the order they were configured. */
   ec2Group(name: string): Promise<Ec2Account[]>;
   gceAccount(name: string): Promise<GceAccount>;
+  azureAccount(name: string): Promise<AzureAccount>;
 }
 
 /** Accounts held in memory (from a file or given by a test), validated like the file. */
@@ -64,6 +65,14 @@ function fromAccounts(accounts: AccountsFile): AccountDirectory {
       if (!account) {
         const names = accounts.gce.map((a) => a.name).join(', ') || 'none';
         throw nonRetryable('UnknownAccount', `no GCE account named "${name}" (configured: ${names})`);
+      }
+      return account;
+    },
+    async azureAccount(name) {
+      const account = accounts.azure.find((a) => a.name === name);
+      if (!account) {
+        const names = accounts.azure.map((a) => a.name).join(', ') || 'none';
+        throw nonRetryable('UnknownAccount', `no Azure account named "${name}" (configured: ${names})`);
       }
       return account;
     },

@@ -37,6 +37,15 @@ export function storedAccountDirectory(store: AccountStore, ttlMs = 30_000, now 
           throw error;
         }
       }),
+    azureAccount: (name) =>
+      cached(`azure:${name}`, async () => {
+        try {
+          return await store.get('azure', name);
+        } catch (error) {
+          if (error instanceof UnknownAccountError) throw nonRetryable('UnknownAccount', error.message);
+          throw error;
+        }
+      }),
     ec2Group: (group) =>
       cached(`group:${group}`, async (): Promise<Ec2Account[]> => {
         const members = await store.group('ec2', group);

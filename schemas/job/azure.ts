@@ -1,30 +1,157 @@
-import type { z } from 'zod';
-import { pendingCloudJobSchema } from './pending-cloud.js';
+import { z } from 'zod';
+import { baseJobShape } from './base.js';
+import { nameTemplate } from './fields.js';
+import { LIMITS } from './limits.js';
+import {
+  AZURE_CONTAINER_PATTERN,
+  AZURE_GALLERY_NAME_PATTERN,
+  AZURE_REGION_PATTERN,
+  AZURE_RESOURCE_GROUP_PATTERN,
+  AZURE_STORAGE_ACCOUNT_PATTERN,
+  azureImageNameProblem,
+} from './azure-names.js';
 
-/** mash's Azure job fields (mash/services/api/v1/schema/jobs/azure.py) that Imagecast does not implement yet. */
-export const AZURE_UNSUPPORTED_MASH_FIELDS = [
-  'cloud_account',
-  'region',
-  'source_resource_group',
-  'source_storage_account',
-  'source_container',
-  'cloud_image_name_generation_suffix',
-  // Partner Center (marketplace) publishing
-  'publish_offer',
-  'offer_id',
-  'publisher_id',
-  'sku',
-  'generation_id',
-  'label',
-  'vm_images_key',
-  'partner_center_account',
-  // Shared image gallery
-  'gallery_name',
-  'gallery_resource_group',
-  'publish_from_sig',
-] as const;
+export { azureCrossFieldIssues } from './azure-rules.js';
 
-/** Placeholder until the Azure provider lands: parseJob refuses azure jobs. */
-export const azureJobSchema = pendingCloudJobSchema('azure', 'Microsoft Azure');
+/** mash's Azure job fields (mash/services/api/v1/schema/jobs/azure.py @57099be4) that Imagecast does not implement yet: none. */
+export const AZURE_UNSUPPORTED_MASH_FIELDS = [] as const;
+
+/**
+ * Fields mash itself removed from its Azure job schema, so a document carrying one is invalid
+ * for mash too (an unknown key there). They are refused with when and why, not as unknown, so
+ * an old document's author learns what to do instead.
+ */
+export const MASH_REMOVED_AZURE_FIELDS: Readonly<Record<string, string>> = {
+  destination_container:
+    'mash removed it in 2021 (commit fc1ed74e, with destination_resource_group and destination_storage_account): it fed the ARM-to-ASM copy mash no longer has; the image stays in source_container',
+  destination_resource_group:
+    'mash removed it in 2021 (commit fc1ed74e, with destination_container and destination_storage_account): it fed the ARM-to-ASM copy mash no longer has; the image stays in source_resource_group',
+  destination_storage_account:
+    'mash removed it in 2021 (commit fc1ed74e, with destination_container and destination_resource_group): it fed the ARM-to-ASM copy mash no longer has; the image stays in source_storage_account',
+  publish_offer:
+    'mash removed it in 2022 (commit 5366aa39, "mash only handles updating the offer doc"): publish adds the image to the offer_id/sku draft, and the offer is published outside the job',
+};
+
+/** Why a removed mash field is refused: the same words for every cloud's documents. */
+export function removedMashField(field: string): string | undefined {
+  // Own keys only: "constructor" is no removed field.
+  if (!Object.hasOwn(MASH_REMOVED_AZURE_FIELDS, field)) return undefined;
+  return `mash field "${field}" no longer exists: ${MASH_REMOVED_AZURE_FIELDS[field]}`;
+}
+
+const accountRef = (description: string, example: string) =>
+  z.string().min(1).max(LIMITS.name).optional().meta({ description, examples: [example] });
+
+const resourceGroup = z
+  .string()
+  .regex(AZURE_RESOURCE_GROUP_PATTERN, 'an Azure resource group name: 1-90 letters, digits, "_", "-", ".", "(" and ")", not ending with "."');
+
+/** mash's fields it accepts and never reads; Imagecast accepts them the same way. */
+const unused = (what: string) =>
+  z
+    .string()
+    .min(1)
+    .max(LIMITS.name)
+    .optional()
+    .describe(`mash: ${what}. Accepted and unused, as in mash.`);
+
+/**
+ * An Azure release job: mash's document as it is (additionalProperties false). The disk goes
+ * to a page blob in the source storage account, becomes a managed image (or, with
+ * gallery_name, a Compute Gallery image version) and may be published to a Partner Center
+ * offer draft.
+ */
+export const azureJobSchema = z
+  .object({
+    cloud: z
+      .literal('azure')
+      .default('azure')
+      .describe("The target cloud. May be left out of a file: the CLI's <cloud> argument (or --cloud) fills it in."),
+    ...baseJobShape,
+    cloud_image_name: nameTemplate
+      .superRefine((template, ctx) => {
+        const problem = azureImageNameProblem(template);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .meta(baseJobShape.cloud_image_name.meta() ?? {}),
+    cloud_account: z
+      .string()
+      .min(1)
+      .max(LIMITS.name)
+      .meta({
+        description: 'The stored Azure account (a service principal and its storage) the image is made with (imagecast account azure list).',
+        examples: ['azure-prod'],
+      }),
+    partner_center_account: accountRef(
+      'The stored Azure account whose service principal publishes to Partner Center. Default: cloud_account.',
+      'partner-center',
+    ),
+    source_container: z
+      .string()
+      .regex(AZURE_CONTAINER_PATTERN, 'a blob container name: 3-63 lower-case letters, digits and "-", starting with a letter or digit, no "--"')
+      .optional()
+      .meta({ description: "The blob container the VHD is uploaded to (as <cloud_image_name>.vhd). Default: the account's.", examples: ['images'] }),
+    source_resource_group: resourceGroup
+      .optional()
+      .meta({ description: "The resource group of the storage account and of managed images. Default: the account's.", examples: ['images-rg'] }),
+    source_storage_account: z
+      .string()
+      .regex(AZURE_STORAGE_ACCOUNT_PATTERN, 'a storage account name: 3-24 lower-case letters and digits')
+      .optional()
+      .meta({ description: "The storage account holding source_container. Default: the account's.", examples: ['suseimages'] }),
+    region: z
+      .string()
+      .regex(AZURE_REGION_PATTERN, 'an Azure region name such as westeurope or eastus2')
+      .optional()
+      .meta({ description: "The region (location) the image is made and tested in. Default: the account's.", examples: ['westeurope'] }),
+    gallery_name: z
+      .string()
+      .regex(AZURE_GALLERY_NAME_PATTERN, 'a Compute Gallery name: 1-80 letters, digits and ".", starting and ending with a letter or digit')
+      .optional()
+      .meta({
+        description:
+          'Make a Compute Gallery image version (YYYY.MM.DD from the date in cloud_image_name) in the definition <offer_id>_<sku> of this gallery, instead of a managed image.',
+        examples: ['suse_gallery'],
+      }),
+    gallery_resource_group: resourceGroup
+      .optional()
+      .meta({ description: 'The resource group of gallery_name. Default: source_resource_group.', examples: ['gallery-rg'] }),
+    publish_from_sig: z
+      .boolean()
+      .default(false)
+      .describe('Publish the gallery image version to the Partner Center offer (instead of the blob by SAS URL). Only with gallery_name.'),
+    offer_id: z
+      .string()
+      .min(1)
+      .max(LIMITS.name)
+      .optional()
+      .meta({ description: 'The Partner Center offer published to (required when publish runs), and the first part of the gallery image definition name.', examples: ['sles-15-sp6'] }),
+    sku: z
+      .string()
+      .min(1)
+      .max(LIMITS.name)
+      .optional()
+      .meta({ description: 'The offer plan (required when publish runs), and the last part of the gallery image definition name.', examples: ['gen1'] }),
+    generation_id: z
+      .string()
+      .min(1)
+      .max(LIMITS.name)
+      .optional()
+      .meta({ description: 'A second plan (usually the Hyper-V generation 2 one) that gets the image too; must differ from sku.', examples: ['gen2'] }),
+    publisher_id: unused('the Partner Center publisher'),
+    label: unused('deprecated, the image label in the old Cloud Partner Portal'),
+    vm_images_key: unused('deprecated, the key of the image list in the old offer document'),
+    cloud_image_name_generation_suffix: unused('deprecated, the suffix of the generation 2 image name'),
+    force_replace_image: z
+      .boolean()
+      .default(false)
+      .describe('Replace an existing blob or image of the same name (owned by another release) instead of failing.'),
+  })
+  .strict()
+  .meta({
+    title: 'Imagecast azure release job',
+    description:
+      'A release job for Microsoft Azure: mash-compatible. The disk is uploaded as a page blob, made into a managed image or a Compute Gallery image version, tested, and published to a Partner Center offer draft. The azure provider is not available yet: such jobs are refused (the schema is final; `imagecast job validate` checks every field).',
+  });
 
 export type AzureJob = z.infer<typeof azureJobSchema>;

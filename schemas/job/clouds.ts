@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { CloudName } from '../steps.js';
 import { baseJobShape, UNSUPPORTED_MASH_FIELD_REASONS, UNSUPPORTED_MASH_FIELDS } from './base.js';
-import { AZURE_UNSUPPORTED_MASH_FIELDS, azureJobSchema, type AzureJob } from './azure.js';
+import { AZURE_UNSUPPORTED_MASH_FIELDS, azureJobSchema, removedMashField, type AzureJob } from './azure.js';
 import { EC2_UNSUPPORTED_MASH_FIELD_REASONS, EC2_UNSUPPORTED_MASH_FIELDS, ec2JobSchema, type Ec2Job } from './ec2.js';
 import { GCE_UNSUPPORTED_MASH_FIELDS, gceJobSchema, type GceJob } from './gce.js';
 import { localJobSchema, type LocalJob } from './local.js';
@@ -44,10 +44,13 @@ export function unsupportedMashFields(cloud: CloudName): readonly string[] {
 
 /**
  * Why a `cloud` job may not carry `field`, when it is a mash field Imagecast refuses by name:
- * not supported yet (with the reason where there is one), or a field of a cloud Imagecast
- * does not release to. Undefined for fields that are simply unknown.
+ * one mash itself removed (with when and why), not supported yet (with the reason where there
+ * is one), or a field of a cloud Imagecast does not release to. Undefined for fields that are
+ * simply unknown.
  */
 export function refusedMashField(cloud: CloudName, field: string): string | undefined {
+  const removed = removedMashField(field);
+  if (removed) return removed;
   if (unsupportedMashFields(cloud).includes(field)) {
     const reason = UNSUPPORTED_MASH_FIELD_REASONS[field] ?? (cloud === 'ec2' ? EC2_UNSUPPORTED_MASH_FIELD_REASONS[field] : undefined);
     return `mash field "${field}" is not supported by Imagecast yet${reason ? `: ${reason}` : ''}`;

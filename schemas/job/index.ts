@@ -4,7 +4,7 @@ export { NAME_PLACEHOLDERS, type ImageCondition, type NamePlaceholder } from './
 export { localJobSchema, type LocalJob } from './local.js';
 export { ec2JobSchema, EC2_UNSUPPORTED_MASH_FIELDS, type Ec2Job } from './ec2.js';
 export { gceJobSchema, GCE_UNSUPPORTED_MASH_FIELDS, type GceJob } from './gce.js';
-export { azureJobSchema, AZURE_UNSUPPORTED_MASH_FIELDS, type AzureJob } from './azure.js';
+export { azureJobSchema, AZURE_UNSUPPORTED_MASH_FIELDS, MASH_REMOVED_AZURE_FIELDS, type AzureJob } from './azure.js';
 export {
   AVAILABLE_CLOUDS,
   jobSchemas,
@@ -15,7 +15,7 @@ export {
   type ReleaseJob,
 } from './clouds.js';
 export { InvalidJobError, formatIssues, jsonPath, type JobIssue } from './issues.js';
-export { parseJob, type ParseJobResult } from './parse.js';
+export { checkJobDocument, parseJob, type ParseJobResult } from './parse.js';
 export { LIMITS } from './limits.js';
 export { deterministicReleaseId, expandImageName, imageLine, imageNameDate } from './names.js';
 export { jobJsonSchema, jobJsonSchemaObject, type JsonSchema, type SchemaMode } from './json-schema.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { CloudName } from '../steps.js';
+import { MASH_REMOVED_AZURE_FIELDS } from './azure.js';
 import { AVAILABLE_CLOUDS, jobSchemas, unsupportedMashFields } from './clouds.js';
 
 export type SchemaMode = 'json' | 'raw' | 'annotated';
@@ -32,7 +33,9 @@ export interface JsonSchema {
 export function jobJsonSchemaObject(cloud: CloudName): JsonSchema {
   const schema = z.toJSONSchema(jobSchemas[cloud], { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   const refused = `mash fields Imagecast refuses by name until it supports them: ${unsupportedMashFields(cloud).join(', ')}.`;
-  return { ...schema, description: [schema.description, refused].filter(Boolean).join(' ') };
+  // Old Azure documents are the ones that carry the fields mash dropped.
+  const removed = cloud === 'azure' ? `Fields mash removed, refused with when and why: ${Object.keys(MASH_REMOVED_AZURE_FIELDS).join(', ')}.` : undefined;
+  return { ...schema, description: [schema.description, refused, removed].filter(Boolean).join(' ') };
 }
 
 /** `json`: pretty JSON Schema; `raw`: JSON Schema on one line; `annotated`: every field, for people. */

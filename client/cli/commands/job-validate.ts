@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { formatIssues, parseJob } from '../../../schemas/job/index.js';
+import { checkJobDocument, formatIssues } from '../../../schemas/job/index.js';
 import { CLOUDS, type CloudName } from '../../../schemas/steps.js';
 import { EXIT_INVALID_INPUT, EXIT_OK } from '../exit-codes.js';
 import { readJobDocument } from '../job-document.js';
@@ -47,7 +47,8 @@ async function validate(file: string, flags: { cloud?: CloudName; json?: boolean
       );
     return EXIT_INVALID_INPUT;
   }
-  const parsed = parseJob(read.doc, flags.cloud);
+  // Every field is checked, also for a cloud whose provider is not available yet.
+  const parsed = checkJobDocument(read.doc, flags.cloud);
   if (!parsed.ok) {
     const count = parsed.issues.length === 1 ? '1 problem' : `${parsed.issues.length} problems`;
     console.error(

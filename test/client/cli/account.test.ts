@@ -106,7 +106,25 @@ describe('imagecast account / keys (CLI, PostgreSQL)', () => {
     const gce = await run(['account', 'gce', 'add', '--name', 'gce-prod', '--zone', 'us-east1-b', '--bucket', 'images', '--is-publishing-account', '--testing-account', 'gce-test', '--credentials', key]);
     assert.equal(gce.status, 0, gce.stderr);
     const sp = join(dir, 'sp.json');
-    writeFileSync(sp, JSON.stringify({ clientId: 'c', clientSecret: SECRET, subscriptionId: 's', tenantId: 't' }));
+    // As `az ad sp create-for-rbac --sdk-auth` prints it: GUIDs, the secret and the endpoints.
+    const principal = {
+      clientId: '3f2b8c4e-1d2a-4b6c-9e8f-0a1b2c3d4e5f',
+      clientSecret: SECRET,
+      subscriptionId: '0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f',
+      tenantId: '7e6d5c4b-3a29-4180-9f1e-2d3c4b5a6978',
+      activeDirectoryEndpointUrl: 'https://login.microsoftonline.com',
+      resourceManagerEndpointUrl: 'https://management.azure.com/',
+    };
+    const { tenantId: _t, ...noTenant } = principal;
+    writeFileSync(sp, JSON.stringify({ ...noTenant, clientId: 'c', resourceManagerEndpointUrl: 'not a url' }));
+    const badPrincipal = await run(['account', 'azure', 'add', '--name', 'az', '--region', 'westeurope', '--source-container', 'images', '--source-resource-group', 'rg', '--source-storage-account', 'Imgs', '--credentials', sp]);
+    assert.equal(badPrincipal.status, 2, 'an SDK auth file is checked field by field');
+    assert.match(badPrincipal.stderr, /\$\.source_storage_account: a storage account name/);
+    assert.match(badPrincipal.stderr, /\$\.credentials\.clientId: the application \(client\) id: a GUID/);
+    assert.match(badPrincipal.stderr, /\$\.credentials\.tenantId: /);
+    assert.match(badPrincipal.stderr, /\$\.credentials\.resourceManagerEndpointUrl: /);
+    assert.ok(!badPrincipal.stderr.includes(SECRET), 'the secret is not echoed');
+    writeFileSync(sp, JSON.stringify(principal));
     const azure = await run(['account', 'azure', 'add', '--name', 'az', '--region', 'westeurope', '--source-container', 'images', '--source-resource-group', 'rg', '--source-storage-account', 'imgs', '--credentials', sp]);
     assert.equal(azure.status, 0, azure.stderr);
     const updated = await run(['account', 'gce', 'update', '--name', 'gce-prod', '--zone', 'europe-west1-b', '--json']);

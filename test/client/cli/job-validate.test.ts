@@ -195,6 +195,25 @@ describe('imagecast job schema', () => {
     );
   });
 
+  it('checks every field of an azure document, though azure jobs cannot be released yet', () => {
+    const doc = {
+      cloud_account: 'azure-prod',
+      image: 'SLES15-SP6-Azure',
+      download_url: 'https://download.example/images/',
+      cloud_image_name: 'sles-15-sp6-v{date}',
+      image_description: 'SLES 15 SP6',
+      last_service: 'create',
+    };
+    const valid = run(['job', 'validate', '--cloud', 'azure', file('azure.json', JSON.stringify(doc))]);
+    assert.equal(valid.status, 2);
+    assert.match(valid.stderr, /\$\.cloud: the azure provider is not available yet \(the rest of the document is a valid azure job\)/);
+    const broken = run(['job', 'validate', '--cloud', 'azure', '--json', file('azure-bad.json', JSON.stringify({ ...doc, source_storage_account: 'storage_account1', publish_from_sig: true, publish_offer: true }))]);
+    assert.equal(broken.status, 2);
+    const { issues } = JSON.parse(broken.stdout) as { issues: Array<{ path: string; message: string }> };
+    assert.deepEqual(issues.map((i) => i.path), ['$.cloud', '$.source_storage_account', '$.publish_from_sig', '$.publish_offer']);
+    assert.match(issues[3]!.message, /mash removed it in 2022/);
+  });
+
   it('refuses an unknown cloud and conflicting formats as invalid input', () => {
     assert.equal(run(['job', 'schema', 'oci']).status, 2);
     assert.equal(run(['job', 'schema', 'local', '--json', '--raw']).status, 2);

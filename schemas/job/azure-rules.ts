@@ -1,0 +1,118 @@
+// mash's rules between the fields of an Azure job document (mash/services/api/v1/utils/jobs/
+// azure.py), and the ones mash only discovers by crashing in create (azure_sig_job.py). Each
+// works on the raw document, so a refusal lists them with the schema's own problems; a field
+// of the wrong type is the schema's to report and is skipped here.
+import { LAST_SERVICE_STEPS, RELEASE_STEPS, type ReleaseStep } from '../steps.js';
+import {
+  AZURE_GALLERY_IMAGE_NAME_PATTERN,
+  AZURE_IMAGE_NAME_PATTERN,
+  AZURE_UEFI_SUFFIX,
+  azureGalleryImageDefinition,
+  azureGalleryImageVersion,
+  sampleImageName,
+} from './azure-names.js';
+import { MASH_LAST_SERVICE_ALIASES } from './fields.js';
+
+export interface AzureFieldIssue {
+  path: Array<string | number>;
+  message: string;
+}
+
+type Doc = Record<string, unknown>;
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value.length > 0 ? value : undefined);
+
+/** The last step the document runs, or undefined when last_service is not a step (the schema says so). */
+function lastStep(doc: Doc): ReleaseStep | undefined {
+  const named = doc.last_service ?? 'deprecate';
+  if (typeof named !== 'string') return undefined;
+  const step = named in MASH_LAST_SERVICE_ALIASES ? MASH_LAST_SERVICE_ALIASES[named as keyof typeof MASH_LAST_SERVICE_ALIASES] : named;
+  return (LAST_SERVICE_STEPS as readonly string[]).includes(step) ? (step as ReleaseStep) : undefined;
+}
+
+function runs(doc: Doc, step: ReleaseStep): boolean {
+  const last = lastStep(doc);
+  return last !== undefined && RELEASE_STEPS.indexOf(last) >= RELEASE_STEPS.indexOf(step);
+}
+
+const lastServiceWords = (doc: Doc) =>
+  doc.last_service === undefined ? 'last_service defaults to "deprecate", which includes it' : `last_service ${JSON.stringify(doc.last_service)} includes it`;
+
+/** A gallery of the wrong type is the schema's problem: the gallery rules wait until it is a name. */
+const hasGallery = (doc: Doc) => text(doc.gallery_name) !== undefined;
+
+/** publish_from_sig publishes the gallery version, so there must be a gallery (mash: only with gallery_name). */
+export function publishFromSigIssues(doc: Doc): AzureFieldIssue[] {
+  if (doc.publish_from_sig !== true || doc.gallery_name !== undefined) return [];
+  return [{ path: ['publish_from_sig'], message: 'true needs gallery_name (it publishes the gallery image version), and gallery_name is not given' }];
+}
+
+/**
+ * mash: when publish runs, offer_id and sku are required and sku ≠ generation_id. With
+ * gallery_name, create needs them too: they name the image definition the version goes in.
+ */
+export function offerIssues(doc: Doc): AzureFieldIssue[] {
+  const publishes = runs(doc, 'publish');
+  const gallery = hasGallery(doc) && runs(doc, 'create');
+  if (!publishes && !gallery) return [];
+  const why = publishes
+    ? `required when publish runs (${lastServiceWords(doc)}), as in mash`
+    : 'required with gallery_name: the image version goes in the definition <offer_id>_<sku>';
+  const issues: AzureFieldIssue[] = [];
+  for (const field of ['offer_id', 'sku'] as const) {
+    if (doc[field] === undefined) issues.push({ path: [field], message: `${why}; it is not given` });
+  }
+  const sku = text(doc.sku);
+  if (sku !== undefined && doc.generation_id === sku) {
+    issues.push({ path: ['generation_id'], message: `must differ from sku (it is a second plan), got the same "${sku}"` });
+  }
+  return issues;
+}
+
+/**
+ * With gallery_name: the version is YYYY.MM.DD from the first 8-digit date of the image name,
+ * and the definitions <offer_id>_<sku> (and _<generation_id>) must be gallery image names.
+ */
+export function galleryIssues(doc: Doc): AzureFieldIssue[] {
+  if (!hasGallery(doc) || !runs(doc, 'create')) return [];
+  const issues: AzureFieldIssue[] = [];
+  const template = text(doc.cloud_image_name);
+  if (template !== undefined && azureGalleryImageVersion(sampleImageName(template)) === undefined) {
+    const expanded = sampleImageName(template);
+    issues.push({
+      path: ['cloud_image_name'],
+      message: `with gallery_name the image version is YYYY.MM.DD from the first 8-digit date in the name; "${expanded}" (with placeholders filled in) ${/\d{8}/.test(expanded) ? 'starts with 8 digits that are no date' : 'has none'}: add {date}`,
+    });
+  }
+  const offer = text(doc.offer_id);
+  for (const plan of ['sku', 'generation_id'] as const) {
+    const value = text(doc[plan]);
+    if (offer === undefined || value === undefined) continue;
+    const definition = azureGalleryImageDefinition(offer, value);
+    if (AZURE_GALLERY_IMAGE_NAME_PATTERN.test(definition)) continue;
+    issues.push({
+      path: [plan],
+      message: `makes the gallery image definition "${definition}" (offer_id with "-" as "_", "_", ${plan}), which is not one: letters, digits, "_", "-" and ".", starting and ending with a letter or digit, at most 80 characters`,
+    });
+  }
+  return issues;
+}
+
+/** mash names the UEFI managed image <name>_uefi: that name must fit Azure's 80 characters too. */
+export function uefiNameIssues(doc: Doc): AzureFieldIssue[] {
+  const template = text(doc.cloud_image_name);
+  const firmware = Array.isArray(doc.boot_firmware) ? doc.boot_firmware : [];
+  if (template === undefined || hasGallery(doc) || !firmware.includes('uefi')) return [];
+  const name = `${sampleImageName(template)}${AZURE_UEFI_SUFFIX}`;
+  // The name alone is the schema's to check; only the suffix's own trouble is reported here.
+  if (!AZURE_IMAGE_NAME_PATTERN.test(sampleImageName(template)) || AZURE_IMAGE_NAME_PATTERN.test(name)) return [];
+  return [{
+    path: ['cloud_image_name'],
+    message: `boot_firmware "uefi" makes the managed image "${name}" (mash's ${AZURE_UEFI_SUFFIX} suffix), ${name.length} characters with placeholders filled in; Azure image names are at most 80`,
+  }];
+}
+
+/** Every rule between fields of an Azure job document, in the order of the fields they name. */
+export function azureCrossFieldIssues(doc: Doc): AzureFieldIssue[] {
+  return [...publishFromSigIssues(doc), ...offerIssues(doc), ...galleryIssues(doc), ...uefiNameIssues(doc)];
+}
