@@ -101,7 +101,8 @@ export function classifyGceError(error: unknown, action: string): unknown {
   const { status, code } = problem;
   if (status === 429 || status >= 500 || /rateLimitExceeded|backendError|internalError|INTERNAL_ERROR|RESOURCE_OPERATION_RATE_EXCEEDED|RESOURCE_NOT_READY/.test(code)) return error;
   let type: NonRetryableFailureType = 'CloudInvalidRequest';
-  if (QUOTA.test(code) || isZoneCapacityProblem(problem)) type = 'CloudQuotaExceeded';
+  // The REST transport keeps Google's reason only sometimes; a 403 whose message speaks of quota is one.
+  if (QUOTA.test(code) || isZoneCapacityProblem(problem) || (status === 403 && /quota/i.test(problem.message))) type = 'CloudQuotaExceeded';
   else if (status === 401 || status === 403 || PERMISSION.test(code)) type = 'CloudPermissionDenied';
   else if (code === 'alreadyExists' || status === 409) type = 'ImageAlreadyExists';
   return nonRetryable(type, `GCE ${action} refused: ${code}: ${problem.message} — ${advice(problem)}`, { code, action });

@@ -1,6 +1,5 @@
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateKey } from '../../secrets/key-ring.js';
+import { ensureStackMasterKeys } from './stack-master-keys.js';
 import { startEc2Shim } from './ec2-shim.js';
 import { startMotoServer } from './moto-server.js';
 
@@ -33,11 +32,7 @@ export async function startAwsStack(stateDir: string): Promise<AwsStack> {
     await moto.stop();
     throw error;
   });
-  const masterKeysFile = join(stateDir, 'master-keys.json');
-  if (!existsSync(masterKeysFile)) {
-    writeFileSync(masterKeysFile, JSON.stringify({ current: 'stack', keys: { stack: generateKey() } }), { mode: 0o600 });
-    chmodSync(masterKeysFile, 0o600);
-  }
+  const masterKeysFile = ensureStackMasterKeys(stateDir);
   return {
     endpoint: shim.endpoint,
     motoEndpoint: moto.endpoint,
