@@ -10,6 +10,7 @@ import { migrate } from '../infra/db/migrate.js';
 import { ImageCatalog } from '../activities/common/catalog/catalog.js';
 import { createLocalCloud } from '../activities/local/index.js';
 import { createEc2Cloud } from '../activities/ec2/index.js';
+import { createGceCloud } from '../activities/gce/index.js';
 import { loadAccountDirectory, NO_ACCOUNTS } from '../activities/accounts/account-directory.js';
 import { AccountStore } from '../activities/accounts/account-store.js';
 import { storedAccountDirectory } from '../activities/accounts/stored-account-directory.js';
@@ -74,9 +75,10 @@ try {
   console.error(`worker config: ${(error as Error).message}`);
   process.exit(2);
 }
-if (config.queues.includes('ec2') && !config.accountsFile && !masterKeys) {
+const accountQueues = config.queues.filter((q) => q === 'ec2' || q === 'gce');
+if (accountQueues.length > 0 && !config.accountsFile && !masterKeys) {
   console.error(
-    'worker config: accounts: the ec2 queue needs accounts: set IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE (accounts stored with `imagecast account`), or IMAGECAST_ACCOUNTS_FILE',
+    `worker config: accounts: the ${accountQueues.join(' and ')} queue needs accounts: set IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE (accounts stored with "imagecast account"), or IMAGECAST_ACCOUNTS_FILE`,
   );
   process.exit(2);
 }
@@ -112,6 +114,14 @@ try {
         local: createLocalCloud({ dataDir: config.localDataDir }),
         ...(config.queues.includes('ec2') && {
           ec2: createEc2Cloud({ accounts, endpoint: config.awsEndpoint, pollMs: config.ec2PollMs }),
+        }),
+        ...(config.queues.includes('gce') && {
+          gce: createGceCloud({
+            accounts,
+            computeEndpoint: config.gceComputeEndpoint,
+            storageEndpoint: config.gcsEndpoint,
+            pollMs: config.gcePollMs,
+          }),
         }),
       },
     },

@@ -1,0 +1,168 @@
+/**
+ * A pass-through proxy in front of fake-gcs-server that answers the one call it gets wrong:
+ * the status query of a resumable upload (`PUT <session URI>` with `Content-Range: bytes *\/*`
+ * and no body). Cloud Storage documents the answer
+ * (https://cloud.google.com/storage/docs/performing-resumable-uploads#status-check):
+ * `308 Resume Incomplete` with `Range: bytes=0-N` (no Range when nothing is persisted) for a
+ * session still open, `200`/`201` with the object for a finished one, `404` for one that
+ * is gone. fake-gcs-server v1.55.1 instead finalizes the session with what it has and
+ * answers 200, so no upload could ever be resumed against it.
+ *
+ * The shim watches the chunks it forwards to know what each session holds, and, as Cloud
+ * Storage does, refuses (400) a chunk that does not start where the session stands or an
+ * intermediate chunk that is not a multiple of 256 KiB (fake-gcs-server appends any bytes).
+ * A `DELETE` of the session URI (cancel) makes the session gone (`404`), as documented.
+ * Left out: everything else is forwarded untouched; sessions it did not see created are
+ * unknown to it (it answers 404 for them).
+ */
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+const CHUNK_MULTIPLE = 256 * 1024;
+
+interface Session {
+  /** Bytes the upstream holds. */
+  received: number;
+  /** The finished object's JSON, once the last chunk went through. */
+  finished?: Buffer;
+}
+
+export interface GcsResumeShim {
+  endpoint: string;
+  /** Status queries answered (a test can see a resume asked). */
+  readonly statusQueries: number;
+  stop(): Promise<void>;
+}
+
+export async function startGcsResumeShim(options: { upstream: string }): Promise<GcsResumeShim> {
+  const upstream = new URL(options.upstream);
+  const sessions = new Map<string, Session>();
+  let statusQueries = 0;
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`gcs-resume-shim: ${(error as Error).message}`);
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readAll(req);
+    const url = new URL(req.url ?? '/', 'http://shim');
+    const uploadId = url.searchParams.get('upload_id');
+    const session = uploadId ? sessions.get(uploadId) : undefined;
+
+    if (uploadId && req.method === 'PUT') {
+      const range = parseContentRange(req.headers['content-range']);
+      if (!session) return reply(res, 404, 'no such upload session');
+      if (range === 'status') {
+        statusQueries++;
+        if (session.finished) return reply(res, 200, session.finished, 'application/json');
+        const headers: Record<string, string> = session.received > 0 ? { range: `bytes=0-${session.received - 1}` } : {};
+        return reply(res, 308, '', 'text/plain', headers);
+      }
+      if (session.finished) return reply(res, 200, session.finished, 'application/json');
+      if (range) {
+        if (range.start !== session.received) {
+          return reply(res, 400, `chunk starts at ${range.start}, the session holds ${session.received} bytes`);
+        }
+        const last = range.total !== undefined && range.start + body.length >= range.total;
+        if (!last && body.length % CHUNK_MULTIPLE !== 0) {
+          return reply(res, 400, `intermediate chunk of ${body.length} bytes is not a multiple of 256 KiB`);
+        }
+      }
+    }
+    if (uploadId && req.method === 'DELETE') sessions.delete(uploadId);
+
+    const answer = await forward(req, body);
+    if (req.method === 'POST' && url.searchParams.get('uploadType') === 'resumable' && answer.headers.location) {
+      const id = new URL(String(answer.headers.location)).searchParams.get('upload_id');
+      if (id) sessions.set(id, { received: 0 });
+    }
+    if (session && uploadId && req.method === 'PUT') {
+      if (answer.status === 308) session.received += body.length;
+      else if (answer.status < 300) {
+        session.received += body.length;
+        session.finished = answer.body;
+      }
+    }
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
+  }
+
+  function forward(req: IncomingMessage, body: Buffer) {
+    return new Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }>((resolve, reject) => {
+      const out = httpRequest(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          // The Host stays the shim's: fake-gcs-server builds session URIs from it.
+          headers: withoutChunking({ ...req.headers, 'content-length': String(body.length) }),
+        },
+        (answer) => {
+          void readAll(answer).then(
+            (data) => {
+              const headers = withoutChunking({ ...answer.headers, 'content-length': String(data.length) });
+              resolve({ status: answer.statusCode ?? 502, headers, body: data });
+            },
+            reject,
+          );
+        },
+      );
+      out.on('error', reject);
+      out.end(body);
+    });
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    get statusQueries() {
+      return statusQueries;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** `bytes *\/*` → 'status'; `bytes A-B/T` or `bytes A-B/*` → the range; anything else undefined. */
+function parseContentRange(header: string | undefined): 'status' | { start: number; total?: number } | undefined {
+  if (!header) return undefined;
+  if (/^bytes \*\/\*$/.test(header.trim())) return 'status';
+  const match = /^bytes (\d+)-(\d+|\*)\/(\d+|\*)$/.exec(header.trim());
+  if (!match) return undefined;
+  return { start: Number(match[1]), ...(match[3] !== '*' && { total: Number(match[3]) }) };
+}
+
+/** The body is forwarded whole, with its length: no chunked transfer encoding. */
+function withoutChunking(headers: IncomingMessage['headers']): IncomingMessage['headers'] {
+  const out = { ...headers };
+  delete out['transfer-encoding'];
+  return out;
+}
+
+function reply(
+  res: ServerResponse,
+  status: number,
+  body: string | Buffer,
+  contentType = 'text/plain',
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': contentType, ...headers });
+  res.end(body);
+}
+
+function readAll(stream: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+}
