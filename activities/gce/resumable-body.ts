@@ -177,21 +177,25 @@ export class ResumableBody {
   /** One PUT at a time, in order, of every whole 256 KiB the stream has. */
   private pump(): void {
     if (this.pumping) return;
-    this.pumping = (async () => {
-      try {
-        for (;;) {
-          const ready = Math.min(MAX_CHUNK, Math.floor(this.pendingBytes / CHUNK_MULTIPLE) * CHUNK_MULTIPLE);
-          if (ready === 0) break;
-          await this.put(this.take(ready), false);
-          this.releaseDurable();
-        }
-      } catch (error) {
-        this.fail(error);
-      } finally {
-        this.pumping = undefined;
-      }
+    // Cleared in a later turn (finally), never synchronously: a pump with nothing to send
+    // returns at once, and clearing inside it would leave this.pumping set for good.
+    this.pumping = this.sendWholeChunks().finally(() => {
+      this.pumping = undefined;
       this.armIdle();
-    })();
+    });
+  }
+
+  private async sendWholeChunks(): Promise<void> {
+    try {
+      for (;;) {
+        const ready = Math.min(MAX_CHUNK, Math.floor(this.pendingBytes / CHUNK_MULTIPLE) * CHUNK_MULTIPLE);
+        if (ready === 0) return;
+        await this.put(this.take(ready), false);
+        this.releaseDurable();
+      }
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   private releaseDurable(): void {
@@ -270,10 +274,12 @@ export class ResumableBody {
   }
 }
 
-/** A response header from gaxios, whose `headers` is a Headers object (v7) or a plain record. */
+/** A response header from gaxios, whose `headers` is a Headers-like object (v7) or a plain record. */
 export function headerOf(headers: unknown, name: string): string | undefined {
-  if (headers instanceof Headers) return headers.get(name) ?? undefined;
   if (!headers || typeof headers !== 'object') return undefined;
+  // Not `instanceof Headers`: gaxios's Headers come from its own fetch, not this realm's global.
+  const get = (headers as { get?: unknown }).get;
+  if (typeof get === 'function') return (get.call(headers, name) as string | null) ?? undefined;
   const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
   const value = key === undefined ? undefined : (headers as Record<string, unknown>)[key];
   return value === undefined ? undefined : String(value);

@@ -66,7 +66,8 @@ export async function startGcsResumeShim(options: { upstream: string }): Promise
         if (range.start !== session.received) {
           return reply(res, 400, `chunk starts at ${range.start}, the session holds ${session.received} bytes`);
         }
-        const last = range.total !== undefined && range.start + body.length >= range.total;
+        // `bytes N-*/*` is the SDK's one-request upload of the rest: the body's end is the object's end.
+        const last = range.rest || (range.total !== undefined && range.start + body.length >= range.total);
         if (!last && body.length % CHUNK_MULTIPLE !== 0) {
           return reply(res, 400, `intermediate chunk of ${body.length} bytes is not a multiple of 256 KiB`);
         }
@@ -116,6 +117,9 @@ export async function startGcsResumeShim(options: { upstream: string }): Promise
     });
   }
 
+  // Node's 5 s default races a client reusing an idle connection (after a test's slow check,
+  // say) into ECONNRESET; Cloud Storage's front ends keep idle connections far longer.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -131,13 +135,13 @@ export async function startGcsResumeShim(options: { upstream: string }): Promise
   };
 }
 
-/** `bytes *\/*` → 'status'; `bytes A-B/T` or `bytes A-B/*` → the range; anything else undefined. */
-function parseContentRange(header: string | undefined): 'status' | { start: number; total?: number } | undefined {
+/** `bytes *\/*` → 'status'; `bytes A-B/T`, `bytes A-B/*` or `bytes A-*\/*` → the range; anything else undefined. */
+function parseContentRange(header: string | undefined): 'status' | { start: number; total?: number; rest: boolean } | undefined {
   if (!header) return undefined;
   if (/^bytes \*\/\*$/.test(header.trim())) return 'status';
   const match = /^bytes (\d+)-(\d+|\*)\/(\d+|\*)$/.exec(header.trim());
   if (!match) return undefined;
-  return { start: Number(match[1]), ...(match[3] !== '*' && { total: Number(match[3]) }) };
+  return { start: Number(match[1]), rest: match[2] === '*', ...(match[3] !== '*' && { total: Number(match[3]) }) };
 }
 
 /** The body is forwarded whole, with its length: no chunked transfer encoding. */
