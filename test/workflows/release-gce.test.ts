@@ -4,6 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
+import { replayAndRecord } from '../support/replay-history.js';
 import { startGceEmulator, PUBLISH_PROJECT, TESTING_PROJECT, type GceEmulator } from '../support/gce-emulator.js';
 
 describe('release workflow on GCE (fake-gcs-server + Compute fake)', () => {
@@ -85,6 +86,7 @@ describe('release workflow on GCE (fake-gcs-server + Compute fake)', () => {
     assert.match(JSON.stringify(inserts[0]!.body), /ssh-keys/);
     assert.deepEqual(g.compute.state.instances(TESTING_PROJECT), []);
     assert.deepEqual(g.compute.state.firewalls(TESTING_PROJECT), []);
+    await replayAndRecord(h.client.temporal, releaseId, 'release-gce-full');
 
     await h.publish('2');
     const second = await h.client.startRelease(gceJob('gce-full-next', { old_cloud_image_name: done.imageName }));
@@ -99,6 +101,7 @@ describe('release workflow on GCE (fake-gcs-server + Compute fake)', () => {
     assert.equal(months, 3);
     const [retired] = await h.catalog.listImages({ cloud: 'gce', account: 'gce-pub', state: 'deprecated' });
     assert.equal(retired?.deleteAfter?.toISOString(), deleteAfter.toISOString());
+    await replayAndRecord(h.client.temporal, second.releaseId, 'release-gce-deprecates');
   });
 
   it('makes one image when the answer to images.insert is lost and the activity is retried', async () => {

@@ -9,14 +9,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFile } from 'node:fs/promises';
-import { Worker } from '@temporalio/worker';
-import proto from '@temporalio/proto';
-import { DEFAULT_WORKFLOW_BUNDLE } from '../../worker/create-workers.js';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { publishBuild } from '../../infra/devstack/build-service.js';
+import { replayAndRecord as replayHistory } from '../support/replay-history.js';
 
-const { temporal } = proto;
 const projectRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
 describe('the test step on the local cloud (QEMU, real sshd in the guest)', () => {
@@ -39,19 +35,8 @@ describe('the test step on the local cloud (QEMU, real sshd in the guest)', () =
   });
   after(async () => h?.stop());
 
-  /**
-   * The test step's paths (passed; failed → saga) replay from their real histories; with
-   * IMAGECAST_RECORD_HISTORY_DIR set they are kept as fixtures for test/workflows/replay.test.
-   */
-  const replayAndRecord = async (releaseId: string, name: string) => {
-    const history = await h.client.temporal.workflow.getHandle(releaseId).fetchHistory();
-    await Worker.runReplayHistory({ workflowBundle: { codePath: DEFAULT_WORKFLOW_BUNDLE } }, history, releaseId);
-    const dir = process.env.IMAGECAST_RECORD_HISTORY_DIR;
-    if (dir) {
-      await writeFile(join(dir, `${name}.binpb`), temporal.api.history.v1.History.encode(history).finish());
-      await writeFile(join(dir, `${name}.workflow-id`), `${releaseId}\n`);
-    }
-  };
+  /** The test step's paths (passed; failed → saga) replay from their real histories. */
+  const replayAndRecord = (releaseId: string, name: string) => replayHistory(h.client.temporal, releaseId, name);
 
   const vmsOfTests = () => {
     const dir = join(h.localDataDir, 'test-instances');
