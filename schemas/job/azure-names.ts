@@ -5,7 +5,7 @@
 // Microsoft.Compute `images`, `galleries`, `galleries / images`; Microsoft.Storage
 // `storageAccounts` and `storageAccounts / blobServices / containers`; Microsoft.Resources
 // `resourcegroups`. "Alphanumeric" there means ASCII a-z, A-Z and 0-9.
-import { expandImageName } from './names.js';
+import { describeTemplate, sampleImageName } from './names.js';
 
 /** Managed images: 1-80 alphanumerics, "_", "." and "-"; start alphanumeric; end alphanumeric or "_". */
 export const AZURE_IMAGE_NAME_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$/;
@@ -37,14 +37,6 @@ export const AZURE_UEFI_SUFFIX = '_uefi';
 export const AZURE_IMAGE_NAME_RULE =
   'letters, digits, "_", "." and "-", starting with a letter or digit, ending with a letter, digit or "_", at most 80 characters';
 
-/** The example values the placeholders take, to check a template's expanded names against Azure's grammar. */
-const SAMPLE_VALUES = { date: '20261203', version: '15.6.0', release: '1.42' };
-
-/** `cloud_image_name` with sample placeholder values, as the checks see it. */
-export function sampleImageName(template: string): string {
-  return expandImageName(template, SAMPLE_VALUES);
-}
-
 /**
  * Why a `cloud_image_name` template cannot make an Azure managed image name, or undefined.
  * mash only learns this from ARM, after the upload; here the document is refused up front.
@@ -52,7 +44,7 @@ export function sampleImageName(template: string): string {
 export function azureImageNameProblem(template: string): string | undefined {
   const expanded = sampleImageName(template);
   if (AZURE_IMAGE_NAME_PATTERN.test(expanded)) return undefined;
-  return `"${expanded}" (with placeholders filled in) is not an Azure image name: ${AZURE_IMAGE_NAME_RULE}`;
+  return `${describeTemplate(template)} is not an Azure image name: ${AZURE_IMAGE_NAME_RULE}`;
 }
 
 /**

@@ -9,8 +9,8 @@ import {
   AZURE_UEFI_SUFFIX,
   azureGalleryImageDefinition,
   azureGalleryImageVersion,
-  sampleImageName,
 } from './azure-names.js';
+import { describeTemplate, sampleImageName } from './names.js';
 import { MASH_LAST_SERVICE_ALIASES } from './fields.js';
 
 export interface AzureFieldIssue {
@@ -81,7 +81,7 @@ export function galleryIssues(doc: Doc): AzureFieldIssue[] {
     const expanded = sampleImageName(template);
     issues.push({
       path: ['cloud_image_name'],
-      message: `with gallery_name the image version is YYYY.MM.DD from the first 8-digit date in the name; "${expanded}" (with placeholders filled in) ${/\d{8}/.test(expanded) ? 'starts with 8 digits that are no date' : 'has none'}: add {date}`,
+      message: `with gallery_name the image version is YYYY.MM.DD from the first 8-digit date in the name; ${describeTemplate(template)} ${/\d{8}/.test(expanded) ? 'starts with 8 digits that are no date' : 'has none'}: add {date}`,
     });
   }
   const offer = text(doc.offer_id);

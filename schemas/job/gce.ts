@@ -3,7 +3,7 @@ import { GCE_ZONE_PATTERN } from '../accounts.js';
 import { baseJobShape } from './base.js';
 import { nameTemplate } from './fields.js';
 import { LIMITS } from './limits.js';
-import { expandImageName } from './names.js';
+import { describeTemplate, sampleImageName } from './names.js';
 
 /** mash's GCE job fields (mash/services/api/v1/schema/jobs/gce.py) that Imagecast does not implement yet: none. */
 export const GCE_UNSUPPORTED_MASH_FIELDS = [] as const;
@@ -11,19 +11,16 @@ export const GCE_UNSUPPORTED_MASH_FIELDS = [] as const;
 /** GCE resource names (images, families): RFC 1035, https://cloud.google.com/compute/docs/naming-resources. */
 export const GCE_NAME_PATTERN = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
-/** The example values the placeholders take, to check a template's expanded names against GCE's grammar. */
-const SAMPLE_VALUES = { date: '20261203', version: '15.6.0', release: '1.42' };
-
 /**
  * Why a `cloud_image_name` template cannot make a GCE image name, or undefined. mash only
  * crashes on this (in create, after the upload); here the document is refused up front.
  * `{version}` and `{release}` usually carry dots, which GCE names cannot.
  */
 export function gceImageNameProblem(template: string): string | undefined {
-  const expanded = expandImageName(template, SAMPLE_VALUES);
+  const expanded = sampleImageName(template);
   if (GCE_NAME_PATTERN.test(expanded)) return undefined;
   const dotted = /\{(version|release)\}/.test(template) && expanded.includes('.');
-  return `"${expanded}" (with placeholders filled in) is not a GCE image name: lower-case letters, digits and "-", starting with a letter, not ending with "-", at most 63 characters${dotted ? '; {version} and {release} contain dots, which GCE names cannot' : ''}`;
+  return `${describeTemplate(template)} is not a GCE image name: lower-case letters, digits and "-", starting with a letter, not ending with "-", at most 63 characters${dotted ? '; {version} and {release} contain dots, which GCE names cannot' : ''}`;
 }
 
 const zone = z.string().max(32).regex(GCE_ZONE_PATTERN, 'a GCE zone such as us-east1-c');

@@ -19,6 +19,23 @@ export function expandImageName(
   );
 }
 
+/** The example values placeholders take when a template's names are checked before any release. */
+export const SAMPLE_PLACEHOLDER_VALUES = { date: '20261203', version: '15.6.0', release: '1.42' };
+
+/** `cloud_image_name` with the sample placeholder values, as the up-front checks see it. */
+export function sampleImageName(template: string): string {
+  return expandImageName(template, SAMPLE_PLACEHOLDER_VALUES);
+}
+
+/**
+ * A template as a message names it: as given and, when it has placeholders, as the sample
+ * values fill it in (so "20261203" in a message is not mistaken for the release's date).
+ */
+export function describeTemplate(template: string): string {
+  const expanded = sampleImageName(template);
+  return expanded === template ? `"${template}"` : `"${template}" (as "${expanded}" with sample values for its placeholders)`;
+}
+
 /**
  * The image line a name template stands for. The template itself is the identity: every
  * release of `sles-15-v{date}-b{release}` in one account belongs to the same line, and each

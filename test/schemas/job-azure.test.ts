@@ -78,7 +78,7 @@ describe('Azure job documents', () => {
     assert.match(issues['$.region']!, /an Azure region name such as westeurope.*; got string "West US"/);
     assert.match(issues['$.gallery_name']!, /a Compute Gallery name: 1-80 letters, digits and "\.".*; got string "my-gallery"/);
     assert.match(issues['$.publish_from_sig']!, /^expected a boolean.*got string "yes"/);
-    assert.match(issues['$.cloud_image_name']!, /"opensuse-leap-15-v20261203-" \(with placeholders filled in\) is not an Azure image name/);
+    assert.match(issues['$.cloud_image_name']!, /"opensuse-leap-15-v{date}-" \(as "opensuse-leap-15-v20261203-" with sample values for its placeholders\) is not an Azure image name/);
     assert.ok(issues['$.sku'], formatIssues(Object.entries(issues).map(([path, message]) => ({ path, message }))));
   });
 
@@ -112,7 +112,7 @@ describe('Azure job documents', () => {
     assert.deepEqual(azureIssues({ ...createOnly, cloud_image_name: 'opensuse-leap-15-b{release}' }), [
       {
         path: '$.cloud_image_name',
-        message: 'with gallery_name the image version is YYYY.MM.DD from the first 8-digit date in the name; "opensuse-leap-15-b1.42" (with placeholders filled in) has none: add {date}',
+        message: 'with gallery_name the image version is YYYY.MM.DD from the first 8-digit date in the name; "opensuse-leap-15-b{release}" (as "opensuse-leap-15-b1.42" with sample values for its placeholders) has none: add {date}',
       },
     ]);
     assert.match(byPath(azureIssues({ ...createOnly, cloud_image_name: 'leap-99999999-v{date}' }))['$.cloud_image_name']!, /starts with 8 digits that are no date/);
