@@ -1,7 +1,8 @@
 import { crc32 } from 'node:zlib';
 import type { Bucket } from '@google-cloud/storage';
-import { crc32Combine } from './crc32-combine.js';
-import { alignmentPadding, deflateSegment, emptyDeflateBlocks } from './tar-gzip.js';
+import { isAllZero } from '../common/transfer/block-cutter.js';
+import { crc32Combine, crc32OfZeros } from './crc32-combine.js';
+import { alignmentPadding, deflateSegment, emptyDeflateBlocks, zeroSegment } from './tar-gzip.js';
 
 /** Cloud Storage takes intermediate chunks of a resumable upload in multiples of 256 KiB. */
 export const CHUNK_MULTIPLE = 256 * 1024;
@@ -92,7 +93,9 @@ export class ResumableBody {
     this.inFlight++;
     clearTimeout(this.idleTimer);
     try {
-      const [segment, crc] = [await deflateSegment(block), crc32(block)];
+      const zero = isAllZero(block);
+      const segment = await (zero ? zeroSegment(block.length) : deflateSegment(block));
+      const crc = zero ? crc32OfZeros(block.length) : crc32(block);
       this.throwIfFailed();
       const done = new Promise<void>((resolve, reject) => {
         this.deflated.set(offset, { segment, length: block.length, crc });

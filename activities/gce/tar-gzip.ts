@@ -31,6 +31,23 @@ export function deflateSegment(data: Buffer): Promise<Buffer> {
   return deflateRawAsync(data, DEFLATE_OPTIONS);
 }
 
+const zeroSegments = new Map<number, Promise<Buffer>>();
+
+/**
+ * An all-zero block of `length` bytes as a deflate segment, made once per length: most of a
+ * cloud image is zeros, and deflating them again and again is most of the CPU. The bytes are
+ * what deflateSegment makes of such a block (it made them), so a resumed stream is the same.
+ */
+export function zeroSegment(length: number): Promise<Buffer> {
+  let made = zeroSegments.get(length);
+  if (!made) {
+    made = deflateSegment(Buffer.alloc(length));
+    zeroSegments.set(length, made);
+    made.catch(() => zeroSegments.delete(length));
+  }
+  return made;
+}
+
 /** The disk size GCE imports: the next whole GiB (a disk of 0 bytes still gets one). */
 export function paddedDiskSize(diskBytes: number): number {
   return Math.max(1, Math.ceil(diskBytes / GiB)) * GiB;

@@ -54,7 +54,8 @@ export async function startGceStack(stateDir: string): Promise<GceStack> {
   }
 }
 
-function stackKey() {
+/** The key file the stack prints for its account (also what the GCE bench signs in with, never used to sign). */
+export function stackKey() {
   return {
     type: 'service_account',
     project_id: 'imagecast-stack',

@@ -27,7 +27,7 @@ const GiB = 1024 ** 3;
 const BUCKET = 'imagecast-test-images';
 const work = tempDir('gcs-tarball');
 
-/** Blocks of the writer's size: some half random (they deflate to ~8 MiB), some zeros, a short last one. */
+/** 16 MiB pieces (two of the writer's blocks): some half random, some zeros, a short last one. */
 function testDisk(blocks: Array<'data' | 'zero'>, tail = 3 * MiB + 512): Buffer {
   const parts = blocks.map((kind) =>
     kind === 'zero' ? Buffer.alloc(16 * MiB) : Buffer.concat([randomBytes(8 * MiB), Buffer.alloc(8 * MiB, 7)]),
