@@ -57,7 +57,8 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     shutdownGraceTime: options.shutdownGraceTime ?? '30s',
     // Heartbeats carry upload progress for people and deliver cancellation to the upload:
     // both should arrive within seconds, not the SDK's default of 80 % of the timeout.
-    maxHeartbeatThrottleInterval: '2s',
+    // `as const`: a Duration is ms's template-literal type once @types/ms is installed (azurite pulls it in).
+    maxHeartbeatThrottleInterval: '2s' as const,
     ...(dataConverter && { dataConverter }),
     interceptors: { activity: [reportFailedAttempts(client)] },
     ...(options.identity && { identity: options.identity }),
