@@ -25,10 +25,11 @@ const BLOCK_SIZE = 4 * MiB;
 /** 32 MiB of disk in memory at most; a page blob takes ~60 MiB/s, which 8 requests keep busy. */
 const MAX_WRITES = 8;
 /**
- * The page blob's size while the disk's is unknown (a compressed source): the largest OS disk
- * Azure makes from a VHD is 4 TiB. Pages never written cost nothing; commit shrinks it.
+ * The page blob's size while the disk's is unknown (a compressed source): room for a 4 TiB
+ * disk, Azure's largest OS disk, and its footer. Pages never written cost nothing; commit
+ * shrinks it.
  */
-const UNKNOWN_SIZE_CAPACITY = 4 * 1024 ** 4;
+const UNKNOWN_SIZE_CAPACITY = 4 * 1024 ** 4 + VHD_FOOTER_SIZE;
 
 // Azure metadata names must be C# identifiers (no "-"), and come back lower-case.
 export const RELEASE_TOKEN_KEY = 'imagecastreleasetoken';

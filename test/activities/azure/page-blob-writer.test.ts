@@ -300,6 +300,22 @@ describe('azure upload: a sparse, resumable page-blob VHD', () => {
     assert.equal(await exists('replaced.vhd'), true, "the other run's blob stays");
   });
 
+  it('refuses a disk larger than the blob was made for (a raw source that grew)', async () => {
+    const release = newRelease();
+    const writer = await openPageBlobWriter(
+      container,
+      writerInput(release, sources.none, { diskSizeBytes: 4 * MiB }),
+      target('too-small.vhd'),
+    );
+    await assert.rejects(transferImage({ source: sources.none, writer }), (error: unknown) => {
+      assert.ok(error instanceof ApplicationFailure && error.nonRetryable);
+      assert.match(error.message, /too-small\.vhd: the disk is larger than the 4194304 bytes/);
+      return true;
+    });
+    await writer.abort();
+    assert.equal(await exists('too-small.vhd'), false);
+  });
+
   it('says which container is missing, and that the account may not write, without retrying', async () => {
     const missing = service.getContainerClient('no-such-container');
     await assert.rejects(
