@@ -1,21 +1,13 @@
 // One EBS direct upload (HTTP → sha256 → EBS snapshot through moto), in its own process so
 // its peak RSS is its own. Usage: node dist/bench/ec2-upload-once.js BUILD_URL AWS_ENDPOINT ACCOUNTS_JSON TOKEN
 // Prints one JSON line: { ms, sizeBytes, bytesWritten, maxRssMiB }.
-import { resolveImageSource } from '../activities/common/download/resolve-source.js';
+import { resolveBenchSource } from './bench-source.js';
 import { transferImage } from '../activities/common/transfer/transfer-image.js';
 import { accountDirectory } from '../activities/accounts/account-directory.js';
 import { createEc2Cloud } from '../activities/ec2/index.js';
 
 const [buildUrl, endpoint, accountsJson, token] = process.argv.slice(2) as [string, string, string, string];
-const source = await resolveImageSource({
-  downloadUrl: buildUrl,
-  image: 'bench-image',
-  architecture: 'x86_64',
-  conditions: [],
-  conditionsWaitSeconds: 0,
-  disallowPackages: [],
-  disallowLicenses: [],
-});
+const source = await resolveBenchSource(buildUrl);
 const cloud = createEc2Cloud({ accounts: accountDirectory(JSON.parse(accountsJson)), endpoint, pollMs: 50 });
 const started = performance.now();
 const writer = await cloud.openDiskWriter({

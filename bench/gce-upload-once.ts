@@ -2,7 +2,7 @@
 // in fake-gcs-server), in its own process so its peak RSS is its own.
 // Usage: node dist/bench/gce-upload-once.js BUILD_URL GCS_ENDPOINT BUCKET TOKEN
 // Prints one JSON line: { ms, sizeBytes, bytesWritten, maxRssMiB, rssBeforeMiB }.
-import { resolveImageSource } from '../activities/common/download/resolve-source.js';
+import { resolveBenchSource } from './bench-source.js';
 import { transferImage } from '../activities/common/transfer/transfer-image.js';
 import { accountDirectory } from '../activities/accounts/account-directory.js';
 import { createGceCloud } from '../activities/gce/index.js';
@@ -10,15 +10,7 @@ import { stackKey } from '../infra/devstack/gce-stack.js';
 
 const MiB = 1024 * 1024;
 const [buildUrl, storageEndpoint, bucket, token] = process.argv.slice(2) as [string, string, string, string];
-const source = await resolveImageSource({
-  downloadUrl: buildUrl,
-  image: 'bench-image',
-  architecture: 'x86_64',
-  conditions: [],
-  conditionsWaitSeconds: 0,
-  disallowPackages: [],
-  disallowLicenses: [],
-});
+const source = await resolveBenchSource(buildUrl);
 const accounts = accountDirectory({ gce: [{ name: 'bench', zone: 'us-east1-b', bucket, credentials: stackKey() }] });
 const cloud = createGceCloud({ accounts, storageEndpoint });
 const started = performance.now();
