@@ -134,6 +134,35 @@ describe('release workflow on GCE (fake-gcs-server + Compute fake)', () => {
     assert.deepEqual((await g.objects('pub-images')).filter((o) => o.startsWith('gce-quota')), []);
   });
 
+  it('a scheduled retirement deletes an image past the deletion date months_to_deletion gave it (a dry run first)', async () => {
+    await h.publish('6');
+    const first = await h.client.startRelease(gceJob('gce-ret', { last_service: 'publish', tests: [] }));
+    const old = await h.client.waitForRelease(first.releaseId, { pollIntervalMs: 200 });
+    assert.equal(old.state, 'succeeded', old.error);
+    await h.publish('7');
+    const second = await h.client.startRelease(
+      gceJob('gce-ret-next', { tests: [], old_cloud_image_name: old.imageName, months_to_deletion: 0 }),
+    );
+    const next = await h.client.waitForRelease(second.releaseId, { pollIntervalMs: 200 });
+    assert.equal(next.state, 'succeeded', next.error);
+    assert.equal(g.images(PUBLISH_PROJECT).find((i) => i.name === old.imageName)?.deprecated?.state, 'DEPRECATED');
+
+    const policy = { cloud: 'gce', account: 'gce-pub', image_line: 'gce-ret-v{date}', keep: 1 };
+    await h.client.schedules.create({ ...policy, dry_run: true }, { every: '1d', scheduleId: 'gce-retire-dry' });
+    const dry = await h.client.schedules.trigger('gce-retire-dry');
+    assert.deepEqual(dry.planned?.delete.map((i) => i.imageName), [old.imageName]);
+    assert.ok(g.images(PUBLISH_PROJECT).some((i) => i.name === old.imageName), 'a dry run deletes nothing');
+
+    await h.client.schedules.create(policy, { every: '1d', scheduleId: 'gce-retire' });
+    const run = await h.client.schedules.trigger('gce-retire');
+    assert.deepEqual(run.deleted.map((i) => i.imageName), [old.imageName]);
+    assert.equal(g.images(PUBLISH_PROJECT).some((i) => i.name === old.imageName), false, 'gone from GCE');
+    const [deleted] = await h.catalog.listImages({ cloud: 'gce', account: 'gce-pub', imageLine: 'gce-ret-v{date}', state: 'deleted' });
+    assert.equal(deleted?.imageName, old.imageName);
+    assert.ok(g.images(PUBLISH_PROJECT).some((i) => i.name === next.imageName), 'the replacement stays');
+    for (const id of ['gce-retire-dry', 'gce-retire']) await h.client.schedules.delete(id);
+  });
+
   it('tests in the fallback zone when the test zone has no capacity', async () => {
     await h.publish('5');
     g.compute.faults.add({ method: 'instances.insert', zone: 'us-east1-c', kind: 'operation-error', code: 'ZONE_RESOURCE_POOL_EXHAUSTED', message: 'The zone does not have enough resources' });
