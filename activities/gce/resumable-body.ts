@@ -191,9 +191,13 @@ export class ResumableBody {
   private async sendWholeChunks(): Promise<void> {
     try {
       for (;;) {
-        const ready = Math.min(MAX_CHUNK, Math.floor(this.pendingBytes / CHUNK_MULTIPLE) * CHUNK_MULTIPLE);
-        if (ready === 0) return;
-        await this.put(this.take(ready), false);
+        const whole = Math.floor(this.pendingBytes / CHUNK_MULTIPLE) * CHUNK_MULTIPLE;
+        // Few large chunks, not many small ones: each PUT is a round trip (and fake-gcs-server
+        // copies the object on each). A short chunk goes only when nothing else can come
+        // before a write resolves: every block handed in is deflated and appended.
+        const nothingMoreComing = this.deflated.size === 0 && this.waiting.size === this.inFlight;
+        if (whole === 0 || (whole < MAX_CHUNK && !nothingMoreComing)) return;
+        await this.put(this.take(Math.min(MAX_CHUNK, whole)), false);
         this.releaseDurable();
       }
     } catch (error) {
