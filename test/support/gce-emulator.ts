@@ -89,3 +89,20 @@ export async function startGceEmulator(label: string): Promise<GceEmulator> {
     },
   };
 }
+
+/**
+ * The smallest GCE job for the publishing account against a test build service; names carry
+ * no {release} (OBS releases have dots, which GCE names cannot).
+ */
+export function gceTestJob(downloadUrl: string, name: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    cloud: 'gce',
+    cloud_account: 'gce-pub',
+    cloud_image_name: `${name}-v{date}`,
+    image_description: 'Imagecast GCE test image',
+    download_url: downloadUrl,
+    image: 'test-image',
+    family: 'imagecast-test',
+    ...overrides,
+  };
+}

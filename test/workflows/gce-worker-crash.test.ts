@@ -8,7 +8,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { ManagedProcess } from '../../infra/devstack/child-process.js';
 import type { UploadHeartbeat } from '../../activities/cloud-activities.js';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
-import { startGceEmulator, PUBLISH_PROJECT, type GceEmulator } from '../support/gce-emulator.js';
+import { gceTestJob, startGceEmulator, PUBLISH_PROJECT, type GceEmulator } from '../support/gce-emulator.js';
 import { startWorkerProcess } from '../support/worker-process.js';
 import { tempDir } from '../support/stack.js';
 
@@ -31,16 +31,7 @@ describe('a GCE worker killed during upload', () => {
     await g?.stop();
   });
 
-  const gceJob = (name: string) => ({
-    cloud: 'gce',
-    cloud_account: 'gce-pub',
-    cloud_image_name: `${name}-v{date}`,
-    image_description: 'Imagecast GCE test image',
-    download_url: h.buildServer.url,
-    image: 'test-image',
-    last_service: 'create',
-    family: 'imagecast-test',
-  });
+  const gceJob = (name: string) => gceTestJob(h.buildServer.url, name, { last_service: 'create' });
 
   it('resumes the same upload session after the worker is killed, and makes one object and one image', async () => {
     await h.publish('6');

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { replayAndRecord } from '../support/replay-history.js';
-import { startGceEmulator, PUBLISH_PROJECT, TESTING_PROJECT, type GceEmulator } from '../support/gce-emulator.js';
+import { gceTestJob, startGceEmulator, PUBLISH_PROJECT, TESTING_PROJECT, type GceEmulator } from '../support/gce-emulator.js';
 
 describe('release workflow on GCE (fake-gcs-server + Compute fake)', () => {
   let g: GceEmulator;
@@ -25,28 +25,21 @@ describe('release workflow on GCE (fake-gcs-server + Compute fake)', () => {
     await g?.stop();
   });
 
-  const gceJob = (name: string, overrides: Record<string, unknown> = {}) => ({
-    cloud: 'gce',
-    cloud_account: 'gce-pub',
-    // No {release}: OBS releases carry dots, which GCE names cannot.
-    cloud_image_name: `${name}-v{date}`,
-    image_description: 'Imagecast GCE test image',
-    download_url: h.buildServer.url,
-    image: 'test-image',
-    last_service: 'deprecate',
-    utctime: 'now',
-    family: 'imagecast-test',
-    guest_os_features: ['GVNIC', 'VIRTIO_SCSI_MULTIQUEUE'],
-    licenses: ['projects/imagecast-publish/global/licenses/imagecast-test'],
-    boot_firmware: ['uefi'],
-    image_project: PUBLISH_PROJECT,
-    region: 'us-east1-c',
-    test_fallback_regions: ['us-east1-b'],
-    tests: ['test_sles'],
-    share_with: 'all',
-    months_to_deletion: 3,
-    ...overrides,
-  });
+  const gceJob = (name: string, overrides: Record<string, unknown> = {}) =>
+    gceTestJob(h.buildServer.url, name, {
+      last_service: 'deprecate',
+      utctime: 'now',
+      guest_os_features: ['GVNIC', 'VIRTIO_SCSI_MULTIQUEUE'],
+      licenses: ['projects/imagecast-publish/global/licenses/imagecast-test'],
+      boot_firmware: ['uefi'],
+      image_project: PUBLISH_PROJECT,
+      region: 'us-east1-c',
+      test_fallback_regions: ['us-east1-b'],
+      tests: ['test_sles'],
+      share_with: 'all',
+      months_to_deletion: 3,
+      ...overrides,
+    });
 
   const inserted = (name: string) => g.calls('images.insert').filter((r) => (r.body as { name?: string }).name === name);
 
