@@ -1,6 +1,7 @@
 import type pg from 'pg';
+import type { z } from 'zod';
 import { accountSchemas, type AccountCloud, type CloudAccount } from '../../schemas/accounts.js';
-import { jsonPath } from '../../schemas/job/issues.js';
+import { jsonPath, withGiven } from '../../schemas/job/issues.js';
 import { openSecret, rewrapSecret, sealSecret, type MasterKeyProvider, type SealedSecret } from '../../secrets/envelope.js';
 import { AuditLog } from './audit-log.js';
 
@@ -65,7 +66,7 @@ export class AccountStore {
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
       [cloud, account.name, account.group ?? null, settingsOf(cloud, account), sealed.ciphertext, sealed.wrappedDataKey, sealed.keyId],
     );
-    if (rowCount === 0) throw new AccountInputError(cloud, [`$.name: an ${cloud} account named "${account.name}" exists already (use update)`]);
+    if (rowCount === 0) throw new AccountInputError(cloud, [`$.name: ${cloud === 'gce' ? 'a' : 'an'} ${cloud} account named "${account.name}" exists already (use update)`]);
     await this.audit.record(this.actor, 'account.add', subject(cloud, account.name), 'ok');
     return this.describe(cloud, account.name);
   }
@@ -195,9 +196,11 @@ export class UnknownAccountError extends Error {
 }
 
 function validate(cloud: AccountCloud, input: unknown): CloudAccount {
-  const parsed = accountSchemas[cloud].safeParse(input);
-  // zod's messages never echo the input, so no secret reaches the error.
-  if (!parsed.success) throw new AccountInputError(cloud, parsed.error.issues.map((i) => `${jsonPath(i.path)}: ${i.message}`));
+  const parsed = accountSchemas[cloud].safeParse(input, { reportInput: true });
+  // What was given is said for settings only: nothing under `credentials` (or the whole
+  // input, which holds them) is ever echoed, so no secret reaches the error.
+  const describe = (i: z.core.$ZodIssue) => (i.path.length > 0 && i.path[0] !== 'credentials' ? withGiven(i) : i.message);
+  if (!parsed.success) throw new AccountInputError(cloud, parsed.error.issues.map((i) => `${jsonPath(i.path)}: ${describe(i)}`));
   return parsed.data;
 }
 

@@ -87,7 +87,7 @@ function collect(
  * A schema's own words say what it expects (`a kiwi profile name: …`); add what was given
  * when they do not (parseJob asks zod to keep the input). Refinements word their own.
  */
-function withGiven(issue: z.core.$ZodIssue): string {
+export function withGiven(issue: z.core.$ZodIssue): string {
   const { message } = issue;
   const input = (issue as { input?: unknown }).input;
   if (input === undefined || issue.code === 'custom' || /, got /.test(message)) return message;

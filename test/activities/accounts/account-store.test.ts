@@ -61,7 +61,7 @@ describe('account store (PostgreSQL, envelope encryption)', () => {
     assert.deepEqual(audit.map((e) => e.subject).sort(), ['account:ec2/prod-keys', 'account:ec2/prod-role']);
   });
 
-  it('refuses bad input naming every field, echoing no value, and stores nothing', async () => {
+  it('refuses bad input naming every field and what a setting was given, echoing no credential, and stores nothing', async () => {
     const store = new AccountStore(pool, masterKeys('k1', { k1 }), 'test');
     const count = async () => Number((await pool.query('SELECT count(*) FROM accounts')).rows[0].count);
     const before = await count();
@@ -70,6 +70,7 @@ describe('account store (PostgreSQL, envelope encryption)', () => {
       (e: Error) => {
         assert.ok(e instanceof AccountInputError);
         assert.match(e.message, /\$\.region: an AWS region name/);
+        assert.match(e.message, /\$\.region: .*; got string "mars-1"/);
         assert.match(e.message, /\$\.credentials/);
         assert.ok(!e.message.includes(SECRET));
         return true;
@@ -77,7 +78,11 @@ describe('account store (PostgreSQL, envelope encryption)', () => {
     );
     await assert.rejects(
       store.add('gce', { name: 'g', bucket: 'images', credentials: { type: 'service_account', project_id: 'p', private_key_id: 'k', private_key: 'not a pem', client_email: 'me@p.iam.gserviceaccount.com' } }),
-      /\$\.credentials\.private_key: a PEM private key/,
+      (e: Error) => {
+        assert.match(e.message, /\$\.credentials\.private_key: a PEM private key/);
+        assert.ok(!e.message.includes('not a pem'), 'a credential is never echoed');
+        return true;
+      },
     );
     await assert.rejects(store.add('ec2', ec2('prod-keys')), /an ec2 account named "prod-keys" exists already/);
     assert.equal(await count(), before);
