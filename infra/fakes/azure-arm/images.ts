@@ -1,0 +1,59 @@
+// Compute managed images, as https://learn.microsoft.com/rest/api/compute/images/create-or-update
+// (and …/images/get, …/images/list-by-resource-group, …/images/delete) document them: an OS
+// disk from a VHD page blob (`storageProfile.osDisk.blobUri`) or a managed disk/snapshot,
+// `hyperVGeneration` V1|V2, `provisioningState` Creating → Succeeded. With a `blobExists`
+// check, a blob that does not exist is refused as Azure answers such a PUT: 400
+// InvalidParameter "The source blob … is not accessible." (target `disks`; seen in
+// hashicorp/terraform-provider-azurerm#4427's log). Left out: update (PATCH), data disks'
+// checks, sourceVirtualMachine capture, zone resilience.
+import { invalidParameter } from './errors.js';
+import type { ResourceKind } from './resources.js';
+import { TYPES, type Call, type Json } from './state.js';
+
+const OS_TYPES = ['Linux', 'Windows'];
+const OS_STATES = ['Generalized', 'Specialized'];
+const GENERATIONS = ['V1', 'V2'];
+
+const oneOf = (value: unknown, allowed: string[], field: string) => {
+  const found = allowed.find((a) => a.toLowerCase() === String(value).toLowerCase());
+  if (!found) throw invalidParameter(`The value '${String(value)}' of parameter '${field}' is not allowed. Allowed values are '${allowed.join("', '")}'.`, field);
+  return found;
+};
+
+/** Refuses a source blob that does not exist, when the fake was given a way to look. */
+export async function checkBlob(call: Call, uri: string): Promise<void> {
+  const exists = call.store.options.blobExists;
+  if (exists && !(await exists(uri))) throw invalidParameter(`The source blob ${uri} is not accessible.`, 'disks');
+}
+
+async function buildImage(call: Call): Promise<Json> {
+  const properties = (call.body['properties'] ?? {}) as Json;
+  const storage = properties['storageProfile'] as Json | undefined;
+  const osDisk = storage?.['osDisk'] as Json | undefined;
+  if (!osDisk && !properties['sourceVirtualMachine']) {
+    throw invalidParameter('Required parameter \'osDisk\' is missing (null).', 'storageProfile.osDisk');
+  }
+  if (osDisk) {
+    osDisk['osType'] = oneOf(osDisk['osType'], OS_TYPES, 'osDisk.osType');
+    osDisk['osState'] = oneOf(osDisk['osState'], OS_STATES, 'osDisk.osState');
+    const blobUri = osDisk['blobUri'];
+    if (typeof blobUri !== 'string' && !osDisk['managedDisk'] && !osDisk['snapshot']) {
+      throw invalidParameter('One of blobUri, managedDisk or snapshot must be given for the OS disk.', 'osDisk.blobUri');
+    }
+    if (typeof blobUri === 'string') {
+      if (!/^https:\/\/[^/]+\/[^/]+\/.+/.test(blobUri)) throw invalidParameter(`The URI ${blobUri} does not look to be correct blob URI.`, 'osDisk.blobUri');
+      await checkBlob(call, blobUri);
+    }
+  }
+  if (properties['hyperVGeneration'] !== undefined) {
+    properties['hyperVGeneration'] = oneOf(properties['hyperVGeneration'], GENERATIONS, 'hyperVGeneration');
+  }
+  return { ...properties, storageProfile: { dataDisks: [], ...storage } };
+}
+
+export const imageKind: ResourceKind = {
+  type: TYPES.images,
+  creating: 'Creating',
+  updating: 'Updating',
+  build: buildImage,
+};
