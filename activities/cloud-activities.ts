@@ -179,9 +179,9 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
      * any region the release will write to (names are unique per account and region). A
      * retry of this run finds its own images, which are not clashes.
      */
-    async findNameClashes(input: { release: ReleaseRef; imageName: string; regions: string[] }): Promise<ImageRef[]> {
+    async findNameClashes(input: { release: ReleaseRef; imageName: string; regions: string[]; options?: CloudImageOptions }): Promise<ImageRef[]> {
       const found = await Promise.all(
-        input.regions.map((region) => provider.findImageByName(input.release.account, region, input.imageName)),
+        input.regions.map((region) => provider.findImageByName(input.release.account, region, input.imageName, input.options)),
       );
       return found
         .filter((image): image is NonNullable<typeof image> => image !== undefined && image.releaseToken !== input.release.releaseToken)
@@ -194,10 +194,11 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
       imageName: string;
       regions: string[];
       newImages: ImageRef[];
+      options?: CloudImageOptions;
     }): Promise<Replacement[]> {
       const found = await Promise.all(
         input.regions.map((region) =>
-          provider.findImageByName(input.release.account, region, input.imageName),
+          provider.findImageByName(input.release.account, region, input.imageName, input.options),
         ),
       );
       const old = found.filter((image): image is NonNullable<typeof image> => image !== undefined);

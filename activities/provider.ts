@@ -116,6 +116,8 @@ export interface ReplicateImageInput {
   source: ImageRef;
   targetRegion: string;
   description: string;
+  /** The release's cloud specifics (Azure: the gallery and every target region). Absent in older histories. */
+  options?: CloudImageOptions;
 }
 
 export interface PublishImageInput {
@@ -186,7 +188,8 @@ export interface CloudProvider {
   publishImage(input: PublishImageInput): Promise<void>;
   /** Returns when the cloud records the deprecated image as due for deletion, where it does (GCE). */
   deprecateImage(input: DeprecateImageInput): Promise<void | { deleteAfter?: string }>;
-  findImageByName(account: string, region: string, imageName: string): Promise<CloudImage | undefined>;
+  /** `options` (Azure only: where its images live) is absent where the release has none to give. */
+  findImageByName(account: string, region: string, imageName: string, options?: CloudImageOptions): Promise<CloudImage | undefined>;
   deleteImage(release: ReleaseRef, image: ImageRef): Promise<void>;
   /**
    * Removes the uploaded disk once the image no longer needs it. A cloud whose images are

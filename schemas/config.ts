@@ -49,7 +49,7 @@ export const workerConfigSchema = temporalConfigSchema.extend({
     .min(1)
     .optional()
     .describe(
-      'JSON file of cloud accounts ({"ec2": [...], "gce": [...]}, see docs/ec2.md and docs/gce.md); needed by workers that plan or run EC2 or GCE releases',
+      'JSON file of cloud accounts ({"ec2": [...], "gce": [...], "azure": [...]}, see docs/ec2.md, docs/gce.md and docs/azure.md); needed by workers that plan or run EC2, GCE or Azure releases',
     ),
   awsEndpoint: z
     .url()
@@ -73,6 +73,22 @@ export const workerConfigSchema = temporalConfigSchema.extend({
     .min(10)
     .default(5_000)
     .describe('between polls of GCE operations and images that are not ready'),
+  azureArmEndpoint: z
+    .url({ protocol: /^https$/ })
+    .optional()
+    .describe('Resource Manager root of a fake (https://127.0.0.1:PORT; the SDK sends tokens over HTTPS only); its requests carry a dummy token. Unset means Azure'),
+  azureArmCaFile: z.string().min(1).optional().describe("PEM of the CA the ARM fake's certificate is signed with (trusted for ARM calls only)"),
+  azureBlobEndpoint: z
+    .url()
+    .optional()
+    .describe('Blob service root of an emulator such as Azurite (http://127.0.0.1:PORT; the storage account is the first path segment). Unset means <account>.blob.core.windows.net'),
+  azureBlobKey: z.string().min(1).optional().describe("the emulator's shared key (Azurite's is public); with azureBlobEndpoint only"),
+  azurePollMs: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(5_000)
+    .describe('between polls of Azure operations and replication when Azure sends no Retry-After'),
   ec2PollMs: z.coerce
     .number()
     .int()
@@ -146,6 +162,11 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv): Record<string, unkn
     gceComputeEndpoint: env.IMAGECAST_GCE_COMPUTE_ENDPOINT || undefined,
     gcsEndpoint: env.IMAGECAST_GCS_ENDPOINT || undefined,
     gcePollMs: env.IMAGECAST_GCE_POLL_MS || undefined,
+    azureArmEndpoint: env.IMAGECAST_AZURE_ARM_ENDPOINT || undefined,
+    azureArmCaFile: env.IMAGECAST_AZURE_ARM_CA_FILE || undefined,
+    azureBlobEndpoint: env.IMAGECAST_AZURE_BLOB_ENDPOINT || undefined,
+    azureBlobKey: env.IMAGECAST_AZURE_BLOB_KEY || undefined,
+    azurePollMs: env.IMAGECAST_AZURE_POLL_MS || undefined,
     testSshWaitSeconds: env.IMAGECAST_TEST_SSH_WAIT_SECONDS || undefined,
     ...temporalAccessFromEnv(env),
   };

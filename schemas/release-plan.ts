@@ -98,11 +98,20 @@ export interface AzureImageOptions {
     name: string;
     resourceGroup: string;
     definitions: Array<{ name: string; plan: string; hyperVGeneration: HyperVGeneration }>;
+    /** The identifier of definitions Imagecast creates: publisher_id (or "imagecast") and offer_id. */
+    publisher?: string;
+    offer?: string;
+    /** The regions the version is replicated to besides the home region (the replicate step). */
+    replicaRegions?: string[];
+    /** Replicas per target region (Azure: 1-10 per region; more serve more concurrent VM creates). */
+    regionalReplicaCount?: number;
   };
   /** When publish runs: the Partner Center offer draft the image is added to. */
   partnerCenter?: { account: string; offerId: string; sku: string; generationId?: string; fromGallery: boolean };
   /** An existing blob or image of the release's name is replaced instead of failing. */
   forceReplace: boolean;
+  /** cloud_architecture: the test VM's size family and a created definition's architecture. */
+  architecture?: 'x86_64' | 'aarch64';
 }
 
 /** What one cloud needs beyond the cloud-neutral plan; `local` needs nothing more. */

@@ -11,6 +11,9 @@ import { ImageCatalog } from '../activities/common/catalog/catalog.js';
 import { createLocalCloud } from '../activities/local/index.js';
 import { createEc2Cloud } from '../activities/ec2/index.js';
 import { createGceCloud } from '../activities/gce/index.js';
+import { createAzureCloud } from '../activities/azure/index.js';
+import { StorageSharedKeyCredential } from '@azure/storage-blob';
+import { readFileSync } from 'node:fs';
 import { loadAccountDirectory, NO_ACCOUNTS } from '../activities/accounts/account-directory.js';
 import { AccountStore } from '../activities/accounts/account-store.js';
 import { storedAccountDirectory } from '../activities/accounts/stored-account-directory.js';
@@ -41,7 +44,9 @@ IMAGECAST_ACCOUNTS_FILE (accounts from a JSON file instead), IMAGECAST_PAYLOAD_K
 IMAGECAST_SMTP_SECURE, IMAGECAST_SMTP_USER, IMAGECAST_SMTP_PASSWORD, IMAGECAST_SMTP_FROM (release emails),
 IMAGECAST_WEBHOOK_URLS, IMAGECAST_WEBHOOK_SECRET (signed release webhooks), IMAGECAST_UI_URL (links in them),
 IMAGECAST_AWS_ENDPOINT (an AWS emulator),
-IMAGECAST_EC2_POLL_MS, IMAGECAST_TEST_SSH_WAIT_SECONDS (how long a test instance may take to answer SSH, default 600),
+IMAGECAST_EC2_POLL_MS, IMAGECAST_GCE_COMPUTE_ENDPOINT, IMAGECAST_GCS_ENDPOINT, IMAGECAST_GCE_POLL_MS (GCE fakes),
+IMAGECAST_AZURE_ARM_ENDPOINT, IMAGECAST_AZURE_ARM_CA_FILE, IMAGECAST_AZURE_BLOB_ENDPOINT, IMAGECAST_AZURE_BLOB_KEY,
+IMAGECAST_AZURE_POLL_MS (Azure fakes: an ARM fake over HTTPS and Azurite), IMAGECAST_TEST_SSH_WAIT_SECONDS (how long a test instance may take to answer SSH, default 600),
 IMAGECAST_QEMU_ACCEL (local test instances: tcg (default) or kvm). AWS credentials for assuming account roles come from the SDK's default chain.
 
 Example:
@@ -75,7 +80,7 @@ try {
   console.error(`worker config: ${(error as Error).message}`);
   process.exit(2);
 }
-const accountQueues = config.queues.filter((q) => q === 'ec2' || q === 'gce');
+const accountQueues = config.queues.filter((q) => q === 'ec2' || q === 'gce' || q === 'azure');
 if (accountQueues.length > 0 && !config.accountsFile && !masterKeys) {
   console.error(
     `worker config: accounts: the ${accountQueues.join(' and ')} queue needs accounts: set IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE (accounts stored with "imagecast account"), or IMAGECAST_ACCOUNTS_FILE`,
@@ -88,6 +93,30 @@ const fileAccounts = config.accountsFile
       process.exit(2);
     })
   : undefined;
+
+/** The Azure provider, against Azure or, with the IMAGECAST_AZURE_* endpoints, its fakes. */
+function azureCloud() {
+  const { azureBlobEndpoint: blobRoot, azureBlobKey: blobKey } = config;
+  let armCaPem: string | undefined;
+  try {
+    armCaPem = config.azureArmCaFile ? readFileSync(config.azureArmCaFile, 'utf8') : undefined;
+  } catch (error) {
+    console.error(`worker config: azureArmCaFile: cannot read ${config.azureArmCaFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    process.exit(2);
+  }
+  return createAzureCloud({
+    accounts,
+    armEndpoint: config.azureArmEndpoint,
+    armCaPem,
+    pollMs: config.azurePollMs,
+    ...(blobRoot && {
+      blob: {
+        endpointFor: (storageAccount: string) => `${blobRoot.replace(/\/$/, '')}/${storageAccount}`,
+        credentialFor: (storageAccount: string) => new StorageSharedKeyCredential(storageAccount, blobKey ?? ''),
+      },
+    }),
+  });
+}
 
 const pool = createPool(config.databaseUrl);
 // Accounts from the file when one is named, else from the encrypted store (opened at call time).
@@ -123,6 +152,7 @@ try {
             pollMs: config.gcePollMs,
           }),
         }),
+        ...(config.queues.includes('azure') && { azure: azureCloud() }),
       },
     },
   });

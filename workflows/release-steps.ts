@@ -78,7 +78,17 @@ export class ReleaseSteps {
       release,
       imageName,
       regions: this.regions,
+      ...this.azureOptions(),
     });
+  }
+
+  /**
+   * Azure's images live where its options say (resource group, gallery): its lookups need
+   * them. Only Azure's inputs carry them, so other clouds' histories replay unchanged.
+   */
+  private azureOptions() {
+    const { plan } = this.ctx;
+    return plan.cloud === 'azure' ? { options: plan.imageOptions } : {};
   }
 
   download(date: string) {
@@ -100,8 +110,9 @@ export class ReleaseSteps {
     if (patched(PREFLIGHT_PATCH)) {
       this.begin('upload', `checking that ${imageName} is free in ${this.regions.join(', ')}`);
       const clashes = await this.nameClashes(imageName);
-      // GCE's force_replace_image: the create step replaces the other release's image.
-      const replaces = plan.imageOptions?.cloud === 'gce' && plan.imageOptions.forceReplace;
+      // GCE's and Azure's force_replace_image: the create step replaces the other release's image.
+      const o = plan.imageOptions;
+      const replaces = (o?.cloud === 'gce' || o?.cloud === 'azure') && o.forceReplace;
       if (clashes.length > 0 && !replaces) throw nameTaken(imageName, `${plan.cloud} account ${plan.account}`, clashes);
       board.step('upload').detail = streaming;
       this.ctx.report();
@@ -199,10 +210,26 @@ export class ReleaseSteps {
     this.begin('replicate', `copying to ${plan.replicaRegions.join(', ')}`);
     // One activity (and retry budget) per region; wait for all, so every copy that was made
     // is known to the saga even when another region failed.
+    const azure = plan.cloud === 'azure';
+    const done: string[] = [];
     const outcomes = await Promise.allSettled(
-      plan.replicaRegions.map((targetRegion) =>
-        this.cloud(`copy to ${targetRegion}`).replicateImage({ release, source: home, targetRegion, description: plan.description, catalog: facts }),
-      ),
+      plan.replicaRegions.map(async (targetRegion) => {
+        const copy = await this.cloud(azure ? `replicate to ${targetRegion}` : `copy to ${targetRegion}`).replicateImage({
+          release,
+          source: home,
+          targetRegion,
+          description: plan.description,
+          catalog: facts,
+          ...this.azureOptions(),
+        });
+        if (azure) {
+          // A gallery version replicates for minutes to hours per region: the board says which are done as each is.
+          done.push(targetRegion);
+          board.step('replicate').detail = `replicated to ${done.join(', ')}; waiting for ${plan.replicaRegions.filter((r) => !done.includes(r)).join(', ') || 'none'}`;
+          this.ctx.report();
+        }
+        return copy;
+      }),
     );
     const copies: ImageRef[] = [];
     for (const outcome of outcomes) {
@@ -244,7 +271,13 @@ export class ReleaseSteps {
     this.begin('deprecate', plan.oldCloudImageName ? `retiring ${plan.oldCloudImageName}` : `retiring older releases of ${plan.imageLine}`);
     const newImages = board.status.images;
     const replaced = plan.oldCloudImageName
-      ? await this.cloud(`find ${plan.oldCloudImageName} to deprecate`).findImagesByName({ release, imageName: plan.oldCloudImageName, regions: this.regions, newImages })
+      ? await this.cloud(`find ${plan.oldCloudImageName} to deprecate`).findImagesByName({
+          release,
+          imageName: plan.oldCloudImageName,
+          regions: this.regions,
+          newImages,
+          ...this.azureOptions(),
+        })
       : await this.quick(`catalog: find older releases of ${plan.imageLine}`).findReplacedImages({ release, imageLine: plan.imageLine, newImages });
     if (replaced.length === 0) return board.succeed('deprecate', 'nothing to deprecate (no earlier release found)');
     const outcomes = await Promise.allSettled(

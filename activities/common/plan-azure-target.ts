@@ -63,6 +63,10 @@ export async function azureTarget(job: AzureJob, accounts: AccountDirectory) {
         name: job.gallery_name,
         resourceGroup: job.gallery_resource_group ?? resourceGroup,
         definitions: galleryDefinitions(job, firmware),
+        publisher: job.publisher_id ?? 'imagecast',
+        ...(job.offer_id && { offer: job.offer_id }),
+        replicaRegions: job.additional_regions,
+        regionalReplicaCount: 1,
       },
     }),
     // azureCrossFieldIssues refuses a document that publishes without offer_id and sku.
@@ -76,13 +80,14 @@ export async function azureTarget(job: AzureJob, accounts: AccountDirectory) {
       },
     }),
     forceReplace: job.force_replace_image,
+    architecture: job.cloud_architecture,
   };
   return {
     account: account.name,
     homeRegion: job.region ?? account.region,
-    // mash replicates nothing on Azure; gallery target regions come with the replicate step.
-    replicaRegions: [] as string[],
-    shareWith: 'none' satisfies ReleasePlan['shareWith'],
+    // mash replicates nothing on Azure; Imagecast replicates a gallery version to additional_regions.
+    replicaRegions: job.gallery_name ? job.additional_regions.filter((r) => r !== (job.region ?? account.region)) : [],
+    shareWith: 'none' as ReleasePlan['shareWith'],
     allowCopy: false,
     imageOptions,
   };

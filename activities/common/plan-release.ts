@@ -4,6 +4,7 @@ import { ec2AllowCopy, ec2ShareWith, type Ec2Job } from '../../schemas/job/ec2.j
 import { partitionOfRegion, type Ec2Account } from '../../schemas/accounts.js';
 import type { AccountDirectory } from '../accounts/account-directory.js';
 import { nonRetryable } from './errors.js';
+import { azureTarget } from './plan-azure-target.js';
 import { gceTarget } from './plan-gce-target.js';
 
 /** Where a release goes: one account, its home region and the regions it is copied to. */
@@ -41,6 +42,8 @@ export async function planRelease(input: unknown, accounts: AccountDirectory): P
     }
   } else if (job.cloud === 'gce') {
     target = await gceTarget(job, accounts);
+  } else if (job.cloud === 'azure') {
+    target = await azureTarget(job, accounts);
   } else {
     target = localTarget(job);
   }

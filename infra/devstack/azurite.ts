@@ -21,6 +21,8 @@ const AZURITE_BLOB_BIN = resolve(
 export interface Azurite {
   /** `http://127.0.0.1:PORT/devstoreaccount1`: what `new BlobServiceClient(url, credential)` takes. */
   blobEndpoint: string;
+  /** `http://127.0.0.1:PORT`: every account's endpoint is this plus `/<account>`. */
+  root: string;
   accountName: string;
   accountKey: string;
   /** The same as a connection string (`BlobServiceClient.fromConnectionString`). */
@@ -35,7 +37,7 @@ export interface Azurite {
  * and would be refused. `--disableTelemetry`: it would otherwise phone home. `--loose`:
  * ignore headers it does not implement rather than fail the request.
  */
-export async function startAzurite(options: { logFile?: string } = {}): Promise<Azurite> {
+export async function startAzurite(options: { logFile?: string; accounts?: string[] } = {}): Promise<Azurite> {
   const port = await freePort();
   const location = mkdtempSync(join(tmpdir(), 'imagecast-azurite-'));
   const logFile = options.logFile ?? join(location, 'azurite.log');
@@ -54,7 +56,16 @@ export async function startAzurite(options: { logFile?: string } = {}): Promise<
       '--silent',
     ],
     logFile,
-    { keepsParentAlive: false },
+    {
+      keepsParentAlive: false,
+      // More storage accounts (a job's source_storage_account), all with the emulator's public key.
+      ...(options.accounts?.length && {
+        env: {
+          ...process.env,
+          AZURITE_ACCOUNTS: [AZURITE_ACCOUNT, ...options.accounts].map((a) => `${a}:${AZURITE_ACCOUNT_KEY}`).join(';'),
+        },
+      }),
+    },
   );
   const blobEndpoint = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
   try {
@@ -65,6 +76,7 @@ export async function startAzurite(options: { logFile?: string } = {}): Promise<
   }
   return {
     blobEndpoint,
+    root: `http://127.0.0.1:${port}`,
     accountName: AZURITE_ACCOUNT,
     accountKey: AZURITE_ACCOUNT_KEY,
     connectionString:

@@ -112,7 +112,43 @@ export function uefiNameIssues(doc: Doc): AzureFieldIssue[] {
   }];
 }
 
+/**
+ * Partner Center's Product Ingestion API has no SDK, and its offer-document shapes (above
+ * all publish_from_sig's) could not be confirmed against a reference: rather than accept a
+ * publish that might do the wrong thing to a live offer, the step is refused by name.
+ */
+export function partnerCenterIssues(doc: Doc): AzureFieldIssue[] {
+  if (!runs(doc, 'publish')) return [];
+  return [{
+    path: ['last_service'],
+    message: `publish runs (${lastServiceWords(doc)}) and would add the image to the Partner Center offer draft (offer_id, sku), which Imagecast cannot do yet: set last_service to "replicate" (the image is made, tested and replicated, and stays private to the subscription)`,
+  }];
+}
+
+/** additional_regions replicate a gallery version: without a gallery there is nothing to replicate. */
+export function additionalRegionIssues(doc: Doc): AzureFieldIssue[] {
+  if (!Array.isArray(doc.additional_regions) || doc.additional_regions.length === 0) return [];
+  if (!hasGallery(doc)) {
+    return [{ path: ['additional_regions'], message: 'needs gallery_name: managed images are regional and Azure cannot copy them; a gallery image version is replicated to these regions' }];
+  }
+  const issues: AzureFieldIssue[] = [];
+  const seen = new Set<unknown>();
+  doc.additional_regions.forEach((region, i) => {
+    if (region === doc.region) issues.push({ path: ['additional_regions', i], message: `"${String(region)}" is the home region (region) already` });
+    else if (seen.has(region)) issues.push({ path: ['additional_regions', i], message: `"${String(region)}" is listed twice` });
+    seen.add(region);
+  });
+  return issues;
+}
+
 /** Every rule between fields of an Azure job document, in the order of the fields they name. */
 export function azureCrossFieldIssues(doc: Doc): AzureFieldIssue[] {
-  return [...publishFromSigIssues(doc), ...offerIssues(doc), ...galleryIssues(doc), ...uefiNameIssues(doc)];
+  return [
+    ...partnerCenterIssues(doc),
+    ...publishFromSigIssues(doc),
+    ...offerIssues(doc),
+    ...galleryIssues(doc),
+    ...uefiNameIssues(doc),
+    ...additionalRegionIssues(doc),
+  ];
 }

@@ -111,7 +111,7 @@ export const azureJobSchema = z
       .meta({
         description:
           'Make a Compute Gallery image version (YYYY.MM.DD from the date in cloud_image_name) in the definition <offer_id>_<sku> of this gallery, instead of a managed image.',
-        examples: ['suse_gallery'],
+        examples: ['suse.gallery'],
       }),
     gallery_resource_group: resourceGroup
       .optional()
@@ -138,7 +138,23 @@ export const azureJobSchema = z
       .max(LIMITS.name)
       .optional()
       .meta({ description: 'A second plan (usually the Hyper-V generation 2 one) that gets the image too; must differ from sku.', examples: ['gen2'] }),
-    publisher_id: unused('the Partner Center publisher'),
+    additional_regions: z
+      .array(z.string().regex(AZURE_REGION_PATTERN, 'an Azure region name such as westeurope or eastus2'))
+      .default([])
+      .meta({
+        description:
+          'Imagecast addition: the regions the gallery image version is replicated to besides region, in parallel, each with its own status. Only with gallery_name (managed images are regional). No duplicates, and not the home region.',
+        examples: [['northeurope', 'eastus2']],
+        uniqueItems: true,
+      }),
+    publisher_id: z
+      .string()
+      .min(1)
+      .max(LIMITS.name)
+      .optional()
+      .describe(
+        'mash: the Partner Center publisher, accepted and unused there. Imagecast: the publisher of a gallery image definition it creates because it is missing (default "imagecast").',
+      ),
     label: unused('deprecated, the image label in the old Cloud Partner Portal'),
     vm_images_key: unused('deprecated, the key of the image list in the old offer document'),
     cloud_image_name_generation_suffix: unused('deprecated, the suffix of the generation 2 image name'),
@@ -151,7 +167,7 @@ export const azureJobSchema = z
   .meta({
     title: 'Imagecast azure release job',
     description:
-      'A release job for Microsoft Azure: mash-compatible. The disk is uploaded as a page blob, made into a managed image or a Compute Gallery image version, tested, and published to a Partner Center offer draft. The azure provider is not available yet: such jobs are refused (the schema is final; `imagecast job validate` checks every field).',
+      'A release job for Microsoft Azure: mash-compatible. The disk is uploaded as a fixed-VHD page blob (zero pages never sent), made into managed images or a Compute Gallery image version, tested on a throw-away VM, and the gallery version replicated to additional_regions. Publishing to a Partner Center offer draft is not available yet: a job whose last_service includes publish is refused, saying so (run with last_service "replicate").',
   });
 
 export type AzureJob = z.infer<typeof azureJobSchema>;

@@ -16,7 +16,7 @@ export const jobSchemas = {
 } as const satisfies Record<CloudName, z.ZodObject>;
 
 /** Clouds whose provider exists: parseJob accepts jobs for these only. */
-export const AVAILABLE_CLOUDS = ['local', 'ec2', 'gce'] as const satisfies readonly CloudName[];
+export const AVAILABLE_CLOUDS = ['local', 'ec2', 'gce', 'azure'] as const satisfies readonly CloudName[];
 export type AvailableCloud = (typeof AVAILABLE_CLOUDS)[number];
 
 /** A valid job document of any cloud, whether or not its provider is available yet. */

@@ -1,6 +1,6 @@
 // Azure job documents as mash writes them (mash/services/api/v1/schema/jobs/azure.py and
-// utils/jobs/azure.py @57099be4), checked in full by checkJobDocument while releases
-// (parseJob) still refuse the cloud until its provider is wired.
+// utils/jobs/azure.py @57099be4). Publishing to a Partner Center offer is not available yet:
+// a document whose last_service includes publish is refused with that one extra issue.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -14,15 +14,16 @@ import {
 import { azureCrossFieldIssues } from '../../schemas/job/azure-rules.js';
 import { MASH_AZURE_DOCS } from '../support/azure-jobs.js';
 
-/** The issues checkJobDocument finds beyond "the azure provider is not available yet", which it always says first. */
+const PARTNER_CENTER = /^publish runs \(.*\) and would add the image to the Partner Center offer draft \(offer_id, sku\), which Imagecast cannot do yet: set last_service to "replicate"/;
+const isPartnerCenterIssue = (i: JobIssue) => i.path === '$.last_service' && PARTNER_CENTER.test(i.message);
+
+/** The issues of a document beyond "Imagecast cannot publish to Partner Center yet" (the mash rules under test). */
 function azureIssues(doc: Record<string, unknown>): JobIssue[] {
   const result = checkJobDocument(doc, 'azure');
-  assert.equal(result.ok, false, 'azure documents are never accepted for release yet');
-  const issues = result.ok ? [] : result.issues;
-  assert.equal(issues[0]?.path, '$.cloud');
-  assert.match(issues[0]!.message, /^the azure provider is not available yet/);
-  return issues.slice(1);
+  return result.ok ? [] : result.issues.filter((i) => !isPartnerCenterIssue(i));
 }
+
+const publishes = (doc: Record<string, unknown>) => ['publish', 'deprecate', undefined].includes(doc.last_service as string | undefined);
 
 const byPath = (issues: JobIssue[]) => Object.fromEntries(issues.map((i) => [i.path, i.message]));
 const base = MASH_AZURE_DOCS["the schema's examples, publishing from a gallery"]!;
@@ -30,18 +31,40 @@ const managed = MASH_AZURE_DOCS['the test data job (managed image, published by 
 
 describe('Azure job documents', () => {
   for (const [name, doc] of Object.entries(MASH_AZURE_DOCS)) {
-    it(`accepts mash's ${name} unchanged, and says the provider is not available yet`, () => {
-      const result = checkJobDocument(doc, 'azure');
-      assert.deepEqual(result.ok ? [] : result.issues, [
-        { path: '$.cloud', message: 'the azure provider is not available yet (the rest of the document is a valid azure job)' },
-      ]);
+    it(`takes mash's ${name} unchanged${publishes(doc) ? ', refusing only its Partner Center publish' : ''}`, () => {
+      const result = parseJob(doc, 'azure');
+      if (!publishes(doc)) return assert.deepEqual(result.ok ? [] : result.issues, []);
+      assert.equal(result.ok, false);
+      const issues = result.ok ? [] : result.issues;
+      assert.equal(issues.length, 1, formatIssues(issues));
+      assert.ok(isPartnerCenterIssue(issues[0]!), issues[0]!.message);
+      // The same document up to replicate is released.
+      assert.equal(parseJob({ ...doc, last_service: 'replicate' }, 'azure').ok, true);
     });
   }
 
-  it('is still refused for release with the one issue, whatever else the document holds', () => {
-    assert.deepEqual(parseJob({ ...base, region: 'West US', publish_offer: true }, 'azure'), {
-      ok: false,
-      issues: [{ path: '$.cloud', message: 'the azure provider is not available yet' }],
+  it('says why publish is refused and what to do, naming last_service', () => {
+    const { last_service: _l, ...byDefault } = base;
+    const result = parseJob(byDefault, 'azure');
+    assert.deepEqual(result.ok ? [] : result.issues, [
+      {
+        path: '$.last_service',
+        message:
+          'publish runs (last_service defaults to "deprecate", which includes it) and would add the image to the Partner Center offer draft (offer_id, sku), which Imagecast cannot do yet: set last_service to "replicate" (the image is made, tested and replicated, and stays private to the subscription)',
+      },
+    ]);
+  });
+
+  it('replicates to additional_regions only with a gallery, each region once and not the home region', () => {
+    const { gallery_name: _g, gallery_resource_group: _r, publish_from_sig: _p, ...noGallery } = base;
+    assert.deepEqual(azureIssues({ ...noGallery, last_service: 'replicate', additional_regions: ['eastus'] }), [
+      { path: '$.additional_regions', message: 'needs gallery_name: managed images are regional and Azure cannot copy them; a gallery image version is replicated to these regions' },
+    ]);
+    const issues = azureIssues({ ...base, last_service: 'replicate', additional_regions: ['eastus', 'westus', 'eastus', 'West US'] });
+    assert.deepEqual(byPath(issues), {
+      '$.additional_regions[1]': '"westus" is the home region (region) already',
+      '$.additional_regions[2]': '"eastus" is listed twice',
+      '$.additional_regions[3]': 'an Azure region name such as westeurope or eastus2; got string "West US"',
     });
   });
 
@@ -173,7 +196,7 @@ describe('Azure JSON Schema', () => {
     for (const field of Object.keys(base)) assert.ok(schema.properties?.[field], field);
     assert.equal(schema.additionalProperties, false);
     assert.deepEqual([...schema.required!].sort(), ['cloud_account', 'cloud_image_name', 'download_url', 'image', 'image_description']);
-    assert.match(schema.description!, /azure provider is not available yet/);
+    assert.match(schema.description!, /Publishing to a Partner Center offer draft is not available yet/);
     assert.match(schema.description!, /Fields mash removed, refused with when and why: destination_container, destination_resource_group, destination_storage_account, publish_offer\./);
   });
 });
@@ -234,7 +257,9 @@ describe('Azure job validation, property-tested', () => {
     fc.assert(
       fc.property(validAzureDocument, (doc) => {
         assert.deepEqual(azureIssues(doc), []);
-        assert.deepEqual(azureCrossFieldIssues(doc), []);
+        // Its Partner Center publish is refused (not available yet) and nothing else.
+        assert.deepEqual(azureCrossFieldIssues(doc).filter((i) => i.path[0] !== 'last_service'), []);
+        assert.equal(azureCrossFieldIssues(doc).length, publishes(doc) ? 1 : 0);
       }),
       { numRuns: 300 },
     );

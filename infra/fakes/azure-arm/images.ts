@@ -41,7 +41,8 @@ async function buildImage(call: Call): Promise<Json> {
       throw invalidParameter('One of blobUri, managedDisk or snapshot must be given for the OS disk.', 'osDisk.blobUri');
     }
     if (typeof blobUri === 'string') {
-      if (!/^https:\/\/[^/]+\/[^/]+\/.+/.test(blobUri)) throw invalidParameter(`The URI ${blobUri} does not look to be correct blob URI.`, 'osDisk.blobUri');
+      // Azure takes https blob URLs only; an emulator's (Azurite: http://127.0.0.1:PORT/account/…) are let through.
+      if (!/^https:\/\/[^/]+\/[^/]+\/.+/.test(blobUri) && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/[^/]+\/[^/]+\/.+/.test(blobUri)) throw invalidParameter(`The URI ${blobUri} does not look to be correct blob URI.`, 'osDisk.blobUri');
       await checkBlob(call, blobUri);
     }
   }

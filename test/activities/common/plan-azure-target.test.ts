@@ -43,6 +43,7 @@ describe('azure release target', () => {
         { nameSuffix: '_uefi', hyperVGeneration: 'V2' },
       ],
       forceReplace: true,
+      architecture: 'aarch64',
     });
   });
 
@@ -67,6 +68,7 @@ describe('azure release target', () => {
       managedImages: [{ nameSuffix: '', hyperVGeneration: 'V1' }],
       partnerCenter: { account: 'test-azure', offerId: 'sles', sku: '123', fromGallery: false },
       forceReplace: false,
+      architecture: 'x86_64',
     });
   });
 
@@ -81,10 +83,22 @@ describe('azure release target', () => {
         { name: 'sles_15_sp6_15', plan: '15', hyperVGeneration: 'V1' },
         { name: 'sles_15_sp6_gen2', plan: 'gen2', hyperVGeneration: 'V2' },
       ],
+      publisher: 'suse',
+      offer: 'sles-15-sp6',
+      replicaRegions: [],
+      regionalReplicaCount: 1,
     });
     assert.deepEqual(planned.imageOptions.partnerCenter, { account: 'partner1', offerId: 'sles-15-sp6', sku: '15', generationId: 'gen2', fromGallery: true });
     const withGroup = await target(MASH_AZURE_DOCS["the schema's examples, publishing from a gallery"]!);
     assert.equal(withGroup.imageOptions.gallery?.resourceGroup, 'rg1');
+  });
+
+  it('replicates a gallery version to additional_regions (never the home region again)', async () => {
+    const doc = MASH_AZURE_DOCS["the schema's examples, publishing from a gallery"]!;
+    const planned = await target({ ...doc, last_service: 'replicate', additional_regions: ['eastus', 'westus2'] });
+    assert.equal(planned.homeRegion, 'westus');
+    assert.deepEqual(planned.replicaRegions, ['eastus', 'westus2']);
+    assert.deepEqual(planned.imageOptions.gallery?.replicaRegions, ['eastus', 'westus2']);
   });
 
   it('refuses an unknown account or Partner Center account by name before anything starts', async () => {

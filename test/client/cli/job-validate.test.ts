@@ -195,7 +195,7 @@ describe('imagecast job schema', () => {
     );
   });
 
-  it('checks every field of an azure document, though azure jobs cannot be released yet', () => {
+  it('checks every field of an azure document, and refuses a Partner Center publish by name', () => {
     const doc = {
       cloud_account: 'azure-prod',
       image: 'SLES15-SP6-Azure',
@@ -205,13 +205,15 @@ describe('imagecast job schema', () => {
       last_service: 'create',
     };
     const valid = run(['job', 'validate', '--cloud', 'azure', file('azure.json', JSON.stringify(doc))]);
-    assert.equal(valid.status, 2);
-    assert.match(valid.stderr, /\$\.cloud: the azure provider is not available yet \(the rest of the document is a valid azure job\)/);
+    assert.equal(valid.status, 0, valid.stderr);
+    const publishing = run(['job', 'validate', '--cloud', 'azure', file('azure-publish.json', JSON.stringify({ ...doc, last_service: 'publish', offer_id: 'sles', sku: 'gen1' }))]);
+    assert.equal(publishing.status, 2);
+    assert.match(publishing.stderr, /\$\.last_service: publish runs .* Partner Center offer draft .* which Imagecast cannot do yet: set last_service to "replicate"/);
     const broken = run(['job', 'validate', '--cloud', 'azure', '--json', file('azure-bad.json', JSON.stringify({ ...doc, source_storage_account: 'storage_account1', publish_from_sig: true, publish_offer: true }))]);
     assert.equal(broken.status, 2);
     const { issues } = JSON.parse(broken.stdout) as { issues: Array<{ path: string; message: string }> };
-    assert.deepEqual(issues.map((i) => i.path), ['$.cloud', '$.source_storage_account', '$.publish_from_sig', '$.publish_offer']);
-    assert.match(issues[3]!.message, /mash removed it in 2022/);
+    assert.deepEqual(issues.map((i) => i.path), ['$.source_storage_account', '$.publish_from_sig', '$.publish_offer']);
+    assert.match(issues[2]!.message, /mash removed it in 2022/);
   });
 
   it('refuses an unknown cloud and conflicting formats as invalid input', () => {

@@ -1,0 +1,95 @@
+import { ComputeManagementClient } from '@azure/arm-compute';
+import { NetworkManagementClient } from '@azure/arm-network';
+import { ResourceManagementClient } from '@azure/arm-resources';
+import type { TokenCredential } from '@azure/core-auth';
+import { ClientSecretCredential } from '@azure/identity';
+import { BlobServiceClient, type StorageSharedKeyCredential } from '@azure/storage-blob';
+import type { AzureAccount } from '../../schemas/accounts.js';
+import type { AccountDirectory } from '../accounts/account-directory.js';
+import { trustCaPolicy } from './trust-ca.js';
+
+export interface AzureSettings {
+  /** Resource Manager root of a fake (`https://127.0.0.1:PORT`); without it, the account's (or Azure's). */
+  armEndpoint?: string;
+  /** A CA the ARM client trusts besides the system's: the fake's self-signed certificate. */
+  armCaPem?: string;
+  /** Used instead of the account's service principal (a fake takes any token). */
+  credential?: TokenCredential;
+  /**
+   * Blob endpoints of an emulator: the URL of a storage account and its shared key
+   * (Azurite). Without it, `https://<account>.blob.core.windows.net` with the service
+   * principal's token (it needs "Storage Blob Data Contributor" on the account).
+   */
+  blob?: { endpointFor(storageAccount: string): string; credentialFor(storageAccount: string): StorageSharedKeyCredential };
+}
+
+/** The official SDK clients for one account, all acting in the account's subscription. */
+export interface AzureClients {
+  account: AzureAccount;
+  subscriptionId: string;
+  compute: ComputeManagementClient;
+  network: NetworkManagementClient;
+  resources: ResourceManagementClient;
+  /** The Blob service of a storage account (the job may name another than the account's). */
+  blobService(storageAccount: string): BlobServiceClient;
+}
+
+const ARM_SCOPE = 'https://management.azure.com/.default';
+
+/**
+ * Clients per account, made from the account's service principal at call time. The secret
+ * lives only in the credential's memory: never returned, logged or put into an error.
+ */
+export class AzureSessions {
+  private readonly clients = new Map<string, Promise<AzureClients>>();
+
+  constructor(
+    private readonly accounts: AccountDirectory,
+    private readonly settings: AzureSettings = {},
+  ) {}
+
+  forAccount(accountName: string): Promise<AzureClients> {
+    let made = this.clients.get(accountName);
+    if (!made) {
+      made = this.make(accountName);
+      this.clients.set(accountName, made);
+      made.catch(() => this.clients.delete(accountName));
+    }
+    return made;
+  }
+
+  private async make(accountName: string): Promise<AzureClients> {
+    const account = await this.accounts.azureAccount(accountName);
+    const sp = account.credentials;
+    const credential =
+      this.settings.credential ??
+      new ClientSecretCredential(sp.tenantId, sp.clientId, sp.clientSecret, {
+        ...(sp.activeDirectoryEndpointUrl && { authorityHost: sp.activeDirectoryEndpointUrl }),
+      });
+    const endpoint = this.settings.armEndpoint ?? sp.resourceManagerEndpointUrl;
+    const options = {
+      ...(endpoint && { endpoint: endpoint.replace(/\/$/, '') }),
+      credentialScopes: [endpoint && !this.settings.armEndpoint ? `${endpoint.replace(/\/$/, '')}/.default` : ARM_SCOPE],
+      ...(this.settings.armCaPem && { additionalPolicies: [{ policy: trustCaPolicy(this.settings.armCaPem), position: 'perCall' as const }] }),
+    };
+    const blobs = new Map<string, BlobServiceClient>();
+    const blob = this.settings.blob;
+    return {
+      account,
+      subscriptionId: sp.subscriptionId,
+      compute: new ComputeManagementClient(credential, sp.subscriptionId, options),
+      network: new NetworkManagementClient(credential, sp.subscriptionId, options),
+      resources: new ResourceManagementClient(credential, sp.subscriptionId, options),
+      blobService(storageAccount) {
+        let client = blobs.get(storageAccount);
+        if (!client) {
+          client = blob
+            ? new BlobServiceClient(blob.endpointFor(storageAccount), blob.credentialFor(storageAccount))
+            : new BlobServiceClient(`https://${storageAccount}.blob.core.windows.net`, credential);
+          blobs.set(storageAccount, client);
+        }
+        return client;
+      },
+    };
+  }
+}

@@ -1,0 +1,130 @@
+import type { TokenCredential } from '@azure/core-auth';
+import type { StorageSharedKeyCredential } from '@azure/storage-blob';
+import type { AccountDirectory } from '../accounts/account-directory.js';
+import { activityAttempt } from '../common/activity-heartbeat.js';
+import type { CloudProvider, ReleaseRef, TestInstance } from '../provider.js';
+import type { AzureImageOptions, CloudImageOptions } from '../../schemas/release-plan.js';
+import { AzureSessions, type AzureClients } from './clients.js';
+import {
+  createGalleryVersions,
+  deleteGalleryVersions,
+  deprecateGalleryVersion,
+  discardGalleryVersions,
+  findGalleryVersion,
+  replicateGalleryVersion,
+} from './gallery.js';
+import type { LroSettings } from './lro.js';
+import {
+  createManagedImages,
+  deleteManagedImages,
+  deprecateManagedImage,
+  discardManagedImages,
+  findManagedImage,
+} from './managed-images.js';
+import { deletePageBlob, discardPageBlobs, openReleasePageBlob } from './page-blobs.js';
+import { azureOptions, parseArmId } from './tags.js';
+import {
+  azureTestInstanceGone,
+  discardAzureTestGroups,
+  launchAzureTestInstance,
+  rebootAzureTestInstance,
+  terminateAzureTestInstance,
+} from './test-instances.js';
+
+export interface AzureCloudOptions {
+  accounts: AccountDirectory;
+  /** A Resource Manager fake's root (`https://127.0.0.1:PORT`) and its CA; tests and the dev stack only. */
+  armEndpoint?: string;
+  armCaPem?: string;
+  /** Blob endpoints of an emulator (Azurite); tests and the dev stack only. */
+  blob?: { endpointFor(storageAccount: string): string; credentialFor(storageAccount: string): StorageSharedKeyCredential };
+  /** Between polls of operations and replication when Azure sends no Retry-After (Azure: seconds to minutes). */
+  pollMs?: number;
+}
+
+/** A fake takes any bearer token; the SDK insists on sending one. */
+const FAKE_CREDENTIAL: TokenCredential = { getToken: async () => ({ token: 'imagecast-fake-arm', expiresOnTimestamp: Date.now() + 3_600_000 }) };
+
+/**
+ * Microsoft Azure behind the CloudProvider interface: the disk as a fixed-VHD page blob
+ * (zero pages never sent), then mash's managed images or, with gallery_name, a Compute
+ * Gallery image version replicated to every target region; a test VM in a throw-away
+ * resource group; deprecation by end-of-life. Credentials never leave AzureSessions.
+ */
+export function createAzureCloud(options: AzureCloudOptions): CloudProvider {
+  const emulator = Boolean(options.armEndpoint);
+  const sessions = new AzureSessions(options.accounts, {
+    ...(options.armEndpoint && { armEndpoint: options.armEndpoint, credential: FAKE_CREDENTIAL }),
+    ...(options.armCaPem && { armCaPem: options.armCaPem }),
+    ...(options.blob && { blob: options.blob }),
+  });
+  const lro: LroSettings = { pollMs: options.pollMs ?? 5_000 };
+  const clients = (account: string) => sessions.forAccount(account);
+  const isGallery = (o?: CloudImageOptions): o is AzureImageOptions & { gallery: NonNullable<AzureImageOptions['gallery']> } =>
+    o?.cloud === 'azure' && o.gallery !== undefined;
+  const resourceGroupOf = (c: AzureClients, o?: CloudImageOptions) => (o?.cloud === 'azure' ? o.resourceGroup : c.account.source_resource_group);
+  const isGalleryId = (imageId: string) => parseArmId(imageId).type === 'galleries/images/versions';
+
+  return {
+    cloud: 'azure',
+    async openDiskWriter(input) {
+      if (!input.imageName) throw new Error('internal: an Azure upload needs the image name (the blob is named after it)');
+      return openReleasePageBlob(await clients(input.release.account), input, azureOptions(input));
+    },
+    async createImage(input) {
+      const o = azureOptions(input);
+      const c = await clients(input.release.account);
+      return o.gallery ? createGalleryVersions(c, input, o, lro) : createManagedImages(c, input, o, lro);
+    },
+    async replicateImage(input) {
+      const o = azureOptions(input);
+      if (!o.gallery) {
+        // The plan refuses additional regions without a gallery; reaching here is a bug.
+        throw new Error('internal: Azure managed images are regional and cannot be replicated (use gallery_name)');
+      }
+      return replicateGalleryVersion(await clients(input.release.account), input.source, input.targetRegion, o, lro);
+    },
+    async publishImage() {
+      // The plan refuses a Partner Center publish (not available yet); without one the image stays private to the subscription.
+    },
+    async deprecateImage(input) {
+      const c = await clients(input.release.account);
+      if (isGalleryId(input.image.imageId)) return deprecateGalleryVersion(c, input.image, lro);
+      await deprecateManagedImage(c, parseArmId(input.image.imageId).resourceGroup, input.image, input.replacement, lro);
+    },
+    async findImageByName(account, region, imageName, o) {
+      const c = await clients(account);
+      if (isGallery(o)) return findGalleryVersion(c, o, region, imageName);
+      return findManagedImage(c, resourceGroupOf(c, o), region, imageName);
+    },
+    async deleteImage(release, image) {
+      const c = await clients(release.account);
+      if (isGalleryId(image.imageId)) return deleteGalleryVersions(c, image.imageId, lro);
+      await deleteManagedImages(c, parseArmId(image.imageId).resourceGroup, image.imageName, lro);
+    },
+    async deleteDisk(release, disk) {
+      await deletePageBlob(await clients(release.account), release, disk.diskId);
+    },
+    async discardReleaseArtifacts(release, _regions, o) {
+      const c = await clients(release.account);
+      await discardAzureTestGroups(c, release, lro);
+      if (isGallery(o)) await discardGalleryVersions(c, o, release, lro);
+      await discardManagedImages(c, resourceGroupOf(c, o), release, lro);
+      if (o?.cloud === 'azure') await discardPageBlobs(c, o, release);
+    },
+    async launchTestInstance(input) {
+      const o = azureOptions(input);
+      const c = await clients(input.release.account);
+      return launchAzureTestInstance(c, { ...input, architecture: o.architecture ?? 'x86_64', attempt: activityAttempt() }, { ...lro, emulator });
+    },
+    async rebootTestInstance(release: ReleaseRef, instance: TestInstance) {
+      await rebootAzureTestInstance(await clients(release.account), instance, lro);
+    },
+    async testInstanceGone(release, instance) {
+      return azureTestInstanceGone(await clients(release.account), instance);
+    },
+    async terminateTestInstance(release, instance) {
+      await terminateAzureTestInstance(await clients(release.account), instance, lro);
+    },
+  };
+}
