@@ -12,7 +12,7 @@ import { DEFAULT_WORKFLOW_BUNDLE } from '../../worker/create-workers.js';
 // Histories recorded from real releases (IMAGECAST_RECORD_HISTORY=test/fixtures/histories/NAME.binpb
 // while running test/workflows/release-image.test.js; IMAGECAST_RECORD_HISTORY_DIR=test/fixtures/histories
 // for the multi-account parent and child of test/workflows/release-ec2-accounts.test.js and the
-// GCE paths of test/workflows/release-gce.test.js (test/support/replay-history.ts), with a
+// GCE and Azure paths of test/workflows/release-gce.test.js and release-azure.test.js (test/support/replay-history.ts), with a
 // NAME.workflow-id file beside each). Replaying them against today's workflow code catches any change that would break
 // releases already running in production: a workflow change that fails here needs patching.
 const fixtures = fileURLToPath(new URL('../../../test/fixtures/histories', import.meta.url));
