@@ -152,4 +152,169 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
     assert.equal((await c.compute.images.get('rg-opfail', 'broken')).provisioningState, 'Failed');
     assert.equal(fake.faults.pending().length, 0);
   });
+
+  const REGIONS = ['westeurope', 'northeurope', 'eastus'];
+  /** A gallery with one definition in `rg`, and a managed image to publish from. */
+  async function galleryWithDefinition(rg: string) {
+    await group(rg);
+    const source = await image(rg, 'source');
+    const gallery = await c.compute.galleries.beginCreateOrUpdateAndWait(rg, 'imagecast_gallery', { location: 'westeurope', sharingProfile: { permissions: 'Groups' } }, FAST);
+    const definition = await c.compute.galleryImages.beginCreateOrUpdateAndWait(
+      rg,
+      'imagecast_gallery',
+      'sles-15-sp6',
+      {
+        location: 'westeurope',
+        osType: 'Linux',
+        osState: 'Generalized',
+        hyperVGeneration: 'V2',
+        architecture: 'x64',
+        identifier: { publisher: 'SUSE', offer: 'sles-15-sp6', sku: 'gen2' },
+        features: [{ name: 'SecurityType', value: 'TrustedLaunchSupported' }],
+      },
+      FAST,
+    );
+    return { source, gallery, definition };
+  }
+  const publish = (rg: string, version: string, sourceId: string, regions = REGIONS) =>
+    c.compute.galleryImageVersions.beginCreateOrUpdate(
+      rg,
+      'imagecast_gallery',
+      'sles-15-sp6',
+      version,
+      {
+        location: 'westeurope',
+        tags: { release: 'r1' },
+        storageProfile: { source: { id: sourceId } },
+        publishingProfile: { targetRegions: regions.map((name) => ({ name, regionalReplicaCount: 1 })), replicaCount: 1, endOfLifeDate: new Date('2030-01-01T00:00:00Z') },
+        safetyProfile: { allowDeletionOfReplicatedLocations: false },
+      },
+      FAST,
+    );
+  const withStatus = (rg: string, version: string) =>
+    c.compute.galleryImageVersions.get(rg, 'imagecast_gallery', 'sles-15-sp6', version, { expand: 'ReplicationStatus' });
+  const states = (v: GalleryImageVersion) => Object.fromEntries((v.replicationStatus?.summary ?? []).map((s) => [s.region, s.state]));
+
+  test('gallery, definition, and a version replicated to three regions: per-region status progresses to Completed', async () => {
+    const { source, gallery, definition } = await galleryWithDefinition('rg-gallery');
+    assert.equal(gallery.provisioningState, 'Succeeded');
+    assert.equal(gallery.identifier?.uniqueName, `${SUBSCRIPTION}-IMAGECAST_GALLERY`);
+    assert.deepEqual(definition.identifier, { publisher: 'SUSE', offer: 'sles-15-sp6', sku: 'gen2' });
+    assert.deepEqual(definition.features, [{ name: 'SecurityType', value: 'TrustedLaunchSupported' }]);
+    assert.equal(definition.architecture, 'x64');
+
+    const poller = await publish('rg-gallery', '1.0.0', source.id!);
+    const seen: Array<Record<string, string | undefined>> = [];
+    while (!poller.isDone()) {
+      seen.push(states(await withStatus('rg-gallery', '1.0.0')));
+      await poller.poll();
+      await sleep(20);
+    }
+    const version = await poller.pollUntilDone();
+    assert.equal(version.provisioningState, 'Succeeded');
+    assert.ok(seen.some((s) => s['westeurope'] === 'Replicating' && s['eastus'] === 'Unknown'), `one region after another: ${JSON.stringify(seen)}`);
+    assert.ok(seen.some((s) => s['westeurope'] === 'Completed' && s['eastus'] !== 'Completed'));
+    const final = await withStatus('rg-gallery', '1.0.0');
+    assert.equal(final.replicationStatus?.aggregatedState, 'Completed');
+    assert.deepEqual(states(final), { westeurope: 'Completed', northeurope: 'Completed', eastus: 'Completed' });
+    assert.ok(final.replicationStatus?.summary?.every((s) => s.progress === 100));
+    assert.equal(final.storageProfile?.source?.id, source.id);
+    assert.deepEqual(final.publishingProfile?.targetRegions?.map((r) => [r.name, r.regionalReplicaCount]), REGIONS.map((r) => [r, 1]));
+    assert.equal(final.publishingProfile?.endOfLifeDate?.toISOString(), '2030-01-01T00:00:00.000Z');
+    assert.equal(final.safetyProfile?.allowDeletionOfReplicatedLocations, false);
+    assert.equal((await c.compute.galleryImageVersions.get('rg-gallery', 'imagecast_gallery', 'sles-15-sp6', '1.0.0')).replicationStatus, undefined, 'only with $expand');
+    const listed = [];
+    for await (const v of c.compute.galleryImageVersions.listByGalleryImage('rg-gallery', 'imagecast_gallery', 'sles-15-sp6')) listed.push(v.name);
+    assert.deepEqual(listed, ['1.0.0']);
+
+    const orphan = await armError(
+      c.compute.galleryImageVersions.beginCreateOrUpdateAndWait('rg-gallery', 'imagecast_gallery', 'no-such-definition', '1.0.0', { location: 'westeurope', storageProfile: { source: { id: source.id! } } }, FAST),
+    );
+    assert.equal(orphan.statusCode, 404);
+    assert.equal(orphan.code, 'ParentResourceNotFound');
+    const busy = await armError(c.compute.galleryImages.beginDeleteAndWait('rg-gallery', 'imagecast_gallery', 'sles-15-sp6', FAST));
+    assert.equal(busy.statusCode, 409);
+    assert.equal(busy.code, 'CannotDeleteResource');
+    await c.compute.galleryImageVersions.beginDeleteAndWait('rg-gallery', 'imagecast_gallery', 'sles-15-sp6', '1.0.0', FAST);
+    await c.compute.galleryImages.beginDeleteAndWait('rg-gallery', 'imagecast_gallery', 'sles-15-sp6', FAST);
+    assert.equal(fake.state.galleryImages().length, 0);
+  });
+
+  test('a replication-failed region ends Failed while the others complete; the version fails with Azure\'s message', async () => {
+    const { source } = await galleryWithDefinition('rg-replfail');
+    fake.faults.add({ operation: 'galleryImageVersions.createOrUpdate', kind: 'replication-failed', region: 'northeurope', message: 'Failed with internal server error.' });
+    const failed = await armError((await publish('rg-replfail', '2.0.0', source.id!)).pollUntilDone());
+    assert.match(failed.message, /Gallery replication jobs failed in one or more regions.*\{region:northeurope, detail:Failed with internal server error\.\}/);
+    const version = await withStatus('rg-replfail', '2.0.0');
+    assert.equal(version.provisioningState, 'Failed');
+    assert.equal(version.replicationStatus?.aggregatedState, 'Failed');
+    assert.deepEqual(states(version), { westeurope: 'Completed', northeurope: 'Failed', eastus: 'Completed' });
+    assert.equal(version.replicationStatus?.summary?.find((s) => s.region === 'northeurope')?.details, 'Failed with internal server error.');
+  });
+
+  test('PATCH: a new target region replicates alone; endOfLifeDate and excludeFromLatest change alone', async () => {
+    const { source } = await galleryWithDefinition('rg-patch');
+    await (await publish('rg-patch', '3.0.0', source.id!, ['westeurope', 'northeurope'])).pollUntilDone();
+    const poller = await c.compute.galleryImageVersions.beginUpdate(
+      'rg-patch',
+      'imagecast_gallery',
+      'sles-15-sp6',
+      '3.0.0',
+      { publishingProfile: { targetRegions: ['westeurope', 'northeurope', 'eastus2'].map((name) => ({ name, regionalReplicaCount: 1 })) } },
+      FAST,
+    );
+    const during = await withStatus('rg-patch', '3.0.0');
+    assert.equal(during.provisioningState, 'Updating');
+    assert.equal(states(during)['westeurope'], 'Completed', 'replicated regions stay replicated');
+    assert.equal(states(during)['northeurope'], 'Completed');
+    assert.notEqual(states(during)['eastus2'], 'Completed');
+    await poller.pollUntilDone();
+    assert.deepEqual(states(await withStatus('rg-patch', '3.0.0')), { westeurope: 'Completed', northeurope: 'Completed', eastus2: 'Completed' });
+
+    const before = await withStatus('rg-patch', '3.0.0');
+    const patched = await c.compute.galleryImageVersions.beginUpdateAndWait(
+      'rg-patch',
+      'imagecast_gallery',
+      'sles-15-sp6',
+      '3.0.0',
+      { publishingProfile: { endOfLifeDate: new Date('2027-06-30T00:00:00Z'), excludeFromLatest: true } },
+      FAST,
+    );
+    assert.equal(patched.publishingProfile?.endOfLifeDate?.toISOString(), '2027-06-30T00:00:00.000Z');
+    assert.equal(patched.publishingProfile?.excludeFromLatest, true);
+    const after = await withStatus('rg-patch', '3.0.0');
+    assert.deepEqual(after.publishingProfile?.targetRegions, before.publishingProfile?.targetRegions);
+    assert.deepEqual(after.replicationStatus, before.replicationStatus);
+    assert.deepEqual(after.tags, before.tags);
+    assert.deepEqual(after.storageProfile, before.storageProfile);
+  });
+
+  test('sharing profile: Add subscriptions and tenants, Remove one, Reset to private', async () => {
+    await galleryWithDefinition('rg-share');
+    const other = 'a1b2c3d4-0000-4000-8000-000000000001';
+    const tenant = 'b1b2c3d4-0000-4000-8000-000000000002';
+    const share = (operationType: string, groups: Array<{ type: string; ids: string[] }> = []) =>
+      c.compute.gallerySharingProfile.beginUpdateAndWait('rg-share', 'imagecast_gallery', { operationType, groups }, FAST);
+    const added = await share('Add', [
+      { type: 'Subscriptions', ids: [SUBSCRIPTION, other] },
+      { type: 'AADTenants', ids: [tenant] },
+    ]);
+    assert.equal(added.operationType, 'Add');
+    let gallery = await c.compute.galleries.get('rg-share', 'imagecast_gallery');
+    assert.equal(gallery.sharingProfile?.permissions, 'Groups');
+    assert.deepEqual(gallery.sharingProfile?.groups, [
+      { type: 'Subscriptions', ids: [SUBSCRIPTION, other] },
+      { type: 'AADTenants', ids: [tenant] },
+    ]);
+    await share('Remove', [{ type: 'Subscriptions', ids: [other] }]);
+    gallery = await c.compute.galleries.get('rg-share', 'imagecast_gallery');
+    assert.deepEqual(gallery.sharingProfile?.groups, [
+      { type: 'Subscriptions', ids: [SUBSCRIPTION] },
+      { type: 'AADTenants', ids: [tenant] },
+    ]);
+    await share('Reset');
+    gallery = await c.compute.galleries.get('rg-share', 'imagecast_gallery');
+    assert.equal(gallery.sharingProfile?.permissions, 'Private');
+    assert.deepEqual(gallery.sharingProfile?.groups, []);
+  });
 });
