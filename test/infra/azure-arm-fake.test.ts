@@ -317,4 +317,128 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
     assert.equal(gallery.sharingProfile?.permissions, 'Private');
     assert.deepEqual(gallery.sharingProfile?.groups, []);
   });
+
+  test('network, NIC and VM: references are checked, the VM runs, restarts, and goes with its group', async () => {
+    const rg = 'rg-vm';
+    const { source } = await galleryWithDefinition(rg);
+    const net = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${rg}/providers/Microsoft.Network`;
+    const nsg = await c.network.networkSecurityGroups.beginCreateOrUpdateAndWait(
+      rg,
+      'imagecast-nsg',
+      {
+        location: 'westeurope',
+        securityRules: [
+          { name: 'ssh', protocol: 'Tcp', sourcePortRange: '*', destinationPortRange: '22', sourceAddressPrefix: '*', destinationAddressPrefix: '*', access: 'Allow', priority: 100, direction: 'Inbound' },
+        ],
+      },
+      FAST,
+    );
+    assert.equal(nsg.securityRules?.[0]?.id, `${net}/networkSecurityGroups/imagecast-nsg/securityRules/ssh`);
+    const vnet = await c.network.virtualNetworks.beginCreateOrUpdateAndWait(
+      rg,
+      'imagecast-vnet',
+      { location: 'westeurope', addressSpace: { addressPrefixes: ['10.10.0.0/16'] }, subnets: [{ name: 'default', addressPrefix: '10.10.1.0/24', networkSecurityGroup: { id: nsg.id! } }] },
+      FAST,
+    );
+    assert.equal(vnet.provisioningState, 'Succeeded');
+    const subnetId = vnet.subnets?.[0]?.id;
+    assert.equal(subnetId, `${net}/virtualNetworks/imagecast-vnet/subnets/default`);
+    const ipPoller = await c.network.publicIPAddresses.beginCreateOrUpdate(rg, 'imagecast-ip', { location: 'westeurope', publicIPAllocationMethod: 'Static', sku: { name: 'Standard' } }, FAST);
+    assert.equal((await c.network.publicIPAddresses.get(rg, 'imagecast-ip')).ipAddress, undefined, 'no address before it is provisioned');
+    await ipPoller.pollUntilDone();
+    const ip = await c.network.publicIPAddresses.get(rg, 'imagecast-ip');
+    assert.match(ip.ipAddress ?? '', /^203\.0\.113\.\d+$/);
+
+    const badNic = await armError(
+      c.network.networkInterfaces.beginCreateOrUpdateAndWait(rg, 'bad-nic', { location: 'westeurope', ipConfigurations: [{ name: 'ipconfig1', subnet: { id: `${net}/virtualNetworks/imagecast-vnet/subnets/none` } }] }, FAST),
+    );
+    assert.equal(badNic.statusCode, 400);
+    assert.equal(badNic.code, 'InvalidResourceReference');
+    const nic = await c.network.networkInterfaces.beginCreateOrUpdateAndWait(
+      rg,
+      'imagecast-nic',
+      { location: 'westeurope', ipConfigurations: [{ name: 'ipconfig1', subnet: { id: subnetId! }, publicIPAddress: { id: ip.id! } }] },
+      FAST,
+    );
+    assert.equal(nic.ipConfigurations?.[0]?.privateIPAddress, '10.10.1.4');
+    assert.equal(nic.ipConfigurations?.[0]?.publicIPAddress?.id, ip.id);
+
+    await (await publish(rg, '1.0.0', source.id!, ['westeurope'])).pollUntilDone();
+    const versionId = `${source.id!.replace(/\/images\/source$/, '')}/galleries/imagecast_gallery/images/sles-15-sp6/versions/1.0.0`;
+    const sshKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIImagecastTestKey imagecast@test';
+    const vm = (name: string, imageId: string, location = 'westeurope') =>
+      c.compute.virtualMachines.beginCreateOrUpdateAndWait(
+        rg,
+        name,
+        {
+          location,
+          hardwareProfile: { vmSize: 'Standard_B2s' },
+          storageProfile: { imageReference: { id: imageId }, osDisk: { createOption: 'FromImage', managedDisk: { storageAccountType: 'Premium_LRS' } } },
+          osProfile: {
+            computerName: name,
+            adminUsername: 'azureuser',
+            linuxConfiguration: { disablePasswordAuthentication: true, ssh: { publicKeys: [{ path: '/home/azureuser/.ssh/authorized_keys', keyData: sshKey }] } },
+          },
+          networkProfile: { networkInterfaces: [{ id: nic.id!, primary: true }] },
+        },
+        FAST,
+      );
+    const missingImage = await armError(vm('no-image', `/subscriptions/${SUBSCRIPTION}/resourceGroups/${rg}/providers/Microsoft.Compute/images/none`));
+    assert.equal(missingImage.statusCode, 404);
+    assert.match(missingImage.message, /The Image '.*\/images\/none' cannot be found in 'westeurope' region\./);
+    const elsewhere = await armError(vm('elsewhere', versionId, 'eastus'));
+    assert.equal(elsewhere.code, 'GalleryImageNotFound');
+    assert.match(elsewhere.message, /is not available in eastus region/);
+
+    const created = await vm('imagecast-test-vm', versionId);
+    assert.equal(created.provisioningState, 'Succeeded');
+    assert.match(created.vmId ?? '', /^[0-9a-f-]{36}$/);
+    assert.equal(created.osProfile?.linuxConfiguration?.ssh?.publicKeys?.[0]?.keyData, sshKey);
+    assert.equal(created.storageProfile?.imageReference?.id, versionId);
+    const powerState = async () => (await c.compute.virtualMachines.instanceView(rg, 'imagecast-test-vm')).statuses?.find((s) => s.code?.startsWith('PowerState/'))?.code;
+    assert.equal(await powerState(), 'PowerState/running');
+    const inUse = await armError(vm('second-vm', source.id!));
+    assert.equal(inUse.code, 'NicInUse');
+
+    const restart = await c.compute.virtualMachines.beginRestart(rg, 'imagecast-test-vm', FAST);
+    assert.equal(await powerState(), 'PowerState/starting');
+    await restart.pollUntilDone();
+    assert.equal(await powerState(), 'PowerState/running');
+    const listed = [];
+    for await (const v of c.compute.virtualMachines.list(rg)) listed.push(v.name);
+    assert.deepEqual(listed, ['imagecast-test-vm']);
+
+    await c.resources.resourceGroups.beginDeleteAndWait(rg, FAST);
+    assert.equal(fake.state.virtualMachines().length, 0);
+    assert.equal(fake.state.networkInterfaces().length, 0);
+    assert.equal(fake.state.virtualNetworks().length, 0);
+    assert.equal(fake.state.galleryImageVersions().filter((v) => String(v['id']).includes(`/${rg}/`)).length, 0);
+  });
+
+  test('a 429 storm is retried by the SDK\'s default retry policy (Retry-After) and the call then succeeds', async () => {
+    await group('rg-throttle');
+    fake.faults.add({ operation: 'resourceGroups.get', kind: 'http', status: 429, code: 'TooManyRequests', message: 'The request is being throttled.', retryAfterSeconds: 0, times: 3 });
+    const got = await c.resources.resourceGroups.get('rg-throttle');
+    assert.equal(got.name, 'rg-throttle');
+    const statuses = fake.state.requests('resourceGroups.get').filter((r) => r.path.endsWith('/rg-throttle')).map((r) => r.status);
+    assert.deepEqual(statuses, [429, 429, 429, 200]);
+
+    // The default policy retries 3 times: a longer storm reaches the caller.
+    fake.faults.add({ operation: 'images.createOrUpdate', kind: 'http', status: 429, code: 'TooManyRequests', retryAfterSeconds: 0, times: 5 });
+    const throttled = await armError(image('rg-throttle', 'throttled'));
+    assert.equal(throttled.statusCode, 429);
+    assert.equal(throttled.code, 'TooManyRequests');
+    const attempts = fake.state.requests('images.createOrUpdate').filter((r) => r.path.endsWith('/throttled')).map((r) => r.status);
+    assert.deepEqual(attempts, [429, 429, 429, 429], 'one call and three retries');
+    fake.faults.clear();
+    assert.equal((await image('rg-throttle', 'throttled')).provisioningState, 'Succeeded');
+  });
+
+  test('a fault for an operation the fake does not serve is refused when added', () => {
+    assert.throws(() => fake.faults.add({ operation: 'images.insert', kind: 'http', status: 500, code: 'InternalServerError' }), /no operation "images.insert" in the ARM fake/);
+    assert.throws(
+      () => fake.faults.add({ operation: 'images.createOrUpdate', kind: 'replication-failed', region: 'eastus' }),
+      /replication-failed fault needs a galleryImageVersions operation/,
+    );
+  });
 });
