@@ -6,10 +6,9 @@
 // (…/get, …/list-by-gallery, …/delete). A gallery or definition that still holds nested
 // resources refuses DELETE with 409 CannotDeleteResource. Left out: galleries.update
 // (PATCH), `$select=Permissions`, soft delete, community-gallery publishing checks.
-import { ArmError, invalidParameter } from './errors.js';
+import { ArmError, invalidParameter, nestedResourcesExist, resourceNotFound } from './errors.js';
 import { asyncHeaders, startOperation } from './operations.js';
 import { groupOf, type ResourceKind } from './resources.js';
-import { nestedResourcesExist, resourceNotFound } from './errors.js';
 import { TYPES, type Answer, type Call, type Json, type ResourceRecord, type Store } from './state.js';
 
 const refuseWhileNested = (type: string) => (record: ResourceRecord, store: Store) => {

@@ -14,9 +14,7 @@ import { ArmError, invalidParameter, resourceNotFound } from './errors.js';
 import { checkBlob } from './images.js';
 import { asyncHeaders } from './operations.js';
 import { groupOf, providerPath, startProvisioning, viewOf, type ResourceKind } from './resources.js';
-import { TYPES, type Answer, type Call, type Json, type RegionReplication, type ResourceRecord, type Store } from './state.js';
-
-const regionKey = (name: unknown) => String(name).toLowerCase().replace(/\s+/g, '');
+import { regionKey, TYPES, type Answer, type Call, type Json, type RegionReplication, type ResourceRecord, type Store } from './state.js';
 
 type TargetRegion = { name: string; regionalReplicaCount?: number; storageAccountType?: string };
 

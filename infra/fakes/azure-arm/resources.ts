@@ -165,5 +165,5 @@ export function deleteResource(kind: ResourceKind) {
   };
 }
 
-/** Network's resourceGuid and etag: a fresh etag on every change, as the Network RP does. */
+/** Network resources' `etag`: a fresh one on every change, as the Network RP answers. */
 export const networkExtra = (): Json => ({ etag: `W/"${randomUUID()}"` });

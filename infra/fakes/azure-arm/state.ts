@@ -95,6 +95,9 @@ export interface Answer {
   headers?: Record<string, string>;
 }
 
+/** Azure region names compare without case or spaces (`East US` is `eastus`). */
+export const regionKey = (name: unknown) => String(name).toLowerCase().replace(/\s+/g, '');
+
 const groupKey = (subscription: string, name: string) => `${subscription}/${name}`.toLowerCase();
 
 /** What handlers share: resources, operations, timers and shutdown. */

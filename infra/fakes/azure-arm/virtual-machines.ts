@@ -13,9 +13,8 @@ import { ArmError, invalidParameter, invalidReference, resourceNotFound } from '
 import { replicatedRegions } from './gallery-versions.js';
 import { asyncHeaders, startOperation } from './operations.js';
 import { groupOf, providerPath, type ResourceKind } from './resources.js';
-import { TYPES, type Answer, type Call, type Json, type ResourceRecord, type Store } from './state.js';
+import { regionKey, TYPES, type Answer, type Call, type Json, type ResourceRecord, type Store } from './state.js';
 
-const regionKey = (name: unknown) => String(name).toLowerCase().replace(/\s+/g, '');
 const compareVersions = (a: string, b: string) => {
   const [x, y] = [a.split('.').map(Number), b.split('.').map(Number)];
   for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
