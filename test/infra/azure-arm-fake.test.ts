@@ -21,6 +21,29 @@ const FAST = { updateIntervalInMs: 10 };
 const BLOB = 'https://imagecastimages.blob.core.windows.net/vhds/sles-15-sp6.vhd';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+interface RawResponse {
+  status: number;
+  headers: { get(name: string): string | undefined };
+  bodyAsText?: string | null;
+}
+/**
+ * Options for a begin… call that keep the SDK's first (initial) response, and what `look`
+ * saw the moment it arrived: what the PUT/POST answered and the fake's state before the
+ * operation can end, without a second request racing operationMs.
+ */
+function firstAnswer<T = undefined>(look?: () => T) {
+  const kept: { response?: RawResponse; seen?: T } = {};
+  const onResponse = (response: RawResponse) => {
+    if (kept.response) return;
+    kept.response = response;
+    kept.seen = look?.();
+  };
+  return { options: { ...FAST, onResponse }, kept };
+}
+/** The `properties` of the JSON on the wire (the SDK's models flatten them). */
+const propertiesOf = (response: RawResponse | undefined) =>
+  (JSON.parse(response?.bodyAsText || '{}') as { properties?: Record<string, unknown> }).properties;
+
 /** What the SDK throws for an ARM error: a RestError with the HTTP status and ARM's code. */
 async function armError(call: Promise<unknown>): Promise<{ statusCode?: number; code?: string; message: string }> {
   try {
@@ -50,7 +73,7 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
   const present = new Set([BLOB]);
 
   before(async () => {
-    fake = await startArmFake({ operationMs: 30, replicationMs: 120, blobExists: async (uri) => present.has(uri) });
+    fake = await startArmFake({ operationMs: 60, replicationMs: 200, blobExists: async (uri) => present.has(uri) });
     c = clients(fake);
   });
   after(async () => {
@@ -102,13 +125,18 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
 
   test('managed image: PUT answers 201 Creating + Azure-AsyncOperation, the poller follows it to Succeeded; get, list, delete', async () => {
     await group('rg-images');
+    const first = firstAnswer();
     const poller = await c.compute.images.beginCreateOrUpdate(
       'rg-images',
       'sles-15-sp6-v20261204',
       { location: 'westeurope', hyperVGeneration: 'V2', tags: { release: 'r7' }, storageProfile: { osDisk: { osType: 'Linux', osState: 'Generalized', blobUri: BLOB } } },
-      FAST,
+      first.options,
     );
-    assert.equal((await c.compute.images.get('rg-images', 'sles-15-sp6-v20261204')).provisioningState, 'Creating');
+    const put = first.kept.response;
+    assert.equal(put?.status, 201);
+    assert.match(put?.headers.get('azure-asyncoperation') ?? '', /^https:\/\/127\.0\.0\.1:\d+\/subscriptions\/[-0-9a-f]+\/providers\/Microsoft\.Compute\/locations\/westeurope\/operations\/[-0-9a-f]+\?api-version=/);
+    assert.equal(put?.headers.get('retry-after'), '0');
+    assert.equal(propertiesOf(put)?.['provisioningState'], 'Creating');
     const done = await poller.pollUntilDone();
     assert.equal(done.provisioningState, 'Succeeded');
     assert.equal(fake.state.requests('images.createOrUpdate')[0]?.status, 201);
@@ -255,19 +283,22 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
   test('PATCH: a new target region replicates alone; endOfLifeDate and excludeFromLatest change alone', async () => {
     const { source } = await galleryWithDefinition('rg-patch');
     await (await publish('rg-patch', '3.0.0', source.id!, ['westeurope', 'northeurope'])).pollUntilDone();
+    const first = firstAnswer(() => fake.state.galleryImageVersions().find((v) => String(v['id']).includes('/rg-patch/')));
     const poller = await c.compute.galleryImageVersions.beginUpdate(
       'rg-patch',
       'imagecast_gallery',
       'sles-15-sp6',
       '3.0.0',
       { publishingProfile: { targetRegions: ['westeurope', 'northeurope', 'eastus2'].map((name) => ({ name, regionalReplicaCount: 1 })) } },
-      FAST,
+      first.options,
     );
-    const during = await withStatus('rg-patch', '3.0.0');
-    assert.equal(during.provisioningState, 'Updating');
-    assert.equal(states(during)['westeurope'], 'Completed', 'replicated regions stay replicated');
-    assert.equal(states(during)['northeurope'], 'Completed');
-    assert.notEqual(states(during)['eastus2'], 'Completed');
+    assert.equal(propertiesOf(first.kept.response)?.['provisioningState'], 'Updating');
+    const during = Object.fromEntries(
+      (((first.kept.seen?.['properties'] as Record<string, unknown>)['replicationStatus'] as { summary: Array<{ region: string; state: string }> }).summary).map((r) => [r.region, r.state]),
+    );
+    assert.equal(during['westeurope'], 'Completed', 'replicated regions stay replicated');
+    assert.equal(during['northeurope'], 'Completed');
+    assert.notEqual(during['eastus2'], 'Completed');
     await poller.pollUntilDone();
     assert.deepEqual(states(await withStatus('rg-patch', '3.0.0')), { westeurope: 'Completed', northeurope: 'Completed', eastus2: 'Completed' });
 
@@ -343,9 +374,11 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
     assert.equal(vnet.provisioningState, 'Succeeded');
     const subnetId = vnet.subnets?.[0]?.id;
     assert.equal(subnetId, `${net}/virtualNetworks/imagecast-vnet/subnets/default`);
-    const ipPoller = await c.network.publicIPAddresses.beginCreateOrUpdate(rg, 'imagecast-ip', { location: 'westeurope', publicIPAllocationMethod: 'Static', sku: { name: 'Standard' } }, FAST);
-    assert.equal((await c.network.publicIPAddresses.get(rg, 'imagecast-ip')).ipAddress, undefined, 'no address before it is provisioned');
-    await ipPoller.pollUntilDone();
+    const first = firstAnswer();
+    await c.network.publicIPAddresses.beginCreateOrUpdateAndWait(rg, 'imagecast-ip', { location: 'westeurope', publicIPAllocationMethod: 'Static', sku: { name: 'Standard' } }, first.options);
+    assert.equal(first.kept.response?.status, 201);
+    assert.equal(propertiesOf(first.kept.response)?.['provisioningState'], 'Updating');
+    assert.equal(propertiesOf(first.kept.response)?.['ipAddress'], undefined, 'no address before it is provisioned');
     const ip = await c.network.publicIPAddresses.get(rg, 'imagecast-ip');
     assert.match(ip.ipAddress ?? '', /^203\.0\.113\.\d+$/);
 
@@ -400,9 +433,14 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
     const inUse = await armError(vm('second-vm', source.id!));
     assert.equal(inUse.code, 'NicInUse');
 
-    const restart = await c.compute.virtualMachines.beginRestart(rg, 'imagecast-test-vm', FAST);
-    assert.equal(await powerState(), 'PowerState/starting');
-    await restart.pollUntilDone();
+    const restart = firstAnswer(() => {
+      const view = fake.state.virtualMachines()[0]?.['properties'] as { instanceView: { statuses: Array<{ code: string }> } };
+      return view.instanceView.statuses.find((s) => s.code.startsWith('PowerState/'))?.code;
+    });
+    await c.compute.virtualMachines.beginRestartAndWait(rg, 'imagecast-test-vm', restart.options);
+    assert.equal(restart.kept.response?.status, 202);
+    assert.ok(restart.kept.response?.headers.get('location'), 'a POST answers a Location too');
+    assert.equal(restart.kept.seen, 'PowerState/starting');
     assert.equal(await powerState(), 'PowerState/running');
     const listed = [];
     for await (const v of c.compute.virtualMachines.list(rg)) listed.push(v.name);
