@@ -299,6 +299,11 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
     assert.equal(during['westeurope'], 'Completed', 'replicated regions stay replicated');
     assert.equal(during['northeurope'], 'Completed');
     assert.notEqual(during['eastus2'], 'Completed');
+    const meanwhile = await armError(
+      c.compute.galleryImageVersions.beginUpdateAndWait('rg-patch', 'imagecast_gallery', 'sles-15-sp6', '3.0.0', { publishingProfile: { excludeFromLatest: true } }, FAST),
+    );
+    assert.equal(meanwhile.statusCode, 409, 'one change at a time');
+    assert.equal(meanwhile.code, 'OperationNotAllowed');
     await poller.pollUntilDone();
     assert.deepEqual(states(await withStatus('rg-patch', '3.0.0')), { westeurope: 'Completed', northeurope: 'Completed', eastus2: 'Completed' });
 

@@ -133,6 +133,10 @@ export function updateVersion(call: Call): Answer {
   const record = call.store.resource(call.path);
   if (!record || record.type !== TYPES.galleryImageVersions) throw resourceNotFound(providerPath(call.path), group.name);
   const properties = record.body['properties'] as Json;
+  if (properties['provisioningState'] === 'Creating' || properties['provisioningState'] === 'Updating') {
+    // Ours wording; ARM refuses a change while the previous one still runs.
+    throw new ArmError(409, 'OperationNotAllowed', `The gallery image version '${String(record.body['name'])}' is ${String(properties['provisioningState'])}; retry once that operation has ended.`);
+  }
   const asked = (call.body['properties'] ?? {}) as Json;
   const profile = properties['publishingProfile'] as Json;
   const change = (asked['publishingProfile'] ?? {}) as Json;
@@ -140,7 +144,7 @@ export function updateVersion(call: Call): Answer {
     if (change[field] !== undefined) profile[field] = change[field];
   }
   if (change['targetRegions'] !== undefined) {
-    const next = targetRegions(change, String(record.body['location']));
+    const next = targetRegions({ ...profile, ...change }, String(record.body['location']));
     const before = new Set((profile['targetRegions'] as TargetRegion[]).map((r) => regionKey(r.name)));
     const after = new Set(next.map((r) => regionKey(r.name)));
     record.replication = (record.replication ?? []).filter((r) => after.has(regionKey(r.region)));
