@@ -264,8 +264,11 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
     assert.equal(busy.statusCode, 409);
     assert.equal(busy.code, 'CannotDeleteResource');
     await c.compute.galleryImageVersions.beginDeleteAndWait('rg-gallery', 'imagecast_gallery', 'sles-15-sp6', '1.0.0', FAST);
+    const full = await armError(c.compute.galleries.beginDeleteAndWait('rg-gallery', 'imagecast_gallery', FAST));
+    assert.equal(full.code, 'CannotDeleteResource', 'a gallery with definitions stays');
     await c.compute.galleryImages.beginDeleteAndWait('rg-gallery', 'imagecast_gallery', 'sles-15-sp6', FAST);
-    assert.equal(fake.state.galleryImages().length, 0);
+    await c.compute.galleries.beginDeleteAndWait('rg-gallery', 'imagecast_gallery', FAST);
+    assert.equal(fake.state.galleries().filter((g) => String(g['id']).includes('/rg-gallery/')).length, 0);
   });
 
   test('a replication-failed region ends Failed while the others complete; the version fails with Azure\'s message', async () => {
@@ -460,6 +463,8 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
 
   test('a 429 storm is retried by the SDK\'s default retry policy (Retry-After) and the call then succeeds', async () => {
     await group('rg-throttle');
+    // core-rest-pipeline retries a 429 only through its throttling strategy, which needs a
+    // Retry-After (or retry-after-ms) header: a retried 429 shows the fake sent one.
     fake.faults.add({ operation: 'resourceGroups.get', kind: 'http', status: 429, code: 'TooManyRequests', message: 'The request is being throttled.', retryAfterSeconds: 0, times: 3 });
     const got = await c.resources.resourceGroups.get('rg-throttle');
     assert.equal(got.name, 'rg-throttle');
