@@ -45,7 +45,9 @@ const propertiesOf = (response: RawResponse | undefined) =>
   (JSON.parse(response?.bodyAsText || '{}') as { properties?: Record<string, unknown> }).properties;
 
 /** What the SDK throws for an ARM error: a RestError with the HTTP status and ARM's code. */
-async function armError(call: Promise<unknown>): Promise<{ statusCode?: number; code?: string; message: string }> {
+async function armError(
+  call: Promise<unknown>,
+): Promise<{ statusCode?: number; code?: string; message: string }> {
   try {
     await call;
   } catch (error) {
@@ -73,7 +75,11 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
   const present = new Set([BLOB]);
 
   before(async () => {
-    fake = await startArmFake({ operationMs: 60, replicationMs: 200, blobExists: async (uri) => present.has(uri) });
+    fake = await startArmFake({
+      operationMs: 60,
+      replicationMs: 200,
+      blobExists: async (uri) => present.has(uri),
+    });
     c = clients(fake);
   });
   after(async () => {
@@ -86,7 +92,12 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
     c.compute.images.beginCreateOrUpdateAndWait(
       rg,
       name,
-      { location: 'westeurope', hyperVGeneration: 'V2', tags: { release: 'r1' }, storageProfile: { osDisk: { osType: 'Linux', osState: 'Generalized', blobUri } } },
+      {
+        location: 'westeurope',
+        hyperVGeneration: 'V2',
+        tags: { release: 'r1' },
+        storageProfile: { osDisk: { osType: 'Linux', osState: 'Generalized', blobUri } },
+      },
       FAST,
     );
 
@@ -99,7 +110,10 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
     assert.equal(fake.state.requests('resourceGroups.createOrUpdate')[0]?.status, 201);
 
     const found = [];
-    for await (const g of c.resources.resourceGroups.list({ filter: "tagName eq 'release' and tagValue eq 'r1'" })) found.push(g.name);
+    for await (const g of c.resources.resourceGroups.list({
+      filter: "tagName eq 'release' and tagValue eq 'r1'",
+    }))
+      found.push(g.name);
     assert.deepEqual(found, ['rg-tagged']);
     assert.equal((await c.resources.resourceGroups.checkExistence('RG-TAGGED')).body, true);
     assert.equal((await c.resources.resourceGroups.checkExistence('rg-missing')).body, false);
@@ -129,12 +143,20 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
     const poller = await c.compute.images.beginCreateOrUpdate(
       'rg-images',
       'sles-15-sp6-v20261204',
-      { location: 'westeurope', hyperVGeneration: 'V2', tags: { release: 'r7' }, storageProfile: { osDisk: { osType: 'Linux', osState: 'Generalized', blobUri: BLOB } } },
+      {
+        location: 'westeurope',
+        hyperVGeneration: 'V2',
+        tags: { release: 'r7' },
+        storageProfile: { osDisk: { osType: 'Linux', osState: 'Generalized', blobUri: BLOB } },
+      },
       first.options,
     );
     const put = first.kept.response;
     assert.equal(put?.status, 201);
-    assert.match(put?.headers.get('azure-asyncoperation') ?? '', /^https:\/\/127\.0\.0\.1:\d+\/subscriptions\/[-0-9a-f]+\/providers\/Microsoft\.Compute\/locations\/westeurope\/operations\/[-0-9a-f]+\?api-version=/);
+    assert.match(
+      put?.headers.get('azure-asyncoperation') ?? '',
+      /^https:\/\/127\.0\.0\.1:\d+\/subscriptions\/[-0-9a-f]+\/providers\/Microsoft\.Compute\/locations\/westeurope\/operations\/[-0-9a-f]+\?api-version=/,
+    );
     assert.equal(put?.headers.get('retry-after'), '0');
     assert.equal(propertiesOf(put)?.['provisioningState'], 'Creating');
     const done = await poller.pollUntilDone();
@@ -143,13 +165,20 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
     assert.ok(fake.state.requests('operations.get').length >= 1, 'polled the Azure-AsyncOperation URL');
 
     const got = await c.compute.images.get('rg-images', 'sles-15-sp6-v20261204');
-    assert.equal(got.id, `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-images/providers/Microsoft.Compute/images/sles-15-sp6-v20261204`);
+    assert.equal(
+      got.id,
+      `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-images/providers/Microsoft.Compute/images/sles-15-sp6-v20261204`,
+    );
     assert.equal(got.type, 'Microsoft.Compute/images');
     assert.equal(got.location, 'westeurope');
     assert.equal(got.hyperVGeneration, 'V2');
     assert.deepEqual(got.tags, { release: 'r7' });
     assert.deepEqual(
-      { osType: got.storageProfile?.osDisk?.osType, osState: got.storageProfile?.osDisk?.osState, blobUri: got.storageProfile?.osDisk?.blobUri },
+      {
+        osType: got.storageProfile?.osDisk?.osType,
+        osState: got.storageProfile?.osDisk?.osState,
+        blobUri: got.storageProfile?.osDisk?.blobUri,
+      },
       { osType: 'Linux', osState: 'Generalized', blobUri: BLOB },
     );
     const listed = [];
@@ -162,7 +191,7 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
     assert.equal(gone.code, 'ResourceNotFound');
   });
 
-  test('managed image from a blob that does not exist is refused with Azure\'s message', async () => {
+  test("managed image from a blob that does not exist is refused with Azure's message", async () => {
     await group('rg-noblob');
     const missing = 'https://imagecastimages.blob.core.windows.net/vhds/missing.vhd';
     const refused = await armError(image('rg-noblob', 'no-blob', missing));
@@ -174,9 +203,18 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
 
   test('an operation-failed fault ends the async operation Failed; the SDK throws its code and message', async () => {
     await group('rg-opfail');
-    fake.faults.add({ operation: 'images.createOrUpdate', resourceGroup: 'RG-OPFAIL', kind: 'operation-failed', code: 'InternalOperationError', message: 'Disk import failed.' });
+    fake.faults.add({
+      operation: 'images.createOrUpdate',
+      resourceGroup: 'RG-OPFAIL',
+      kind: 'operation-failed',
+      code: 'InternalOperationError',
+      message: 'Disk import failed.',
+    });
     const failed = await armError(image('rg-opfail', 'broken'));
-    assert.match(failed.message, /The long-running operation has failed\. InternalOperationError\. Disk import failed\./);
+    assert.match(
+      failed.message,
+      /The long-running operation has failed\. InternalOperationError\. Disk import failed\./,
+    );
     assert.equal((await c.compute.images.get('rg-opfail', 'broken')).provisioningState, 'Failed');
     assert.equal(fake.faults.pending().length, 0);
   });
@@ -186,7 +224,12 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
   async function galleryWithDefinition(rg: string) {
     await group(rg);
     const source = await image(rg, 'source');
-    const gallery = await c.compute.galleries.beginCreateOrUpdateAndWait(rg, 'imagecast_gallery', { location: 'westeurope', sharingProfile: { permissions: 'Groups' } }, FAST);
+    const gallery = await c.compute.galleries.beginCreateOrUpdateAndWait(
+      rg,
+      'imagecast_gallery',
+      { location: 'westeurope', sharingProfile: { permissions: 'Groups' } },
+      FAST,
+    );
     const definition = await c.compute.galleryImages.beginCreateOrUpdateAndWait(
       rg,
       'imagecast_gallery',
@@ -214,14 +257,21 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
         location: 'westeurope',
         tags: { release: 'r1' },
         storageProfile: { source: { id: sourceId } },
-        publishingProfile: { targetRegions: regions.map((name) => ({ name, regionalReplicaCount: 1 })), replicaCount: 1, endOfLifeDate: new Date('2030-01-01T00:00:00Z') },
+        publishingProfile: {
+          targetRegions: regions.map((name) => ({ name, regionalReplicaCount: 1 })),
+          replicaCount: 1,
+          endOfLifeDate: new Date('2030-01-01T00:00:00Z'),
+        },
         safetyProfile: { allowDeletionOfReplicatedLocations: false },
       },
       FAST,
     );
   const withStatus = (rg: string, version: string) =>
-    c.compute.galleryImageVersions.get(rg, 'imagecast_gallery', 'sles-15-sp6', version, { expand: 'ReplicationStatus' });
-  const states = (v: GalleryImageVersion) => Object.fromEntries((v.replicationStatus?.summary ?? []).map((s) => [s.region, s.state]));
+    c.compute.galleryImageVersions.get(rg, 'imagecast_gallery', 'sles-15-sp6', version, {
+      expand: 'ReplicationStatus',
+    });
+  const states = (v: GalleryImageVersion) =>
+    Object.fromEntries((v.replicationStatus?.summary ?? []).map((s) => [s.region, s.state]));
 
   test('gallery, definition, and a version replicated to three regions: per-region status progresses to Completed', async () => {
     const { source, gallery, definition } = await galleryWithDefinition('rg-gallery');
@@ -240,75 +290,151 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
     }
     const version = await poller.pollUntilDone();
     assert.equal(version.provisioningState, 'Succeeded');
-    assert.ok(seen.some((s) => s['westeurope'] === 'Replicating' && s['eastus'] === 'Unknown'), `one region after another: ${JSON.stringify(seen)}`);
+    assert.ok(
+      seen.some((s) => s['westeurope'] === 'Replicating' && s['eastus'] === 'Unknown'),
+      `one region after another: ${JSON.stringify(seen)}`,
+    );
     assert.ok(seen.some((s) => s['westeurope'] === 'Completed' && s['eastus'] !== 'Completed'));
     const final = await withStatus('rg-gallery', '1.0.0');
     assert.equal(final.replicationStatus?.aggregatedState, 'Completed');
-    assert.deepEqual(states(final), { westeurope: 'Completed', northeurope: 'Completed', eastus: 'Completed' });
+    assert.deepEqual(states(final), {
+      westeurope: 'Completed',
+      northeurope: 'Completed',
+      eastus: 'Completed',
+    });
     assert.ok(final.replicationStatus?.summary?.every((s) => s.progress === 100));
     assert.equal(final.storageProfile?.source?.id, source.id);
-    assert.deepEqual(final.publishingProfile?.targetRegions?.map((r) => [r.name, r.regionalReplicaCount]), REGIONS.map((r) => [r, 1]));
+    assert.deepEqual(
+      final.publishingProfile?.targetRegions?.map((r) => [r.name, r.regionalReplicaCount]),
+      REGIONS.map((r) => [r, 1]),
+    );
     assert.equal(final.publishingProfile?.endOfLifeDate?.toISOString(), '2030-01-01T00:00:00.000Z');
     assert.equal(final.safetyProfile?.allowDeletionOfReplicatedLocations, false);
-    assert.equal((await c.compute.galleryImageVersions.get('rg-gallery', 'imagecast_gallery', 'sles-15-sp6', '1.0.0')).replicationStatus, undefined, 'only with $expand');
+    assert.equal(
+      (await c.compute.galleryImageVersions.get('rg-gallery', 'imagecast_gallery', 'sles-15-sp6', '1.0.0'))
+        .replicationStatus,
+      undefined,
+      'only with $expand',
+    );
     const listed = [];
-    for await (const v of c.compute.galleryImageVersions.listByGalleryImage('rg-gallery', 'imagecast_gallery', 'sles-15-sp6')) listed.push(v.name);
+    for await (const v of c.compute.galleryImageVersions.listByGalleryImage(
+      'rg-gallery',
+      'imagecast_gallery',
+      'sles-15-sp6',
+    ))
+      listed.push(v.name);
     assert.deepEqual(listed, ['1.0.0']);
 
     const orphan = await armError(
-      c.compute.galleryImageVersions.beginCreateOrUpdateAndWait('rg-gallery', 'imagecast_gallery', 'no-such-definition', '1.0.0', { location: 'westeurope', storageProfile: { source: { id: source.id! } } }, FAST),
+      c.compute.galleryImageVersions.beginCreateOrUpdateAndWait(
+        'rg-gallery',
+        'imagecast_gallery',
+        'no-such-definition',
+        '1.0.0',
+        { location: 'westeurope', storageProfile: { source: { id: source.id! } } },
+        FAST,
+      ),
     );
     assert.equal(orphan.statusCode, 404);
     assert.equal(orphan.code, 'ParentResourceNotFound');
-    const busy = await armError(c.compute.galleryImages.beginDeleteAndWait('rg-gallery', 'imagecast_gallery', 'sles-15-sp6', FAST));
+    const busy = await armError(
+      c.compute.galleryImages.beginDeleteAndWait('rg-gallery', 'imagecast_gallery', 'sles-15-sp6', FAST),
+    );
     assert.equal(busy.statusCode, 409);
     assert.equal(busy.code, 'CannotDeleteResource');
-    await c.compute.galleryImageVersions.beginDeleteAndWait('rg-gallery', 'imagecast_gallery', 'sles-15-sp6', '1.0.0', FAST);
-    const full = await armError(c.compute.galleries.beginDeleteAndWait('rg-gallery', 'imagecast_gallery', FAST));
+    await c.compute.galleryImageVersions.beginDeleteAndWait(
+      'rg-gallery',
+      'imagecast_gallery',
+      'sles-15-sp6',
+      '1.0.0',
+      FAST,
+    );
+    const full = await armError(
+      c.compute.galleries.beginDeleteAndWait('rg-gallery', 'imagecast_gallery', FAST),
+    );
     assert.equal(full.code, 'CannotDeleteResource', 'a gallery with definitions stays');
     await c.compute.galleryImages.beginDeleteAndWait('rg-gallery', 'imagecast_gallery', 'sles-15-sp6', FAST);
     await c.compute.galleries.beginDeleteAndWait('rg-gallery', 'imagecast_gallery', FAST);
     assert.equal(fake.state.galleries().filter((g) => String(g['id']).includes('/rg-gallery/')).length, 0);
   });
 
-  test('a replication-failed region ends Failed while the others complete; the version fails with Azure\'s message', async () => {
+  test("a replication-failed region ends Failed while the others complete; the version fails with Azure's message", async () => {
     const { source } = await galleryWithDefinition('rg-replfail');
-    fake.faults.add({ operation: 'galleryImageVersions.createOrUpdate', kind: 'replication-failed', region: 'northeurope', message: 'Failed with internal server error.' });
+    fake.faults.add({
+      operation: 'galleryImageVersions.createOrUpdate',
+      kind: 'replication-failed',
+      region: 'northeurope',
+      message: 'Failed with internal server error.',
+    });
     const failed = await armError((await publish('rg-replfail', '2.0.0', source.id!)).pollUntilDone());
-    assert.match(failed.message, /Gallery replication jobs failed in one or more regions.*\{region:northeurope, detail:Failed with internal server error\.\}/);
+    assert.match(
+      failed.message,
+      /Gallery replication jobs failed in one or more regions.*\{region:northeurope, detail:Failed with internal server error\.\}/,
+    );
     const version = await withStatus('rg-replfail', '2.0.0');
     assert.equal(version.provisioningState, 'Failed');
     assert.equal(version.replicationStatus?.aggregatedState, 'Failed');
-    assert.deepEqual(states(version), { westeurope: 'Completed', northeurope: 'Failed', eastus: 'Completed' });
-    assert.equal(version.replicationStatus?.summary?.find((s) => s.region === 'northeurope')?.details, 'Failed with internal server error.');
+    assert.deepEqual(states(version), {
+      westeurope: 'Completed',
+      northeurope: 'Failed',
+      eastus: 'Completed',
+    });
+    assert.equal(
+      version.replicationStatus?.summary?.find((s) => s.region === 'northeurope')?.details,
+      'Failed with internal server error.',
+    );
   });
 
   test('PATCH: a new target region replicates alone; endOfLifeDate and excludeFromLatest change alone', async () => {
     const { source } = await galleryWithDefinition('rg-patch');
     await (await publish('rg-patch', '3.0.0', source.id!, ['westeurope', 'northeurope'])).pollUntilDone();
-    const first = firstAnswer(() => fake.state.galleryImageVersions().find((v) => String(v['id']).includes('/rg-patch/')));
+    const first = firstAnswer(() =>
+      fake.state.galleryImageVersions().find((v) => String(v['id']).includes('/rg-patch/')),
+    );
     const poller = await c.compute.galleryImageVersions.beginUpdate(
       'rg-patch',
       'imagecast_gallery',
       'sles-15-sp6',
       '3.0.0',
-      { publishingProfile: { targetRegions: ['westeurope', 'northeurope', 'eastus2'].map((name) => ({ name, regionalReplicaCount: 1 })) } },
+      {
+        publishingProfile: {
+          targetRegions: ['westeurope', 'northeurope', 'eastus2'].map((name) => ({
+            name,
+            regionalReplicaCount: 1,
+          })),
+        },
+      },
       first.options,
     );
     assert.equal(propertiesOf(first.kept.response)?.['provisioningState'], 'Updating');
     const during = Object.fromEntries(
-      (((first.kept.seen?.['properties'] as Record<string, unknown>)['replicationStatus'] as { summary: Array<{ region: string; state: string }> }).summary).map((r) => [r.region, r.state]),
+      (
+        (first.kept.seen?.['properties'] as Record<string, unknown>)['replicationStatus'] as {
+          summary: Array<{ region: string; state: string }>;
+        }
+      ).summary.map((r) => [r.region, r.state]),
     );
     assert.equal(during['westeurope'], 'Completed', 'replicated regions stay replicated');
     assert.equal(during['northeurope'], 'Completed');
     assert.notEqual(during['eastus2'], 'Completed');
     const meanwhile = await armError(
-      c.compute.galleryImageVersions.beginUpdateAndWait('rg-patch', 'imagecast_gallery', 'sles-15-sp6', '3.0.0', { publishingProfile: { excludeFromLatest: true } }, FAST),
+      c.compute.galleryImageVersions.beginUpdateAndWait(
+        'rg-patch',
+        'imagecast_gallery',
+        'sles-15-sp6',
+        '3.0.0',
+        { publishingProfile: { excludeFromLatest: true } },
+        FAST,
+      ),
     );
     assert.equal(meanwhile.statusCode, 409, 'one change at a time');
     assert.equal(meanwhile.code, 'OperationNotAllowed');
     await poller.pollUntilDone();
-    assert.deepEqual(states(await withStatus('rg-patch', '3.0.0')), { westeurope: 'Completed', northeurope: 'Completed', eastus2: 'Completed' });
+    assert.deepEqual(states(await withStatus('rg-patch', '3.0.0')), {
+      westeurope: 'Completed',
+      northeurope: 'Completed',
+      eastus2: 'Completed',
+    });
 
     const before = await withStatus('rg-patch', '3.0.0');
     const patched = await c.compute.galleryImageVersions.beginUpdateAndWait(
@@ -333,7 +459,12 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
     const other = 'a1b2c3d4-0000-4000-8000-000000000001';
     const tenant = 'b1b2c3d4-0000-4000-8000-000000000002';
     const share = (operationType: string, groups: Array<{ type: string; ids: string[] }> = []) =>
-      c.compute.gallerySharingProfile.beginUpdateAndWait('rg-share', 'imagecast_gallery', { operationType, groups }, FAST);
+      c.compute.gallerySharingProfile.beginUpdateAndWait(
+        'rg-share',
+        'imagecast_gallery',
+        { operationType, groups },
+        FAST,
+      );
     const added = await share('Add', [
       { type: 'Subscriptions', ids: [SUBSCRIPTION, other] },
       { type: 'AADTenants', ids: [tenant] },
@@ -367,7 +498,17 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
       {
         location: 'westeurope',
         securityRules: [
-          { name: 'ssh', protocol: 'Tcp', sourcePortRange: '*', destinationPortRange: '22', sourceAddressPrefix: '*', destinationAddressPrefix: '*', access: 'Allow', priority: 100, direction: 'Inbound' },
+          {
+            name: 'ssh',
+            protocol: 'Tcp',
+            sourcePortRange: '*',
+            destinationPortRange: '22',
+            sourceAddressPrefix: '*',
+            destinationAddressPrefix: '*',
+            access: 'Allow',
+            priority: 100,
+            direction: 'Inbound',
+          },
         ],
       },
       FAST,
@@ -376,29 +517,55 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
     const vnet = await c.network.virtualNetworks.beginCreateOrUpdateAndWait(
       rg,
       'imagecast-vnet',
-      { location: 'westeurope', addressSpace: { addressPrefixes: ['10.10.0.0/16'] }, subnets: [{ name: 'default', addressPrefix: '10.10.1.0/24', networkSecurityGroup: { id: nsg.id! } }] },
+      {
+        location: 'westeurope',
+        addressSpace: { addressPrefixes: ['10.10.0.0/16'] },
+        subnets: [{ name: 'default', addressPrefix: '10.10.1.0/24', networkSecurityGroup: { id: nsg.id! } }],
+      },
       FAST,
     );
     assert.equal(vnet.provisioningState, 'Succeeded');
     const subnetId = vnet.subnets?.[0]?.id;
     assert.equal(subnetId, `${net}/virtualNetworks/imagecast-vnet/subnets/default`);
     const first = firstAnswer();
-    await c.network.publicIPAddresses.beginCreateOrUpdateAndWait(rg, 'imagecast-ip', { location: 'westeurope', publicIPAllocationMethod: 'Static', sku: { name: 'Standard' } }, first.options);
+    await c.network.publicIPAddresses.beginCreateOrUpdateAndWait(
+      rg,
+      'imagecast-ip',
+      { location: 'westeurope', publicIPAllocationMethod: 'Static', sku: { name: 'Standard' } },
+      first.options,
+    );
     assert.equal(first.kept.response?.status, 201);
     assert.equal(propertiesOf(first.kept.response)?.['provisioningState'], 'Updating');
-    assert.equal(propertiesOf(first.kept.response)?.['ipAddress'], undefined, 'no address before it is provisioned');
+    assert.equal(
+      propertiesOf(first.kept.response)?.['ipAddress'],
+      undefined,
+      'no address before it is provisioned',
+    );
     const ip = await c.network.publicIPAddresses.get(rg, 'imagecast-ip');
     assert.match(ip.ipAddress ?? '', /^203\.0\.113\.\d+$/);
 
     const badNic = await armError(
-      c.network.networkInterfaces.beginCreateOrUpdateAndWait(rg, 'bad-nic', { location: 'westeurope', ipConfigurations: [{ name: 'ipconfig1', subnet: { id: `${net}/virtualNetworks/imagecast-vnet/subnets/none` } }] }, FAST),
+      c.network.networkInterfaces.beginCreateOrUpdateAndWait(
+        rg,
+        'bad-nic',
+        {
+          location: 'westeurope',
+          ipConfigurations: [
+            { name: 'ipconfig1', subnet: { id: `${net}/virtualNetworks/imagecast-vnet/subnets/none` } },
+          ],
+        },
+        FAST,
+      ),
     );
     assert.equal(badNic.statusCode, 400);
     assert.equal(badNic.code, 'InvalidResourceReference');
     const nic = await c.network.networkInterfaces.beginCreateOrUpdateAndWait(
       rg,
       'imagecast-nic',
-      { location: 'westeurope', ipConfigurations: [{ name: 'ipconfig1', subnet: { id: subnetId! }, publicIPAddress: { id: ip.id! } }] },
+      {
+        location: 'westeurope',
+        ipConfigurations: [{ name: 'ipconfig1', subnet: { id: subnetId! }, publicIPAddress: { id: ip.id! } }],
+      },
       FAST,
     );
     assert.equal(nic.ipConfigurations?.[0]?.privateIPAddress, '10.10.1.4');
@@ -414,19 +581,33 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
         {
           location,
           hardwareProfile: { vmSize: 'Standard_B2s' },
-          storageProfile: { imageReference: { id: imageId }, osDisk: { createOption: 'FromImage', managedDisk: { storageAccountType: 'Premium_LRS' } } },
+          storageProfile: {
+            imageReference: { id: imageId },
+            osDisk: { createOption: 'FromImage', managedDisk: { storageAccountType: 'Premium_LRS' } },
+          },
           osProfile: {
             computerName: name,
             adminUsername: 'azureuser',
-            linuxConfiguration: { disablePasswordAuthentication: true, ssh: { publicKeys: [{ path: '/home/azureuser/.ssh/authorized_keys', keyData: sshKey }] } },
+            linuxConfiguration: {
+              disablePasswordAuthentication: true,
+              ssh: { publicKeys: [{ path: '/home/azureuser/.ssh/authorized_keys', keyData: sshKey }] },
+            },
           },
           networkProfile: { networkInterfaces: [{ id: nic.id!, primary: true }] },
         },
         FAST,
       );
-    const missingImage = await armError(vm('no-image', `/subscriptions/${SUBSCRIPTION}/resourceGroups/${rg}/providers/Microsoft.Compute/images/none`));
+    const missingImage = await armError(
+      vm(
+        'no-image',
+        `/subscriptions/${SUBSCRIPTION}/resourceGroups/${rg}/providers/Microsoft.Compute/images/none`,
+      ),
+    );
     assert.equal(missingImage.statusCode, 404);
-    assert.match(missingImage.message, /The Image '.*\/images\/none' cannot be found in 'westeurope' region\./);
+    assert.match(
+      missingImage.message,
+      /The Image '.*\/images\/none' cannot be found in 'westeurope' region\./,
+    );
     const elsewhere = await armError(vm('elsewhere', versionId, 'eastus'));
     assert.equal(elsewhere.code, 'GalleryImageNotFound');
     assert.match(elsewhere.message, /is not available in eastus region/);
@@ -436,13 +617,18 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
     assert.match(created.vmId ?? '', /^[0-9a-f-]{36}$/);
     assert.equal(created.osProfile?.linuxConfiguration?.ssh?.publicKeys?.[0]?.keyData, sshKey);
     assert.equal(created.storageProfile?.imageReference?.id, versionId);
-    const powerState = async () => (await c.compute.virtualMachines.instanceView(rg, 'imagecast-test-vm')).statuses?.find((s) => s.code?.startsWith('PowerState/'))?.code;
+    const powerState = async () =>
+      (await c.compute.virtualMachines.instanceView(rg, 'imagecast-test-vm')).statuses?.find((s) =>
+        s.code?.startsWith('PowerState/'),
+      )?.code;
     assert.equal(await powerState(), 'PowerState/running');
     const inUse = await armError(vm('second-vm', source.id!));
     assert.equal(inUse.code, 'NicInUse');
 
     const restart = firstAnswer(() => {
-      const view = fake.state.virtualMachines()[0]?.['properties'] as { instanceView: { statuses: Array<{ code: string }> } };
+      const view = fake.state.virtualMachines()[0]?.['properties'] as {
+        instanceView: { statuses: Array<{ code: string }> };
+      };
       return view.instanceView.statuses.find((s) => s.code.startsWith('PowerState/'))?.code;
     });
     await c.compute.virtualMachines.beginRestartAndWait(rg, 'imagecast-test-vm', restart.options);
@@ -458,34 +644,68 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
     assert.equal(fake.state.virtualMachines().length, 0);
     assert.equal(fake.state.networkInterfaces().length, 0);
     assert.equal(fake.state.virtualNetworks().length, 0);
-    assert.equal(fake.state.galleryImageVersions().filter((v) => String(v['id']).includes(`/${rg}/`)).length, 0);
+    assert.equal(
+      fake.state.galleryImageVersions().filter((v) => String(v['id']).includes(`/${rg}/`)).length,
+      0,
+    );
   });
 
-  test('a 429 storm is retried by the SDK\'s default retry policy (Retry-After) and the call then succeeds', async () => {
+  test("a 429 storm is retried by the SDK's default retry policy (Retry-After) and the call then succeeds", async () => {
     await group('rg-throttle');
     // core-rest-pipeline retries a 429 only through its throttling strategy, which needs a
     // Retry-After (or retry-after-ms) header: a retried 429 shows the fake sent one.
-    fake.faults.add({ operation: 'resourceGroups.get', kind: 'http', status: 429, code: 'TooManyRequests', message: 'The request is being throttled.', retryAfterSeconds: 0, times: 3 });
+    fake.faults.add({
+      operation: 'resourceGroups.get',
+      kind: 'http',
+      status: 429,
+      code: 'TooManyRequests',
+      message: 'The request is being throttled.',
+      retryAfterSeconds: 0,
+      times: 3,
+    });
     const got = await c.resources.resourceGroups.get('rg-throttle');
     assert.equal(got.name, 'rg-throttle');
-    const statuses = fake.state.requests('resourceGroups.get').filter((r) => r.path.endsWith('/rg-throttle')).map((r) => r.status);
+    const statuses = fake.state
+      .requests('resourceGroups.get')
+      .filter((r) => r.path.endsWith('/rg-throttle'))
+      .map((r) => r.status);
     assert.deepEqual(statuses, [429, 429, 429, 200]);
 
     // The default policy retries 3 times: a longer storm reaches the caller.
-    fake.faults.add({ operation: 'images.createOrUpdate', kind: 'http', status: 429, code: 'TooManyRequests', retryAfterSeconds: 0, times: 5 });
+    fake.faults.add({
+      operation: 'images.createOrUpdate',
+      kind: 'http',
+      status: 429,
+      code: 'TooManyRequests',
+      retryAfterSeconds: 0,
+      times: 5,
+    });
     const throttled = await armError(image('rg-throttle', 'throttled'));
     assert.equal(throttled.statusCode, 429);
     assert.equal(throttled.code, 'TooManyRequests');
-    const attempts = fake.state.requests('images.createOrUpdate').filter((r) => r.path.endsWith('/throttled')).map((r) => r.status);
+    const attempts = fake.state
+      .requests('images.createOrUpdate')
+      .filter((r) => r.path.endsWith('/throttled'))
+      .map((r) => r.status);
     assert.deepEqual(attempts, [429, 429, 429, 429], 'one call and three retries');
     fake.faults.clear();
     assert.equal((await image('rg-throttle', 'throttled')).provisioningState, 'Succeeded');
   });
 
   test('a fault for an operation the fake does not serve is refused when added', () => {
-    assert.throws(() => fake.faults.add({ operation: 'images.insert', kind: 'http', status: 500, code: 'InternalServerError' }), /no operation "images.insert" in the ARM fake/);
     assert.throws(
-      () => fake.faults.add({ operation: 'images.createOrUpdate', kind: 'replication-failed', region: 'eastus' }),
+      () =>
+        fake.faults.add({
+          operation: 'images.insert',
+          kind: 'http',
+          status: 500,
+          code: 'InternalServerError',
+        }),
+      /no operation "images.insert" in the ARM fake/,
+    );
+    assert.throws(
+      () =>
+        fake.faults.add({ operation: 'images.createOrUpdate', kind: 'replication-failed', region: 'eastus' }),
       /replication-failed fault needs a galleryImageVersions operation/,
     );
   });

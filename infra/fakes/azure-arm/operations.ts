@@ -66,7 +66,12 @@ async function finish(op: OperationRecord, spec: OperationSpec): Promise<void> {
 }
 
 /** The headers of the 201/202 that starts `op`; `withLocation` for DELETE and POST. */
-export function asyncHeaders(store: Store, op: OperationRecord, call: Call, withLocation: boolean): Record<string, string> {
+export function asyncHeaders(
+  store: Store,
+  op: OperationRecord,
+  call: Call,
+  withLocation: boolean,
+): Record<string, string> {
   const version = `?api-version=${encodeURIComponent(call.query.get('api-version') ?? '')}`;
   return {
     'azure-asyncoperation': `${store.endpoint}${op.statusPath}${version}`,
@@ -101,8 +106,15 @@ export const getOperationStatus = (call: Call): Answer => ({ status: 200, body: 
 export function getOperationResult(call: Call): Answer {
   const op = find(call);
   if (op.status === 'InProgress') {
-    return { status: 202, headers: { location: `${call.store.endpoint}${call.path}?${call.query.toString()}`, 'retry-after': '0' } };
+    return {
+      status: 202,
+      headers: {
+        location: `${call.store.endpoint}${call.path}?${call.query.toString()}`,
+        'retry-after': '0',
+      },
+    };
   }
-  if (op.status === 'Failed' && op.error) throw new ArmError(400, op.error.code, op.error.message, op.error.target);
+  if (op.status === 'Failed' && op.error)
+    throw new ArmError(400, op.error.code, op.error.message, op.error.target);
   return op.result ? { status: 200, body: structuredClone(op.result) } : { status: 200 };
 }
