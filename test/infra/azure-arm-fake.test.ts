@@ -6,82 +6,55 @@
 // and https://learn.microsoft.com/azure/azure-resource-manager/management/async-operations.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ComputeManagementClient, type GalleryImageVersion } from '@azure/arm-compute';
-import { NetworkManagementClient } from '@azure/arm-network';
-import { ResourceManagementClient } from '@azure/arm-resources';
-import { trustCaPolicy } from '../../activities/azure/trust-ca.js';
 import { startArmFake, type ArmFake } from '../../infra/fakes/azure-arm/index.js';
-
-const SUBSCRIPTION = '3f2a9c4e-1b7d-4e8a-9c2f-5d6e7f8a9b0c';
-const credential: ConstructorParameters<typeof ComputeManagementClient>[0] = {
-  getToken: async () => ({ token: 'fake', expiresOnTimestamp: Date.now() + 3600e3 }),
-};
-/** core-lro ignores the fake's `Retry-After: 0`, so every begin… call says how fast to poll. */
-const FAST = { updateIntervalInMs: 10 };
-const BLOB = 'https://imagecastimages.blob.core.windows.net/vhds/sles-15-sp6.vhd';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** What the SDK throws for an ARM error: a RestError with the HTTP status and ARM's code. */
-async function armError(call: Promise<unknown>): Promise<{ statusCode?: number; code?: string; message: string }> {
-  try {
-    await call;
-  } catch (error) {
-    return error as { statusCode?: number; code?: string; message: string };
-  }
-  assert.fail('the call succeeded');
-}
-
-function clients(fake: ArmFake) {
-  const options = {
-    endpoint: fake.endpoint,
-    credentialScopes: ['https://management.azure.com/.default'],
-    additionalPolicies: [{ policy: trustCaPolicy(fake.caPem), position: 'perCall' as const }],
-  };
-  return {
-    resources: new ResourceManagementClient(credential, SUBSCRIPTION, options),
-    compute: new ComputeManagementClient(credential, SUBSCRIPTION, options),
-    network: new NetworkManagementClient(credential, SUBSCRIPTION, options),
-  };
-}
+import {
+  armClients,
+  armError,
+  armResources,
+  BLOB,
+  FAST,
+  firstAnswer,
+  propertiesOf,
+  SUBSCRIPTION,
+  type ArmClients,
+} from '../support/azure-arm-fake.js';
 
 describe('azure arm fake, driven by the Azure SDK clients', () => {
   let fake: ArmFake;
-  let c: ReturnType<typeof clients>;
-  const present = new Set([BLOB]);
+  let c: ArmClients;
+  let arm: ReturnType<typeof armResources>;
 
   before(async () => {
-    fake = await startArmFake({ operationMs: 30, replicationMs: 120, blobExists: async (uri) => present.has(uri) });
-    c = clients(fake);
+    fake = await startArmFake({
+      operationMs: 60,
+      replicationMs: 200,
+      blobExists: async (uri) => uri === BLOB,
+    });
+    c = armClients(fake);
+    arm = armResources(c);
   });
   after(async () => {
     await fake.stop();
   });
 
-  const group = (name: string, tags?: Record<string, string>) =>
-    c.resources.resourceGroups.createOrUpdate(name, { location: 'westeurope', ...(tags ? { tags } : {}) });
-  const image = (rg: string, name: string, blobUri = BLOB) =>
-    c.compute.images.beginCreateOrUpdateAndWait(
-      rg,
-      name,
-      { location: 'westeurope', hyperVGeneration: 'V2', tags: { release: 'r1' }, storageProfile: { osDisk: { osType: 'Linux', osState: 'Generalized', blobUri } } },
-      FAST,
-    );
-
   test('resource groups: create keeps tags, list filters by tag, names ignore case, delete cascades to every resource', async () => {
-    const created = await group('rg-tagged', { release: 'r1', owner: 'imagecast' });
+    const created = await arm.group('rg-tagged', { release: 'r1', owner: 'imagecast' });
     assert.equal(created.id, `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-tagged`);
     assert.deepEqual(created.tags, { release: 'r1', owner: 'imagecast' });
     assert.equal(created.properties?.provisioningState, 'Succeeded');
-    await group('rg-other', { release: 'r2' });
+    await arm.group('rg-other', { release: 'r2' });
     assert.equal(fake.state.requests('resourceGroups.createOrUpdate')[0]?.status, 201);
 
     const found = [];
-    for await (const g of c.resources.resourceGroups.list({ filter: "tagName eq 'release' and tagValue eq 'r1'" })) found.push(g.name);
+    for await (const g of c.resources.resourceGroups.list({
+      filter: "tagName eq 'release' and tagValue eq 'r1'",
+    }))
+      found.push(g.name);
     assert.deepEqual(found, ['rg-tagged']);
     assert.equal((await c.resources.resourceGroups.checkExistence('RG-TAGGED')).body, true);
     assert.equal((await c.resources.resourceGroups.checkExistence('rg-missing')).body, false);
 
-    await image('RG-Tagged', 'doomed');
+    await arm.image('RG-Tagged', 'doomed');
     assert.equal(fake.state.images().length, 1);
     await c.resources.resourceGroups.beginDeleteAndWait('rg-tagged', FAST);
     assert.equal(fake.state.images().length, 0, 'the group took its image with it');
@@ -94,34 +67,54 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
 
     const missing = await armError(c.resources.resourceGroups.beginDeleteAndWait('rg-never', FAST));
     assert.equal(missing.code, 'ResourceGroupNotFound');
-    const orphan = await armError(image('rg-never', 'orphan'));
+    const orphan = await armError(arm.image('rg-never', 'orphan'));
     assert.equal(orphan.statusCode, 404);
     assert.equal(orphan.code, 'ResourceGroupNotFound');
     assert.match(orphan.message, /Resource group 'rg-never' could not be found/);
   });
 
   test('managed image: PUT answers 201 Creating + Azure-AsyncOperation, the poller follows it to Succeeded; get, list, delete', async () => {
-    await group('rg-images');
+    await arm.group('rg-images');
+    const first = firstAnswer();
     const poller = await c.compute.images.beginCreateOrUpdate(
       'rg-images',
       'sles-15-sp6-v20261204',
-      { location: 'westeurope', hyperVGeneration: 'V2', tags: { release: 'r7' }, storageProfile: { osDisk: { osType: 'Linux', osState: 'Generalized', blobUri: BLOB } } },
-      FAST,
+      {
+        location: 'westeurope',
+        hyperVGeneration: 'V2',
+        tags: { release: 'r7' },
+        storageProfile: { osDisk: { osType: 'Linux', osState: 'Generalized', blobUri: BLOB } },
+      },
+      first.options,
     );
-    assert.equal((await c.compute.images.get('rg-images', 'sles-15-sp6-v20261204')).provisioningState, 'Creating');
+    const put = first.kept.response;
+    assert.equal(put?.status, 201);
+    assert.match(
+      put?.headers.get('azure-asyncoperation') ?? '',
+      /^https:\/\/127\.0\.0\.1:\d+\/subscriptions\/[-0-9a-f]+\/providers\/Microsoft\.Compute\/locations\/westeurope\/operations\/[-0-9a-f]+\?api-version=/,
+    );
+    assert.equal(put?.headers.get('retry-after'), '0');
+    assert.equal(propertiesOf(put)?.['provisioningState'], 'Creating');
     const done = await poller.pollUntilDone();
     assert.equal(done.provisioningState, 'Succeeded');
     assert.equal(fake.state.requests('images.createOrUpdate')[0]?.status, 201);
     assert.ok(fake.state.requests('operations.get').length >= 1, 'polled the Azure-AsyncOperation URL');
 
     const got = await c.compute.images.get('rg-images', 'sles-15-sp6-v20261204');
-    assert.equal(got.id, `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-images/providers/Microsoft.Compute/images/sles-15-sp6-v20261204`);
+    assert.equal(
+      got.id,
+      `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-images/providers/Microsoft.Compute/images/sles-15-sp6-v20261204`,
+    );
     assert.equal(got.type, 'Microsoft.Compute/images');
     assert.equal(got.location, 'westeurope');
     assert.equal(got.hyperVGeneration, 'V2');
     assert.deepEqual(got.tags, { release: 'r7' });
     assert.deepEqual(
-      { osType: got.storageProfile?.osDisk?.osType, osState: got.storageProfile?.osDisk?.osState, blobUri: got.storageProfile?.osDisk?.blobUri },
+      {
+        osType: got.storageProfile?.osDisk?.osType,
+        osState: got.storageProfile?.osDisk?.osState,
+        blobUri: got.storageProfile?.osDisk?.blobUri,
+      },
       { osType: 'Linux', osState: 'Generalized', blobUri: BLOB },
     );
     const listed = [];
@@ -134,10 +127,10 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
     assert.equal(gone.code, 'ResourceNotFound');
   });
 
-  test('managed image from a blob that does not exist is refused with Azure\'s message', async () => {
-    await group('rg-noblob');
+  test("managed image from a blob that does not exist is refused with Azure's message", async () => {
+    await arm.group('rg-noblob');
     const missing = 'https://imagecastimages.blob.core.windows.net/vhds/missing.vhd';
-    const refused = await armError(image('rg-noblob', 'no-blob', missing));
+    const refused = await armError(arm.image('rg-noblob', 'no-blob', missing));
     assert.equal(refused.statusCode, 400);
     assert.equal(refused.code, 'InvalidParameter');
     assert.equal(refused.message, `The source blob ${missing} is not accessible.`);
@@ -145,11 +138,80 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
   });
 
   test('an operation-failed fault ends the async operation Failed; the SDK throws its code and message', async () => {
-    await group('rg-opfail');
-    fake.faults.add({ operation: 'images.createOrUpdate', resourceGroup: 'RG-OPFAIL', kind: 'operation-failed', code: 'InternalOperationError', message: 'Disk import failed.' });
-    const failed = await armError(image('rg-opfail', 'broken'));
-    assert.match(failed.message, /The long-running operation has failed\. InternalOperationError\. Disk import failed\./);
+    await arm.group('rg-opfail');
+    fake.faults.add({
+      operation: 'images.createOrUpdate',
+      resourceGroup: 'RG-OPFAIL',
+      kind: 'operation-failed',
+      code: 'InternalOperationError',
+      message: 'Disk import failed.',
+    });
+    const failed = await armError(arm.image('rg-opfail', 'broken'));
+    assert.match(
+      failed.message,
+      /The long-running operation has failed\. InternalOperationError\. Disk import failed\./,
+    );
     assert.equal((await c.compute.images.get('rg-opfail', 'broken')).provisioningState, 'Failed');
     assert.equal(fake.faults.pending().length, 0);
+  });
+
+  test("a 429 storm is retried by the SDK's default retry policy (Retry-After) and the call then succeeds", async () => {
+    await arm.group('rg-throttle');
+    // core-rest-pipeline retries a 429 only through its throttling strategy, which needs a
+    // Retry-After (or retry-after-ms) header: a retried 429 shows the fake sent one.
+    fake.faults.add({
+      operation: 'resourceGroups.get',
+      kind: 'http',
+      status: 429,
+      code: 'TooManyRequests',
+      message: 'The request is being throttled.',
+      retryAfterSeconds: 0,
+      times: 3,
+    });
+    const got = await c.resources.resourceGroups.get('rg-throttle');
+    assert.equal(got.name, 'rg-throttle');
+    const statuses = fake.state
+      .requests('resourceGroups.get')
+      .filter((r) => r.path.endsWith('/rg-throttle'))
+      .map((r) => r.status);
+    assert.deepEqual(statuses, [429, 429, 429, 200]);
+
+    // The default policy retries 3 times: a longer storm reaches the caller.
+    fake.faults.add({
+      operation: 'images.createOrUpdate',
+      kind: 'http',
+      status: 429,
+      code: 'TooManyRequests',
+      retryAfterSeconds: 0,
+      times: 5,
+    });
+    const throttled = await armError(arm.image('rg-throttle', 'throttled'));
+    assert.equal(throttled.statusCode, 429);
+    assert.equal(throttled.code, 'TooManyRequests');
+    const attempts = fake.state
+      .requests('images.createOrUpdate')
+      .filter((r) => r.path.endsWith('/throttled'))
+      .map((r) => r.status);
+    assert.deepEqual(attempts, [429, 429, 429, 429], 'one call and three retries');
+    fake.faults.clear();
+    assert.equal((await arm.image('rg-throttle', 'throttled')).provisioningState, 'Succeeded');
+  });
+
+  test('a fault for an operation the fake does not serve is refused when added', () => {
+    assert.throws(
+      () =>
+        fake.faults.add({
+          operation: 'images.insert',
+          kind: 'http',
+          status: 500,
+          code: 'InternalServerError',
+        }),
+      /no operation "images.insert" in the ARM fake/,
+    );
+    assert.throws(
+      () =>
+        fake.faults.add({ operation: 'images.createOrUpdate', kind: 'replication-failed', region: 'eastus' }),
+      /replication-failed fault needs a galleryImageVersions operation/,
+    );
   });
 });

@@ -20,7 +20,9 @@ export class ArmError extends Error {
   }
 
   toJSON() {
-    return { error: { code: this.code, message: this.message, ...(this.target ? { target: this.target } : {}) } };
+    return {
+      error: { code: this.code, message: this.message, ...(this.target ? { target: this.target } : {}) },
+    };
   }
 }
 
@@ -36,9 +38,14 @@ export const resourceNotFound = (path: string, group: string) =>
   );
 
 export const parentNotFound = (parent: string) =>
-  new ArmError(404, 'ParentResourceNotFound', `Can not perform requested operation on nested resource. Parent resource '${parent}' not found.`);
+  new ArmError(
+    404,
+    'ParentResourceNotFound',
+    `Can not perform requested operation on nested resource. Parent resource '${parent}' not found.`,
+  );
 
-export const invalidParameter = (message: string, target?: string) => new ArmError(400, 'InvalidParameter', message, target);
+export const invalidParameter = (message: string, target?: string) =>
+  new ArmError(400, 'InvalidParameter', message, target);
 
 export const locationRequired = () =>
   new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');

@@ -61,10 +61,14 @@ export class Faults implements FaultPlan {
 
   add(fault: FaultSpec): void {
     if (!this.operations.has(fault.operation)) {
-      throw new Error(`no operation "${fault.operation}" in the ARM fake (known: ${[...this.operations].join(', ')})`);
+      throw new Error(
+        `no operation "${fault.operation}" in the ARM fake (known: ${[...this.operations].join(', ')})`,
+      );
     }
     if (fault.kind === 'replication-failed' && !fault.operation.startsWith('galleryImageVersions.')) {
-      throw new Error(`a replication-failed fault needs a galleryImageVersions operation, not "${fault.operation}"`);
+      throw new Error(
+        `a replication-failed fault needs a galleryImageVersions operation, not "${fault.operation}"`,
+      );
     }
     const left = fault.times ?? 1;
     if (!(left > 0)) throw new Error(`fault times must be positive, got ${left}`);
@@ -85,7 +89,9 @@ export class Faults implements FaultPlan {
       ({ spec }) =>
         spec.operation === target.operation &&
         (spec.resourceGroup === undefined || sameName(spec.resourceGroup, target.resourceGroup)) &&
-        (spec.location === undefined || spec.kind === 'replication-failed' || sameName(spec.location, target.location)),
+        (spec.location === undefined ||
+          spec.kind === 'replication-failed' ||
+          sameName(spec.location, target.location)),
     );
     const entry = this.plan[index];
     if (!entry) return undefined;

@@ -6,10 +6,9 @@
 // (…/get, …/list-by-gallery, …/delete). A gallery or definition that still holds nested
 // resources refuses DELETE with 409 CannotDeleteResource. Left out: galleries.update
 // (PATCH), `$select=Permissions`, soft delete, community-gallery publishing checks.
-import { ArmError, invalidParameter } from './errors.js';
+import { ArmError, invalidParameter, nestedResourcesExist, resourceNotFound } from './errors.js';
 import { asyncHeaders, startOperation } from './operations.js';
 import { groupOf, type ResourceKind } from './resources.js';
-import { nestedResourcesExist, resourceNotFound } from './errors.js';
 import { TYPES, type Answer, type Call, type Json, type ResourceRecord, type Store } from './state.js';
 
 const refuseWhileNested = (type: string) => (record: ResourceRecord, store: Store) => {
@@ -19,7 +18,10 @@ const refuseWhileNested = (type: string) => (record: ResourceRecord, store: Stor
 function buildGallery(call: Call, existing: ResourceRecord | undefined): Json {
   const name = call.path.split('/').pop() ?? '';
   if (!/^[A-Za-z0-9][A-Za-z0-9._]{0,79}$/.test(name)) {
-    throw invalidParameter(`The gallery name '${name}' is invalid: letters, digits, '.' and '_' only, up to 80 characters.`, 'galleryName');
+    throw invalidParameter(
+      `The gallery name '${name}' is invalid: letters, digits, '.' and '_' only, up to 80 characters.`,
+      'galleryName',
+    );
   }
   const properties = { ...((call.body['properties'] ?? {}) as Json) };
   const kept = (existing?.body['properties'] as Json | undefined)?.['sharingProfile'] as Json | undefined;
@@ -48,7 +50,10 @@ function applySharing(profile: Json, operationType: string, groups: Group[]): vo
   }
   if (operationType === 'EnableCommunity') {
     profile['permissions'] = 'Community';
-    profile['communityGalleryInfo'] = { ...((profile['communityGalleryInfo'] ?? {}) as Json), communityGalleryEnabled: true };
+    profile['communityGalleryInfo'] = {
+      ...((profile['communityGalleryInfo'] ?? {}) as Json),
+      communityGalleryEnabled: true,
+    };
     return;
   }
   for (const group of groups) {
@@ -66,17 +71,29 @@ export function shareGallery(call: Call): Answer {
   const group = groupOf(call);
   const galleryId = call.path.replace(/\/share$/i, '');
   const gallery = call.store.resource(galleryId);
-  if (!gallery || gallery.type !== TYPES.galleries) throw resourceNotFound(`Microsoft.Compute/galleries/${call.params['galleryName']}`, group.name);
-  const operationType = ['Add', 'Remove', 'Reset', 'EnableCommunity'].find((t) => t.toLowerCase() === String(call.body['operationType']).toLowerCase());
-  if (!operationType) throw invalidParameter(`The value '${String(call.body['operationType'])}' of parameter 'operationType' is not allowed.`, 'operationType');
+  if (!gallery || gallery.type !== TYPES.galleries)
+    throw resourceNotFound(`Microsoft.Compute/galleries/${call.params['galleryName']}`, group.name);
+  const operationType = ['Add', 'Remove', 'Reset', 'EnableCommunity'].find(
+    (t) => t.toLowerCase() === String(call.body['operationType']).toLowerCase(),
+  );
+  if (!operationType)
+    throw invalidParameter(
+      `The value '${String(call.body['operationType'])}' of parameter 'operationType' is not allowed.`,
+      'operationType',
+    );
   const groups = (call.body['groups'] ?? []) as Group[];
   for (const g of groups) {
-    if (!['Subscriptions', 'AADTenants'].includes(g.type)) throw invalidParameter(`The sharing group type '${g.type}' is not allowed.`, 'groups.type');
+    if (!['Subscriptions', 'AADTenants'].includes(g.type))
+      throw invalidParameter(`The sharing group type '${g.type}' is not allowed.`, 'groups.type');
   }
   const profile = (gallery.body['properties'] as Json)['sharingProfile'] as Json;
   if ((operationType === 'Add' || operationType === 'Remove') && profile['permissions'] !== 'Groups') {
     // Ours wording: Azure shares with groups only a gallery created with permissions 'Groups'.
-    throw new ArmError(409, 'OperationNotAllowed', `Gallery '${String(gallery.body['name'])}' has sharing permissions '${String(profile['permissions'])}'; sharing with groups needs 'Groups'.`);
+    throw new ArmError(
+      409,
+      'OperationNotAllowed',
+      `Gallery '${String(gallery.body['name'])}' has sharing permissions '${String(profile['permissions'])}'; sharing with groups needs 'Groups'.`,
+    );
   }
   const fault = call.fault?.kind === 'operation-failed' ? call.fault : undefined;
   const op = startOperation(call.store, {
@@ -84,7 +101,8 @@ export function shareGallery(call: Call): Answer {
     namespace: 'Microsoft.Compute',
     location: String(gallery.body['location']),
     work: () => {
-      if (fault) throw new ArmError(400, fault.code, fault.message ?? `Injected ${fault.code} for ${call.operation}`);
+      if (fault)
+        throw new ArmError(400, fault.code, fault.message ?? `Injected ${fault.code} for ${call.operation}`);
       applySharing(profile, operationType, groups);
     },
     result: () => ({ operationType, groups: structuredClone(groups) }),
@@ -99,19 +117,31 @@ function buildDefinition(call: Call, existing: ResourceRecord | undefined): Json
   const identifier = properties['identifier'] as Json | undefined;
   for (const field of ['publisher', 'offer', 'sku']) {
     if (typeof identifier?.[field] !== 'string' || !identifier[field]) {
-      throw invalidParameter(`Required parameter 'identifier.${field}' is missing (null).`, `properties.identifier.${field}`);
+      throw invalidParameter(
+        `Required parameter 'identifier.${field}' is missing (null).`,
+        `properties.identifier.${field}`,
+      );
     }
   }
-  if (!['Linux', 'Windows'].includes(String(properties['osType']))) throw invalidParameter("Required parameter 'osType' is missing or invalid.", 'properties.osType');
-  if (!['Generalized', 'Specialized'].includes(String(properties['osState']))) throw invalidParameter("Required parameter 'osState' is missing or invalid.", 'properties.osState');
+  if (!['Linux', 'Windows'].includes(String(properties['osType'])))
+    throw invalidParameter("Required parameter 'osType' is missing or invalid.", 'properties.osType');
+  if (!['Generalized', 'Specialized'].includes(String(properties['osState'])))
+    throw invalidParameter("Required parameter 'osState' is missing or invalid.", 'properties.osState');
   properties['hyperVGeneration'] ??= 'V1';
   properties['architecture'] ??= 'x64';
-  if (!['V1', 'V2'].includes(String(properties['hyperVGeneration']))) throw invalidParameter('hyperVGeneration must be V1 or V2.', 'properties.hyperVGeneration');
-  if (!['x64', 'Arm64'].includes(String(properties['architecture']))) throw invalidParameter('architecture must be x64 or Arm64.', 'properties.architecture');
+  if (!['V1', 'V2'].includes(String(properties['hyperVGeneration'])))
+    throw invalidParameter('hyperVGeneration must be V1 or V2.', 'properties.hyperVGeneration');
+  if (!['x64', 'Arm64'].includes(String(properties['architecture'])))
+    throw invalidParameter('architecture must be x64 or Arm64.', 'properties.architecture');
   const before = existing?.body['properties'] as Json | undefined;
   for (const field of IMMUTABLE) {
     if (before && JSON.stringify(before[field]) !== JSON.stringify(properties[field])) {
-      throw new ArmError(409, 'PropertyChangeNotAllowed', `Changing property 'galleryImage.properties.${field}' is not allowed.`, `galleryImage.properties.${field}`);
+      throw new ArmError(
+        409,
+        'PropertyChangeNotAllowed',
+        `Changing property 'galleryImage.properties.${field}' is not allowed.`,
+        `galleryImage.properties.${field}`,
+      );
     }
   }
   return properties;

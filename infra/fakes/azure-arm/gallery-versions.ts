@@ -14,9 +14,16 @@ import { ArmError, invalidParameter, resourceNotFound } from './errors.js';
 import { checkBlob } from './images.js';
 import { asyncHeaders } from './operations.js';
 import { groupOf, providerPath, startProvisioning, viewOf, type ResourceKind } from './resources.js';
-import { TYPES, type Answer, type Call, type Json, type RegionReplication, type ResourceRecord, type Store } from './state.js';
-
-const regionKey = (name: unknown) => String(name).toLowerCase().replace(/\s+/g, '');
+import {
+  regionKey,
+  TYPES,
+  type Answer,
+  type Call,
+  type Json,
+  type RegionReplication,
+  type ResourceRecord,
+  type Store,
+} from './state.js';
 
 type TargetRegion = { name: string; regionalReplicaCount?: number; storageAccountType?: string };
 
@@ -27,7 +34,8 @@ function queueReplication(record: ResourceRecord, regions: string[], store: Stor
   let start = Math.max(Date.now(), ...list.map((r) => r.doneAt));
   for (const region of regions) {
     const entry: RegionReplication = { region, startAt: start, doneAt: start + store.options.replicationMs };
-    if (failing && regionKey(failing.region) === regionKey(region)) entry.failure = failing.message ?? 'Failed with internal server error.';
+    if (failing && regionKey(failing.region) === regionKey(region))
+      entry.failure = failing.message ?? 'Failed with internal server error.';
     list.push(entry);
     start = entry.doneAt;
   }
@@ -60,7 +68,9 @@ export function replicationStatus(record: ResourceRecord): Json {
 
 /** The regions replicated (Completed) so far: where a VM may boot from this version. */
 export const replicatedRegions = (record: ResourceRecord): string[] =>
-  (record.replication ?? []).filter((r) => Date.now() >= r.doneAt && !r.failure).map((r) => regionKey(r.region));
+  (record.replication ?? [])
+    .filter((r) => Date.now() >= r.doneAt && !r.failure)
+    .map((r) => regionKey(r.region));
 
 async function checkSource(call: Call, storage: Json | undefined): Promise<void> {
   const sourceId = (storage?.['source'] as Json | undefined)?.['id'];
@@ -71,19 +81,29 @@ async function checkSource(call: Call, storage: Json | undefined): Promise<void>
     return;
   }
   if (typeof uri === 'string') return checkBlob(call, uri);
-  throw invalidParameter('The gallery image version needs a source: storageProfile.source.id or storageProfile.osDiskImage.source.uri.', 'properties.storageProfile');
+  throw invalidParameter(
+    'The gallery image version needs a source: storageProfile.source.id or storageProfile.osDiskImage.source.uri.',
+    'properties.storageProfile',
+  );
 }
 
 function targetRegions(profile: Json, location: string): TargetRegion[] {
   const given = (profile['targetRegions'] ?? [{ name: location }]) as TargetRegion[];
   const replicaCount = Number(profile['replicaCount'] ?? 1);
-  return given.map((r) => ({ ...r, regionalReplicaCount: r.regionalReplicaCount ?? replicaCount, storageAccountType: r.storageAccountType ?? 'Standard_LRS' }));
+  return given.map((r) => ({
+    ...r,
+    regionalReplicaCount: r.regionalReplicaCount ?? replicaCount,
+    storageAccountType: r.storageAccountType ?? 'Standard_LRS',
+  }));
 }
 
 async function buildVersion(call: Call): Promise<Json> {
   const name = call.path.split('/').pop() ?? '';
   if (!/^\d{1,10}\.\d{1,10}\.\d{1,10}$/.test(name)) {
-    throw invalidParameter(`The gallery image version name '${name}' is invalid: it must be Major(int32).Minor(int32).Patch(int32).`, 'galleryImageVersionName');
+    throw invalidParameter(
+      `The gallery image version name '${name}' is invalid: it must be Major(int32).Minor(int32).Patch(int32).`,
+      'galleryImageVersionName',
+    );
   }
   const properties = structuredClone((call.body['properties'] ?? {}) as Json);
   await checkSource(call, properties['storageProfile'] as Json | undefined);
@@ -117,14 +137,22 @@ export const galleryImageVersionKind: ResourceKind = {
   // A replace starts replication afresh in every target region, as a new version would.
   stored: (record, call) => {
     record.replication = [];
-    const regions = ((record.body['properties'] as Json)['publishingProfile'] as Json)['targetRegions'] as TargetRegion[];
-    queueReplication(record, regions.map((r) => r.name), call.store, call);
+    const regions = ((record.body['properties'] as Json)['publishingProfile'] as Json)[
+      'targetRegions'
+    ] as TargetRegion[];
+    queueReplication(
+      record,
+      regions.map((r) => r.name),
+      call.store,
+      call,
+    );
   },
   durationMs: (record, store) => Math.max(store.options.operationMs, lastDone(record) - Date.now()),
   provisioned: (record) => failIfReplicationFailed(record),
   view: (record, expand) => {
     const body = structuredClone(record.body);
-    if (expand?.toLowerCase() === 'replicationstatus') (body['properties'] as Json)['replicationStatus'] = replicationStatus(record);
+    if (expand?.toLowerCase() === 'replicationstatus')
+      (body['properties'] as Json)['replicationStatus'] = replicationStatus(record);
     return body;
   },
 };
@@ -133,8 +161,17 @@ export const galleryImageVersionKind: ResourceKind = {
 export function updateVersion(call: Call): Answer {
   const group = groupOf(call);
   const record = call.store.resource(call.path);
-  if (!record || record.type !== TYPES.galleryImageVersions) throw resourceNotFound(providerPath(call.path), group.name);
+  if (!record || record.type !== TYPES.galleryImageVersions)
+    throw resourceNotFound(providerPath(call.path), group.name);
   const properties = record.body['properties'] as Json;
+  if (properties['provisioningState'] === 'Creating' || properties['provisioningState'] === 'Updating') {
+    // Ours wording; ARM refuses a change while the previous one still runs.
+    throw new ArmError(
+      409,
+      'OperationNotAllowed',
+      `The gallery image version '${String(record.body['name'])}' is ${String(properties['provisioningState'])}; retry once that operation has ended.`,
+    );
+  }
   const asked = (call.body['properties'] ?? {}) as Json;
   const profile = properties['publishingProfile'] as Json;
   const change = (asked['publishingProfile'] ?? {}) as Json;
@@ -142,16 +179,29 @@ export function updateVersion(call: Call): Answer {
     if (change[field] !== undefined) profile[field] = change[field];
   }
   if (change['targetRegions'] !== undefined) {
-    const next = targetRegions(change, String(record.body['location']));
+    const next = targetRegions({ ...profile, ...change }, String(record.body['location']));
     const before = new Set((profile['targetRegions'] as TargetRegion[]).map((r) => regionKey(r.name)));
     const after = new Set(next.map((r) => regionKey(r.name)));
     record.replication = (record.replication ?? []).filter((r) => after.has(regionKey(r.region)));
-    queueReplication(record, next.filter((r) => !before.has(regionKey(r.name))).map((r) => r.name), call.store, call);
+    queueReplication(
+      record,
+      next.filter((r) => !before.has(regionKey(r.name))).map((r) => r.name),
+      call.store,
+      call,
+    );
     profile['targetRegions'] = next;
   }
-  if (asked['safetyProfile'] !== undefined) properties['safetyProfile'] = { ...((properties['safetyProfile'] ?? {}) as Json), ...(asked['safetyProfile'] as Json) };
+  if (asked['safetyProfile'] !== undefined)
+    properties['safetyProfile'] = {
+      ...((properties['safetyProfile'] ?? {}) as Json),
+      ...(asked['safetyProfile'] as Json),
+    };
   if (call.body['tags'] !== undefined) record.body['tags'] = structuredClone(call.body['tags']);
   properties['provisioningState'] = 'Updating';
   const op = startProvisioning(galleryImageVersionKind, record, call);
-  return { status: 200, body: viewOf(galleryImageVersionKind, record, undefined, call.store), headers: asyncHeaders(call.store, op, call, false) };
+  return {
+    status: 200,
+    body: viewOf(galleryImageVersionKind, record, undefined, call.store),
+    headers: asyncHeaders(call.store, op, call, false),
+  };
 }

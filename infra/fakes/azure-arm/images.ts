@@ -16,14 +16,19 @@ const GENERATIONS = ['V1', 'V2'];
 
 const oneOf = (value: unknown, allowed: string[], field: string) => {
   const found = allowed.find((a) => a.toLowerCase() === String(value).toLowerCase());
-  if (!found) throw invalidParameter(`The value '${String(value)}' of parameter '${field}' is not allowed. Allowed values are '${allowed.join("', '")}'.`, field);
+  if (!found)
+    throw invalidParameter(
+      `The value '${String(value)}' of parameter '${field}' is not allowed. Allowed values are '${allowed.join("', '")}'.`,
+      field,
+    );
   return found;
 };
 
 /** Refuses a source blob that does not exist, when the fake was given a way to look. */
 export async function checkBlob(call: Call, uri: string): Promise<void> {
   const exists = call.store.options.blobExists;
-  if (exists && !(await exists(uri))) throw invalidParameter(`The source blob ${uri} is not accessible.`, 'disks');
+  if (exists && !(await exists(uri)))
+    throw invalidParameter(`The source blob ${uri} is not accessible.`, 'disks');
 }
 
 async function buildImage(call: Call): Promise<Json> {
@@ -31,18 +36,23 @@ async function buildImage(call: Call): Promise<Json> {
   const storage = properties['storageProfile'] as Json | undefined;
   const osDisk = storage?.['osDisk'] as Json | undefined;
   if (!osDisk && !properties['sourceVirtualMachine']) {
-    throw invalidParameter('Required parameter \'osDisk\' is missing (null).', 'storageProfile.osDisk');
+    throw invalidParameter("Required parameter 'osDisk' is missing (null).", 'storageProfile.osDisk');
   }
   if (osDisk) {
     osDisk['osType'] = oneOf(osDisk['osType'], OS_TYPES, 'osDisk.osType');
     osDisk['osState'] = oneOf(osDisk['osState'], OS_STATES, 'osDisk.osState');
     const blobUri = osDisk['blobUri'];
     if (typeof blobUri !== 'string' && !osDisk['managedDisk'] && !osDisk['snapshot']) {
-      throw invalidParameter('One of blobUri, managedDisk or snapshot must be given for the OS disk.', 'osDisk.blobUri');
+      throw invalidParameter(
+        'One of blobUri, managedDisk or snapshot must be given for the OS disk.',
+        'osDisk.blobUri',
+      );
     }
     if (typeof blobUri === 'string') {
       // Azure takes https blob URLs only; an emulator's (Azurite: http://127.0.0.1:PORT/account/…) are let through.
-      if (!/^https:\/\/[^/]+\/[^/]+\/.+/.test(blobUri) && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/[^/]+\/[^/]+\/.+/.test(blobUri)) throw invalidParameter(`The URI ${blobUri} does not look to be correct blob URI.`, 'osDisk.blobUri');
+      const emulated = /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/[^/]+\/[^/]+\/.+/.test(blobUri);
+      if (!/^https:\/\/[^/]+\/[^/]+\/.+/.test(blobUri) && !emulated)
+        throw invalidParameter(`The URI ${blobUri} does not look to be correct blob URI.`, 'osDisk.blobUri');
       await checkBlob(call, blobUri);
     }
   }

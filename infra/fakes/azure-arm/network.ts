@@ -41,9 +41,17 @@ export const virtualNetworkKind: ResourceKind = {
     const properties = { ...((call.body['properties'] ?? {}) as Json) };
     const prefixes = (properties['addressSpace'] as Json | undefined)?.['addressPrefixes'];
     if (!Array.isArray(prefixes) || prefixes.length === 0) {
-      throw invalidParameter('The virtual network needs addressSpace.addressPrefixes.', 'properties.addressSpace');
+      throw invalidParameter(
+        'The virtual network needs addressSpace.addressPrefixes.',
+        'properties.addressSpace',
+      );
     }
-    const subnets = children(call, properties['subnets'], 'subnets', 'Microsoft.Network/virtualNetworks/subnets');
+    const subnets = children(
+      call,
+      properties['subnets'],
+      'subnets',
+      'Microsoft.Network/virtualNetworks/subnets',
+    );
     for (const subnet of subnets) {
       const nsg = ((subnet['properties'] as Json)['networkSecurityGroup'] as Json | undefined)?.['id'];
       if (nsg !== undefined) mustExist(call.store, nsg, TYPES.networkSecurityGroups, String(subnet['id']));
@@ -57,11 +65,20 @@ export const networkSecurityGroupKind: ResourceKind = {
   type: TYPES.networkSecurityGroups,
   build(call) {
     const properties = { ...((call.body['properties'] ?? {}) as Json) };
-    const rules = children(call, properties['securityRules'], 'securityRules', 'Microsoft.Network/networkSecurityGroups/securityRules');
+    const rules = children(
+      call,
+      properties['securityRules'],
+      'securityRules',
+      'Microsoft.Network/networkSecurityGroups/securityRules',
+    );
     for (const rule of rules) {
       const priority = Number((rule['properties'] as Json)['priority']);
       if (!(priority >= 100 && priority <= 4096)) {
-        throw new ArmError(400, 'SecurityRuleInvalidPriority', `Security rule has invalid Priority. Value provided: ${String(priority)} Allowed range 100-4096.`);
+        throw new ArmError(
+          400,
+          'SecurityRuleInvalidPriority',
+          `Security rule has invalid Priority. Value provided: ${String(priority)} Allowed range 100-4096.`,
+        );
       }
     }
     return { ...properties, securityRules: rules, resourceGuid: randomUUID() };
@@ -81,7 +98,9 @@ export const publicIPAddressKind: ResourceKind = {
   provisioned(record, call) {
     const properties = record.body['properties'] as Json;
     if (properties['ipAddress']) return;
-    const taken = [...call.store.resources.values()].filter((r) => r.type === TYPES.publicIPAddresses && (r.body['properties'] as Json)['ipAddress']);
+    const taken = [...call.store.resources.values()].filter(
+      (r) => r.type === TYPES.publicIPAddresses && (r.body['properties'] as Json)['ipAddress'],
+    );
     properties['ipAddress'] = `203.0.113.${10 + (taken.length % 240)}`;
   },
 };
@@ -102,7 +121,9 @@ function nextAddress(store: Store, subnet: Json): string {
     (r) =>
       r.type === TYPES.networkInterfaces &&
       ((r.body['properties'] as Json)['ipConfigurations'] as Json[]).some(
-        (c) => String(((c['properties'] as Json)['subnet'] as Json)['id']).toLowerCase() === String(subnet['id']).toLowerCase(),
+        (c) =>
+          String(((c['properties'] as Json)['subnet'] as Json)['id']).toLowerCase() ===
+          String(subnet['id']).toLowerCase(),
       ),
   ).length;
   const octets = prefix.split('.').map(Number);
@@ -114,8 +135,17 @@ export const networkInterfaceKind: ResourceKind = {
   type: TYPES.networkInterfaces,
   build(call, existing) {
     const properties = { ...((call.body['properties'] ?? {}) as Json) };
-    const configs = children(call, properties['ipConfigurations'], 'ipConfigurations', 'Microsoft.Network/networkInterfaces/ipConfigurations');
-    if (configs.length === 0) throw invalidParameter('A network interface needs at least one ipConfiguration.', 'properties.ipConfigurations');
+    const configs = children(
+      call,
+      properties['ipConfigurations'],
+      'ipConfigurations',
+      'Microsoft.Network/networkInterfaces/ipConfigurations',
+    );
+    if (configs.length === 0)
+      throw invalidParameter(
+        'A network interface needs at least one ipConfiguration.',
+        'properties.ipConfigurations',
+      );
     configs.forEach((config, i) => {
       const p = config['properties'] as Json;
       const subnet = subnetOf(call.store, (p['subnet'] as Json | undefined)?.['id']);
@@ -125,8 +155,11 @@ export const networkInterfaceKind: ResourceKind = {
       p['privateIPAllocationMethod'] ??= 'Dynamic';
       p['privateIPAddressVersion'] ??= 'IPv4';
       p['primary'] ??= i === 0;
-      const kept = ((existing?.body['properties'] as Json | undefined)?.['ipConfigurations'] as Json[] | undefined)?.[i];
-      p['privateIPAddress'] ??= (kept?.['properties'] as Json | undefined)?.['privateIPAddress'] ?? nextAddress(call.store, subnet);
+      const kept = (
+        (existing?.body['properties'] as Json | undefined)?.['ipConfigurations'] as Json[] | undefined
+      )?.[i];
+      p['privateIPAddress'] ??=
+        (kept?.['properties'] as Json | undefined)?.['privateIPAddress'] ?? nextAddress(call.store, subnet);
     });
     const nsg = (properties['networkSecurityGroup'] as Json | undefined)?.['id'];
     if (nsg !== undefined) mustExist(call.store, nsg, TYPES.networkSecurityGroups, call.path);

@@ -10,7 +10,7 @@
 // setDelay(…)`), so a caller's `updateIntervalInMs` decides how fast it polls (default 2 s).
 import { randomUUID } from 'node:crypto';
 import { ArmError, type OperationError } from './errors.js';
-import type { Answer, Call, Json, OperationRecord, Store } from './state.js';
+import { regionKey, type Answer, type Call, type Json, type OperationRecord, type Store } from './state.js';
 
 export interface OperationSpec {
   subscription: string;
@@ -19,8 +19,6 @@ export interface OperationSpec {
   location?: string;
   /** Runs at the end; an ArmError thrown ends the operation Failed with its code and message. */
   work?: () => void | Promise<void>;
-  /** Ends Failed with this error, without running `work` (an operation-failed fault). */
-  failure?: OperationError;
   /** The POST's answer at the Location URL once Succeeded. */
   result?: () => Json | undefined;
   /** How long it stays InProgress (default: operationMs). */
@@ -32,7 +30,7 @@ const now = () => new Date().toISOString();
 export function startOperation(store: Store, spec: OperationSpec): OperationRecord {
   const id = randomUUID();
   const base = spec.namespace
-    ? `/subscriptions/${spec.subscription}/providers/${spec.namespace}/locations/${(spec.location ?? 'global').toLowerCase().replace(/\s+/g, '')}`
+    ? `/subscriptions/${spec.subscription}/providers/${spec.namespace}/locations/${regionKey(spec.location ?? 'global')}`
     : `/subscriptions/${spec.subscription}`;
   const op: OperationRecord = {
     id,
@@ -47,16 +45,14 @@ export function startOperation(store: Store, spec: OperationSpec): OperationReco
 }
 
 async function finish(op: OperationRecord, spec: OperationSpec): Promise<void> {
-  let failure = spec.failure;
-  if (!failure) {
-    try {
-      await spec.work?.();
-    } catch (error) {
-      failure =
-        error instanceof ArmError
-          ? { code: error.code, message: error.message, ...(error.target ? { target: error.target } : {}) }
-          : { code: 'InternalServerError', message: String(error) };
-    }
+  let failure: OperationError | undefined;
+  try {
+    await spec.work?.();
+  } catch (error) {
+    failure =
+      error instanceof ArmError
+        ? { code: error.code, message: error.message, ...(error.target ? { target: error.target } : {}) }
+        : { code: 'InternalServerError', message: String(error) };
   }
   op.endTime = now();
   if (failure) {
@@ -70,7 +66,12 @@ async function finish(op: OperationRecord, spec: OperationSpec): Promise<void> {
 }
 
 /** The headers of the 201/202 that starts `op`; `withLocation` for DELETE and POST. */
-export function asyncHeaders(store: Store, op: OperationRecord, call: Call, withLocation: boolean): Record<string, string> {
+export function asyncHeaders(
+  store: Store,
+  op: OperationRecord,
+  call: Call,
+  withLocation: boolean,
+): Record<string, string> {
   const version = `?api-version=${encodeURIComponent(call.query.get('api-version') ?? '')}`;
   return {
     'azure-asyncoperation': `${store.endpoint}${op.statusPath}${version}`,
@@ -105,8 +106,15 @@ export const getOperationStatus = (call: Call): Answer => ({ status: 200, body: 
 export function getOperationResult(call: Call): Answer {
   const op = find(call);
   if (op.status === 'InProgress') {
-    return { status: 202, headers: { location: `${call.store.endpoint}${call.path}?${call.query.toString()}`, 'retry-after': '0' } };
+    return {
+      status: 202,
+      headers: {
+        location: `${call.store.endpoint}${call.path}?${call.query.toString()}`,
+        'retry-after': '0',
+      },
+    };
   }
-  if (op.status === 'Failed' && op.error) throw new ArmError(400, op.error.code, op.error.message, op.error.target);
+  if (op.status === 'Failed' && op.error)
+    throw new ArmError(400, op.error.code, op.error.message, op.error.target);
   return op.result ? { status: 200, body: structuredClone(op.result) } : { status: 200 };
 }

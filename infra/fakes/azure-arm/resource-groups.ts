@@ -7,18 +7,25 @@ import { ArmError, groupNotFound, invalidParameter, locationRequired } from './e
 import { startOperation } from './operations.js';
 import type { Answer, Call, GroupRecord, Json } from './state.js';
 
-const groupId = (subscription: string, name: string) => `/subscriptions/${subscription}/resourceGroups/${name}`;
+const groupId = (subscription: string, name: string) =>
+  `/subscriptions/${subscription}/resourceGroups/${name}`;
 
 export function putGroup(call: Call): Answer {
   const name = call.params['resourceGroupName'] ?? '';
   if (!/^[-\w.()]{1,90}$/u.test(name) || name.endsWith('.')) {
-    throw invalidParameter(`Resource group '${name}' is invalid: up to 90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'.`);
+    throw invalidParameter(
+      `Resource group '${name}' is invalid: up to 90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'.`,
+    );
   }
   const location = call.body['location'];
   if (typeof location !== 'string' || !location) throw locationRequired();
   const existing = call.store.group(call.subscription, name);
   if (existing?.deleting) {
-    throw new ArmError(409, 'ResourceGroupBeingDeleted', `The resource group '${existing.name}' is in deprovisioning state and cannot perform this operation.`);
+    throw new ArmError(
+      409,
+      'ResourceGroupBeingDeleted',
+      `The resource group '${existing.name}' is in deprovisioning state and cannot perform this operation.`,
+    );
   }
   if (existing && String(existing.body['location']).toLowerCase() !== location.toLowerCase()) {
     throw new ArmError(
@@ -27,7 +34,12 @@ export function putGroup(call: Call): Answer {
       `Invalid resource group location '${location}'. The Resource group already exists in location '${String(existing.body['location'])}'.`,
     );
   }
-  const record: GroupRecord = existing ?? { subscription: call.subscription, name, body: {}, deleting: false };
+  const record: GroupRecord = existing ?? {
+    subscription: call.subscription,
+    name,
+    body: {},
+    deleting: false,
+  };
   record.body = {
     id: groupId(call.subscription, record.name),
     name: record.name,
@@ -57,8 +69,14 @@ export const checkGroupExistence = (call: Call): Answer => ({
 /** `$filter`: `tagName eq 'k' and tagValue eq 'v'` or `tagName eq 'k'` (the two forms the page documents for tags). */
 function tagFilter(filter: string | null): ((group: GroupRecord) => boolean) | undefined {
   if (!filter) return undefined;
-  const found = /^\s*tagName\s+eq\s+'((?:[^']|'')*)'(?:\s+and\s+tagValue\s+eq\s+'((?:[^']|'')*)')?\s*$/i.exec(filter);
-  if (!found) throw invalidParameter(`The $filter '${filter}' is not supported by the fake (ours): only tagName eq '…' [and tagValue eq '…'].`, '$filter');
+  const found = /^\s*tagName\s+eq\s+'((?:[^']|'')*)'(?:\s+and\s+tagValue\s+eq\s+'((?:[^']|'')*)')?\s*$/i.exec(
+    filter,
+  );
+  if (!found)
+    throw invalidParameter(
+      `The $filter '${filter}' is not supported by the fake (ours): only tagName eq '…' [and tagValue eq '…'].`,
+      '$filter',
+    );
   const key = found[1]!.replace(/''/g, "'").toLowerCase();
   const value = found[2]?.replace(/''/g, "'");
   return (group) => {
@@ -94,5 +112,11 @@ export function deleteGroup(call: Call): Answer {
   });
   // Only Location, as ARM answers for a group: core-lro then polls it (ResourceLocation mode).
   const version = encodeURIComponent(call.query.get('api-version') ?? '');
-  return { status: 202, headers: { location: `${call.store.endpoint}${op.resultPath}?api-version=${version}`, 'retry-after': '0' } };
+  return {
+    status: 202,
+    headers: {
+      location: `${call.store.endpoint}${op.resultPath}?api-version=${version}`,
+      'retry-after': '0',
+    },
+  };
 }

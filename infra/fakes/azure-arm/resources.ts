@@ -51,7 +51,12 @@ export function parentId(id: string): string | undefined {
   return nested ? id.split('/').slice(0, -2).join('/') : undefined;
 }
 
-export function viewOf(kind: ResourceKind, record: ResourceRecord, expand: string | undefined, store: Store): Json {
+export function viewOf(
+  kind: ResourceKind,
+  record: ResourceRecord,
+  expand: string | undefined,
+  store: Store,
+): Json {
   return kind.view ? kind.view(record, expand, store) : structuredClone(record.body);
 }
 
@@ -91,7 +96,8 @@ export function putResource(kind: ResourceKind) {
     const location = call.body['location'];
     if (typeof location !== 'string' || !location) throw locationRequired();
     const existing = call.store.resource(call.path);
-    if (existing && existing.type !== kind.type) throw new ArmError(409, 'Conflict', `'${call.path}' is a ${existing.type}.`);
+    if (existing && existing.type !== kind.type)
+      throw new ArmError(409, 'Conflict', `'${call.path}' is a ${existing.type}.`);
     const properties = await kind.build(call, existing);
     const record: ResourceRecord = existing ?? {
       id: call.path,
@@ -112,7 +118,11 @@ export function putResource(kind: ResourceKind) {
     call.store.setResource(record);
     kind.stored?.(record, call);
     const op = startProvisioning(kind, record, call);
-    return { status: existing ? 200 : 201, body: viewOf(kind, record, undefined, call.store), headers: asyncHeaders(call.store, op, call, false) };
+    return {
+      status: existing ? 200 : 201,
+      body: viewOf(kind, record, undefined, call.store),
+      headers: asyncHeaders(call.store, op, call, false),
+    };
   };
 }
 
@@ -132,7 +142,12 @@ export function startProvisioning(kind: ResourceKind, record: ResourceRecord, ca
     work: async () => {
       if (call.store.resource(record.id) !== record) return; // deleted meanwhile (its group, say)
       try {
-        if (fault) throw new ArmError(400, fault.code, fault.message ?? `Injected ${fault.code} for ${call.operation}`);
+        if (fault)
+          throw new ArmError(
+            400,
+            fault.code,
+            fault.message ?? `Injected ${fault.code} for ${call.operation}`,
+          );
         await kind.provisioned?.(record, call);
         setState('Succeeded');
       } catch (error) {
@@ -156,7 +171,12 @@ export function deleteResource(kind: ResourceKind) {
       namespace: namespaceOf(kind.type),
       location: String(record.body['location']),
       work: () => {
-        if (fault) throw new ArmError(400, fault.code, fault.message ?? `Injected ${fault.code} for ${call.operation}`);
+        if (fault)
+          throw new ArmError(
+            400,
+            fault.code,
+            fault.message ?? `Injected ${fault.code} for ${call.operation}`,
+          );
         call.store.deleteResource(record.id);
         kind.deleted?.(record, call.store);
       },
@@ -165,5 +185,5 @@ export function deleteResource(kind: ResourceKind) {
   };
 }
 
-/** Network's resourceGuid and etag: a fresh etag on every change, as the Network RP does. */
+/** Network resources' `etag`: a fresh one on every change, as the Network RP answers. */
 export const networkExtra = (): Json => ({ etag: `W/"${randomUUID()}"` });

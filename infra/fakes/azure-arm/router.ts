@@ -5,7 +5,12 @@
 import { galleryImageKind, galleryKind, shareGallery } from './galleries.js';
 import { galleryImageVersionKind, updateVersion } from './gallery-versions.js';
 import { imageKind } from './images.js';
-import { networkInterfaceKind, networkSecurityGroupKind, publicIPAddressKind, virtualNetworkKind } from './network.js';
+import {
+  networkInterfaceKind,
+  networkSecurityGroupKind,
+  publicIPAddressKind,
+  virtualNetworkKind,
+} from './network.js';
 import { getOperationResult, getOperationStatus } from './operations.js';
 import { checkGroupExistence, deleteGroup, getGroup, listGroups, putGroup } from './resource-groups.js';
 import { deleteResource, getResource, listResources, putResource, type ResourceKind } from './resources.js';
@@ -35,7 +40,13 @@ function route(operation: string, http: Route['http'], path: string, handler: Ro
 }
 
 /** get, createOrUpdate, delete and list of one resource type, named as its SDK operation group. */
-function crud(group: string, collection: string, param: string, kind: ResourceKind, list = 'listByResourceGroup'): Route[] {
+function crud(
+  group: string,
+  collection: string,
+  param: string,
+  kind: ResourceKind,
+  list = 'listByResourceGroup',
+): Route[] {
   const item = `${collection}/:${param}`;
   return [
     route(`${group}.${list}`, 'GET', collection, listResources(kind)),
@@ -53,25 +64,69 @@ const VM = `${COMPUTE}/virtualMachines/:vmName`;
 export const ROUTES: Route[] = [
   route('resourceGroups.list', 'GET', `${SUB}/resourcegroups`, listGroups),
   route('resourceGroups.get', 'GET', `${SUB}/resourcegroups/:resourceGroupName`, getGroup),
-  route('resourceGroups.checkExistence', 'HEAD', `${SUB}/resourcegroups/:resourceGroupName`, checkGroupExistence),
+  route(
+    'resourceGroups.checkExistence',
+    'HEAD',
+    `${SUB}/resourcegroups/:resourceGroupName`,
+    checkGroupExistence,
+  ),
   route('resourceGroups.createOrUpdate', 'PUT', `${SUB}/resourcegroups/:resourceGroupName`, putGroup),
   route('resourceGroups.delete', 'DELETE', `${SUB}/resourcegroups/:resourceGroupName`, deleteGroup),
-  route('operations.get', 'GET', `${SUB}/providers/:namespace/locations/:location/operations/:operationId`, getOperationStatus),
-  route('operationResults.get', 'GET', `${SUB}/providers/:namespace/locations/:location/operationResults/:operationId`, getOperationResult),
+  route(
+    'operations.get',
+    'GET',
+    `${SUB}/providers/:namespace/locations/:location/operations/:operationId`,
+    getOperationStatus,
+  ),
+  route(
+    'operationResults.get',
+    'GET',
+    `${SUB}/providers/:namespace/locations/:location/operationResults/:operationId`,
+    getOperationResult,
+  ),
   route('operationResults.get', 'GET', `${SUB}/operationresults/:operationId`, getOperationResult),
   ...crud('images', `${COMPUTE}/images`, 'imageName', imageKind),
   route('gallerySharingProfile.update', 'POST', `${GALLERY}/share`, shareGallery),
   ...crud('galleries', `${COMPUTE}/galleries`, 'galleryName', galleryKind),
   ...crud('galleryImages', `${GALLERY}/images`, 'galleryImageName', galleryImageKind, 'listByGallery'),
-  route('galleryImageVersions.update', 'PATCH', `${DEFINITION}/versions/:galleryImageVersionName`, updateVersion),
-  ...crud('galleryImageVersions', `${DEFINITION}/versions`, 'galleryImageVersionName', galleryImageVersionKind, 'listByGalleryImage'),
+  route(
+    'galleryImageVersions.update',
+    'PATCH',
+    `${DEFINITION}/versions/:galleryImageVersionName`,
+    updateVersion,
+  ),
+  ...crud(
+    'galleryImageVersions',
+    `${DEFINITION}/versions`,
+    'galleryImageVersionName',
+    galleryImageVersionKind,
+    'listByGalleryImage',
+  ),
   route('virtualMachines.instanceView', 'GET', `${VM}/instanceView`, getInstanceView),
   route('virtualMachines.restart', 'POST', `${VM}/restart`, restartVm),
   ...crud('virtualMachines', `${COMPUTE}/virtualMachines`, 'vmName', virtualMachineKind, 'list'),
   ...crud('virtualNetworks', `${NETWORK}/virtualNetworks`, 'virtualNetworkName', virtualNetworkKind, 'list'),
-  ...crud('networkSecurityGroups', `${NETWORK}/networkSecurityGroups`, 'networkSecurityGroupName', networkSecurityGroupKind, 'list'),
-  ...crud('publicIPAddresses', `${NETWORK}/publicIPAddresses`, 'publicIpAddressName', publicIPAddressKind, 'list'),
-  ...crud('networkInterfaces', `${NETWORK}/networkInterfaces`, 'networkInterfaceName', networkInterfaceKind, 'list'),
+  ...crud(
+    'networkSecurityGroups',
+    `${NETWORK}/networkSecurityGroups`,
+    'networkSecurityGroupName',
+    networkSecurityGroupKind,
+    'list',
+  ),
+  ...crud(
+    'publicIPAddresses',
+    `${NETWORK}/publicIPAddresses`,
+    'publicIpAddressName',
+    publicIPAddressKind,
+    'list',
+  ),
+  ...crud(
+    'networkInterfaces',
+    `${NETWORK}/networkInterfaces`,
+    'networkInterfaceName',
+    networkInterfaceKind,
+    'list',
+  ),
 ];
 
 export const OPERATIONS: ReadonlySet<string> = new Set(ROUTES.map((r) => r.operation));

@@ -14,7 +14,15 @@ import { Faults, type FaultPlan } from './faults.js';
 import { operationView } from './operations.js';
 import { viewOf } from './resources.js';
 import { KINDS, matchRoute, OPERATIONS } from './router.js';
-import { armFakeState, Store, TYPES, type Answer, type ArmFakeState, type Json, type RequestRecord } from './state.js';
+import {
+  armFakeState,
+  Store,
+  TYPES,
+  type Answer,
+  type ArmFakeState,
+  type Json,
+  type RequestRecord,
+} from './state.js';
 
 export interface ArmFakeOptions {
   /** Port to listen on (default: any free one). */
@@ -48,7 +56,11 @@ async function readBody(req: IncomingMessage): Promise<Json> {
     const parsed: unknown = JSON.parse(text);
     return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Json) : {};
   } catch {
-    throw new ArmError(400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized.');
+    throw new ArmError(
+      400,
+      'InvalidRequestContent',
+      'The request content was invalid and could not be deserialized.',
+    );
   }
 }
 
@@ -60,17 +72,34 @@ function send(res: ServerResponse, method: string, answer: Answer): void {
     return;
   }
   const text = JSON.stringify(answer.body);
-  res.writeHead(answer.status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(answer.status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
 function errorAnswer(error: unknown): Answer {
-  const failure = error instanceof ArmError ? error : new ArmError(500, 'InternalServerError', `The fake failed: ${String(error)}`);
+  const failure =
+    error instanceof ArmError
+      ? error
+      : new ArmError(500, 'InternalServerError', `The fake failed: ${String(error)}`);
   const retry = failure.retryAfterSeconds ?? ([429, 503].includes(failure.status) ? 0 : undefined);
-  return { status: failure.status, body: failure.toJSON(), headers: retry === undefined ? {} : { 'retry-after': String(retry) } };
+  return {
+    status: failure.status,
+    body: failure.toJSON(),
+    headers: retry === undefined ? {} : { 'retry-after': String(retry) },
+  };
 }
 
-async function handle(store: Store, faults: Faults, req: IncomingMessage, record: RequestRecord, url: URL): Promise<Answer> {
+async function handle(
+  store: Store,
+  faults: Faults,
+  req: IncomingMessage,
+  record: RequestRecord,
+  url: URL,
+): Promise<Answer> {
   const body = await readBody(req);
   const pathname = decodeURIComponent(url.pathname).replace(/\/+$/, '');
   const match = matchRoute(record.method, pathname);
@@ -78,10 +107,18 @@ async function handle(store: Store, faults: Faults, req: IncomingMessage, record
   record.operation = match.route.operation;
   const subscription = match.params['subscriptionId'] ?? '';
   if (!GUID.test(subscription)) {
-    throw new ArmError(400, 'InvalidSubscriptionId', `The provided subscription identifier '${subscription}' is malformed or invalid.`);
+    throw new ArmError(
+      400,
+      'InvalidSubscriptionId',
+      `The provided subscription identifier '${subscription}' is malformed or invalid.`,
+    );
   }
   if (!url.searchParams.get('api-version')) {
-    throw new ArmError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+    throw new ArmError(
+      400,
+      'MissingApiVersionParameter',
+      'The api-version query parameter (?api-version=) is required for all requests.',
+    );
   }
   const fault = faults.take({
     operation: match.route.operation,
@@ -89,7 +126,13 @@ async function handle(store: Store, faults: Faults, req: IncomingMessage, record
     location: typeof body['location'] === 'string' ? body['location'] : undefined,
   });
   if (fault?.kind === 'http') {
-    throw new ArmError(fault.status, fault.code, fault.message ?? `Injected ${fault.code} for ${match.route.operation}`, undefined, fault.retryAfterSeconds);
+    throw new ArmError(
+      fault.status,
+      fault.code,
+      fault.message ?? `Injected ${fault.code} for ${match.route.operation}`,
+      undefined,
+      fault.retryAfterSeconds,
+    );
   }
   return match.route.handler({
     operation: match.route.operation,
@@ -105,7 +148,10 @@ async function handle(store: Store, faults: Faults, req: IncomingMessage, record
 }
 
 /** What the state views show: a version with its replication status, a VM with its instance view. */
-const EXPAND: Record<string, string> = { [TYPES.galleryImageVersions]: 'ReplicationStatus', [TYPES.virtualMachines]: 'instanceView' };
+const EXPAND: Record<string, string> = {
+  [TYPES.galleryImageVersions]: 'ReplicationStatus',
+  [TYPES.virtualMachines]: 'instanceView',
+};
 
 export async function startArmFake(options: ArmFakeOptions = {}): Promise<ArmFake> {
   const store = new Store({

@@ -95,6 +95,9 @@ export interface Answer {
   headers?: Record<string, string>;
 }
 
+/** Azure region names compare without case or spaces (`East US` is `eastus`). */
+export const regionKey = (name: unknown) => String(name).toLowerCase().replace(/\s+/g, '');
+
 const groupKey = (subscription: string, name: string) => `${subscription}/${name}`.toLowerCase();
 
 /** What handlers share: resources, operations, timers and shutdown. */
@@ -121,7 +124,8 @@ export class Store {
   deleteGroup(record: GroupRecord): void {
     this.groups.delete(groupKey(record.subscription, record.name));
     for (const [key, resource] of this.resources) {
-      if (groupKey(resource.subscription, resource.group) === groupKey(record.subscription, record.name)) this.resources.delete(key);
+      if (groupKey(resource.subscription, resource.group) === groupKey(record.subscription, record.name))
+        this.resources.delete(key);
     }
   }
 
@@ -140,7 +144,9 @@ export class Store {
   /** Resources of `type` whose id starts with `prefix/` (a group's or a parent's). */
   under(prefix: string, type: string): ResourceRecord[] {
     const start = `${prefix.toLowerCase()}/`;
-    return [...this.resources.values()].filter((r) => r.type === type && r.id.toLowerCase().startsWith(start));
+    return [...this.resources.values()].filter(
+      (r) => r.type === type && r.id.toLowerCase().startsWith(start),
+    );
   }
 
   /** Runs `fn` after `ms` unless the fake stops first. */
@@ -209,6 +215,8 @@ export function armFakeState(
     virtualMachines: ofType(TYPES.virtualMachines),
     operations: () => [...store.operations.values()].map((op) => view.operation(op)),
     requests: (operation) =>
-      store.requests.filter((r) => operation === undefined || r.operation === operation).map((r) => ({ ...r, query: { ...r.query } })),
+      store.requests
+        .filter((r) => operation === undefined || r.operation === operation)
+        .map((r) => ({ ...r, query: { ...r.query } })),
   };
 }

@@ -13,9 +13,16 @@ import { ArmError, invalidParameter, invalidReference, resourceNotFound } from '
 import { replicatedRegions } from './gallery-versions.js';
 import { asyncHeaders, startOperation } from './operations.js';
 import { groupOf, providerPath, type ResourceKind } from './resources.js';
-import { TYPES, type Answer, type Call, type Json, type ResourceRecord, type Store } from './state.js';
+import {
+  regionKey,
+  TYPES,
+  type Answer,
+  type Call,
+  type Json,
+  type ResourceRecord,
+  type Store,
+} from './state.js';
 
-const regionKey = (name: unknown) => String(name).toLowerCase().replace(/\s+/g, '');
 const compareVersions = (a: string, b: string) => {
   const [x, y] = [a.split('.').map(Number), b.split('.').map(Number)];
   for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
@@ -32,7 +39,12 @@ function resolveImage(store: Store, id: string, location: string): ResourceRecor
     );
   const found = store.resource(id);
   if (found?.type === TYPES.images) {
-    if (regionKey(found.body['location']) !== regionKey(location)) throw new ArmError(404, 'NotFound', `The Image '${id}' cannot be found in '${regionKey(location)}' region.`);
+    if (regionKey(found.body['location']) !== regionKey(location))
+      throw new ArmError(
+        404,
+        'NotFound',
+        `The Image '${id}' cannot be found in '${regionKey(location)}' region.`,
+      );
     return found;
   }
   if (found?.type === TYPES.galleryImageVersions) {
@@ -42,13 +54,21 @@ function resolveImage(store: Store, id: string, location: string): ResourceRecor
   if (found?.type === TYPES.galleryImages) {
     const latest = store
       .under(found.id, TYPES.galleryImageVersions)
-      .filter((v) => !((v.body['properties'] as Json)['publishingProfile'] as Json)['excludeFromLatest'] && replicatedRegions(v).includes(regionKey(location)))
+      .filter(
+        (v) =>
+          !((v.body['properties'] as Json)['publishingProfile'] as Json)['excludeFromLatest'] &&
+          replicatedRegions(v).includes(regionKey(location)),
+      )
       .sort((a, b) => compareVersions(String(b.body['name']), String(a.body['name'])))[0];
     if (!latest) throw galleryMissing();
     return latest;
   }
   if (/\/galleries\//i.test(id)) throw galleryMissing();
-  throw new ArmError(404, 'NotFound', `The Image '${id}' cannot be found in '${regionKey(location)}' region.`);
+  throw new ArmError(
+    404,
+    'NotFound',
+    `The Image '${id}' cannot be found in '${regionKey(location)}' region.`,
+  );
 }
 
 function buildVm(call: Call, existing: ResourceRecord | undefined): Json {
@@ -57,19 +77,29 @@ function buildVm(call: Call, existing: ResourceRecord | undefined): Json {
   const storage = (properties['storageProfile'] ?? {}) as Json;
   const reference = (storage['imageReference'] ?? {}) as Json;
   if (typeof reference['id'] === 'string') resolveImage(call.store, reference['id'], location);
-  else if (!reference['publisher'] && !existing) throw invalidParameter("Required parameter 'imageReference' is missing (null).", 'imageReference');
+  else if (!reference['publisher'] && !existing)
+    throw invalidParameter("Required parameter 'imageReference' is missing (null).", 'imageReference');
   const nics = ((properties['networkProfile'] as Json | undefined)?.['networkInterfaces'] ?? []) as Json[];
-  if (nics.length === 0) throw invalidParameter('At least one network interface is required.', 'networkProfile.networkInterfaces');
+  if (nics.length === 0)
+    throw invalidParameter('At least one network interface is required.', 'networkProfile.networkInterfaces');
   for (const ref of nics) {
     const nic = call.store.resource(String(ref['id']));
     if (nic?.type !== TYPES.networkInterfaces) throw invalidReference(String(ref['id']), call.path);
     const owner = ((nic.body['properties'] as Json)['virtualMachine'] as Json | undefined)?.['id'];
     if (owner && String(owner).toLowerCase() !== call.path.toLowerCase()) {
-      throw new ArmError(400, 'NicInUse', `Network Interface ${String(ref['id'])} is used by existing resource ${String(owner)}. In order to use this network interface, you must first disassociate it.`);
+      throw new ArmError(
+        400,
+        'NicInUse',
+        `Network Interface ${String(ref['id'])} is used by existing resource ${String(owner)}. In order to use this network interface, you must first disassociate it.`,
+      );
     }
   }
   const os = (properties['osProfile'] ?? {}) as Json;
-  if (!existing && !os['adminUsername']) throw invalidParameter("Required parameter 'osProfile.adminUsername' is missing (null).", 'osProfile.adminUsername');
+  if (!existing && !os['adminUsername'])
+    throw invalidParameter(
+      "Required parameter 'osProfile.adminUsername' is missing (null).",
+      'osProfile.adminUsername',
+    );
   delete os['adminPassword'];
   const name = call.path.split('/').pop() ?? '';
   const osDisk = (storage['osDisk'] ?? {}) as Json;
@@ -78,11 +108,17 @@ function buildVm(call: Call, existing: ResourceRecord | undefined): Json {
     osProfile: { computerName: name, ...os },
     storageProfile: {
       ...storage,
-      osDisk: { name: `${name}_OsDisk_1_${randomUUID().replace(/-/g, '')}`, createOption: 'FromImage', caching: 'ReadWrite', ...osDisk },
+      osDisk: {
+        name: `${name}_OsDisk_1_${randomUUID().replace(/-/g, '')}`,
+        createOption: 'FromImage',
+        caching: 'ReadWrite',
+        ...osDisk,
+      },
       dataDisks: storage['dataDisks'] ?? [],
     },
     vmId: (existing?.body['properties'] as Json | undefined)?.['vmId'] ?? randomUUID(),
-    timeCreated: (existing?.body['properties'] as Json | undefined)?.['timeCreated'] ?? new Date().toISOString(),
+    timeCreated:
+      (existing?.body['properties'] as Json | undefined)?.['timeCreated'] ?? new Date().toISOString(),
   };
 }
 
@@ -97,7 +133,12 @@ export function instanceView(record: ResourceRecord): Json {
   return {
     computerName: ((record.body['properties'] as Json)['osProfile'] as Json | undefined)?.['computerName'],
     statuses: [
-      { code: `ProvisioningState/${state}`, level: 'Info', displayStatus: state === 'succeeded' ? 'Provisioning succeeded' : `Provisioning ${state}`, time: new Date().toISOString() },
+      {
+        code: `ProvisioningState/${state}`,
+        level: 'Info',
+        displayStatus: state === 'succeeded' ? 'Provisioning succeeded' : `Provisioning ${state}`,
+        time: new Date().toISOString(),
+      },
       { code: `PowerState/${power}`, level: 'Info', displayStatus: `VM ${power}` },
     ],
   };
@@ -110,14 +151,16 @@ export const virtualMachineKind: ResourceKind = {
   build: buildVm,
   provisioned(record, call) {
     record.power = 'running';
-    for (const nic of nicsOf(record, call.store)) (nic.body['properties'] as Json)['virtualMachine'] = { id: record.id };
+    for (const nic of nicsOf(record, call.store))
+      (nic.body['properties'] as Json)['virtualMachine'] = { id: record.id };
   },
   deleted(record, store) {
     for (const nic of nicsOf(record, store)) delete (nic.body['properties'] as Json)['virtualMachine'];
   },
   view(record, expand) {
     const body = structuredClone(record.body);
-    if (expand?.toLowerCase() === 'instanceview') (body['properties'] as Json)['instanceView'] = instanceView(record);
+    if (expand?.toLowerCase() === 'instanceview')
+      (body['properties'] as Json)['instanceView'] = instanceView(record);
     return body;
   },
 };
@@ -137,7 +180,11 @@ export const getInstanceView = (call: Call): Answer => ({ status: 200, body: ins
 export function restartVm(call: Call): Answer {
   const record = findVm(call);
   if ((record.body['properties'] as Json)['provisioningState'] !== 'Succeeded') {
-    throw new ArmError(409, 'OperationNotAllowed', `Operation 'restart' is not allowed on VM '${String(record.body['name'])}' since the VM is not provisioned.`);
+    throw new ArmError(
+      409,
+      'OperationNotAllowed',
+      `Operation 'restart' is not allowed on VM '${String(record.body['name'])}' since the VM is not provisioned.`,
+    );
   }
   record.power = 'starting';
   const fault = call.fault?.kind === 'operation-failed' ? call.fault : undefined;
@@ -147,7 +194,8 @@ export function restartVm(call: Call): Answer {
     location: String(record.body['location']),
     work: () => {
       record.power = 'running';
-      if (fault) throw new ArmError(400, fault.code, fault.message ?? `Injected ${fault.code} for ${call.operation}`);
+      if (fault)
+        throw new ArmError(400, fault.code, fault.message ?? `Injected ${fault.code} for ${call.operation}`);
     },
   });
   return { status: 202, headers: asyncHeaders(call.store, op, call, true) };
