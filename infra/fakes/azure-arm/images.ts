@@ -4,11 +4,12 @@
 // `hyperVGeneration` V1|V2, `provisioningState` Creating → Succeeded. With a `blobExists`
 // check, a blob that does not exist is refused as Azure answers such a PUT: 400
 // InvalidParameter "The source blob … is not accessible." (target `disks`; seen in
-// hashicorp/terraform-provider-azurerm#4427's log). Left out: update (PATCH), data disks'
+// hashicorp/terraform-provider-azurerm#4427's log). update (PATCH) changes tags only. Left out: data disks'
 // checks, sourceVirtualMachine capture, zone resilience.
-import { invalidParameter } from './errors.js';
-import type { ResourceKind } from './resources.js';
-import { TYPES, type Call, type Json } from './state.js';
+import { invalidParameter, resourceNotFound } from './errors.js';
+import { asyncHeaders } from './operations.js';
+import { groupOf, providerPath, startProvisioning, viewOf, type ResourceKind } from './resources.js';
+import { TYPES, type Answer, type Call, type Json } from './state.js';
 
 const OS_TYPES = ['Linux', 'Windows'];
 const OS_STATES = ['Generalized', 'Specialized'];
@@ -68,3 +69,22 @@ export const imageKind: ResourceKind = {
   updating: 'Updating',
   build: buildImage,
 };
+
+/**
+ * images.update (PATCH, https://learn.microsoft.com/rest/api/compute/images/update): tags
+ * only here, the one part a release changes (a deprecated image's mark and replacement).
+ * Answered like a create: 200 with `Updating` and an async operation.
+ */
+export function updateImage(call: Call): Answer {
+  const group = groupOf(call);
+  const record = call.store.resource(call.path);
+  if (!record || record.type !== TYPES.images) throw resourceNotFound(providerPath(call.path), group.name);
+  if (call.body['tags'] !== undefined) record.body['tags'] = structuredClone(call.body['tags']);
+  (record.body['properties'] as Json)['provisioningState'] = 'Updating';
+  const op = startProvisioning(imageKind, record, call);
+  return {
+    status: 200,
+    body: viewOf(imageKind, record, undefined, call.store),
+    headers: asyncHeaders(call.store, op, call, false),
+  };
+}

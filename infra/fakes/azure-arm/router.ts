@@ -4,7 +4,7 @@
 // the request log use these names. Paths match case-insensitively, as ARM's do.
 import { galleryImageKind, galleryKind, shareGallery } from './galleries.js';
 import { galleryImageVersionKind, updateVersion } from './gallery-versions.js';
-import { imageKind } from './images.js';
+import { imageKind, updateImage } from './images.js';
 import {
   networkInterfaceKind,
   networkSecurityGroupKind,
@@ -85,6 +85,7 @@ export const ROUTES: Route[] = [
     getOperationResult,
   ),
   route('operationResults.get', 'GET', `${SUB}/operationresults/:operationId`, getOperationResult),
+  route('images.update', 'PATCH', `${COMPUTE}/images/:imageName`, updateImage),
   ...crud('images', `${COMPUTE}/images`, 'imageName', imageKind),
   route('gallerySharingProfile.update', 'POST', `${GALLERY}/share`, shareGallery),
   ...crud('galleries', `${COMPUTE}/galleries`, 'galleryName', galleryKind),
