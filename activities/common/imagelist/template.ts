@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ImageList } from '../../../schemas/imagelist.js';
 import type { EndorserCertificate } from './endorser-certificate.js';
+import { parseNodeName } from './distinguished-name.js';
 import { DEFAULT_LIFETIME_DAYS, listDates } from './hepix-date.js';
 
 export interface TemplateInput {
@@ -14,14 +15,15 @@ export interface TemplateInput {
   creator?: string;
 }
 
-/** The e-mail address a certificate names (emailAddress attribute), if any. */
-function certificateEmail(cert: EndorserCertificate): string | undefined {
-  return /\/emailAddress=([^/+]+)/.exec(cert.dn)?.[1] ?? /email:([^,\s]+)/.exec(cert.x509.subjectAltName ?? '')?.[1];
+/** The last value of a subject attribute, as text (not the one-line form's \\xHH escapes). */
+function subjectValue(cert: EndorserCertificate, type: string): string | undefined {
+  const values = parseNodeName(cert.x509.subject).flat().filter((a) => a.type === type);
+  return values.at(-1)?.value.toString('utf8');
 }
 
-/** The certificate's CN, for dc:creator. */
-function commonName(cert: EndorserCertificate): string | undefined {
-  return /\/CN=([^/+]+)/.exec(cert.dn)?.[1];
+/** The e-mail address a certificate names (emailAddress attribute or subjectAltName), if any. */
+function certificateEmail(cert: EndorserCertificate): string | undefined {
+  return subjectValue(cert, 'emailAddress') ?? /email:([^,\s]+)/.exec(cert.x509.subjectAltName ?? '')?.[1];
 }
 
 export function imageListTemplate(input: TemplateInput): ImageList {
@@ -38,7 +40,7 @@ export function imageListTemplate(input: TemplateInput): ImageList {
       'hv:uri': input.uri ?? 'https://images.example.org/image.list',
       'hv:endorser': {
         'hv:x509': {
-          'dc:creator': input.creator ?? commonName(input.cert) ?? 'Endorser',
+          'dc:creator': input.creator ?? subjectValue(input.cert, 'CN') ?? 'Endorser',
           'hv:ca': input.cert.ca,
           'hv:dn': input.cert.dn,
           'hv:email': input.email ?? certificateEmail(input.cert) ?? 'endorser@example.org',
