@@ -14,18 +14,30 @@ export const HEPIX_DATE_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
 export const hepixDate = z
   .string()
-  .regex(HEPIX_DATE_PATTERN, { error: 'expected a UTC date such as 2026-12-02T19:40:40Z (no milliseconds, no offset)' })
+  .regex(HEPIX_DATE_PATTERN, { error: 'expected a UTC date such as 2026-12-02T19:40:40Z (no milliseconds, no offset)', abort: true })
   .refine((value) => isRealDate(value), { error: 'not a real date and time' });
 
 /** 2026-02-30T25:00:00Z has the form but is no date; strptime refuses it, so do we. */
 function isRealDate(value: string): boolean {
+  if (!HEPIX_DATE_PATTERN.test(value)) return false;
   const at = new Date(value);
   return !Number.isNaN(at.getTime()) && at.toISOString().replace(/\.\d{3}Z$/, 'Z') === value;
 }
 
+/**
+ * A format's own message for a string that has the wrong form; a missing value or one of the
+ * wrong type keeps the common words of schemas/zod-messages.ts ("required", "expected a string").
+ */
+function formatError(message: string) {
+  return (issue: { code?: string; input?: unknown }) => (issue.input === undefined || issue.code === 'invalid_type' ? undefined : message);
+}
+
 // The 8-4-4-4-12 hex form. Not zod's stricter `uuid()` (version and variant nibbles): no
 // consumer checks those, and a list made elsewhere with a v0-style id is still a good list.
-const uuid = z.guid({ error: 'expected a UUID such as 3a7b9c2e-5d41-4f8a-9b6e-1c2d3e4f5a6b' });
+const uuid = z.guid({ error: formatError('expected a UUID such as 3a7b9c2e-5d41-4f8a-9b6e-1c2d3e4f5a6b') });
+
+/** vmcatcher_cache fetches images with wget or copies file: URLs; nothing else. */
+const httpOrFileUrl = z.url({ protocol: /^(https?|file)$/, error: formatError('expected an http, https or file URL') });
 
 /** Versions are strings: vmcatcher's version comparison crashes on a JSON number. */
 const version = z.string().min(1);
@@ -59,7 +71,7 @@ export const imageSchema = z.looseObject({
   'dc:identifier': uuid.describe('Unique across every list a subscriber follows.'),
   'dc:title': z.string().min(1),
   'dc:description': z.string(),
-  'hv:uri': z.url({ protocol: /^(https?|file)$/, error: 'expected an http, https or file URL' }),
+  'hv:uri': httpOrFileUrl,
   'hv:size': z.number().int().min(0).describe('Bytes of the file at hv:uri, as served.'),
   'sl:checksum:sha512': sha512Hex.describe('Of the file at hv:uri, as served (compressed if it is).'),
   'sl:arch': z.string(),
@@ -94,7 +106,7 @@ const imageListBody = z
     'dc:title': z.string().min(1),
     'dc:source': z.string(),
     'hv:version': version.describe('Bumped on every publish; subscribers refuse one that goes down.'),
-    'hv:uri': z.url({ protocol: /^(https?|file)$/, error: 'expected an http, https or file URL' }),
+    'hv:uri': httpOrFileUrl,
     'hv:endorser': endorserSchema,
     'hv:images': z.array(z.looseObject({ 'hv:image': imageSchema })).describe('Empty decommissions the list.'),
     'ad:vo': z.string().optional(),
@@ -102,7 +114,8 @@ const imageListBody = z
   })
   .superRefine((list, ctx) => {
     // vmcatcher does not check this; a list that expires before it was made is a mistake.
-    if (list['dc:date:expires'] <= list['dc:date:created'])
+    const [created, expires] = [list['dc:date:created'], list['dc:date:expires']];
+    if (isRealDate(created) && isRealDate(expires) && expires <= created)
       ctx.addIssue({ code: 'custom', path: ['dc:date:expires'], message: 'must be later than dc:date:created' });
   });
 
