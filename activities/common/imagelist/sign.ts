@@ -58,7 +58,9 @@ export async function signImageList(input: SignInput): Promise<SignedImageList> 
 
   let content = input.listText;
   const body = isObject(doc) ? doc['hv:imagelist'] : undefined;
-  if (!input.keepDates && isObject(body)) {
+  // An expired certificate is refused below; capping the dates at its expiry would only add
+  // a confusing "expires before created".
+  if (!input.keepDates && isObject(body) && input.now <= cert.notAfter) {
     const dates = listDates(input.now, input.lifetimeDays ?? DEFAULT_LIFETIME_DAYS, cert.notAfter);
     body['dc:date:created'] = dates.created;
     body['dc:date:expires'] = dates.expires;

@@ -198,7 +198,10 @@ function registerTemplate(imagelist: Command): void {
 /** A file's bytes (or stdin's, for 0); unreadable is a usage error (exit 2), named. */
 async function readInput(path: string | 0, what: string): Promise<Buffer> {
   try {
-    return await readFile(path === 0 ? '/dev/stdin' : path);
+    if (path !== 0) return await readFile(path);
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
   } catch (error) {
     throw new UsageError(`${what}: cannot read ${path === 0 ? 'stdin' : path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
