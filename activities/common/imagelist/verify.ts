@@ -26,6 +26,8 @@ export interface VerifyOptions {
   previousVersion?: string;
   /** A directory holding the image files (named as in hv:uri, or by dc:identifier). */
   imagesDir?: string;
+  /** The URL the list was fetched from: hv:uri should be it (vmcatcher warns, then follows hv:uri next time). */
+  fetchedFrom?: string;
   now: Date;
 }
 
@@ -165,6 +167,9 @@ function contentProblems(body: unknown, options: VerifyOptions, warnings: string
   const expires = parseHepixDate(String(field(body, 'dc:date:expires')));
   if (created && created > options.now) problems.push(`dc:date:created ${String(field(body, 'dc:date:created'))} is in the future`);
   if (expires && expires < options.now) problems.push(`the list expired at ${String(field(body, 'dc:date:expires'))}`);
+  const uri = field(body, 'hv:uri');
+  if (options.fetchedFrom !== undefined && typeof uri === 'string' && uri !== options.fetchedFrom)
+    warnings.push(`hv:uri is ${uri}, not ${options.fetchedFrom} where the list was fetched: subscribers fetch the next version from hv:uri`);
   const version = field(body, 'hv:version');
   if (options.previousVersion !== undefined && typeof version === 'string') {
     const order = compareVersions(options.previousVersion, version);

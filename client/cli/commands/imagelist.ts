@@ -133,7 +133,8 @@ interface VerifyFlags {
 
 async function verify(source: string, flags: VerifyFlags): Promise<number> {
   if (!flags.ca && !flags.capath) throw new UsageError('give the trusted CA: --ca CA.pem or --capath DIR');
-  const message = /^https?:\/\//i.test(source) ? await download(source) : await readInput(source === '-' ? 0 : source, 'the list');
+  const isUrl = /^https?:\/\//i.test(source);
+  const message = isUrl ? await download(source) : await readInput(source === '-' ? 0 : source, 'the list');
   const result = await verifyImageList(message, {
     ...(flags.ca && { caFile: flags.ca }),
     ...(flags.capath && { caPath: flags.capath }),
@@ -141,6 +142,7 @@ async function verify(source: string, flags: VerifyFlags): Promise<number> {
     ...(flags.identifier !== undefined && { identifier: flags.identifier }),
     ...(flags.previousVersion !== undefined && { previousVersion: flags.previousVersion }),
     ...(flags.images && { imagesDir: flags.images }),
+    ...(isUrl && { fetchedFrom: source }),
     now: new Date(),
   });
   const body = result.list?.['hv:imagelist'];

@@ -57,6 +57,9 @@ describe('imagecast imagelist', () => {
     const fromUrl = await cli(['imagelist', 'verify', `${baseUrl}/image.list`, '--ca', ca.certPath, '--json']);
     assert.equal(fromUrl.status, 0, fromUrl.stdout + fromUrl.stderr);
     assert.deepEqual(JSON.parse(fromUrl.stdout).problems, []);
+    assert.deepEqual(JSON.parse(fromUrl.stdout).warnings, [
+      `hv:uri is https://images.example.org/image.list, not ${baseUrl}/image.list where the list was fetched: subscribers fetch the next version from hv:uri`,
+    ]);
   });
 
   it('signs to stdout by default, from stdin too', async () => {

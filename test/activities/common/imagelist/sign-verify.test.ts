@@ -215,6 +215,18 @@ describe('imagelist verify', () => {
     assert.deepEqual((await verifyImageList(message, { caPath, now: new Date() })).problems, []);
   });
 
+  it('accepts an old list signed with SHA-1 (micalg="sha1", M2Crypto\'s default)', async () => {
+    const message = handSign(listFor(endorser), endorser, ['-md', 'sha1']);
+    assert.match(message.toString('utf8'), /micalg="sha1"/);
+    assert.deepEqual((await verifyImageList(message, trustCa())).problems, []);
+  });
+
+  it('refuses a list whose signer certificate has expired', async () => {
+    const old = ca.issue('expired-signer', '/C=DE/O=GermanGrid/CN=Expired Signer', { startDate: '20200101000000Z', endDate: '20210101000000Z' });
+    const { problems } = await verifyImageList(handSign(listFor(old), old), trustCa());
+    assert.deepEqual(problems, ['signer certificate /C=DE/O=GermanGrid/CN=Expired Signer (issuer /C=DE/O=GermanGrid/CN=Imagecast Test CA): certificate has expired']);
+  });
+
   it('refuses a tampered body', async () => {
     const message = handSign(listFor(endorser), endorser).toString('utf8').replace('"Alpine 3.20"', '"Alpine 3.21"');
     const { problems } = await verifyImageList(Buffer.from(message), trustCa());
