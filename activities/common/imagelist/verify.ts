@@ -4,7 +4,7 @@
 //   smimesign, and revocation when a CRL is given), the list's keys and types, hv:dn/hv:ca
 //   equal to the signer's subject/issuer, the identifier, the dates, the version order and,
 //   given a directory of the image files, each file's size and sha512.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkImageList, type ImageList } from '../../../schemas/imagelist.js';
 import { readCertificate, type EndorserCertificate } from './endorser-certificate.js';
@@ -16,7 +16,7 @@ import { compareVersions } from './version-order.js';
 export interface VerifyOptions {
   /** The trusted CA certificates (PEM, one or more): `--ca`. */
   caFile?: string;
-  /** A directory of hashed CA certificates (`c_rehash`, /etc/grid-security/certificates): `--capath`. */
+  /** A directory of hashed CA certificates (`openssl rehash`, /etc/grid-security/certificates): `--capath`. Its `<hash>.r0` CRLs are checked. */
   caPath?: string;
   /** A CRL (PEM) of the signer's CA: the signer must not be in it, and it must be current. */
   crlFile?: string;
@@ -124,7 +124,9 @@ async function openMessage(dir: string, message: Buffer, options: VerifyOptions)
 /** `openssl verify` of the signer against only the CA given (not the system's store). */
 async function chainProblems(signerPath: string, certsPath: string, hasOthers: boolean, signer: EndorserCertificate, options: VerifyOptions): Promise<string[]> {
   const trust = options.caFile ? ['-CAfile', options.caFile, '-no-CApath', '-no-CAstore'] : ['-CApath', options.caPath!, '-no-CAfile', '-no-CAstore'];
-  const crl = options.crlFile ? ['-crl_check', '-CRLfile', options.crlFile] : [];
+  // A CA directory kept by fetch-crl holds each CA's CRL as <hash>.r0, which openssl finds
+  // itself; vmcatcher then refuses a signer whose CA has no current CRL, and so do we.
+  const crl = options.crlFile ? ['-crl_check', '-CRLfile', options.crlFile] : options.caPath && (await holdsCrls(options.caPath)) ? ['-crl_check'] : [];
   const untrusted = hasOthers ? ['-untrusted', certsPath] : [];
   const attime = ['-attime', String(Math.floor(options.now.getTime() / 1000))];
   const run = await openssl(['verify', '-purpose', 'smimesign', ...attime, ...trust, ...crl, ...untrusted, signerPath]);
@@ -134,6 +136,11 @@ async function chainProblems(signerPath: string, certsPath: string, hasOthers: b
   const reasons = [...new Set(errors.map((m) => m[3]!.trim()))];
   if (reasons.length === 0) reasons.push(opensslReason(run.stderr));
   return reasons.map((reason) => `signer certificate ${signer.dn} (issuer ${signer.ca}): ${chainWords(reason)}`);
+}
+
+async function holdsCrls(dir: string): Promise<boolean> {
+  const names = await readdir(dir).catch(() => []);
+  return names.some((name) => /^[0-9a-f]{8}\.r\d+$/.test(name));
 }
 
 /** openssl's words, with what they mean for a list. */

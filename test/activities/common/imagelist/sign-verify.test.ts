@@ -262,6 +262,17 @@ describe('imagelist verify', () => {
     assert.deepEqual(problems, ['signer certificate /C=DE/O=GermanGrid/OU=Imagecast/CN=Revoked Endorser (issuer /C=DE/O=GermanGrid/CN=Imagecast Test CA): certificate revoked: it is in the CRL']);
   });
 
+  it('with a CA directory, checks the CRLs fetch-crl keeps there (<hash>.r0)', async () => {
+    const caPath = join(dir, 'capath-with-crl');
+    mkdirSync(caPath);
+    const hash = opensslRun(['x509', '-in', ca.certPath, '-noout', '-subject_hash']).trim();
+    writeFileSync(join(caPath, `${hash}.0`), readFileSync(ca.certPath));
+    writeFileSync(join(caPath, `${hash}.r0`), readFileSync(crlPath));
+    const options = { caPath, now: new Date() };
+    assert.deepEqual((await verifyImageList(handSign(listFor(endorser), endorser), options)).problems, []);
+    assert.match((await verifyImageList(handSign(listFor(revoked), revoked), options)).problems.join('\n'), /certificate revoked: it is in the CRL$/);
+  });
+
   it('refuses a CRL that is out of date', async () => {
     const later = new Date(Date.now() + 8 * DAY); // default_crl_days = 7; the list itself expires in 7 days too
     const { problems } = await verifyImageList(handSign(listFor(endorser), endorser), trustCa({ crlFile: crlPath, now: later }));
