@@ -14,7 +14,10 @@ export const HEPIX_DATE_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
 export const hepixDate = z
   .string()
-  .regex(HEPIX_DATE_PATTERN, { error: 'expected a UTC date such as 2026-12-02T19:40:40Z (no milliseconds, no offset)', abort: true })
+  .regex(HEPIX_DATE_PATTERN, {
+    error: 'expected a UTC date such as 2026-12-02T19:40:40Z (no milliseconds, no offset)',
+    abort: true,
+  })
   .refine((value) => isRealDate(value), { error: 'not a real date and time' });
 
 /** 2026-02-30T25:00:00Z has the form but is no date; strptime refuses it, so do we. */
@@ -29,7 +32,8 @@ function isRealDate(value: string): boolean {
  * wrong type keeps the common words of schemas/zod-messages.ts ("required", "expected a string").
  */
 function formatError(message: string) {
-  return (issue: { code?: string; input?: unknown }) => (issue.input === undefined || issue.code === 'invalid_type' ? undefined : message);
+  return (issue: { code?: string; input?: unknown }) =>
+    issue.input === undefined || issue.code === 'invalid_type' ? undefined : message;
 }
 
 // The 8-4-4-4-12 hex form. Not zod's stricter `uuid()` (version and variant nibbles): no
@@ -37,7 +41,10 @@ function formatError(message: string) {
 const uuid = z.guid({ error: formatError('expected a UUID such as 3a7b9c2e-5d41-4f8a-9b6e-1c2d3e4f5a6b') });
 
 /** vmcatcher_cache fetches images with wget or copies file: URLs; nothing else. */
-const httpOrFileUrl = z.url({ protocol: /^(https?|file)$/, error: formatError('expected an http, https or file URL') });
+const httpOrFileUrl = z.url({
+  protocol: /^(https?|file)$/,
+  error: formatError('expected an http, https or file URL'),
+});
 
 /** Versions are strings: vmcatcher's version comparison crashes on a JSON number. */
 const version = z.string().min(1);
@@ -51,7 +58,11 @@ const sha512Hex = z
 const countOrText = z.union([z.number().int().min(0), z.string()]);
 
 /** `/C=DE/O=GermanGrid/CN=…`: OpenSSL's one-line form (activities/common/imagelist/distinguished-name.ts). */
-const slashDn = z.string().regex(/^\/[^=/]+=/, { error: 'expected a DN in OpenSSL one-line form such as /C=DE/O=GermanGrid/CN=Name' });
+const slashDn = z
+  .string()
+  .regex(/^\/[^=/]+=/, {
+    error: 'expected a DN in OpenSSL one-line form such as /C=DE/O=GermanGrid/CN=Name',
+  });
 
 // One object: vmcatcher's decoder crashes on a list of endorsers (vmcaster writes one when
 // a list has several).
@@ -64,7 +75,12 @@ export const endorserSchema = z.looseObject(
       'dc:creator': z.string().min(1),
     }),
   },
-  { error: (issue) => (Array.isArray(issue.input) ? 'expected one endorser object, not a list (vmcatcher refuses a list)' : undefined) },
+  {
+    error: (issue) =>
+      Array.isArray(issue.input)
+        ? 'expected one endorser object, not a list (vmcatcher refuses a list)'
+        : undefined,
+  },
 );
 
 export const imageSchema = z.looseObject({
@@ -108,7 +124,9 @@ const imageListBody = z
     'hv:version': version.describe('Bumped on every publish; subscribers refuse one that goes down.'),
     'hv:uri': httpOrFileUrl,
     'hv:endorser': endorserSchema,
-    'hv:images': z.array(z.looseObject({ 'hv:image': imageSchema })).describe('Empty decommissions the list.'),
+    'hv:images': z
+      .array(z.looseObject({ 'hv:image': imageSchema }))
+      .describe('Empty decommissions the list.'),
     'ad:vo': z.string().optional(),
     'ad:swid': z.string().optional(),
   })
@@ -116,7 +134,11 @@ const imageListBody = z
     // vmcatcher does not check this; a list that expires before it was made is a mistake.
     const [created, expires] = [list['dc:date:created'], list['dc:date:expires']];
     if (isRealDate(created) && isRealDate(expires) && expires <= created)
-      ctx.addIssue({ code: 'custom', path: ['dc:date:expires'], message: 'must be later than dc:date:created' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dc:date:expires'],
+        message: 'must be later than dc:date:created',
+      });
   });
 
 export const imageListSchema = z.looseObject({ 'hv:imagelist': imageListBody });
@@ -133,13 +155,24 @@ export interface ImageListIssue {
 }
 
 /** The list, or every problem with it. */
-export function checkImageList(doc: unknown): { ok: true; list: ImageList } | { ok: false; issues: ImageListIssue[] } {
+export function checkImageList(
+  doc: unknown,
+): { ok: true; list: ImageList } | { ok: false; issues: ImageListIssue[] } {
   const parsed = imageListSchema.safeParse(doc);
   if (parsed.success) return { ok: true, list: parsed.data };
-  return { ok: false, issues: parsed.error.issues.map((i) => ({ path: keyPath(i.path), message: i.message })) };
+  return {
+    ok: false,
+    issues: parsed.error.issues.map((i) => ({ path: keyPath(i.path), message: i.message })),
+  };
 }
 
 /** HEPiX keys hold colons, so a dotted path reads better than a JSON-pointer-ish one. */
 export function keyPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '') || '(the document)';
+  return (
+    path.reduce<string>(
+      (acc, key) =>
+        typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key),
+      '',
+    ) || '(the document)'
+  );
 }

@@ -39,7 +39,10 @@ export const opensslRun = (args: string[], cwd?: string): string =>
 
 /** `YYYYMMDDHHMMSSZ` for openssl ca's -startdate/-enddate. */
 export function asn1Time(at: Date): string {
-  return at.toISOString().replace(/[-:T]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return at
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 export function makeTestCa(dir: string, subject = '/C=DE/O=GermanGrid/CN=Imagecast Test CA'): TestCa {
@@ -77,8 +80,25 @@ distinguished_name = dn
   );
   const certPath = join(dir, 'ca.pem');
   opensslRun(
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', certPath, '-days', '3650', '-subj', subject,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      certPath,
+      '-days',
+      '3650',
+      '-subj',
+      subject,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
     dir,
   );
   const config = join(dir, 'ca.cnf');
@@ -90,18 +110,51 @@ distinguished_name = dn
       const keyPath = join(dir, `${name}.key`);
       const csrPath = join(dir, `${name}.csr`);
       const issued = join(dir, `${name}.pem`);
-      opensslRun(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', csrPath, '-subj', certSubject, '-config', config], dir);
+      opensslRun(
+        [
+          'req',
+          '-new',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          keyPath,
+          '-out',
+          csrPath,
+          '-subj',
+          certSubject,
+          '-config',
+          config,
+        ],
+        dir,
+      );
       const ext = [
         options.keyUsage === null ? '' : `keyUsage = ${options.keyUsage ?? 'critical,digitalSignature'}`,
-        options.extendedKeyUsage === null ? '' : `extendedKeyUsage = ${options.extendedKeyUsage ?? 'emailProtection'}`,
+        options.extendedKeyUsage === null
+          ? ''
+          : `extendedKeyUsage = ${options.extendedKeyUsage ?? 'emailProtection'}`,
         'basicConstraints = CA:FALSE',
       ].filter(Boolean);
       writeFileSync(join(dir, `${name}.ext`), `${ext.join('\n')}\n`);
       const now = new Date();
       opensslRun(
-        ['ca', '-batch', '-notext', '-config', config, '-in', csrPath, '-out', issued, '-extfile', join(dir, `${name}.ext`),
-          '-startdate', options.startDate ?? asn1Time(new Date(now.getTime() - 60_000)),
-          '-enddate', options.endDate ?? asn1Time(new Date(now.getTime() + 365 * 86_400_000))],
+        [
+          'ca',
+          '-batch',
+          '-notext',
+          '-config',
+          config,
+          '-in',
+          csrPath,
+          '-out',
+          issued,
+          '-extfile',
+          join(dir, `${name}.ext`),
+          '-startdate',
+          options.startDate ?? asn1Time(new Date(now.getTime() - 60_000)),
+          '-enddate',
+          options.endDate ?? asn1Time(new Date(now.getTime() + 365 * 86_400_000)),
+        ],
         dir,
       );
       return { certPath: issued, keyPath };

@@ -42,9 +42,7 @@ export function parseNodeName(text: string): ParsedName {
 
 /** `/C=DE/O=GermanGrid/CN=Jane Doe`, as `openssl x509 -noout -subject -nameopt compat` prints it. */
 export function onelineName(name: ParsedName): string {
-  return name
-    .map((rdn) => '/' + rdn.map((a) => `${a.type}=${onelineValue(a.value)}`).join('+'))
-    .join('');
+  return name.map((rdn) => '/' + rdn.map((a) => `${a.type}=${onelineValue(a.value)}`).join('+')).join('');
 }
 
 /** node:crypto's name text (X509Certificate `subject` or `issuer`) in OpenSSL's one-line form. */

@@ -57,23 +57,32 @@ export async function certificateProblems(cert: EndorserCertificate, now: Date):
     problems.push(
       `certificate ${cert.dn}: its extendedKeyUsage lacks emailProtection, so S/MIME verification (openssl purpose smimesign, as vmcatcher runs it) refuses it`,
     );
-  if (now < cert.notBefore) problems.push(`certificate ${cert.dn}: not valid before ${formatHepixDate(cert.notBefore)}`);
-  if (now > cert.notAfter) problems.push(`certificate ${cert.dn}: expired at ${formatHepixDate(cert.notAfter)}`);
+  if (now < cert.notBefore)
+    problems.push(`certificate ${cert.dn}: not valid before ${formatHepixDate(cert.notBefore)}`);
+  if (now > cert.notAfter)
+    problems.push(`certificate ${cert.dn}: expired at ${formatHepixDate(cert.notAfter)}`);
   return problems;
 }
 
 /** The private key, or why it cannot be used with this certificate. */
-export function readMatchingKey(cert: EndorserCertificate, keyPem: string | Buffer): { key: KeyObject } | { problem: string } {
+export function readMatchingKey(
+  cert: EndorserCertificate,
+  keyPem: string | Buffer,
+): { key: KeyObject } | { problem: string } {
   let key: KeyObject;
   try {
     key = createPrivateKey(keyPem);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (/passphrase/i.test(message))
-      return { problem: 'private key: it is encrypted; give it unencrypted (openssl pkey -in KEY -out KEY.plain), readable only by you' };
+      return {
+        problem:
+          'private key: it is encrypted; give it unencrypted (openssl pkey -in KEY -out KEY.plain), readable only by you',
+      };
     return { problem: `private key: cannot read it (${message})` };
   }
-  if (!cert.x509.checkPrivateKey(key)) return { problem: `private key: does not belong to the certificate ${cert.dn}` };
+  if (!cert.x509.checkPrivateKey(key))
+    return { problem: `private key: does not belong to the certificate ${cert.dn}` };
   return { key };
 }
 

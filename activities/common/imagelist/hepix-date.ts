@@ -24,8 +24,16 @@ export const DEFAULT_LIFETIME_DAYS = 28;
  * created = now, expires = now + lifetime, but never after the signing certificate expires:
  * the signature stops verifying then, so a later date would only promise what cannot hold.
  */
-export function listDates(now: Date, lifetimeDays: number, certificateNotAfter: Date): { created: string; expires: string; cappedAtCertificate: boolean } {
+export function listDates(
+  now: Date,
+  lifetimeDays: number,
+  certificateNotAfter: Date,
+): { created: string; expires: string; cappedAtCertificate: boolean } {
   const wanted = now.getTime() + lifetimeDays * DAY_MS;
   const expires = Math.min(wanted, certificateNotAfter.getTime());
-  return { created: formatHepixDate(now), expires: formatHepixDate(new Date(expires)), cappedAtCertificate: expires < wanted };
+  return {
+    created: formatHepixDate(now),
+    expires: formatHepixDate(new Date(expires)),
+    cappedAtCertificate: expires < wanted,
+  };
 }

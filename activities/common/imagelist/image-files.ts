@@ -32,18 +32,27 @@ async function findImageFile(image: ImageListImage, dir: string): Promise<string
 }
 
 /** One line per image whose file is missing, or whose size or sha512 differ from the list. */
-export async function imageFileProblems(images: ReadonlyArray<{ 'hv:image': ImageListImage }>, dir: string): Promise<string[]> {
+export async function imageFileProblems(
+  images: ReadonlyArray<{ 'hv:image': ImageListImage }>,
+  dir: string,
+): Promise<string[]> {
   const problems: string[] = [];
   for (const [index, { 'hv:image': image }] of images.entries()) {
     const label = `image ${index} (${image['dc:identifier']}, ${image['dc:title']})`;
     const path = await findImageFile(image, dir);
     if (!path) {
-      problems.push(`${label}: no file ${basename(new URL(image['hv:uri']).pathname)} or ${image['dc:identifier']} in ${dir}`);
+      problems.push(
+        `${label}: no file ${basename(new URL(image['hv:uri']).pathname)} or ${image['dc:identifier']} in ${dir}`,
+      );
       continue;
     }
     const { sha512, size } = await sha512OfFile(path);
-    if (size !== image['hv:size']) problems.push(`${label}: ${path} has ${size} bytes, hv:size says ${image['hv:size']}`);
-    if (sha512 !== image['sl:checksum:sha512']) problems.push(`${label}: the sha512 of ${path} is ${sha512}, sl:checksum:sha512 says ${image['sl:checksum:sha512']}`);
+    if (size !== image['hv:size'])
+      problems.push(`${label}: ${path} has ${size} bytes, hv:size says ${image['hv:size']}`);
+    if (sha512 !== image['sl:checksum:sha512'])
+      problems.push(
+        `${label}: the sha512 of ${path} is ${sha512}, sl:checksum:sha512 says ${image['sl:checksum:sha512']}`,
+      );
   }
   return problems;
 }

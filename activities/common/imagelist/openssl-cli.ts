@@ -16,13 +16,19 @@ export interface OpensslRun {
 /** Runs `openssl ARGS`; never throws for a non-zero exit (a failed verify is an answer). */
 export function openssl(args: string[], input?: Buffer | string): Promise<OpensslRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.env.IMAGECAST_OPENSSL ?? 'openssl', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.env.IMAGECAST_OPENSSL ?? 'openssl', args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     child.on('error', (error) =>
-      reject(new Error(`cannot run openssl (${error.message}); it must be installed and on PATH, or named by IMAGECAST_OPENSSL`)),
+      reject(
+        new Error(
+          `cannot run openssl (${error.message}); it must be installed and on PATH, or named by IMAGECAST_OPENSSL`,
+        ),
+      ),
     );
     child.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out), stderr }));
     child.stdin.on('error', () => undefined); // openssl may exit before reading all of stdin
@@ -32,7 +38,9 @@ export function openssl(args: string[], input?: Buffer | string): Promise<Openss
 
 /** The reason in openssl's error output (`…:digest failure:…` → `digest failure`), for a person. */
 export function opensslReason(stderr: string): string {
-  const reasons = [...stderr.matchAll(/^[0-9A-F]+:error:[0-9A-F]+:[^:]*:[^:]*:([^:\n]+)/gm)].map((m) => m[1]!.trim());
+  const reasons = [...stderr.matchAll(/^[0-9A-F]+:error:[0-9A-F]+:[^:]*:[^:]*:([^:\n]+)/gm)].map((m) =>
+    m[1]!.trim(),
+  );
   const unique = [...new Set(reasons)];
   if (unique.length > 0) return unique.join('; ');
   return stderr.trim().split('\n').filter(Boolean).slice(-1)[0] ?? 'openssl failed';

@@ -17,7 +17,9 @@ export interface TemplateInput {
 
 /** The last value of a subject attribute, as text (not the one-line form's \\xHH escapes). */
 function subjectValue(cert: EndorserCertificate, type: string): string | undefined {
-  const values = parseNodeName(cert.x509.subject).flat().filter((a) => a.type === type);
+  const values = parseNodeName(cert.x509.subject)
+    .flat()
+    .filter((a) => a.type === type);
   return values.at(-1)?.value.toString('utf8');
 }
 

@@ -42,7 +42,8 @@ export interface VerifyResult {
 }
 
 export async function verifyImageList(message: Buffer, options: VerifyOptions): Promise<VerifyResult> {
-  if (!options.caFile === !options.caPath) throw new Error('verifyImageList: give exactly one of caFile and caPath');
+  if (!options.caFile === !options.caPath)
+    throw new Error('verifyImageList: give exactly one of caFile and caPath');
   const problems: string[] = [];
   const warnings: string[] = [];
   const formProblem = smimeFormProblem(message);
@@ -55,12 +56,16 @@ export async function verifyImageList(message: Buffer, options: VerifyOptions): 
 
   const text = opened.content.toString('utf8');
   if (/^Content-Type:\s*text\/plain/i.test(text))
-    problems.push('the list was signed in text mode (openssl smime -sign -text): the signed content starts with a MIME header, which vmcatcher cannot read as JSON');
+    problems.push(
+      'the list was signed in text mode (openssl smime -sign -text): the signed content starts with a MIME header, which vmcatcher cannot read as JSON',
+    );
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (error) {
-    problems.push(`the signed content is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+    problems.push(
+      `the signed content is not JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return { problems, warnings, ...(signer && { signer }) };
   }
   const checked = checkImageList(doc);
@@ -96,23 +101,51 @@ interface Opened {
 /** The signature, the signer and its chain, by openssl; and the signed content. */
 async function openMessage(dir: string, message: Buffer, options: VerifyOptions): Promise<Opened> {
   const problems: string[] = [];
-  const [messagePath, signerPath, contentPath, p7Path, certsPath] = ['list.smime', 'signer.pem', 'content', 'p7.pem', 'certs.pem'].map((n) => join(dir, n)) as [string, string, string, string, string];
+  const [messagePath, signerPath, contentPath, p7Path, certsPath] = [
+    'list.smime',
+    'signer.pem',
+    'content',
+    'p7.pem',
+    'certs.pem',
+  ].map((n) => join(dir, n)) as [string, string, string, string, string];
   await writeFile(messagePath, message);
   // -noverify: the signature only; the chain is checked below by `openssl verify`, which
   // takes a CRL file and tells which link failed.
-  const signature = await openssl(['smime', '-verify', '-noverify', '-in', messagePath, '-signer', signerPath, '-out', contentPath]);
+  const signature = await openssl([
+    'smime',
+    '-verify',
+    '-noverify',
+    '-in',
+    messagePath,
+    '-signer',
+    signerPath,
+    '-out',
+    contentPath,
+  ]);
   const content = await readFile(contentPath).catch(() => undefined);
-  if (signature.code !== 0) problems.push(`signature: does not verify (${opensslReason(signature.stderr)}): the list was changed after signing, or is damaged`);
+  if (signature.code !== 0)
+    problems.push(
+      `signature: does not verify (${opensslReason(signature.stderr)}): the list was changed after signing, or is damaged`,
+    );
 
   // Every certificate the message carries: the signer, and intermediates a chain may need.
   const p7 = await openssl(['smime', '-pk7out', '-in', messagePath, '-out', p7Path]);
-  const certs = p7.code === 0 ? await openssl(['pkcs7', '-in', p7Path, '-print_certs', '-out', certsPath]) : p7;
+  const certs =
+    p7.code === 0 ? await openssl(['pkcs7', '-in', p7Path, '-print_certs', '-out', certsPath]) : p7;
   const carried = certs.code === 0 ? pemBlocks(await readFile(certsPath, 'utf8')) : [];
-  if (certs.code !== 0) problems.push(`signature: cannot read the certificates in the message (${opensslReason(certs.stderr)})`);
+  if (certs.code !== 0)
+    problems.push(`signature: cannot read the certificates in the message (${opensslReason(certs.stderr)})`);
 
-  const signers = signature.code === 0 ? pemBlocks(await readFile(signerPath, 'utf8')) : carried.length === 1 ? carried : [];
-  if (signature.code === 0 && signers.length !== 1) problems.push(`signature: has ${signers.length} signers; subscribers accept exactly one`);
-  if (signature.code === 0 && carried.length === 0) problems.push('signature: the signer certificate is not included (signed with -nocerts)');
+  const signers =
+    signature.code === 0
+      ? pemBlocks(await readFile(signerPath, 'utf8'))
+      : carried.length === 1
+        ? carried
+        : [];
+  if (signature.code === 0 && signers.length !== 1)
+    problems.push(`signature: has ${signers.length} signers; subscribers accept exactly one`);
+  if (signature.code === 0 && carried.length === 0)
+    problems.push('signature: the signer certificate is not included (signed with -nocerts)');
   const signerPem = signers[0];
   if (!signerPem) return { problems, ...(content && { content }) };
   const signer = readCertificate(signerPem);
@@ -122,20 +155,45 @@ async function openMessage(dir: string, message: Buffer, options: VerifyOptions)
 }
 
 /** `openssl verify` of the signer against only the CA given (not the system's store). */
-async function chainProblems(signerPath: string, certsPath: string, hasOthers: boolean, signer: EndorserCertificate, options: VerifyOptions): Promise<string[]> {
-  const trust = options.caFile ? ['-CAfile', options.caFile, '-no-CApath', '-no-CAstore'] : ['-CApath', options.caPath!, '-no-CAfile', '-no-CAstore'];
+async function chainProblems(
+  signerPath: string,
+  certsPath: string,
+  hasOthers: boolean,
+  signer: EndorserCertificate,
+  options: VerifyOptions,
+): Promise<string[]> {
+  const trust = options.caFile
+    ? ['-CAfile', options.caFile, '-no-CApath', '-no-CAstore']
+    : ['-CApath', options.caPath!, '-no-CAfile', '-no-CAstore'];
   // A CA directory kept by fetch-crl holds each CA's CRL as <hash>.r0, which openssl finds
   // itself; vmcatcher then refuses a signer whose CA has no current CRL, and so do we.
-  const crl = options.crlFile ? ['-crl_check', '-CRLfile', options.crlFile] : options.caPath && (await holdsCrls(options.caPath)) ? ['-crl_check'] : [];
+  const crl = options.crlFile
+    ? ['-crl_check', '-CRLfile', options.crlFile]
+    : options.caPath && (await holdsCrls(options.caPath))
+      ? ['-crl_check']
+      : [];
   const untrusted = hasOthers ? ['-untrusted', certsPath] : [];
   const attime = ['-attime', String(Math.floor(options.now.getTime() / 1000))];
-  const run = await openssl(['verify', '-purpose', 'smimesign', ...attime, ...trust, ...crl, ...untrusted, signerPath]);
+  const run = await openssl([
+    'verify',
+    '-purpose',
+    'smimesign',
+    ...attime,
+    ...trust,
+    ...crl,
+    ...untrusted,
+    signerPath,
+  ]);
   if (run.code === 0) return [];
   // "error 23 at 0 depth lookup: certificate revoked", one line per failed check.
-  const errors = [...(run.stdout.toString('utf8') + run.stderr).matchAll(/error (\d+) at (\d+) depth lookup: ([^\n]+)/g)];
+  const errors = [
+    ...(run.stdout.toString('utf8') + run.stderr).matchAll(/error (\d+) at (\d+) depth lookup: ([^\n]+)/g),
+  ];
   const reasons = [...new Set(errors.map((m) => m[3]!.trim()))];
   if (reasons.length === 0) reasons.push(opensslReason(run.stderr));
-  return reasons.map((reason) => `signer certificate ${signer.dn} (issuer ${signer.ca}): ${chainWords(reason)}`);
+  return reasons.map(
+    (reason) => `signer certificate ${signer.dn} (issuer ${signer.ca}): ${chainWords(reason)}`,
+  );
 }
 
 async function holdsCrls(dir: string): Promise<boolean> {
@@ -148,7 +206,8 @@ function chainWords(reason: string): string {
   if (/unable to get (local )?issuer certificate|self.signed certificate in certificate chain/.test(reason))
     return `${reason}: it was not issued by the trusted CA`;
   if (/certificate revoked/.test(reason)) return `${reason}: it is in the CRL`;
-  if (/unable to get certificate CRL/.test(reason)) return `${reason}: the CRL given is not the signer's CA's`;
+  if (/unable to get certificate CRL/.test(reason))
+    return `${reason}: the CRL given is not the signer's CA's`;
   return reason;
 }
 
@@ -158,9 +217,13 @@ function identityProblems(x509: unknown, signer: { dn: string; ca: string }): st
   const dn = field(x509, 'hv:dn');
   const ca = field(x509, 'hv:ca');
   if (typeof dn === 'string' && dn !== signer.dn)
-    problems.push(`hv:endorser.hv:x509.hv:dn is ${JSON.stringify(dn)} but the list was signed by ${JSON.stringify(signer.dn)}`);
+    problems.push(
+      `hv:endorser.hv:x509.hv:dn is ${JSON.stringify(dn)} but the list was signed by ${JSON.stringify(signer.dn)}`,
+    );
   if (typeof ca === 'string' && ca !== signer.ca)
-    problems.push(`hv:endorser.hv:x509.hv:ca is ${JSON.stringify(ca)} but the signer was issued by ${JSON.stringify(signer.ca)}`);
+    problems.push(
+      `hv:endorser.hv:x509.hv:ca is ${JSON.stringify(ca)} but the signer was issued by ${JSON.stringify(signer.ca)}`,
+    );
   return problems;
 }
 
@@ -172,22 +235,29 @@ function contentProblems(body: unknown, options: VerifyOptions, warnings: string
     problems.push(`dc:identifier is ${identifier}, not the subscribed ${options.identifier}`);
   const created = parseHepixDate(String(field(body, 'dc:date:created')));
   const expires = parseHepixDate(String(field(body, 'dc:date:expires')));
-  if (created && created > options.now) problems.push(`dc:date:created ${String(field(body, 'dc:date:created'))} is in the future`);
-  if (expires && expires < options.now) problems.push(`the list expired at ${String(field(body, 'dc:date:expires'))}`);
+  if (created && created > options.now)
+    problems.push(`dc:date:created ${String(field(body, 'dc:date:created'))} is in the future`);
+  if (expires && expires < options.now)
+    problems.push(`the list expired at ${String(field(body, 'dc:date:expires'))}`);
   const uri = field(body, 'hv:uri');
   if (options.fetchedFrom !== undefined && typeof uri === 'string' && uri !== options.fetchedFrom)
-    warnings.push(`hv:uri is ${uri}, not ${options.fetchedFrom} where the list was fetched: subscribers fetch the next version from hv:uri`);
+    warnings.push(
+      `hv:uri is ${uri}, not ${options.fetchedFrom} where the list was fetched: subscribers fetch the next version from hv:uri`,
+    );
   const version = field(body, 'hv:version');
   if (options.previousVersion !== undefined && typeof version === 'string') {
     const order = compareVersions(options.previousVersion, version);
-    if (order < 0) problems.push(`hv:version ${version} is older than the previous version ${options.previousVersion}`);
+    if (order < 0)
+      problems.push(`hv:version ${version} is older than the previous version ${options.previousVersion}`);
     if (order === 0) warnings.push(`hv:version ${version} is the same as the previous version`);
   }
   return problems;
 }
 
 function field(value: unknown, key: string): unknown {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)[key]
+    : undefined;
 }
 
 function pemBlocks(text: string): string[] {

@@ -56,4 +56,3 @@ function stringSort(x: string, y: string): number {
 export function compareVersions(previous: string, next: string): number {
   return compareSplit(splitKeeping(previous, DELIMITERS), splitKeeping(next, DELIMITERS), stringSort);
 }
-

@@ -30,14 +30,28 @@ export function register(program: Command): void {
 function registerSign(imagelist: Command): void {
   imagelist
     .command('sign')
-    .description('sign a list as S/MIME (what `openssl smime -sign` makes), after checking the list and the certificate')
+    .description(
+      'sign a list as S/MIME (what `openssl smime -sign` makes), after checking the list and the certificate',
+    )
     .argument('<file>', 'the image list (JSON), or - for stdin')
     .requiredOption('--cert <file>', 'the endorser certificate (PEM): keyUsage digitalSignature, valid now')
     .requiredOption('--key <file>', "the certificate's private key (PEM, unencrypted)")
     .option('--out <file>', 'write the signed list here instead of stdout')
-    .option('--lifetime <days>', `days until dc:date:expires (capped at the certificate's expiry)`, positiveInteger(DEFAULT_LIFETIME_DAYS), DEFAULT_LIFETIME_DAYS)
-    .addOption(new Option('--keep-dates', "sign the list's own dc:date:created/expires and bytes unchanged").conflicts('lifetime'))
-    .option('--json', 'print JSON: {"out", "signer", "created", "expires", "version", "notes", "smime" (without --out)}')
+    .option(
+      '--lifetime <days>',
+      `days until dc:date:expires (capped at the certificate's expiry)`,
+      positiveInteger(DEFAULT_LIFETIME_DAYS),
+      DEFAULT_LIFETIME_DAYS,
+    )
+    .addOption(
+      new Option('--keep-dates', "sign the list's own dc:date:created/expires and bytes unchanged").conflicts(
+        'lifetime',
+      ),
+    )
+    .option(
+      '--json',
+      'print JSON: {"out", "signer", "created", "expires", "version", "notes", "smime" (without --out)}',
+    )
     .addHelpText(
       'after',
       `
@@ -91,7 +105,10 @@ async function sign(file: string, flags: SignFlags): Promise<number> {
         ...(!flags.out && { smime: signed.smime.toString('utf8') }),
       }),
     );
-  } else if (flags.out) console.log(`signed ${body['dc:title']} (version ${body['hv:version']}, expires ${body['dc:date:expires']}) to ${flags.out}`);
+  } else if (flags.out)
+    console.log(
+      `signed ${body['dc:title']} (version ${body['hv:version']}, expires ${body['dc:date:expires']}) to ${flags.out}`,
+    );
   else process.stdout.write(signed.smime);
   return EXIT_OK;
 }
@@ -99,15 +116,30 @@ async function sign(file: string, flags: SignFlags): Promise<number> {
 function registerVerify(imagelist: Command): void {
   imagelist
     .command('verify')
-    .description("check a signed list as a subscriber (vmcatcher) does; every problem on its own line")
+    .description('check a signed list as a subscriber (vmcatcher) does; every problem on its own line')
     .argument('<file|url>', 'the signed list: a file, an http(s) URL, or - for stdin')
     .addOption(new Option('--ca <file>', 'trust only these CA certificates (PEM)').conflicts('capath'))
-    .option('--capath <dir>', 'trust the hashed CA certificates in this directory (e.g. /etc/grid-security/certificates)')
-    .option('--crl <file>', "the CRL (PEM) of the signer's CA: refuse a revoked signer, or a CRL that is out of date")
+    .option(
+      '--capath <dir>',
+      'trust the hashed CA certificates in this directory (e.g. /etc/grid-security/certificates)',
+    )
+    .option(
+      '--crl <file>',
+      "the CRL (PEM) of the signer's CA: refuse a revoked signer, or a CRL that is out of date",
+    )
     .option('--identifier <uuid>', 'the subscribed list: dc:identifier must be this')
-    .option('--previous-version <version>', 'the version you have: hv:version must not sort lower (as vmcatcher sorts)')
-    .option('--images <dir>', 'check each image file in this directory (named as in hv:uri, or by dc:identifier): size and sha512')
-    .option('--json', 'print JSON: {"valid", "problems", "warnings", "signer", "identifier", "version", "expires"}')
+    .option(
+      '--previous-version <version>',
+      'the version you have: hv:version must not sort lower (as vmcatcher sorts)',
+    )
+    .option(
+      '--images <dir>',
+      'check each image file in this directory (named as in hv:uri, or by dc:identifier): size and sha512',
+    )
+    .option(
+      '--json',
+      'print JSON: {"valid", "problems", "warnings", "signer", "identifier", "version", "expires"}',
+    )
     .addHelpText(
       'after',
       `
@@ -162,9 +194,14 @@ async function verify(source: string, flags: VerifyFlags): Promise<number> {
   } else {
     for (const warning of result.warnings) console.error(`warning: ${warning}`);
     if (valid && body)
-      console.log(`valid: ${body['dc:title']} (${body['dc:identifier']}) version ${body['hv:version']}, ${body['hv:images'].length} image(s), signed by ${result.signer?.dn}, expires ${body['dc:date:expires']}`);
+      console.log(
+        `valid: ${body['dc:title']} (${body['dc:identifier']}) version ${body['hv:version']}, ${body['hv:images'].length} image(s), signed by ${result.signer?.dn}, expires ${body['dc:date:expires']}`,
+      );
     for (const problem of result.problems) console.log(problem);
-    if (!valid) console.error(`imagecast: invalid image list (${result.problems.length} problem${result.problems.length === 1 ? '' : 's'})`);
+    if (!valid)
+      console.error(
+        `imagecast: invalid image list (${result.problems.length} problem${result.problems.length === 1 ? '' : 's'})`,
+      );
   }
   return valid ? EXIT_OK : EXIT_FAILURE;
 }
@@ -178,12 +215,16 @@ function registerTemplate(imagelist: Command): void {
     .option('--uri <url>', 'hv:uri: where the list will be published')
     .option('--email <address>', "hv:email; default: the certificate's e-mail address")
     .option('--creator <name>', "dc:creator; default: the certificate's CN")
-    .addHelpText('after', '\nExample:\n  imagecast imagelist template --cert endorser.pem --uri https://images.example.org/image.list > list.json')
+    .addHelpText(
+      'after',
+      '\nExample:\n  imagecast imagelist template --cert endorser.pem --uri https://images.example.org/image.list > list.json',
+    )
     .action((flags: { cert: string; title?: string; uri?: string; email?: string; creator?: string }) =>
       runCommand({}, async () => {
         const { cert: certPath, ...fields } = flags;
         const pem = await readInput(certPath, '--cert');
-        if (fields.uri !== undefined && !URL.canParse(fields.uri)) throw new UsageError(`--uri: not a URL: ${fields.uri}`);
+        if (fields.uri !== undefined && !URL.canParse(fields.uri))
+          throw new UsageError(`--uri: not a URL: ${fields.uri}`);
         let cert;
         try {
           cert = readCertificate(pem);
@@ -205,7 +246,9 @@ async function readInput(path: string | 0, what: string): Promise<Buffer> {
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
   } catch (error) {
-    throw new UsageError(`${what}: cannot read ${path === 0 ? 'stdin' : path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new UsageError(
+      `${what}: cannot read ${path === 0 ? 'stdin' : path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
 }
 

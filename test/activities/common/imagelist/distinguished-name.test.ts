@@ -14,13 +14,33 @@ let n = 0;
 /** A self-signed certificate with this subject (openssl -subj syntax, -multivalue-rdn). */
 function certificate(subject: string): string {
   const path = join(dir, `c${n++}.pem`);
-  opensslRun(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${path}.key`, '-out', path, '-days', '1', '-utf8', '-multivalue-rdn', '-subj', subject]);
+  opensslRun([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    `${path}.key`,
+    '-out',
+    path,
+    '-days',
+    '1',
+    '-utf8',
+    '-multivalue-rdn',
+    '-subj',
+    subject,
+  ]);
   return path;
 }
 
 /** What vmcatcher's M2Crypto str(X509_Name) gives: X509_NAME_oneline, printed by `-nameopt compat`. */
 const opensslOneline = (path: string, which: 'subject' | 'issuer') =>
-  opensslRun(['x509', '-in', path, '-noout', `-${which}`, '-nameopt', 'compat']).trim().replace(/^(subject|issuer)=/, '');
+  opensslRun(['x509', '-in', path, '-noout', `-${which}`, '-nameopt', 'compat'])
+    .trim()
+    .replace(/^(subject|issuer)=/, '');
 
 describe('DN in OpenSSL one-line form from node:crypto X509Certificate', () => {
   const subjects: Record<string, string> = {
@@ -41,7 +61,7 @@ describe('DN in OpenSSL one-line form from node:crypto X509Certificate', () => {
     });
   }
 
-  it('keeps certificate order (not RFC 4514\'s reversed order)', () => {
+  it("keeps certificate order (not RFC 4514's reversed order)", () => {
     const x509 = new X509Certificate(readFileSync(certificate('/C=DE/O=GermanGrid/CN=Test')));
     assert.equal(onelineDn(x509.subject), '/C=DE/O=GermanGrid/CN=Test');
   });

@@ -63,7 +63,9 @@ describe('imagelist schema', () => {
   it('accepts a complete list, AppDB keys and unknown keys included, and keeps them', () => {
     const checked = checkImageList(validList());
     assert.ok(checked.ok);
-    assert.deepEqual(checked.list['hv:imagelist']['hv:images'][0]!['hv:image']['x:custom'], { anything: true });
+    assert.deepEqual(checked.list['hv:imagelist']['hv:images'][0]!['hv:image']['x:custom'], {
+      anything: true,
+    });
   });
 
   it('names every missing required key of the list, the endorser and each image', () => {
@@ -116,7 +118,11 @@ describe('imagelist schema', () => {
 });
 
 describe('HEPiX dates', () => {
-  const anyDate = fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true });
+  const anyDate = fc.date({
+    min: new Date('1970-01-01T00:00:00Z'),
+    max: new Date('9999-12-31T23:59:59Z'),
+    noInvalidDate: true,
+  });
   const DATE_MESSAGE = 'expected a UTC date such as 2026-12-02T19:40:40Z (no milliseconds, no offset)';
 
   it('formats every date to the second, in the form the schema accepts, and reads it back', () => {
@@ -132,22 +138,40 @@ describe('HEPiX dates', () => {
 
   it('refuses milliseconds (toISOString), offsets, lower-case z and missing Z, with one message', () => {
     fc.assert(
-      fc.property(anyDate, fc.integer({ min: 0, max: 999 }), fc.integer({ min: -14, max: 14 }), (at, ms, hours) => {
-        const base = formatHepixDate(at).slice(0, -1);
-        const offset = `${hours < 0 ? '-' : '+'}${String(Math.abs(hours)).padStart(2, '0')}:00`;
-        for (const text of [`${base}.${String(ms).padStart(3, '0')}Z`, `${base}${offset}`, `${base}z`, base, at.toISOString()]) {
-          const parsed = hepixDate.safeParse(text);
-          assert.ok(!parsed.success, text);
-          assert.deepEqual(parsed.error.issues.map((i) => i.message), [DATE_MESSAGE]);
-          assert.equal(parseHepixDate(text), undefined);
-        }
-      }),
+      fc.property(
+        anyDate,
+        fc.integer({ min: 0, max: 999 }),
+        fc.integer({ min: -14, max: 14 }),
+        (at, ms, hours) => {
+          const base = formatHepixDate(at).slice(0, -1);
+          const offset = `${hours < 0 ? '-' : '+'}${String(Math.abs(hours)).padStart(2, '0')}:00`;
+          for (const text of [
+            `${base}.${String(ms).padStart(3, '0')}Z`,
+            `${base}${offset}`,
+            `${base}z`,
+            base,
+            at.toISOString(),
+          ]) {
+            const parsed = hepixDate.safeParse(text);
+            assert.ok(!parsed.success, text);
+            assert.deepEqual(
+              parsed.error.issues.map((i) => i.message),
+              [DATE_MESSAGE],
+            );
+            assert.equal(parseHepixDate(text), undefined);
+          }
+        },
+      ),
     );
   });
 
   it('refuses dates that have the form but do not exist', () => {
     for (const text of ['2026-02-30T00:00:00Z', '2026-12-02T24:00:00Z', '2026-13-01T00:00:00Z']) {
-      assert.deepEqual(hepixDate.safeParse(text).error?.issues.map((i) => i.message), ['not a real date and time'], text);
+      assert.deepEqual(
+        hepixDate.safeParse(text).error?.issues.map((i) => i.message),
+        ['not a real date and time'],
+        text,
+      );
     }
   });
 });

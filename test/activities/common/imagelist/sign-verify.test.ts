@@ -8,7 +8,13 @@ import { signImageList, ImageListSignRefused } from '../../../../activities/comm
 import { verifyImageList, type VerifyOptions } from '../../../../activities/common/imagelist/verify.js';
 import { readCertificate } from '../../../../activities/common/imagelist/endorser-certificate.js';
 import { formatHepixDate } from '../../../../activities/common/imagelist/hepix-date.js';
-import { asn1Time, makeTestCa, opensslRun, type IssuedCert, type TestCa } from '../../../support/openssl-ca.js';
+import {
+  asn1Time,
+  makeTestCa,
+  opensslRun,
+  type IssuedCert,
+  type TestCa,
+} from '../../../support/openssl-ca.js';
 
 const DAY = 86_400_000;
 const dir = mkdtempSync(join(tmpdir(), 'imagecast-imagelist-'));
@@ -48,7 +54,14 @@ function listFor(cert: IssuedCert, edit: (body: Record<string, unknown>) => void
     'dc:title': 'Imagecast images',
     'hv:version': '0.0.10',
     'hv:uri': 'https://images.example.org/imagecast/image.list',
-    'hv:endorser': { 'hv:x509': { 'dc:creator': 'Imagecast Test Endorser', 'hv:ca': x509.ca, 'hv:dn': x509.dn, 'hv:email': 'endorser@example.org' } },
+    'hv:endorser': {
+      'hv:x509': {
+        'dc:creator': 'Imagecast Test Endorser',
+        'hv:ca': x509.ca,
+        'hv:dn': x509.dn,
+        'hv:email': 'endorser@example.org',
+      },
+    },
     'hv:images': [
       {
         'hv:image': {
@@ -79,13 +92,32 @@ let counter = 0;
 function handSign(listText: string, cert: IssuedCert, extra: string[] = []): Buffer {
   const name = join(dir, `hand-${counter++}`);
   writeFileSync(`${name}.json`, listText);
-  opensslRun(['smime', '-sign', '-signer', cert.certPath, '-inkey', cert.keyPath, '-in', `${name}.json`, '-out', `${name}.smime`, ...extra]);
+  opensslRun([
+    'smime',
+    '-sign',
+    '-signer',
+    cert.certPath,
+    '-inkey',
+    cert.keyPath,
+    '-in',
+    `${name}.json`,
+    '-out',
+    `${name}.smime`,
+    ...extra,
+  ]);
   return readFileSync(`${name}.smime`);
 }
 
-const trustCa = (extra: Partial<VerifyOptions> = {}): VerifyOptions => ({ caFile: ca.certPath, now: new Date(), ...extra });
+const trustCa = (extra: Partial<VerifyOptions> = {}): VerifyOptions => ({
+  caFile: ca.certPath,
+  now: new Date(),
+  ...extra,
+});
 
-async function signWithEndorser(listText = listFor(endorser), extra: { now?: Date; lifetimeDays?: number; keepDates?: boolean } = {}) {
+async function signWithEndorser(
+  listText = listFor(endorser),
+  extra: { now?: Date; lifetimeDays?: number; keepDates?: boolean } = {},
+) {
   return signImageList({
     listText,
     certificatePem: readFileSync(endorser.certPath),
@@ -99,7 +131,10 @@ describe('imagelist sign', () => {
   it('writes what openssl smime -sign writes: detached multipart/signed, signer included, no text header', async () => {
     const signed = await signWithEndorser();
     const text = signed.smime.toString('utf8');
-    assert.match(text, /^MIME-Version: 1\.0\r?\nContent-Type: multipart\/signed; protocol="application\/x-pkcs7-signature"; micalg="sha-256"; boundary="----[0-9A-F]+"/);
+    assert.match(
+      text,
+      /^MIME-Version: 1\.0\r?\nContent-Type: multipart\/signed; protocol="application\/x-pkcs7-signature"; micalg="sha-256"; boundary="----[0-9A-F]+"/,
+    );
     assert.doesNotMatch(text, /Content-Type: text\/plain/);
     // The first part is the JSON itself, which is what vmcatcher hands to json.loads.
     const boundary = /boundary="([^"]+)"/.exec(text)![1]!;
@@ -107,7 +142,12 @@ describe('imagelist sign', () => {
     assert.match(firstPart, /^\r?\n\{\r\n {4}"hv:imagelist": \{/);
     // The same layout as a list signed by hand with openssl, line for line but the boundary and base64.
     const hand = handSign(listFor(endorser), endorser).toString('utf8');
-    const shape = (s: string) => s.split('\n').slice(0, 6).map((l) => l.replace(/[0-9A-F]{32}/g, 'B')).join('\n');
+    const shape = (s: string) =>
+      s
+        .split('\n')
+        .slice(0, 6)
+        .map((l) => l.replace(/[0-9A-F]{32}/g, 'B'))
+        .join('\n');
     assert.equal(shape(text).replace(/\{.*/s, ''), shape(hand).replace(/\{.*/s, ''));
   });
 
@@ -115,9 +155,26 @@ describe('imagelist sign', () => {
     const signed = await signWithEndorser();
     const path = join(dir, 'ours.smime');
     writeFileSync(path, signed.smime);
-    const content = opensslRun(['smime', '-verify', '-in', path, '-CAfile', ca.certPath, '-purpose', 'smimesign']);
+    const content = opensslRun([
+      'smime',
+      '-verify',
+      '-in',
+      path,
+      '-CAfile',
+      ca.certPath,
+      '-purpose',
+      'smimesign',
+    ]);
     assert.equal(JSON.parse(content)['hv:imagelist']['hv:version'], '0.0.10');
-    const result = await verifyImageList(signed.smime, trustCa({ crlFile: crlPath, imagesDir, identifier: '3a7b9c2e-5d41-4f8a-9b6e-1c2d3e4f5a6b', previousVersion: '0.0.9' }));
+    const result = await verifyImageList(
+      signed.smime,
+      trustCa({
+        crlFile: crlPath,
+        imagesDir,
+        identifier: '3a7b9c2e-5d41-4f8a-9b6e-1c2d3e4f5a6b',
+        previousVersion: '0.0.9',
+      }),
+    );
     assert.deepEqual(result.problems, []);
     assert.deepEqual(result.signer, { dn: ENDORSER_DN, ca: ca.dn });
   });
@@ -127,51 +184,101 @@ describe('imagelist sign', () => {
     const signed = await signWithEndorser(listFor(endorser), { now: new Date(Date.now()) });
     const body = signed.list['hv:imagelist'];
     assert.equal(Date.parse(body['dc:date:expires']) - Date.parse(body['dc:date:created']), 28 * DAY);
-    const short = ca.issue('short', '/C=DE/O=GermanGrid/CN=Short Lived', { endDate: asn1Time(new Date(Date.now() + 3 * DAY)) });
-    const capped = await signImageList({ listText: listFor(short), certificatePem: readFileSync(short.certPath), keyPem: readFileSync(short.keyPath), now: new Date() });
-    assert.equal(capped.list['hv:imagelist']['dc:date:expires'], formatHepixDate(readCertificate(readFileSync(short.certPath)).notAfter));
+    const short = ca.issue('short', '/C=DE/O=GermanGrid/CN=Short Lived', {
+      endDate: asn1Time(new Date(Date.now() + 3 * DAY)),
+    });
+    const capped = await signImageList({
+      listText: listFor(short),
+      certificatePem: readFileSync(short.certPath),
+      keyPem: readFileSync(short.keyPath),
+      now: new Date(),
+    });
+    assert.equal(
+      capped.list['hv:imagelist']['dc:date:expires'],
+      formatHepixDate(readCertificate(readFileSync(short.certPath)).notAfter),
+    );
     assert.match(capped.notes[0]!, /when the certificate expires/);
     assert.doesNotMatch(formatHepixDate(now), /\./);
   });
 
   it('refuses a certificate without keyUsage digitalSignature', async () => {
-    const plain = ca.issue('no-ds', '/C=DE/O=GermanGrid/CN=No Digital Signature', { keyUsage: 'critical,keyEncipherment' });
+    const plain = ca.issue('no-ds', '/C=DE/O=GermanGrid/CN=No Digital Signature', {
+      keyUsage: 'critical,keyEncipherment',
+    });
     const none = ca.issue('no-ku', '/C=DE/O=GermanGrid/CN=No Key Usage', { keyUsage: null });
     for (const cert of [plain, none]) {
       await assert.rejects(
-        signImageList({ listText: listFor(cert), certificatePem: readFileSync(cert.certPath), keyPem: readFileSync(cert.keyPath), now: new Date() }),
-        (e: unknown) => e instanceof ImageListSignRefused && e.problems.length === 1 && /lacks the keyUsage digitalSignature/.test(e.problems[0]!),
+        signImageList({
+          listText: listFor(cert),
+          certificatePem: readFileSync(cert.certPath),
+          keyPem: readFileSync(cert.keyPath),
+          now: new Date(),
+        }),
+        (e: unknown) =>
+          e instanceof ImageListSignRefused &&
+          e.problems.length === 1 &&
+          /lacks the keyUsage digitalSignature/.test(e.problems[0]!),
       );
     }
   });
 
   it('refuses a certificate whose extendedKeyUsage does not allow S/MIME', async () => {
-    const server = ca.issue('server', '/C=DE/O=GermanGrid/CN=Server Only', { extendedKeyUsage: 'serverAuth' });
+    const server = ca.issue('server', '/C=DE/O=GermanGrid/CN=Server Only', {
+      extendedKeyUsage: 'serverAuth',
+    });
     await assert.rejects(
-      signImageList({ listText: listFor(server), certificatePem: readFileSync(server.certPath), keyPem: readFileSync(server.keyPath), now: new Date() }),
+      signImageList({
+        listText: listFor(server),
+        certificatePem: readFileSync(server.certPath),
+        keyPem: readFileSync(server.keyPath),
+        now: new Date(),
+      }),
       /extendedKeyUsage lacks emailProtection/,
     );
   });
 
   it('refuses an expired or not yet valid certificate', async () => {
-    const old = ca.issue('expired', '/C=DE/O=GermanGrid/CN=Expired', { startDate: '20200101000000Z', endDate: '20210101000000Z' });
+    const old = ca.issue('expired', '/C=DE/O=GermanGrid/CN=Expired', {
+      startDate: '20200101000000Z',
+      endDate: '20210101000000Z',
+    });
     await assert.rejects(
-      signImageList({ listText: listFor(old), certificatePem: readFileSync(old.certPath), keyPem: readFileSync(old.keyPath), now: new Date() }),
+      signImageList({
+        listText: listFor(old),
+        certificatePem: readFileSync(old.certPath),
+        keyPem: readFileSync(old.keyPath),
+        now: new Date(),
+      }),
       /certificate \/C=DE\/O=GermanGrid\/CN=Expired: expired at 2021-01-01T00:00:00Z/,
     );
-    await assert.rejects(signWithEndorser(listFor(endorser), { now: new Date(Date.now() - 30 * DAY) }), /not valid before/);
+    await assert.rejects(
+      signWithEndorser(listFor(endorser), { now: new Date(Date.now() - 30 * DAY) }),
+      /not valid before/,
+    );
   });
 
-  it('refuses a key that is not the certificate\'s', async () => {
+  it("refuses a key that is not the certificate's", async () => {
     await assert.rejects(
-      signImageList({ listText: listFor(endorser), certificatePem: readFileSync(endorser.certPath), keyPem: readFileSync(revoked.keyPath), now: new Date() }),
+      signImageList({
+        listText: listFor(endorser),
+        certificatePem: readFileSync(endorser.certPath),
+        keyPem: readFileSync(revoked.keyPath),
+        now: new Date(),
+      }),
       /private key: does not belong to the certificate/,
     );
   });
 
-  it('refuses hv:dn and hv:ca that are not the certificate\'s subject and issuer, naming both', async () => {
+  it("refuses hv:dn and hv:ca that are not the certificate's subject and issuer, naming both", async () => {
     const wrong = listFor(endorser, (b) => {
-      b['hv:endorser'] = { 'hv:x509': { 'dc:creator': 'x', 'hv:email': 'x@example.org', 'hv:dn': '/CN=Someone Else', 'hv:ca': '/CN=Imagecast Test CA' } };
+      b['hv:endorser'] = {
+        'hv:x509': {
+          'dc:creator': 'x',
+          'hv:email': 'x@example.org',
+          'hv:dn': '/CN=Someone Else',
+          'hv:ca': '/CN=Imagecast Test CA',
+        },
+      };
     });
     await assert.rejects(signWithEndorser(wrong), (e: unknown) => {
       assert.ok(e instanceof ImageListSignRefused);
@@ -190,7 +297,10 @@ describe('imagelist sign', () => {
     });
     await assert.rejects(signWithEndorser(bad), (e: unknown) => {
       assert.ok(e instanceof ImageListSignRefused);
-      assert.deepEqual(e.problems, ['hv:imagelist.dc:title: required', 'hv:imagelist.hv:version: expected a string, got a number']);
+      assert.deepEqual(e.problems, [
+        'hv:imagelist.dc:title: required',
+        'hv:imagelist.hv:version: expected a string, got a number',
+      ]);
       return true;
     });
   });
@@ -222,16 +332,26 @@ describe('imagelist verify', () => {
   });
 
   it('refuses a list whose signer certificate has expired', async () => {
-    const old = ca.issue('expired-signer', '/C=DE/O=GermanGrid/CN=Expired Signer', { startDate: '20200101000000Z', endDate: '20210101000000Z' });
+    const old = ca.issue('expired-signer', '/C=DE/O=GermanGrid/CN=Expired Signer', {
+      startDate: '20200101000000Z',
+      endDate: '20210101000000Z',
+    });
     const { problems } = await verifyImageList(handSign(listFor(old), old), trustCa());
-    assert.deepEqual(problems, ['signer certificate /C=DE/O=GermanGrid/CN=Expired Signer (issuer /C=DE/O=GermanGrid/CN=Imagecast Test CA): certificate has expired']);
+    assert.deepEqual(problems, [
+      'signer certificate /C=DE/O=GermanGrid/CN=Expired Signer (issuer /C=DE/O=GermanGrid/CN=Imagecast Test CA): certificate has expired',
+    ]);
   });
 
   it('refuses a tampered body', async () => {
-    const message = handSign(listFor(endorser), endorser).toString('utf8').replace('"Alpine 3.20"', '"Alpine 3.21"');
+    const message = handSign(listFor(endorser), endorser)
+      .toString('utf8')
+      .replace('"Alpine 3.20"', '"Alpine 3.21"');
     const { problems } = await verifyImageList(Buffer.from(message), trustCa());
     assert.equal(problems.length, 1, problems.join('\n'));
-    assert.match(problems[0]!, /^signature: does not verify \(.*digest failure.*\): the list was changed after signing/);
+    assert.match(
+      problems[0]!,
+      /^signature: does not verify \(.*digest failure.*\): the list was changed after signing/,
+    );
   });
 
   it('refuses an expired list', async () => {
@@ -239,12 +359,20 @@ describe('imagelist verify', () => {
       b['dc:date:created'] = '2026-01-01T00:00:00Z';
       b['dc:date:expires'] = '2026-01-29T00:00:00Z';
     });
-    assert.deepEqual((await verifyImageList(handSign(text, endorser), trustCa())).problems, ['the list expired at 2026-01-29T00:00:00Z']);
+    assert.deepEqual((await verifyImageList(handSign(text, endorser), trustCa())).problems, [
+      'the list expired at 2026-01-29T00:00:00Z',
+    ]);
   });
 
   it('refuses a list created in the future', async () => {
-    const text = listFor(endorser, (b) => (b['dc:date:created'] = formatHepixDate(new Date(Date.now() + DAY))));
-    assert.match((await verifyImageList(handSign(text, endorser), trustCa())).problems.join('\n'), /^dc:date:created .* is in the future$/);
+    const text = listFor(
+      endorser,
+      (b) => (b['dc:date:created'] = formatHepixDate(new Date(Date.now() + DAY))),
+    );
+    assert.match(
+      (await verifyImageList(handSign(text, endorser), trustCa())).problems.join('\n'),
+      /^dc:date:created .* is in the future$/,
+    );
   });
 
   it('refuses a list signed under another CA', async () => {
@@ -259,7 +387,9 @@ describe('imagelist verify', () => {
     const message = handSign(listFor(revoked), revoked);
     assert.deepEqual((await verifyImageList(message, trustCa())).problems, [], 'no CRL given: not checked');
     const { problems } = await verifyImageList(message, trustCa({ crlFile: crlPath }));
-    assert.deepEqual(problems, ['signer certificate /C=DE/O=GermanGrid/OU=Imagecast/CN=Revoked Endorser (issuer /C=DE/O=GermanGrid/CN=Imagecast Test CA): certificate revoked: it is in the CRL']);
+    assert.deepEqual(problems, [
+      'signer certificate /C=DE/O=GermanGrid/OU=Imagecast/CN=Revoked Endorser (issuer /C=DE/O=GermanGrid/CN=Imagecast Test CA): certificate revoked: it is in the CRL',
+    ]);
   });
 
   it('with a CA directory, checks the CRLs fetch-crl keeps there (<hash>.r0)', async () => {
@@ -270,16 +400,25 @@ describe('imagelist verify', () => {
     writeFileSync(join(caPath, `${hash}.r0`), readFileSync(crlPath));
     const options = { caPath, now: new Date() };
     assert.deepEqual((await verifyImageList(handSign(listFor(endorser), endorser), options)).problems, []);
-    assert.match((await verifyImageList(handSign(listFor(revoked), revoked), options)).problems.join('\n'), /certificate revoked: it is in the CRL$/);
+    assert.match(
+      (await verifyImageList(handSign(listFor(revoked), revoked), options)).problems.join('\n'),
+      /certificate revoked: it is in the CRL$/,
+    );
   });
 
   it('refuses a CRL that is out of date', async () => {
     const later = new Date(Date.now() + 8 * DAY); // default_crl_days = 7; the list itself expires in 7 days too
-    const { problems } = await verifyImageList(handSign(listFor(endorser), endorser), trustCa({ crlFile: crlPath, now: later }));
-    assert.ok(problems.some((p) => /CRL has expired/.test(p)), problems.join('\n'));
+    const { problems } = await verifyImageList(
+      handSign(listFor(endorser), endorser),
+      trustCa({ crlFile: crlPath, now: later }),
+    );
+    assert.ok(
+      problems.some((p) => /CRL has expired/.test(p)),
+      problems.join('\n'),
+    );
   });
 
-  it('refuses hv:dn or hv:ca that are not the signer\'s', async () => {
+  it("refuses hv:dn or hv:ca that are not the signer's", async () => {
     const text = listFor(endorser, (b) => {
       const x509 = (b['hv:endorser'] as { 'hv:x509': Record<string, string> })['hv:x509'];
       x509['hv:dn'] = 'CN=Imagecast Test Endorser,OU=Imagecast,O=GermanGrid,C=DE'; // RFC 4514, the classic mistake
@@ -289,7 +428,12 @@ describe('imagelist verify', () => {
       'hv:imagelist.hv:endorser.hv:x509.hv:dn: expected a DN in OpenSSL one-line form such as /C=DE/O=GermanGrid/CN=Name',
       `hv:endorser.hv:x509.hv:dn is "CN=Imagecast Test Endorser,OU=Imagecast,O=GermanGrid,C=DE" but the list was signed by "${ENDORSER_DN}"`,
     ]);
-    const wrongCa = listFor(endorser, (b) => ((b['hv:endorser'] as { 'hv:x509': Record<string, string> })['hv:x509']['hv:ca'] = '/C=DE/O=GermanGrid/CN=GridKa-CA'));
+    const wrongCa = listFor(
+      endorser,
+      (b) =>
+        ((b['hv:endorser'] as { 'hv:x509': Record<string, string> })['hv:x509']['hv:ca'] =
+          '/C=DE/O=GermanGrid/CN=GridKa-CA'),
+    );
     assert.deepEqual((await verifyImageList(handSign(wrongCa, endorser), trustCa())).problems, [
       `hv:endorser.hv:x509.hv:ca is "/C=DE/O=GermanGrid/CN=GridKa-CA" but the signer was issued by "${ca.dn}"`,
     ]);
@@ -309,14 +453,24 @@ describe('imagelist verify', () => {
 
   it('refuses the wrong identifier and a version going backwards (as vmcatcher sorts), warns on the same version', async () => {
     const message = handSign(listFor(endorser), endorser); // version 0.0.10
-    const backwards = await verifyImageList(message, trustCa({ previousVersion: '0.0.11', identifier: '00000000-0000-4000-8000-000000000000' }));
+    const backwards = await verifyImageList(
+      message,
+      trustCa({ previousVersion: '0.0.11', identifier: '00000000-0000-4000-8000-000000000000' }),
+    );
     assert.deepEqual(backwards.problems, [
       'dc:identifier is 3a7b9c2e-5d41-4f8a-9b6e-1c2d3e4f5a6b, not the subscribed 00000000-0000-4000-8000-000000000000',
       'hv:version 0.0.10 is older than the previous version 0.0.11',
     ]);
-    assert.deepEqual((await verifyImageList(message, trustCa({ previousVersion: '0.0.9' }))).problems, [], '0.0.9 → 0.0.10 is newer');
+    assert.deepEqual(
+      (await verifyImageList(message, trustCa({ previousVersion: '0.0.9' }))).problems,
+      [],
+      '0.0.9 → 0.0.10 is newer',
+    );
     const same = await verifyImageList(message, trustCa({ previousVersion: '0.0.10' }));
-    assert.deepEqual([same.problems, same.warnings], [[], ['hv:version 0.0.10 is the same as the previous version']]);
+    assert.deepEqual(
+      [same.problems, same.warnings],
+      [[], ['hv:version 0.0.10 is the same as the previous version']],
+    );
   });
 
   it('refuses an image file whose size or sha512 differ, and a missing file', async () => {
@@ -324,13 +478,28 @@ describe('imagelist verify', () => {
       const images = b['hv:images'] as Array<{ 'hv:image': Record<string, unknown> }>;
       images[0]!['hv:image']['hv:size'] = imageBytes.length + 1;
       images[0]!['hv:image']['sl:checksum:sha512'] = 'ab'.repeat(64);
-      images.push({ 'hv:image': { ...images[0]!['hv:image'], 'dc:identifier': '1188b565-2892-41c8-94c0-2e8a1c515ee9', 'hv:uri': 'https://images.example.org/missing.raw' } });
+      images.push({
+        'hv:image': {
+          ...images[0]!['hv:image'],
+          'dc:identifier': '1188b565-2892-41c8-94c0-2e8a1c515ee9',
+          'hv:uri': 'https://images.example.org/missing.raw',
+        },
+      });
     });
     const { problems } = await verifyImageList(handSign(text, endorser), trustCa({ imagesDir }));
     assert.equal(problems.length, 3, problems.join('\n'));
-    assert.match(problems[0]!, /^image 0 \(0088b565-.*\): .*alpine-3\.20-x86_64\.qcow2 has 38000 bytes, hv:size says 38001$/);
-    assert.match(problems[1]!, /^image 0 .*: the sha512 of .* is [0-9a-f]{128}, sl:checksum:sha512 says (ab){64}$/);
-    assert.match(problems[2]!, /^image 1 .*: no file missing\.raw or 1188b565-2892-41c8-94c0-2e8a1c515ee9 in /);
+    assert.match(
+      problems[0]!,
+      /^image 0 \(0088b565-.*\): .*alpine-3\.20-x86_64\.qcow2 has 38000 bytes, hv:size says 38001$/,
+    );
+    assert.match(
+      problems[1]!,
+      /^image 0 .*: the sha512 of .* is [0-9a-f]{128}, sl:checksum:sha512 says (ab){64}$/,
+    );
+    assert.match(
+      problems[2]!,
+      /^image 1 .*: no file missing\.raw or 1188b565-2892-41c8-94c0-2e8a1c515ee9 in /,
+    );
   });
 
   it('lists several problems at once, each on its own line', async () => {
@@ -338,7 +507,10 @@ describe('imagelist verify', () => {
       b['dc:date:expires'] = '2026-01-29T00:00:00.000Z';
       b['hv:version'] = '0.0.1';
     });
-    const { problems } = await verifyImageList(handSign(text, revoked), trustCa({ crlFile: crlPath, previousVersion: '0.0.2' }));
+    const { problems } = await verifyImageList(
+      handSign(text, revoked),
+      trustCa({ crlFile: crlPath, previousVersion: '0.0.2' }),
+    );
     assert.equal(problems.length, 4, problems.join('\n'));
     assert.match(problems[0]!, /^signer certificate .*CN=Revoked Endorser .*: certificate revoked/);
     assert.match(problems[1]!, /^hv:imagelist\.dc:date:expires: expected a UTC date/);
@@ -349,8 +521,16 @@ describe('imagelist verify', () => {
 
   it('refuses the wrong S/MIME forms vmcatcher cannot read: unsigned, opaque (-nodetach), text mode', async () => {
     const text = listFor(endorser);
-    assert.deepEqual((await verifyImageList(Buffer.from(text), trustCa())).problems, ['the list is not signed: this is plain JSON, not an S/MIME message']);
-    assert.match((await verifyImageList(handSign(text, endorser, ['-nodetach']), trustCa())).problems[0]!, /opaque S\/MIME message/);
-    assert.match((await verifyImageList(handSign(text, endorser, ['-text']), trustCa())).problems.join('\n'), /signed in text mode/);
+    assert.deepEqual((await verifyImageList(Buffer.from(text), trustCa())).problems, [
+      'the list is not signed: this is plain JSON, not an S/MIME message',
+    ]);
+    assert.match(
+      (await verifyImageList(handSign(text, endorser, ['-nodetach']), trustCa())).problems[0]!,
+      /opaque S\/MIME message/,
+    );
+    assert.match(
+      (await verifyImageList(handSign(text, endorser, ['-text']), trustCa())).problems.join('\n'),
+      /signed in text mode/,
+    );
   });
 });
