@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { signImageList } from '../../../activities/common/imagelist/sign.js';
 import { verifyImageList } from '../../../activities/common/imagelist/verify.js';
@@ -165,6 +165,11 @@ interface VerifyFlags {
 
 async function verify(source: string, flags: VerifyFlags): Promise<number> {
   if (!flags.ca && !flags.capath) throw new UsageError('give the trusted CA: --ca CA.pem or --capath DIR');
+  // openssl would report a missing CA file as a problem of the list; it is one of the command.
+  await mustExist(flags.ca, '--ca', 'file');
+  await mustExist(flags.capath, '--capath', 'directory');
+  await mustExist(flags.crl, '--crl', 'file');
+  await mustExist(flags.images, '--images', 'directory');
   const isUrl = /^https?:\/\//i.test(source);
   const message = isUrl ? await download(source) : await readInput(source === '-' ? 0 : source, 'the list');
   const result = await verifyImageList(message, {
@@ -236,6 +241,14 @@ function registerTemplate(imagelist: Command): void {
         return EXIT_OK;
       }),
     );
+}
+
+async function mustExist(path: string | undefined, flag: string, kind: 'file' | 'directory'): Promise<void> {
+  if (path === undefined) return;
+  const found = await stat(path).catch(() => undefined);
+  if (!found) throw new UsageError(`${flag}: no such ${kind}: ${path}`);
+  if (kind === 'file' ? !found.isFile() : !found.isDirectory())
+    throw new UsageError(`${flag}: not a ${kind}: ${path}`);
 }
 
 /** A file's bytes (or stdin's, for 0); unreadable is a usage error (exit 2), named. */

@@ -161,16 +161,25 @@ describe('imagecast imagelist', () => {
     assert.equal(result.problems.length, 1);
   });
 
-  it('exit 2 for usage: no CA, both CA options, an unreadable file', async () => {
+  it('exit 2 for usage: no CA, both CA options, an unreadable file, a missing CA or images directory', async () => {
     const list = join(dir, 'image.list');
-    for (const args of [
-      [list],
-      [list, '--ca', ca.certPath, '--capath', dir],
-      [join(dir, 'nothing'), '--ca', ca.certPath],
-    ]) {
+    const cases: Array<[string[], RegExp]> = [
+      [[list], /give the trusted CA: --ca CA\.pem or --capath DIR/],
+      [
+        [list, '--ca', ca.certPath, '--capath', dir],
+        /option '--ca <file>' cannot be used with option '--capath <dir>'/,
+      ],
+      [[join(dir, 'nothing'), '--ca', ca.certPath], /the list: cannot read .*nothing: ENOENT/],
+      [[list, '--ca', join(dir, 'no-ca.pem')], /--ca: no such file: /],
+      [[list, '--capath', ca.certPath], /--capath: not a directory: /],
+      [[list, '--ca', ca.certPath, '--images', join(dir, 'no-images')], /--images: no such directory: /],
+    ];
+    for (const [args, message] of cases) {
       const run = await cli(['imagelist', 'verify', ...args, '--json']);
       assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
-      assert.equal(JSON.parse(run.stdout).error.code, 'invalid_input');
+      const { error } = JSON.parse(run.stdout);
+      assert.equal(error.code, 'invalid_input');
+      assert.match(error.message, message);
     }
   });
 
