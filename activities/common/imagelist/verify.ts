@@ -36,7 +36,7 @@ export interface VerifyResult {
   problems: string[];
   /** Not reasons to refuse, but worth knowing (vmcatcher warns about them too). */
   warnings: string[];
-  /** The list, when its content could be read and matched the schema. */
+  /** The list, when its content could be read and matched the schema; trust it only when `problems` is empty. */
   list?: ImageList;
   signer?: { dn: string; ca: string };
 }
