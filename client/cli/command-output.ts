@@ -27,6 +27,7 @@ const INPUT_ERRORS = new Set([
   'TokenInputError',
   'AccountInputError',
   'UnknownAccountError',
+  'ImageListSignRefused',
 ]);
 
 /** Named errors and what scripts get for them; anything else is code "failed", exit 1. */
@@ -49,7 +50,7 @@ export function errorReport(error: unknown): ErrorReport {
   const e = error instanceof Error ? error : new Error(String(error));
   const fields = e as unknown as Record<string, unknown>;
   if (INPUT_ERRORS.has(e.name) || e.constructor.name === 'UnknownAccountError') {
-    return { message: e.message, code: 'invalid_input', exitCode: EXIT_INVALID_INPUT, ...(Array.isArray(fields.issues) && { issues: fields.issues }) };
+    return { message: e.message, code: 'invalid_input', exitCode: EXIT_INVALID_INPUT, ...(Array.isArray(fields.issues) && { issues: fields.issues }), ...(Array.isArray(fields.problems) && { problems: fields.problems }) };
   }
   const known = KNOWN[e.name];
   if (!known) return { message: e.message, code: 'failed', exitCode: EXIT_FAILURE };

@@ -10,6 +10,7 @@ import { register as registerAccount } from './commands/account.js';
 import { register as registerKeys } from './commands/keys.js';
 import { register as registerToken } from './commands/token.js';
 import { register as registerSchedule } from './commands/schedule.js';
+import { register as registerImagelist } from './commands/imagelist.js';
 import { EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK, EXIT_TIMEOUT } from './exit-codes.js';
 import { errorReport, reportError } from './command-output.js';
 
@@ -61,6 +62,7 @@ registerAccount(program);
 registerKeys(program);
 registerToken(program);
 registerSchedule(program);
+registerImagelist(program);
 
 try {
   await program.parseAsync();
