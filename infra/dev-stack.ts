@@ -1,6 +1,7 @@
-// `npm run stack [-- --aws] [-- --gce]`: the embedded default's servers for working by hand — a Temporal
+// `npm run stack [-- --aws] [-- --gce] [-- --azure]`: the embedded default's servers for working by hand — a Temporal
 // dev server with its Web UI, a PostgreSQL cluster and a build service with a sample build,
-// on free loopback ports, state in .data/stack; with --aws also moto behind our EC2 shim, with --gce the GCS and Compute Engine fakes.
+// on free loopback ports, state in .data/stack; with --aws also moto behind our EC2 shim, with --gce the GCS and Compute Engine fakes, with --azure Azurite and
+// our Resource Manager fake.
 // Prints the environment a worker and the CLI need; Ctrl-C (or SIGTERM) stops everything.
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,18 +12,28 @@ import { startTemporalDevServer } from './devstack/temporal-dev-server.js';
 import { SAMPLE_IMAGE, startSampleBuilds } from './devstack/sample-builds.js';
 import { EMULATOR_KEYS, startAwsStack, type AwsStack } from './devstack/aws-stack.js';
 import { STACK_BUCKET, startGceStack, type GceStack } from './devstack/gce-stack.js';
+import { STACK_AZURE, startAzureStack, type AzureStack } from './devstack/azure-stack.js';
 
-const USAGE = `Usage: npm run stack [-- --aws] [-- --gce]
+const USAGE = `Usage: npm run stack [-- --aws] [-- --gce] [-- --azure]
 
   --aws    also start moto (the AWS emulator) behind Imagecast's EC2 shim, and print the
            settings for EC2 releases against it (docs/ec2.md, "Trying it by hand")
   --gce    also start fake-gcs-server (behind our resume shim) and our Compute Engine fake,
            and print the settings for GCE releases against them (docs/gce.md, "Trying it by hand")
+  --azure  also start Azurite and our Resource Manager fake (HTTPS), and print the settings
+           for Azure releases against them (docs/azure.md, "Trying it by hand")
   --help   show this help`;
 
-let options: { aws?: boolean; gce?: boolean; help?: boolean };
+let options: { aws?: boolean; gce?: boolean; azure?: boolean; help?: boolean };
 try {
-  options = parseArgs({ options: { aws: { type: 'boolean' }, gce: { type: 'boolean' }, help: { type: 'boolean' } } }).values;
+  options = parseArgs({
+    options: {
+      aws: { type: 'boolean' },
+      gce: { type: 'boolean' },
+      azure: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  }).values;
 } catch (error) {
   console.error(`stack: ${(error as Error).message}\n\n${USAGE}`);
   process.exit(2);
@@ -44,17 +55,26 @@ const [postgres, temporal, builds] = await Promise.all([
 const stops: Array<() => Promise<void>> = [temporal.stop, postgres.stop, builds.stop];
 let aws: AwsStack | undefined;
 let gce: GceStack | undefined;
+let azure: AzureStack | undefined;
+let starting = '';
 try {
   if (options.aws) {
+    starting = '--aws';
     aws = await startAwsStack(stateDir);
     stops.unshift(aws.stop);
   }
   if (options.gce) {
+    starting = '--gce';
     gce = await startGceStack(stateDir);
     stops.unshift(gce.stop);
   }
+  if (options.azure) {
+    starting = '--azure';
+    azure = await startAzureStack(stateDir);
+    stops.unshift(azure.stop);
+  }
 } catch (error) {
-  console.error(`stack: ${options.aws && !aws ? '--aws' : '--gce'}: ${(error as Error).message}`);
+  console.error(`stack: ${starting}: ${(error as Error).message}`);
   await Promise.all(stops.map((stop) => stop()));
   process.exit(1);
 }
@@ -64,9 +84,9 @@ const lines = [
   `export IMAGECAST_DATABASE_URL=${databaseUrl}`,
   `export IMAGECAST_UI_URL=${temporal.uiUrl}`,
 ];
-if (aws || gce) {
-  lines.push('unset IMAGECAST_MASTER_KEY', `export IMAGECAST_MASTER_KEYS_FILE=${(aws ?? gce)!.masterKeysFile}`);
-}
+const keyed = aws ?? gce ?? azure;
+if (keyed)
+  lines.push('unset IMAGECAST_MASTER_KEY', `export IMAGECAST_MASTER_KEYS_FILE=${keyed.masterKeysFile}`);
 if (aws) {
   lines.push(
     `export IMAGECAST_AWS_ENDPOINT=${aws.endpoint}      # moto (${aws.motoEndpoint}) behind the EC2 shim`,
@@ -81,9 +101,22 @@ if (gce) {
     `export IMAGECAST_GCS_ENDPOINT=${gce.storageEndpoint}      # fake-gcs-server behind our resume shim`,
     `export IMAGECAST_GCE_COMPUTE_ENDPOINT=${gce.computeEndpoint}      # our Compute Engine fake`,
     'export IMAGECAST_GCE_POLL_MS=200',
-    `# worker (another shell, same env): node dist/worker/main.js --queues workflows,local${aws ? ',ec2' : ''},gce`,
+    `# worker (another shell, same env): node dist/worker/main.js --queues workflows,local${aws ? ',ec2' : ''},gce${options.azure ? ',azure' : ''}`,
     '# add the GCE account once (it is kept in PostgreSQL; the fakes forget their images when the stack stops):',
     `#   npm run --silent imagecast -- account gce add --name fake-gce --zone us-east1-b --bucket ${STACK_BUCKET} --credentials ${gce.keyFile}`,
+  );
+}
+if (azure) {
+  const s = STACK_AZURE;
+  lines.push(
+    `export IMAGECAST_AZURE_ARM_ENDPOINT=${azure.armEndpoint}      # our Resource Manager fake`,
+    `export IMAGECAST_AZURE_ARM_CA_FILE=${azure.armCaFile}`,
+    `export IMAGECAST_AZURE_BLOB_ENDPOINT=${azure.blobEndpoint}      # Azurite`,
+    `export IMAGECAST_AZURE_BLOB_KEY=${azure.blobKey}`,
+    'export IMAGECAST_AZURE_POLL_MS=200',
+    `# worker (another shell, same env): node dist/worker/main.js --queues workflows,local${aws ? ',ec2' : ''}${gce ? ',gce' : ''},azure`,
+    '# add the Azure account once (it is kept in PostgreSQL; the fakes forget their images when the stack stops):',
+    `#   npm run --silent imagecast -- account azure add --name fake-azure --region ${s.region} --source-container ${s.container} --source-resource-group ${s.resourceGroup} --source-storage-account ${s.storageAccount} --credentials ${azure.credentialsFile}`,
   );
 }
 lines.push(

@@ -318,7 +318,8 @@ export class ReleaseSteps {
 
 /** A name clash: nothing was uploaded; say where, and what to do. */
 function nameTaken(imageName: string, where: string, clashes: ImageRef[]): ApplicationFailure {
-  const regions = clashes.map((c) => `${c.region} (${c.imageId})`).join(', ');
+  // Azure gallery versions are named by the date in the name: another image of that day clashes.
+  const regions = clashes.map((c) => `${c.region} (${c.imageId}${c.imageName !== imageName ? `, made as ${c.imageName}` : ''})`).join(', ');
   return ApplicationFailure.create({
     type: 'ImageAlreadyExists',
     nonRetryable: true,

@@ -184,13 +184,16 @@ export class AccountStore {
   }
 }
 
+
+/** How people write the clouds' names ("AZURE" reads as a shout). */
+const CLOUD_LABELS = { ec2: 'EC2', gce: 'GCE', azure: 'Azure' } as const;
 export class UnknownAccountError extends Error {
   constructor(
     readonly cloud: AccountCloud,
     readonly account: string,
     readonly configured: string[],
   ) {
-    super(`no ${cloud.toUpperCase()} account named "${account}" (configured: ${configured.join(', ') || 'none'})`);
+    super(`no ${CLOUD_LABELS[cloud as keyof typeof CLOUD_LABELS] ?? cloud} account named "${account}" (configured: ${configured.join(', ') || 'none'})`);
     this.name = 'UnknownAccountError';
   }
 }

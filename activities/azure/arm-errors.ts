@@ -26,13 +26,21 @@ export function armProblemOf(error: unknown): ArmProblem | undefined {
   return { status: e.statusCode, code, message: e.message.split('\n')[0] ?? e.message };
 }
 
-const PERMISSION = /^(AuthorizationFailed|LinkedAuthorizationFailed|InvalidAuthenticationToken\w*|Forbidden)$/;
+const PERMISSION =
+  /^(AuthorizationFailed|LinkedAuthorizationFailed|InvalidAuthenticationToken\w*|Forbidden)$/;
 const QUOTA = /Quota|SkuNotAvailable|AllocationFailed|ZonalAllocationFailed|OverconstrainedAllocationRequest/;
 /** Conflicts with another operation on the same resource, and Azure's own faults: a later attempt gets past them. */
-const TRANSIENT = /^(AnotherOperationInProgress|OperationPreempted|RetryableError|InternalOperationError|InternalExecutionError|InternalServerError|ServiceUnavailable|GatewayTimeout|TooManyRequests)$/;
+const TRANSIENT =
+  /^(AnotherOperationInProgress|OperationPreempted|RetryableError|InternalOperationError|InternalExecutionError|InternalServerError|ServiceUnavailable|GatewayTimeout|TooManyRequests)$/;
 
 function isTransient({ status, code }: ArmProblem): boolean {
-  return status === 408 || status === 429 || status >= 500 || (status === 409 && code !== 'InvalidParameter') || TRANSIENT.test(code);
+  return (
+    status === 408 ||
+    status === 429 ||
+    status >= 500 ||
+    (status === 409 && code !== 'InvalidParameter') ||
+    TRANSIENT.test(code)
+  );
 }
 
 /**
@@ -49,14 +57,21 @@ export function classifyArmError(error: unknown, action: string): unknown {
   let advice = 'fix the job or account settings named in the message';
   if (PERMISSION.test(code)) {
     type = 'CloudPermissionDenied';
-    advice = "give the account's service principal the Contributor role on the resource groups the job names (see docs/azure.md)";
+    advice =
+      "give the account's service principal the Contributor role on the resource groups the job names (see docs/azure.md)";
   } else if (QUOTA.test(code) || /quota/i.test(message)) {
     type = 'CloudQuotaExceeded';
-    advice = 'raise the quota in the Azure portal (Subscriptions → Usage + quotas) or choose another region or instance_type';
+    advice =
+      'raise the quota in the Azure portal (Subscriptions → Usage + quotas) or choose another region or instance_type';
   } else if (code === 'ResourceGroupNotFound') {
-    advice = 'create the resource group, or name an existing one (source_resource_group, gallery_resource_group)';
+    advice =
+      'create the resource group, or name an existing one (source_resource_group, gallery_resource_group)';
   }
-  return nonRetryable(type, `Azure ${action} refused: ${code}: ${message} — ${advice}`, { code, status: problem.status, action });
+  return nonRetryable(type, `Azure ${action} refused: ${code}: ${message} — ${advice}`, {
+    code,
+    status: problem.status,
+    action,
+  });
 }
 
 /** Runs one ARM call and classifies its failure. */

@@ -65,7 +65,7 @@ export function classifyAzureError(error: unknown, action: string, target: Azure
     advice =
       'the blob is leased (a disk or image may be using it): release the lease or choose another image name';
   }
-  return nonRetryable(type, `Azure ${action} refused (${where}): ${code}: ${problem.message} — ${advice}`, {
+  return nonRetryable(type, `Azure ${action} refused (${where}): ${code}${problem.message ? `: ${problem.message}` : ''} — ${advice}`, {
     code,
     status,
     action,

@@ -20,7 +20,10 @@ export interface AzureSettings {
    * (Azurite). Without it, `https://<account>.blob.core.windows.net` with the service
    * principal's token (it needs "Storage Blob Data Contributor" on the account).
    */
-  blob?: { endpointFor(storageAccount: string): string; credentialFor(storageAccount: string): StorageSharedKeyCredential };
+  blob?: {
+    endpointFor(storageAccount: string): string;
+    credentialFor(storageAccount: string): StorageSharedKeyCredential;
+  };
 }
 
 /** The official SDK clients for one account, all acting in the account's subscription. */
@@ -69,8 +72,12 @@ export class AzureSessions {
     const endpoint = this.settings.armEndpoint ?? sp.resourceManagerEndpointUrl;
     const options = {
       ...(endpoint && { endpoint: endpoint.replace(/\/$/, '') }),
-      credentialScopes: [endpoint && !this.settings.armEndpoint ? `${endpoint.replace(/\/$/, '')}/.default` : ARM_SCOPE],
-      ...(this.settings.armCaPem && { additionalPolicies: [{ policy: trustCaPolicy(this.settings.armCaPem), position: 'perCall' as const }] }),
+      credentialScopes: [
+        endpoint && !this.settings.armEndpoint ? `${endpoint.replace(/\/$/, '')}/.default` : ARM_SCOPE,
+      ],
+      ...(this.settings.armCaPem && {
+        additionalPolicies: [{ policy: trustCaPolicy(this.settings.armCaPem), position: 'perCall' as const }],
+      }),
     };
     const blobs = new Map<string, BlobServiceClient>();
     const blob = this.settings.blob;

@@ -28,15 +28,30 @@ export function versionName(imageName: string): string {
 }
 
 /** The gallery and the definitions, created when missing as plume does (mash needs them made by hand). */
-async function ensureDefinitions(c: AzureClients, g: Gallery, region: string, architecture: 'x86_64' | 'aarch64', lro: LroSettings) {
-  const gallery = await armGetOrUndefined(`galleries.get ${g.name}`, () => c.compute.galleries.get(g.resourceGroup, g.name));
+async function ensureDefinitions(
+  c: AzureClients,
+  g: Gallery,
+  region: string,
+  architecture: 'x86_64' | 'aarch64',
+  lro: LroSettings,
+) {
+  const gallery = await armGetOrUndefined(`galleries.get ${g.name}`, () =>
+    c.compute.galleries.get(g.resourceGroup, g.name),
+  );
   if (!gallery) {
     await untilDone(`galleries.createOrUpdate ${g.name}`, () =>
-      c.compute.galleries.beginCreateOrUpdate(g.resourceGroup, g.name, { location: region, description: 'Made by Imagecast' }, { updateIntervalInMs: lro.pollMs }),
+      c.compute.galleries.beginCreateOrUpdate(
+        g.resourceGroup,
+        g.name,
+        { location: region, description: 'Made by Imagecast' },
+        { updateIntervalInMs: lro.pollMs },
+      ),
     );
   }
   for (const d of g.definitions) {
-    const existing = await armGetOrUndefined(`galleryImages.get ${d.name}`, () => c.compute.galleryImages.get(g.resourceGroup, g.name, d.name));
+    const existing = await armGetOrUndefined(`galleryImages.get ${d.name}`, () =>
+      c.compute.galleryImages.get(g.resourceGroup, g.name, d.name),
+    );
     if (existing) {
       if (existing.hyperVGeneration && existing.hyperVGeneration !== d.hyperVGeneration) {
         throw nonRetryable(
@@ -60,7 +75,9 @@ async function ensureDefinitions(c: AzureClients, g: Gallery, region: string, ar
           architecture: architecture === 'aarch64' ? 'Arm64' : 'x64',
           identifier: { publisher: g.publisher ?? 'imagecast', offer: g.offer ?? d.name, sku: d.plan },
           // Generation 2 images may boot with Trusted Launch or without: the VM chooses.
-          ...(d.hyperVGeneration === 'V2' && { features: [{ name: 'SecurityType', value: 'TrustedLaunchSupported' }] }),
+          ...(d.hyperVGeneration === 'V2' && {
+            features: [{ name: 'SecurityType', value: 'TrustedLaunchSupported' }],
+          }),
         },
         { updateIntervalInMs: lro.pollMs },
       ),
@@ -75,7 +92,12 @@ async function ensureDefinitions(c: AzureClients, g: Gallery, region: string, ar
  * with force_replace_image. The first definition's version is the release's image; the
  * others (generation_id) follow it by version name and release token.
  */
-export async function createGalleryVersions(c: AzureClients, input: CreateImageInput, options: AzureImageOptions, lro: LroSettings): Promise<ImageRef> {
+export async function createGalleryVersions(
+  c: AzureClients,
+  input: CreateImageInput,
+  options: AzureImageOptions,
+  lro: LroSettings,
+): Promise<ImageRef> {
   const g = galleryOf(options);
   const region = input.disk.region;
   const version = versionName(input.imageName);
@@ -105,8 +127,13 @@ export async function createGalleryVersions(c: AzureClients, input: CreateImageI
         version,
         {
           location: region,
-          publishingProfile: { targetRegions: [{ name: region, regionalReplicaCount: g.regionalReplicaCount ?? 1 }], excludeFromLatest: false },
-          storageProfile: { osDiskImage: { source: { storageAccountId, uri: input.disk.diskId }, hostCaching: 'ReadWrite' } },
+          publishingProfile: {
+            targetRegions: [{ name: region, regionalReplicaCount: g.regionalReplicaCount ?? 1 }],
+            excludeFromLatest: false,
+          },
+          storageProfile: {
+            osDiskImage: { source: { storageAccountId, uri: input.disk.diskId }, hostCaching: 'ReadWrite' },
+          },
           tags: releaseTags(input.release),
         },
         { updateIntervalInMs: lro.pollMs },
@@ -117,15 +144,31 @@ export async function createGalleryVersions(c: AzureClients, input: CreateImageI
   return { region, imageId: ids[0]!, imageName: input.imageName };
 }
 
-function getVersion(c: AzureClients, g: { resourceGroup: string; name: string }, definition: string, version: string): Promise<GalleryImageVersion | undefined> {
+function getVersion(
+  c: AzureClients,
+  g: { resourceGroup: string; name: string },
+  definition: string,
+  version: string,
+): Promise<GalleryImageVersion | undefined> {
   return armGetOrUndefined(`galleryImageVersions.get ${g.name}/${definition}/${version}`, () =>
-    c.compute.galleryImageVersions.get(g.resourceGroup, g.name, definition, version, { expand: 'ReplicationStatus' }),
+    c.compute.galleryImageVersions.get(g.resourceGroup, g.name, definition, version, {
+      expand: 'ReplicationStatus',
+    }),
   );
 }
 
-function deleteVersion(c: AzureClients, resourceGroup: string, gallery: string, definition: string, version: string, lro: LroSettings) {
+function deleteVersion(
+  c: AzureClients,
+  resourceGroup: string,
+  gallery: string,
+  definition: string,
+  version: string,
+  lro: LroSettings,
+) {
   return deleted(`galleryImageVersions.delete ${gallery}/${definition}/${version}`, () =>
-    c.compute.galleryImageVersions.beginDelete(resourceGroup, gallery, definition, version, { updateIntervalInMs: lro.pollMs }),
+    c.compute.galleryImageVersions.beginDelete(resourceGroup, gallery, definition, version, {
+      updateIntervalInMs: lro.pollMs,
+    }),
   );
 }
 
@@ -133,7 +176,18 @@ function deleteVersion(c: AzureClients, resourceGroup: string, gallery: string, 
  * The versions that make up one release's image: the one `imageId` names and the same
  * version in the gallery's other definitions made by the same run (generation_id's).
  */
-async function versionsOf(c: AzureClients, imageId: string): Promise<Array<{ resourceGroup: string; gallery: string; definition: string; version: string; current: GalleryImageVersion }>> {
+async function versionsOf(
+  c: AzureClients,
+  imageId: string,
+): Promise<
+  Array<{
+    resourceGroup: string;
+    gallery: string;
+    definition: string;
+    version: string;
+    current: GalleryImageVersion;
+  }>
+> {
   const { resourceGroup, names } = parseArmId(imageId);
   const [gallery, definition, version] = names as [string, string, string];
   const primary = await getVersion(c, { resourceGroup, name: gallery }, definition, version);
@@ -144,7 +198,8 @@ async function versionsOf(c: AzureClients, imageId: string): Promise<Array<{ res
   for await (const d of c.compute.galleryImages.listByGallery(resourceGroup, gallery)) {
     if (!d.name || d.name === definition) continue;
     const other = await getVersion(c, { resourceGroup, name: gallery }, d.name, version);
-    if (other?.tags?.[TOKEN_TAG] === token) all.push({ resourceGroup, gallery, definition: d.name, version, current: other });
+    if (other?.tags?.[TOKEN_TAG] === token)
+      all.push({ resourceGroup, gallery, definition: d.name, version, current: other });
   }
   return all;
 }
@@ -155,11 +210,21 @@ async function versionsOf(c: AzureClients, imageId: string): Promise<Array<{ res
  * same full list, so none undoes another), then this call waits for its own region's
  * replication status. A region that fails fails this call only; the others go on.
  */
-export async function replicateGalleryVersion(c: AzureClients, source: ImageRef, targetRegion: string, options: AzureImageOptions, lro: LroSettings): Promise<ImageRef> {
+export async function replicateGalleryVersion(
+  c: AzureClients,
+  source: ImageRef,
+  targetRegion: string,
+  options: AzureImageOptions,
+  lro: LroSettings,
+): Promise<ImageRef> {
   const g = galleryOf(options);
   const wanted = [source.region, ...(g.replicaRegions ?? [])];
   const versions = await versionsOf(c, source.imageId);
-  if (versions.length === 0) throw nonRetryable('CloudInvalidRequest', `gallery image version ${source.imageId} is gone: it cannot be replicated`);
+  if (versions.length === 0)
+    throw nonRetryable(
+      'CloudInvalidRequest',
+      `gallery image version ${source.imageId} is gone: it cannot be replicated`,
+    );
   for (const v of versions) {
     const have = new Set((v.current.publishingProfile?.targetRegions ?? []).map((t) => regionKey(t.name)));
     if (wanted.every((r) => have.has(regionKey(r)))) continue;
@@ -167,8 +232,18 @@ export async function replicateGalleryVersion(c: AzureClients, source: ImageRef,
     // images): the update is accepted here and each region's progress is watched below.
     await arm(`galleryImageVersions.update ${v.gallery}/${v.definition}/${v.version}`, async () => {
       const poller = await c.compute.galleryImageVersions.beginUpdate(
-        v.resourceGroup, v.gallery, v.definition, v.version,
-        { publishingProfile: { targetRegions: wanted.map((name) => ({ name, regionalReplicaCount: g.regionalReplicaCount ?? 1 })) } },
+        v.resourceGroup,
+        v.gallery,
+        v.definition,
+        v.version,
+        {
+          publishingProfile: {
+            targetRegions: wanted.map((name) => ({
+              name,
+              regionalReplicaCount: g.regionalReplicaCount ?? 1,
+            })),
+          },
+        },
         { updateIntervalInMs: lro.pollMs },
       );
       poller.stopPolling();
@@ -186,33 +261,70 @@ async function waitForRegion(
 ): Promise<void> {
   const where = `${v.gallery}/${v.definition}/${v.version}`;
   for (;;) {
-    const current = await getVersion(c, { resourceGroup: v.resourceGroup, name: v.gallery }, v.definition, v.version);
-    if (!current) throw nonRetryable('CloudInvalidRequest', `gallery image version ${where} was deleted while replicating to ${region}`);
-    const status = current.replicationStatus?.summary?.find((s) => s.region && regionKey(s.region) === regionKey(region));
+    const current = await getVersion(
+      c,
+      { resourceGroup: v.resourceGroup, name: v.gallery },
+      v.definition,
+      v.version,
+    );
+    if (!current)
+      throw nonRetryable(
+        'CloudInvalidRequest',
+        `gallery image version ${where} was deleted while replicating to ${region}`,
+      );
+    const status = current.replicationStatus?.summary?.find(
+      (s) => s.region && regionKey(s.region) === regionKey(region),
+    );
     if (status?.state === 'Completed') return;
     if (status?.state === 'Failed') {
-      throw nonRetryable('CloudInvalidRequest', `replication of ${where} to ${region} failed: ${status.details ?? 'Azure gave no details'}`, { region, version: where });
+      throw nonRetryable(
+        'CloudInvalidRequest',
+        `replication of ${where} to ${region} failed: ${status.details ?? 'Azure gave no details'}`,
+        { region, version: where },
+      );
     }
-    heartbeatIfInActivity({ waitingFor: `replication of ${where} to ${region}`, state: status?.state ?? 'not started', progress: status?.progress });
+    heartbeatIfInActivity({
+      waitingFor: `replication of ${where} to ${region}`,
+      state: status?.state ?? 'not started',
+      progress: status?.progress,
+    });
     await sleep(lro.pollMs, undefined, { signal: activitySignal() });
   }
 }
 
-export async function findGalleryVersion(c: AzureClients, options: AzureImageOptions, region: string, imageName: string): Promise<CloudImage | undefined> {
+export async function findGalleryVersion(
+  c: AzureClients,
+  options: AzureImageOptions,
+  region: string,
+  imageName: string,
+): Promise<CloudImage | undefined> {
   const g = galleryOf(options);
   const version = azureGalleryImageVersion(imageName);
   const d = g.definitions[0];
   if (!version || !d) return undefined;
   const v = await getVersion(c, g, d.name, version);
   if (!v?.id) return undefined;
-  const inRegion = (v.publishingProfile?.targetRegions ?? []).some((t) => regionKey(t.name) === regionKey(region));
+  const inRegion = (v.publishingProfile?.targetRegions ?? []).some(
+    (t) => regionKey(t.name) === regionKey(region),
+  );
   if (!inRegion) return undefined;
   const p = v.publishingProfile;
   const state =
     p?.excludeFromLatest || (p?.endOfLifeDate && p.endOfLifeDate.getTime() <= Date.now())
       ? 'deprecated'
-      : v.provisioningState === 'Succeeded' ? 'available' : v.provisioningState === 'Failed' ? 'failed' : 'pending';
-  return { region, imageId: v.id, imageName, state, releaseToken: v.tags?.[TOKEN_TAG], visibility: 'private' };
+      : v.provisioningState === 'Succeeded'
+        ? 'available'
+        : v.provisioningState === 'Failed'
+          ? 'failed'
+          : 'pending';
+  return {
+    region,
+    imageId: v.id,
+    imageName,
+    state,
+    releaseToken: v.tags?.[TOKEN_TAG],
+    visibility: 'private',
+  };
 }
 
 /**
@@ -220,13 +332,21 @@ export async function findGalleryVersion(c: AzureClients, options: AzureImageOpt
  * its release, reaches its end of life now and leaves "latest", so new VMs from the
  * definition get the replacement while existing ones keep running.
  */
-export async function deprecateGalleryVersion(c: AzureClients, image: ImageRef, lro: LroSettings, now = new Date()): Promise<{ deleteAfter?: string }> {
+export async function deprecateGalleryVersion(
+  c: AzureClients,
+  image: ImageRef,
+  lro: LroSettings,
+  now = new Date(),
+): Promise<{ deleteAfter?: string }> {
   for (const v of await versionsOf(c, image.imageId)) {
     const p = v.current.publishingProfile;
     if (p?.excludeFromLatest && p.endOfLifeDate) continue;
     await untilDone(`galleryImageVersions.update ${v.gallery}/${v.definition}/${v.version}`, () =>
       c.compute.galleryImageVersions.beginUpdate(
-        v.resourceGroup, v.gallery, v.definition, v.version,
+        v.resourceGroup,
+        v.gallery,
+        v.definition,
+        v.version,
         { publishingProfile: { endOfLifeDate: now, excludeFromLatest: true } },
         { updateIntervalInMs: lro.pollMs },
       ),
@@ -236,17 +356,31 @@ export async function deprecateGalleryVersion(c: AzureClients, image: ImageRef, 
 }
 
 /** The version in every definition of its release; ones already gone are fine. */
-export async function deleteGalleryVersions(c: AzureClients, imageId: string, lro: LroSettings): Promise<void> {
-  for (const v of await versionsOf(c, imageId)) await deleteVersion(c, v.resourceGroup, v.gallery, v.definition, v.version, lro);
+export async function deleteGalleryVersions(
+  c: AzureClients,
+  imageId: string,
+  lro: LroSettings,
+): Promise<void> {
+  for (const v of await versionsOf(c, imageId))
+    await deleteVersion(c, v.resourceGroup, v.gallery, v.definition, v.version, lro);
 }
 
 /** Versions this run left in the release's definitions (create failed after the call was accepted). */
-export async function discardGalleryVersions(c: AzureClients, options: AzureImageOptions, release: ReleaseRef, lro: LroSettings): Promise<void> {
+export async function discardGalleryVersions(
+  c: AzureClients,
+  options: AzureImageOptions,
+  release: ReleaseRef,
+  lro: LroSettings,
+): Promise<void> {
   const g = galleryOf(options);
   for (const d of g.definitions) {
     const ours: string[] = [];
     try {
-      for await (const v of c.compute.galleryImageVersions.listByGalleryImage(g.resourceGroup, g.name, d.name)) {
+      for await (const v of c.compute.galleryImageVersions.listByGalleryImage(
+        g.resourceGroup,
+        g.name,
+        d.name,
+      )) {
         if (v.name && madeBy(v.tags, release)) ours.push(v.name);
       }
     } catch (error) {

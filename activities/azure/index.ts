@@ -37,13 +37,18 @@ export interface AzureCloudOptions {
   armEndpoint?: string;
   armCaPem?: string;
   /** Blob endpoints of an emulator (Azurite); tests and the dev stack only. */
-  blob?: { endpointFor(storageAccount: string): string; credentialFor(storageAccount: string): StorageSharedKeyCredential };
+  blob?: {
+    endpointFor(storageAccount: string): string;
+    credentialFor(storageAccount: string): StorageSharedKeyCredential;
+  };
   /** Between polls of operations and replication when Azure sends no Retry-After (Azure: seconds to minutes). */
   pollMs?: number;
 }
 
 /** A fake takes any bearer token; the SDK insists on sending one. */
-const FAKE_CREDENTIAL: TokenCredential = { getToken: async () => ({ token: 'imagecast-fake-arm', expiresOnTimestamp: Date.now() + 3_600_000 }) };
+const FAKE_CREDENTIAL: TokenCredential = {
+  getToken: async () => ({ token: 'imagecast-fake-arm', expiresOnTimestamp: Date.now() + 3_600_000 }),
+};
 
 /**
  * Microsoft Azure behind the CloudProvider interface: the disk as a fixed-VHD page blob
@@ -60,15 +65,19 @@ export function createAzureCloud(options: AzureCloudOptions): CloudProvider {
   });
   const lro: LroSettings = { pollMs: options.pollMs ?? 5_000 };
   const clients = (account: string) => sessions.forAccount(account);
-  const isGallery = (o?: CloudImageOptions): o is AzureImageOptions & { gallery: NonNullable<AzureImageOptions['gallery']> } =>
+  const isGallery = (
+    o?: CloudImageOptions,
+  ): o is AzureImageOptions & { gallery: NonNullable<AzureImageOptions['gallery']> } =>
     o?.cloud === 'azure' && o.gallery !== undefined;
-  const resourceGroupOf = (c: AzureClients, o?: CloudImageOptions) => (o?.cloud === 'azure' ? o.resourceGroup : c.account.source_resource_group);
+  const resourceGroupOf = (c: AzureClients, o?: CloudImageOptions) =>
+    o?.cloud === 'azure' ? o.resourceGroup : c.account.source_resource_group;
   const isGalleryId = (imageId: string) => parseArmId(imageId).type === 'galleries/images/versions';
 
   return {
     cloud: 'azure',
     async openDiskWriter(input) {
-      if (!input.imageName) throw new Error('internal: an Azure upload needs the image name (the blob is named after it)');
+      if (!input.imageName)
+        throw new Error('internal: an Azure upload needs the image name (the blob is named after it)');
       return openReleasePageBlob(await clients(input.release.account), input, azureOptions(input));
     },
     async createImage(input) {
@@ -80,9 +89,17 @@ export function createAzureCloud(options: AzureCloudOptions): CloudProvider {
       const o = azureOptions(input);
       if (!o.gallery) {
         // The plan refuses additional regions without a gallery; reaching here is a bug.
-        throw new Error('internal: Azure managed images are regional and cannot be replicated (use gallery_name)');
+        throw new Error(
+          'internal: Azure managed images are regional and cannot be replicated (use gallery_name)',
+        );
       }
-      return replicateGalleryVersion(await clients(input.release.account), input.source, input.targetRegion, o, lro);
+      return replicateGalleryVersion(
+        await clients(input.release.account),
+        input.source,
+        input.targetRegion,
+        o,
+        lro,
+      );
     },
     async publishImage() {
       // The plan refuses a Partner Center publish (not available yet); without one the image stays private to the subscription.
@@ -90,7 +107,13 @@ export function createAzureCloud(options: AzureCloudOptions): CloudProvider {
     async deprecateImage(input) {
       const c = await clients(input.release.account);
       if (isGalleryId(input.image.imageId)) return deprecateGalleryVersion(c, input.image, lro);
-      await deprecateManagedImage(c, parseArmId(input.image.imageId).resourceGroup, input.image, input.replacement, lro);
+      await deprecateManagedImage(
+        c,
+        parseArmId(input.image.imageId).resourceGroup,
+        input.image,
+        input.replacement,
+        lro,
+      );
     },
     async findImageByName(account, region, imageName, o) {
       const c = await clients(account);
@@ -115,7 +138,11 @@ export function createAzureCloud(options: AzureCloudOptions): CloudProvider {
     async launchTestInstance(input) {
       const o = azureOptions(input);
       const c = await clients(input.release.account);
-      return launchAzureTestInstance(c, { ...input, architecture: o.architecture ?? 'x86_64', attempt: activityAttempt() }, { ...lro, emulator });
+      return launchAzureTestInstance(
+        c,
+        { ...input, architecture: o.architecture ?? 'x86_64', attempt: activityAttempt() },
+        { ...lro, emulator },
+      );
     },
     async rebootTestInstance(release: ReleaseRef, instance: TestInstance) {
       await rebootAzureTestInstance(await clients(release.account), instance, lro);

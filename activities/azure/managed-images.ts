@@ -7,8 +7,8 @@ import { deleted, untilDone, type LroSettings } from './lro.js';
 import type { AzureClients } from './clients.js';
 import { DEPRECATED_TAG, madeBy, releaseTags, REPLACEMENT_TAG, TOKEN_TAG } from './tags.js';
 
-
-const names = (imageName: string, options: AzureImageOptions) => options.managedImages.map((m) => ({ ...m, name: imageName + m.nameSuffix }));
+const names = (imageName: string, options: AzureImageOptions) =>
+  options.managedImages.map((m) => ({ ...m, name: imageName + m.nameSuffix }));
 
 /**
  * mash's managed images (one per generation boot_firmware asks for) from the page blob:
@@ -17,11 +17,18 @@ const names = (imageName: string, options: AzureImageOptions) => options.managed
  * refused, or deleted first with force_replace_image. The first is the release's image; a
  * `_uefi` companion follows it everywhere (delete, deprecate) by name.
  */
-export async function createManagedImages(c: AzureClients, input: CreateImageInput, options: AzureImageOptions, lro: LroSettings): Promise<ImageRef> {
+export async function createManagedImages(
+  c: AzureClients,
+  input: CreateImageInput,
+  options: AzureImageOptions,
+  lro: LroSettings,
+): Promise<ImageRef> {
   const region = input.disk.region;
   const made: Image[] = [];
   for (const { name, hyperVGeneration } of names(input.imageName, options)) {
-    const existing = await armGetOrUndefined(`images.get ${name}`, () => c.compute.images.get(options.resourceGroup, name));
+    const existing = await armGetOrUndefined(`images.get ${name}`, () =>
+      c.compute.images.get(options.resourceGroup, name),
+    );
     if (existing && madeBy(existing.tags, input.release) && existing.provisioningState === 'Succeeded') {
       made.push(existing);
       continue;
@@ -34,7 +41,9 @@ export async function createManagedImages(c: AzureClients, input: CreateImageInp
           { imageName: name, imageId: existing.id },
         );
       }
-      await deleted(`images.delete ${name}`, () => c.compute.images.beginDelete(options.resourceGroup, name, { updateIntervalInMs: lro.pollMs }));
+      await deleted(`images.delete ${name}`, () =>
+        c.compute.images.beginDelete(options.resourceGroup, name, { updateIntervalInMs: lro.pollMs }),
+      );
     }
     const image = await untilDone(`images.createOrUpdate ${name}`, () =>
       c.compute.images.beginCreateOrUpdate(
@@ -44,7 +53,12 @@ export async function createManagedImages(c: AzureClients, input: CreateImageInp
           location: region,
           hyperVGeneration,
           storageProfile: {
-            osDisk: { osType: 'Linux', osState: 'Generalized', blobUri: input.disk.diskId, caching: 'ReadWrite' },
+            osDisk: {
+              osType: 'Linux',
+              osState: 'Generalized',
+              blobUri: input.disk.diskId,
+              caching: 'ReadWrite',
+            },
           },
           tags: releaseTags(input.release),
         },
@@ -54,21 +68,49 @@ export async function createManagedImages(c: AzureClients, input: CreateImageInp
     made.push(image);
   }
   const first = made[0];
-  if (!first?.id) throw new Error(`internal: no managed image for boot_firmware ${input.bootFirmware.join(', ')}`);
+  if (!first?.id)
+    throw new Error(`internal: no managed image for boot_firmware ${input.bootFirmware.join(', ')}`);
   return { region, imageId: first.id, imageName: input.imageName };
 }
 
-export async function findManagedImage(c: AzureClients, resourceGroup: string, region: string, imageName: string): Promise<CloudImage | undefined> {
-  const image = await armGetOrUndefined(`images.get ${imageName}`, () => c.compute.images.get(resourceGroup, imageName));
+export async function findManagedImage(
+  c: AzureClients,
+  resourceGroup: string,
+  region: string,
+  imageName: string,
+): Promise<CloudImage | undefined> {
+  const image = await armGetOrUndefined(`images.get ${imageName}`, () =>
+    c.compute.images.get(resourceGroup, imageName),
+  );
   if (!image?.id || (image.location && image.location !== region)) return undefined;
-  const state = image.tags?.[DEPRECATED_TAG] ? 'deprecated' : image.provisioningState === 'Succeeded' ? 'available' : image.provisioningState === 'Failed' ? 'failed' : 'pending';
-  return { region, imageId: image.id, imageName, state, releaseToken: image.tags?.[TOKEN_TAG], visibility: 'private' };
+  const state = image.tags?.[DEPRECATED_TAG]
+    ? 'deprecated'
+    : image.provisioningState === 'Succeeded'
+      ? 'available'
+      : image.provisioningState === 'Failed'
+        ? 'failed'
+        : 'pending';
+  return {
+    region,
+    imageId: image.id,
+    imageName,
+    state,
+    releaseToken: image.tags?.[TOKEN_TAG],
+    visibility: 'private',
+  };
 }
 
 /** Deletes the image and its `_uefi` companion; ones already gone are fine. */
-export async function deleteManagedImages(c: AzureClients, resourceGroup: string, imageName: string, lro: LroSettings): Promise<void> {
+export async function deleteManagedImages(
+  c: AzureClients,
+  resourceGroup: string,
+  imageName: string,
+  lro: LroSettings,
+): Promise<void> {
   for (const name of [imageName, `${imageName}_uefi`]) {
-    await deleted(`images.delete ${name}`, () => c.compute.images.beginDelete(resourceGroup, name, { updateIntervalInMs: lro.pollMs }));
+    await deleted(`images.delete ${name}`, () =>
+      c.compute.images.beginDelete(resourceGroup, name, { updateIntervalInMs: lro.pollMs }),
+    );
   }
 }
 
@@ -76,22 +118,43 @@ export async function deleteManagedImages(c: AzureClients, resourceGroup: string
  * Azure has no deprecation state for managed images: the retired image is tagged deprecated
  * with its replacement's id, which `find` reports as `deprecated` and people see in the portal.
  */
-export async function deprecateManagedImage(c: AzureClients, resourceGroup: string, image: ImageRef, replacement: ImageRef, lro: LroSettings): Promise<void> {
+export async function deprecateManagedImage(
+  c: AzureClients,
+  resourceGroup: string,
+  image: ImageRef,
+  replacement: ImageRef,
+  lro: LroSettings,
+): Promise<void> {
   for (const name of [image.imageName, `${image.imageName}_uefi`]) {
-    const existing = await armGetOrUndefined(`images.get ${name}`, () => c.compute.images.get(resourceGroup, name));
+    const existing = await armGetOrUndefined(`images.get ${name}`, () =>
+      c.compute.images.get(resourceGroup, name),
+    );
     if (!existing) continue;
-    const tags = { ...existing.tags, [DEPRECATED_TAG]: 'true', [REPLACEMENT_TAG]: replacement.imageId.slice(-256) };
-    await untilDone(`images.update ${name}`, () => c.compute.images.beginUpdate(resourceGroup, name, { tags }, { updateIntervalInMs: lro.pollMs }));
+    const tags = {
+      ...existing.tags,
+      [DEPRECATED_TAG]: 'true',
+      [REPLACEMENT_TAG]: replacement.imageId.slice(-256),
+    };
+    await untilDone(`images.update ${name}`, () =>
+      c.compute.images.beginUpdate(resourceGroup, name, { tags }, { updateIntervalInMs: lro.pollMs }),
+    );
   }
 }
 
 /** Managed images this run left half-made (create failed after the call was accepted). */
-export async function discardManagedImages(c: AzureClients, resourceGroup: string, release: ReleaseRef, lro: LroSettings): Promise<void> {
+export async function discardManagedImages(
+  c: AzureClients,
+  resourceGroup: string,
+  release: ReleaseRef,
+  lro: LroSettings,
+): Promise<void> {
   const ours: string[] = [];
   for await (const image of c.compute.images.listByResourceGroup(resourceGroup)) {
     if (image.name && madeBy(image.tags, release)) ours.push(image.name);
   }
   for (const name of ours) {
-    await deleted(`images.delete ${name}`, () => c.compute.images.beginDelete(resourceGroup, name, { updateIntervalInMs: lro.pollMs }));
+    await deleted(`images.delete ${name}`, () =>
+      c.compute.images.beginDelete(resourceGroup, name, { updateIntervalInMs: lro.pollMs }),
+    );
   }
 }

@@ -5,9 +5,16 @@ import type { AzureClients } from './clients.js';
 import { openPageBlobWriter, RELEASE_TOKEN_KEY } from './page-blob-writer.js';
 
 /** The release's VHD as mash names it: `<container>/<image name>.vhd` in the source storage account. */
-export function openReleasePageBlob(c: AzureClients, input: OpenDiskWriterInput, o: AzureImageOptions): Promise<DiskWriter> {
+export function openReleasePageBlob(
+  c: AzureClients,
+  input: OpenDiskWriterInput,
+  o: AzureImageOptions,
+): Promise<DiskWriter> {
   const container = c.blobService(o.storageAccount).getContainerClient(o.container);
-  return openPageBlobWriter(container, input, { blobName: `${input.imageName}.vhd`, forceReplace: o.forceReplace });
+  return openPageBlobWriter(container, input, {
+    blobName: `${input.imageName}.vhd`,
+    forceReplace: o.forceReplace,
+  });
 }
 
 /**
@@ -29,14 +36,20 @@ export async function deletePageBlob(c: AzureClients, release: ReleaseRef, diskI
   const { storageAccount, container, blobName } = parseBlobUrl(diskId);
   const blob = c.blobService(storageAccount).getContainerClient(container).getBlobClient(blobName);
   const where = { account: storageAccount, container };
-  const properties = await azure('read blob properties', where, () => blob.getProperties()).catch(() => undefined);
+  const properties = await azure('read blob properties', where, () => blob.getProperties()).catch(
+    () => undefined,
+  );
   // Only this run's: a blob someone replaced since is theirs.
   if (properties && properties.metadata?.[RELEASE_TOKEN_KEY] !== release.releaseToken) return;
   await azure('delete blob', where, () => blob.deleteIfExists({ deleteSnapshots: 'include' }));
 }
 
 /** Every blob in the release's container carrying this run's token (a half-made upload). */
-export async function discardPageBlobs(c: AzureClients, o: AzureImageOptions, release: ReleaseRef): Promise<void> {
+export async function discardPageBlobs(
+  c: AzureClients,
+  o: AzureImageOptions,
+  release: ReleaseRef,
+): Promise<void> {
   const container = c.blobService(o.storageAccount).getContainerClient(o.container);
   const where = { account: o.storageAccount, container: o.container };
   const ours: string[] = [];
@@ -49,5 +62,8 @@ export async function discardPageBlobs(c: AzureClients, o: AzureImageOptions, re
     if (azureProblemOf(error)?.code === 'ContainerNotFound') return;
     throw classifyAzureError(error, 'list blobs', where);
   }
-  for (const name of ours) await azure('delete blob', where, () => container.getBlobClient(name).deleteIfExists({ deleteSnapshots: 'include' }));
+  for (const name of ours)
+    await azure('delete blob', where, () =>
+      container.getBlobClient(name).deleteIfExists({ deleteSnapshots: 'include' }),
+    );
 }

@@ -13,19 +13,27 @@ export function releaseTags(release: ReleaseRef): Record<string, string> {
   return { [TOKEN_TAG]: release.releaseToken, [RELEASE_TAG]: release.releaseId };
 }
 
-export const madeBy = (tags: Record<string, string> | undefined, release: ReleaseRef) => tags?.[TOKEN_TAG] === release.releaseToken;
+export const madeBy = (tags: Record<string, string> | undefined, release: ReleaseRef) =>
+  tags?.[TOKEN_TAG] === release.releaseToken;
 
 /** The release's Azure options, or an internal error: the workflow always passes them. */
 export function azureOptions(input: { options?: { cloud: string } }): AzureImageOptions {
-  if (input.options?.cloud !== 'azure') throw new Error('internal: an Azure call needs the release\'s Azure options');
+  if (input.options?.cloud !== 'azure')
+    throw new Error("internal: an Azure call needs the release's Azure options");
   return input.options as AzureImageOptions;
 }
 
 /** `/subscriptions/S/resourceGroups/G/providers/Microsoft.Compute/…` → its resource group and the names after the provider. */
 export function parseArmId(id: string): { resourceGroup: string; type: string; names: string[] } {
-  const m = /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/(.+)$/i.exec(id);
+  const m = /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/(.+)$/i.exec(
+    id,
+  );
   if (!m) throw new Error(`"${id}" is not an Azure Compute resource id`);
   const parts = m[2]!.split('/');
   // type/name pairs: images/N, or galleries/G/images/D/versions/V
-  return { resourceGroup: m[1]!, type: parts.filter((_, i) => i % 2 === 0).join('/'), names: parts.filter((_, i) => i % 2 === 1) };
+  return {
+    resourceGroup: m[1]!,
+    type: parts.filter((_, i) => i % 2 === 0).join('/'),
+    names: parts.filter((_, i) => i % 2 === 1),
+  };
 }

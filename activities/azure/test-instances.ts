@@ -30,68 +30,102 @@ export async function launchAzureTestInstance(
   const group = testGroupName(input.release, input.attempt);
   const tags = releaseTags(input.release);
   const poll = { updateIntervalInMs: settings.pollMs };
-  await arm(`resourceGroups.createOrUpdate ${group}`, () => c.resources.resourceGroups.createOrUpdate(group, { location: region, tags }));
+  await arm(`resourceGroups.createOrUpdate ${group}`, () =>
+    c.resources.resourceGroups.createOrUpdate(group, { location: region, tags }),
+  );
   const nsg = await untilDone(`networkSecurityGroups.createOrUpdate ${group}/allowssh`, () =>
-    c.network.networkSecurityGroups.beginCreateOrUpdate(group, 'allowssh', {
-      location: region,
-      tags,
-      securityRules: [
-        {
-          name: 'ssh',
-          priority: 100,
-          direction: 'Inbound',
-          access: 'Allow',
-          protocol: 'Tcp',
-          sourceAddressPrefix: '*',
-          sourcePortRange: '*',
-          destinationAddressPrefix: '*',
-          destinationPortRange: '22',
-        },
-      ],
-    }, poll),
+    c.network.networkSecurityGroups.beginCreateOrUpdate(
+      group,
+      'allowssh',
+      {
+        location: region,
+        tags,
+        securityRules: [
+          {
+            name: 'ssh',
+            priority: 100,
+            direction: 'Inbound',
+            access: 'Allow',
+            protocol: 'Tcp',
+            sourceAddressPrefix: '*',
+            sourcePortRange: '*',
+            destinationAddressPrefix: '*',
+            destinationPortRange: '22',
+          },
+        ],
+      },
+      poll,
+    ),
   );
   const vnet = await untilDone(`virtualNetworks.createOrUpdate ${group}/vnet`, () =>
-    c.network.virtualNetworks.beginCreateOrUpdate(group, 'vnet', {
-      location: region,
-      tags,
-      addressSpace: { addressPrefixes: ['10.0.0.0/16'] },
-      subnets: [{ name: 'subnet', addressPrefix: '10.0.0.0/24', networkSecurityGroup: { id: nsg.id } }],
-    }, poll),
+    c.network.virtualNetworks.beginCreateOrUpdate(
+      group,
+      'vnet',
+      {
+        location: region,
+        tags,
+        addressSpace: { addressPrefixes: ['10.0.0.0/16'] },
+        subnets: [{ name: 'subnet', addressPrefix: '10.0.0.0/24', networkSecurityGroup: { id: nsg.id } }],
+      },
+      poll,
+    ),
   );
   const ip = await untilDone(`publicIPAddresses.createOrUpdate ${group}/ip`, () =>
-    c.network.publicIPAddresses.beginCreateOrUpdate(group, 'ip', {
-      location: region,
-      tags,
-      sku: { name: 'Standard' },
-      publicIPAllocationMethod: 'Static',
-    }, poll),
+    c.network.publicIPAddresses.beginCreateOrUpdate(
+      group,
+      'ip',
+      {
+        location: region,
+        tags,
+        sku: { name: 'Standard' },
+        publicIPAllocationMethod: 'Static',
+      },
+      poll,
+    ),
   );
   const nic = await untilDone(`networkInterfaces.createOrUpdate ${group}/nic`, () =>
-    c.network.networkInterfaces.beginCreateOrUpdate(group, 'nic', {
-      location: region,
-      tags,
-      ipConfigurations: [{ name: 'ipconfig', subnet: { id: vnet.subnets?.[0]?.id }, publicIPAddress: { id: ip.id } }],
-    }, poll),
+    c.network.networkInterfaces.beginCreateOrUpdate(
+      group,
+      'nic',
+      {
+        location: region,
+        tags,
+        ipConfigurations: [
+          { name: 'ipconfig', subnet: { id: vnet.subnets?.[0]?.id }, publicIPAddress: { id: ip.id } },
+        ],
+      },
+      poll,
+    ),
   );
   const user = input.sshUser ?? DEFAULT_SSH_USER;
   const vm = await untilDone(`virtualMachines.createOrUpdate ${group}/vm`, () =>
-    c.compute.virtualMachines.beginCreateOrUpdate(group, 'vm', {
-      location: region,
-      tags,
-      hardwareProfile: { vmSize: input.instanceType ?? DEFAULT_VM_SIZE[input.architecture] },
-      storageProfile: { imageReference: { id: input.image.imageId }, osDisk: { createOption: 'FromImage', deleteOption: 'Delete' } },
-      osProfile: {
-        computerName: 'imagecast-test',
-        adminUsername: user,
-        linuxConfiguration: {
-          disablePasswordAuthentication: true,
-          ssh: { publicKeys: [{ path: `/home/${user}/.ssh/authorized_keys`, keyData: input.publicKey }] },
+    c.compute.virtualMachines.beginCreateOrUpdate(
+      group,
+      'vm',
+      {
+        location: region,
+        tags,
+        hardwareProfile: { vmSize: input.instanceType ?? DEFAULT_VM_SIZE[input.architecture] },
+        storageProfile: {
+          imageReference: { id: input.image.imageId },
+          osDisk: { createOption: 'FromImage', deleteOption: 'Delete' },
         },
+        osProfile: {
+          computerName: 'imagecast-test',
+          adminUsername: user,
+          linuxConfiguration: {
+            disablePasswordAuthentication: true,
+            ssh: { publicKeys: [{ path: `/home/${user}/.ssh/authorized_keys`, keyData: input.publicKey }] },
+          },
+        },
+        networkProfile: { networkInterfaces: [{ id: nic.id, primary: true }] },
       },
-      networkProfile: { networkInterfaces: [{ id: nic.id, primary: true }] },
-    }, poll),
+      poll,
+    ),
   );
-  const address = await armGetOrUndefined(`publicIPAddresses.get ${group}/ip`, () => c.network.publicIPAddresses.get(group, 'ip'));
+  const address = await armGetOrUndefined(`publicIPAddresses.get ${group}/ip`, () =>
+    c.network.publicIPAddresses.get(group, 'ip'),
+  );
   return {
     region,
     instanceId: vm.id!,
@@ -99,20 +133,32 @@ export async function launchAzureTestInstance(
     port: 22,
     user,
     ...(settings.emulator && {
-      unreachable: 'the Resource Manager endpoint is a fake (IMAGECAST_AZURE_ARM_ENDPOINT): its VMs run no operating system, so there is no SSH to test',
+      unreachable:
+        'the Resource Manager endpoint is a fake (IMAGECAST_AZURE_ARM_ENDPOINT): its VMs run no operating system, so there is no SSH to test',
     }),
   };
 }
 
-export async function rebootAzureTestInstance(c: AzureClients, instance: TestInstance, lro: LroSettings): Promise<void> {
+export async function rebootAzureTestInstance(
+  c: AzureClients,
+  instance: TestInstance,
+  lro: LroSettings,
+): Promise<void> {
   const group = groupOf(instance.instanceId)!;
-  await untilDone(`virtualMachines.restart ${group}/vm`, () => c.compute.virtualMachines.beginRestart(group, 'vm', { updateIntervalInMs: lro.pollMs }));
+  await untilDone(`virtualMachines.restart ${group}/vm`, () =>
+    c.compute.virtualMachines.beginRestart(group, 'vm', { updateIntervalInMs: lro.pollMs }),
+  );
 }
 
 /** Why the VM is not running (deallocated, stopped, gone), or undefined while it runs. */
-export async function azureTestInstanceGone(c: AzureClients, instance: TestInstance): Promise<string | undefined> {
+export async function azureTestInstanceGone(
+  c: AzureClients,
+  instance: TestInstance,
+): Promise<string | undefined> {
   const group = groupOf(instance.instanceId)!;
-  const view = await armGetOrUndefined(`virtualMachines.instanceView ${group}/vm`, () => c.compute.virtualMachines.instanceView(group, 'vm'));
+  const view = await armGetOrUndefined(`virtualMachines.instanceView ${group}/vm`, () =>
+    c.compute.virtualMachines.instanceView(group, 'vm'),
+  );
   if (!view) return `VM ${instance.instanceId} no longer exists`;
   const power = view.statuses?.find((s) => s.code?.startsWith('PowerState/'));
   if (!power || power.code === 'PowerState/running' || power.code === 'PowerState/starting') return undefined;
@@ -120,21 +166,32 @@ export async function azureTestInstanceGone(c: AzureClients, instance: TestInsta
 }
 
 /** Deletes the test run's whole resource group (VM, disk, NIC, IP, NSG, VNet). */
-export async function terminateAzureTestInstance(c: AzureClients, instance: TestInstance, lro: LroSettings): Promise<void> {
+export async function terminateAzureTestInstance(
+  c: AzureClients,
+  instance: TestInstance,
+  lro: LroSettings,
+): Promise<void> {
   const group = groupOf(instance.instanceId);
   if (group) await deleteTestGroup(c, group, lro);
 }
 
 function deleteTestGroup(c: AzureClients, group: string, lro: LroSettings): Promise<void> {
-  return deleted(`resourceGroups.delete ${group}`, () => c.resources.resourceGroups.beginDelete(group, { updateIntervalInMs: lro.pollMs }));
+  return deleted(`resourceGroups.delete ${group}`, () =>
+    c.resources.resourceGroups.beginDelete(group, { updateIntervalInMs: lro.pollMs }),
+  );
 }
 
 /** The saga's net: every test resource group carrying this run's token. */
-export async function discardAzureTestGroups(c: AzureClients, release: ReleaseRef, lro: LroSettings): Promise<void> {
+export async function discardAzureTestGroups(
+  c: AzureClients,
+  release: ReleaseRef,
+  lro: LroSettings,
+): Promise<void> {
   const groups: string[] = [];
   const filter = `tagName eq '${TOKEN_TAG}' and tagValue eq '${release.releaseToken.replace(/'/g, "''")}'`;
   for await (const g of c.resources.resourceGroups.list({ filter })) {
-    if (g.name?.startsWith('imagecast-test-') && g.tags?.[TOKEN_TAG] === release.releaseToken) groups.push(g.name);
+    if (g.name?.startsWith('imagecast-test-') && g.tags?.[TOKEN_TAG] === release.releaseToken)
+      groups.push(g.name);
   }
   for (const group of groups) await deleteTestGroup(c, group, lro);
 }

@@ -32,11 +32,15 @@ export interface AzureEmulator {
   stop(): Promise<void>;
 }
 
-const sharedKey = (azurite: Azurite, account: string) => new StorageSharedKeyCredential(account, azurite.accountKey);
+const sharedKey = (azurite: Azurite, account: string) =>
+  new StorageSharedKeyCredential(account, azurite.accountKey);
 
-export async function startAzureEmulator(options: { replicationMs?: number; operationMs?: number } = {}): Promise<AzureEmulator> {
+export async function startAzureEmulator(
+  options: { replicationMs?: number; operationMs?: number } = {},
+): Promise<AzureEmulator> {
   const azurite = await startAzurite({ accounts: [AZURE_STORAGE_ACCOUNT] });
-  const blobService = (account: string) => new BlobServiceClient(`${azurite.root}/${account}`, sharedKey(azurite, account));
+  const blobService = (account: string) =>
+    new BlobServiceClient(`${azurite.root}/${account}`, sharedKey(azurite, account));
   const arm = await startArmFake({
     operationMs: options.operationMs ?? 30,
     replicationMs: options.replicationMs ?? 80,
@@ -47,13 +51,16 @@ export async function startAzureEmulator(options: { replicationMs?: number; oper
     },
   });
   await blobService(AZURE_STORAGE_ACCOUNT).createContainer(AZURE_CONTAINER);
-  const credential: TokenCredential = { getToken: async () => ({ token: 'test', expiresOnTimestamp: Date.now() + 3_600_000 }) };
+  const credential: TokenCredential = {
+    getToken: async () => ({ token: 'test', expiresOnTimestamp: Date.now() + 3_600_000 }),
+  };
   const resources = new ResourceManagementClient(credential, AZURE_SUBSCRIPTION, {
     endpoint: arm.endpoint,
     credentialScopes: ['https://management.azure.com/.default'],
     additionalPolicies: [{ policy: trustCaPolicy(arm.caPem), position: 'perCall' }],
   });
-  for (const group of [AZURE_RESOURCE_GROUP, AZURE_GALLERY_GROUP]) await resources.resourceGroups.createOrUpdate(group, { location: 'westeurope' });
+  for (const group of [AZURE_RESOURCE_GROUP, AZURE_GALLERY_GROUP])
+    await resources.resourceGroups.createOrUpdate(group, { location: 'westeurope' });
 
   const accountsJson = {
     azure: [
@@ -77,7 +84,10 @@ export async function startAzureEmulator(options: { replicationMs?: number; oper
     accounts,
     armEndpoint: arm.endpoint,
     armCaPem: arm.caPem,
-    blob: { endpointFor: (account) => `${azurite.root}/${account}`, credentialFor: (account) => sharedKey(azurite, account) },
+    blob: {
+      endpointFor: (account) => `${azurite.root}/${account}`,
+      credentialFor: (account) => sharedKey(azurite, account),
+    },
     pollMs: 40,
   };
   return {
@@ -89,7 +99,10 @@ export async function startAzureEmulator(options: { replicationMs?: number; oper
     provider: (overrides = {}) => createAzureCloud({ ...cloudOptions, ...overrides }),
     async blobs() {
       const names: string[] = [];
-      for await (const b of blobService(AZURE_STORAGE_ACCOUNT).getContainerClient(AZURE_CONTAINER).listBlobsFlat()) names.push(b.name);
+      for await (const b of blobService(AZURE_STORAGE_ACCOUNT)
+        .getContainerClient(AZURE_CONTAINER)
+        .listBlobsFlat())
+        names.push(b.name);
       return names.sort();
     },
     async stop() {
@@ -100,7 +113,11 @@ export async function startAzureEmulator(options: { replicationMs?: number; oper
 }
 
 /** The smallest Azure job for `azure-pub` against a test build service (a managed image; gallery tests add gallery_name). */
-export function azureTestJob(downloadUrl: string, name: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function azureTestJob(
+  downloadUrl: string,
+  name: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     cloud: 'azure',
     cloud_account: 'azure-pub',

@@ -26,7 +26,11 @@ describe('an Azure worker killed during upload', () => {
     await writeFile(accountsFile, JSON.stringify(az.accountsJson));
     await writeFile(caFile, az.arm.caPem);
     // The workflows queue runs here; the azure queue only in killable worker processes.
-    h = await startReleaseHarness('azure-crash', { queues: ['workflows'], diskMiB: 48, accounts: az.accounts });
+    h = await startReleaseHarness('azure-crash', {
+      queues: ['workflows'],
+      diskMiB: 48,
+      accounts: az.accounts,
+    });
   });
   after(async () => {
     for (const w of workers) await w.stop('SIGKILL');
@@ -51,11 +55,15 @@ describe('an Azure worker killed during upload', () => {
       return w;
     };
     const first = start('first');
-    const { releaseId } = await h.client.startRelease(azureTestJob(h.buildServer.url, 'az-crash', { last_service: 'create' }));
+    const { releaseId } = await h.client.startRelease(
+      azureTestJob(h.buildServer.url, 'az-crash', { last_service: 'create' }),
+    );
     const handle = h.client.temporal.workflow.getHandle(releaseId);
     let progress: UploadHeartbeat | undefined;
     while (!progress || progress.diskOffset < 8 * 1024 * 1024) {
-      const upload = (await handle.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'uploadImage');
+      const upload = (await handle.describe()).raw.pendingActivities?.find(
+        (a) => a.activityType?.name === 'uploadImage',
+      );
       const payload = upload?.heartbeatDetails?.payloads?.[0];
       if (payload) progress = defaultPayloadConverter.fromPayload<UploadHeartbeat>(payload);
       await new Promise((r) => setTimeout(r, 200));
@@ -70,10 +78,19 @@ describe('an Azure worker killed during upload', () => {
     const resumed = h.buildServer.requests.filter((r) => r.path.endsWith('.raw')).slice(fetchesBefore);
     assert.ok(resumed.length >= 1, 'the retry fetched the image');
     const from = Number(/^bytes=(\d+)-$/.exec(resumed[0]!.range ?? '')?.[1] ?? 0);
-    assert.ok(from >= progress.sourceOffset && from > 0, `resumed at ${from}, heartbeat said ${progress.sourceOffset}`);
+    assert.ok(
+      from >= progress.sourceOffset && from > 0,
+      `resumed at ${from}, heartbeat said ${progress.sourceOffset}`,
+    );
     const images = az.arm.state.images().filter((i) => String(i.name).startsWith('az-crash'));
     assert.equal(images.length, 1);
-    assert.match(String((images[0]!.properties as { storageProfile: { osDisk: { blobUri: string } } }).storageProfile.osDisk.blobUri), new RegExp(`/${status.imageName}\\.vhd$`));
+    assert.match(
+      String(
+        (images[0]!.properties as { storageProfile: { osDisk: { blobUri: string } } }).storageProfile.osDisk
+          .blobUri,
+      ),
+      new RegExp(`/${status.imageName}\\.vhd$`),
+    );
     assert.deepEqual(await az.blobs(), [], 'one blob, removed by cleanup once the image had its copy');
   });
 });

@@ -5,7 +5,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { replayAndRecord } from '../support/replay-history.js';
-import { AZURE_GALLERY_GROUP, AZURE_RESOURCE_GROUP, azureTestJob, startAzureEmulator, type AzureEmulator } from '../support/azure-emulator.js';
+import {
+  AZURE_GALLERY_GROUP,
+  AZURE_RESOURCE_GROUP,
+  azureTestJob,
+  startAzureEmulator,
+  type AzureEmulator,
+} from '../support/azure-emulator.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -27,29 +33,51 @@ describe('release workflow on Azure (Azurite + ARM fake)', () => {
     await az?.stop();
   });
 
-  const images = (prefix: string) => az.arm.state.images().filter((i) => String(i.name).startsWith(prefix)) as Json[];
-  const versions = (version: string) => az.arm.state.galleryImageVersions().filter((v) => v.name === version) as Json[];
+  const images = (prefix: string) =>
+    az.arm.state.images().filter((i) => String(i.name).startsWith(prefix)) as Json[];
+  const versions = (version: string) =>
+    az.arm.state.galleryImageVersions().filter((v) => v.name === version) as Json[];
 
   it('uploads the VHD, makes the V1 and V2 (_uefi) managed images, tests in a throw-away resource group and removes it', async () => {
     await h.publish('1');
     const { releaseId } = await h.client.startRelease(
-      azureTestJob(h.buildServer.url, 'az-managed', { boot_firmware: ['bios', 'uefi'], tests: ['test_sles'], instance_type: 'Standard_B1s' }),
+      azureTestJob(h.buildServer.url, 'az-managed', {
+        boot_firmware: ['bios', 'uefi'],
+        tests: ['test_sles'],
+        instance_type: 'Standard_B1s',
+      }),
     );
     const done = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
     assert.equal(done.state, 'succeeded', done.error);
     assert.deepEqual(
       done.steps.map((s) => `${s.name}:${s.state}`),
-      ['download:succeeded', 'upload:succeeded', 'create:succeeded', 'test:succeeded', 'raw_image_upload:skipped', 'replicate:skipped', 'publish:skipped', 'deprecate:skipped', 'cleanup:succeeded'],
+      [
+        'download:succeeded',
+        'upload:succeeded',
+        'create:succeeded',
+        'test:succeeded',
+        'raw_image_upload:skipped',
+        'replicate:skipped',
+        'publish:skipped',
+        'deprecate:skipped',
+        'cleanup:succeeded',
+      ],
     );
     assert.match(done.steps.find((s) => s.name === 'test')!.detail ?? '', /no operating system/);
     const made = images(done.imageName!).sort((a, b) => String(a.name).localeCompare(String(b.name)));
-    assert.deepEqual(made.map((i) => [i.name, i.properties.hyperVGeneration, i.location]), [
-      [done.imageName, 'V1', 'westeurope'],
-      [`${done.imageName}_uefi`, 'V2', 'westeurope'],
-    ]);
+    assert.deepEqual(
+      made.map((i) => [i.name, i.properties.hyperVGeneration, i.location]),
+      [
+        [done.imageName, 'V1', 'westeurope'],
+        [`${done.imageName}_uefi`, 'V2', 'westeurope'],
+      ],
+    );
     for (const image of made) {
       assert.equal(image.properties.provisioningState, 'Succeeded');
-      assert.match(image.properties.storageProfile.osDisk.blobUri, new RegExp(`/imagecastsa/images/${done.imageName}\\.vhd$`));
+      assert.match(
+        image.properties.storageProfile.osDisk.blobUri,
+        new RegExp(`/imagecastsa/images/${done.imageName}\\.vhd$`),
+      );
       assert.equal(image.properties.storageProfile.osDisk.osState, 'Generalized');
       assert.ok(image.tags?.imagecastreleasetoken);
     }
@@ -57,7 +85,13 @@ describe('release workflow on Azure (Azurite + ARM fake)', () => {
     // The VM (its body is checked in test/activities/azure/azure-provider.test.ts) ran in its own group, all of it deleted.
     assert.equal(az.arm.state.requests('virtualMachines.createOrUpdate').length, 1);
     assert.deepEqual(az.arm.state.virtualMachines(), []);
-    assert.deepEqual(az.arm.state.resourceGroups().map((g) => String(g.name)).filter((n) => n.startsWith('imagecast-test-')), []);
+    assert.deepEqual(
+      az.arm.state
+        .resourceGroups()
+        .map((g) => String(g.name))
+        .filter((n) => n.startsWith('imagecast-test-')),
+      [],
+    );
     // The blob went with cleanup (the images hold their own copy).
     assert.deepEqual(await az.blobs(), []);
     await replayAndRecord(h.client.temporal, releaseId, 'release-azure-managed');
@@ -77,14 +111,23 @@ describe('release workflow on Azure (Azurite + ARM fake)', () => {
     const { releaseId } = await h.client.startRelease(job);
     const done = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
     assert.equal(done.state, 'succeeded', done.error);
-    assert.deepEqual(done.images.map((i) => i.region), ['westeurope', 'northeurope', 'eastus2']);
+    assert.deepEqual(
+      done.images.map((i) => i.region),
+      ['westeurope', 'northeurope', 'eastus2'],
+    );
     assert.match(done.steps.find((s) => s.name === 'replicate')!.detail ?? '', /northeurope: .*, eastus2: /);
     const version = done.images[0]!.imageId.split('/').pop()!;
     assert.match(version, /^\d{4}\.\d{2}\.\d{2}$/);
     const made = versions(version);
-    assert.deepEqual(made.map((v) => v.id.split('/')[10]).sort(), ['imagecast_test_gen1', 'imagecast_test_gen2']);
+    assert.deepEqual(made.map((v) => v.id.split('/')[10]).sort(), [
+      'imagecast_test_gen1',
+      'imagecast_test_gen2',
+    ]);
     for (const v of made) {
-      assert.deepEqual(v.properties.publishingProfile.targetRegions.map((t: Json) => t.name), ['westeurope', 'northeurope', 'eastus2']);
+      assert.deepEqual(
+        v.properties.publishingProfile.targetRegions.map((t: Json) => t.name),
+        ['westeurope', 'northeurope', 'eastus2'],
+      );
       assert.deepEqual(
         v.properties.replicationStatus.summary.map((s: Json) => `${s.region}:${s.state}`).sort(),
         ['eastus2:Completed', 'northeurope:Completed', 'westeurope:Completed'],
@@ -92,32 +135,62 @@ describe('release workflow on Azure (Azurite + ARM fake)', () => {
     }
     // Imagecast made the missing definitions, with the generation each plan needs.
     const definitions = az.arm.state.galleryImages() as Json[];
-    assert.deepEqual(definitions.map((d) => [d.name, d.properties.hyperVGeneration, d.properties.architecture]).sort(), [
-      ['imagecast_test_gen1', 'V1', 'x64'],
-      ['imagecast_test_gen2', 'V2', 'x64'],
-    ]);
+    assert.deepEqual(
+      definitions.map((d) => [d.name, d.properties.hyperVGeneration, d.properties.architecture]).sort(),
+      [
+        ['imagecast_test_gen1', 'V1', 'x64'],
+        ['imagecast_test_gen2', 'V2', 'x64'],
+      ],
+    );
     await replayAndRecord(h.client.temporal, releaseId, 'release-azure-gallery');
   });
 
   it('fails the release naming the region whose replication failed', async () => {
     await h.publish('3');
-    az.arm.faults.add({ operation: 'galleryImageVersions.update', kind: 'replication-failed', region: 'eastus2', message: 'Replication failed: disk copy timed out' });
+    az.arm.faults.add({
+      operation: 'galleryImageVersions.update',
+      kind: 'replication-failed',
+      region: 'eastus2',
+      message: 'Replication failed: disk copy timed out',
+    });
     const { releaseId } = await h.client.startRelease(
-      azureTestJob(h.buildServer.url, 'az-repfail', { gallery_name: 'imagecastgallery', gallery_resource_group: AZURE_GALLERY_GROUP, offer_id: 'fail', sku: 'gen1', additional_regions: ['northeurope', 'eastus2'] }),
+      azureTestJob(h.buildServer.url, 'az-repfail', {
+        gallery_name: 'imagecastgallery',
+        gallery_resource_group: AZURE_GALLERY_GROUP,
+        offer_id: 'fail',
+        sku: 'gen1',
+        additional_regions: ['northeurope', 'eastus2'],
+      }),
     );
     const status = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
     az.arm.faults.clear();
     assert.equal(status.state, 'failed');
-    assert.match(status.error ?? '', /replication of imagecastgallery\/fail_gen1\/.* to eastus2 failed: Replication failed: disk copy timed out/);
+    assert.match(
+      status.error ?? '',
+      /replication of imagecastgallery\/fail_gen1\/.* to eastus2 failed: Replication failed: disk copy timed out/,
+    );
     // The saga removed what the release made.
-    assert.deepEqual(az.arm.state.galleryImageVersions().filter((v) => String(v.id).includes('/fail_gen1/')), []);
+    assert.deepEqual(
+      az.arm.state.galleryImageVersions().filter((v) => String(v.id).includes('/fail_gen1/')),
+      [],
+    );
     assert.deepEqual(await az.blobs(), []);
   });
 
   it('rides out a storm of 429s with Retry-After', async () => {
     await h.publish('4');
-    az.arm.faults.add({ operation: 'images.createOrUpdate', kind: 'http', status: 429, code: 'TooManyRequests', message: 'throttled', retryAfterSeconds: 0, times: 4 });
-    const { releaseId } = await h.client.startRelease(azureTestJob(h.buildServer.url, 'az-429', { last_service: 'create' }));
+    az.arm.faults.add({
+      operation: 'images.createOrUpdate',
+      kind: 'http',
+      status: 429,
+      code: 'TooManyRequests',
+      message: 'throttled',
+      retryAfterSeconds: 0,
+      times: 4,
+    });
+    const { releaseId } = await h.client.startRelease(
+      azureTestJob(h.buildServer.url, 'az-429', { last_service: 'create' }),
+    );
     const done = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
     assert.equal(done.state, 'succeeded', done.error);
     assert.equal(az.arm.faults.pending().length, 0, 'every 429 was answered');
@@ -131,18 +204,32 @@ describe('release workflow on Azure (Azurite + ARM fake)', () => {
       kind: 'http',
       status: 403,
       code: 'AuthorizationFailed',
-      message: "The client 'x' does not have authorization to perform action 'Microsoft.Compute/images/write'",
+      message:
+        "The client 'x' does not have authorization to perform action 'Microsoft.Compute/images/write'",
       times: 5,
     });
     const started = Date.now();
-    const { releaseId } = await h.client.startRelease(azureTestJob(h.buildServer.url, 'az-denied', { last_service: 'create' }));
+    const { releaseId } = await h.client.startRelease(
+      azureTestJob(h.buildServer.url, 'az-denied', { last_service: 'create' }),
+    );
     const status = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
     az.arm.faults.clear();
     assert.equal(status.state, 'failed');
-    assert.match(status.error ?? '', /Azure images\.createOrUpdate .* refused: AuthorizationFailed: The client 'x' does not have authorization.* Contributor role/);
+    assert.match(
+      status.error ?? '',
+      /Azure images\.createOrUpdate .* refused: AuthorizationFailed: The client 'x' does not have authorization.* Contributor role/,
+    );
     assert.ok(Date.now() - started < 60_000, 'not retried for an hour');
-    assert.equal(az.arm.state.requests('images.createOrUpdate').filter((r) => r.path.includes('az-denied')).length, 1, 'not retried');
+    assert.equal(
+      az.arm.state.requests('images.createOrUpdate').filter((r) => r.path.includes('az-denied')).length,
+      1,
+      'not retried',
+    );
     assert.deepEqual(await az.blobs(), []);
-    assert.deepEqual(az.arm.state.images().filter((i) => String(i.name).startsWith('az-denied')), [], `resource group ${AZURE_RESOURCE_GROUP} holds nothing of it`);
+    assert.deepEqual(
+      az.arm.state.images().filter((i) => String(i.name).startsWith('az-denied')),
+      [],
+      `resource group ${AZURE_RESOURCE_GROUP} holds nothing of it`,
+    );
   });
 });

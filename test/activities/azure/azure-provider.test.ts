@@ -6,11 +6,23 @@ import assert from 'node:assert/strict';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { CloudProvider, ImageRef, ReleaseRef, UploadedDisk } from '../../../activities/provider.js';
 import type { AzureImageOptions } from '../../../schemas/release-plan.js';
-import { AZURE_CONTAINER, AZURE_GALLERY_GROUP, AZURE_RESOURCE_GROUP, AZURE_STORAGE_ACCOUNT, startAzureEmulator, type AzureEmulator } from '../../support/azure-emulator.js';
+import {
+  AZURE_CONTAINER,
+  AZURE_GALLERY_GROUP,
+  AZURE_RESOURCE_GROUP,
+  AZURE_STORAGE_ACCOUNT,
+  startAzureEmulator,
+  type AzureEmulator,
+} from '../../support/azure-emulator.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const release = (token: string): ReleaseRef => ({ releaseId: `release-${token}`, releaseToken: token, cloud: 'azure', account: 'azure-pub' });
+const release = (token: string): ReleaseRef => ({
+  releaseId: `release-${token}`,
+  releaseToken: token,
+  cloud: 'azure',
+  account: 'azure-pub',
+});
 const managedOptions: AzureImageOptions = {
   cloud: 'azure',
   storageAccount: AZURE_STORAGE_ACCOUNT,
@@ -84,13 +96,20 @@ describe('Azure provider (Azurite + ARM fake)', () => {
     const disk = await upload(r, 'unit-vm-v20261204', managedOptions);
     const image = await create(r, disk, 'unit-vm-v20261204', managedOptions);
     const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIImagecastUnitTestKeyOnly imagecast';
-    const instance = await cloud.launchTestInstance!({ release: r, image, publicKey: key, options: managedOptions });
+    const instance = await cloud.launchTestInstance!({
+      release: r,
+      image,
+      publicKey: key,
+      options: managedOptions,
+    });
     assert.match(instance.unreachable ?? '', /no operating system/);
     assert.ok(instance.host, 'the public IP is known');
     const [vm] = az.arm.state.virtualMachines() as Json[];
     assert.equal(vm!.properties.storageProfile.imageReference.id, image.imageId);
     assert.equal(vm!.properties.hardwareProfile.vmSize, 'Standard_D2s_v5');
-    assert.deepEqual(vm!.properties.osProfile.linuxConfiguration.ssh.publicKeys, [{ path: '/home/azureuser/.ssh/authorized_keys', keyData: key }]);
+    assert.deepEqual(vm!.properties.osProfile.linuxConfiguration.ssh.publicKeys, [
+      { path: '/home/azureuser/.ssh/authorized_keys', keyData: key },
+    ]);
     assert.equal(vm!.properties.osProfile.linuxConfiguration.disablePasswordAuthentication, true);
     const [nsg] = az.arm.state.networkSecurityGroups() as Json[];
     assert.equal(nsg!.properties.securityRules[0].properties.destinationPortRange, '22');
@@ -105,12 +124,23 @@ describe('Azure provider (Azurite + ARM fake)', () => {
     // One left behind (a crashed attempt) is found by its tag and removed by the saga's discard.
     await cloud.launchTestInstance!({ release: r, image, publicKey: key, options: managedOptions });
     await cloud.discardReleaseArtifacts(r, ['westeurope'], managedOptions);
-    assert.deepEqual(az.arm.state.resourceGroups().filter((g) => String(g.name).startsWith('imagecast-test-')), []);
-    assert.deepEqual(az.arm.state.images().filter((i) => String(i.name).startsWith('unit-vm')), [], 'the discard took the images of the run too');
-    assert.deepEqual((await az.blobs()).filter((b) => b.startsWith('unit-vm')), [], 'and its blob');
+    assert.deepEqual(
+      az.arm.state.resourceGroups().filter((g) => String(g.name).startsWith('imagecast-test-')),
+      [],
+    );
+    assert.deepEqual(
+      az.arm.state.images().filter((i) => String(i.name).startsWith('unit-vm')),
+      [],
+      'the discard took the images of the run too',
+    );
+    assert.deepEqual(
+      (await az.blobs()).filter((b) => b.startsWith('unit-vm')),
+      [],
+      'and its blob',
+    );
   });
 
-  it('keeps a gallery version on retry, refuses another release\'s, deprecates and deletes every definition\'s', async () => {
+  it("keeps a gallery version on retry, refuses another release's, deprecates and deletes every definition's", async () => {
     const r = release('tokgal1');
     const name = 'unit-gal-v20261204';
     const disk = await upload(r, name, galleryOptions);
@@ -125,29 +155,63 @@ describe('Azure provider (Azurite + ARM fake)', () => {
       (e: unknown) => e as ApplicationFailure,
     );
     assert.equal(refused.type, 'ImageAlreadyExists');
-    assert.match(refused.message, /gallery image version unitgallery\/unit_gen1\/2026\.12\.04 already exists and was not made by this release: remove it, or set force_replace_image/);
-    assert.equal((await cloud.findImageByName('azure-pub', 'westeurope', name, galleryOptions))?.state, 'available');
-    assert.equal(await cloud.findImageByName('azure-pub', 'northeurope', name, galleryOptions), undefined, 'not replicated there yet');
+    assert.match(
+      refused.message,
+      /gallery image version unitgallery\/unit_gen1\/2026\.12\.04 already exists and was not made by this release: remove it, or set force_replace_image/,
+    );
+    assert.equal(
+      (await cloud.findImageByName('azure-pub', 'westeurope', name, galleryOptions))?.state,
+      'available',
+    );
+    assert.equal(
+      await cloud.findImageByName('azure-pub', 'northeurope', name, galleryOptions),
+      undefined,
+      'not replicated there yet',
+    );
 
-    const copy = await cloud.replicateImage({ release: r, source: image, targetRegion: 'northeurope', description: 'unit', options: galleryOptions });
+    const copy = await cloud.replicateImage({
+      release: r,
+      source: image,
+      targetRegion: 'northeurope',
+      description: 'unit',
+      options: galleryOptions,
+    });
     assert.deepEqual(copy, { ...image, region: 'northeurope' });
-    assert.equal((await cloud.findImageByName('azure-pub', 'northeurope', name, galleryOptions))?.state, 'available');
+    assert.equal(
+      (await cloud.findImageByName('azure-pub', 'northeurope', name, galleryOptions))?.state,
+      'available',
+    );
 
-    const replacement: ImageRef = { region: 'westeurope', imageId: image.imageId.replace('2026.12.04', '2026.12.05'), imageName: 'unit-gal-v20261205' };
+    const replacement: ImageRef = {
+      region: 'westeurope',
+      imageId: image.imageId.replace('2026.12.04', '2026.12.05'),
+      imageName: 'unit-gal-v20261205',
+    };
     await cloud.deprecateImage({ release: release('toknext'), image, replacement, options: galleryOptions });
-    const versions = (az.arm.state.galleryImageVersions() as Json[]).filter((v) => v.name === '2026.12.04' && String(v.id).includes('unitgallery'));
+    const versions = (az.arm.state.galleryImageVersions() as Json[]).filter(
+      (v) => v.name === '2026.12.04' && String(v.id).includes('unitgallery'),
+    );
     assert.equal(versions.length, 2, 'one per definition');
     for (const v of versions) {
       assert.equal(v.properties.publishingProfile.excludeFromLatest, true);
       assert.ok(Date.parse(v.properties.publishingProfile.endOfLifeDate) <= Date.now());
     }
-    assert.equal((await cloud.findImageByName('azure-pub', 'westeurope', name, galleryOptions))?.state, 'deprecated');
+    assert.equal(
+      (await cloud.findImageByName('azure-pub', 'westeurope', name, galleryOptions))?.state,
+      'deprecated',
+    );
 
     await cloud.deleteImage(r, image);
-    assert.deepEqual((az.arm.state.galleryImageVersions() as Json[]).filter((v) => String(v.id).includes('unitgallery')), []);
+    assert.deepEqual(
+      (az.arm.state.galleryImageVersions() as Json[]).filter((v) => String(v.id).includes('unitgallery')),
+      [],
+    );
     await cloud.deleteImage(r, image); // already gone: fine
     await cloud.deleteDisk(r, disk);
-    assert.deepEqual((await az.blobs()).filter((b) => b.startsWith('unit-gal')), []);
+    assert.deepEqual(
+      (await az.blobs()).filter((b) => b.startsWith('unit-gal')),
+      [],
+    );
   });
 
   it('tags a replaced managed image (and its _uefi twin) deprecated with its replacement, and deletes both', async () => {
@@ -155,13 +219,27 @@ describe('Azure provider (Azurite + ARM fake)', () => {
     const name = 'unit-man-v20261204';
     const disk = await upload(r, name, managedOptions);
     const image = await create(r, disk, name, managedOptions);
-    const replacement: ImageRef = { region: 'westeurope', imageId: image.imageId.replace(name, 'unit-man-v20261205'), imageName: 'unit-man-v20261205' };
+    const replacement: ImageRef = {
+      region: 'westeurope',
+      imageId: image.imageId.replace(name, 'unit-man-v20261205'),
+      imageName: 'unit-man-v20261205',
+    };
     await cloud.deprecateImage({ release: release('toknext2'), image, replacement, options: managedOptions });
     const made = (az.arm.state.images() as Json[]).filter((i) => String(i.name).startsWith(name));
     assert.equal(made.length, 2);
-    for (const i of made) assert.deepEqual([i.tags.imagecastdeprecated, i.tags.imagecastreplacement], ['true', replacement.imageId]);
-    assert.equal((await cloud.findImageByName('azure-pub', 'westeurope', name, managedOptions))?.state, 'deprecated');
+    for (const i of made)
+      assert.deepEqual(
+        [i.tags.imagecastdeprecated, i.tags.imagecastreplacement],
+        ['true', replacement.imageId],
+      );
+    assert.equal(
+      (await cloud.findImageByName('azure-pub', 'westeurope', name, managedOptions))?.state,
+      'deprecated',
+    );
     await cloud.deleteImage(r, image);
-    assert.deepEqual((az.arm.state.images() as Json[]).filter((i) => String(i.name).startsWith(name)), []);
+    assert.deepEqual(
+      (az.arm.state.images() as Json[]).filter((i) => String(i.name).startsWith(name)),
+      [],
+    );
   });
 });

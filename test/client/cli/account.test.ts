@@ -135,7 +135,7 @@ describe('imagecast account / keys (CLI, PostgreSQL)', () => {
     assert.equal(deleted.status, 0, deleted.stderr);
     const gone = await run(['account', 'azure', 'show', '--name', 'az']);
     assert.equal(gone.status, 2);
-    assert.match(gone.stderr, /no AZURE account named "az"/);
+    assert.match(gone.stderr, /no Azure account named "az"/);
     const { rows: stored } = await pool.query<{ t: string }>('SELECT row_to_json(a)::text AS t FROM accounts a');
     assert.ok(stored.every((r) => !r.t.includes(SECRET) && !r.t.includes('BEGIN PRIVATE KEY')));
   });
