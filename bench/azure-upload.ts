@@ -74,7 +74,14 @@ async function benchImage(name: string, mib: number, every: number) {
   const disk = join(work, `${name}.raw`);
   const dataRuns = await writeSparseDisk(disk, mib, every);
   const root = join(work, name);
-  const { fileName } = await publishBuild(root, { image: 'bench-image', arch: 'x86_64', version: '1.0.0', release: '1', disk, compression: 'none' });
+  const { fileName } = await publishBuild(root, {
+    image: 'bench-image',
+    arch: 'x86_64',
+    version: '1.0.0',
+    release: '1',
+    disk,
+    compression: 'none',
+  });
   rmSync(disk);
   const server = await startBuildServer({ root });
   const dataBytes = dataRuns.reduce((sum, [, length]) => sum + length, 0);
@@ -85,13 +92,20 @@ async function benchImage(name: string, mib: number, every: number) {
 async function hashOnly(path: string): Promise<number> {
   const hasher = await createSHA256();
   const t = performance.now();
-  for await (const chunk of createReadStream(path, { highWaterMark: 4 * MiB })) hasher.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 * MiB }))
+    hasher.update(chunk as Buffer);
   hasher.digest('hex');
   return performance.now() - t;
 }
 
 /** Azurite's ceiling: a page blob of the VHD's size, the same runs sent `inFlight` at a time, no transfer or VHD logic. */
-async function uploadPagesBaseline(container: ContainerClient, name: string, size: number, dataRuns: Array<[number, number]>, inFlight: number) {
+async function uploadPagesBaseline(
+  container: ContainerClient,
+  name: string,
+  size: number,
+  dataRuns: Array<[number, number]>,
+  inFlight: number,
+) {
   const chunk = randomBytes(WRITER_BLOCK);
   const blob = container.getPageBlobClient(name);
   const t = performance.now();
@@ -114,7 +128,9 @@ async function loopbackPut(port: number, bytes: number): Promise<number> {
   const chunk = randomBytes(MiB);
   const t = performance.now();
   await new Promise<void>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'PUT', path: '/' }, (res) => res.resume().on('end', resolve));
+    const req = request({ host: '127.0.0.1', port, method: 'PUT', path: '/' }, (res) =>
+      res.resume().on('end', resolve),
+    );
     req.on('error', reject);
     let sent = 0;
     const pump = () => {
@@ -129,11 +145,20 @@ async function loopbackPut(port: number, bytes: number): Promise<number> {
   return performance.now() - t;
 }
 
-async function ours(server: BuildServer, blobEndpoint: string, token: string, maxWrites: number): Promise<Upload> {
+async function ours(
+  server: BuildServer,
+  blobEndpoint: string,
+  token: string,
+  maxWrites: number,
+): Promise<Upload> {
   // Asynchronously: the build server (and the proxy) answering the upload live in this process.
-  const { stdout } = await run(process.execPath, [once, server.url, blobEndpoint, CONTAINER, token, String(maxWrites)], {
-    maxBuffer: 1 << 20,
-  });
+  const { stdout } = await run(
+    process.execPath,
+    [once, server.url, blobEndpoint, CONTAINER, token, String(maxWrites)],
+    {
+      maxBuffer: 1 << 20,
+    },
+  );
   return JSON.parse(stdout.trim().split('\n').pop()!) as Upload;
 }
 
@@ -160,8 +185,12 @@ try {
   for (let i = 0; i < runs; i++) {
     put.push(await loopbackPut(sinkPort, main.dataBytes));
     hash.push(await hashOnly(main.file));
-    pages.push(await uploadPagesBaseline(container, `baseline-${i}`, main.size, main.dataRuns, DEFAULT_MAX_WRITES));
-    uploads.push(await ours(main.server, azurite.blobEndpoint, `main-${i}-${Date.now()}`, DEFAULT_MAX_WRITES));
+    pages.push(
+      await uploadPagesBaseline(container, `baseline-${i}`, main.size, main.dataRuns, DEFAULT_MAX_WRITES),
+    );
+    uploads.push(
+      await ours(main.server, azurite.blobEndpoint, `main-${i}-${Date.now()}`, DEFAULT_MAX_WRITES),
+    );
     await dropBlobs();
   }
   await main.server.stop();
@@ -171,7 +200,12 @@ try {
     { label: 'dense: every block one 4 MiB Put Page', mib: sweepMiB / 4, every: 1 },
     { label: 'quarter data: two 512 KiB Put Pages a block', mib: sweepMiB, every: 4 },
   ];
-  const sweeps: Array<{ label: string; mib: number; dataBytes: number; rows: Array<{ n: number; baselineMs: number; oursMs: number }> }> = [];
+  const sweeps: Array<{
+    label: string;
+    mib: number;
+    dataBytes: number;
+    rows: Array<{ n: number; baselineMs: number; oursMs: number }>;
+  }> = [];
   for (const layout of layouts) {
     const image = await benchImage(`sweep-${layout.every}`, layout.mib, layout.every);
     const rows: Array<{ n: number; baselineMs: number; oursMs: number }> = [];
@@ -180,11 +214,15 @@ try {
       const o: number[] = [];
       for (let i = 0; i < runs; i++) {
         b.push(await uploadPagesBaseline(proxied, `sweep-baseline-${n}-${i}`, image.size, image.dataRuns, n));
-        o.push((await ours(image.server, proxiedEndpoint, `sweep-${layout.every}-${n}-${i}-${Date.now()}`, n)).ms);
+        o.push(
+          (await ours(image.server, proxiedEndpoint, `sweep-${layout.every}-${n}-${i}-${Date.now()}`, n)).ms,
+        );
         await dropBlobs();
       }
       rows.push({ n, baselineMs: median(b), oursMs: median(o) });
-      console.error(`${layout.label}, ${n} in flight: ${fmt(mibPerSecond(image.dataBytes, median(o)))} MiB/s of data`);
+      console.error(
+        `${layout.label}, ${n} in flight: ${fmt(mibPerSecond(image.dataBytes, median(o)))} MiB/s of data`,
+      );
     }
     await image.server.stop();
     sweeps.push({ label: layout.label, mib: layout.mib, dataBytes: image.dataBytes, rows });
@@ -193,26 +231,45 @@ try {
   const size = main.size;
   const oursMs = median(uploads.map((u) => u.ms));
   const pagesMs = median(pages);
-  const dataRate = (ms: number, bytes = main.dataBytes) => `${fmt(mibPerSecond(bytes, ms)).padStart(7)} MiB/s of data`;
-  console.log(`image: ${sizeMiB} MiB raw, ${fmt((100 * main.dataBytes) / size)} % non-zero (512 KiB runs), ${runs} runs, medians`);
-  console.log(`bytes sent / image size                  ${fmt(uploads[0]!.bytesWritten / size, 4)}  (goal <= ${fmt(main.dataBytes / size + 0.01, 2)}; ${uploads[0]!.bytesWritten} bytes)`);
+  const dataRate = (ms: number, bytes = main.dataBytes) =>
+    `${fmt(mibPerSecond(bytes, ms)).padStart(7)} MiB/s of data`;
+  console.log(
+    `image: ${sizeMiB} MiB raw, ${fmt((100 * main.dataBytes) / size)} % non-zero (512 KiB runs), ${runs} runs, medians`,
+  );
+  console.log(
+    `bytes sent / image size                  ${fmt(uploads[0]!.bytesWritten / size, 4)}  (goal <= ${fmt(main.dataBytes / size + 0.01, 2)}; ${uploads[0]!.bytesWritten} bytes)`,
+  );
   console.log(`loopback PUT of the data (one stream)    ${dataRate(median(put))}`);
-  console.log(`sha256 (hash-wasm) of the image alone    ${fmt(mibPerSecond(size, median(hash))).padStart(7)} MiB/s of image (${dataRate(median(hash)).trim()})`);
+  console.log(
+    `sha256 (hash-wasm) of the image alone    ${fmt(mibPerSecond(size, median(hash))).padStart(7)} MiB/s of image (${dataRate(median(hash)).trim()})`,
+  );
   console.log(`Azurite uploadPages, same runs, ${DEFAULT_MAX_WRITES} at once ${dataRate(pagesMs)}`);
-  console.log(`imagecast: HTTP → sha256 → VHD page blob ${dataRate(oursMs)}, ${fmt(mibPerSecond(size, oursMs))} MiB/s of image (${fmt(oursMs / 1000, 1)} s)`);
+  console.log(
+    `imagecast: HTTP → sha256 → VHD page blob ${dataRate(oursMs)}, ${fmt(mibPerSecond(size, oursMs))} MiB/s of image (${fmt(oursMs / 1000, 1)} s)`,
+  );
   console.log(`ratio vs Azurite uploadPages             ${fmt(pagesMs / oursMs, 2)}`);
   console.log(`ratio vs loopback PUT                    ${fmt(median(put) / oursMs, 2)}`);
   console.log(`ratio vs sha256 of the image alone       ${fmt(median(hash) / oursMs, 2)}`);
-  console.log(`peak RSS of the upload process           ${fmt(median(uploads.map((u) => u.maxRssMiB)))} MiB (max ${fmt(Math.max(...uploads.map((u) => u.maxRssMiB)))}; goal < 300)`);
-  console.log(`  of which before the transfer           ${fmt(median(uploads.map((u) => u.rssBeforeMiB)))} MiB`);
+  console.log(
+    `peak RSS of the upload process           ${fmt(median(uploads.map((u) => u.maxRssMiB)))} MiB (max ${fmt(Math.max(...uploads.map((u) => u.maxRssMiB)))}; goal < 300)`,
+  );
+  console.log(
+    `  of which before the transfer           ${fmt(median(uploads.map((u) => u.rssBeforeMiB)))} MiB`,
+  );
   for (const s of sweeps) {
-    console.log(`\nsweep, ${s.label}: ${s.mib} MiB image (${s.dataBytes / MiB} MiB of data), every request +${delayMs} ms, ${runs} runs, medians`);
+    console.log(
+      `\nsweep, ${s.label}: ${s.mib} MiB image (${s.dataBytes / MiB} MiB of data), every request +${delayMs} ms, ${runs} runs, medians`,
+    );
     console.log('writes in flight | uploadPages baseline | imagecast            | ratio');
     for (const r of s.rows) {
-      console.log(`${String(r.n).padStart(16)} | ${dataRate(r.baselineMs, s.dataBytes)} | ${dataRate(r.oursMs, s.dataBytes)} | ${fmt(r.baselineMs / r.oursMs, 2)}`);
+      console.log(
+        `${String(r.n).padStart(16)} | ${dataRate(r.baselineMs, s.dataBytes)} | ${dataRate(r.oursMs, s.dataBytes)} | ${fmt(r.baselineMs / r.oursMs, 2)}`,
+      );
     }
     const enough = s.rows.find((r) => mibPerSecond(s.dataBytes, r.oursMs) >= PAGE_BLOB_CEILING_MIB_S);
-    console.log(`writes in flight for >= ${PAGE_BLOB_CEILING_MIB_S} MiB/s of data at +${delayMs} ms: ${enough ? enough.n : `none of ${sweep.join(', ')}`}`);
+    console.log(
+      `writes in flight for >= ${PAGE_BLOB_CEILING_MIB_S} MiB/s of data at +${delayMs} ms: ${enough ? enough.n : `none of ${sweep.join(', ')}`}`,
+    );
   }
 } finally {
   sink.close();

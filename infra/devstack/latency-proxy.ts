@@ -18,7 +18,10 @@ export interface LatencyProxy {
   stop(): Promise<void>;
 }
 
-export async function startLatencyProxy(options: { upstream: string; delayMs: number }): Promise<LatencyProxy> {
+export async function startLatencyProxy(options: {
+  upstream: string;
+  delayMs: number;
+}): Promise<LatencyProxy> {
   const upstream = new URL(options.upstream);
   const agent = new Agent({ keepAlive: true });
   let requests = 0;
