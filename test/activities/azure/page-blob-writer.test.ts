@@ -16,6 +16,7 @@ import {
   type TransferResumeState,
 } from '../../../activities/common/transfer/transfer-image.js';
 import {
+  DEFAULT_MAX_WRITES,
   openPageBlobWriter,
   RELEASE_ID_KEY,
   RELEASE_TOKEN_KEY,
@@ -159,11 +160,15 @@ describe('azure upload: a sparse, resumable page-blob VHD', () => {
     for (const compression of ['none', 'xz'] as const) {
       const release = newRelease();
       const name = `sles-15-${compression}.vhd`;
+      // The xz upload also runs with fewer writes in flight than the default.
+      const writes = compression === 'xz' ? { maxConcurrentWrites: 2 } : {};
       const writer = await openPageBlobWriter(
         container,
         writerInput(release, sources[compression]),
         target(name),
+        writes,
       );
+      assert.equal(writer.maxConcurrentWrites, compression === 'xz' ? 2 : DEFAULT_MAX_WRITES);
       assert.equal(writer.zeroBlocksMayBeSkipped, true, 'a page blob reads unwritten pages as zeros');
       assert.equal(writer.blockSize, 4 * MiB, "Put Page's limit");
       const uploaded = await transferImage({ source: sources[compression], writer });
