@@ -12,6 +12,8 @@ export interface ResolvedImageSource {
   /** Bytes of the file as served (compressed size for .xz/.gz), when the server says. */
   sizeBytes?: number;
   compression: 'none' | 'xz' | 'gz';
+  /** What the decompressed file holds: a raw disk (absent), or a fixed VHD (kiwi's `.vhdfixed.xz`: the disk and a 512-byte footer). */
+  format?: 'vhdfixed';
   checksum: { algorithm: 'sha256' | 'sha512'; hex: string };
   /** Kiwi image version (e.g. 15.6.0) and OBS build release (e.g. 1.42), when the name carries them. */
   version?: string;

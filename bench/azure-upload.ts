@@ -24,7 +24,7 @@ import { publishBuild, startBuildServer, type BuildServer } from '../infra/devst
 import { startAzurite } from '../infra/devstack/azurite.js';
 import { startLatencyProxy } from '../infra/devstack/latency-proxy.js';
 import { DEFAULT_MAX_WRITES } from '../activities/azure/page-blob-writer.js';
-import { paddedVhdDiskSize, VHD_FOOTER_SIZE } from '../activities/azure/vhd-footer.js';
+import { paddedVhdDiskSize, VHD_FOOTER_SIZE } from '../activities/common/transfer/vhd-footer.js';
 import { fmt, median, mibPerSecond, MiB } from './stats.js';
 
 const sizeMiB = Number(process.argv[2] ?? 4096);

@@ -10,7 +10,7 @@ import {
   VHD_FOOTER_SIZE,
   vhdFooter,
   VhdFooterInvalid,
-} from './vhd-footer.js';
+} from '../common/transfer/vhd-footer.js';
 
 export interface PageBlobTarget {
   /** `<image name>.vhd`, what the image is created from. */

@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 export const NON_RETRYABLE_FAILURES = {
   InvalidJob: 'the job document is invalid',
   ChecksumMismatch: 'the downloaded image does not match its checksum file',
+  InvalidImage: 'the image file is not what its name says (a .vhdfixed without a valid VHD footer)',
   ImageSourceNotFound: 'no build matching the job was found at download_url',
   ConditionsNotMet: 'the image did not meet the job conditions in time',
   DisallowedContent: 'the image contains a disallowed package or license',

@@ -8,11 +8,12 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { paddedVhdDiskSize, vhdFooter } from '../../activities/common/transfer/vhd-footer.js';
 import { freePort } from './free-port.js';
 
 export interface BuildPackage {
@@ -31,6 +32,10 @@ export interface PublishBuildOptions {
   /** Path to the raw disk to publish. */
   disk: string;
   compression?: 'none' | 'xz' | 'gz';
+  /** `vhdfixed`: kiwi's Azure image, `.vhdfixed.xz` (the disk padded to a whole MiB, then a VHD footer; xz always). */
+  format?: 'raw' | 'vhdfixed';
+  /** With vhdfixed: break the footer's checksum, for refusal tests. */
+  corruptFooter?: boolean;
   packages?: BuildPackage[];
   checksum?: 'sha256' | 'sha512';
   /** Writes a wrong digest, for checksum-mismatch tests. */
@@ -50,11 +55,14 @@ export async function publishBuild(
 ): Promise<{ fileName: string; checksumHex: string }> {
   await mkdir(root, { recursive: true });
   const stem = `${build.image}.${build.arch}-${build.version}-Build${build.release}`;
-  const compression = build.compression ?? 'none';
-  const fileName = `${stem}.raw${compression === 'none' ? '' : `.${compression}`}`;
+  const vhd = build.format === 'vhdfixed';
+  const compression = vhd ? 'xz' : (build.compression ?? 'none');
+  const fileName = vhd ? `${stem}.vhdfixed.xz` : `${stem}.raw${compression === 'none' ? '' : `.${compression}`}`;
   const target = join(root, fileName);
-  if (compression === 'none') await pipeline(createReadStream(build.disk), createWriteStream(target));
-  else await compressFile(compression, build.disk, target);
+  const disk = vhd ? await asFixedVhd(build.disk, join(root, `${stem}.vhdfixed`), build.corruptFooter) : build.disk;
+  if (compression === 'none') await pipeline(createReadStream(disk), createWriteStream(target));
+  else await compressFile(compression, disk, target);
+  if (vhd) await rm(disk);
 
   const algorithm = build.checksum ?? 'sha256';
   const hash = createHash(algorithm);
@@ -77,6 +85,16 @@ export async function publishBuild(
   );
   await writeFile(join(root, `${stem}.packages`), packages.map((l) => `${l}\n`).join(''));
   return { fileName, checksumHex };
+}
+
+/** The disk as kiwi writes a fixed VHD: padded with zeros to a whole MiB, then the footer. */
+async function asFixedVhd(disk: string, target: string, corrupt = false): Promise<string> {
+  const raw = await readFile(disk);
+  const size = paddedVhdDiskSize(raw.length);
+  const footer = vhdFooter({ sizeBytes: size, uniqueId: Buffer.alloc(16, 7), timestamp: new Date() });
+  if (corrupt) footer.writeUInt8(footer.readUInt8(100) ^ 0xff, 100); // inside the reserved bytes: only the checksum notices
+  await writeFile(target, Buffer.concat([raw, Buffer.alloc(size - raw.length), footer]));
+  return target;
 }
 
 /** Compresses with the real tool, streaming, at its fastest level (tests want speed, not size). */

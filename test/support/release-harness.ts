@@ -35,7 +35,7 @@ export interface ReleaseHarness {
   buildServer: BuildServer;
   diskPath: string;
   /** Publishes build `release` of the test image (optionally with a wrong checksum). */
-  publish(release: string, options?: { corruptChecksum?: boolean }): Promise<{ fileName: string }>;
+  publish(release: string, options?: { corruptChecksum?: boolean; format?: 'vhdfixed' }): Promise<{ fileName: string }>;
   /** A valid local job for this harness's build service. */
   job(overrides?: Record<string, unknown>): Record<string, unknown>;
   /** Image metadata files in a region of the local cloud (account `test`). */
@@ -126,6 +126,7 @@ export async function startReleaseHarness(
         compression: 'none',
         packages: [{ name: 'kernel-default', version: '6.4.0', release: '1.1', license: 'GPL-2.0-only' }],
         corruptChecksum: publishOptions.corruptChecksum,
+        ...(publishOptions.format && { format: publishOptions.format }),
       }),
     job: (overrides = {}) => ({
       cloud: 'local',

@@ -38,8 +38,8 @@ describe('release workflow on Azure (Azurite + ARM fake)', () => {
   const versions = (version: string) =>
     az.arm.state.galleryImageVersions().filter((v) => v.name === version) as Json[];
 
-  it('uploads the VHD, makes the V1 and V2 (_uefi) managed images, tests in a throw-away resource group and removes it', async () => {
-    await h.publish('1');
+  it('uploads a kiwi .vhdfixed.xz, makes the V1 and V2 (_uefi) managed images, tests in a throw-away resource group and removes it', async () => {
+    await h.publish('1', { format: 'vhdfixed' });
     const { releaseId } = await h.client.startRelease(
       azureTestJob(h.buildServer.url, 'az-managed', {
         boot_firmware: ['bios', 'uefi'],
@@ -64,6 +64,9 @@ describe('release workflow on Azure (Azurite + ARM fake)', () => {
       ],
     );
     assert.match(done.steps.find((s) => s.name === 'test')!.detail ?? '', /no operating system/);
+    // The source's footer was checked and left off: the 24 MiB disk, then the blob's own footer.
+    assert.match(done.steps.find((s) => s.name === 'download')!.detail ?? '', /\.vhdfixed\.xz/);
+    assert.match(done.steps.find((s) => s.name === 'upload')!.detail ?? '', /^25165824 bytes verified/);
     const made = images(done.imageName!).sort((a, b) => String(a.name).localeCompare(String(b.name)));
     assert.deepEqual(
       made.map((i) => [i.name, i.properties.hyperVGeneration, i.location]),

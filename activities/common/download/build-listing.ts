@@ -3,14 +3,18 @@ import { rpmVersionCompare } from './rpm-version.js';
 
 /**
  * Image files we can release, by name suffix. Order is the preference between two files of
- * the same build (smallest download first). Another format (qcow2, vhdfixed.xz) is one more
- * row here plus a converter in the transfer.
+ * the same build (smallest download first). kiwi's Azure images are `.vhdfixed.xz`: the
+ * disk and a VHD footer, which the transfer checks and takes off. Another format (qcow2) is
+ * one more row here plus a converter in the transfer.
  */
 export const IMAGE_FORMATS = [
-  { suffix: '.raw.xz', compression: 'xz' },
-  { suffix: '.raw.gz', compression: 'gz' },
-  { suffix: '.raw', compression: 'none' },
-] as const satisfies ReadonlyArray<{ suffix: string; compression: ResolvedImageSource['compression'] }>;
+  { suffix: '.raw.xz', compression: 'xz', format: 'raw' },
+  { suffix: '.raw.gz', compression: 'gz', format: 'raw' },
+  { suffix: '.raw', compression: 'none', format: 'raw' },
+  { suffix: '.vhdfixed.xz', compression: 'xz', format: 'vhdfixed' },
+] as const satisfies ReadonlyArray<{ suffix: string; compression: ResolvedImageSource['compression']; format: 'raw' | 'vhdfixed' }>;
+
+type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
 /** One image build in a build-service directory: `NAME.ARCH-VERSION-BuildRELEASE<suffix>`. */
 export interface BuildFile {
@@ -20,6 +24,7 @@ export interface BuildFile {
   /** The build service's build counter, e.g. 1.42. */
   release: string;
   compression: ResolvedImageSource['compression'];
+  format: ImageFormat['format'];
 }
 
 /**
@@ -63,7 +68,7 @@ export function listedFileNames(listing: string, directoryUrl: string): string[]
 
 /**
  * The shape of the file names we look for, for messages:
- * `NAME.ARCH-VERSION[-PROFILE]-BuildRELEASE.raw[.xz|.gz]`.
+ * `NAME.ARCH-VERSION[-PROFILE]-BuildRELEASE{.raw.xz,.raw.gz,.raw,.vhdfixed.xz}`.
  */
 export function buildNamePattern(image: string, arch: string, profile?: string): string {
   const suffixes = IMAGE_FORMATS.map((f) => f.suffix).join(',');
@@ -91,9 +96,9 @@ export function matchingBuilds(
     const m = pattern.exec(fileName);
     const format = m && IMAGE_FORMATS.find((f) => f.suffix === m[3]);
     if (!m || !format) continue;
-    builds.push({ fileName, version: m[1]!, release: m[2]!, compression: format.compression });
+    builds.push({ fileName, version: m[1]!, release: m[2]!, compression: format.compression, format: format.format });
   }
-  const preference = (b: BuildFile) => IMAGE_FORMATS.findIndex((f) => f.compression === b.compression);
+  const preference = (b: BuildFile) => IMAGE_FORMATS.indexOf(formatOf(b));
   return builds.sort(
     (a, b) =>
       rpmVersionCompare(b.version, a.version) ||
@@ -104,8 +109,11 @@ export function matchingBuilds(
 
 /** The build's name without the image suffix: the stem its `.packages` manifest shares. */
 export function buildStem(build: BuildFile): string {
-  const format = IMAGE_FORMATS.find((f) => f.compression === build.compression)!;
-  return build.fileName.slice(0, build.fileName.length - format.suffix.length);
+  return build.fileName.slice(0, build.fileName.length - formatOf(build).suffix.length);
+}
+
+function formatOf(build: BuildFile): ImageFormat {
+  return IMAGE_FORMATS.find((f) => build.fileName.endsWith(f.suffix) && f.format === build.format)!;
 }
 
 function escapeRegExp(s: string): string {

@@ -132,6 +132,7 @@ async function describeSource(
     fileName: build.fileName,
     sizeBytes: await contentLength(url),
     compression: build.compression,
+    ...(build.format === 'vhdfixed' && { format: 'vhdfixed' as const }),
     checksum: await fetchChecksum(url, build.fileName),
     version: build.version,
     release: build.release,

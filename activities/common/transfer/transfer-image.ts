@@ -6,6 +6,7 @@ import { blocksOf, isAllZero } from './block-cutter.js';
 import { createDecompressor } from './decompress.js';
 import { openSourceStream } from './open-source.js';
 import { fastHasher, resumableHasher, type SourceHasher } from './source-hasher.js';
+import { vhdFooterStripper } from './vhd-footer-strip.js';
 import { WriteTracker } from './write-tracker.js';
 
 /** Where a retried transfer picks up. Reported only for data already written. */
@@ -51,7 +52,7 @@ export interface TransferInput {
 export async function transferImage(input: TransferInput): Promise<UploadedDisk> {
   const { source, writer, signal } = input;
   signal?.throwIfAborted();
-  const raw = source.compression === 'none';
+  const raw = hashesBlocks(source);
   let start = await startingPoint(input);
   const opened = await openSourceStream(source.url, start.sourceOffset, signal);
   if (opened.offset !== start.sourceOffset) {
@@ -107,6 +108,7 @@ export async function transferImage(input: TransferInput): Promise<UploadedDisk>
     opened.stream,
     meter,
     ...(decompressor ? [decompressor.stream] : []),
+    ...(source.format === 'vhdfixed' ? [vhdFooterStripper(source.fileName)] : []),
   ];
   const disk = stages[stages.length - 1]!;
   // The pipeline forwards any stage's failure to the others; `disk` is consumed below.
@@ -159,6 +161,14 @@ export async function transferImage(input: TransferInput): Promise<UploadedDisk>
   return writer.commit(tracker.nextOffset, start.writtenBefore + tracker.bytesWritten);
 }
 
+/**
+ * A raw disk served uncompressed is hashed block by block (so its hash state can be saved at
+ * each block and a retry continue mid-file); anything else as it arrives.
+ */
+function hashesBlocks(source: ResolvedImageSource): boolean {
+  return source.compression === 'none' && source.format !== 'vhdfixed';
+}
+
 interface StartingPoint {
   sourceOffset: number;
   /** Blocks ending at or below this were written by an earlier attempt. */
@@ -178,7 +188,7 @@ async function startingPoint({ source, writer, resume }: TransferInput): Promise
   const held = resume ? Math.max(0, Math.min(resume.diskOffset, writer.resumeOffset)) : 0;
   const writtenBefore = held > 0 && held === resume?.diskOffset ? (resume.bytesWritten ?? 0) : 0;
   const resumable =
-    source.compression === 'none' &&
+    hashesBlocks(source) &&
     resume?.hashState !== undefined &&
     held > 0 &&
     held === resume.diskOffset &&

@@ -22,7 +22,7 @@ import {
   RELEASE_TOKEN_KEY,
   type PageBlobTarget,
 } from '../../../activities/azure/page-blob-writer.js';
-import { parseVhdFooter } from '../../../activities/azure/vhd-footer.js';
+import { parseVhdFooter } from '../../../activities/common/transfer/vhd-footer.js';
 import type {
   DiskWriter,
   OpenDiskWriterInput,

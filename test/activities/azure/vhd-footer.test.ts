@@ -8,7 +8,7 @@ import {
   vhdFooter,
   vhdGeometry,
   VhdFooterInvalid,
-} from '../../../activities/azure/vhd-footer.js';
+} from '../../../activities/common/transfer/vhd-footer.js';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;

@@ -14,7 +14,7 @@ import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-bl
 import { startAzurite, type Azurite } from '../../../infra/devstack/azurite.js';
 import { transferImage } from '../../../activities/common/transfer/transfer-image.js';
 import { openPageBlobWriter } from '../../../activities/azure/page-blob-writer.js';
-import { paddedVhdDiskSize, vhdGeometry } from '../../../activities/azure/vhd-footer.js';
+import { paddedVhdDiskSize, vhdGeometry } from '../../../activities/common/transfer/vhd-footer.js';
 import type { ResolvedImageSource } from '../../../activities/provider.js';
 import { tempDir } from '../../support/stack.js';
 

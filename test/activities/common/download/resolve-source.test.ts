@@ -261,7 +261,7 @@ describe('download source resolution', () => {
       resolveImageSource(input(d.url)),
       'ImageSourceNotFound',
       new RegExp(d.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
-      /img\.x86_64-VERSION-BuildRELEASE\{\.raw\.xz,\.raw\.gz,\.raw\}/,
+      /img\.x86_64-VERSION-BuildRELEASE\{\.raw\.xz,\.raw\.gz,\.raw,\.vhdfixed\.xz\}/,
       /img\.aarch64-1\.0-Build1\.raw, img\.aarch64-1\.0-Build1\.raw\.sha256/,
     );
     await rejectsWith(

@@ -83,6 +83,28 @@ describe('image transfer', () => {
     });
   }
 
+  it("takes a kiwi .vhdfixed.xz apart: the disk is written, the footer checked and left off", async () => {
+    const source = await published({ format: 'vhdfixed' });
+    assert.match(source.fileName, /\.vhdfixed\.xz$/);
+    assert.equal(source.format, 'vhdfixed');
+    const writer = await sink();
+    const uploaded = await transferImage({ source, writer });
+    assert.equal(uploaded.sizeBytes, diskBytes.length, 'the 4 MiB disk, without the 512-byte footer');
+    assert.equal(uploaded.bytesWritten, dataBytes());
+    assert.ok((await readFile(writer.path)).equals(diskBytes));
+  });
+
+  it('refuses a .vhdfixed.xz whose footer is broken, naming the file and the field', async () => {
+    const source = await published({ format: 'vhdfixed', corruptFooter: true });
+    const failure = await transferImage({ source, writer: await sink() }).then(
+      () => assert.fail('accepted'),
+      (e: unknown) => e as ApplicationFailure,
+    );
+    assert.equal(failure.type, 'InvalidImage');
+    assert.equal(failure.nonRetryable, true);
+    assert.match(failure.message, /^img\.x86_64-1\.0-Build1\.vhdfixed\.xz is no fixed VHD: invalid VHD footer: checksum is 0x[0-9a-f]{8}, the bytes sum to 0x[0-9a-f]{8}$/);
+  });
+
   it('writes every block where the target cannot skip zeros', async () => {
     const source = await published();
     const writer = await sink({ zeroBlocksMayBeSkipped: false });
