@@ -6,6 +6,7 @@ import { ClientSecretCredential } from '@azure/identity';
 import { BlobServiceClient, type StorageSharedKeyCredential } from '@azure/storage-blob';
 import type { AzureAccount } from '../../schemas/accounts.js';
 import type { AccountDirectory } from '../accounts/account-directory.js';
+import { PerAccount } from '../common/per-account.js';
 import { trustCaPolicy } from './trust-ca.js';
 
 export interface AzureSettings {
@@ -44,21 +45,17 @@ const ARM_SCOPE = 'https://management.azure.com/.default';
  * lives only in the credential's memory: never returned, logged or put into an error.
  */
 export class AzureSessions {
-  private readonly clients = new Map<string, Promise<AzureClients>>();
+  private readonly clients: PerAccount<AzureClients>;
 
   constructor(
     private readonly accounts: AccountDirectory,
     private readonly settings: AzureSettings = {},
-  ) {}
+  ) {
+    this.clients = new PerAccount((name) => this.make(name));
+  }
 
   forAccount(accountName: string): Promise<AzureClients> {
-    let made = this.clients.get(accountName);
-    if (!made) {
-      made = this.make(accountName);
-      this.clients.set(accountName, made);
-      made.catch(() => this.clients.delete(accountName));
-    }
-    return made;
+    return this.clients.get(accountName);
   }
 
   private async make(accountName: string): Promise<AzureClients> {

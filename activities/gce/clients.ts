@@ -9,6 +9,7 @@ import { Storage } from '@google-cloud/storage';
 import { GoogleAuth, type AuthClient } from 'google-auth-library';
 import type { GceAccount } from '../../schemas/accounts.js';
 import type { AccountDirectory } from '../accounts/account-directory.js';
+import { PerAccount } from '../common/per-account.js';
 
 export interface GceSettings {
   /** Compute Engine API root of a fake (`http://127.0.0.1:PORT`); without it, Google's. */
@@ -51,21 +52,17 @@ function computeOptions(settings: GceSettings, authClient: AuthClient) {
  * lives only in these clients' memory: never returned, logged or put into an error.
  */
 export class GceSessions {
-  private readonly clients = new Map<string, Promise<GceClients>>();
+  private readonly clients: PerAccount<GceClients>;
 
   constructor(
     private readonly accounts: AccountDirectory,
     private readonly settings: GceSettings = {},
-  ) {}
+  ) {
+    this.clients = new PerAccount((name) => this.make(name));
+  }
 
   forAccount(accountName: string): Promise<GceClients> {
-    let made = this.clients.get(accountName);
-    if (!made) {
-      made = this.make(accountName);
-      this.clients.set(accountName, made);
-      made.catch(() => this.clients.delete(accountName));
-    }
-    return made;
+    return this.clients.get(accountName);
   }
 
   private async make(accountName: string): Promise<GceClients> {
@@ -93,11 +90,7 @@ export class GceSessions {
   }
 
   async close(): Promise<void> {
-    const all = await Promise.allSettled(this.clients.values());
-    this.clients.clear();
-    for (const settled of all) {
-      if (settled.status !== 'fulfilled') continue;
-      const c = settled.value;
+    for (const c of await this.clients.drain()) {
       await Promise.allSettled([c.images, c.instances, c.firewalls, c.globalOperations, c.zoneOperations].map((x) => x.close()));
     }
   }

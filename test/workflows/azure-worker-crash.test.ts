@@ -5,12 +5,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { ManagedProcess } from '../../infra/devstack/child-process.js';
-import type { UploadHeartbeat } from '../../activities/cloud-activities.js';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { azureTestJob, startAzureEmulator, type AzureEmulator } from '../support/azure-emulator.js';
 import { startWorkerProcess } from '../support/worker-process.js';
+import { uploadProgressAtLeast } from '../support/upload-progress.js';
 import { tempDir } from '../support/stack.js';
 
 describe('an Azure worker killed during upload', () => {
@@ -58,16 +57,7 @@ describe('an Azure worker killed during upload', () => {
     const { releaseId } = await h.client.startRelease(
       azureTestJob(h.buildServer.url, 'az-crash', { last_service: 'create' }),
     );
-    const handle = h.client.temporal.workflow.getHandle(releaseId);
-    let progress: UploadHeartbeat | undefined;
-    while (!progress || progress.diskOffset < 8 * 1024 * 1024) {
-      const upload = (await handle.describe()).raw.pendingActivities?.find(
-        (a) => a.activityType?.name === 'uploadImage',
-      );
-      const payload = upload?.heartbeatDetails?.payloads?.[0];
-      if (payload) progress = defaultPayloadConverter.fromPayload<UploadHeartbeat>(payload);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const progress = await uploadProgressAtLeast(h.client.temporal, releaseId, 8 * 1024 * 1024);
     await first.stop('SIGKILL');
     h.buildServer.setThrottle(undefined);
     const fetchesBefore = h.buildServer.requests.filter((r) => r.path.endsWith('.raw')).length;

@@ -4,13 +4,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { ManagedProcess } from '../../infra/devstack/child-process.js';
 import { startWorkerProcess } from '../support/worker-process.js';
+import { uploadProgressAtLeast } from '../support/upload-progress.js';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { startAwsEmulator, type AwsEmulator } from '../support/aws-emulator.js';
 import { tempDir } from '../support/stack.js';
-import type { UploadHeartbeat } from '../../activities/cloud-activities.js';
 
 const HOME = 'us-east-1';
 const REGIONS = [HOME, 'eu-west-1', 'ap-northeast-1', 'us-west-2'];
@@ -67,16 +66,7 @@ describe('EC2 releases that go wrong (moto)', () => {
     h.buildServer.setThrottle(4 * 1024 * 1024);
     const first = startCloudWorker('first');
     const { releaseId } = await h.client.startRelease(job('crash'));
-    const handle = h.client.temporal.workflow.getHandle(releaseId);
-    let progress: UploadHeartbeat | undefined;
-    while (!progress || progress.diskOffset < 8 * 1024 * 1024) {
-      const upload = (await handle.describe()).raw.pendingActivities?.find(
-        (a) => a.activityType?.name === 'uploadImage',
-      );
-      const payload = upload?.heartbeatDetails?.payloads?.[0];
-      if (payload) progress = defaultPayloadConverter.fromPayload<UploadHeartbeat>(payload);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await uploadProgressAtLeast(h.client.temporal, releaseId, 8 * 1024 * 1024);
     await first.stop('SIGKILL');
     h.buildServer.setThrottle(undefined);
     startCloudWorker('second');

@@ -4,12 +4,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { ManagedProcess } from '../../infra/devstack/child-process.js';
-import type { UploadHeartbeat } from '../../activities/cloud-activities.js';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { gceTestJob, startGceEmulator, PUBLISH_PROJECT, type GceEmulator } from '../support/gce-emulator.js';
 import { startWorkerProcess } from '../support/worker-process.js';
+import { uploadProgressAtLeast } from '../support/upload-progress.js';
 import { tempDir } from '../support/stack.js';
 
 describe('a GCE worker killed during upload', () => {
@@ -48,14 +47,7 @@ describe('a GCE worker killed during upload', () => {
     };
     const first = start('first');
     const { releaseId } = await h.client.startRelease(gceJob('gce-crash'));
-    const handle = h.client.temporal.workflow.getHandle(releaseId);
-    let progress: UploadHeartbeat | undefined;
-    while (!progress || progress.diskOffset < 8 * 1024 * 1024) {
-      const upload = (await handle.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'uploadImage');
-      const payload = upload?.heartbeatDetails?.payloads?.[0];
-      if (payload) progress = defaultPayloadConverter.fromPayload<UploadHeartbeat>(payload);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await uploadProgressAtLeast(h.client.temporal, releaseId, 8 * 1024 * 1024);
     await first.stop('SIGKILL');
     h.buildServer.setThrottle(undefined);
     start('second');

@@ -1,12 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { ManagedProcess } from '../../infra/devstack/child-process.js';
 import { startWorkerProcess } from '../support/worker-process.js';
+import { uploadProgressAtLeast } from '../support/upload-progress.js';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { tempDir } from '../support/stack.js';
-import type { UploadHeartbeat } from '../../activities/cloud-activities.js';
 
 describe('a worker killed during upload', () => {
   let h: ReleaseHarness;
@@ -34,16 +33,8 @@ describe('a worker killed during upload', () => {
     h.buildServer.setThrottle(3 * 1024 * 1024);
     const first = startCloudWorker('first');
     const { releaseId } = await h.client.startRelease(h.job());
-    const handle = h.client.temporal.workflow.getHandle(releaseId);
 
-    let progress: UploadHeartbeat | undefined;
-    while (!progress || progress.diskOffset < 4 * 1024 * 1024) {
-      const description = await handle.describe();
-      const upload = description.raw.pendingActivities?.find((a) => a.activityType?.name === 'uploadImage');
-      const payload = upload?.heartbeatDetails?.payloads?.[0];
-      if (payload) progress = defaultPayloadConverter.fromPayload<UploadHeartbeat>(payload);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await uploadProgressAtLeast(h.client.temporal, releaseId, 4 * 1024 * 1024);
     await first.stop('SIGKILL');
     h.buildServer.setThrottle(undefined);
     startCloudWorker('second');
