@@ -148,6 +148,45 @@ describe('release workflow on Azure (Azurite + ARM fake)', () => {
     await replayAndRecord(h.client.temporal, releaseId, 'release-azure-gallery');
   });
 
+  it('a scheduled retirement deprecates the older gallery version: end of life now, out of "latest", in every definition', async () => {
+    // The version is the first 8-digit date of the name: the build release makes each one's.
+    const job = () =>
+      azureTestJob(h.buildServer.url, 'az-ret', {
+        cloud_image_name: 'az-ret-2026010{release}-v{date}',
+        gallery_name: 'retiregallery',
+        gallery_resource_group: AZURE_GALLERY_GROUP,
+        offer_id: 'retire',
+        sku: 'gen1',
+        generation_id: 'gen2',
+        additional_regions: ['northeurope'],
+      });
+    const made: string[] = [];
+    for (const release of ['6', '7']) {
+      await h.publish(release);
+      const { releaseId } = await h.client.startRelease(job());
+      const done = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
+      assert.equal(done.state, 'succeeded', done.error);
+      made.push(done.images[0]!.imageId);
+    }
+    assert.deepEqual(made.map((id) => id.split('/').pop()), ['2026.01.06', '2026.01.07']);
+    const policy = { cloud: 'azure', account: 'azure-pub', image_line: 'az-ret-2026010{release}-v{date}', keep: 1 };
+    await h.client.schedules.create(policy, { every: '1d', scheduleId: 'azure-retire' });
+    const run = await h.client.schedules.trigger('azure-retire');
+    assert.deepEqual([...new Set(run.deprecated.map((i) => i.imageId))], [made[0]]);
+    const versions = (name: string) =>
+      (az.arm.state.galleryImageVersions() as Json[]).filter((v) => String(v.id).includes('/retiregallery/') && v.name === name);
+    const old = versions('2026.01.06');
+    assert.equal(old.length, 2, 'gen1 and gen2');
+    for (const v of old) {
+      assert.equal(v.properties.publishingProfile.excludeFromLatest, true);
+      assert.ok(Date.parse(v.properties.publishingProfile.endOfLifeDate) <= Date.now());
+    }
+    for (const v of versions('2026.01.07')) assert.equal(v.properties.publishingProfile.excludeFromLatest, false, 'the newest stays latest');
+    const deprecated = await h.catalog.listImages({ cloud: 'azure', account: 'azure-pub', imageLine: policy.image_line, state: 'deprecated' });
+    assert.deepEqual([...new Set(deprecated.map((i) => i.imageId))], [made[0]]);
+    await h.client.schedules.delete('azure-retire');
+  });
+
   it('fails the release naming the region whose replication failed', async () => {
     await h.publish('3');
     az.arm.faults.add({
