@@ -12,17 +12,26 @@
  * Storage does, refuses (400) a chunk that does not start where the session stands or an
  * intermediate chunk that is not a multiple of 256 KiB (fake-gcs-server appends any bytes).
  * A `DELETE` of the session URI (cancel) makes the session gone (`404`), as documented.
+ * Intermediate chunks are kept by the shim (in a temp file per session) and answered `308`
+ * here; the last chunk sends the whole object upstream in one PUT. fake-gcs-server copies a
+ * session's whole buffer on every chunk it appends (quadratic: 832 MB took 48 s), which made
+ * the emulator, not the upload, what every large upload measured.
  * Left out: everything else is forwarded untouched; sessions it did not see created are
  * unknown to it (it answers 404 for them).
  */
+import { appendFileSync, createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 
 const CHUNK_MULTIPLE = 256 * 1024;
 
 interface Session {
-  /** Bytes the upstream holds. */
+  /** Bytes the session holds (in `file`, until the last chunk sends them upstream). */
   received: number;
+  file: string;
   /** The finished object's JSON, once the last chunk went through. */
   finished?: Buffer;
 }
@@ -37,7 +46,9 @@ export interface GcsResumeShim {
 export async function startGcsResumeShim(options: { upstream: string }): Promise<GcsResumeShim> {
   const upstream = new URL(options.upstream);
   const sessions = new Map<string, Session>();
+  const held = mkdtempSync(join(tmpdir(), 'imagecast-gcs-shim-'));
   let statusQueries = 0;
+  let sessionCount = 0;
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => {
@@ -71,27 +82,35 @@ export async function startGcsResumeShim(options: { upstream: string }): Promise
         if (!last && body.length % CHUNK_MULTIPLE !== 0) {
           return reply(res, 400, `intermediate chunk of ${body.length} bytes is not a multiple of 256 KiB`);
         }
+        appendFileSync(session.file, body);
+        session.received += body.length;
+        if (!last) return reply(res, 308, '', 'text/plain', { range: `bytes=0-${session.received - 1}` });
+        // The whole object upstream in one chunk: fake-gcs-server stores it with one copy.
+        const total = session.received;
+        const answer = await forward(req, createReadStream(session.file), total, total > 0 ? `bytes 0-${total - 1}/${total}` : 'bytes */0');
+        if (answer.status < 300) {
+          session.finished = answer.body;
+          rmSync(session.file, { force: true });
+        }
+        res.writeHead(answer.status, answer.headers);
+        return void res.end(answer.body);
       }
     }
-    if (uploadId && req.method === 'DELETE') sessions.delete(uploadId);
+    if (uploadId && req.method === 'DELETE' && session) {
+      rmSync(session.file, { force: true });
+      sessions.delete(uploadId);
+    }
 
-    const answer = await forward(req, body);
+    const answer = await forward(req, body, body.length);
     if (req.method === 'POST' && url.searchParams.get('uploadType') === 'resumable' && answer.headers.location) {
       const id = new URL(String(answer.headers.location)).searchParams.get('upload_id');
-      if (id) sessions.set(id, { received: 0 });
-    }
-    if (session && uploadId && req.method === 'PUT') {
-      if (answer.status === 308) session.received += body.length;
-      else if (answer.status < 300) {
-        session.received += body.length;
-        session.finished = answer.body;
-      }
+      if (id) sessions.set(id, { received: 0, file: join(held, `session-${++sessionCount}`) });
     }
     res.writeHead(answer.status, answer.headers);
     res.end(answer.body);
   }
 
-  function forward(req: IncomingMessage, body: Buffer) {
+  function forward(req: IncomingMessage, body: Buffer | Readable, length: number, contentRange?: string) {
     return new Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }>((resolve, reject) => {
       const out = httpRequest(
         {
@@ -100,7 +119,11 @@ export async function startGcsResumeShim(options: { upstream: string }): Promise
           method: req.method,
           path: req.url,
           // The Host stays the shim's: fake-gcs-server builds session URIs from it.
-          headers: withoutChunking({ ...req.headers, 'content-length': String(body.length) }),
+          headers: withoutChunking({
+            ...req.headers,
+            'content-length': String(length),
+            ...(contentRange && { 'content-range': contentRange }),
+          }),
         },
         (answer) => {
           void readAll(answer).then(
@@ -113,7 +136,8 @@ export async function startGcsResumeShim(options: { upstream: string }): Promise
         },
       );
       out.on('error', reject);
-      out.end(body);
+      if (Buffer.isBuffer(body)) out.end(body);
+      else body.on('error', reject).pipe(out);
     });
   }
 
@@ -130,7 +154,10 @@ export async function startGcsResumeShim(options: { upstream: string }): Promise
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
-        server.close(() => resolve());
+        server.close(() => {
+          rmSync(held, { recursive: true, force: true });
+          resolve();
+        });
       }),
   };
 }
