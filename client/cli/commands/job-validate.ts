@@ -47,7 +47,7 @@ async function validate(file: string, flags: { cloud?: CloudName; json?: boolean
       );
     return EXIT_INVALID_INPUT;
   }
-  // Every field is checked, also for a cloud whose provider is not available yet.
+  // Every field and rule is checked, and every problem reported at once.
   const parsed = checkJobDocument(read.doc, flags.cloud);
   if (!parsed.ok) {
     const count = parsed.issues.length === 1 ? '1 problem' : `${parsed.issues.length} problems`;
