@@ -241,7 +241,11 @@ export class ReleaseSteps {
     }
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) throw failed.reason;
-    board.succeed('replicate', copies.map((c) => `${c.region}: ${c.imageId}`).join(', '), copies.map((c) => c.imageId));
+    // A gallery version is one image in every region: name it once.
+    const detail = azure
+      ? `${home.imageId} replicated to ${copies.map((c) => c.region).join(', ')}`
+      : copies.map((c) => `${c.region}: ${c.imageId}`).join(', ');
+    board.succeed('replicate', detail, azure ? [home.imageId] : copies.map((c) => c.imageId));
   }
 
   private async publish(): Promise<void> {
