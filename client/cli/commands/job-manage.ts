@@ -154,7 +154,7 @@ Example:
 export function listLine(r: ReleaseSummary): string {
   const state = r.state ?? r.workflowStatus.toLowerCase();
   const where =
-    state === 'waiting' ? `until ${r.startAt ?? 'its utctime'}` : state === 'running' ? (r.step ?? '') : '';
+    state === 'waiting' ? `until ${r.startAt ?? 'its utctime'}` : state === 'running' || state === 'blocked' ? (r.step ?? '') : '';
   return `${r.startedAt.toISOString()}  ${state.padEnd(10)}${where.padEnd(16)} ${r.cloud ?? ''}/${r.account ?? ''}  ${r.imageName ?? ''}  ${r.releaseId}`;
 }
 
