@@ -160,6 +160,21 @@ export interface ReleasePlan {
    * make and retire, and make nothing.
    */
   dryRun: boolean;
+  /**
+   * on_failure, block_timeout, on_block_timeout: what a region failure retries did not cure
+   * does. Absent in plans made before blocking existed (they fail, as then).
+   */
+  onFailure?: FailurePolicy;
   /** Cloud specifics, handed to the cloud's activities unread by the workflow. */
   imageOptions?: CloudImageOptions;
+}
+
+/** A release's answer to a failure that is not a verdict (see the job's on_failure). */
+export interface FailurePolicy {
+  /** block: wait for a person's decision, keeping what was made; abort: fail and clean up. */
+  policy: 'block' | 'abort';
+  /** How long a blocked release waits for a decision. */
+  blockTimeoutSeconds: number;
+  /** What happens when it has waited that long. */
+  onTimeout: 'abort' | 'skip';
 }

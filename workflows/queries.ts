@@ -1,5 +1,5 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { ReleaseStatus } from './release-status.js';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ReleaseState, ReleaseStatus } from './release-status.js';
 import type { ResolvedImageSource } from '../activities/provider.js';
 
 /** Per-step state of a running release (the SDK, CLI and tests ask it). */
@@ -22,3 +22,30 @@ export interface AttemptFailed {
  * would say "attempt 1" while the activity retries for minutes.
  */
 export const attemptFailedSignal = defineSignal<[AttemptFailed]>('activityAttemptFailed');
+
+/** A person's decision on a blocked release: retry the blocked regions now, dropping those in `skip`. */
+export interface ResumeDecision {
+  skip?: string[];
+  /** Who decided (the CLI sends the OS user); recorded in the step's detail. */
+  by?: string;
+}
+
+/** A person's decision on a blocked release: remove what it made and fail (today's saga). */
+export interface AbortDecision {
+  by?: string;
+}
+
+/** What a decision's Update returns: the release's state once the decision was taken. */
+export interface DecisionOutcome {
+  state: ReleaseState;
+  /** What the release does now, for people. */
+  detail: string;
+}
+
+/** Updates: validated (a decision that does not fit the state is refused with the reason). */
+export const resumeUpdate = defineUpdate<DecisionOutcome, [ResumeDecision]>('resume');
+export const abortUpdate = defineUpdate<DecisionOutcome, [AbortDecision]>('abort');
+
+/** The same decisions as Signals, for the Web UI's signal form; one that does not fit is logged and ignored. */
+export const resumeSignal = defineSignal<[ResumeDecision]>('resume');
+export const abortSignal = defineSignal<[AbortDecision]>('abort');

@@ -20,6 +20,7 @@ import { releaseInEveryAccount, type PinnedBuild } from './account-releases.js';
 import { describeFailure } from './describe-failure.js';
 import { notifyReleaseFinished } from './notify-finished.js';
 import { Compensations } from './saga.js';
+import { ReleaseDecisions } from './release-decisions.js';
 import { attemptFailedSignal, buildQuery, statusQuery } from './queries.js';
 
 export interface ReleaseResult {
@@ -54,6 +55,8 @@ export async function releaseImage(job: Record<string, unknown>, pinned?: Pinned
     () => new Date(),
   );
   setHandler(statusQuery, () => board.status);
+  const decisions = new ReleaseDecisions(board);
+  decisions.install();
   const report = () => {
     upsertSearchAttributes([
       { key: keys.releaseStep, value: board.status.currentStep ?? 'done' },
@@ -100,7 +103,7 @@ export async function releaseImage(job: Record<string, unknown>, pinned?: Pinned
       source = resolved.source;
       await releaseInEveryAccount(plan, board, report, { parentReleaseId: info.workflowId, ...resolved });
     } else {
-      const steps = new ReleaseSteps({ plan, release, board, report, compensations, workflowsQueue, cloudQueue: `${queuePrefix}${plan.cloud}` });
+      const steps = new ReleaseSteps({ plan, release, board, report, compensations, decisions, workflowsQueue, cloudQueue: `${queuePrefix}${plan.cloud}` });
       let resolved: { source: ResolvedImageSource; imageName: string };
       if (pinned) {
         resolved = pinned;

@@ -1,8 +1,28 @@
 import { RELEASE_STEPS, type CloudName, type ReleaseStep } from '../schemas/steps.js';
 import type { ImageRef } from '../activities/provider.js';
 
-export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
-export type ReleaseState = 'waiting' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type StepState = 'pending' | 'running' | 'blocked' | 'succeeded' | 'failed' | 'skipped';
+/** `blocked`: a failure retries did not cure; the release keeps what it made and waits for a decision. */
+export type ReleaseState = 'waiting' | 'running' | 'blocked' | 'succeeded' | 'failed' | 'cancelled';
+
+/** A region whose unit of a step failed for good (not a verdict): the release waits on it. */
+export interface BlockedRegion {
+  region: string;
+  /** The failure, as the last attempt reported it. */
+  reason: string;
+}
+
+/** What a blocked release waits on, and how a person resolves it. */
+export interface BlockedState {
+  step: ReleaseStep;
+  regions: BlockedRegion[];
+  since: string;
+  /** When block_timeout applies its policy (`then`). */
+  until: string;
+  then: 'abort' | 'skip';
+  /** The commands that resolve it. */
+  resolve: string[];
+}
 
 export interface StepStatus {
   name: ReleaseStep;
@@ -92,6 +112,10 @@ export interface ReleaseStatus {
   waitingUntil?: string;
   /** Set when the job said `dry_run: true`: what the release would do. Nothing was made. */
   dryRun?: DryRunReport;
+  /** Set while the release is `blocked`: which regions, why, and how to resolve it. */
+  blocked?: BlockedState;
+  /** Regions a decision (or block_timeout) dropped from this release: it finished without them. */
+  skippedRegions?: string[];
 }
 
 /**
@@ -137,8 +161,9 @@ export class ReleaseStatusBoard {
 
   /** Marks the running step failed and every step still pending as not run. */
   fail(error: string, state: 'failed' | 'cancelled'): void {
-    const running = this.status.steps.find((s) => s.state === 'running');
+    const running = this.status.steps.find((s) => s.state === 'running' || s.state === 'blocked');
     if (running) Object.assign(running, { state: 'failed', finishedAt: this.now().toISOString(), detail: error });
+    this.status.blocked = undefined;
     this.status.state = state;
     this.status.error = error;
     this.skipPending(`not run: the release ${state === 'cancelled' ? 'was cancelled' : 'failed'}`);
@@ -153,6 +178,20 @@ export class ReleaseStatusBoard {
   /** A finished release keeps no step "pending": it will never run. */
   private skipPending(reason: string): void {
     for (const step of this.status.steps) if (step.state === 'pending') this.skip(step.name, reason);
+  }
+
+  /** The step's units in these regions failed for good: the release waits for a decision. */
+  block(name: ReleaseStep, blocked: Omit<BlockedState, 'step' | 'since'>): void {
+    Object.assign(this.step(name), { state: 'blocked', detail: blockedDetail(blocked) });
+    this.status.state = 'blocked';
+    this.status.blocked = { step: name, since: this.now().toISOString(), ...blocked };
+  }
+
+  /** A decision was taken: the step runs again (its detail says what was decided). */
+  unblock(name: ReleaseStep, detail: string): void {
+    Object.assign(this.step(name), { state: 'running', detail });
+    this.status.state = 'running';
+    this.status.blocked = undefined;
   }
 
   /** An activity attempt of the running step failed and will be retried (the worker says so). */
@@ -181,6 +220,8 @@ export class ReleaseStatusBoard {
       const text = `${s.detail ?? ''}${failure}`;
       return text ? [`- **${s.name}**: ${oneLine(text)}`] : [];
     });
+    const blocked = this.status.blocked;
+    const resolve = blocked ? ['', `**blocked** since ${blocked.since} (${blocked.then} at ${blocked.until}); resolve with:`, ...blocked.resolve.map((c) => `- \`${c}\``)] : [];
     const heading =
       this.status.state === 'waiting' && this.status.waitingUntil
         ? `waiting until ${this.status.waitingUntil}`
@@ -195,6 +236,7 @@ export class ReleaseStatusBoard {
       ...rows,
       '',
       ...details,
+      ...resolve,
     ].join('\n');
   }
 }
@@ -204,6 +246,7 @@ const EM_SPACE = '\u2003';
 const STATE_MARK: Record<StepState, string> = {
   pending: '·',
   running: '▶',
+  blocked: '⏸',
   succeeded: '✔',
   failed: '✖',
   skipped: '–',
@@ -224,6 +267,11 @@ export function formatDuration(ms: number): string {
   const minutes = Math.floor(seconds / 60);
   if (minutes < 60) return `${minutes} min ${seconds % 60} s`;
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** The blocked step's one line: each region and why. */
+export function blockedDetail(blocked: Pick<BlockedState, 'regions'>): string {
+  return `blocked: ${blocked.regions.map((r) => `${r.region} (${r.reason})`).join('; ')}`;
 }
 
 function oneLine(text: string): string {

@@ -7,6 +7,7 @@ import type { CatalogFacts } from '../activities/cloud-activities.js';
 import { cloudActivities, releaseActivities } from './activity-options.js';
 import type { ReleaseStatusBoard } from './release-status.js';
 import type { Compensations } from './saga.js';
+import { aborted, blockOn, type ReleaseDecisions, type RegionFailure } from './release-decisions.js';
 
 export interface ReleaseStepsContext {
   plan: ReleasePlan;
@@ -15,6 +16,8 @@ export interface ReleaseStepsContext {
   /** Pushes the board to search attributes and the Web UI's details panel. */
   report: () => void;
   compensations: Compensations;
+  /** A person's decisions on a blocked step (resume, skip, abort). */
+  decisions: ReleaseDecisions;
   workflowsQueue: string;
   cloudQueue: string;
 }
@@ -212,40 +215,55 @@ export class ReleaseSteps {
     // is known to the saga even when another region failed.
     const azure = plan.cloud === 'azure';
     const done: string[] = [];
-    const outcomes = await Promise.allSettled(
-      plan.replicaRegions.map(async (targetRegion) => {
-        const copy = await this.cloud(azure ? `replicate to ${targetRegion}` : `copy to ${targetRegion}`).replicateImage({
-          release,
-          source: home,
-          targetRegion,
-          description: plan.description,
-          catalog: facts,
-          ...this.azureOptions(),
-        });
-        if (azure) {
-          // A gallery version replicates for minutes to hours per region: the board says which are done as each is.
-          done.push(targetRegion);
-          board.step('replicate').detail = `replicated to ${done.join(', ')}; waiting for ${plan.replicaRegions.filter((r) => !done.includes(r)).join(', ') || 'none'}`;
-          this.ctx.report();
-        }
-        return copy;
-      }),
-    );
+    const copyTo = async (targetRegion: string) => {
+      const copy = await this.cloud(azure ? `replicate to ${targetRegion}` : `copy to ${targetRegion}`).replicateImage({
+        release,
+        source: home,
+        targetRegion,
+        description: plan.description,
+        catalog: facts,
+        ...this.azureOptions(),
+      });
+      if (azure) {
+        // A gallery version replicates for minutes to hours per region: the board says which are done as each is.
+        done.push(targetRegion);
+        board.step('replicate').detail = `replicated to ${done.join(', ')}; waiting for ${plan.replicaRegions.filter((r) => !done.includes(r)).join(', ') || 'none'}`;
+        this.ctx.report();
+      }
+      return copy;
+    };
     const copies: ImageRef[] = [];
-    for (const outcome of outcomes) {
-      if (outcome.status !== 'fulfilled') continue;
-      const copy = outcome.value;
-      copies.push(copy);
-      board.status.images.push(copy);
-      compensations.add(`delete image ${copy.imageId}`, () => this.cloud(`saga: delete image ${copy.imageId}`).deleteImage(release, copy));
+    const decided: string[] = [];
+    const skipped: string[] = [];
+    let regions = plan.replicaRegions;
+    while (regions.length > 0) {
+      const outcomes = await Promise.allSettled(regions.map(copyTo));
+      const failures: RegionFailure[] = [];
+      outcomes.forEach((outcome, i) => {
+        if (outcome.status === 'rejected') return failures.push({ region: regions[i]!, error: outcome.reason });
+        const copy = outcome.value;
+        copies.push(copy);
+        board.status.images.push(copy);
+        compensations.add(`delete image ${copy.imageId}`, () => this.cloud(`saga: delete image ${copy.imageId}`).deleteImage(release, copy));
+      });
+      if (failures.length === 0) break;
+      // A failure retries did not cure: block (keeping every copy), or fail as before.
+      const decision = await blockOn({ ...this.ctx, policy: plan.onFailure }, 'replicate', failures);
+      if (decision.kind === 'abort') throw aborted(decision, board);
+      regions = failures.map((f) => f.region).filter((r) => !decision.skip.includes(r));
+      skipped.push(...decision.skip);
+      const retrying = regions.length ? `retrying ${regions.join(', ')}` : 'nothing to retry';
+      decided.push(`resumed by ${decision.by}: ${retrying}${decision.skip.length ? `, skipping ${decision.skip.join(', ')}` : ''}`);
+      board.unblock('replicate', decided.join('; '));
+      this.ctx.report();
     }
-    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (failed) throw failed.reason;
+    if (skipped.length) board.status.skippedRegions = skipped;
     // A gallery version is one image in every region: name it once.
-    const detail = azure
-      ? `${home.imageId} replicated to ${copies.map((c) => c.region).join(', ')}`
-      : copies.map((c) => `${c.region}: ${c.imageId}`).join(', ');
-    board.succeed('replicate', detail, azure ? [home.imageId] : copies.map((c) => c.imageId));
+    const made = azure
+      ? copies.length ? `${home.imageId} replicated to ${copies.map((c) => c.region).join(', ')}` : 'no copies'
+      : copies.map((c) => `${c.region}: ${c.imageId}`).join(', ') || 'no copies';
+    const without = skipped.length ? `; skipped ${skipped.join(', ')} (${decided.join('; ')})` : decided.length ? ` (${decided.join('; ')})` : '';
+    board.succeed('replicate', `${made}${without}`, azure ? [home.imageId] : copies.map((c) => c.imageId));
   }
 
   private async publish(): Promise<void> {

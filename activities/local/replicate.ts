@@ -26,6 +26,8 @@ export async function replicateLocalImage(store: LocalStore, input: ReplicateIma
     );
   }
   await assertNameFree(store, account, targetRegion, original.imageName, release.releaseToken);
+  const closed = await store.closedReason(account, targetRegion);
+  if (closed) throw nonRetryable('CloudPermissionDenied', `local region ${targetRegion} of ${account} refuses copies: ${closed}`);
 
   await store.ensureDir(account, targetRegion, 'images');
   const target = store.imageDisk(account, targetRegion, imageId);

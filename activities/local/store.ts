@@ -68,6 +68,19 @@ export class LocalStore {
     return join(this.dataDir, safeSegment('account', account), safeSegment('region', region), area);
   }
 
+  /**
+   * A region can be closed to copies, as a cloud region can refuse them for good (an opt-in
+   * region not enabled, a quota): a file `<dataDir>/<account>/<region>/CLOSED` whose text is
+   * the reason. Removing the file opens the region again. Tests and demos use it.
+   */
+  async closedReason(account: string, region: string): Promise<string | undefined> {
+    const file = join(this.dataDir, safeSegment('account', account), safeSegment('region', region), 'CLOSED');
+    return readFile(file, 'utf8').then(
+      (text) => text.trim() || 'closed',
+      () => undefined,
+    );
+  }
+
   async ensureDir(account: string, region: string, area: LocalArea): Promise<string> {
     const dir = this.dir(account, region, area);
     await mkdir(dir, { recursive: true });

@@ -44,7 +44,7 @@ export function retriesPerStep(pending: PendingActivity[]): Record<string, strin
 
 /** A finished release's steps that never ran read "not run", not "pending". */
 function shownState(status: ReleaseStatus, state: string): string {
-  const finished = status.state !== 'running' && status.state !== 'waiting';
+  const finished = status.state !== 'running' && status.state !== 'waiting' && status.state !== 'blocked';
   return finished && state === 'pending' ? 'not run' : state;
 }
 
@@ -93,8 +93,23 @@ export function formatStatus(status: ReleaseStatus, extras: StatusExtras = {}): 
     image.account ? `${image.account}/${image.region}` : image.region;
   for (const image of status.images) lines.push(`  image ${where(image)}: ${image.imageId}`);
   for (const image of status.deprecated) lines.push(`  deprecated ${where(image)}: ${image.imageId} (${image.imageName})`);
+  lines.push(...formatBlocked(status));
   if (status.error) lines.push(`  error: ${status.error}`);
   return lines.join('\n');
+}
+
+/** A blocked release: each blocked region and why, when the timeout applies, and the commands that resolve it. */
+export function formatBlocked(status: ReleaseStatus): string[] {
+  const skipped = status.skippedRegions?.length ? [`  skipped regions: ${status.skippedRegions.join(', ')}`] : [];
+  const b = status.blocked;
+  if (!b) return skipped;
+  return [
+    ...skipped,
+    `  blocked in ${b.step} since ${b.since}; ${b.then} at ${b.until} unless someone decides:`,
+    ...b.regions.map((r) => `    ${r.region}: ${r.reason}`),
+    '  resolve with one of:',
+    ...b.resolve.map((c) => `    ${c}`),
+  ];
 }
 
 /** A dry run's report: what the release would make, share and retire (it made nothing). */

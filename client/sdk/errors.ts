@@ -51,6 +51,18 @@ export class ReleaseStillRunningError extends Error {
   }
 }
 
+/** A decision (resume, skip, abort) that does not fit the release's state; `reason` is the release's own words. */
+export class DecisionRefusedError extends Error {
+  override name = 'DecisionRefusedError';
+  constructor(
+    readonly releaseId: string,
+    readonly decision: string,
+    readonly reason: string,
+  ) {
+    super(`release ${releaseId} refused ${decision}: ${reason}`);
+  }
+}
+
 /** Temporal refused to start the workflow; `reason` is the server's own words. */
 export class ReleaseStartRefusedError extends Error {
   override name = 'ReleaseStartRefusedError';

@@ -33,7 +33,7 @@ export class ImagecastGateway {
     return this.call<ReleaseStatus>('GET', `/v1/releases/${encodeURIComponent(releaseId)}`);
   }
 
-  /** Polls until the release has ended (succeeded, failed or cancelled), or `timeoutMs` passed (WaitTimeoutError). */
+  /** Polls until the release has ended (succeeded, failed or cancelled) or is blocked, or `timeoutMs` passed (WaitTimeoutError). */
   async waitForRelease(releaseId: string, options: WaitOptions = {}): Promise<ReleaseStatus> {
     const interval = options.pollIntervalMs ?? 2000;
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
@@ -43,7 +43,8 @@ export class ImagecastGateway {
       const seen = JSON.stringify(status.steps.map((s) => s.state));
       if (seen !== last) options.onProgress?.(status);
       last = seen;
-      if (status.state === 'succeeded' || status.state === 'failed' || status.state === 'cancelled') return status;
+      // Blocked: it waits for a person's decision (job resume / abort), which may take days.
+      if (status.state === 'succeeded' || status.state === 'failed' || status.state === 'cancelled' || status.state === 'blocked') return status;
       if (Date.now() + interval > deadline) throw new WaitTimeoutError(releaseId, options.timeoutMs!, status.state);
       await new Promise((resolve) => setTimeout(resolve, interval));
     }

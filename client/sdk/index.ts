@@ -12,6 +12,7 @@ import {
   ServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import { InvalidJobError, deterministicReleaseId, parseJob, type ReleaseJob } from '../../schemas/job/index.js';
@@ -21,7 +22,7 @@ import type { ReleaseStatus } from '../../workflows/release-status.js';
 import { payloadDataConverter } from '../../infra/codec/data-converter.js';
 import type { PayloadKeys } from '../../infra/codec/payload-keys.js';
 import type { releaseImage } from '../../workflows/release-image.js';
-import { buildQuery, statusQuery } from '../../workflows/queries.js';
+import { abortUpdate, buildQuery, resumeUpdate, statusQuery, type DecisionOutcome } from '../../workflows/queries.js';
 import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import { AesGcmPayloadCodec } from '../../infra/codec/aes-gcm-codec.js';
 import {
@@ -37,6 +38,7 @@ import { fillTaskQueues, inspectRelease } from './release-inspection.js';
 import { releaseStartMetadata } from './start-metadata.js';
 import type { ReleaseInspection, StartedRelease, WaitOptions } from './types.js';
 import {
+  DecisionRefusedError,
   ReleaseAlreadyRunningError,
   ReleaseEndedError,
   ReleaseStartRefusedError,
@@ -47,7 +49,8 @@ import {
 } from './errors.js';
 import { RetirementSchedules } from './schedules.js';
 
-export type { ReleaseStatus, StepStatus } from '../../workflows/release-status.js';
+export type { BlockedRegion, BlockedState, ReleaseStatus, StepStatus } from '../../workflows/release-status.js';
+export type { DecisionOutcome } from '../../workflows/queries.js';
 export type { ReleaseJob } from '../../schemas/job/index.js';
 export { InvalidJobError } from '../../schemas/job/index.js';
 export { ImagecastGateway, GatewayError } from './gateway-client.js';
@@ -167,6 +170,8 @@ export class ImagecastClient {
         const fingerprint = JSON.stringify(status);
         if (fingerprint !== last) options.onProgress?.(status);
         last = fingerprint;
+        // Blocked: it waits for a person's decision (job resume / abort), which may take days.
+        if (status.state === 'blocked') return status;
         if (status.state !== 'running' && status.state !== 'waiting') {
           // A failed release is marked failed before its cleanup (the saga) has run: wait
           // for the workflow to close, so "failed" also means "nothing half-made is left".
@@ -248,6 +253,45 @@ export class ImagecastClient {
       await this.temporal.workflow.getHandle(releaseId).cancel();
     } catch (error) {
       // It ended between the two calls.
+      if (error instanceof WorkflowNotFoundError) throw ended(await this.describe(releaseId));
+      throw error;
+    }
+  }
+
+  /**
+   * A blocked release: retry its blocked regions now; those in `skip` are dropped (it
+   * finishes without them and says so). Answers the state the release is in once it took
+   * the decision; a release that is not blocked, or a region that is not, is refused
+   * (DecisionRefusedError with the release's reason).
+   */
+  async resumeRelease(releaseId: string, options: { skip?: string[]; by?: string } = {}): Promise<DecisionOutcome> {
+    const decision = options.skip?.length ? `resume --skip ${options.skip.join(' ')}` : 'resume';
+    return this.decide(releaseId, decision, (handle) =>
+      handle.executeUpdate(resumeUpdate, { args: [{ skip: options.skip ?? [], ...(options.by && { by: options.by }) }] }),
+    );
+  }
+
+  /** A blocked release: remove what it made and fail (its saga), recording who aborted. */
+  async abortRelease(releaseId: string, options: { by?: string } = {}): Promise<DecisionOutcome> {
+    return this.decide(releaseId, 'abort', (handle) => handle.executeUpdate(abortUpdate, { args: [{ ...(options.by && { by: options.by }) }] }));
+  }
+
+  private async decide(
+    releaseId: string,
+    decision: string,
+    send: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<DecisionOutcome>,
+  ): Promise<DecisionOutcome> {
+    const description = await this.describe(releaseId);
+    const ended = (d: WorkflowExecutionDescription) =>
+      new ReleaseEndedError(releaseId, d.status.name, (d.memo?.status as ReleaseStatus | undefined)?.state, decision);
+    if (description.status.name !== 'RUNNING') throw ended(description);
+    try {
+      return await send(this.temporal.workflow.getHandle(releaseId));
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError) {
+        const cause = error.cause as { message?: string } | undefined;
+        throw new DecisionRefusedError(releaseId, decision, cause?.message ?? error.message);
+      }
       if (error instanceof WorkflowNotFoundError) throw ended(await this.describe(releaseId));
       throw error;
     }

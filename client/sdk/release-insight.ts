@@ -25,7 +25,7 @@ export interface ReleaseSummary {
 
 export interface ReleaseFilter {
   cloud?: string;
-  /** running, succeeded, failed, cancelled, waiting */
+  /** running, waiting, blocked, succeeded, failed, cancelled */
   status?: string;
   /** Image names starting with this. */
   image?: string;

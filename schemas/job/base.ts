@@ -153,6 +153,27 @@ export const baseJobShape = {
     .describe(
       'Make nothing: resolve the build, check its conditions and that the image name is free in every region, and report what the release would create, share and deprecate.',
     ),
+  on_failure: z
+    .enum(['block', 'abort'])
+    .default('block')
+    .describe(
+      'What a release does when a region of the replicate step fails and retries did not cure it (quota, permission, a region down). block: it waits, keeping every image it made, until someone runs `imagecast job resume ID` (retry the blocked regions), `imagecast job resume ID --skip REGION` (finish without them) or `imagecast job abort ID` (remove what it made). abort: it fails and removes what it made (mash). Verdicts (invalid job, checksum mismatch, invalid image, failed tests, disallowed content) always fail the release.',
+    ),
+  block_timeout: z
+    .number()
+    .int()
+    .min(60)
+    .default(604800)
+    .meta({
+      description: 'Seconds a blocked release waits for a decision before on_block_timeout applies (default 7 days).',
+      examples: [604800],
+    }),
+  on_block_timeout: z
+    .enum(['abort', 'skip'])
+    .default('abort')
+    .describe(
+      'What a blocked release does when block_timeout passes with no decision. abort: remove what it made and fail. skip: finish without the blocked regions (the status says which were skipped).',
+    ),
   requesting_user: z.string().max(LIMITS.name).optional().describe('Who asked for the release (set by mash; informational).'),
   job_id: z.string().max(LIMITS.name).optional().describe("mash's job id (informational)."),
 };

@@ -44,6 +44,14 @@ describe('local job documents', () => {
     assert.equal(job.download_type, 'OBS');
     assert.deepEqual(job.disallow_licenses, []);
     assert.equal(job.allow_copy, false);
+    assert.equal(job.on_failure, 'block');
+    assert.equal(job.block_timeout, 604800, 'a blocked release waits 7 days by default');
+  });
+
+  it('refuses a block_timeout under a minute and an unknown on_failure', () => {
+    const result = parseJob({ ...minimal, block_timeout: 59, on_failure: 'retry' }, 'local');
+    assert.ok(!result.ok);
+    assert.deepEqual(result.issues.map((i) => i.path).sort(), ['$.block_timeout', '$.on_failure']);
   });
 
   it('fills in the cloud from the argument and defaults a minimal document', () => {
@@ -66,6 +74,9 @@ describe('local job documents', () => {
       additional_regions: [],
       share_with: 'none',
       allow_copy: false,
+      on_failure: 'block',
+      block_timeout: 604800,
+      on_block_timeout: 'abort',
     });
   });
 

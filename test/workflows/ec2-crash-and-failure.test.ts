@@ -88,7 +88,7 @@ describe('EC2 releases that go wrong (moto)', () => {
     assert.equal(aws.shim.calls('RegisterImage').length, 1);
   });
 
-  it('fails the release when a region refuses its copy for good, and the saga removes every copy and the upload', async () => {
+  it('with on_failure: abort, fails the release when a region refuses its copy for good, and the saga removes every copy and the upload', async () => {
     await h.publish('2');
     if (workers.every((w) => w.child.exitCode !== null || w.child.signalCode !== null))
       startCloudWorker('third');
@@ -98,7 +98,8 @@ describe('EC2 releases that go wrong (moto)', () => {
       code: 'InvalidParameterValue',
       message: 'The snapshot is encrypted with a key this region cannot use',
     });
-    const { releaseId, runId } = await h.client.startRelease(job('failing'));
+    // on_failure: abort is mash's behaviour (the default, block, keeps the copies and waits).
+    const { releaseId, runId } = await h.client.startRelease({ ...job('failing'), on_failure: 'abort' });
     const status = await h.client.waitForRelease(releaseId, { pollIntervalMs: 300 });
     assert.equal(status.state, 'failed');
     assert.match(

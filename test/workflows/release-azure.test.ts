@@ -187,7 +187,7 @@ describe('release workflow on Azure (Azurite + ARM fake)', () => {
     await h.client.schedules.delete('azure-retire');
   });
 
-  it('fails the release naming the region whose replication failed', async () => {
+  it('with on_failure: abort, fails the release naming the region whose replication failed', async () => {
     await h.publish('3');
     az.arm.faults.add({
       operation: 'galleryImageVersions.update',
@@ -202,6 +202,8 @@ describe('release workflow on Azure (Azurite + ARM fake)', () => {
         offer_id: 'fail',
         sku: 'gen1',
         additional_regions: ['northeurope', 'eastus2'],
+        // mash's behaviour; the default (block) keeps the replicas and waits for a decision.
+        on_failure: 'abort',
       }),
     );
     const status = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });

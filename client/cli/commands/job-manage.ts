@@ -8,20 +8,22 @@ import { runCommand } from '../command-output.js';
 import { durationMs, pointInTime, positiveInteger } from '../option-parsers.js';
 import { UsageError } from '../store-connection.js';
 import { printWorkerProblems } from './job-release.js';
+import { registerDecisions } from './job-decide.js';
 
 type Flags = ConnectionFlags & { json?: boolean };
 type WaitFlags = Flags & { wait?: boolean; timeout?: number };
-const STATES = ['running', 'waiting', 'succeeded', 'failed', 'cancelled'];
+const STATES = ['running', 'waiting', 'blocked', 'succeeded', 'failed', 'cancelled'];
 const TIMEOUT_HELP = 'give up waiting after this long (90s, 30m, 2h): exit 3; the release goes on';
 
-/** `job watch|list|cancel|retry|log`: follow, find and act on releases. */
+/** `job watch|list|cancel|retry|log|resume|abort`: follow, find and act on releases. */
 export function register(job: Command): void {
+  registerDecisions(job, withClient);
   addConnectionOptions(job.command('watch'))
     .description('follow a release live: steps as they finish, retries as they happen, a progress bar while uploading; exit 0 when it succeeds, 1 otherwise')
     .argument('<release-id>', 'the id `job add` printed')
     .option('--timeout <duration>', TIMEOUT_HELP, durationMs)
     .option('--json', 'print one JSON status line per change, then the final status')
-    .addHelpText('after', '\nExit codes: 0 succeeded, 1 failed/cancelled/unknown release, 3 --timeout reached.\n\nExample:\n  imagecast job watch release-local-test-demo-v20261125-b_release_')
+    .addHelpText('after', '\nExit codes: 0 succeeded, 1 failed/cancelled/blocked/unknown release (blocked: it waits for job resume or job abort), 3 --timeout reached.\n\nExample:\n  imagecast job watch release-local-test-demo-v20261125-b_release_')
     .action((id: string, flags: Flags & { timeout?: number }) =>
       withClient(flags, async (client) => {
         let last = '';
@@ -152,7 +154,7 @@ Example:
 export function listLine(r: ReleaseSummary): string {
   const state = r.state ?? r.workflowStatus.toLowerCase();
   const where =
-    state === 'waiting' ? `until ${r.startAt ?? 'its utctime'}` : state === 'running' ? (r.step ?? '') : '';
+    state === 'waiting' ? `until ${r.startAt ?? 'its utctime'}` : state === 'running' || state === 'blocked' ? (r.step ?? '') : '';
   return `${r.startedAt.toISOString()}  ${state.padEnd(10)}${where.padEnd(16)} ${r.cloud ?? ''}/${r.account ?? ''}  ${r.imageName ?? ''}  ${r.releaseId}`;
 }
 
