@@ -9,10 +9,11 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { homedir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Connection } from '@temporalio/client';
-import { google, temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { freePort } from './free-port.js';
 import { startManagedProcess, waitUntilReady, type ManagedProcess } from './child-process.js';
 import { ensureDatabase, type PostgresCluster } from './postgres-cluster.js';
@@ -128,10 +129,31 @@ type ClusterPorts = Record<Service, ServicePorts>;
 async function allocatePorts(): Promise<ClusterPorts> {
   const ports = {} as ClusterPorts;
   for (const service of SERVICES) {
-    ports[service] = { grpc: await freePort(), membership: await freePort(), metrics: await freePort() };
+    ports[service] = { grpc: await freePort(), membership: await freeSmallintPort(), metrics: await freePort() };
   }
   ports.frontend.http = await freePort();
   return ports;
+}
+
+/**
+ * The cluster_membership table keeps the membership port in a smallint: a kernel-chosen
+ * (ephemeral, ≥ 32768) port makes every service die with "out of range for type smallint".
+ */
+async function freeSmallintPort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canBind(port)) return port;
+  }
+  throw new Error('no free loopback port below 32768 for Temporal membership');
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 function serverConfig(pgPort: number, user: string, ports: ClusterPorts, service: Service, dynamicConfig: string) {
@@ -211,12 +233,12 @@ async function isServing(address: string): Promise<boolean> {
   }
 }
 
-const INDEXED_VALUE_TYPES: Record<string, temporal.api.enums.v1.IndexedValueType> = {
-  Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  Text: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
-  Int: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
-  Datetime: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-  Bool: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+const INDEXED_VALUE_TYPES: Record<string, proto.temporal.api.enums.v1.IndexedValueType> = {
+  Keyword: proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  Text: proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+  Int: proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  Datetime: proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  Bool: proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
 };
 
 /**
@@ -230,7 +252,7 @@ async function registerNamespace(address: string): Promise<boolean> {
     if (!namespaces.namespaces.some((n) => n.namespaceInfo?.name === NAMESPACE)) {
       await connection.workflowService.registerNamespace({
         namespace: NAMESPACE,
-        workflowExecutionRetentionPeriod: google.protobuf.Duration.fromObject({ seconds: 24 * 3600 }),
+        workflowExecutionRetentionPeriod: proto.google.protobuf.Duration.fromObject({ seconds: 24 * 3600 }),
       });
     }
     const existing = await connection.operatorService.listSearchAttributes({ namespace: NAMESPACE });
