@@ -7,15 +7,18 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ensureDatabase, startPostgresCluster } from './devstack/postgres-cluster.js';
+import { ensureDatabase, startPostgresCluster, type PostgresCluster } from './devstack/postgres-cluster.js';
 import { startTemporalDevServer } from './devstack/temporal-dev-server.js';
+import { startTemporalCluster } from './devstack/temporal-cluster.js';
 import { SAMPLE_IMAGE, startSampleBuilds } from './devstack/sample-builds.js';
 import { EMULATOR_KEYS, startAwsStack, type AwsStack } from './devstack/aws-stack.js';
 import { STACK_BUCKET, startGceStack, type GceStack } from './devstack/gce-stack.js';
 import { STACK_AZURE, startAzureStack, type AzureStack } from './devstack/azure-stack.js';
 
-const USAGE = `Usage: npm run stack [-- --aws] [-- --gce] [-- --azure]
+const USAGE = `Usage: npm run stack [-- --cluster] [-- --aws] [-- --gce] [-- --azure]
 
+  --cluster  a real multi-service Temporal server (v1.32.2) on the stack's PostgreSQL instead of
+             the dev server, no Web UI (needs "bash infra/install-cluster.sh" once)
   --aws    also start moto (the AWS emulator) behind Imagecast's EC2 shim, and print the
            settings for EC2 releases against it (docs/ec2.md, "Trying it by hand")
   --gce    also start fake-gcs-server (behind our resume shim) and our Compute Engine fake,
@@ -24,10 +27,11 @@ const USAGE = `Usage: npm run stack [-- --aws] [-- --gce] [-- --azure]
            for Azure releases against them (docs/azure.md, "Trying it by hand")
   --help   show this help`;
 
-let options: { aws?: boolean; gce?: boolean; azure?: boolean; help?: boolean };
+let options: { cluster?: boolean; aws?: boolean; gce?: boolean; azure?: boolean; help?: boolean };
 try {
   options = parseArgs({
     options: {
+      cluster: { type: 'boolean' },
       aws: { type: 'boolean' },
       gce: { type: 'boolean' },
       azure: { type: 'boolean' },
@@ -47,9 +51,15 @@ const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 const stateDir = resolve(process.env.IMAGECAST_STACK_DIR ?? join(projectRoot, '.data/stack'));
 mkdirSync(stateDir, { recursive: true });
 
+// The cluster keeps its state in the stack's PostgreSQL (databases temporal, temporal_visibility).
+const startTemporal = async (postgres: Promise<PostgresCluster>) =>
+  options.cluster
+    ? { ...(await startTemporalCluster({ stateDir: join(stateDir, 'temporal-cluster'), postgres: await postgres })), uiUrl: undefined }
+    : startTemporalDevServer({ stateDir, persist: true, projectRoot });
+const postgresStarting = startPostgresCluster(join(stateDir, 'postgres'));
 const [postgres, temporal, builds] = await Promise.all([
-  startPostgresCluster(join(stateDir, 'postgres')),
-  startTemporalDevServer({ stateDir, persist: true, projectRoot }),
+  postgresStarting,
+  startTemporal(postgresStarting),
   startSampleBuilds(join(stateDir, 'builds')),
 ]);
 const stops: Array<() => Promise<void>> = [temporal.stop, postgres.stop, builds.stop];
@@ -80,9 +90,9 @@ try {
 }
 const databaseUrl = await ensureDatabase(postgres.adminUrl, 'imagecast');
 const lines = [
-  `export IMAGECAST_TEMPORAL_ADDRESS=${temporal.address}`,
+  `export IMAGECAST_TEMPORAL_ADDRESS=${temporal.address}${options.cluster ? '      # a Temporal cluster (frontend, history, matching, worker) on PostgreSQL' : ''}`,
   `export IMAGECAST_DATABASE_URL=${databaseUrl}`,
-  `export IMAGECAST_UI_URL=${temporal.uiUrl}`,
+  ...(temporal.uiUrl ? [`export IMAGECAST_UI_URL=${temporal.uiUrl}`] : []),
 ];
 const keyed = aws ?? gce ?? azure;
 if (keyed)
@@ -121,7 +131,7 @@ if (azure) {
 }
 lines.push(
   `# sample build service: "download_url": "${builds.url}", "image": "${SAMPLE_IMAGE}"`,
-  `# Web UI: ${temporal.uiUrl}   state: ${stateDir}   Ctrl-C stops the servers`,
+  `# Web UI: ${temporal.uiUrl ?? 'none (the cluster has no ui-server here)'}   state: ${stateDir}   Ctrl-C stops the servers`,
 );
 console.log(lines.join('\n'));
 

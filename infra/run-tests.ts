@@ -8,7 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { startPostgresCluster } from './devstack/postgres-cluster.js';
 import { startTemporalDevServer } from './devstack/temporal-dev-server.js';
-import { ENV_POSTGRES_ADMIN_URL, ENV_TEMPORAL_ADDRESS } from '../test/support/stack.js';
+import { startTemporalCluster } from './devstack/temporal-cluster.js';
+import { ENV_POSTGRES_ADMIN_URL, ENV_TEMPORAL_ADDRESS, testsUseTemporalCluster } from '../test/support/stack.js';
 
 const distRoot = fileURLToPath(new URL('..', import.meta.url));
 const only = process.argv.slice(2);
@@ -27,10 +28,11 @@ const files = testFiles(join(distRoot, 'test'))
 const stateDir = await mkdtemp(join(tmpdir(), 'imagecast-tests-'));
 // Its own temp dir: PostgreSQL may run as another user, who cannot enter ours.
 const postgresDir = await mkdtemp(join(tmpdir(), 'imagecast-tests-pg-'));
-const [postgres, temporal] = await Promise.all([
-  startPostgresCluster(postgresDir),
-  startTemporalDevServer({ stateDir, headless: true }),
-]);
+// IMAGECAST_TEST_TEMPORAL=cluster (opt-in): a real multi-service Temporal server on the same PostgreSQL.
+const [postgres, temporal] = testsUseTemporalCluster()
+  ? await startPostgresCluster(postgresDir).then(async (pg) => [pg, await startTemporalCluster({ stateDir, postgres: pg })] as const)
+  : await Promise.all([startPostgresCluster(postgresDir), startTemporalDevServer({ stateDir, headless: true })]);
+if (testsUseTemporalCluster()) console.error(`tests run against a Temporal cluster at ${temporal.address}`);
 
 let exitCode = 1;
 try {
@@ -42,7 +44,8 @@ try {
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 } finally {
-  await Promise.all([temporal.stop(), postgres.stop()]);
+  await temporal.stop();
+  await postgres.stop();
   await rm(postgresDir, { recursive: true, force: true });
   if (exitCode === 0) await rm(stateDir, { recursive: true, force: true });
   else console.error(`test servers' logs kept in ${relative(process.cwd(), stateDir) || stateDir}`);

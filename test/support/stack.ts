@@ -9,9 +9,16 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ensureDatabase, startPostgresCluster } from '../../infra/devstack/postgres-cluster.js';
 import { startTemporalDevServer } from '../../infra/devstack/temporal-dev-server.js';
+import { startTemporalCluster } from '../../infra/devstack/temporal-cluster.js';
 
 export const ENV_TEMPORAL_ADDRESS = 'IMAGECAST_TEST_TEMPORAL_ADDRESS';
 export const ENV_POSTGRES_ADMIN_URL = 'IMAGECAST_TEST_POSTGRES_ADMIN_URL';
+/** `cluster`: tests run against a real multi-service Temporal server on PostgreSQL (opt-in; infra/install-cluster.sh). */
+export const ENV_TEST_TEMPORAL = 'IMAGECAST_TEST_TEMPORAL';
+
+export function testsUseTemporalCluster(): boolean {
+  return process.env[ENV_TEST_TEMPORAL] === 'cluster';
+}
 
 let temporalAddress: Promise<string> | undefined;
 let postgresAdminUrl: Promise<string> | undefined;
@@ -20,6 +27,14 @@ export function testTemporalAddress(): Promise<string> {
   const fromEnv = process.env[ENV_TEMPORAL_ADDRESS];
   if (fromEnv) return Promise.resolve(fromEnv);
   temporalAddress ??= (async () => {
+    if (testsUseTemporalCluster()) {
+      const cluster = await startTemporalCluster({
+        stateDir: tempDir('temporal-cluster'),
+        postgres: { adminUrl: await testPostgresAdminUrl() },
+        keepsParentAlive: false,
+      });
+      return cluster.address;
+    }
     const server = await startTemporalDevServer({
       stateDir: tempDir('temporal'),
       headless: true,
