@@ -19,13 +19,13 @@ const USAGE = `Usage: npm run stack [-- --cluster] [-- --aws] [-- --gce] [-- --a
 
   --cluster  a real multi-service Temporal server (v1.32.2) on the stack's PostgreSQL instead of
              the dev server, no Web UI (needs "bash infra/install-cluster.sh" once)
-  --aws    also start moto (the AWS emulator) behind Imagecast's EC2 shim, and print the
-           settings for EC2 releases against it (docs/ec2.md, "Trying it by hand")
-  --gce    also start fake-gcs-server (behind our resume shim) and our Compute Engine fake,
-           and print the settings for GCE releases against them (docs/gce.md, "Trying it by hand")
-  --azure  also start Azurite and our Resource Manager fake (HTTPS), and print the settings
-           for Azure releases against them (docs/azure.md, "Trying it by hand")
-  --help   show this help`;
+  --aws      also start moto (the AWS emulator) behind Imagecast's EC2 shim, and print the
+             settings for EC2 releases against it (docs/ec2.md, "Trying it by hand")
+  --gce      also start fake-gcs-server (behind our resume shim) and our Compute Engine fake,
+             and print the settings for GCE releases against them (docs/gce.md, "Trying it by hand")
+  --azure    also start Azurite and our Resource Manager fake (HTTPS), and print the settings
+             for Azure releases against them (docs/azure.md, "Trying it by hand")
+  --help     show this help`;
 
 let options: { cluster?: boolean; aws?: boolean; gce?: boolean; azure?: boolean; help?: boolean };
 try {
