@@ -97,6 +97,12 @@ const fileAccounts = config.accountsFile
 /** The Azure provider, against Azure or, with the IMAGECAST_AZURE_* endpoints, its fakes. */
 function azureCloud() {
   const { azureBlobEndpoint: blobRoot, azureBlobKey: blobKey } = config;
+  if (blobRoot && !blobKey) {
+    console.error(
+      'worker config: azureBlobKey: IMAGECAST_AZURE_BLOB_KEY (the emulator\'s shared key) is required with IMAGECAST_AZURE_BLOB_ENDPOINT, and is not set',
+    );
+    process.exit(2);
+  }
   let armCaPem: string | undefined;
   try {
     armCaPem = config.azureArmCaFile ? readFileSync(config.azureArmCaFile, 'utf8') : undefined;
@@ -112,7 +118,7 @@ function azureCloud() {
     ...(blobRoot && {
       blob: {
         endpointFor: (storageAccount: string) => `${blobRoot.replace(/\/$/, '')}/${storageAccount}`,
-        credentialFor: (storageAccount: string) => new StorageSharedKeyCredential(storageAccount, blobKey ?? ''),
+        credentialFor: (storageAccount: string) => new StorageSharedKeyCredential(storageAccount, blobKey!),
       },
     }),
   });

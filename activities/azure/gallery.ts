@@ -5,7 +5,7 @@ import type { AzureImageOptions } from '../../schemas/release-plan.js';
 import { activitySignal, heartbeatIfInActivity } from '../common/activity-heartbeat.js';
 import { nonRetryable } from '../common/errors.js';
 import type { CloudImage, CreateImageInput, ImageRef, ReleaseRef } from '../provider.js';
-import { arm, armGetOrUndefined } from './arm-errors.js';
+import { arm, armGetOrUndefined, classifyArmError, isArmNotFound } from './arm-errors.js';
 import type { AzureClients } from './clients.js';
 import { deleted, untilDone, type LroSettings } from './lro.js';
 import { madeBy, parseArmId, releaseTags, TOKEN_TAG } from './tags.js';
@@ -385,8 +385,8 @@ export async function discardGalleryVersions(
       }
     } catch (error) {
       // No gallery or definition: this run made nothing there.
-      if ((error as { statusCode?: number }).statusCode === 404) continue;
-      throw error;
+      if (isArmNotFound(error)) continue;
+      throw classifyArmError(error, `galleryImageVersions.listByGalleryImage ${g.name}/${d.name}`);
     }
     for (const version of ours) await deleteVersion(c, g.resourceGroup, g.name, d.name, version, lro);
   }

@@ -1,6 +1,6 @@
 import type { AzureImageOptions } from '../../schemas/release-plan.js';
 import type { DiskWriter, OpenDiskWriterInput, ReleaseRef } from '../provider.js';
-import { azure, azureProblemOf, classifyAzureError } from './azure-errors.js';
+import { azure, azureProblemOf, classifyAzureError, isBlobNotFound } from './azure-errors.js';
 import type { AzureClients } from './clients.js';
 import { openPageBlobWriter, RELEASE_TOKEN_KEY } from './page-blob-writer.js';
 
@@ -36,11 +36,13 @@ export async function deletePageBlob(c: AzureClients, release: ReleaseRef, diskI
   const { storageAccount, container, blobName } = parseBlobUrl(diskId);
   const blob = c.blobService(storageAccount).getContainerClient(container).getBlobClient(blobName);
   const where = { account: storageAccount, container };
-  const properties = await azure('read blob properties', where, () => blob.getProperties()).catch(
-    () => undefined,
-  );
+  const properties = await azure('read blob properties', where, () => blob.getProperties()).catch((error: unknown) => {
+    // Gone already is done; anything else (throttled, denied) must not delete a blob unread.
+    if (isBlobNotFound(error)) return undefined;
+    throw error;
+  });
   // Only this run's: a blob someone replaced since is theirs.
-  if (properties && properties.metadata?.[RELEASE_TOKEN_KEY] !== release.releaseToken) return;
+  if (!properties || properties.metadata?.[RELEASE_TOKEN_KEY] !== release.releaseToken) return;
   await azure('delete blob', where, () => blob.deleteIfExists({ deleteSnapshots: 'include' }));
 }
 
