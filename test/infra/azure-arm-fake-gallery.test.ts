@@ -3,18 +3,17 @@
 // …/gallery-images/create-or-update, …/gallery-image-versions/get and …/update, …/gallery-sharing-profile/update.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startArmFake, type ArmFake } from '../../infra/fakes/azure-arm/index.js';
+import type { ArmFake } from '../../infra/fakes/azure-arm/index.js';
 import {
-  armClients,
   armError,
   armResources,
-  BLOB,
   FAST,
   firstAnswer,
   propertiesOf,
   REGIONS,
   sleep,
   SUBSCRIPTION,
+  startArmFakeWithClients,
   type ArmClients,
 } from '../support/azure-arm-fake.js';
 
@@ -23,18 +22,8 @@ describe('azure arm fake: compute galleries', () => {
   let c: ArmClients;
   let arm: ReturnType<typeof armResources>;
 
-  before(async () => {
-    fake = await startArmFake({
-      operationMs: 60,
-      replicationMs: 200,
-      blobExists: async (uri) => uri === BLOB,
-    });
-    c = armClients(fake);
-    arm = armResources(c);
-  });
-  after(async () => {
-    await fake.stop();
-  });
+  before(async () => ({ fake, c, arm } = await startArmFakeWithClients()));
+  after(() => fake.stop());
 
   test('gallery, definition, and a version replicated to three regions: per-region status progresses to Completed', async () => {
     const { source, gallery, definition } = await arm.galleryWithDefinition('rg-gallery');

@@ -3,16 +3,15 @@
 // public-ip-addresses, network-interfaces) and https://learn.microsoft.com/rest/api/compute/virtual-machines/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startArmFake, type ArmFake } from '../../infra/fakes/azure-arm/index.js';
+import type { ArmFake } from '../../infra/fakes/azure-arm/index.js';
 import {
-  armClients,
   armError,
   armResources,
-  BLOB,
   FAST,
   firstAnswer,
   propertiesOf,
   SUBSCRIPTION,
+  startArmFakeWithClients,
   type ArmClients,
 } from '../support/azure-arm-fake.js';
 
@@ -21,18 +20,8 @@ describe('azure arm fake: network and virtual machines', () => {
   let c: ArmClients;
   let arm: ReturnType<typeof armResources>;
 
-  before(async () => {
-    fake = await startArmFake({
-      operationMs: 60,
-      replicationMs: 200,
-      blobExists: async (uri) => uri === BLOB,
-    });
-    c = armClients(fake);
-    arm = armResources(c);
-  });
-  after(async () => {
-    await fake.stop();
-  });
+  before(async () => ({ fake, c, arm } = await startArmFakeWithClients()));
+  after(() => fake.stop());
 
   test('network, NIC and VM: references are checked, the VM runs, restarts, and goes with its group', async () => {
     const rg = 'rg-vm';

@@ -6,9 +6,8 @@
 // and https://learn.microsoft.com/azure/azure-resource-manager/management/async-operations.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startArmFake, type ArmFake } from '../../infra/fakes/azure-arm/index.js';
+import type { ArmFake } from '../../infra/fakes/azure-arm/index.js';
 import {
-  armClients,
   armError,
   armResources,
   BLOB,
@@ -16,6 +15,7 @@ import {
   firstAnswer,
   propertiesOf,
   SUBSCRIPTION,
+  startArmFakeWithClients,
   type ArmClients,
 } from '../support/azure-arm-fake.js';
 
@@ -24,18 +24,8 @@ describe('azure arm fake, driven by the Azure SDK clients', () => {
   let c: ArmClients;
   let arm: ReturnType<typeof armResources>;
 
-  before(async () => {
-    fake = await startArmFake({
-      operationMs: 60,
-      replicationMs: 200,
-      blobExists: async (uri) => uri === BLOB,
-    });
-    c = armClients(fake);
-    arm = armResources(c);
-  });
-  after(async () => {
-    await fake.stop();
-  });
+  before(async () => ({ fake, c, arm } = await startArmFakeWithClients()));
+  after(() => fake.stop());
 
   test('resource groups: create keeps tags, list filters by tag, names ignore case, delete cascades to every resource', async () => {
     const created = await arm.group('rg-tagged', { release: 'r1', owner: 'imagecast' });

@@ -5,7 +5,7 @@ import { ComputeManagementClient, type GalleryImageVersion } from '@azure/arm-co
 import { NetworkManagementClient } from '@azure/arm-network';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import { trustCaPolicy } from '../../activities/azure/trust-ca.js';
-import type { ArmFake } from '../../infra/fakes/azure-arm/index.js';
+import { startArmFake, type ArmFake } from '../../infra/fakes/azure-arm/index.js';
 
 export const SUBSCRIPTION = '3f2a9c4e-1b7d-4e8a-9c2f-5d6e7f8a9b0c';
 const credential: ConstructorParameters<typeof ComputeManagementClient>[0] = {
@@ -137,4 +137,11 @@ export function armResources(c: ArmClients) {
   const states = (v: GalleryImageVersion) =>
     Object.fromEntries((v.replicationStatus?.summary ?? []).map((s) => [s.region, s.state]));
   return { group, image, galleryWithDefinition, publish, withStatus, states };
+}
+
+/** The fake every ARM fake test file starts from (knowing only BLOB), with SDK clients on it and the helpers above. */
+export async function startArmFakeWithClients() {
+  const fake = await startArmFake({ operationMs: 60, replicationMs: 200, blobExists: async (uri) => uri === BLOB });
+  const c = armClients(fake);
+  return { fake, c, arm: armResources(c) };
 }

@@ -3,6 +3,7 @@
 // `resourceGroups.delete`, … — the names in router.ts, after the SDK's operation groups) and
 // optionally resource group (case-insensitive, as Azure) and region (the body's `location`);
 // each is used `times` times (default 1), the oldest matching one first.
+import { FaultQueue } from '../fault-queue.js';
 
 /** Answer with this ARM error instead of acting; 429/503 carry Retry-After (seconds, default 0). */
 export interface HttpFault {
@@ -54,49 +55,39 @@ export interface FaultTarget {
 const sameName = (a: string | undefined, b: string | undefined) => a?.toLowerCase() === b?.toLowerCase();
 
 export class Faults implements FaultPlan {
-  private readonly plan: Array<{ spec: FaultSpec; left: number }> = [];
+  private readonly queue: FaultQueue<FaultSpec>;
 
   /** `operations`: the names the fake serves, so a misspelt fault fails loudly instead of never firing. */
-  constructor(private readonly operations: ReadonlySet<string>) {}
+  constructor(operations: ReadonlySet<string>) {
+    this.queue = new FaultQueue((fault) => {
+      if (!operations.has(fault.operation)) {
+        throw new Error(`no operation "${fault.operation}" in the ARM fake (known: ${[...operations].join(', ')})`);
+      }
+      if (fault.kind === 'replication-failed' && !fault.operation.startsWith('galleryImageVersions.')) {
+        throw new Error(`a replication-failed fault needs a galleryImageVersions operation, not "${fault.operation}"`);
+      }
+    });
+  }
 
   add(fault: FaultSpec): void {
-    if (!this.operations.has(fault.operation)) {
-      throw new Error(
-        `no operation "${fault.operation}" in the ARM fake (known: ${[...this.operations].join(', ')})`,
-      );
-    }
-    if (fault.kind === 'replication-failed' && !fault.operation.startsWith('galleryImageVersions.')) {
-      throw new Error(
-        `a replication-failed fault needs a galleryImageVersions operation, not "${fault.operation}"`,
-      );
-    }
-    const left = fault.times ?? 1;
-    if (!(left > 0)) throw new Error(`fault times must be positive, got ${left}`);
-    this.plan.push({ spec: { ...fault }, left });
+    this.queue.add(fault);
   }
 
   clear(): void {
-    this.plan.length = 0;
+    this.queue.clear();
   }
 
   pending(): FaultSpec[] {
-    return this.plan.map((f) => ({ ...f.spec }));
+    return this.queue.pending();
   }
 
   /** The fault this call meets, used up by one; undefined when none applies. */
   take(target: FaultTarget): FaultAction | undefined {
-    const index = this.plan.findIndex(
-      ({ spec }) =>
+    return this.queue.take(
+      (spec) =>
         spec.operation === target.operation &&
         (spec.resourceGroup === undefined || sameName(spec.resourceGroup, target.resourceGroup)) &&
-        (spec.location === undefined ||
-          spec.kind === 'replication-failed' ||
-          sameName(spec.location, target.location)),
+        (spec.location === undefined || spec.kind === 'replication-failed' || sameName(spec.location, target.location)),
     );
-    const entry = this.plan[index];
-    if (!entry) return undefined;
-    entry.left -= 1;
-    if (entry.left <= 0) this.plan.splice(index, 1);
-    return entry.spec;
   }
 }

@@ -1,6 +1,7 @@
 // Failures a test asks for, matched by method name (`images.insert`, `instances.insert`,
 // `zoneOperations.wait`, …) and optionally project and zone; each is used `times` times
 // (default 1), the oldest matching one first.
+import { FaultQueue } from '../fault-queue.js';
 
 /** Answer with this HTTP error instead of acting. */
 export interface HttpFault {
@@ -48,40 +49,36 @@ export interface FaultTarget {
 }
 
 export class Faults implements FaultPlan {
-  private readonly plan: Array<{ spec: FaultSpec; left: number }> = [];
+  private readonly queue: FaultQueue<FaultSpec>;
 
   /** `methods`: the names the fake serves, so a misspelt fault fails loudly instead of never firing. */
-  constructor(private readonly methods: ReadonlySet<string>) {}
+  constructor(methods: ReadonlySet<string>) {
+    this.queue = new FaultQueue((fault) => {
+      if (!methods.has(fault.method)) {
+        throw new Error(`no method "${fault.method}" in the GCE fake (known: ${[...methods].join(', ')})`);
+      }
+    });
+  }
 
   add(fault: FaultSpec): void {
-    if (!this.methods.has(fault.method)) {
-      throw new Error(`no method "${fault.method}" in the GCE fake (known: ${[...this.methods].join(', ')})`);
-    }
-    const left = fault.times ?? 1;
-    if (!(left > 0)) throw new Error(`fault times must be positive, got ${left}`);
-    this.plan.push({ spec: { ...fault }, left });
+    this.queue.add(fault);
   }
 
   clear(): void {
-    this.plan.length = 0;
+    this.queue.clear();
   }
 
   pending(): FaultSpec[] {
-    return this.plan.map((f) => ({ ...f.spec }));
+    return this.queue.pending();
   }
 
   /** The fault this call meets, used up by one; undefined when none applies. */
   take(target: FaultTarget): FaultAction | undefined {
-    const index = this.plan.findIndex(
-      ({ spec }) =>
+    return this.queue.take(
+      (spec) =>
         spec.method === target.method &&
         (spec.project === undefined || spec.project === target.project) &&
         (spec.zone === undefined || spec.zone === target.zone),
     );
-    const entry = this.plan[index];
-    if (!entry) return undefined;
-    entry.left -= 1;
-    if (entry.left <= 0) this.plan.splice(index, 1);
-    return entry.spec;
   }
 }
