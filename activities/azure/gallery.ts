@@ -8,7 +8,7 @@ import type { CloudImage, CreateImageInput, ImageRef, ReleaseRef } from '../prov
 import { arm, armGetOrUndefined, classifyArmError, isArmNotFound } from './arm-errors.js';
 import type { AzureClients } from './clients.js';
 import { deleted, untilDone, type LroSettings } from './lro.js';
-import { madeBy, parseArmId, releaseTags, TOKEN_TAG } from './tags.js';
+import { IMAGE_NAME_TAG, TOKEN_TAG, madeBy, parseArmId, releaseTags } from './tags.js';
 
 type Gallery = NonNullable<AzureImageOptions['gallery']>;
 
@@ -134,7 +134,7 @@ export async function createGalleryVersions(
           storageProfile: {
             osDiskImage: { source: { storageAccountId, uri: input.disk.diskId }, hostCaching: 'ReadWrite' },
           },
-          tags: releaseTags(input.release),
+          tags: { ...releaseTags(input.release), [IMAGE_NAME_TAG]: input.imageName },
         },
         { updateIntervalInMs: lro.pollMs },
       ),
@@ -320,7 +320,8 @@ export async function findGalleryVersion(
   return {
     region,
     imageId: v.id,
-    imageName,
+    // The name it was made for: another image of the same day holds the version too.
+    imageName: v.tags?.[IMAGE_NAME_TAG] ?? imageName,
     state,
     releaseToken: v.tags?.[TOKEN_TAG],
     visibility: 'private',

@@ -7,6 +7,8 @@ export const RELEASE_TAG = 'imagecastreleaseid';
 /** On a deprecated managed image: the image that replaces it (Azure has no deprecation state for them). */
 export const DEPRECATED_TAG = 'imagecastdeprecated';
 export const REPLACEMENT_TAG = 'imagecastreplacement';
+/** On a gallery version: the image name it was made for (versions are named by its date only). */
+export const IMAGE_NAME_TAG = 'imagecastimagename';
 
 export function releaseTags(release: ReleaseRef): Record<string, string> {
   // Tag values may hold 256 characters; workflow ids are bounded far below.

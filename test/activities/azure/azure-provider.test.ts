@@ -168,6 +168,8 @@ describe('Azure provider (Azurite + ARM fake)', () => {
       undefined,
       'not replicated there yet',
     );
+    // Another image of the same day would be version 2026.12.04 too: found, under the name it was made for.
+    assert.equal((await cloud.findImageByName('azure-pub', 'westeurope', 'other-v20261204', galleryOptions))?.imageName, name);
 
     const copy = await cloud.replicateImage({
       release: r,
