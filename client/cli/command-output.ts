@@ -25,6 +25,7 @@ const INPUT_ERRORS = new Set([
   'InvalidScheduleError',
   'InvalidJobError',
   'TokenInputError',
+  'TrustPolicyInputError',
   'AccountInputError',
   'UnknownAccountError',
   'ImageListSignRefused',

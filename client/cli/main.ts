@@ -9,6 +9,7 @@ import { register as registerJobManage } from './commands/job-manage.js';
 import { register as registerAccount } from './commands/account.js';
 import { register as registerKeys } from './commands/keys.js';
 import { register as registerToken } from './commands/token.js';
+import { register as registerTrust } from './commands/trust.js';
 import { register as registerSchedule } from './commands/schedule.js';
 import { register as registerImagelist } from './commands/imagelist.js';
 import { EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK, EXIT_TIMEOUT } from './exit-codes.js';
@@ -61,6 +62,7 @@ for (const register of JOB_COMMANDS) register(job);
 registerAccount(program);
 registerKeys(program);
 registerToken(program);
+registerTrust(program);
 registerSchedule(program);
 registerImagelist(program);
 
