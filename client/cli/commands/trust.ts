@@ -104,7 +104,7 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 function claimsText(p: TrustPolicy): string {
-  return Object.entries(p.claims).map(([k, v]) => `${k}=${v}`).join(' ');
+  return Object.entries(p.claims).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(' ');
 }
 
 function describe(p: TrustPolicy): string {
