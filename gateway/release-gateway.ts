@@ -3,8 +3,17 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import { formatIssues, parseJob } from '../schemas/job/index.js';
-import { CiTokens, TokenRefused } from '../activities/accounts/ci-tokens.js';
-import { InvalidJobError, ReleaseAlreadyRunningError, ReleaseStartRefusedError, type ImagecastClient } from '../client/sdk/index.js';
+import { TokenRefused } from '../activities/accounts/ci-tokens.js';
+import type { IdTokenVerifier } from '../activities/accounts/oidc/id-token-verifier.js';
+import { BearerAuthorization, type BearerAccess } from './bearer-authorization.js';
+import {
+  DecisionRefusedError,
+  InvalidJobError,
+  ReleaseAlreadyRunningError,
+  ReleaseEndedError,
+  ReleaseStartRefusedError,
+  type ImagecastClient,
+} from '../client/sdk/index.js';
 import { jobTargets } from './job-targets.js';
 import { clientAddress, NO_TRUSTED_PROXIES, type TrustedProxies } from './client-address.js';
 
@@ -20,6 +29,8 @@ export interface ReleaseGatewayOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Proxies whose X-Forwarded-For names the client (see client-address.ts); default none. */
   trustedProxies?: TrustedProxies;
+  /** Checks CI's OIDC ID tokens (tests pass one with a short JWKS cooldown); default settings otherwise. */
+  idTokenVerifier?: IdTokenVerifier;
 }
 
 export interface ReleaseGateway {
@@ -38,14 +49,14 @@ class HttpError extends Error {
 }
 
 /**
- * The one door CI uses: `POST /v1/releases` with a scoped token (Authorization: Bearer …)
- * and a job document. The token is checked — scope, expiry, revocation, use count, image
+ * The one door CI uses: `POST /v1/releases` with a scoped token or the CI's own OIDC ID token
+ * (Authorization: Bearer …, see bearer-authorization.ts) and a job document. The token is checked — scope, expiry, revocation, use count, image
  * prefix, source address — before anything starts, and every use is audited. CI holds no
  * cloud credentials and no Temporal access; a leaked token can start only what its scope
  * allows, until it expires. `GET /v1/releases/ID` reads a release the token's scope covers.
  */
 export async function startReleaseGateway(options: ReleaseGatewayOptions): Promise<ReleaseGateway> {
-  const tokens = new CiTokens(options.pool);
+  const bearers = new BearerAuthorization(options.pool, options.idTokenVerifier);
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   const proxies = options.trustedProxies ?? NO_TRUSTED_PROXIES;
   const sourceAddress = (req: IncomingMessage) =>
@@ -63,10 +74,10 @@ export async function startReleaseGateway(options: ReleaseGatewayOptions): Promi
       imageName: parsed.job.cloud_image_name,
       sourceIp: sourceAddress(req),
     };
-    const use = await tokens.authorize(token, request);
+    const allowed = await bearers.authorizeStart(token, request);
     try {
       const started = await options.client.startRelease(parsed.job);
-      await tokens.recordUse(use, request, started.releaseId);
+      await allowed.recordUse(started.releaseId);
       return [201, started];
     } catch (error) {
       if (error instanceof ReleaseAlreadyRunningError) throw new HttpError(409, error.message, { releaseId: error.releaseId });
@@ -80,28 +91,59 @@ export async function startReleaseGateway(options: ReleaseGatewayOptions): Promi
     }
   }
 
-  async function readRelease(req: IncomingMessage, releaseId: string): Promise<[number, unknown]> {
-    const scope = await tokens.check(bearer(req), sourceAddress(req));
+  /** The release, if the bearer's scopes cover it; else the same 404 as for a missing one. */
+  async function releaseInScope(releaseId: string, access: BearerAccess) {
     const status = await options.client.getRelease(releaseId).catch(() => {
       throw new HttpError(404, `no release ${releaseId}`);
     });
     const accounts = status.account.split(',');
-    if (status.cloud !== scope.cloud || !accounts.every((a) => scope.members.has(a))) {
+    if (!access.scopes.some((scope) => status.cloud === scope.cloud && accounts.every((a) => scope.members.has(a)))) {
       // Same answer as a missing release: a token does not learn what exists outside its scope.
       throw new HttpError(404, `no release ${releaseId}`);
     }
-    return [200, status];
+    return status;
+  }
+
+  async function readRelease(req: IncomingMessage, releaseId: string): Promise<[number, unknown]> {
+    return [200, await releaseInScope(releaseId, await bearers.access(bearer(req), sourceAddress(req)))];
+  }
+
+  /** `POST /v1/releases/ID/resume` ({"skip": [unit…]} optional) or `/abort`: a blocked release's decision. */
+  async function decide(req: IncomingMessage, releaseId: string, decision: 'resume' | 'abort'): Promise<[number, unknown]> {
+    const access = await bearers.access(bearer(req), sourceAddress(req));
+    const body = await readJson(req, maxBody, true);
+    const skip = decisionSkip(body, decision);
+    await releaseInScope(releaseId, access);
+    const by = `${access.actor} via gateway`;
+    const action = `release.${decision}`;
+    try {
+      const outcome = decision === 'resume'
+        ? await options.client.resumeRelease(releaseId, { skip, by })
+        : await options.client.abortRelease(releaseId, { by });
+      await bearers.recordDecision(access, action, releaseId, 'ok', { ...(skip.length > 0 && { skip }), state: outcome.state });
+      return [200, outcome];
+    } catch (error) {
+      if (error instanceof ReleaseEndedError || error instanceof DecisionRefusedError) {
+        await bearers.recordDecision(access, action, releaseId, 'refused', { reason: error.message });
+        throw new HttpError(409, error.message);
+      }
+      await bearers.recordDecision(access, action, releaseId, 'failed', { reason: (error as Error).message });
+      throw error;
+    }
   }
 
   const handle: RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const releasePath = /^\/v1\/releases\/([^/]+)$/.exec(path);
+    const decisionPath = /^\/v1\/releases\/([^/]+)\/(resume|abort)$/.exec(path);
     const handled =
       req.method === 'POST' && path === '/v1/releases'
         ? startRelease(req)
         : req.method === 'GET' && releasePath
           ? readRelease(req, decodeURIComponent(releasePath[1]!))
-          : Promise.reject(new HttpError(404, `no route ${req.method} ${path}`));
+          : req.method === 'POST' && decisionPath
+            ? decide(req, decodeURIComponent(decisionPath[1]!), decisionPath[2] as 'resume' | 'abort')
+            : Promise.reject(new HttpError(404, `no route ${req.method} ${path}`));
     handled.then(
       ([status, body]) => send(res, status, body),
       (error: unknown) => {
@@ -126,11 +168,25 @@ export async function startReleaseGateway(options: ReleaseGatewayOptions): Promi
 
 function bearer(req: IncomingMessage): string {
   const match = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
-  if (!match) throw new HttpError(401, 'missing token: send Authorization: Bearer <token> (imagecast token create)');
+  if (!match) throw new HttpError(401, 'missing token: send Authorization: Bearer <token> (imagecast token create, or the CI\'s OIDC ID token: imagecast job add --oidc)');
   return match[1]!;
 }
 
-async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+/** `skip` of a resume body: unit names (regions) to leave out; abort takes none. */
+function decisionSkip(body: unknown, decision: 'resume' | 'abort'): string[] {
+  if (body === undefined) return [];
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, `$: expected a JSON object such as {"skip": ["eu-west-1"]}, got ${JSON.stringify(body)}`);
+  const { skip, ...rest } = body as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) throw new HttpError(400, `$.${unknown[0]}: not a field of a ${decision} decision (${decision === 'resume' ? 'only "skip"' : 'it takes none'})`);
+  if (skip === undefined) return [];
+  if (decision === 'abort') throw new HttpError(400, '$.skip: only a resume skips units; abort removes what the release made');
+  if (!Array.isArray(skip) || skip.length === 0 || !skip.every((u) => typeof u === 'string' && u.length > 0))
+    throw new HttpError(400, `$.skip: expected a non-empty list of unit names (regions) such as ["eu-west-1"], got ${JSON.stringify(skip)}`);
+  return skip as string[];
+}
+
+async function readJson(req: IncomingMessage, maxBytes: number, optional = false): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -138,6 +194,7 @@ async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown
     if (size > maxBytes) throw new HttpError(413, `the job document is larger than ${maxBytes} bytes`);
     chunks.push(chunk as Buffer);
   }
+  if (optional && size === 0) return undefined;
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch (error) {

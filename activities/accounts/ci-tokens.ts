@@ -153,12 +153,12 @@ export class CiTokens {
    * A token that may read releases (not expired, not revoked, right source): its cloud and the
    * names its scope covers. Reading does not count as a use.
    */
-  async check(token: string, sourceIp: string): Promise<{ cloud: string; members: Set<string> }> {
+  async check(token: string, sourceIp: string): Promise<{ id: string; cloud: string; members: Set<string> }> {
     const row = await this.find(token);
     if (!row) throw new TokenRefused('unknown token');
     const unusable = await this.unusable(row, sourceIp);
     if (unusable) throw new TokenRefused(unusable, row.id);
-    return { cloud: row.scope_cloud, members: await this.scopeMembers(row) };
+    return { id: row.id, cloud: row.scope_cloud, members: await this.scopeMembers(row) };
   }
 
   private async find(token: string): Promise<TokenRow | undefined> {

@@ -231,12 +231,12 @@ function subject(id: string): string {
   return `trust:${id}`;
 }
 
-function actorOf(identity: OidcIdentity): string {
+export function actorOf(identity: OidcIdentity): string {
   return `oidc:${identity.issuer}#${identity.subject}`;
 }
 
 /** Who asked, for the audit row: the claims a policy looked at (all of them when none matched). */
-function identityDetail(identity: OidcIdentity, policy?: TrustPolicy): Record<string, unknown> {
+export function identityDetail(identity: OidcIdentity, policy?: TrustPolicy): Record<string, unknown> {
   const names = policy ? Object.keys(policy.claims) : Object.keys(identity.claims).filter((n) => !['exp', 'nbf', 'iat', 'jti'].includes(n));
   const claims = Object.fromEntries(names.map((n) => [n, identity.claims[n]]));
   const runId = identity.claims.run_id ?? identity.claims.pipeline_id;

@@ -1,0 +1,114 @@
+// Keyless CI through the real gateway: a local OIDC issuer on loopback (discovery, JWKS, key
+// rotation) mints ID tokens; trust policies and the audit log in a real PostgreSQL; releases
+// on the real Temporal dev server (the local cloud).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type pg from 'pg';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
+import { createPool } from '../../infra/db/pool.js';
+import { AuditLog } from '../../activities/accounts/audit-log.js';
+import { TrustPolicies } from '../../activities/accounts/oidc/trust-policies.js';
+import { IdTokenVerifier } from '../../activities/accounts/oidc/id-token-verifier.js';
+import { startOidcIssuer, type OidcIssuer } from '../../infra/fakes/oidc-issuer/issuer.js';
+import { startReleaseGateway, type ReleaseGateway } from '../../gateway/release-gateway.js';
+import { GatewayError, ImagecastGateway } from '../../client/sdk/index.js';
+import { deterministicReleaseId, parseJob } from '../../schemas/job/index.js';
+
+const CLAIMS = { repository: 'org/images', ref: 'refs/heads/main', run_id: '4711', sub: 'repo:org/images:ref:refs/heads/main' };
+
+describe('keyless CI: OIDC ID tokens at the release gateway', () => {
+  let h: ReleaseHarness;
+  let pool: pg.Pool;
+  let issuer: OidcIssuer;
+  let stranger: OidcIssuer;
+  let gateway: ReleaseGateway;
+  let audience: string;
+
+  before(async () => {
+    h = await startReleaseHarness('gateway-oidc');
+    pool = createPool(h.databaseUrl);
+    issuer = await startOidcIssuer();
+    stranger = await startOidcIssuer();
+    gateway = await startReleaseGateway({ pool, client: h.client, idTokenVerifier: new IdTokenVerifier({ jwksCooldownMs: 0 }) });
+    audience = gateway.url;
+    await new TrustPolicies(pool).add({
+      issuer: issuer.issuer, audience, claims: ['repository=org/images', 'ref=refs/heads/main'],
+      scope: { cloud: 'local', target: 'test' }, imagePrefix: 'oidc-', maxTtlSeconds: 3600, createdBy: 'test',
+    });
+    await h.publish('1');
+  });
+  after(async () => {
+    await gateway?.stop();
+    await issuer?.stop();
+    await stranger?.stop();
+    await pool?.end();
+    await h?.stop();
+  });
+
+  const job = (name: string) => ({ ...h.job(), cloud_image_name: `${name}-v{date}-b{release}`, last_service: 'create' });
+  const notStarted = async (name: string) => {
+    const parsed = parseJob(job(name));
+    assert.ok(parsed.ok);
+    const releaseId = deterministicReleaseId(parsed.job, new Date().toISOString().slice(0, 10).replace(/-/g, ''));
+    await assert.rejects(h.client.temporal.workflow.getHandle(releaseId).describe(), WorkflowNotFoundError, `${releaseId} was not started`);
+  };
+
+  it('starts a release for a token whose claims match a policy, audits who asked, and reads it back', async () => {
+    const jwt = await issuer.mint(CLAIMS, { audience });
+    const ci = new ImagecastGateway({ url: gateway.url, token: jwt });
+    const { releaseId } = await ci.startRelease(job('oidc-ok'));
+    const status = await ci.waitForRelease(releaseId, { pollIntervalMs: 200 });
+    assert.equal(status.state, 'succeeded', status.error);
+    const [audit] = (await new AuditLog(pool).entries({ action: 'release.start' })).filter((e) => e.outcome === 'ok');
+    assert.equal(audit?.actor, `oidc:${issuer.issuer}#${CLAIMS.sub}`);
+    assert.equal(audit?.detail?.releaseId, releaseId);
+    assert.deepEqual(audit?.detail?.claims, { repository: 'org/images', ref: 'refs/heads/main' });
+    assert.equal(audit?.detail?.runId, '4711');
+    const rows = await pool.query<{ t: string }>('SELECT row_to_json(a)::text AS t FROM audit_log a');
+    assert.ok(rows.rows.every((r) => !r.t.includes(jwt)), 'the token itself is never stored');
+
+    // A token from another repository may not read it.
+    const other = new ImagecastGateway({ url: gateway.url, token: await issuer.mint({ ...CLAIMS, repository: 'org/other' }, { audience }) });
+    await assert.rejects(other.getRelease(releaseId), (e: GatewayError) => e.status === 403 && /match no trust policy/.test(e.message));
+  });
+
+  it('still verifies after the issuer rotates its key (the new kid is fetched)', async () => {
+    await issuer.rotate();
+    const before = issuer.jwksRequests();
+    const ci = new ImagecastGateway({ url: gateway.url, token: await issuer.mint(CLAIMS, { audience }) });
+    const { releaseId } = await ci.startRelease(job('oidc-rotated'));
+    assert.ok(releaseId);
+    assert.ok(issuer.jwksRequests() > before, 'the JWKS was fetched again for the unknown kid');
+  });
+
+  it('refuses every bad token with the reason, audits it, and starts nothing', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const cases: Array<[string, Promise<string>, RegExp]> = [
+      ['oidc-expired', issuer.mint(CLAIMS, { audience, expiresInSeconds: -600 }), /expired at /],
+      ['oidc-early', issuer.mint(CLAIMS, { audience, notBefore: now + 600 }), /not valid before /],
+      ['oidc-audience', issuer.mint(CLAIMS, { audience: 'https://elsewhere.example' }), /audience/],
+      ['oidc-signature', issuer.mint(CLAIMS, { audience, signWithForeignKey: true }), /signature|no key/],
+      ['oidc-issuer', stranger.mint(CLAIMS, { audience }), /unknown issuer/],
+      ['oidc-none', issuer.mint(CLAIMS, { audience, algNone: true }), /none/],
+      ['oidc-claims', issuer.mint({ ...CLAIMS, ref: 'refs/heads/dev' }, { audience }), /match no trust policy .*\(ref differ\)/],
+      ['oidc-longlived', issuer.mint(CLAIMS, { audience, expiresInSeconds: 6 * 3600 }), /at most 3600 s/],
+      ['sles-prefix', issuer.mint(CLAIMS, { audience }), /allows images named "oidc-…" only/],
+    ];
+    const refusedBefore = (await new AuditLog(pool).entries({ action: 'release.start', limit: 100 })).filter((e) => e.outcome === 'refused').length;
+    for (const [name, minted, reason] of cases) {
+      const jwt = await minted;
+      await assert.rejects(new ImagecastGateway({ url: gateway.url, token: jwt }).startRelease(job(name)), (e: GatewayError) => {
+        assert.equal(e.status, 403, `${name}: ${e.message}`);
+        assert.match(e.message, reason, name);
+        assert.ok(!e.message.includes(jwt), 'the token is not echoed');
+        return true;
+      });
+      await notStarted(name);
+    }
+    const refused = (await new AuditLog(pool).entries({ action: 'release.start', limit: 100 })).filter((e) => e.outcome === 'refused');
+    assert.equal(refused.length - refusedBefore, cases.length, 'every refusal is audited');
+    const claimsRefusal = refused.find((e) => String(e.detail?.reason).includes('ref differ'));
+    assert.equal((claimsRefusal?.detail?.claims as Record<string, unknown>)?.ref, 'refs/heads/dev', 'the audit row carries the claims');
+  });
+});
