@@ -1,4 +1,5 @@
 import type { ReleaseStatus } from '../../workflows/release-status.js';
+import type { DecisionOutcome } from '../../workflows/queries.js';
 import type { StartedRelease, WaitOptions } from './types.js';
 import { WaitTimeoutError } from './errors.js';
 
@@ -31,6 +32,16 @@ export class ImagecastGateway {
 
   getRelease(releaseId: string): Promise<ReleaseStatus> {
     return this.call<ReleaseStatus>('GET', `/v1/releases/${encodeURIComponent(releaseId)}`);
+  }
+
+  /** A blocked release: retry what blocked it, or go on without the `skip` units (regions). */
+  resumeRelease(releaseId: string, options: { skip?: string[] } = {}): Promise<DecisionOutcome> {
+    return this.call<DecisionOutcome>('POST', `/v1/releases/${encodeURIComponent(releaseId)}/resume`, options.skip?.length ? { skip: options.skip } : {});
+  }
+
+  /** A blocked release: remove what it made and fail. */
+  abortRelease(releaseId: string): Promise<DecisionOutcome> {
+    return this.call<DecisionOutcome>('POST', `/v1/releases/${encodeURIComponent(releaseId)}/abort`, {});
   }
 
   /** Polls until the release has ended (succeeded, failed or cancelled) or is blocked, or `timeoutMs` passed (WaitTimeoutError). */

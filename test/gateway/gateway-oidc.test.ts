@@ -3,6 +3,8 @@
 // on the real Temporal dev server (the local cloud).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type pg from 'pg';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
@@ -80,6 +82,50 @@ describe('keyless CI: OIDC ID tokens at the release gateway', () => {
     const { releaseId } = await ci.startRelease(job('oidc-rotated'));
     assert.ok(releaseId);
     assert.ok(issuer.jwksRequests() > before, 'the JWKS was fetched again for the unknown kid');
+  });
+
+  it('resumes and aborts blocked releases the identity covers, audited with who decided', async () => {
+    const closed = join(h.localDataDir, 'test', 'region-4');
+    mkdirSync(closed, { recursive: true });
+    writeFileSync(join(closed, 'CLOSED'), 'image quota reached');
+    try {
+      const ci = new ImagecastGateway({ url: gateway.url, token: await issuer.mint(CLAIMS, { audience }) });
+      const blocked = async (name: string) => {
+        const { releaseId } = await ci.startRelease({ ...job(name), last_service: 'publish' });
+        const status = await ci.waitForRelease(releaseId, { pollIntervalMs: 200 });
+        assert.equal(status.state, 'blocked', status.error);
+        return releaseId;
+      };
+      const [skipped, aborted] = [await blocked('oidc-skip'), await blocked('oidc-abort')];
+
+      const other = new ImagecastGateway({ url: gateway.url, token: await issuer.mint({ ...CLAIMS, repository: 'org/other' }, { audience }) });
+      await assert.rejects(other.resumeRelease(skipped), (e: GatewayError) => e.status === 403);
+      const bad = await fetch(new URL(`/v1/releases/${skipped}/resume`, gateway.url), {
+        method: 'POST', headers: { authorization: `Bearer ${await issuer.mint(CLAIMS, { audience })}` }, body: JSON.stringify({ skip: 'region-4' }),
+      });
+      assert.equal(bad.status, 400);
+      assert.match(((await bad.json()) as { error: string }).error, /\$\.skip: expected a non-empty list of unit names .* got "region-4"/);
+      await assert.rejects(ci.resumeRelease(skipped, { skip: ['region-2'] }), (e: GatewayError) => e.status === 409 && /cannot skip region-2/.test(e.message));
+
+      const outcome = await ci.resumeRelease(skipped, { skip: ['region-4'] });
+      assert.match(outcome.detail, new RegExp(`resumed by oidc:${issuer.issuer}#repo:org/images:ref:refs/heads/main via gateway`));
+      assert.equal((await ci.waitForRelease(skipped, { pollIntervalMs: 200 })).state, 'succeeded');
+      await ci.abortRelease(aborted);
+      const abortedStatus = await ci.waitForRelease(aborted, { pollIntervalMs: 200 });
+      assert.notEqual(abortedStatus.state, 'succeeded');
+      await assert.rejects(ci.abortRelease(aborted), (e: GatewayError) => e.status === 409);
+
+      const log = new AuditLog(pool);
+      const [resumed] = await log.entries({ subject: `release:${skipped}`, action: 'release.resume' });
+      assert.equal(resumed?.outcome, 'ok');
+      assert.equal(resumed?.actor, `oidc:${issuer.issuer}#${CLAIMS.sub}`);
+      assert.deepEqual(resumed?.detail?.skip, ['region-4']);
+      assert.equal((resumed?.detail?.claims as Record<string, unknown>)?.repository, 'org/images');
+      const abortRows = await log.entries({ subject: `release:${aborted}`, action: 'release.abort' });
+      assert.deepEqual(abortRows.map((r) => r.outcome), ['refused', 'ok']);
+    } finally {
+      rmSync(join(closed, 'CLOSED'), { force: true });
+    }
   });
 
   it('refuses every bad token with the reason, audits it, and starts nothing', async () => {
