@@ -2,6 +2,7 @@ import type { ReleaseStatus } from '../../workflows/release-status.js';
 import type { DecisionOutcome } from '../../workflows/queries.js';
 import type { StartedRelease, WaitOptions } from './types.js';
 import { WaitTimeoutError } from './errors.js';
+import { ciIdTokenSource, type OidcSource } from './ci-id-token.js';
 
 /** The gateway said no: `status` 401 (no token), 403 (token refused: `message` says which limit), 400, 409 … */
 export class GatewayError extends Error {
@@ -20,11 +21,29 @@ export class GatewayError extends Error {
  * ImagecastClient, through the release gateway (imagecast-gateway).
  *
  *   const imagecast = new ImagecastGateway({ url: process.env.IMAGECAST_GATEWAY_URL!, token: process.env.IMAGECAST_TOKEN! });
+ *   const keyless = new ImagecastGateway({ url: process.env.IMAGECAST_GATEWAY_URL!, oidc: 'github' });
  *   const { releaseId } = await imagecast.startRelease(job);
  *   const status = await imagecast.waitForRelease(releaseId);
  */
+export type ImagecastGatewayOptions =
+  | { url: string; token: string }
+  /**
+   * Keyless: the CI's own OIDC ID token (ci-id-token.ts), minted for `audience` (default: the
+   * gateway URL's origin, which is what `imagecast trust add --audience` then names).
+   */
+  | { url: string; oidc: OidcSource; audience?: string };
+
 export class ImagecastGateway {
-  constructor(private readonly options: { url: string; token: string }) {}
+  private readonly bearer: { get(): Promise<string>; invalidate(): void; renewable: boolean };
+
+  constructor(private readonly options: ImagecastGatewayOptions) {
+    if ('oidc' in options) {
+      const source = ciIdTokenSource(options.oidc, options.audience ?? new URL(options.url).origin);
+      this.bearer = { ...source, renewable: true };
+    } else {
+      this.bearer = { get: async () => options.token, invalidate: () => undefined, renewable: false };
+    }
+  }
 
   startRelease(job: unknown): Promise<StartedRelease> {
     return this.call<StartedRelease>('POST', '/v1/releases', job);
@@ -62,15 +81,24 @@ export class ImagecastGateway {
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await fetch(new URL(path, this.options.url), {
-      method,
-      headers: {
-        authorization: `Bearer ${this.options.token}`,
-        ...(body !== undefined && { 'content-type': 'application/json' }),
-      },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    const answer = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    const send = async () => {
+      const response = await fetch(new URL(path, this.options.url), {
+        method,
+        headers: {
+          authorization: `Bearer ${await this.bearer.get()}`,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+      return { response, answer: (await response.json().catch(() => ({}))) as Record<string, unknown> };
+    };
+    let { response, answer } = await send();
+    // An ID token refused (expired in transit, a clock skew): one more try with a fresh one.
+    // A refusal starts nothing, so asking again cannot start a release twice.
+    if ((response.status === 401 || response.status === 403) && this.bearer.renewable) {
+      this.bearer.invalidate();
+      ({ response, answer } = await send());
+    }
     if (!response.ok) {
       throw new GatewayError(response.status, String(answer.error ?? `HTTP ${response.status}`), answer);
     }

@@ -54,6 +54,8 @@ export type { DecisionOutcome } from '../../workflows/queries.js';
 export type { ReleaseJob } from '../../schemas/job/index.js';
 export { InvalidJobError } from '../../schemas/job/index.js';
 export { ImagecastGateway, GatewayError } from './gateway-client.js';
+export { CiIdTokenError, GITLAB_TOKEN_VARIABLE, type OidcSource } from './ci-id-token.js';
+export type { ImagecastGatewayOptions } from './gateway-client.js';
 export { InvalidScheduleError, type RetirementSchedule } from './schedules.js';
 export type { ActivityAttempt, ReleaseFilter, ReleaseSummary } from './release-insight.js';
 export { describeAttempt, type PendingActivity, type WorkerProblem } from './release-health.js';

@@ -5,6 +5,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { runCli } from '../support/cli-process.js';
+import { tempDir } from '../support/stack.js';
 import type pg from 'pg';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
@@ -73,6 +77,46 @@ describe('keyless CI: OIDC ID tokens at the release gateway', () => {
     // A token from another repository may not read it.
     const other = new ImagecastGateway({ url: gateway.url, token: await issuer.mint({ ...CLAIMS, repository: 'org/other' }, { audience }) });
     await assert.rejects(other.getRelease(releaseId), (e: GatewayError) => e.status === 403 && /match no trust policy/.test(e.message));
+  });
+
+  it('imagecast job add --gateway --oidc github releases from a GitHub Actions-shaped environment with no secret', async () => {
+    // GitHub's token endpoint, as actions/toolkit calls it, minting with the local issuer.
+    const github = createServer((req, res) => {
+      const audienceAsked = new URL(req.url!, 'http://x').searchParams.get('audience');
+      const ok = req.headers.authorization === 'bearer gha-request-token';
+      void (ok ? issuer.mint(CLAIMS, { audience: audienceAsked ?? '' }) : Promise.resolve('')).then((value) => {
+        res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(ok ? { value } : { message: 'bad credentials' }));
+      });
+    });
+    await new Promise<void>((resolve) => github.listen(0, '127.0.0.1', resolve));
+    try {
+      const dir = tempDir('gateway-oidc-cli');
+      const file = join(dir, 'job.json');
+      const { cloud: _cloud, ...doc } = job('oidc-cli') as Record<string, unknown>;
+      writeFileSync(file, JSON.stringify(doc));
+      const env = {
+        ...process.env,
+        IMAGECAST_TOKEN: '',
+        ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${(github.address() as AddressInfo).port}/token?api-version=2.0`,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'gha-request-token',
+      };
+      const ran = await runCli(['job', 'add', 'local', file, '--gateway', gateway.url, '--oidc', 'github', '--wait', '--json'], env);
+      assert.equal(ran.status, 0, ran.stderr + ran.stdout);
+      assert.equal((JSON.parse(ran.stdout) as { state: string }).state, 'succeeded');
+
+      const bad = await runCli(['job', 'add', 'local', file, '--gateway', gateway.url, '--oidc', 'jenkins'], env);
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr, /--oidc: expected github or gitlab, got "jenkins"/);
+      const noGateway = await runCli(['job', 'add', 'local', file, '--oidc', 'github'], { ...env, IMAGECAST_GATEWAY_URL: '' });
+      assert.equal(noGateway.status, 2);
+      assert.match(noGateway.stderr, /--oidc: only with --gateway URL/);
+      const outsideCi = await runCli(['job', 'add', 'local', file, '--gateway', gateway.url, '--oidc', 'github'], { ...env, ACTIONS_ID_TOKEN_REQUEST_URL: '' });
+      assert.equal(outsideCi.status, 1);
+      assert.match(outsideCi.stderr, /permissions: id-token: write/);
+    } finally {
+      github.close();
+    }
   });
 
   it('still verifies after the issuer rotates its key (the new kid is fetched)', async () => {

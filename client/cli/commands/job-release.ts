@@ -11,7 +11,7 @@ import { reportError, runCommand } from '../command-output.js';
 import { durationMs, durationText } from '../option-parsers.js';
 import { UsageError } from '../store-connection.js';
 
-type AddFlags = ConnectionFlags & { wait?: boolean; timeout?: number; json?: boolean; gateway?: string; tokenFile?: string; pollEvery: string };
+type AddFlags = ConnectionFlags & { wait?: boolean; timeout?: number; json?: boolean; gateway?: string; tokenFile?: string; oidc?: string; oidcAudience?: string; pollEvery: string };
 
 /** `job add` and `job status`: start a release and read its step table. */
 export function register(job: Command): void {
@@ -26,6 +26,8 @@ export function register(job: Command): void {
       .option('--json', 'print machine-readable output (errors too: {"error": {...}})')
       .option('--gateway <url>', 'start through imagecast-gateway with a CI token instead of Temporal (env IMAGECAST_GATEWAY_URL)')
       .option('--token-file <file>', 'the CI token for --gateway (default: env IMAGECAST_TOKEN)')
+      .option('--oidc <ci>', "keyless: sign in to --gateway with this CI's OIDC ID token, github or gitlab (env IMAGECAST_OIDC)")
+      .option('--oidc-audience <aud>', 'the audience to ask the CI for (env IMAGECAST_OIDC_AUDIENCE; default: the gateway URL\'s origin)')
       .option('--poll-every <interval>', 'for utctime "always": how often the schedule looks for a new build (30m, 1h, 1d)', durationText, '1h'),
   )
     .addHelpText(
@@ -37,7 +39,8 @@ command that starts a worker); --timeout bounds the wait. Exit codes: 0 succeede
 
 Examples:
   imagecast job add local examples/jobs/local-demo.json --wait --timeout 30m
-  IMAGECAST_TOKEN=$(cat token) imagecast job add ec2 job.json --gateway https://imagecast.example:8233 --wait`,
+  IMAGECAST_TOKEN=$(cat token) imagecast job add ec2 job.json --gateway https://imagecast.example:8233 --wait
+  imagecast job add ec2 job.json --gateway https://imagecast.example:8233 --oidc github --wait   # no secret (docs/security.md)`,
     )
     .action((cloud: CloudName, file: string, flags: AddFlags) => runCommand(flags, () => add(cloud, file, flags)));
 
@@ -80,8 +83,14 @@ async function add(cloud: CloudName, file: string, flags: AddFlags): Promise<num
   if (!read.ok) return reportError(new UsageError(read.error), flags.json, read.error);
   const document = read.doc;
   const gatewayUrl = flags.gateway ?? process.env.IMAGECAST_GATEWAY_URL;
+  const oidc = oidcSource(flags.oidc ?? (process.env.IMAGECAST_OIDC || undefined), gatewayUrl);
+  if (flags.oidcAudience !== undefined && !oidc) throw new UsageError('--oidc-audience: only with --oidc github|gitlab');
   const client = gatewayUrl
-    ? new ImagecastGateway({ url: gatewayUrl, token: await gatewayToken(flags.tokenFile) })
+    ? new ImagecastGateway(
+        oidc
+          ? { url: gatewayUrl, oidc, audience: flags.oidcAudience ?? (process.env.IMAGECAST_OIDC_AUDIENCE || undefined) }
+          : { url: gatewayUrl, token: await gatewayToken(flags.tokenFile) },
+      )
     : await connect(flags);
   try {
     const withCloud = gatewayUrl ? { cloud, ...(document as Record<string, unknown>) } : document;
@@ -146,6 +155,14 @@ function formatInspection(inspection: ReleaseInspection, attempts: Record<string
   }
   for (const p of inspection.workerProblems) lines.push(`  ! ${p.message}`);
   return lines.join('\n');
+}
+
+/** `--oidc github|gitlab`: only with a gateway (Temporal itself takes no ID tokens). */
+function oidcSource(value: string | undefined, gatewayUrl: string | undefined): 'github' | 'gitlab' | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'github' && value !== 'gitlab') throw new UsageError(`--oidc: expected github or gitlab, got "${value}"`);
+  if (!gatewayUrl) throw new UsageError('--oidc: only with --gateway URL (or IMAGECAST_GATEWAY_URL): ID tokens are checked by imagecast-gateway');
+  return value;
 }
 
 /** The CI token: from --token-file (or - for stdin), else IMAGECAST_TOKEN; never an argv value. */
