@@ -26,7 +26,7 @@ async function listen(handler: (req: IncomingMessage) => [number, unknown]): Pro
 describe('CI ID tokens (SDK)', () => {
   let github: Awaited<ReturnType<typeof listen>>;
   let issued = 0;
-  let lifetime = 300;
+  const lifetime = 300;
   before(async () => {
     github = await listen((req) => {
       if (req.headers.authorization !== 'bearer request-token-123') return [401, { message: 'bad credentials' }];
