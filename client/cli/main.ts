@@ -35,6 +35,12 @@ function packageVersion(): string {
   }
 }
 
+// `imagecast … --help | head`: the reader left; that is not a crash.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(EXIT_OK);
+  throw error;
+});
+
 const program = new Command('imagecast')
   .description('Release public-cloud VM images as durable Temporal workflows')
   .version(packageVersion())
