@@ -37,15 +37,34 @@ const ec2AccessKeys = z
  * customer keys are stored, only the role and the external id the customer's trust policy
  * requires, so a confused deputy cannot use the role through us.
  */
+const roleArn = z
+  .string()
+  .regex(/^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role\/[\w+=,.@/-]+$/, 'an IAM role ARN: arn:aws:iam::123456789012:role/NAME');
+
 const ec2AssumedRole = z
   .object({
-    role_arn: z
-      .string()
-      .regex(
-        /^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role\/[\w+=,.@/-]+$/,
-        'an IAM role ARN: arn:aws:iam::123456789012:role/NAME',
-      ),
+    role_arn: roleArn,
     external_id: z.string().min(2).max(1224).describe('The sts:ExternalId the role trust policy requires.'),
+  })
+  .strict();
+
+/**
+ * Keyless: a role assumed with an OIDC token from a file (AssumeRoleWithWebIdentity), such as
+ * a Kubernetes projected service-account token (EKS IRSA / pod identity write it where
+ * AWS_WEB_IDENTITY_TOKEN_FILE points). Nothing secret is stored: the file is read each time
+ * credentials are renewed, because the platform rotates it.
+ */
+const ec2WebIdentity = z
+  .object({
+    role_arn: roleArn,
+    web_identity_token_file: z.string().regex(/^\//, 'an absolute path, e.g. /var/run/secrets/eks.amazonaws.com/serviceaccount/token'),
+    session_duration_seconds: z
+      .number()
+      .int()
+      .min(900, 'at least 900 (STS minimum)')
+      .max(43200, 'at most 43200 (12 h, the STS maximum)')
+      .optional()
+      .describe('Lifetime of each set of credentials; default 3600. They are renewed before they expire.'),
   })
   .strict();
 
@@ -66,8 +85,8 @@ export const ec2AccountSchema = z
     subnet: z.string().min(1).optional().describe('Subnet for test instances.'),
     upload_method: z.enum(['ebs_direct', 's3_import']).default('ebs_direct'),
     import_bucket: z.string().min(3).optional().describe('S3 bucket for the s3_import upload method.'),
-    credentials: z.union([ec2AccessKeys, ec2AssumedRole], {
-      error: 'either {access_key_id, secret_access_key} or {role_arn, external_id}',
+    credentials: z.union([ec2AccessKeys, ec2AssumedRole, ec2WebIdentity], {
+      error: 'either {access_key_id, secret_access_key}, {role_arn, external_id} or {role_arn, web_identity_token_file}',
     }),
   })
   .strict()

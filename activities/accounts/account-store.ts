@@ -221,6 +221,9 @@ function settingsOf(cloud: AccountCloud, account: CloudAccount): Record<string, 
 function describeCredentials(cloud: AccountCloud, c: Record<string, unknown>): Record<string, string> {
   const text = (v: unknown) => String(v ?? '');
   if (cloud === 'ec2') {
+    if ('web_identity_token_file' in c) {
+      return { kind: 'web identity (keyless)', role_arn: text(c.role_arn), web_identity_token_file: text(c.web_identity_token_file) };
+    }
     if ('role_arn' in c) return { kind: 'assumed role', role_arn: text(c.role_arn), external_id: 'stored, encrypted' };
     const id = text(c.access_key_id);
     return { kind: 'access keys', access_key_id: `${id.slice(0, 4)}…${id.slice(-4)}`, secret_access_key: 'stored, encrypted' };

@@ -1,7 +1,8 @@
 import { EBSClient } from '@aws-sdk/client-ebs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { readFile } from 'node:fs/promises';
+import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Ec2Account } from '../../schemas/accounts.js';
 import type { AccountDirectory } from '../accounts/account-directory.js';
 import { aws } from './aws-errors.js';
@@ -27,6 +28,8 @@ export interface AwsSettings {
   baseCredentials?: AwsCredentialIdentity;
   /** SDK attempts per call (throttling and 5xx are retried inside the SDK too). */
   maxAttempts?: number;
+  /** Assumed-role credentials are renewed this long before they expire (default 5 min; tests shorten lives by raising it). */
+  renewBeforeMs?: number;
 }
 
 export interface AwsClients {
@@ -42,8 +45,8 @@ const RENEW_BEFORE_MS = 5 * 60_000;
 
 /**
  * Clients per account and region, with credentials resolved at call time from the account
- * directory: keys as stored, or a role assumed with its external id (cached until shortly
- * before expiry). Credentials live only in this object's memory: never returned, logged or
+ * directory: keys as stored, a role assumed with its external id, or a role assumed with a
+ * web identity token file (keyless; both cached until shortly before expiry). Credentials live only in this object's memory: never returned, logged or
  * put into an error.
  */
 export class AwsSessions {
@@ -78,19 +81,28 @@ export class AwsSessions {
     return made;
   }
 
+  /** What the account's clients sign with now (renewed when near expiry); for a check or a test, never to log. */
+  async credentialsFor(accountName: string): Promise<AwsCredentialIdentity> {
+    return this.credentialsOf(await this.accounts.ec2Account(accountName));
+  }
+
   private async credentialsOf(account: Ec2Account): Promise<AwsCredentialIdentity> {
     const creds = account.credentials;
     if ('access_key_id' in creds) {
       return { accessKeyId: creds.access_key_id, secretAccessKey: creds.secret_access_key };
     }
-    const key = `${account.name}\u0000${creds.role_arn}\u0000${creds.external_id}`;
+    const federated = 'web_identity_token_file' in creds;
+    const key = `${account.name}\u0000${creds.role_arn}\u0000${federated ? creds.web_identity_token_file : creds.external_id}`;
     const pending = this.assumed.get(key);
+    const renewBefore = this.settings.renewBeforeMs ?? RENEW_BEFORE_MS;
     if (pending) {
       const current = await pending.catch(() => undefined);
-      if (current && (!current.expiration || current.expiration.getTime() - Date.now() > RENEW_BEFORE_MS))
+      if (current && (!current.expiration || current.expiration.getTime() - Date.now() > renewBefore))
         return current;
     }
-    const renewing = this.assumeRole(account, creds.role_arn, creds.external_id);
+    const renewing = federated
+      ? this.assumeRoleWithWebIdentity(account, creds.role_arn, creds.web_identity_token_file, creds.session_duration_seconds ?? 3600)
+      : this.assumeRole(account, creds.role_arn, creds.external_id);
     this.assumed.set(key, renewing);
     renewing.catch(() => this.assumed.delete(key));
     return renewing;
@@ -125,6 +137,47 @@ export class AwsSessions {
         sessionToken: c.SessionToken,
         expiration: c.Expiration,
       };
+    } finally {
+      sts.destroy();
+    }
+  }
+
+  /**
+   * Keyless: the token file is read now, not when the account was added, because the
+   * platform (a Kubernetes projected token, a CI's OIDC token) replaces it before it expires.
+   * The call is unsigned: the token is the credential.
+   */
+  private async assumeRoleWithWebIdentity(
+    account: Ec2Account,
+    roleArn: string,
+    tokenFile: string,
+    durationSeconds: number,
+  ): Promise<AwsCredentialIdentity> {
+    const token = await readFile(tokenFile, 'utf8').then(
+      (text) => text.trim(),
+      (error: NodeJS.ErrnoException) => {
+        throw new Error(`account ${account.name}: credentials.web_identity_token_file ${tokenFile} cannot be read (${error.code ?? error.message})`);
+      },
+    );
+    if (token === '') throw new Error(`account ${account.name}: credentials.web_identity_token_file ${tokenFile} is empty`);
+    const sts = new STSClient({
+      region: account.region,
+      ...(this.settings.endpoint && { endpoint: this.settings.endpoint }),
+    });
+    try {
+      const { Credentials: c } = await aws(`AssumeRoleWithWebIdentity for account ${account.name}`, () =>
+        sts.send(
+          new AssumeRoleWithWebIdentityCommand({
+            RoleArn: roleArn,
+            WebIdentityToken: token,
+            RoleSessionName: `imagecast-${account.name}`.slice(0, 64),
+            DurationSeconds: durationSeconds,
+          }),
+        ),
+      );
+      if (!c?.AccessKeyId || !c.SecretAccessKey)
+        throw new Error(`AssumeRoleWithWebIdentity for account ${account.name} returned no credentials`);
+      return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
     } finally {
       sts.destroy();
     }

@@ -42,6 +42,9 @@ const SPECS: Record<AccountCloud, CloudSpec> = {
       new Option('--role-arn <arn>', 'role Imagecast assumes in the account (with --external-id)'),
       new Option('--external-id <id>', "the external id the role's trust policy requires"),
       new Option('--external-id-file <file>', 'the external id from a file, or - for stdin'),
+      new Option('--federated', 'keyless: assume --role-arn with --web-identity-token-file (nothing secret stored)'),
+      new Option('--web-identity-token-file <path>', 'absolute path of an OIDC token file (e.g. a Kubernetes projected service-account token), read at each renewal'),
+      new Option('--session-duration <duration>', 'with --federated: lifetime of each set of credentials, 15m to 12h (default 1h)'),
     ],
     async credentials(f) {
       if (f.secretAccessKey !== undefined) {
@@ -57,6 +60,17 @@ const SPECS: Record<AccountCloud, CloudSpec> = {
           secret_access_key: await readSecretText('--secret-access-key-file', f.secretAccessKeyFile),
         };
       }
+      if (f.federated || f.webIdentityTokenFile !== undefined || f.sessionDuration !== undefined) {
+        if (f.externalId !== undefined || f.externalIdFile !== undefined)
+          throw new UsageError('--external-id: not with --federated/--web-identity-token-file (a web identity role is assumed with the token, not an external id)');
+        if (!f.roleArn || !f.webIdentityTokenFile)
+          throw new UsageError('--federated: needs --role-arn ARN and --web-identity-token-file PATH');
+        return {
+          role_arn: f.roleArn,
+          web_identity_token_file: f.webIdentityTokenFile,
+          ...(f.sessionDuration !== undefined && { session_duration_seconds: sessionSeconds(f.sessionDuration) }),
+        };
+      }
       if (f.roleArn !== undefined || f.externalId !== undefined || f.externalIdFile !== undefined) {
         const externalId =
           f.externalIdFile !== undefined ? await readSecretText('--external-id-file', f.externalIdFile) : f.externalId;
@@ -68,6 +82,9 @@ const SPECS: Record<AccountCloud, CloudSpec> = {
     },
     example: `  imagecast account ec2 add --name sles-prod --region us-east-1 --additional-regions eu-west-1 \\
     --role-arn arn:aws:iam::123456789012:role/imagecast --external-id 8f3c2a…
+  imagecast account ec2 add --name sles-keyless --region us-east-1 --federated \\
+    --role-arn arn:aws:iam::123456789012:role/imagecast \\
+    --web-identity-token-file /var/run/secrets/eks.amazonaws.com/serviceaccount/token
   pass show aws/key | imagecast account ec2 add --name china --partition aws-cn --region cn-north-1 \\
     --access-key-id AKIA… --secret-access-key-file -`,
   },
@@ -209,4 +226,11 @@ async function run<T>(
     console.log(flags.json ? JSON.stringify(result, null, 2) : text(result));
     return EXIT_OK;
   });
+}
+
+/** `--session-duration 1h` → seconds; the schema checks STS's 15 min – 12 h range and names the field. */
+function sessionSeconds(text: string): number {
+  const match = /^(\d+)([smh])$/.exec(text.trim());
+  if (!match) throw new UsageError(`--session-duration: expected a duration such as 30m or 1h, got "${text}"`);
+  return Number(match[1]) * { s: 1, m: 60, h: 3600 }[match[2] as 's' | 'm' | 'h'];
 }

@@ -169,4 +169,27 @@ describe('imagecast account / keys (CLI, PostgreSQL)', () => {
     assert.equal(error.code, 'invalid_input');
     assert.match(error.message, /nobody/);
   });
+
+  it('adds a keyless (web identity) ec2 account: nothing secret read or stored; bad combinations name the flag', async () => {
+    const keyless = ['account', 'ec2', 'add', '--name', 'keyless', '--region', 'us-east-1', '--role-arn', 'arn:aws:iam::123456789012:role/imagecast'];
+    const added = await run([...keyless, '--federated', '--web-identity-token-file', '/var/run/secrets/token', '--session-duration', '2h']);
+    assert.equal(added.status, 0, added.stderr);
+    assert.match(added.stdout, /added ec2 account keyless .*web identity \(keyless\)/);
+    const shown = await run(['account', 'ec2', 'show', '--name', 'keyless', '--json']);
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.match(shown.stdout, /"web_identity_token_file": "\/var\/run\/secrets\/token"/);
+    const bad: Array<[string[], RegExp]> = [
+      [[...keyless, '--federated'], /--federated: needs --role-arn ARN and --web-identity-token-file PATH/],
+      [[...keyless, '--web-identity-token-file', '/t', '--external-id', 'x'], /--external-id: not with --federated/],
+      [[...keyless, '--web-identity-token-file', 'relative/token'], /web_identity_token_file: an absolute path/],
+      [[...keyless, '--web-identity-token-file', '/t', '--session-duration', '5m'], /session_duration_seconds: at least 900/],
+      [[...keyless, '--web-identity-token-file', '/t', '--session-duration', 'long'], /--session-duration: expected a duration such as 30m or 1h, got "long"/],
+    ];
+    for (const [args, message] of bad) {
+      const ran = await run(args.map((a) => (a === 'keyless' ? 'keyless-bad' : a)));
+      assert.equal(ran.status, 2, `${args.join(' ')}: ${ran.stderr}`);
+      assert.match(ran.stderr, message, args.join(' '));
+    }
+    await run(['account', 'ec2', 'delete', '--name', 'keyless']);
+  });
 });
