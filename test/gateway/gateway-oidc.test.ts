@@ -14,6 +14,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { createPool } from '../../infra/db/pool.js';
 import { AuditLog } from '../../activities/accounts/audit-log.js';
+import { CiTokens } from '../../activities/accounts/ci-tokens.js';
 import { TrustPolicies } from '../../activities/accounts/oidc/trust-policies.js';
 import { IdTokenVerifier } from '../../activities/accounts/oidc/id-token-verifier.js';
 import { startOidcIssuer, type OidcIssuer } from '../../infra/fakes/oidc-issuer/issuer.js';
@@ -154,7 +155,11 @@ describe('keyless CI: OIDC ID tokens at the release gateway', () => {
       const outcome = await ci.resumeRelease(skipped, { skip: ['region-4'] });
       assert.match(outcome.detail, new RegExp(`resumed by oidc:${issuer.issuer}#repo:org/images:ref:refs/heads/main via gateway`));
       assert.equal((await ci.waitForRelease(skipped, { pollIntervalMs: 200 })).state, 'succeeded');
-      await ci.abortRelease(aborted);
+      // The CLI through the gateway, with a CI token this time: same decision, recorded as the token's.
+      const { token, info } = await new CiTokens(pool).create({ scope: { cloud: 'local', target: 'test' }, ttlSeconds: 600, createdBy: 'test' });
+      const cliAbort = await runCli(['job', 'abort', aborted, '--gateway', gateway.url, '--json'], { ...process.env, IMAGECAST_TOKEN: token });
+      assert.equal(cliAbort.status, 0, cliAbort.stderr + cliAbort.stdout);
+      assert.equal((JSON.parse(cliAbort.stdout) as { decision: string }).decision, 'abort');
       const abortedStatus = await ci.waitForRelease(aborted, { pollIntervalMs: 200 });
       assert.notEqual(abortedStatus.state, 'succeeded');
       await assert.rejects(ci.abortRelease(aborted), (e: GatewayError) => e.status === 409);
@@ -167,6 +172,7 @@ describe('keyless CI: OIDC ID tokens at the release gateway', () => {
       assert.equal((resumed?.detail?.claims as Record<string, unknown>)?.repository, 'org/images');
       const abortRows = await log.entries({ subject: `release:${aborted}`, action: 'release.abort' });
       assert.deepEqual(abortRows.map((r) => r.outcome), ['refused', 'ok']);
+      assert.equal(abortRows[1]?.actor, `token:${info.id}`);
     } finally {
       rmSync(join(closed, 'CLOSED'), { force: true });
     }

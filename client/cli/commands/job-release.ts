@@ -1,7 +1,7 @@
 import { Argument, type Command } from 'commander';
 import { CLOUDS, type CloudName } from '../../../schemas/steps.js';
-import { ImagecastGateway, type ImagecastClient, type ReleaseInspection, type WorkerProblem } from '../../sdk/index.js';
-import { readSecretText } from '../secret-input.js';
+import { type ImagecastClient, type ReleaseInspection, type WorkerProblem } from '../../sdk/index.js';
+import { addGatewayOptions, gatewayClient, type GatewayFlags } from '../gateway-connection.js';
 import { parseJob } from '../../../schemas/job/index.js';
 import { addConnectionOptions, connect, webUiLink, type ConnectionFlags } from '../client-config.js';
 import { attemptsPerStep, formatStatus, retriesPerStep } from '../format-status.js';
@@ -11,23 +11,19 @@ import { reportError, runCommand } from '../command-output.js';
 import { durationMs, durationText } from '../option-parsers.js';
 import { UsageError } from '../store-connection.js';
 
-type AddFlags = ConnectionFlags & { wait?: boolean; timeout?: number; json?: boolean; gateway?: string; tokenFile?: string; oidc?: string; oidcAudience?: string; pollEvery: string };
+type AddFlags = ConnectionFlags & GatewayFlags & { wait?: boolean; timeout?: number; json?: boolean; pollEvery: string };
 
 /** `job add` and `job status`: start a release and read its step table. */
 export function register(job: Command): void {
   addConnectionOptions(
-    job
-      .command('add')
+    addGatewayOptions(job
+      .command('add'))
       .description('validate a job document and start its release')
       .addArgument(new Argument('<cloud>', 'target cloud').choices(CLOUDS))
       .argument('<file>', 'job document (JSON), or - for stdin')
       .option('--wait', 'follow the release and exit 0 when it succeeds, 1 when it fails')
       .option('--timeout <duration>', 'with --wait: give up after this long (90s, 30m, 2h), exit 3; the release goes on', durationMs)
       .option('--json', 'print machine-readable output (errors too: {"error": {...}})')
-      .option('--gateway <url>', 'start through imagecast-gateway with a CI token instead of Temporal (env IMAGECAST_GATEWAY_URL)')
-      .option('--token-file <file>', 'the CI token for --gateway (default: env IMAGECAST_TOKEN)')
-      .option('--oidc <ci>', "keyless: sign in to --gateway with this CI's OIDC ID token, github or gitlab (env IMAGECAST_OIDC)")
-      .option('--oidc-audience <aud>', 'the audience to ask the CI for (env IMAGECAST_OIDC_AUDIENCE; default: the gateway URL\'s origin)')
       .option('--poll-every <interval>', 'for utctime "always": how often the schedule looks for a new build (30m, 1h, 1d)', durationText, '1h'),
   )
     .addHelpText(
@@ -82,16 +78,9 @@ async function add(cloud: CloudName, file: string, flags: AddFlags): Promise<num
   const read = await readJobDocument(file);
   if (!read.ok) return reportError(new UsageError(read.error), flags.json, read.error);
   const document = read.doc;
-  const gatewayUrl = flags.gateway ?? process.env.IMAGECAST_GATEWAY_URL;
-  const oidc = oidcSource(flags.oidc ?? (process.env.IMAGECAST_OIDC || undefined), gatewayUrl);
-  if (flags.oidcAudience !== undefined && !oidc) throw new UsageError('--oidc-audience: only with --oidc github|gitlab');
-  const client = gatewayUrl
-    ? new ImagecastGateway(
-        oidc
-          ? { url: gatewayUrl, oidc, audience: flags.oidcAudience ?? (process.env.IMAGECAST_OIDC_AUDIENCE || undefined) }
-          : { url: gatewayUrl, token: await gatewayToken(flags.tokenFile) },
-      )
-    : await connect(flags);
+  const gateway = await gatewayClient(flags);
+  const gatewayUrl = gateway !== undefined;
+  const client = gateway ?? (await connect(flags));
   try {
     const withCloud = gatewayUrl ? { cloud, ...(document as Record<string, unknown>) } : document;
     const parsedAlways = parseJob(withCloud, cloud);
@@ -155,20 +144,4 @@ function formatInspection(inspection: ReleaseInspection, attempts: Record<string
   }
   for (const p of inspection.workerProblems) lines.push(`  ! ${p.message}`);
   return lines.join('\n');
-}
-
-/** `--oidc github|gitlab`: only with a gateway (Temporal itself takes no ID tokens). */
-function oidcSource(value: string | undefined, gatewayUrl: string | undefined): 'github' | 'gitlab' | undefined {
-  if (value === undefined) return undefined;
-  if (value !== 'github' && value !== 'gitlab') throw new UsageError(`--oidc: expected github or gitlab, got "${value}"`);
-  if (!gatewayUrl) throw new UsageError('--oidc: only with --gateway URL (or IMAGECAST_GATEWAY_URL): ID tokens are checked by imagecast-gateway');
-  return value;
-}
-
-/** The CI token: from --token-file (or - for stdin), else IMAGECAST_TOKEN; never an argv value. */
-async function gatewayToken(tokenFile: string | undefined): Promise<string> {
-  if (tokenFile) return (await readSecretText('--token-file', tokenFile)).trim();
-  const token = process.env.IMAGECAST_TOKEN;
-  if (!token) throw new UsageError('--gateway needs a token: set IMAGECAST_TOKEN or pass --token-file');
-  return token;
 }
