@@ -13,6 +13,7 @@ import {
   findGalleryVersion,
   replicateGalleryVersion,
 } from './gallery.js';
+import { checkCommunityGallery, shareGallery } from './gallery-sharing.js';
 import type { LroSettings } from './lro.js';
 import {
   createManagedImages,
@@ -83,6 +84,7 @@ export function createAzureCloud(options: AzureCloudOptions): CloudProvider {
     async createImage(input) {
       const o = azureOptions(input);
       const c = await clients(input.release.account);
+      if (o.gallery?.community) await checkCommunityGallery(c, o.gallery);
       return o.gallery ? createGalleryVersions(c, input, o, lro) : createManagedImages(c, input, o, lro);
     },
     async replicateImage(input) {
@@ -101,8 +103,15 @@ export function createAzureCloud(options: AzureCloudOptions): CloudProvider {
         lro,
       );
     },
-    async publishImage() {
-      // The plan refuses a Partner Center publish (not available yet); without one the image stays private to the subscription.
+    async publishImage(input) {
+      // mash's publish (Partner Center) is refused by the plan; this is Imagecast's: gallery sharing.
+      if (input.shareWith === 'none') return;
+      const o = azureOptions(input);
+      if (!o.gallery) {
+        // The job schema refuses share_with without gallery_name; reaching here is a bug.
+        throw new Error('internal: an Azure managed image cannot be shared (share_with needs gallery_name)');
+      }
+      await shareGallery(await clients(input.release.account), o, input.shareWith, lro);
     },
     async deprecateImage(input) {
       const c = await clients(input.release.account);

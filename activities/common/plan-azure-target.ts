@@ -44,7 +44,8 @@ function galleryDefinitions(job: AzureJob, firmware: readonly string[]) {
  */
 export async function azureTarget(job: AzureJob, accounts: AccountDirectory) {
   const account = await accounts.azureAccount(job.cloud_account);
-  const publishes = runs(job, 'publish');
+  // mash's publish is to Partner Center; with partner_center false it is Imagecast's gallery sharing.
+  const publishes = runs(job, 'publish') && job.partner_center;
   const publisher = job.partner_center_account ?? account.name;
   // Its existence, before an image is made that cannot be published.
   if (publishes && publisher !== account.name) await accounts.azureAccount(publisher);
@@ -67,6 +68,8 @@ export async function azureTarget(job: AzureJob, accounts: AccountDirectory) {
         ...(job.offer_id && { offer: job.offer_id }),
         replicaRegions: job.additional_regions,
         regionalReplicaCount: 1,
+        // Checked in create, before a version is made that publish could not share.
+        ...(job.share_with === 'all' && runs(job, 'publish') && { community: true }),
       },
     }),
     // azureCrossFieldIssues refuses a document that publishes without offer_id and sku.
@@ -87,7 +90,8 @@ export async function azureTarget(job: AzureJob, accounts: AccountDirectory) {
     homeRegion: job.region ?? account.region,
     // mash replicates nothing on Azure; Imagecast replicates a gallery version to additional_regions.
     replicaRegions: job.gallery_name ? job.additional_regions.filter((r) => r !== (job.region ?? account.region)) : [],
-    shareWith: 'none' as ReleasePlan['shareWith'],
+    // azureCrossFieldIssues refuses sharing without a gallery or without publish.
+    shareWith: (job.gallery_name ? job.share_with : 'none') as ReleasePlan['shareWith'],
     allowCopy: false,
     imageOptions,
   };

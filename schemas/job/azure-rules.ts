@@ -48,11 +48,11 @@ export function publishFromSigIssues(doc: Doc): AzureFieldIssue[] {
 }
 
 /**
- * mash: when publish runs, offer_id and sku are required and sku ≠ generation_id. With
+ * mash: when publish runs (to Partner Center), offer_id and sku are required and sku ≠ generation_id. With
  * gallery_name, create needs them too: they name the image definition the version goes in.
  */
 export function offerIssues(doc: Doc): AzureFieldIssue[] {
-  const publishes = runs(doc, 'publish');
+  const publishes = runs(doc, 'publish') && doc.partner_center !== false;
   const gallery = hasGallery(doc) && runs(doc, 'create');
   if (!publishes && !gallery) return [];
   const why = publishes
@@ -115,14 +115,46 @@ export function uefiNameIssues(doc: Doc): AzureFieldIssue[] {
 /**
  * Partner Center's Product Ingestion API has no SDK, and its offer-document shapes (above
  * all publish_from_sig's) could not be confirmed against a reference: rather than accept a
- * publish that might do the wrong thing to a live offer, the step is refused by name.
+ * publish that might do the wrong thing to a live offer, mash's publish is refused by name.
+ * `"partner_center": false` asks for Imagecast's publish instead (gallery sharing), so the
+ * Partner Center fields must not be there to be silently ignored.
  */
 export function partnerCenterIssues(doc: Doc): AzureFieldIssue[] {
+  if (doc.partner_center === false) {
+    const issues: AzureFieldIssue[] = [];
+    if (doc.partner_center_account !== undefined)
+      issues.push({ path: ['partner_center_account'], message: 'names the account that publishes to Partner Center, but partner_center is false: leave it out' });
+    if (doc.publish_from_sig === true)
+      issues.push({ path: ['publish_from_sig'], message: 'true publishes the gallery version to the Partner Center offer, but partner_center is false' });
+    return issues;
+  }
   if (!runs(doc, 'publish')) return [];
   return [{
     path: ['last_service'],
-    message: `publish runs (${lastServiceWords(doc)}) and would add the image to the Partner Center offer draft (offer_id, sku), which Imagecast cannot do yet: set last_service to "replicate" (the image is made, tested and replicated, and stays private to the subscription)`,
+    message: `publish runs (${lastServiceWords(doc)}) and would add the image to the Partner Center offer draft (offer_id, sku), which Imagecast cannot do yet: set last_service to "replicate" (the image is made, tested and replicated, and stays private to the subscription), or "partner_center": false to publish by sharing the gallery (share_with) and deprecate earlier releases without Partner Center`,
   }];
+}
+
+/** Azure shares galleries, never a managed image; and a sharing nobody runs is no sharing. */
+export function shareWithIssues(doc: Doc): AzureFieldIssue[] {
+  const share = doc.share_with;
+  if (share === undefined || share === 'none') return [];
+  if (!hasGallery(doc)) {
+    return [{ path: ['share_with'], message: 'needs gallery_name: Azure shares the images of a Compute Gallery; a managed image stays in its subscription' }];
+  }
+  if (!runs(doc, 'publish')) {
+    return [{ path: ['share_with'], message: `is what publish shares, and publish does not run (last_service ${JSON.stringify(doc.last_service)}): leave it out or let publish run` }];
+  }
+  const issues: AzureFieldIssue[] = [];
+  if (Array.isArray(share)) {
+    const seen = new Set<string>();
+    share.forEach((target, i) => {
+      const key = String(target).toLowerCase();
+      if (seen.has(key)) issues.push({ path: ['share_with', i], message: `"${String(target)}" is listed twice` });
+      seen.add(key);
+    });
+  }
+  return issues;
 }
 
 /** additional_regions replicate a gallery version: without a gallery there is nothing to replicate. */
@@ -150,5 +182,6 @@ export function azureCrossFieldIssues(doc: Doc): AzureFieldIssue[] {
     ...galleryIssues(doc),
     ...uefiNameIssues(doc),
     ...additionalRegionIssues(doc),
+    ...shareWithIssues(doc),
   ];
 }

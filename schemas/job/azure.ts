@@ -39,6 +39,9 @@ export function removedMashField(field: string): string | undefined {
   return `mash field "${field}" no longer exists: ${MASH_REMOVED_AZURE_FIELDS[field]}`;
 }
 
+/** A direct-shared gallery's audience: Azure shares with subscriptions and AAD tenants, each named by a GUID. */
+const AZURE_SHARE_TARGET = /^(subscription|tenant):[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
 const accountRef = (description: string, example: string) =>
   z.string().min(1).max(LIMITS.name).optional().meta({ description, examples: [example] });
 
@@ -162,12 +165,40 @@ export const azureJobSchema = z
       .boolean()
       .default(false)
       .describe('Replace an existing blob or image of the same name (owned by another release) instead of failing.'),
+    partner_center: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Imagecast addition: whether publish means what it means in mash, adding the image to the Partner Center offer draft (offer_id, sku) — not available yet, so such a document is refused. false: publish shares the gallery by share_with and deprecate retires the earlier versions, with no Partner Center.',
+      ),
+    share_with: z
+      .union(
+        [
+          z.enum(['all', 'none']),
+          z
+            .array(z.string().regex(AZURE_SHARE_TARGET, 'subscription:<subscription id> or tenant:<tenant id>, each id a GUID'))
+            .min(1)
+            .max(LIMITS.listItems),
+        ],
+        {
+          error: (issue) =>
+            issue.code === 'invalid_union'
+              ? 'use "all", "none" or a list of "subscription:<GUID>" and "tenant:<GUID>"'
+              : undefined,
+        },
+      )
+      .default('none')
+      .meta({
+        description:
+          'Imagecast addition, with gallery_name and partner_center false: who may use the gallery\'s images once publish runs. "all": every Azure user, as a community gallery (the gallery must have been made one, with its publisher URI, contact, EULA and public name prefix); a list: those subscriptions and tenants (direct shared gallery); "none": the subscription only. Azure shares a whole gallery, not one version.',
+        examples: ['none', ['subscription:8f3c2a10-0000-4000-8000-000000000000', 'tenant:72f988bf-86f1-41af-91ab-2d7cd011db47']],
+      }),
   })
   .strict()
   .meta({
     title: 'Imagecast azure release job',
     description:
-      'A release job for Microsoft Azure: mash-compatible. The disk is uploaded as a fixed-VHD page blob (zero pages never sent), made into managed images or a Compute Gallery image version, tested on a throw-away VM, and the gallery version replicated to additional_regions. Publishing to a Partner Center offer draft is not available yet: a job whose last_service includes publish is refused, saying so (run with last_service "replicate").',
+      'A release job for Microsoft Azure: mash-compatible. The disk is uploaded as a fixed-VHD page blob (zero pages never sent), made into managed images or a Compute Gallery image version, tested on a throw-away VM, and the gallery version replicated to additional_regions. Publish shares the gallery (share_with) and deprecate retires the earlier versions when partner_center is false; publishing to a Partner Center offer draft (mash\'s publish) is not available yet, so a job whose publish would do that is refused, saying so.',
   });
 
 export type AzureJob = z.infer<typeof azureJobSchema>;

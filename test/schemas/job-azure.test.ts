@@ -50,8 +50,35 @@ describe('Azure job documents', () => {
       {
         path: '$.last_service',
         message:
-          'publish runs (last_service defaults to "deprecate", which includes it) and would add the image to the Partner Center offer draft (offer_id, sku), which Imagecast cannot do yet: set last_service to "replicate" (the image is made, tested and replicated, and stays private to the subscription)',
+          'publish runs (last_service defaults to "deprecate", which includes it) and would add the image to the Partner Center offer draft (offer_id, sku), which Imagecast cannot do yet: set last_service to "replicate" (the image is made, tested and replicated, and stays private to the subscription), or "partner_center": false to publish by sharing the gallery (share_with) and deprecate earlier releases without Partner Center',
       },
+    ]);
+  });
+
+  it('with "partner_center": false, publishes by sharing the gallery and deprecates, without Partner Center', () => {
+    const sub = 'subscription:aaaaaaaa-0000-4000-8000-00000000000a';
+    const tenant = 'tenant:bbbbbbbb-0000-4000-8000-00000000000b';
+    const { publish_from_sig: _p, last_service: _l, partner_center_account: _a, ...gallery } = base;
+    const ours: Record<string, unknown> = { ...gallery, partner_center: false };
+    for (const share_with of ['all', 'none', [sub, tenant]]) assert.deepEqual(parseJob({ ...ours, share_with }, 'azure').ok, true, JSON.stringify(share_with));
+    // Without a gallery nothing can be shared, and offer_id/sku are only a gallery's to need.
+    const { gallery_name: _g, gallery_resource_group: _r, offer_id: _o, sku: _s, generation_id: _gen, ...managedOnly } = ours;
+    assert.deepEqual(azureIssues(managedOnly), []);
+    assert.deepEqual(azureIssues({ ...managedOnly, share_with: [sub] }), [
+      { path: '$.share_with', message: 'needs gallery_name: Azure shares the images of a Compute Gallery; a managed image stays in its subscription' },
+    ]);
+    assert.deepEqual(byPath(azureIssues({ ...ours, share_with: [sub, sub.toUpperCase(), 'subscription:nope', 'everyone'] })), {
+      '$.share_with[1]': `"${sub.toUpperCase()}" is listed twice`,
+      '$.share_with[2]': 'subscription:<subscription id> or tenant:<tenant id>, each id a GUID; got string "subscription:nope"',
+      '$.share_with[3]': 'subscription:<subscription id> or tenant:<tenant id>, each id a GUID; got string "everyone"',
+    });
+    assert.deepEqual(azureIssues({ ...ours, share_with: 'all', last_service: 'replicate' }), [
+      { path: '$.share_with', message: 'is what publish shares, and publish does not run (last_service "replicate"): leave it out or let publish run' },
+    ]);
+    // The Partner Center fields would be silently ignored: refused by name.
+    assert.deepEqual(azureIssues({ ...ours, publish_from_sig: true, partner_center_account: 'pc' }), [
+      { path: '$.publish_from_sig', message: 'true publishes the gallery version to the Partner Center offer, but partner_center is false' },
+      { path: '$.partner_center_account', message: 'names the account that publishes to Partner Center, but partner_center is false: leave it out' },
     ]);
   });
 
@@ -196,7 +223,8 @@ describe('Azure JSON Schema', () => {
     for (const field of Object.keys(base)) assert.ok(schema.properties?.[field], field);
     assert.equal(schema.additionalProperties, false);
     assert.deepEqual([...schema.required!].sort(), ['cloud_account', 'cloud_image_name', 'download_url', 'image', 'image_description']);
-    assert.match(schema.description!, /Publishing to a Partner Center offer draft is not available yet/);
+    assert.match(schema.description!, /publishing to a Partner Center offer draft \(mash's publish\) is not available yet/);
+    assert.ok(schema.properties?.partner_center && schema.properties?.share_with);
     assert.match(schema.description!, /Fields mash removed, refused with when and why: destination_container, destination_resource_group, destination_storage_account, publish_offer\./);
   });
 });

@@ -187,6 +187,51 @@ describe('release workflow on Azure (Azurite + ARM fake)', () => {
     await h.client.schedules.delete('azure-retire');
   });
 
+  it('with partner_center false, publish shares the gallery and the next release deprecates the one before', async () => {
+    const subscription = 'aaaaaaaa-0000-4000-8000-00000000000a';
+    const job = () =>
+      azureTestJob(h.buildServer.url, 'az-pub', {
+        cloud_image_name: 'az-pub-2026020{release}-v{date}',
+        gallery_name: 'pubgallery',
+        gallery_resource_group: AZURE_GALLERY_GROUP,
+        offer_id: 'pub',
+        sku: 'gen1',
+        additional_regions: ['northeurope'],
+        partner_center: false,
+        share_with: [`subscription:${subscription}`],
+        last_service: 'deprecate',
+      });
+    const runs: Array<{ releaseId: string; imageId: string; steps: Record<string, string> }> = [];
+    for (const release of ['8', '9']) {
+      await h.publish(release);
+      const { releaseId } = await h.client.startRelease(job());
+      const done = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
+      assert.equal(done.state, 'succeeded', done.error);
+      const steps = Object.fromEntries(done.steps.map((s) => [s.name, `${s.state}: ${s.detail ?? ''}`]));
+      runs.push({ releaseId, imageId: done.images[0]!.imageId, steps });
+    }
+    const [first, second] = runs as [(typeof runs)[0], (typeof runs)[0]];
+    assert.equal(first.steps.publish, `succeeded: shared with subscription:${subscription}`);
+    assert.equal(first.steps.deprecate, 'succeeded: nothing to deprecate (no earlier release found)');
+    assert.equal(second.steps.deprecate, `succeeded: deprecated 2: ${first.imageId}, ${first.imageId}`);
+    const gallery = (az.arm.state.galleries() as Json[]).find((g) => g.name === 'pubgallery')!;
+    assert.equal(gallery.properties.sharingProfile.permissions, 'Groups');
+    assert.deepEqual(gallery.properties.sharingProfile.groups, [{ type: 'Subscriptions', ids: [subscription] }]);
+    const version = (name: string) =>
+      (az.arm.state.galleryImageVersions() as Json[]).find((v) => String(v.id).includes('/pubgallery/') && v.name === name)!;
+    const old = version('2026.02.08').properties.publishingProfile;
+    assert.equal(old.excludeFromLatest, true);
+    assert.ok(Date.parse(old.endOfLifeDate) <= Date.now());
+    assert.equal(version('2026.02.09').properties.publishingProfile.excludeFromLatest, false, 'the new one is latest');
+    const line = 'az-pub-2026020{release}-v{date}';
+    const catalog = await h.catalog.listImages({ cloud: 'azure', account: 'azure-pub', imageLine: line });
+    assert.deepEqual(
+      [...new Set(catalog.map((i) => `${i.imageId.split('/').pop()}:${i.state}:${i.visibility}`))].sort(),
+      ['2026.02.08:deprecated:shared', '2026.02.09:active:shared'],
+    );
+    await replayAndRecord(h.client.temporal, second.releaseId, 'release-azure-published');
+  });
+
   it('with on_failure: abort, fails the release naming the region whose replication failed', async () => {
     await h.publish('3');
     az.arm.faults.add({

@@ -3,12 +3,14 @@
 // https://learn.microsoft.com/rest/api/compute/gallery-sharing-profile/update (POST …/share:
 // Add/Remove subscriptions or tenants, Reset, EnableCommunity; reflected in the gallery's
 // `sharingProfile`), and https://learn.microsoft.com/rest/api/compute/gallery-images/create-or-update
-// (…/get, …/list-by-gallery, …/delete). A gallery or definition that still holds nested
-// resources refuses DELETE with 409 CannotDeleteResource. Left out: galleries.update
-// (PATCH), `$select=Permissions`, soft delete, community-gallery publishing checks.
+// (…/get, …/list-by-gallery, …/delete), and https://learn.microsoft.com/rest/api/compute/galleries/update
+// (PATCH: description, tags, sharingProfile.permissions, 200 + Azure-AsyncOperation). A gallery
+// or definition that still holds nested resources refuses DELETE with 409 CannotDeleteResource.
+// Left out: `$select=Permissions` (groups are always shown), soft delete, community-gallery
+// publishing checks beyond the publisher information EnableCommunity needs.
 import { ArmError, invalidParameter, nestedResourcesExist, resourceNotFound } from './errors.js';
 import { asyncHeaders, startOperation } from './operations.js';
-import { groupOf, type ResourceKind } from './resources.js';
+import { groupOf, providerPath, startProvisioning, viewOf, type ResourceKind } from './resources.js';
 import { TYPES, type Answer, type Call, type Json, type ResourceRecord, type Store } from './state.js';
 
 const refuseWhileNested = (type: string) => (record: ResourceRecord, store: Store) => {
@@ -38,6 +40,56 @@ export const galleryKind: ResourceKind = {
   build: buildGallery,
   beforeDelete: refuseWhileNested(TYPES.galleryImages),
 };
+
+const PERMISSIONS = ['Private', 'Groups', 'Community'];
+
+/**
+ * PATCH …/galleries/{g}: what galleries.update may change. Azure refuses to make a gallery
+ * Community without the publisher information a community gallery shows its users.
+ */
+export function updateGallery(call: Call): Answer {
+  const group = groupOf(call);
+  const record = call.store.resource(call.path);
+  if (!record || record.type !== TYPES.galleries) throw resourceNotFound(providerPath(call.path), group.name);
+  const properties = record.body['properties'] as Json;
+  const asked = (call.body['properties'] ?? {}) as Json;
+  if (call.body['tags'] !== undefined) record.body['tags'] = structuredClone(call.body['tags']);
+  if (typeof asked['description'] === 'string') properties['description'] = asked['description'];
+  const sharing = asked['sharingProfile'] as Json | undefined;
+  if (sharing?.['permissions'] !== undefined) {
+    const permissions = PERMISSIONS.find(
+      (p) => p.toLowerCase() === String(sharing['permissions']).toLowerCase(),
+    );
+    if (!permissions)
+      throw invalidParameter(
+        `The value '${String(sharing['permissions'])}' of parameter 'permissions' is not allowed.`,
+        'sharingProfile.permissions',
+      );
+    const info = {
+      ...((properties['sharingProfile'] as Json)['communityGalleryInfo'] ?? {}),
+      ...((sharing['communityGalleryInfo'] ?? {}) as Json),
+    } as Json;
+    if (
+      permissions === 'Community' &&
+      ['publisherUri', 'publisherContact', 'eula', 'publicNamePrefix'].some((k) => !info[k])
+    )
+      throw invalidParameter(
+        'Community gallery requires publisherUri, publisherContact, eula and publicNamePrefix in communityGalleryInfo.',
+        'sharingProfile.communityGalleryInfo',
+      );
+    Object.assign(properties['sharingProfile'] as Json, {
+      permissions,
+      ...(permissions === 'Community' && { communityGalleryInfo: info }),
+    });
+  }
+  properties['provisioningState'] = 'Updating';
+  const op = startProvisioning(galleryKind, record, call);
+  return {
+    status: 200,
+    body: viewOf(galleryKind, record, undefined, call.store),
+    headers: asyncHeaders(call.store, op, call, false),
+  };
+}
 
 type Group = { type: string; ids: string[] };
 

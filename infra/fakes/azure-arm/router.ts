@@ -2,7 +2,7 @@
 // @azure/arm-compute 23.3 and @azure/arm-network 35.0: `PUT /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/images/{name}?api-version=…`),
 // each named after the SDK's operation group and method (`images.createOrUpdate`): faults and
 // the request log use these names. Paths match case-insensitively, as ARM's do.
-import { galleryImageKind, galleryKind, shareGallery } from './galleries.js';
+import { galleryImageKind, galleryKind, shareGallery, updateGallery } from './galleries.js';
 import { galleryImageVersionKind, updateVersion } from './gallery-versions.js';
 import { imageKind, updateImage } from './images.js';
 import {
@@ -88,6 +88,7 @@ export const ROUTES: Route[] = [
   route('images.update', 'PATCH', `${COMPUTE}/images/:imageName`, updateImage),
   ...crud('images', `${COMPUTE}/images`, 'imageName', imageKind),
   route('gallerySharingProfile.update', 'POST', `${GALLERY}/share`, shareGallery),
+  route('galleries.update', 'PATCH', GALLERY, updateGallery),
   ...crud('galleries', `${COMPUTE}/galleries`, 'galleryName', galleryKind),
   ...crud('galleryImages', `${GALLERY}/images`, 'galleryImageName', galleryImageKind, 'listByGallery'),
   route(

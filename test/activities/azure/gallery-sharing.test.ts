@@ -1,0 +1,217 @@
+// Azure publish (Imagecast's, not mash's Partner Center): share_with shares the gallery with
+// subscriptions and tenants, or as a community gallery, through the real SDK against the ARM
+// fake; a community share the gallery cannot take is refused in create, before anything is made.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ComputeManagementClient } from '@azure/arm-compute';
+import type { ApplicationFailure } from '@temporalio/common';
+import { missingGroups, sharingGroups } from '../../../activities/azure/gallery-sharing.js';
+import { trustCaPolicy } from '../../../activities/azure/trust-ca.js';
+import type { CloudProvider, ReleaseRef, UploadedDisk } from '../../../activities/provider.js';
+import type { AzureImageOptions } from '../../../schemas/release-plan.js';
+import {
+  AZURE_CONTAINER,
+  AZURE_GALLERY_GROUP,
+  AZURE_RESOURCE_GROUP,
+  AZURE_STORAGE_ACCOUNT,
+  AZURE_SUBSCRIPTION,
+  startAzureEmulator,
+  type AzureEmulator,
+} from '../../support/azure-emulator.js';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const SUB = 'aaaaaaaa-0000-4000-8000-00000000000a';
+const TENANT = 'bbbbbbbb-0000-4000-8000-00000000000b';
+
+const release = (token: string): ReleaseRef => ({
+  releaseId: `release-${token}`,
+  releaseToken: token,
+  cloud: 'azure',
+  account: 'azure-pub',
+});
+const options = (gallery: string, community = false): AzureImageOptions => ({
+  cloud: 'azure',
+  storageAccount: AZURE_STORAGE_ACCOUNT,
+  container: AZURE_CONTAINER,
+  resourceGroup: AZURE_RESOURCE_GROUP,
+  managedImages: [],
+  gallery: {
+    name: gallery,
+    resourceGroup: AZURE_GALLERY_GROUP,
+    definitions: [{ name: `${gallery}_gen1`, plan: 'gen1', hyperVGeneration: 'V1' }],
+    publisher: 'imagecast',
+    offer: gallery,
+    replicaRegions: [],
+    regionalReplicaCount: 1,
+    ...(community && { community: true }),
+  },
+  forceReplace: false,
+  architecture: 'x86_64',
+});
+
+describe('Azure share_with: sharing groups', () => {
+  it('reads subscription: and tenant: targets as one group per type, lower-cased', () => {
+    assert.deepEqual(
+      sharingGroups([`subscription:${SUB.toUpperCase()}`, `tenant:${TENANT}`, `subscription:${TENANT}`]),
+      [
+        { type: 'Subscriptions', ids: [SUB, TENANT] },
+        { type: 'AADTenants', ids: [TENANT] },
+      ],
+    );
+    assert.deepEqual(sharingGroups([`tenant:${TENANT}`]), [{ type: 'AADTenants', ids: [TENANT] }]);
+  });
+
+  it('asks only for the ids the gallery does not share with yet', () => {
+    const wanted = sharingGroups([`subscription:${SUB}`, `tenant:${TENANT}`]);
+    assert.deepEqual(missingGroups(wanted, [{ type: 'subscriptions', ids: [SUB.toUpperCase()] }]), [
+      { type: 'AADTenants', ids: [TENANT] },
+    ]);
+    assert.deepEqual(missingGroups(wanted, wanted), []);
+    assert.deepEqual(missingGroups(wanted, undefined), wanted);
+  });
+});
+
+describe('Azure publish shares the gallery (Azurite + ARM fake)', () => {
+  let az: AzureEmulator;
+  let cloud: CloudProvider;
+  let compute: ComputeManagementClient;
+
+  before(async () => {
+    az = await startAzureEmulator();
+    cloud = az.provider();
+    compute = new ComputeManagementClient(
+      { getToken: async () => ({ token: 'test', expiresOnTimestamp: Date.now() + 3_600_000 }) },
+      AZURE_SUBSCRIPTION,
+      {
+        endpoint: az.arm.endpoint,
+        credentialScopes: ['https://management.azure.com/.default'],
+        additionalPolicies: [{ policy: trustCaPolicy(az.arm.caPem), position: 'perCall' }],
+      },
+    );
+  });
+  after(async () => {
+    await az?.stop();
+  });
+
+  async function release1(r: ReleaseRef, name: string, o: AzureImageOptions) {
+    const writer = await cloud.openDiskWriter({
+      release: r,
+      region: 'westeurope',
+      checksum: { algorithm: 'sha256', hex: '0'.repeat(64) },
+      resumeFromOffset: 0,
+      imageName: name,
+      diskSizeBytes: 1024 * 1024,
+      options: o,
+    });
+    await writer.writeBlock(0, Buffer.alloc(1024 * 1024, 3));
+    const disk: UploadedDisk = await writer.commit(1024 * 1024, 1024 * 1024);
+    return cloud.createImage({
+      release: r,
+      disk,
+      imageName: name,
+      description: 'sharing',
+      architecture: 'x86_64',
+      bootFirmware: ['bios'],
+      source: { url: 'file:///x', fileName: 'x.raw', compression: 'none', checksum: disk.checksum },
+      options: o,
+    });
+  }
+
+  const sharingOf = (gallery: string) =>
+    (az.arm.state.galleries() as Json[]).find((g) => g.name === gallery)!.properties.sharingProfile as Json;
+  const shareCalls = () => az.arm.state.requests('gallerySharingProfile.update').length;
+
+  it('turns a private gallery into a direct shared one with the subscriptions and tenants, once', async () => {
+    const o = options('sharedgallery');
+    const r = release('tokshare1');
+    const image = await release1(r, 'shared-v20261206', o);
+    assert.equal(sharingOf('sharedgallery').permissions, 'Private');
+    const shareWith = [`subscription:${SUB}`, `tenant:${TENANT}`];
+    // The publish step calls once per region, in parallel: both ask the same.
+    await Promise.all(
+      ['westeurope', 'northeurope'].map((region) =>
+        cloud.publishImage({
+          release: r,
+          image: { ...image, region },
+          shareWith,
+          allowCopy: false,
+          options: o,
+        }),
+      ),
+    );
+    const profile = sharingOf('sharedgallery');
+    assert.equal(profile.permissions, 'Groups');
+    assert.deepEqual((profile.groups as Json[]).map((g) => [g.type, g.ids]).sort(), [
+      ['AADTenants', [TENANT]],
+      ['Subscriptions', [SUB]],
+    ]);
+    const calls = shareCalls();
+    await cloud.publishImage({ release: r, image, shareWith, allowCopy: false, options: o });
+    assert.equal(shareCalls(), calls, 'a retry asks nothing more');
+    const before = az.arm.state.requests().length;
+    await cloud.publishImage({ release: r, image, shareWith: 'none', allowCopy: false, options: o });
+    assert.equal(az.arm.state.requests().length, before, '"none" calls nothing');
+  });
+
+  it('refuses share_with "all" in create when the gallery is no community gallery, making nothing', async () => {
+    const o = options('privategallery', true);
+    await compute.galleries.beginCreateOrUpdateAndWait(AZURE_GALLERY_GROUP, 'privategallery', {
+      location: 'westeurope',
+    });
+    const refused = await release1(release('tokcomm0'), 'priv-v20261206', o).then(
+      () => assert.fail('accepted'),
+      (e: unknown) => e as ApplicationFailure,
+    );
+    assert.equal(refused.type, 'CloudInvalidRequest');
+    assert.match(
+      refused.message,
+      /^share_with "all" publishes gallery privategallery as a community gallery, but it has sharing permissions "Private": .*az sig update .*--permissions Community .*; nothing was made$/,
+    );
+    assert.deepEqual(
+      (az.arm.state.galleryImageVersions() as Json[]).filter((v) => String(v.id).includes('privategallery')),
+      [],
+    );
+    // A gallery that does not exist would be made private: refused the same way.
+    const missing = await release1(release('tokcomm1'), 'none-v20261206', options('nogallery', true)).then(
+      () => assert.fail('accepted'),
+      (e: unknown) => e as ApplicationFailure,
+    );
+    assert.match(missing.message, /gallery nogallery as a community gallery, but it does not exist/);
+  });
+
+  it('enables a community gallery for share_with "all", once; and refuses groups there', async () => {
+    await compute.galleries.beginCreateOrUpdateAndWait(AZURE_GALLERY_GROUP, 'commgallery', {
+      location: 'westeurope',
+      sharingProfile: {
+        permissions: 'Community',
+        communityGalleryInfo: {
+          publisherUri: 'https://images.example.org',
+          publisherContact: 'images@example.org',
+          eula: 'https://images.example.org/eula',
+          publicNamePrefix: 'imagecast',
+        },
+      },
+    });
+    const o = options('commgallery', true);
+    const r = release('tokcomm2');
+    const image = await release1(r, 'comm-v20261206', o);
+    const calls = shareCalls();
+    await cloud.publishImage({ release: r, image, shareWith: 'all', allowCopy: false, options: o });
+    assert.equal(shareCalls(), calls + 1);
+    assert.equal(sharingOf('commgallery').communityGalleryInfo.communityGalleryEnabled, true);
+    await cloud.publishImage({ release: r, image, shareWith: 'all', allowCopy: false, options: o });
+    assert.equal(shareCalls(), calls + 1, 'already enabled: nothing asked');
+
+    const refused = await cloud
+      .publishImage({ release: r, image, shareWith: [`subscription:${SUB}`], allowCopy: false, options: o })
+      .then(
+        () => assert.fail('accepted'),
+        (e: unknown) => e as ApplicationFailure,
+      );
+    assert.match(
+      refused.message,
+      /gallery commgallery is a community gallery \(everyone may use it\): Azure shares a gallery with subscriptions and tenants only when its permissions are "Groups"/,
+    );
+  });
+});
