@@ -105,7 +105,7 @@ export interface AzureImageOptions {
     replicaRegions?: string[];
     /** Replicas per target region (Azure: 1-10 per region; more serve more concurrent VM creates). */
     regionalReplicaCount?: number;
-    /** share_with "all": publish makes the gallery a community one, which it must be able to be (checked in create). */
+    /** share_with "all": publish makes the gallery a community one, which it must be able to be (checked before the upload and in create). */
     community?: boolean;
   };
   /** When publish runs: the Partner Center offer draft the image is added to. */

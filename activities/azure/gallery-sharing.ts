@@ -9,7 +9,7 @@ import { untilDone, type LroSettings } from './lro.js';
 type GalleryOptions = NonNullable<AzureImageOptions['gallery']>;
 
 const COMMUNITY_HOW =
-  'Azure shows a community gallery with its publisher URI, contact e-mail, EULA and public name prefix, which only its owner can give: make it one first (az sig update --gallery-name G --resource-group RG --permissions Community --publisher-uri … --publisher-email … --eula … --public-name-prefix …), or share with subscriptions and tenants instead';
+  'Azure shows a community gallery with its publisher URI, contact e-mail, EULA and public name prefix, which only its owner can give: make it one first (az sig create, or az sig update for a gallery that exists, --gallery-name G --resource-group RG --permissions Community --publisher-uri … --publisher-email … --eula … --public-name-prefix …), or share with subscriptions and tenants instead';
 
 /** share_with's `subscription:<id>` and `tenant:<id>` as Azure's sharing groups (one per type). */
 export function sharingGroups(shareWith: readonly string[]): SharingProfileGroup[] {
@@ -48,11 +48,16 @@ function getGallery(c: AzureClients, g: GalleryOptions): Promise<Gallery | undef
 }
 
 /**
- * Before a version is made for share_with "all": the gallery must be (or be able to become)
- * a community gallery, which only its owner can arrange. Checked in create, so a release
- * never makes, tests and replicates an image that publish then cannot share.
+ * Before anything is uploaded or made for share_with "all": the gallery must be a community
+ * gallery already, which only its owner can arrange. Checked when the upload opens (and
+ * again in create), so a release never uploads, tests and replicates an image that publish
+ * then cannot share.
  */
-export async function checkCommunityGallery(c: AzureClients, g: GalleryOptions): Promise<void> {
+export async function checkCommunityGallery(
+  c: AzureClients,
+  g: GalleryOptions,
+  nothing = 'nothing was uploaded',
+): Promise<void> {
   const gallery = await getGallery(c, g);
   if (gallery?.sharingProfile?.permissions === 'Community') return;
   const state = gallery
@@ -60,7 +65,7 @@ export async function checkCommunityGallery(c: AzureClients, g: GalleryOptions):
     : 'does not exist (Imagecast would make it private)';
   throw nonRetryable(
     'CloudInvalidRequest',
-    `share_with "all" publishes gallery ${g.name} as a community gallery, but it ${state}: ${COMMUNITY_HOW}; nothing was made`,
+    `share_with "all" publishes gallery ${g.name} as a community gallery, but it ${state}: ${COMMUNITY_HOW}; ${nothing}`,
     { gallery: g.name },
   );
 }
@@ -101,7 +106,8 @@ export async function shareGallery(
       ),
     );
   if (shareWith === 'all') {
-    if (profile?.permissions !== 'Community') await checkCommunityGallery(c, g);
+    if (profile?.permissions !== 'Community')
+      await checkCommunityGallery(c, g, 'the images are kept private');
     if (!profile?.communityGalleryInfo?.communityGalleryEnabled) await share('EnableCommunity');
     return;
   }

@@ -79,12 +79,15 @@ export function createAzureCloud(options: AzureCloudOptions): CloudProvider {
     async openDiskWriter(input) {
       if (!input.imageName)
         throw new Error('internal: an Azure upload needs the image name (the blob is named after it)');
-      return openReleasePageBlob(await clients(input.release.account), input, azureOptions(input));
+      const o = azureOptions(input);
+      const c = await clients(input.release.account);
+      if (o.gallery?.community) await checkCommunityGallery(c, o.gallery);
+      return openReleasePageBlob(c, input, o);
     },
     async createImage(input) {
       const o = azureOptions(input);
       const c = await clients(input.release.account);
-      if (o.gallery?.community) await checkCommunityGallery(c, o.gallery);
+      if (o.gallery?.community) await checkCommunityGallery(c, o.gallery, 'no image was made');
       return o.gallery ? createGalleryVersions(c, input, o, lro) : createManagedImages(c, input, o, lro);
     },
     async replicateImage(input) {

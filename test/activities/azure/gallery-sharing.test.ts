@@ -154,7 +154,7 @@ describe('Azure publish shares the gallery (Azurite + ARM fake)', () => {
     assert.equal(az.arm.state.requests().length, before, '"none" calls nothing');
   });
 
-  it('refuses share_with "all" in create when the gallery is no community gallery, making nothing', async () => {
+  it('refuses share_with "all" in upload (and create) when the gallery is no community gallery, making nothing', async () => {
     const o = options('privategallery', true);
     await compute.galleries.beginCreateOrUpdateAndWait(AZURE_GALLERY_GROUP, 'privategallery', {
       location: 'westeurope',
@@ -166,12 +166,45 @@ describe('Azure publish shares the gallery (Azurite + ARM fake)', () => {
     assert.equal(refused.type, 'CloudInvalidRequest');
     assert.match(
       refused.message,
-      /^share_with "all" publishes gallery privategallery as a community gallery, but it has sharing permissions "Private": .*az sig update .*--permissions Community .*; nothing was made$/,
+      /^share_with "all" publishes gallery privategallery as a community gallery, but it has sharing permissions "Private": .*az sig update .*--permissions Community .*; nothing was uploaded$/,
     );
     assert.deepEqual(
       (az.arm.state.galleryImageVersions() as Json[]).filter((v) => String(v.id).includes('privategallery')),
       [],
     );
+    assert.deepEqual(
+      (await az.blobs()).filter((b) => b.startsWith('priv-')),
+      [],
+      'no blob either',
+    );
+    // Create checks again (the gallery may have changed since the upload).
+    const disk = await (
+      await cloud.openDiskWriter({
+        release: release('tokcomm0'),
+        region: 'westeurope',
+        checksum: { algorithm: 'sha256', hex: '0'.repeat(64) },
+        resumeFromOffset: 0,
+        imageName: 'priv-v20261206',
+        diskSizeBytes: 0,
+        options: options('privategallery'),
+      })
+    ).commit(0, 0);
+    const inCreate = await cloud
+      .createImage({
+        release: release('tokcomm0'),
+        disk,
+        imageName: 'priv-v20261206',
+        description: 'sharing',
+        architecture: 'x86_64',
+        bootFirmware: ['bios'],
+        source: { url: 'file:///x', fileName: 'x.raw', compression: 'none', checksum: disk.checksum },
+        options: o,
+      })
+      .then(
+        () => assert.fail('accepted'),
+        (e: unknown) => e as ApplicationFailure,
+      );
+    assert.match(inCreate.message, /sharing permissions "Private": .*; no image was made$/);
     // A gallery that does not exist would be made private: refused the same way.
     const missing = await release1(release('tokcomm1'), 'none-v20261206', options('nogallery', true)).then(
       () => assert.fail('accepted'),
