@@ -136,10 +136,16 @@ describe('Azure workload identity (keyless) credentials', () => {
     writeFileSync(tokenFile, await mint('system:serviceaccount:other:intruder'));
     const calls = arm.state.requests().length;
     const { resources } = await sessionsFor('intruder').forAccount('intruder');
-    await assert.rejects(
-      resources.resourceGroups.get('keyless-rg'),
-      /AADSTS70021: No matching federated identity record/,
-    );
+    const intruder = identity.tokenRequests.length;
+    await assert.rejects(resources.resourceGroups.get('keyless-rg'), (error: Error) => {
+      assert.match(error.message, /AADSTS70021: No matching federated identity record/);
+      const sent = identity.tokenRequests[intruder]!.assertion;
+      assert.ok(
+        sent && !error.message.includes(sent),
+        'the assertion (a bearer credential) is not in the error',
+      );
+      return true;
+    });
     assert.equal(identity.tokenRequests.at(-1)!.status, 400);
     assert.equal(arm.state.requests().length, calls);
   });
