@@ -182,6 +182,60 @@ const azureServicePrincipal = z.looseObject({
 });
 
 /**
+ * Keyless: a Microsoft Entra app (or user-assigned managed identity) with a federated
+ * identity credential, signing in with an OIDC token from a file: the shape AKS workload
+ * identity gives (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE). Nothing
+ * secret is stored; the file is read for every new access token, because the platform
+ * rotates it. Strict, so a stray clientSecret is refused rather than silently kept.
+ */
+const azureWorkloadIdentity = z
+  .object({
+    tenantId: guid('the directory (tenant) id'),
+    clientId: guid('the application (client) id of the app or managed identity with the federated credential'),
+    subscriptionId: guid('the subscription id'),
+    federated_token_file: z
+      .string()
+      .regex(/^\//, 'an absolute path, e.g. /var/run/secrets/azure/tokens/azure-identity-token'),
+    activeDirectoryEndpointUrl: endpoint,
+    resourceManagerEndpointUrl: endpoint,
+  })
+  .strict();
+
+/** Says which variant was meant where the other one is what the person may have wanted. */
+function variantMessage(issue: z.core.$ZodIssue, federated: boolean): string {
+  if (federated && issue.code === 'unrecognized_keys') {
+    return `not part of a workload identity: ${issue.keys.join(', ')} (it takes tenantId, clientId, subscriptionId, federated_token_file and the endpoint URLs; nothing secret)`;
+  }
+  if (!federated && issue.path.length === 1 && issue.path[0] === 'clientSecret' && issue.message === 'required') {
+    return 'required for a service principal (or give federated_token_file for a keyless workload identity)';
+  }
+  return issue.message;
+}
+
+export type AzureServicePrincipal = z.infer<typeof azureServicePrincipal>;
+export type AzureWorkloadIdentity = z.infer<typeof azureWorkloadIdentity>;
+
+/** Keyless? (A service principal's type has an index signature, so `in` cannot tell them apart for tsc.) */
+export function isAzureWorkloadIdentity(c: AzureServicePrincipal | AzureWorkloadIdentity): c is AzureWorkloadIdentity {
+  return typeof c.federated_token_file === 'string';
+}
+
+/**
+ * A workload identity when `federated_token_file` is present, else a service principal.
+ * Chosen by that key rather than by z.union, whose failure is one "Invalid input" for both
+ * variants: here the problems are those of the variant meant, each at its field.
+ */
+const azureCredentials = z.unknown().transform((value, ctx): AzureServicePrincipal | AzureWorkloadIdentity => {
+  const federated = typeof value === 'object' && value !== null && 'federated_token_file' in value;
+  const parsed = (federated ? azureWorkloadIdentity : azureServicePrincipal).safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) {
+    ctx.addIssue({ code: 'custom', message: variantMessage(issue, federated), path: issue.path, input: undefined });
+  }
+  return z.NEVER;
+});
+
+/**
  * mash's Azure account (mash/services/api/v1/schema/accounts/azure.py): where images are
  * uploaded and made, with Azure's name grammars (schemas/job/azure-names.ts) in place of
  * mash's database column limits (container 64, resource group 90, storage account 24).
@@ -203,7 +257,7 @@ export const azureAccountSchema = z
       .regex(AZURE_STORAGE_ACCOUNT_PATTERN, 'a storage account name: 3-24 lower-case letters and digits')
       .describe('Storage account holding source_container.'),
     group: z.string().min(1).optional(),
-    credentials: azureServicePrincipal,
+    credentials: azureCredentials,
   })
   .strict();
 

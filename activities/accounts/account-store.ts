@@ -231,6 +231,15 @@ function describeCredentials(cloud: AccountCloud, c: Record<string, unknown>): R
   if (cloud === 'gce') {
     return { kind: 'service account', client_email: text(c.client_email), project_id: text(c.project_id), private_key: 'stored, encrypted' };
   }
+  if ('federated_token_file' in c) {
+    return {
+      kind: 'workload identity (keyless)',
+      clientId: text(c.clientId),
+      tenantId: text(c.tenantId),
+      subscriptionId: text(c.subscriptionId),
+      federated_token_file: text(c.federated_token_file),
+    };
+  }
   return {
     kind: 'service principal',
     clientId: text(c.clientId),

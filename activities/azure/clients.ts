@@ -2,11 +2,11 @@ import { ComputeManagementClient } from '@azure/arm-compute';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import type { TokenCredential } from '@azure/core-auth';
-import { ClientSecretCredential } from '@azure/identity';
 import { BlobServiceClient, type StorageSharedKeyCredential } from '@azure/storage-blob';
 import type { AzureAccount } from '../../schemas/accounts.js';
 import type { AccountDirectory } from '../accounts/account-directory.js';
 import { PerAccount } from '../common/per-account.js';
+import { accountCredential } from './credentials.js';
 import { trustCaPolicy } from './trust-ca.js';
 
 export interface AzureSettings {
@@ -14,8 +14,10 @@ export interface AzureSettings {
   armEndpoint?: string;
   /** A CA the ARM client trusts besides the system's: the fake's self-signed certificate. */
   armCaPem?: string;
-  /** Used instead of the account's service principal (a fake takes any token). */
+  /** Used instead of the account's own sign-in (a fake takes any token). */
   credential?: TokenCredential;
+  /** A CA the Microsoft Entra sign-in trusts besides the system's: a local identity fake's certificate. */
+  authorityCaPem?: string;
   /**
    * Blob endpoints of an emulator: the URL of a storage account and its shared key
    * (Azurite). Without it, `https://<account>.blob.core.windows.net` with the service
@@ -41,8 +43,10 @@ export interface AzureClients {
 const ARM_SCOPE = 'https://management.azure.com/.default';
 
 /**
- * Clients per account, made from the account's service principal at call time. The secret
- * lives only in the credential's memory: never returned, logged or put into an error.
+ * Clients per account, made at call time from the account's service principal or (keyless)
+ * its workload identity, whose token file is read for each new access token. One credential
+ * serves the ARM clients and the blob client. A secret lives only in the credential's memory:
+ * never returned, logged or put into an error.
  */
 export class AzureSessions {
   private readonly clients: PerAccount<AzureClients>;
@@ -61,11 +65,7 @@ export class AzureSessions {
   private async make(accountName: string): Promise<AzureClients> {
     const account = await this.accounts.azureAccount(accountName);
     const sp = account.credentials;
-    const credential =
-      this.settings.credential ??
-      new ClientSecretCredential(sp.tenantId, sp.clientId, sp.clientSecret, {
-        ...(sp.activeDirectoryEndpointUrl && { authorityHost: sp.activeDirectoryEndpointUrl }),
-      });
+    const credential = this.settings.credential ?? accountCredential(account, this.settings.authorityCaPem);
     const endpoint = this.settings.armEndpoint ?? sp.resourceManagerEndpointUrl;
     const options = {
       ...(endpoint && { endpoint: endpoint.replace(/\/$/, '') }),

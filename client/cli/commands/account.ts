@@ -112,14 +112,53 @@ const SPECS: Record<AccountCloud, CloudSpec> = {
       { flags: '--source-storage-account <name>', field: 'source_storage_account', help: 'storage account' },
       group,
     ],
-    credentialOptions: [new Option('--credentials <file>', 'service principal SDK auth file (JSON), or - for stdin')],
+    credentialOptions: [
+      new Option('--credentials <file>', 'service principal SDK auth file (JSON), or - for stdin'),
+      new Option('--federated', 'keyless: a workload identity signs in with --federated-token-file (nothing secret stored)'),
+      new Option('--tenant-id <guid>', 'with --federated: the directory (tenant) id (AZURE_TENANT_ID)'),
+      new Option('--client-id <guid>', 'with --federated: the client id of the app or managed identity with the federated credential (AZURE_CLIENT_ID)'),
+      new Option('--subscription-id <guid>', 'with --federated: the subscription images are made in'),
+      new Option('--federated-token-file <path>', 'absolute path of the OIDC token file (AZURE_FEDERATED_TOKEN_FILE), read for each new access token'),
+      new Option('--active-directory-endpoint-url <url>', 'with --federated: the Microsoft Entra authority of another cloud (default https://login.microsoftonline.com)'),
+      new Option('--resource-manager-endpoint-url <url>', 'with --federated: the Resource Manager of another cloud (default https://management.azure.com)'),
+    ],
     async credentials(f) {
-      return f.credentials === undefined ? undefined : readSecretJson('--credentials', f.credentials);
+      const federatedFlags = FEDERATED_AZURE_FLAGS.filter(([key]) => f[key] !== undefined);
+      if (!f.federated && federatedFlags.length === 0) {
+        return f.credentials === undefined ? undefined : readSecretJson('--credentials', f.credentials);
+      }
+      if (f.credentials !== undefined)
+        throw new UsageError('--credentials: not with --federated (a workload identity has no secret file; give its ids and --federated-token-file)');
+      const missing = FEDERATED_AZURE_FLAGS.filter(([key, , required]) => required && !f[key]).map(([, flag]) => flag);
+      if (missing.length > 0) throw new UsageError(`--federated: needs ${missing.map((flag) => `${flag} ${flag === '--federated-token-file' ? 'PATH' : 'GUID'}`).join(', ')}`);
+      return {
+        tenantId: f.tenantId,
+        clientId: f.clientId,
+        subscriptionId: f.subscriptionId,
+        federated_token_file: f.federatedTokenFile,
+        ...(f.activeDirectoryEndpointUrl !== undefined && { activeDirectoryEndpointUrl: f.activeDirectoryEndpointUrl }),
+        ...(f.resourceManagerEndpointUrl !== undefined && { resourceManagerEndpointUrl: f.resourceManagerEndpointUrl }),
+      };
     },
-    example:
-      '  imagecast account azure add --name az --region westeurope --source-container images \\\n    --source-resource-group rg --source-storage-account imgs --credentials sp.json',
+    example: `  imagecast account azure add --name az --region westeurope --source-container images \\
+    --source-resource-group rg --source-storage-account imgs --credentials sp.json
+  imagecast account azure add --name az-keyless --region westeurope --source-container images \\
+    --source-resource-group rg --source-storage-account imgs --federated \\
+    --tenant-id 72f988bf-86f1-41af-91ab-2d7cd011db47 --client-id 0c3e1f2a-5b6d-4c7e-8f90-a1b2c3d4e5f6 \\
+    --subscription-id 3f2a9c4e-1b7d-4e8a-9c2f-5d6e7f8a9b0c \\
+    --federated-token-file /var/run/secrets/azure/tokens/azure-identity-token`,
   },
 };
+
+/** The flags of a keyless Azure account: the option key, the flag, whether --federated needs it. */
+const FEDERATED_AZURE_FLAGS: ReadonlyArray<[key: string, flag: string, required: boolean]> = [
+  ['tenantId', '--tenant-id', true],
+  ['clientId', '--client-id', true],
+  ['subscriptionId', '--subscription-id', true],
+  ['federatedTokenFile', '--federated-token-file', true],
+  ['activeDirectoryEndpointUrl', '--active-directory-endpoint-url', false],
+  ['resourceManagerEndpointUrl', '--resource-manager-endpoint-url', false],
+];
 
 /** `imagecast account <cloud> add|list|show|update|delete`: accounts stored encrypted in PostgreSQL. */
 export function register(program: Command): void {

@@ -171,6 +171,7 @@ export async function startArmFake(options: ArmFakeOptions = {}): Promise<ArmFak
       query: Object.fromEntries(url.searchParams),
       status: 0,
       at: new Date(),
+      ...(req.headers.authorization !== undefined && { authorization: req.headers.authorization }),
     };
     store.requests.push(record);
     void handle(store, faults, req, record, url)

@@ -64,6 +64,8 @@ export interface RequestRecord {
   query: Record<string, string>;
   status: number;
   at: Date;
+  /** The Authorization header as sent: no token is checked, but a sign-in test compares it. */
+  authorization?: string;
 }
 
 export interface ResolvedOptions {
