@@ -105,6 +105,8 @@ export interface AzureImageOptions {
     replicaRegions?: string[];
     /** Replicas per target region (Azure: 1-10 per region; more serve more concurrent VM creates). */
     regionalReplicaCount?: number;
+    /** security_type: the SecurityType of the V2 definitions Imagecast creates (default TrustedLaunchSupported). */
+    securityType?: string;
     /** share_with "all": publish makes the gallery a community one, which it must be able to be (checked before the upload and in create). */
     community?: boolean;
   };

@@ -53,6 +53,14 @@ async function ensureDefinitions(
       c.compute.galleryImages.get(g.resourceGroup, g.name, d.name),
     );
     if (existing) {
+      const has = existing.features?.find((f) => f.name === 'SecurityType')?.value;
+      if (g.securityType && d.hyperVGeneration === 'V2' && has !== g.securityType) {
+        throw nonRetryable(
+          'CloudInvalidRequest',
+          `gallery image definition ${g.name}/${d.name} has SecurityType ${has ?? '(none: Standard)'} but the job asks security_type ${g.securityType}: a definition's features cannot change; use another sku or generation_id, or the definition's own security type`,
+          { definition: d.name },
+        );
+      }
       if (existing.hyperVGeneration && existing.hyperVGeneration !== d.hyperVGeneration) {
         throw nonRetryable(
           'CloudInvalidRequest',
@@ -74,9 +82,9 @@ async function ensureDefinitions(
           hyperVGeneration: d.hyperVGeneration,
           architecture: architecture === 'aarch64' ? 'Arm64' : 'x64',
           identifier: { publisher: g.publisher ?? 'imagecast', offer: g.offer ?? d.name, sku: d.plan },
-          // Generation 2 images may boot with Trusted Launch or without: the VM chooses.
+          // Generation 2 images may boot with Trusted Launch or without (the VM chooses), unless the job says otherwise.
           ...(d.hyperVGeneration === 'V2' && {
-            features: [{ name: 'SecurityType', value: 'TrustedLaunchSupported' }],
+            features: [{ name: 'SecurityType', value: g.securityType ?? 'TrustedLaunchSupported' }],
           }),
         },
         { updateIntervalInMs: lro.pollMs },

@@ -152,7 +152,15 @@ export function createAzureCloud(options: AzureCloudOptions): CloudProvider {
       const c = await clients(input.release.account);
       return launchAzureTestInstance(
         c,
-        { ...input, architecture: o.architecture ?? 'x86_64', attempt: activityAttempt() },
+        {
+          ...input,
+          architecture: o.architecture ?? 'x86_64',
+          attempt: activityAttempt(),
+          // The test VM boots the first definition's version: its security type, if V2.
+          ...(o.gallery?.definitions[0]?.hyperVGeneration === 'V2' && {
+            securityType: o.gallery.securityType,
+          }),
+        },
         { ...lro, emulator },
       );
     },

@@ -6,6 +6,24 @@ import { releaseTags, TOKEN_TAG } from './tags.js';
 
 /** img-proof's defaults for Azure (mash picks one of several at random; one is enough). */
 const DEFAULT_VM_SIZE = { x86_64: 'Standard_D2s_v5', aarch64: 'Standard_D2ps_v6' } as const;
+/** The smallest confidential VM size (AMD SEV-SNP): other sizes refuse securityType ConfidentialVM. */
+const CONFIDENTIAL_VM_SIZE = 'Standard_DC2as_v5';
+
+/**
+ * What a VM from an image whose definition requires a security type must say (a "…Supported"
+ * type lets the VM choose: the test VM then takes Azure's default). Trusted Launch and
+ * confidential VMs boot with Secure Boot and a vTPM; a confidential VM's OS disk keeps its
+ * guest state encrypted.
+ */
+export function requiredVmSecurity(securityType: string | undefined) {
+  if (securityType !== 'TrustedLaunch' && securityType !== 'ConfidentialVM') return undefined;
+  return {
+    securityProfile: { securityType, uefiSettings: { secureBootEnabled: true, vTpmEnabled: true } },
+    ...(securityType === 'ConfidentialVM' && {
+      osDiskSecurity: { securityProfile: { securityEncryptionType: 'VMGuestStateOnly' } },
+    }),
+  };
+}
 const DEFAULT_SSH_USER = 'azureuser';
 
 /** One resource group per test run, named after the release token and attempt so a retry never reuses a half-deleted one. */
@@ -23,7 +41,12 @@ const groupOf = (vmId: string) => /\/resourceGroups\/([^/]+)\//i.exec(vmId)?.[1]
  */
 export async function launchAzureTestInstance(
   c: AzureClients,
-  input: LaunchTestInstanceInput & { architecture: 'x86_64' | 'aarch64'; attempt: number },
+  input: LaunchTestInstanceInput & {
+    architecture: 'x86_64' | 'aarch64';
+    attempt: number;
+    /** The SecurityType of the image's definition, when Imagecast knows it asked one. */
+    securityType?: string;
+  },
   settings: LroSettings & { emulator: boolean },
 ): Promise<TestInstance> {
   const region = input.image.region;
@@ -98,6 +121,10 @@ export async function launchAzureTestInstance(
     ),
   );
   const user = input.sshUser ?? DEFAULT_SSH_USER;
+  const security = requiredVmSecurity(input.securityType);
+  const size =
+    input.instanceType ??
+    (input.securityType === 'ConfidentialVM' ? CONFIDENTIAL_VM_SIZE : DEFAULT_VM_SIZE[input.architecture]);
   const vm = await untilDone(`virtualMachines.createOrUpdate ${group}/vm`, () =>
     c.compute.virtualMachines.beginCreateOrUpdate(
       group,
@@ -105,10 +132,15 @@ export async function launchAzureTestInstance(
       {
         location: region,
         tags,
-        hardwareProfile: { vmSize: input.instanceType ?? DEFAULT_VM_SIZE[input.architecture] },
+        hardwareProfile: { vmSize: size },
+        ...(security && { securityProfile: security.securityProfile }),
         storageProfile: {
           imageReference: { id: input.image.imageId },
-          osDisk: { createOption: 'FromImage', deleteOption: 'Delete' },
+          osDisk: {
+            createOption: 'FromImage',
+            deleteOption: 'Delete',
+            ...(security?.osDiskSecurity && { managedDisk: security.osDiskSecurity }),
+          },
         },
         osProfile: {
           computerName: 'imagecast-test',

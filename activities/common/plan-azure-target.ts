@@ -68,6 +68,7 @@ export async function azureTarget(job: AzureJob, accounts: AccountDirectory) {
         ...(job.offer_id && { offer: job.offer_id }),
         replicaRegions: job.additional_regions,
         regionalReplicaCount: 1,
+        ...(job.security_type && { securityType: job.security_type }),
         // Checked before the upload, so nothing is made that publish could not share.
         ...(job.share_with === 'all' && runs(job, 'publish') && { community: true }),
       },

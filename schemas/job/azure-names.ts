@@ -68,3 +68,17 @@ export function azureGalleryImageVersion(imageName: string): string | undefined 
 export function azureGalleryImageDefinition(offerId: string, plan: string): string {
   return `${offerId.replace(/-/g, '_')}_${plan}`;
 }
+
+/**
+ * A gallery image definition's `SecurityType` feature (az sig image-definition create
+ * --features SecurityType=…; https://learn.microsoft.com/azure/virtual-machines/trusted-launch-portal
+ * and …/confidential-vm-overview): "…Supported" lets VMs choose, the others require it.
+ */
+export const AZURE_SECURITY_TYPES = [
+  'TrustedLaunchSupported',
+  'TrustedLaunch',
+  'ConfidentialVmSupported',
+  'ConfidentialVM',
+  'TrustedLaunchAndConfidentialVmSupported',
+] as const;
+export type AzureSecurityType = (typeof AZURE_SECURITY_TYPES)[number];

@@ -157,6 +157,21 @@ export function shareWithIssues(doc: Doc): AzureFieldIssue[] {
   return issues;
 }
 
+/** A security type is a gallery definition's feature, and only generation 2 definitions have one. */
+export function securityTypeIssues(doc: Doc): AzureFieldIssue[] {
+  if (doc.security_type === undefined) return [];
+  if (!hasGallery(doc)) {
+    return [{ path: ['security_type'], message: 'needs gallery_name: it is a feature of the gallery image definition (managed images have none)' }];
+  }
+  const firmware = Array.isArray(doc.boot_firmware) ? doc.boot_firmware : [];
+  const uefiOnly = firmware.length > 0 && firmware.every((f) => f === 'uefi');
+  if (uefiOnly || text(doc.generation_id) !== undefined) return [];
+  return [{
+    path: ['security_type'],
+    message: 'needs a generation 2 definition: set boot_firmware to ["uefi"] (the sku\'s definition becomes V2) or give generation_id (a V2 definition); Trusted Launch and confidential VMs boot UEFI only',
+  }];
+}
+
 /** additional_regions replicate a gallery version: without a gallery there is nothing to replicate. */
 export function additionalRegionIssues(doc: Doc): AzureFieldIssue[] {
   if (!Array.isArray(doc.additional_regions) || doc.additional_regions.length === 0) return [];
@@ -182,6 +197,7 @@ export function azureCrossFieldIssues(doc: Doc): AzureFieldIssue[] {
     ...galleryIssues(doc),
     ...uefiNameIssues(doc),
     ...additionalRegionIssues(doc),
+    ...securityTypeIssues(doc),
     ...shareWithIssues(doc),
   ];
 }

@@ -8,6 +8,7 @@ import {
   AZURE_REGION_PATTERN,
   AZURE_RESOURCE_GROUP_PATTERN,
   AZURE_STORAGE_ACCOUNT_PATTERN,
+  AZURE_SECURITY_TYPES,
   azureImageNameProblem,
 } from './azure-names.js';
 
@@ -165,6 +166,14 @@ export const azureJobSchema = z
       .boolean()
       .default(false)
       .describe('Replace an existing blob or image of the same name (owned by another release) instead of failing.'),
+    security_type: z
+      .enum(AZURE_SECURITY_TYPES)
+      .optional()
+      .meta({
+        description:
+          'Imagecast addition, with gallery_name: the SecurityType of the generation 2 definitions Imagecast creates (boot_firmware ["uefi"] makes the sku\'s one V2; generation_id\'s always is). TrustedLaunch or ConfidentialVM: VMs from the image must use it (the test VM does; ConfidentialVM tests on Standard_DC2as_v5 unless instance_type says otherwise); the …Supported values let VMs choose. Default TrustedLaunchSupported. A definition that exists with another SecurityType is refused.',
+        examples: ['TrustedLaunch'],
+      }),
     partner_center: z
       .boolean()
       .default(true)

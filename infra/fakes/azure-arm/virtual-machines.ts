@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { ArmError, invalidParameter, invalidReference, resourceNotFound } from './errors.js';
 import { replicatedRegions } from './gallery-versions.js';
 import { asyncHeaders, startOperation } from './operations.js';
-import { groupOf, providerPath, type ResourceKind } from './resources.js';
+import { groupOf, parentId, providerPath, type ResourceKind } from './resources.js';
 import {
   regionKey,
   TYPES,
@@ -71,12 +71,48 @@ function resolveImage(store: Store, id: string, location: string): ResourceRecor
   );
 }
 
+/**
+ * A gallery image whose definition requires a security type (feature SecurityType
+ * TrustedLaunch or ConfidentialVM) boots only in a VM of that type; a confidential VM needs a
+ * confidential size and an OS disk whose guest state is encrypted
+ * (https://learn.microsoft.com/azure/virtual-machines/trusted-launch-portal,
+ * …/confidential-vm-overview). The wording of the refusals is ours.
+ */
+function checkSecurityType(store: Store, image: ResourceRecord, properties: Json): void {
+  if (image.type !== TYPES.galleryImageVersions) return;
+  const definition = store.resource(parentId(image.id) ?? '');
+  const features = ((definition?.body['properties'] as Json | undefined)?.['features'] ?? []) as Json[];
+  const required = features.find((f) => f['name'] === 'SecurityType')?.['value'];
+  if (required !== 'TrustedLaunch' && required !== 'ConfidentialVM') return;
+  const asked = ((properties['securityProfile'] ?? {}) as Json)['securityType'];
+  if (asked !== required)
+    throw invalidParameter(
+      `The image requires security type '${String(required)}'; the VM asks '${String(asked ?? 'Standard')}'.`,
+      'securityProfile.securityType',
+    );
+  if (required !== 'ConfidentialVM') return;
+  const size = String(((properties['hardwareProfile'] ?? {}) as Json)['vmSize'] ?? '');
+  if (!/^Standard_[DE]C\d+a[a-z]*_v[56]$/i.test(size))
+    throw invalidParameter(
+      `The VM size '${size}' does not support security type 'ConfidentialVM'.`,
+      'hardwareProfile.vmSize',
+    );
+  const disk = ((((properties['storageProfile'] ?? {}) as Json)['osDisk'] ?? {}) as Json)['managedDisk'] as
+    Json | undefined;
+  if (!(disk?.['securityProfile'] as Json | undefined)?.['securityEncryptionType'])
+    throw invalidParameter(
+      "A confidential VM needs 'storageProfile.osDisk.managedDisk.securityProfile.securityEncryptionType'.",
+      'storageProfile.osDisk.managedDisk.securityProfile.securityEncryptionType',
+    );
+}
+
 function buildVm(call: Call, existing: ResourceRecord | undefined): Json {
   const properties = structuredClone((call.body['properties'] ?? {}) as Json);
   const location = String(call.body['location']);
   const storage = (properties['storageProfile'] ?? {}) as Json;
   const reference = (storage['imageReference'] ?? {}) as Json;
-  if (typeof reference['id'] === 'string') resolveImage(call.store, reference['id'], location);
+  if (typeof reference['id'] === 'string')
+    checkSecurityType(call.store, resolveImage(call.store, reference['id'], location), properties);
   else if (!reference['publisher'] && !existing)
     throw invalidParameter("Required parameter 'imageReference' is missing (null).", 'imageReference');
   const nics = ((properties['networkProfile'] as Json | undefined)?.['networkInterfaces'] ?? []) as Json[];
