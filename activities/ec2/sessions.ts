@@ -47,7 +47,7 @@ export interface AwsClients {
 }
 
 /** Assumed-role credentials are renewed this long before they expire. */
-export const DEFAULT_RENEW_BEFORE_MS = 5 * 60_000;
+const DEFAULT_RENEW_BEFORE_MS = 5 * 60_000;
 /**
  * The SDK clients keep the credentials a provider gave them until this long before their
  * `expiration` (AWS SDK v3's memoized identity provider: 5 minutes), and only then ask again.
