@@ -57,6 +57,15 @@ export const workerConfigSchema = temporalConfigSchema.extend({
     .describe(
       'one endpoint for every AWS service (an emulator such as moto); unset means the real AWS endpoints',
     ),
+  awsCredentialsRenewBeforeSeconds: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(43_200)
+    .default(300)
+    .describe(
+      "how long before they expire assumed-role credentials (role_arn accounts) are renewed; the sessions last 1 h unless the account's session_duration_seconds says otherwise. A window nearly as long as the session makes credentials short-lived in effect (a test of renewal)",
+    ),
   gceComputeEndpoint: z
     .url()
     .optional()
@@ -159,6 +168,7 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv): Record<string, unkn
     accountsFile: env.IMAGECAST_ACCOUNTS_FILE || undefined,
     awsEndpoint: env.IMAGECAST_AWS_ENDPOINT || undefined,
     ec2PollMs: env.IMAGECAST_EC2_POLL_MS || undefined,
+    awsCredentialsRenewBeforeSeconds: env.IMAGECAST_AWS_CREDENTIALS_RENEW_BEFORE_SECONDS || undefined,
     gceComputeEndpoint: env.IMAGECAST_GCE_COMPUTE_ENDPOINT || undefined,
     gcsEndpoint: env.IMAGECAST_GCS_ENDPOINT || undefined,
     gcePollMs: env.IMAGECAST_GCE_POLL_MS || undefined,

@@ -43,7 +43,7 @@ IMAGECAST_ACCOUNTS_FILE (accounts from a JSON file instead), IMAGECAST_PAYLOAD_K
 (encrypt payloads in Temporal; clients need the same), IMAGECAST_SMTP_HOST, IMAGECAST_SMTP_PORT,
 IMAGECAST_SMTP_SECURE, IMAGECAST_SMTP_USER, IMAGECAST_SMTP_PASSWORD, IMAGECAST_SMTP_FROM (release emails),
 IMAGECAST_WEBHOOK_URLS, IMAGECAST_WEBHOOK_SECRET (signed release webhooks), IMAGECAST_UI_URL (links in them),
-IMAGECAST_AWS_ENDPOINT (an AWS emulator),
+IMAGECAST_AWS_ENDPOINT (an AWS emulator), IMAGECAST_AWS_CREDENTIALS_RENEW_BEFORE_SECONDS (renew assumed-role credentials this long before they expire, default 300),
 IMAGECAST_EC2_POLL_MS, IMAGECAST_GCE_COMPUTE_ENDPOINT, IMAGECAST_GCS_ENDPOINT, IMAGECAST_GCE_POLL_MS (GCE fakes),
 IMAGECAST_AZURE_ARM_ENDPOINT, IMAGECAST_AZURE_ARM_CA_FILE, IMAGECAST_AZURE_BLOB_ENDPOINT, IMAGECAST_AZURE_BLOB_KEY,
 IMAGECAST_AZURE_POLL_MS (Azure fakes: an ARM fake over HTTPS and Azurite), IMAGECAST_TEST_SSH_WAIT_SECONDS (how long a test instance may take to answer SSH, default 600),
@@ -148,7 +148,13 @@ try {
       providers: {
         local: createLocalCloud({ dataDir: config.localDataDir }),
         ...(config.queues.includes('ec2') && {
-          ec2: createEc2Cloud({ accounts, endpoint: config.awsEndpoint, pollMs: config.ec2PollMs }),
+          ec2: createEc2Cloud({
+            accounts,
+            endpoint: config.awsEndpoint,
+            pollMs: config.ec2PollMs,
+            renewBeforeMs: config.awsCredentialsRenewBeforeSeconds * 1000,
+            onRenewal: (account) => log.info({ account }, 'AWS credentials obtained from STS'),
+          }),
         }),
         ...(config.queues.includes('gce') && {
           gce: createGceCloud({

@@ -21,7 +21,7 @@ const THROTTLING =
   /Throttl|RequestLimitExceeded|TooManyRequests|SlowDown|RequestThrottled|PriorRequestNotComplete/;
 const QUOTA = /LimitExceeded|QuotaExceeded|InsufficientInstanceCapacity|ResourceLimitExceeded/;
 const PERMISSION =
-  /^(UnauthorizedOperation|AuthFailure|AccessDenied\w*|InvalidClientTokenId|SignatureDoesNotMatch|OptInRequired|Blocked|ExpiredToken|InvalidAccessKeyId)$/;
+  /^(UnauthorizedOperation|AuthFailure|AccessDenied\w*|InvalidClientTokenId|SignatureDoesNotMatch|OptInRequired|Blocked|ExpiredToken(Exception)?|RequestExpired|InvalidAccessKeyId)$/;
 
 /** What the operator should do about a refused request, by error code. */
 function advice(code: string): string {
@@ -29,7 +29,10 @@ function advice(code: string): string {
     return 'raise the quota in the Service Quotas console or remove unused images/snapshots';
   if (/^(UnauthorizedOperation|AccessDenied\w*)$/.test(code))
     return "grant the account's role/user this action (see docs/ec2.md for the IAM policy)";
-  if (/^(AuthFailure|InvalidClientTokenId|SignatureDoesNotMatch|InvalidAccessKeyId|ExpiredToken)$/.test(code))
+  if (/^(ExpiredToken(Exception)?|RequestExpired)$/.test(code))
+    // Assumed-role credentials are renewed IMAGECAST_AWS_CREDENTIALS_RENEW_BEFORE_SECONDS before they expire: AWS saw them expired anyway.
+    return "the account's temporary credentials expired before the worker renewed them: check the worker's clock";
+  if (/^(AuthFailure|InvalidClientTokenId|SignatureDoesNotMatch|InvalidAccessKeyId)$/.test(code))
     return "check the account's credentials (imagecast account ec2 show)";
   if (code === 'OptInRequired') return 'enable the region for this account (AWS console, Account → Regions)';
   return 'fix the job or account settings named in the message';

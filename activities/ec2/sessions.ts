@@ -28,8 +28,14 @@ export interface AwsSettings {
   baseCredentials?: AwsCredentialIdentity;
   /** SDK attempts per call (throttling and 5xx are retried inside the SDK too). */
   maxAttempts?: number;
-  /** Assumed-role credentials are renewed this long before they expire (default 5 min; tests shorten lives by raising it). */
+  /**
+   * Assumed-role credentials are renewed this long before they expire (default 5 min). A
+   * window close to the session's length makes credentials short-lived in effect: tests use it
+   * to renew every few seconds (STS will not issue sessions shorter than 15 minutes).
+   */
   renewBeforeMs?: number;
+  /** Told each time credentials are obtained from STS (the account's name only, never the credentials): for metrics and tests. */
+  onRenewal?: (accountName: string) => void;
 }
 
 export interface AwsClients {
@@ -41,7 +47,12 @@ export interface AwsClients {
 }
 
 /** Assumed-role credentials are renewed this long before they expire. */
-const RENEW_BEFORE_MS = 5 * 60_000;
+const DEFAULT_RENEW_BEFORE_MS = 5 * 60_000;
+/**
+ * The SDK clients keep the credentials a provider gave them until this long before their
+ * `expiration` (AWS SDK v3's memoized identity provider: 5 minutes), and only then ask again.
+ */
+const SDK_REFRESH_WINDOW_MS = 5 * 60_000;
 
 /**
  * Clients per account and region, with credentials resolved at call time from the account
@@ -62,8 +73,10 @@ export class AwsSessions {
     const account = await this.accounts.ec2Account(accountName);
     const key = `${accountName}\u0000${region}`;
     const cached = this.clients.get(key);
-    if (cached && cached.account === account) return cached;
-    const credentials = () => this.credentialsOf(account);
+    if (cached && sameAccount(cached.account, account)) return cached;
+    // A provider, not credentials: each client asks it again when what it holds nears the
+    // `expiration` it was told, so an upload or copy of hours signs with renewed credentials.
+    const credentials = async () => forTheSdk(await this.credentialsOf(account), this.renewBeforeMs);
     const common = {
       region,
       credentials,
@@ -93,19 +106,34 @@ export class AwsSessions {
     }
     const federated = 'web_identity_token_file' in creds;
     const key = `${account.name}\u0000${creds.role_arn}\u0000${federated ? creds.web_identity_token_file : creds.external_id}`;
-    const pending = this.assumed.get(key);
-    const renewBefore = this.settings.renewBeforeMs ?? RENEW_BEFORE_MS;
-    if (pending) {
+    for (let pending = this.assumed.get(key); pending; ) {
       const current = await pending.catch(() => undefined);
-      if (current && (!current.expiration || current.expiration.getTime() - Date.now() > renewBefore))
+      // Parallel calls (16 block uploads, several clients) that all found them stale renew once:
+      // whoever comes second takes the renewal the first one started.
+      const latest = this.assumed.get(key);
+      if (latest !== pending) {
+        pending = latest;
+        continue;
+      }
+      if (current && (!current.expiration || current.expiration.getTime() - Date.now() > this.renewBeforeMs))
         return current;
+      break;
     }
     const renewing = federated
       ? this.assumeRoleWithWebIdentity(account, creds.role_arn, creds.web_identity_token_file, creds.session_duration_seconds ?? 3600)
       : this.assumeRole(account, creds.role_arn, creds.external_id);
     this.assumed.set(key, renewing);
-    renewing.catch(() => this.assumed.delete(key));
+    renewing.then(
+      () => this.settings.onRenewal?.(account.name),
+      () => {
+        if (this.assumed.get(key) === renewing) this.assumed.delete(key);
+      },
+    );
     return renewing;
+  }
+
+  private get renewBeforeMs(): number {
+    return this.settings.renewBeforeMs ?? DEFAULT_RENEW_BEFORE_MS;
   }
 
   private async assumeRole(
@@ -191,4 +219,22 @@ export class AwsSessions {
     }
     this.clients.clear();
   }
+}
+
+/**
+ * The credentials as the SDK clients are to see them: expiring, for the SDK's purposes, when
+ * we renew them. The SDK asks again SDK_REFRESH_WINDOW_MS before the `expiration` it holds;
+ * with a renewal window wider than that (short lives in effect), the real expiration would
+ * keep it signing with old credentials long after we renewed them.
+ */
+function forTheSdk(credentials: AwsCredentialIdentity, renewBeforeMs: number): AwsCredentialIdentity {
+  const { expiration } = credentials;
+  if (!expiration) return credentials;
+  const askAgainAt = expiration.getTime() - renewBeforeMs + SDK_REFRESH_WINDOW_MS;
+  return { ...credentials, expiration: new Date(Math.min(expiration.getTime(), askAgainAt)) };
+}
+
+/** The same account settings, even if read again (the stored directory re-reads every 30 s): the clients can stay. */
+function sameAccount(a: Ec2Account, b: Ec2Account): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }

@@ -21,12 +21,15 @@ import {
   StartSnapshotCommand,
 } from '@aws-sdk/client-ebs';
 import { freePort } from './free-port.js';
+import { sendExpiredToken, temporaryCredentials } from './temporary-credentials.js';
 
 export interface RecordedCall {
   action: string;
   region: string;
   params: Record<string, string>;
   at: Date;
+  /** The access key the request was signed with; absent for an unsigned one (AssumeRoleWithWebIdentity). */
+  accessKeyId?: string;
 }
 
 export interface InjectedFault {
@@ -42,6 +45,8 @@ export interface InjectedFault {
 export interface Ec2Shim {
   endpoint: string;
   calls(action?: string): RecordedCall[];
+  /** Requests refused because their temporary credentials had expired (see temporaryCredentialsLifetimeMs). */
+  expiredRefusals(): RecordedCall[];
   /** `${region}/${imageId}` → DeprecateAt (ISO). */
   deprecations: Map<string, string>;
   /** Makes the next matching EC2 call(s) fail with an AWS error, as AWS would. */
@@ -58,10 +63,21 @@ export interface Caller {
 }
 
 const NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
+const STS_VERSION = '2011-06-15';
 
-export async function startEc2Shim(options: { upstream: string; copyDelayMs?: number }): Promise<Ec2Shim> {
+export async function startEc2Shim(options: {
+  upstream: string;
+  copyDelayMs?: number;
+  /**
+   * Refuse requests signed with credentials STS issued longer ago than this, as AWS refuses
+   * expired ones (STS sessions last at least 15 minutes; this makes them last seconds).
+   */
+  temporaryCredentialsLifetimeMs?: number;
+}): Promise<Ec2Shim> {
   const upstream = new URL(options.upstream);
   const recorded: RecordedCall[] = [];
+  const refusedExpired: RecordedCall[] = [];
+  const temporary = temporaryCredentials(options.temporaryCredentialsLifetimeMs);
   const deprecations = new Map<string, string>();
   const faults: Array<InjectedFault & { left: number }> = [];
   const copiesByToken = new Map<string, string>();
@@ -137,7 +153,7 @@ export async function startEc2Shim(options: { upstream: string; copyDelayMs?: nu
   ): Promise<boolean> {
     const action = params.Action ?? '';
     const { region } = caller;
-    recorded.push({ action, region, params, at: new Date() });
+    recorded.push({ action, region, params, at: new Date(), accessKeyId: caller.accessKeyId });
     const fault = faults.find((f) => f.left > 0 && f.action === action && (!f.region || f.region === region));
     if (fault) {
       fault.left--;
@@ -263,34 +279,50 @@ export async function startEc2Shim(options: { upstream: string; copyDelayMs?: nu
     const isQuery =
       req.method === 'POST' &&
       (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+    const scope = /Credential=([^/]+)\/\d+\/([^/]+)\/([^/]+)\//.exec(req.headers.authorization ?? '');
+    const accessKeyId = scope?.[1];
     if (!isQuery) {
       // EBS direct and S3 are REST: recorded as "METHOD /path" (e.g. "POST /snapshots" is StartSnapshot).
-      const scope = /Credential=[^/]+\/\d+\/([^/]+)\//.exec(req.headers.authorization ?? '');
       const path = (req.url ?? '/').split('?')[0]!;
-      recorded.push({
-        action: `${req.method} ${path}`,
-        region: scope?.[1] ?? 'us-east-1',
-        params: {},
-        at: new Date(),
-      });
+      const call = { action: `${req.method} ${path}`, region: scope?.[2] ?? 'us-east-1', params: {}, at: new Date(), accessKeyId };
+      if (accessKeyId && temporary.expired(accessKeyId)) return refuseExpired(req, res, call, scope![3]!);
+      recorded.push(call);
       return forward(req, res);
     }
-    const scope = /Credential=([^/]+)\/\d+\/([^/]+)\/([^/]+)\//.exec(req.headers.authorization ?? '');
-    const caller = { accessKeyId: scope?.[1] ?? 'test', region: scope?.[2] ?? 'us-east-1' };
+    const caller = { accessKeyId: accessKeyId ?? 'test', region: scope?.[2] ?? 'us-east-1' };
     const body = await readBody(req);
     const params = Object.fromEntries(new URLSearchParams(body.toString('utf8')));
-    // STS and other Query services share the form encoding; only EC2's scope is ours.
-    const isEc2 = params.Action !== undefined && (scope === null || scope[3] === 'ec2');
+    // STS and other Query services share the form encoding; only EC2's scope is ours. An
+    // unsigned call (AssumeRoleWithWebIdentity) is told by STS's API version.
+    const service = scope?.[3] ?? (params.Version === STS_VERSION ? 'sts' : 'ec2');
+    if (accessKeyId && temporary.expired(accessKeyId)) {
+      const call = { action: `${service}:${params.Action}`, region: caller.region, params, at: new Date(), accessKeyId };
+      return refuseExpired(req, res, call, service);
+    }
+    const isEc2 = params.Action !== undefined && service === 'ec2';
     if (isEc2 && (await handleEc2(params, caller, res))) return;
     // Other Query services (STS) pass through, recorded as "service:Action" (e.g. "sts:AssumeRole").
     if (!isEc2 && params.Action) {
-      recorded.push({ action: `${scope?.[3] ?? 'unknown'}:${params.Action}`, region: caller.region, params, at: new Date() });
+      recorded.push({ action: `${service}:${params.Action}`, region: caller.region, params, at: new Date(), accessKeyId });
     }
-    return forward(req, res, body);
+    // STS's answers name the temporary keys it issued: from now on their lifetime runs.
+    const issues = service === 'sts' && params.Action?.startsWith('AssumeRole');
+    return forward(req, res, body, issues ? (answer) => temporary.issued(answer) : undefined);
+  }
+
+  function refuseExpired(req: IncomingMessage, res: ServerResponse, call: RecordedCall, service: string): void {
+    refusedExpired.push(call);
+    req.resume();
+    sendExpiredToken(res, service);
   }
 
   /** Passes a request through to moto unchanged; bodies are streamed unless already read. */
-  function forward(req: IncomingMessage, res: ServerResponse, body?: Buffer): Promise<void> {
+  function forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body?: Buffer,
+    inspect?: (answer: string) => void,
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       const upstreamRequest = httpRequest(
         {
@@ -302,8 +334,13 @@ export async function startEc2Shim(options: { upstream: string; copyDelayMs?: nu
         },
         (answer) => {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
+          const chunks: Buffer[] = [];
+          if (inspect) answer.on('data', (chunk: Buffer) => chunks.push(chunk));
           answer.pipe(res);
-          answer.on('end', resolve);
+          answer.on('end', () => {
+            inspect?.(Buffer.concat(chunks).toString('utf8'));
+            resolve();
+          });
           answer.on('error', reject);
         },
       );
@@ -318,6 +355,7 @@ export async function startEc2Shim(options: { upstream: string; copyDelayMs?: nu
   return {
     endpoint: `http://127.0.0.1:${port}`,
     calls: (action) => recorded.filter((c) => action === undefined || c.action === action),
+    expiredRefusals: () => [...refusedExpired],
     deprecations,
     inject: (fault) => faults.push({ ...fault, left: fault.times ?? 1 }),
     clearFaults: () => void faults.splice(0),

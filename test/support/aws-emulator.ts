@@ -39,9 +39,11 @@ export async function startAwsEmulator(
   label: string,
   account: Record<string, unknown> = {},
   moreAccounts: Array<Record<string, unknown>> = [],
+  /** How the shim acts: copies pending for a while, temporary credentials expiring after seconds. */
+  shimOptions: Omit<Parameters<typeof startEc2Shim>[0], 'upstream'> = {},
 ): Promise<AwsEmulator> {
   const moto = await startMotoServer({ logFile: join(tempDir(`${label}-moto`), 'moto.log') });
-  const shim = await startEc2Shim({ upstream: moto.endpoint });
+  const shim = await startEc2Shim({ upstream: moto.endpoint, ...shimOptions });
   const accountsJson = {
     ec2: [
       {

@@ -42,12 +42,13 @@ describe('worker binary', () => {
       [workerMain, '--queues', 'workflows,moon'],
       join(dir, 'worker.log'),
       {
-        env: { ...process.env, IMAGECAST_DATABASE_URL: '' },
+        env: { ...process.env, IMAGECAST_DATABASE_URL: '', IMAGECAST_AWS_CREDENTIALS_RENEW_BEFORE_SECONDS: '30' },
       },
     );
     assert.equal(await worker.exited, 2);
     const log = readFileSync(worker.logFile, 'utf8');
     assert.match(log, /worker config: queues\.1: /);
     assert.match(log, /worker config: databaseUrl: /);
+    assert.match(log, /worker config: awsCredentialsRenewBeforeSeconds: .*at least 60/);
   });
 });

@@ -35,6 +35,10 @@ describe('AWS error classification', () => {
       ['InvalidParameterValue', 'CloudInvalidRequest', /fix the job or account settings/],
       ['UnauthorizedOperation', 'CloudPermissionDenied', /grant the account's role\/user this action/],
       ['AuthFailure', 'CloudPermissionDenied', /check the account's credentials/],
+      // EBS direct, STS and EC2 each say "expired" their own way.
+      ['ExpiredTokenException', 'CloudPermissionDenied', /temporary credentials expired before the worker renewed them: check the worker's clock/],
+      ['ExpiredToken', 'CloudPermissionDenied', /expired before the worker renewed them/],
+      ['RequestExpired', 'CloudPermissionDenied', /expired before the worker renewed them/],
       ['ResourceLimitExceeded', 'CloudQuotaExceeded', /raise the quota/],
       ['InvalidAMIName.Duplicate', 'ImageAlreadyExists', /fix the job/],
       ['OptInRequired', 'CloudPermissionDenied', /enable the region/],

@@ -50,6 +50,34 @@ describe('EC2 web identity (keyless) credentials', () => {
     }
   });
 
+  it('has the SDK clients ask again when Imagecast renews, so a client in use signs with the renewed credentials; parallel callers renew once', async () => {
+    writeFileSync(tokenFile, 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6aW1hZ2VjYXN0In0.c2ln\n');
+    const directory = accountDirectory({ ec2: [account({ role_arn: ROLE, web_identity_token_file: tokenFile, session_duration_seconds: 900 })] });
+    const renewals: string[] = [];
+    // Renewed 2 s after they come: far inside the 5 minutes before expiry in which the SDK alone would ask again.
+    const sessions = new AwsSessions(directory, { endpoint: aws.endpoint, renewBeforeMs: 898_000, onRenewal: (name) => renewals.push(name) });
+    try {
+      const clients = await sessions.forRegion('keyless', 'us-east-1');
+      const signers = () => aws.shim.calls('DescribeImages').map((c) => c.accessKeyId);
+      const before = signers().length;
+      await clients.ec2.send(new DescribeImagesCommand({ Owners: ['self'] }));
+      const first = await sessions.credentialsFor('keyless');
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      await clients.ec2.send(new DescribeImagesCommand({ Owners: ['self'] }));
+      const [signedFirst, signedLater] = signers().slice(before);
+      assert.equal(signedFirst, first.accessKeyId);
+      assert.notEqual(signedLater, first.accessKeyId, 'the same client signed with renewed credentials');
+      assert.deepEqual(renewals, ['keyless', 'keyless'], 'told of each renewal, by account name');
+
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const parallel = await Promise.all(Array.from({ length: 8 }, () => sessions.credentialsFor('keyless')));
+      assert.equal(new Set(parallel.map((c) => c.accessKeyId)).size, 1, 'one set for all');
+      assert.equal(renewals.length, 3, 'eight callers finding them stale renewed once');
+    } finally {
+      sessions.destroy();
+    }
+  });
+
   it('validates the variant by field: an absolute path, STS duration limits, no mixing with external_id', () => {
     const parse = (credentials: Record<string, unknown>) => ec2AccountSchema.safeParse(account(credentials));
     assert.equal(parse({ role_arn: ROLE, web_identity_token_file: '/var/run/secrets/token' }).success, true);
