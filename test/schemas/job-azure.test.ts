@@ -82,6 +82,25 @@ describe('Azure job documents', () => {
     ]);
   });
 
+  it('takes security_type for a gallery with a generation 2 definition', () => {
+    const { last_service: _l, ...gallery } = base;
+    const doc: Record<string, unknown> = { ...gallery, last_service: 'replicate', generation_id: undefined };
+    delete doc.generation_id;
+    assert.deepEqual(azureIssues({ ...doc, boot_firmware: ['uefi'], security_type: 'ConfidentialVM' }), []);
+    assert.deepEqual(azureIssues({ ...doc, boot_firmware: ['bios'], generation_id: 'gen2', security_type: 'TrustedLaunch' }), []);
+    assert.deepEqual(azureIssues({ ...doc, boot_firmware: ['bios', 'uefi'], security_type: 'TrustedLaunch' }), [
+      {
+        path: '$.security_type',
+        message: 'needs a generation 2 definition: set boot_firmware to ["uefi"] (the sku\'s definition becomes V2) or give generation_id (a V2 definition); Trusted Launch and confidential VMs boot UEFI only',
+      },
+    ]);
+    const { gallery_name: _g, gallery_resource_group: _r, publish_from_sig: _p, ...managedOnly } = doc;
+    assert.deepEqual(azureIssues({ ...managedOnly, boot_firmware: ['uefi'], security_type: 'TrustedLaunch' }), [
+      { path: '$.security_type', message: 'needs gallery_name: it is a feature of the gallery image definition (managed images have none)' },
+    ]);
+    assert.match(byPath(azureIssues({ ...doc, boot_firmware: ['uefi'], security_type: 'Confidential' }))['$.security_type']!, /^expected one of "TrustedLaunchSupported", .*got string "Confidential" \(did you mean "ConfidentialVM"\?\)$/);
+  });
+
   it('replicates to additional_regions only with a gallery, each region once and not the home region', () => {
     const { gallery_name: _g, gallery_resource_group: _r, publish_from_sig: _p, ...noGallery } = base;
     assert.deepEqual(azureIssues({ ...noGallery, last_service: 'replicate', additional_regions: ['eastus'] }), [
