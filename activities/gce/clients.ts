@@ -86,7 +86,9 @@ export class GceSessions {
       storage: new Storage({
         projectId: project,
         authClient,
-        ...(this.settings.storageEndpoint && { apiEndpoint: this.settings.storageEndpoint }),
+        // The SDK sends no token to an endpoint of its own choosing unless told to; the auth
+        // client decides (a fake's pass-through one sends none).
+        ...(this.settings.storageEndpoint && { apiEndpoint: this.settings.storageEndpoint, useAuthWithCustomEndpoint: true }),
       }),
     };
   }

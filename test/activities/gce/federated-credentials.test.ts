@@ -104,7 +104,12 @@ describe('GCE workload identity federation (keyless) credentials', () => {
       credential_source: { file: jsonFile, format: { type: 'json', subject_token_field_name: 'id_token' } },
       service_account_impersonation_url: sts.impersonationUrl(SERVICE_ACCOUNT),
     });
-    const sessions = new GceSessions(accountDirectory({ gce: [account('impersonating', credentials)] }), { computeEndpoint: compute.endpoint });
+    // Cloud Storage is pointed at the Compute fake too: it answers 404 to a Cloud Storage path
+    // but records the Authorization header, which is all this asks of it.
+    const sessions = new GceSessions(accountDirectory({ gce: [account('impersonating', credentials)] }), {
+      computeEndpoint: compute.endpoint,
+      storageEndpoint: compute.endpoint,
+    });
     try {
       const c = await sessions.forAccount('impersonating');
       await c.images.list({ project: c.project });
@@ -114,6 +119,10 @@ describe('GCE workload identity federation (keyless) credentials', () => {
       assert.equal(impersonation?.serviceAccount, SERVICE_ACCOUNT);
       assert.equal(impersonation?.bearer, exchange.accessToken, 'generateAccessToken is asked with the STS token');
       assert.equal(lastAuthorization(), `Bearer ${impersonation?.accessToken}`, "Compute sees the service account's token");
+      await c.storage.bucket('keyless-images').getMetadata().catch(() => undefined);
+      const storageCall = compute.state.requests().find((r) => r.path.startsWith('/storage/v1/b/keyless-images'));
+      assert.equal(storageCall?.authorization, `Bearer ${impersonation?.accessToken}`, 'Cloud Storage signs with the same token');
+      assert.equal(sts.impersonations().length, 1, 'one token for both clients');
     } finally {
       await sessions.close();
     }
