@@ -20,7 +20,8 @@ export class TokenFileSupplier implements SubjectTokenSupplier {
     const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
       throw new Error(`${where} cannot be read (${error.code ?? error.message})`);
     });
-    const token = format?.type === 'json' ? fieldOf(text, format.subject_token_field_name, where) : text.trim();
+    const token =
+      format?.type === 'json' ? fieldOf(text, format.subject_token_field_name, where) : text.trim();
     if (token === '') throw new Error(`${where} is empty`);
     return token;
   }
@@ -34,7 +35,10 @@ function fieldOf(text: string, field: string, where: string): string {
     throw new Error(`${where} is not JSON (credential_source.format.type is "json")`);
   }
   const value = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>)[field] : undefined;
-  if (typeof value !== 'string') throw new Error(`${where} has no string field "${field}" (credential_source.format.subject_token_field_name)`);
+  if (typeof value !== 'string')
+    throw new Error(
+      `${where} has no string field "${field}" (credential_source.format.subject_token_field_name)`,
+    );
   return value.trim();
 }
 
@@ -52,14 +56,22 @@ export interface FederatedAuthOptions {
  * validated fields (schemas/accounts.ts checks the URLs), with our own file reader for
  * errors that name the file.
  */
-export function federatedAuthClient(account: GceAccount, config: GceExternalAccount, options: FederatedAuthOptions): IdentityPoolClient {
+export function federatedAuthClient(
+  account: GceAccount,
+  config: GceExternalAccount,
+  options: FederatedAuthOptions,
+): IdentityPoolClient {
   return new IdentityPoolClient({
     type: config.type,
     audience: config.audience,
     subject_token_type: config.subject_token_type,
     ...(config.token_url && { token_url: config.token_url }),
-    ...(config.service_account_impersonation_url && { service_account_impersonation_url: config.service_account_impersonation_url }),
-    ...(config.service_account_impersonation && { service_account_impersonation: config.service_account_impersonation }),
+    ...(config.service_account_impersonation_url && {
+      service_account_impersonation_url: config.service_account_impersonation_url,
+    }),
+    ...(config.service_account_impersonation && {
+      service_account_impersonation: config.service_account_impersonation,
+    }),
     ...(config.universe_domain && { universe_domain: config.universe_domain }),
     subject_token_supplier: new TokenFileSupplier(account.name, config.credential_source),
     scopes: options.scopes,

@@ -21,7 +21,10 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
-const SUBJECT_TOKEN_TYPES = ['urn:ietf:params:oauth:token-type:jwt', 'urn:ietf:params:oauth:token-type:id_token'];
+const SUBJECT_TOKEN_TYPES = [
+  'urn:ietf:params:oauth:token-type:jwt',
+  'urn:ietf:params:oauth:token-type:id_token',
+];
 
 export interface StsProvider {
   /** `//iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/P/providers/PR`. */
@@ -85,12 +88,24 @@ async function readText(req: IncomingMessage): Promise<string> {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
-export async function startGoogleStsFake(options: { providers: StsProvider[]; host?: string; port?: number }): Promise<GoogleStsFake> {
-  const jwks = new Map(options.providers.map((p) => [p.audience, createRemoteJWKSet(new URL(p.jwksUrl ?? `${p.issuer}/.well-known/jwks`))]));
+export async function startGoogleStsFake(options: {
+  providers: StsProvider[];
+  host?: string;
+  port?: number;
+}): Promise<GoogleStsFake> {
+  const jwks = new Map(
+    options.providers.map((p) => [
+      p.audience,
+      createRemoteJWKSet(new URL(p.jwksUrl ?? `${p.issuer}/.well-known/jwks`)),
+    ]),
+  );
   const exchanges: StsExchange[] = [];
   const impersonations: Impersonation[] = [];
   /** Tokens this fake issued (STS ones only can be used to impersonate), with their expiry. */
@@ -103,8 +118,10 @@ export async function startGoogleStsFake(options: { providers: StsProvider[]; ho
       if (!value) throw new OAuthError(400, 'invalid_request', `${name} is required`);
       return value;
     };
-    if (field('grant_type') !== TOKEN_EXCHANGE_GRANT) throw new OAuthError(400, 'unsupported_grant_type', `grant_type must be ${TOKEN_EXCHANGE_GRANT}`);
-    if (field('requested_token_type') !== ACCESS_TOKEN_TYPE) throw new OAuthError(400, 'invalid_request', `requested_token_type must be ${ACCESS_TOKEN_TYPE}`);
+    if (field('grant_type') !== TOKEN_EXCHANGE_GRANT)
+      throw new OAuthError(400, 'unsupported_grant_type', `grant_type must be ${TOKEN_EXCHANGE_GRANT}`);
+    if (field('requested_token_type') !== ACCESS_TOKEN_TYPE)
+      throw new OAuthError(400, 'invalid_request', `requested_token_type must be ${ACCESS_TOKEN_TYPE}`);
     const record: StsExchange = {
       audience: field('audience'),
       subjectToken: field('subject_token'),
@@ -113,9 +130,19 @@ export async function startGoogleStsFake(options: { providers: StsProvider[]; ho
     };
     exchanges.push(record);
     try {
-      if (!SUBJECT_TOKEN_TYPES.includes(record.subjectTokenType)) throw new OAuthError(400, 'invalid_request', `subject_token_type ${record.subjectTokenType} is not supported for an OIDC provider`);
+      if (!SUBJECT_TOKEN_TYPES.includes(record.subjectTokenType))
+        throw new OAuthError(
+          400,
+          'invalid_request',
+          `subject_token_type ${record.subjectTokenType} is not supported for an OIDC provider`,
+        );
       const provider = options.providers.find((p) => p.audience === record.audience);
-      if (!provider) throw new OAuthError(400, 'invalid_target', 'The target service indicated by the "audience" parameters is invalid.');
+      if (!provider)
+        throw new OAuthError(
+          400,
+          'invalid_target',
+          'The target service indicated by the "audience" parameters is invalid.',
+        );
       try {
         await jwtVerify(record.subjectToken, jwks.get(provider.audience)!, {
           issuer: provider.issuer,
@@ -123,12 +150,21 @@ export async function startGoogleStsFake(options: { providers: StsProvider[]; ho
           algorithms: ['RS256', 'ES256'],
         });
       } catch (error) {
-        throw new OAuthError(400, 'invalid_grant', `The subject token is invalid: ${(error as Error).message}`);
+        throw new OAuthError(
+          400,
+          'invalid_grant',
+          `The subject token is invalid: ${(error as Error).message}`,
+        );
       }
       const accessToken = newToken('ya29.sts');
       issued.set(accessToken, { expiresAt: Date.now() + fake.expiresInSeconds * 1000, sts: true });
       record.accessToken = accessToken;
-      return { access_token: accessToken, issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer', expires_in: fake.expiresInSeconds };
+      return {
+        access_token: accessToken,
+        issued_token_type: ACCESS_TOKEN_TYPE,
+        token_type: 'Bearer',
+        expires_in: fake.expiresInSeconds,
+      };
     } catch (error) {
       record.refused = (error as Error).message;
       throw error;
@@ -139,14 +175,25 @@ export async function startGoogleStsFake(options: { providers: StsProvider[]; ho
     const bearer = /^Bearer (.+)$/.exec(authorization ?? '')?.[1] ?? '';
     const known = issued.get(bearer);
     if (!known?.sts || known.expiresAt <= Date.now()) {
-      throw new OAuthError(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials. Expected OAuth 2 access token.');
+      throw new OAuthError(
+        401,
+        'UNAUTHENTICATED',
+        'Request had invalid authentication credentials. Expected OAuth 2 access token.',
+      );
     }
     const request = (JSON.parse(body || '{}') ?? {}) as { scope?: string[]; lifetime?: string };
-    if (!Array.isArray(request.scope) || request.scope.length === 0) throw new OAuthError(400, 'INVALID_ARGUMENT', 'scope is required');
+    if (!Array.isArray(request.scope) || request.scope.length === 0)
+      throw new OAuthError(400, 'INVALID_ARGUMENT', 'scope is required');
     const accessToken = newToken('ya29.impersonated');
     const expiresAt = Date.now() + fake.expiresInSeconds * 1000;
     issued.set(accessToken, { expiresAt, sts: false });
-    impersonations.push({ serviceAccount: email, bearer, scope: request.scope, lifetime: request.lifetime ?? '3600s', accessToken });
+    impersonations.push({
+      serviceAccount: email,
+      bearer,
+      scope: request.scope,
+      lifetime: request.lifetime ?? '3600s',
+      accessToken,
+    });
     return { accessToken, expireTime: new Date(expiresAt).toISOString() };
   }
 
@@ -155,14 +202,20 @@ export async function startGoogleStsFake(options: { providers: StsProvider[]; ho
       try {
         const path = (req.url ?? '/').split('?')[0]!;
         const body = await readText(req);
-        if (req.method === 'POST' && path === '/v1/token') return send(res, 200, await exchange(new URLSearchParams(body)));
+        if (req.method === 'POST' && path === '/v1/token')
+          return send(res, 200, await exchange(new URLSearchParams(body)));
         const account = /^\/v1\/projects\/-\/serviceAccounts\/([^/:]+):generateAccessToken$/.exec(path);
         if (req.method === 'POST' && account) {
           try {
-            return send(res, 200, impersonate(decodeURIComponent(account[1]!), req.headers.authorization, body));
+            return send(
+              res,
+              200,
+              impersonate(decodeURIComponent(account[1]!), req.headers.authorization, body),
+            );
           } catch (error) {
             // The IAM Credentials API answers Google's JSON error format, not OAuth's.
-            const e = error instanceof OAuthError ? error : new OAuthError(400, 'INVALID_ARGUMENT', String(error));
+            const e =
+              error instanceof OAuthError ? error : new OAuthError(400, 'INVALID_ARGUMENT', String(error));
             return send(res, e.status, { error: { code: e.status, message: e.message, status: e.error } });
           }
         }
@@ -173,7 +226,9 @@ export async function startGoogleStsFake(options: { providers: StsProvider[]; ho
       }
     })();
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+  );
   const { address, port } = server.address() as AddressInfo;
   const endpoint = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
 

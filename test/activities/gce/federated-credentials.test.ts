@@ -14,7 +14,8 @@ import { startOidcIssuer, type OidcIssuer } from '../../../infra/fakes/oidc-issu
 import { gceAccountSchema } from '../../../schemas/accounts.js';
 import { tempDir } from '../../support/stack.js';
 
-const PROVIDER = '//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/ci-pool/providers/ci-oidc';
+const PROVIDER =
+  '//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/ci-pool/providers/ci-oidc';
 const PROJECT = 'imagecast-keyless';
 const SERVICE_ACCOUNT = 'imagecast@imagecast-keyless.iam.gserviceaccount.com';
 
@@ -46,9 +47,16 @@ describe('GCE workload identity federation (keyless) credentials', () => {
     credential_source: { file: tokenFile, format: { type: 'text' } },
     ...overrides,
   });
-  const account = (name: string, credentials: Record<string, unknown>) => ({ name, zone: 'us-east1-b', bucket: 'keyless-images', project: PROJECT, credentials });
+  const account = (name: string, credentials: Record<string, unknown>) => ({
+    name,
+    zone: 'us-east1-b',
+    bucket: 'keyless-images',
+    project: PROJECT,
+    credentials,
+  });
   /** An OIDC token for the provider, as a CI job or a Kubernetes projected token holds it. */
-  const mint = (sub: string, audience = `https:${PROVIDER}`) => issuer.mint({ sub }, { audience, expiresInSeconds: 600 });
+  const mint = (sub: string, audience = `https:${PROVIDER}`) =>
+    issuer.mint({ sub }, { audience, expiresInSeconds: 600 });
   /** The Authorization header the Compute fake received last. */
   const lastAuthorization = () => compute.state.requests('images.list').at(-1)?.authorization;
 
@@ -57,7 +65,10 @@ describe('GCE workload identity federation (keyless) credentials', () => {
     writeFileSync(tokenFile, `${first}\n`);
     sts.expiresInSeconds = 2;
     // Refresh when less than 1.5 s of the 2 s are left: the token goes stale half a second after it comes.
-    const sessions = new GceSessions(accountDirectory({ gce: [account('keyless', config())] }), { computeEndpoint: compute.endpoint, refreshBeforeMs: 1500 });
+    const sessions = new GceSessions(accountDirectory({ gce: [account('keyless', config())] }), {
+      computeEndpoint: compute.endpoint,
+      refreshBeforeMs: 1500,
+    });
     try {
       const c = await sessions.forAccount('keyless');
       assert.equal(c.project, PROJECT, 'the account-level project (the configuration names none)');
@@ -68,7 +79,11 @@ describe('GCE workload identity federation (keyless) credentials', () => {
       assert.equal(exchange?.subjectTokenType, 'urn:ietf:params:oauth:token-type:jwt');
       assert.match(exchange?.scope ?? '', /auth\/cloud-platform/);
       assert.ok(exchange?.accessToken);
-      assert.equal(lastAuthorization(), `Bearer ${exchange.accessToken}`, 'Compute is called with the token STS minted');
+      assert.equal(
+        lastAuthorization(),
+        `Bearer ${exchange.accessToken}`,
+        'Compute is called with the token STS minted',
+      );
 
       await c.images.list({ project: c.project });
       assert.equal(sts.exchanges().length, 1, 'cached while fresh');
@@ -87,9 +102,15 @@ describe('GCE workload identity federation (keyless) credentials', () => {
       const once = { maxRetries: 1 };
       rmSync(tokenFile);
       await sleep(600);
-      await assert.rejects(c.images.list({ project: c.project }, once), /account keyless: credentials\.credential_source\.file .*\/token cannot be read \(ENOENT\)/);
+      await assert.rejects(
+        c.images.list({ project: c.project }, once),
+        /account keyless: credentials\.credential_source\.file .*\/token cannot be read \(ENOENT\)/,
+      );
       writeFileSync(tokenFile, ' \n');
-      await assert.rejects(c.images.list({ project: c.project }, once), /account keyless: credentials\.credential_source\.file .*\/token is empty/);
+      await assert.rejects(
+        c.images.list({ project: c.project }, once),
+        /account keyless: credentials\.credential_source\.file .*\/token is empty/,
+      );
     } finally {
       sts.expiresInSeconds = 3600;
       await sessions.close();
@@ -117,11 +138,28 @@ describe('GCE workload identity federation (keyless) credentials', () => {
       assert.equal(exchange.subjectToken, token);
       const [impersonation] = sts.impersonations();
       assert.equal(impersonation?.serviceAccount, SERVICE_ACCOUNT);
-      assert.equal(impersonation?.bearer, exchange.accessToken, 'generateAccessToken is asked with the STS token');
-      assert.equal(lastAuthorization(), `Bearer ${impersonation?.accessToken}`, "Compute sees the service account's token");
-      await c.storage.bucket('keyless-images').getMetadata().catch(() => undefined);
-      const storageCall = compute.state.requests().find((r) => r.path.startsWith('/storage/v1/b/keyless-images'));
-      assert.equal(storageCall?.authorization, `Bearer ${impersonation?.accessToken}`, 'Cloud Storage signs with the same token');
+      assert.equal(
+        impersonation?.bearer,
+        exchange.accessToken,
+        'generateAccessToken is asked with the STS token',
+      );
+      assert.equal(
+        lastAuthorization(),
+        `Bearer ${impersonation?.accessToken}`,
+        "Compute sees the service account's token",
+      );
+      await c.storage
+        .bucket('keyless-images')
+        .getMetadata()
+        .catch(() => undefined);
+      const storageCall = compute.state
+        .requests()
+        .find((r) => r.path.startsWith('/storage/v1/b/keyless-images'));
+      assert.equal(
+        storageCall?.authorization,
+        `Bearer ${impersonation?.accessToken}`,
+        'Cloud Storage signs with the same token',
+      );
       assert.equal(sts.impersonations().length, 1, 'one token for both clients');
     } finally {
       await sessions.close();
@@ -131,7 +169,9 @@ describe('GCE workload identity federation (keyless) credentials', () => {
   it("reports STS's refusal of a token for another audience without echoing the token", async () => {
     const wrong = await mint('someone', 'https://example.com/not-this-provider');
     writeFileSync(tokenFile, wrong);
-    const sessions = new GceSessions(accountDirectory({ gce: [account('refused', config())] }), { computeEndpoint: compute.endpoint });
+    const sessions = new GceSessions(accountDirectory({ gce: [account('refused', config())] }), {
+      computeEndpoint: compute.endpoint,
+    });
     try {
       const c = await sessions.forAccount('refused');
       const error = await c.images.list({ project: c.project }).then(
@@ -157,7 +197,10 @@ describe('GCE workload identity federation (keyless) credentials', () => {
       universe_domain: 'googleapis.com',
     };
     const parse = (credentials: Record<string, unknown>, project: string | undefined = PROJECT) =>
-      gceAccountSchema.safeParse({ name: 'k', zone: 'us-east1-b', bucket: 'keyless-images', ...(project && { project }), credentials }, { reportInput: true });
+      gceAccountSchema.safeParse(
+        { name: 'k', zone: 'us-east1-b', bucket: 'keyless-images', ...(project && { project }), credentials },
+        { reportInput: true },
+      );
     assert.equal(parse(cfg).success, true, 'what gcloud create-cred-config writes');
     const problems = (credentials: Record<string, unknown>, project?: string) => {
       const r = parse(credentials, project);
@@ -166,16 +209,50 @@ describe('GCE workload identity federation (keyless) credentials', () => {
     };
     const { audience: _, ...noAudience } = cfg;
     assert.match(problems(noAudience), /^credentials\.audience: required$/m);
-    assert.match(problems({ ...cfg, audience: '//iam.googleapis.com/locations/global/workforcePools/p/providers/x' }), /credentials\.audience: a workload identity provider/);
-    assert.match(problems({ ...cfg, credential_source: { file: 'token' } }), /credentials\.credential_source\.file: an absolute path/);
-    assert.match(problems({ ...cfg, credential_source: { url: 'http://169.254.169.254/token', headers: { 'Metadata-Flavor': 'x' } } }), /credentials\.credential_source\.url: not supported \(a subject token fetched from a URL\): Imagecast reads the subject token only from a file/);
-    assert.match(problems({ ...cfg, credential_source: { executable: { command: '/bin/token' } } }), /credentials\.credential_source\.executable: not supported \(a subject token from an executable/);
-    assert.match(problems({ ...cfg, credential_source: { environment_id: 'aws1', region_url: 'http://x' } }), /credentials\.credential_source\.environment_id: not supported \(an AWS-sourced configuration\)/);
-    assert.match(problems({ ...cfg, token_url: 'https://sts.example.com/v1/token' }), /credentials\.token_url: an https URL on googleapis\.com/);
-    assert.match(problems({ ...cfg, token_url: 'http://sts.googleapis.com/v1/token' }), /credentials\.token_url: an https URL/);
+    assert.match(
+      problems({ ...cfg, audience: '//iam.googleapis.com/locations/global/workforcePools/p/providers/x' }),
+      /credentials\.audience: a workload identity provider/,
+    );
+    assert.match(
+      problems({ ...cfg, credential_source: { file: 'token' } }),
+      /credentials\.credential_source\.file: an absolute path/,
+    );
+    assert.match(
+      problems({
+        ...cfg,
+        credential_source: { url: 'http://169.254.169.254/token', headers: { 'Metadata-Flavor': 'x' } },
+      }),
+      /credentials\.credential_source\.url: not supported \(a subject token fetched from a URL\): Imagecast reads the subject token only from a file/,
+    );
+    assert.match(
+      problems({ ...cfg, credential_source: { executable: { command: '/bin/token' } } }),
+      /credentials\.credential_source\.executable: not supported \(a subject token from an executable/,
+    );
+    assert.match(
+      problems({ ...cfg, credential_source: { environment_id: 'aws1', region_url: 'http://x' } }),
+      /credentials\.credential_source\.environment_id: not supported \(an AWS-sourced configuration\)/,
+    );
+    assert.match(
+      problems({ ...cfg, token_url: 'https://sts.example.com/v1/token' }),
+      /credentials\.token_url: an https URL on googleapis\.com/,
+    );
+    assert.match(
+      problems({ ...cfg, token_url: 'http://sts.googleapis.com/v1/token' }),
+      /credentials\.token_url: an https URL/,
+    );
     assert.match(problems(cfg, ''), /^project: required with external_account \(keyless\) credentials/m);
-    assert.match(problems({ ...cfg, type: 'authorized_user' }), /credentials\.type: must be "service_account" \(a service account key file\) or "external_account"/);
-    const secretless = problems({ ...cfg, audience: 'AUDIENCE-VALUE-1234', credential_source: { file: 'relative-TOKEN-PATH' } });
-    assert.ok(!secretless.includes('AUDIENCE-VALUE-1234') && !secretless.includes('relative-TOKEN-PATH'), 'no credential value is echoed');
+    assert.match(
+      problems({ ...cfg, type: 'authorized_user' }),
+      /credentials\.type: must be "service_account" \(a service account key file\) or "external_account"/,
+    );
+    const secretless = problems({
+      ...cfg,
+      audience: 'AUDIENCE-VALUE-1234',
+      credential_source: { file: 'relative-TOKEN-PATH' },
+    });
+    assert.ok(
+      !secretless.includes('AUDIENCE-VALUE-1234') && !secretless.includes('relative-TOKEN-PATH'),
+      'no credential value is echoed',
+    );
   });
 });

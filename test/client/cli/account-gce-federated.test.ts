@@ -33,16 +33,32 @@ describe('imagecast account gce --federated (CLI, PostgreSQL)', () => {
   };
   before(async () => {
     const keysFile = file('keys.json', { current: 'k1', keys: { k1: randomBytes(32).toString('base64') } });
-    env = { ...process.env, IMAGECAST_DATABASE_URL: await freshDatabaseUrl('cli-gce-federated'), IMAGECAST_MASTER_KEYS_FILE: keysFile, IMAGECAST_MASTER_KEY: '' };
+    env = {
+      ...process.env,
+      IMAGECAST_DATABASE_URL: await freshDatabaseUrl('cli-gce-federated'),
+      IMAGECAST_MASTER_KEYS_FILE: keysFile,
+      IMAGECAST_MASTER_KEY: '',
+    };
   });
   const run = (args: string[]) => runCli(args, env);
-  const add = (name: string, ...args: string[]) => run(['account', 'gce', 'add', '--name', name, '--zone', 'us-east1-b', '--bucket', 'images', ...args]);
+  const add = (name: string, ...args: string[]) =>
+    run(['account', 'gce', 'add', '--name', name, '--zone', 'us-east1-b', '--bucket', 'images', ...args]);
 
   it('adds a keyless account from the configuration gcloud writes; show names the kind and the token file, nothing secret', async () => {
     const config = file('wif.json', GCLOUD_CONFIG);
-    const added = await add('keyless', '--project', 'my-project-1', '--federated', '--credential-config', config);
+    const added = await add(
+      'keyless',
+      '--project',
+      'my-project-1',
+      '--federated',
+      '--credential-config',
+      config,
+    );
     assert.equal(added.status, 0, added.stderr);
-    assert.match(added.stdout, /added gce account keyless \(us-east1-b\): workload identity federation \(keyless\), sealed with master key k1/);
+    assert.match(
+      added.stdout,
+      /added gce account keyless \(us-east1-b\): workload identity federation \(keyless\), sealed with master key k1/,
+    );
     const shown = await run(['account', 'gce', 'show', '--name', 'keyless']);
     assert.equal(shown.status, 0, shown.stderr);
     assert.match(shown.stdout, /project: my-project-1/);
@@ -51,7 +67,10 @@ describe('imagecast account gce --federated (CLI, PostgreSQL)', () => {
     assert.match(shown.stdout, new RegExp(`credentials\\.service_account: ${SERVICE_ACCOUNT}`));
     const json = await run(['account', 'gce', 'show', '--name', 'keyless', '--json']);
     assert.equal(json.status, 0, json.stderr);
-    const summary = JSON.parse(json.stdout) as { settings: Record<string, unknown>; credentials: Record<string, string> };
+    const summary = JSON.parse(json.stdout) as {
+      settings: Record<string, unknown>;
+      credentials: Record<string, string>;
+    };
     assert.equal(summary.settings.project, 'my-project-1');
     assert.deepEqual(summary.credentials, {
       kind: 'workload identity federation (keyless)',
@@ -62,7 +81,17 @@ describe('imagecast account gce --federated (CLI, PostgreSQL)', () => {
   });
 
   it('adds one from the provider and the token file alone, as google-github-actions/auth takes them', async () => {
-    const added = await add('keyless-flags', '--project', 'my-project-1', '--federated', '--workload-identity-provider', PROVIDER, '--token-file', '/run/ci/oidc-token', '--json');
+    const added = await add(
+      'keyless-flags',
+      '--project',
+      'my-project-1',
+      '--federated',
+      '--workload-identity-provider',
+      PROVIDER,
+      '--token-file',
+      '/run/ci/oidc-token',
+      '--json',
+    );
     assert.equal(added.status, 0, added.stderr);
     const summary = JSON.parse(added.stdout) as { credentials: Record<string, string> };
     assert.deepEqual(summary.credentials, {
@@ -76,10 +105,31 @@ describe('imagecast account gce --federated (CLI, PostgreSQL)', () => {
     const key = file('sa.json', TEST_GCE_KEY);
     assert.equal((await add('was-keyed', '--credentials', key)).status, 0);
     const config = file('wif-update.json', GCLOUD_CONFIG);
-    const noProject = await run(['account', 'gce', 'update', '--name', 'was-keyed', '--credential-config', config]);
+    const noProject = await run([
+      'account',
+      'gce',
+      'update',
+      '--name',
+      'was-keyed',
+      '--credential-config',
+      config,
+    ]);
     assert.equal(noProject.status, 2);
-    assert.match(noProject.stderr, /\$\.project: required with external_account \(keyless\) credentials: they name no project \(CLI: --project ID\)/);
-    const updated = await run(['account', 'gce', 'update', '--name', 'was-keyed', '--project', 'my-project-1', '--credential-config', config]);
+    assert.match(
+      noProject.stderr,
+      /\$\.project: required with external_account \(keyless\) credentials: they name no project \(CLI: --project ID\)/,
+    );
+    const updated = await run([
+      'account',
+      'gce',
+      'update',
+      '--name',
+      'was-keyed',
+      '--project',
+      'my-project-1',
+      '--credential-config',
+      config,
+    ]);
     assert.equal(updated.status, 0, updated.stderr);
     assert.match(updated.stdout, /workload identity federation \(keyless\)/);
   });
@@ -87,29 +137,120 @@ describe('imagecast account gce --federated (CLI, PostgreSQL)', () => {
   it('refuses bad input with exit code 2, naming the flag or the field', async () => {
     const { audience: _, ...noAudience } = GCLOUD_CONFIG;
     const bad: Array<[string[], RegExp]> = [
-      [['--project', 'my-project-1', '--federated'], /--federated: needs --credential-config FILE, or --workload-identity-provider NAME and --token-file PATH/],
-      [['--project', 'my-project-1', '--federated', '--credential-config', file('c1.json', GCLOUD_CONFIG), '--credentials', file('k1.json', TEST_GCE_KEY)], /--credentials: not with --federated/],
-      [['--project', 'my-project-1', '--credential-config', file('c2.json', GCLOUD_CONFIG), '--token-file', '/t'], /--credential-config: not with --workload-identity-provider, --token-file or --service-account/],
-      [['--project', 'my-project-1', '--federated', '--credential-config', file('k2.json', TEST_GCE_KEY)], /--credential-config: .*k2\.json has type "service_account", expected an external_account configuration \(a service account key goes in --credentials/],
-      [['--federated', '--credential-config', file('c3.json', GCLOUD_CONFIG)], /\$\.project: required with external_account/],
-      [['--project', 'my-project-1', '--credential-config', file('c4.json', noAudience)], /\$\.credentials\.audience: required/],
-      [['--project', 'my-project-1', '--credential-config', file('c5.json', { ...GCLOUD_CONFIG, credential_source: { url: 'http://169.254.169.254/token' } })], /\$\.credentials\.credential_source\.url: not supported \(a subject token fetched from a URL\)/],
-      [['--project', 'my-project-1', '--credential-config', file('c6.json', { ...GCLOUD_CONFIG, credential_source: { executable: { command: '/bin/tok' } } })], /\$\.credentials\.credential_source\.executable: not supported/],
-      [['--project', 'my-project-1', '--federated', '--workload-identity-provider', PROVIDER, '--token-file', 'relative/token'], /\$\.credentials\.credential_source\.file: an absolute path/],
-      [['--project', 'my-project-1', '--federated', '--workload-identity-provider', 'ci-pool/ci-oidc', '--token-file', '/t'], /--workload-identity-provider: expected projects\/NUMBER\/locations\/global\/workloadIdentityPools\/POOL\/providers\/PROVIDER, got "ci-pool\/ci-oidc"/],
-      [['--project', 'My_Project', '--federated', '--workload-identity-provider', PROVIDER, '--token-file', '/t'], /\$\.project: a GCP project id such as my-project-123/],
+      [
+        ['--project', 'my-project-1', '--federated'],
+        /--federated: needs --credential-config FILE, or --workload-identity-provider NAME and --token-file PATH/,
+      ],
+      [
+        [
+          '--project',
+          'my-project-1',
+          '--federated',
+          '--credential-config',
+          file('c1.json', GCLOUD_CONFIG),
+          '--credentials',
+          file('k1.json', TEST_GCE_KEY),
+        ],
+        /--credentials: not with --federated/,
+      ],
+      [
+        [
+          '--project',
+          'my-project-1',
+          '--credential-config',
+          file('c2.json', GCLOUD_CONFIG),
+          '--token-file',
+          '/t',
+        ],
+        /--credential-config: not with --workload-identity-provider, --token-file or --service-account/,
+      ],
+      [
+        ['--project', 'my-project-1', '--federated', '--credential-config', file('k2.json', TEST_GCE_KEY)],
+        /--credential-config: .*k2\.json has type "service_account", expected an external_account configuration \(a service account key goes in --credentials/,
+      ],
+      [
+        ['--federated', '--credential-config', file('c3.json', GCLOUD_CONFIG)],
+        /\$\.project: required with external_account/,
+      ],
+      [
+        ['--project', 'my-project-1', '--credential-config', file('c4.json', noAudience)],
+        /\$\.credentials\.audience: required/,
+      ],
+      [
+        [
+          '--project',
+          'my-project-1',
+          '--credential-config',
+          file('c5.json', { ...GCLOUD_CONFIG, credential_source: { url: 'http://169.254.169.254/token' } }),
+        ],
+        /\$\.credentials\.credential_source\.url: not supported \(a subject token fetched from a URL\)/,
+      ],
+      [
+        [
+          '--project',
+          'my-project-1',
+          '--credential-config',
+          file('c6.json', { ...GCLOUD_CONFIG, credential_source: { executable: { command: '/bin/tok' } } }),
+        ],
+        /\$\.credentials\.credential_source\.executable: not supported/,
+      ],
+      [
+        [
+          '--project',
+          'my-project-1',
+          '--federated',
+          '--workload-identity-provider',
+          PROVIDER,
+          '--token-file',
+          'relative/token',
+        ],
+        /\$\.credentials\.credential_source\.file: an absolute path/,
+      ],
+      [
+        [
+          '--project',
+          'my-project-1',
+          '--federated',
+          '--workload-identity-provider',
+          'ci-pool/ci-oidc',
+          '--token-file',
+          '/t',
+        ],
+        /--workload-identity-provider: expected projects\/NUMBER\/locations\/global\/workloadIdentityPools\/POOL\/providers\/PROVIDER, got "ci-pool\/ci-oidc"/,
+      ],
+      [
+        [
+          '--project',
+          'My_Project',
+          '--federated',
+          '--workload-identity-provider',
+          PROVIDER,
+          '--token-file',
+          '/t',
+        ],
+        /\$\.project: a GCP project id such as my-project-123/,
+      ],
     ];
     for (const [args, message] of bad) {
       const ran = await add('keyless-bad', ...args);
       assert.equal(ran.status, 2, `${args.join(' ')}: ${ran.stderr}`);
       assert.match(ran.stderr, message, args.join(' '));
     }
-    const json = await add('keyless-bad', '--federated', '--credential-config', file('c7.json', GCLOUD_CONFIG), '--json');
+    const json = await add(
+      'keyless-bad',
+      '--federated',
+      '--credential-config',
+      file('c7.json', GCLOUD_CONFIG),
+      '--json',
+    );
     assert.equal(json.status, 2);
     const { error } = JSON.parse(json.stdout) as { error: { code: string; message: string } };
     assert.equal(error.code, 'invalid_input');
     assert.match(error.message, /\$\.project: required/);
     const listed = await run(['account', 'gce', 'list', '--json']);
-    assert.ok(!(JSON.parse(listed.stdout) as Array<{ name: string }>).some((a) => a.name === 'keyless-bad'), 'nothing stored');
+    assert.ok(
+      !(JSON.parse(listed.stdout) as Array<{ name: string }>).some((a) => a.name === 'keyless-bad'),
+      'nothing stored',
+    );
   });
 });
