@@ -11,7 +11,8 @@ import { GceSessions } from '../../../activities/gce/clients.js';
 import { startGceComputeFake, type GceComputeFake } from '../../../infra/fakes/gce-compute/index.js';
 import { startGoogleStsFake, type GoogleStsFake } from '../../../infra/fakes/google-sts/sts.js';
 import { startOidcIssuer, type OidcIssuer } from '../../../infra/fakes/oidc-issuer/issuer.js';
-import { gceAccountSchema } from '../../../schemas/accounts.js';
+import { gceAccountSchema, gceProjectOf } from '../../../schemas/accounts.js';
+import { TEST_GCE_KEY } from '../../support/gce-key.js';
 import { tempDir } from '../../support/stack.js';
 
 const PROVIDER =
@@ -254,5 +255,11 @@ describe('GCE workload identity federation (keyless) credentials', () => {
       !secretless.includes('AUDIENCE-VALUE-1234') && !secretless.includes('relative-TOKEN-PATH'),
       'no credential value is echoed',
     );
+  });
+
+  it("makes images in the account's project: `project` when set, else a key's project_id", () => {
+    const keyed = gceAccountSchema.parse({ name: 'k', zone: 'us-east1-b', bucket: 'keyless-images', credentials: TEST_GCE_KEY });
+    assert.equal(gceProjectOf(keyed), TEST_GCE_KEY.project_id);
+    assert.equal(gceProjectOf({ ...keyed, project: 'other-project-1' }), 'other-project-1');
   });
 });
