@@ -111,13 +111,17 @@ export const ec2AccountSchema = z
 
 export type Ec2Account = z.infer<typeof ec2AccountSchema>;
 
+// ---- GCE accounts (service account key, or keyless: workload identity federation) ----
+
+const gcpProjectId = z.string().regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, 'a GCP project id such as my-project-123');
+
 /**
  * A Google service account key file (`gcloud iam service-accounts keys create`), with the
  * keys mash requires (mash/services/api/v1/schema/accounts/gce.py).
  */
 const gceServiceAccountKey = z.looseObject({
-  type: z.literal('service_account', { error: 'must be "service_account" (a service account key file)' }),
-  project_id: z.string().regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, 'a GCP project id such as my-project-123'),
+  type: z.literal('service_account'),
+  project_id: gcpProjectId,
   private_key_id: z.string().min(1),
   private_key: z.string().regex(/-----BEGIN PRIVATE KEY-----/, 'a PEM private key'),
   client_email: z.string().email(),
@@ -128,6 +132,104 @@ const gceServiceAccountKey = z.looseObject({
   client_x509_cert_url: z.string().url(),
   universe_domain: z.string().min(1).optional(),
 });
+
+/**
+ * google-auth-library sends the subject token to `token_url` and the STS token to
+ * `service_account_impersonation_url` without checking either (its fromJSON warns that a
+ * configuration with a foreign URL leaks the token), so we do: Google's API hosts over https,
+ * or loopback (a local fake, as the tests use).
+ */
+function isGoogleOrLoopbackUrl(text: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return false;
+  }
+  if (['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) return url.protocol === 'http:' || url.protocol === 'https:';
+  return url.protocol === 'https:' && (url.hostname === 'googleapis.com' || url.hostname.endsWith('.googleapis.com'));
+}
+
+const googleUrl = (example: string) =>
+  z.string().refine(isGoogleOrLoopbackUrl, `an https URL on googleapis.com such as ${example} (or a loopback URL, for a local fake)`);
+
+/** The credential sources gcloud can write that Imagecast does not read, each refused by name. */
+const UNSUPPORTED_SOURCES: Record<string, string> = {
+  url: 'a subject token fetched from a URL',
+  executable: 'a subject token from an executable, pluggable auth',
+  environment_id: 'an AWS-sourced configuration',
+  certificate: 'an X.509 certificate (mTLS)',
+};
+
+/**
+ * Only file-sourced tokens: a path read at each refresh, which the platform (a Kubernetes
+ * projected token, a CI's OIDC token written to disk) keeps fresh. Other sources are refused
+ * before the object is checked, so the message names the source instead of "file: required".
+ */
+const gceCredentialSource = z.preprocess(
+  (source, ctx) => {
+    if (source && typeof source === 'object') {
+      for (const key of Object.keys(source).filter((k) => k in UNSUPPORTED_SOURCES)) {
+        ctx.issues.push({
+          code: 'custom',
+          path: [key],
+          input: key,
+          message: `not supported (${UNSUPPORTED_SOURCES[key]}): Imagecast reads the subject token only from a file, credential_source.file (gcloud iam workload-identity-pools create-cred-config … --credential-source-file=ABSOLUTE_PATH)`,
+        });
+      }
+    }
+    return source;
+  },
+  z
+    .object({
+      file: z.string().regex(/^\//, 'an absolute path of the subject token file, e.g. /var/run/secrets/tokens/gcp-token'),
+      format: z
+        .discriminatedUnion('type', [
+          z.object({ type: z.literal('text') }).strict(),
+          z.object({ type: z.literal('json'), subject_token_field_name: z.string().min(1, 'the name of the field holding the token') }).strict(),
+        ], { error: (i) => (i.code === 'invalid_union' ? '"text" (the file is the token) or "json" (with subject_token_field_name)' : undefined) })
+        .optional(),
+    })
+    .strict(),
+);
+
+/**
+ * Keyless: a google-auth-library `external_account` credential configuration, as `gcloud iam
+ * workload-identity-pools create-cred-config PROVIDER --credential-source-file=PATH
+ * [--service-account=EMAIL] --output-file=FILE` writes it for a workload identity pool. It
+ * holds no secret: the token in the file is exchanged at Google's STS at each refresh.
+ * Workforce pools (people, not workloads) and non-file sources are refused.
+ */
+const gceExternalAccount = z
+  .object({
+    type: z.literal('external_account'),
+    audience: z
+      .string()
+      .regex(
+        /^\/\/iam\.googleapis\.com\/projects\/\d+\/locations\/global\/workloadIdentityPools\/[a-z0-9-]+\/providers\/[a-z0-9-]+$/,
+        'a workload identity provider: //iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER',
+      ),
+    subject_token_type: z.enum(
+      ['urn:ietf:params:oauth:token-type:jwt', 'urn:ietf:params:oauth:token-type:id_token', 'urn:ietf:params:oauth:token-type:saml2'],
+      { error: 'urn:ietf:params:oauth:token-type:jwt (an OIDC token), …:id_token or …:saml2' },
+    ),
+    token_url: googleUrl('https://sts.googleapis.com/v1/token').optional().describe('Default https://sts.googleapis.com/v1/token.'),
+    credential_source: gceCredentialSource,
+    service_account_impersonation_url: z
+      .string()
+      .regex(/\/v1\/projects\/-\/serviceAccounts\/[^/:]+:generateAccessToken$/, 'https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/EMAIL:generateAccessToken')
+      .pipe(googleUrl('https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/EMAIL:generateAccessToken'))
+      .optional()
+      .describe('The federated identity acts as this service account (gcloud --service-account); without it, it is granted roles itself.'),
+    service_account_impersonation: z
+      .object({ token_lifetime_seconds: z.number().int().min(600, 'at least 600').max(43200, 'at most 43200 (12 h)') })
+      .strict()
+      .optional(),
+    universe_domain: z.literal('googleapis.com', { error: 'googleapis.com (other universes are not supported)' }).optional(),
+  })
+  .strict();
+
+export type GceExternalAccount = z.infer<typeof gceExternalAccount>;
 
 /** A GCE zone: us-east1-b, europe-west4-a, me-central2-c. */
 export const GCE_ZONE_PATTERN = /^[a-z]+-[a-z]+\d+-[a-z]$/;
@@ -141,10 +243,18 @@ export const gceAccountSchema = z
       .regex(GCE_ZONE_PATTERN, 'a GCE zone such as us-east1-b')
       .describe("mash's account `region`: the zone test instances run in (images themselves are global)."),
     bucket: z.string().regex(/^[a-z0-9][-a-z0-9_.]{1,220}[a-z0-9]$/, 'a GCS bucket name (3-222 lowercase letters, digits, "-", "_", ".")').describe('GCS bucket the disk tarball is uploaded to.'),
+    project: gcpProjectId
+      .optional()
+      .describe("The project images are made in. Default: a service account key's project_id; required with external_account credentials, which name none."),
     is_publishing_account: z.boolean().default(false).describe('mash: images go to a public project; jobs need family, and tests a testing_account and image_project.'),
     testing_account: accountName.optional().describe('mash: the account (project) test instances run in.'),
     group: z.string().min(1).optional(),
-    credentials: gceServiceAccountKey,
+    credentials: z.discriminatedUnion('type', [gceServiceAccountKey, gceExternalAccount], {
+      error: (issue) =>
+        issue.code === 'invalid_union'
+          ? 'must be "service_account" (a service account key file) or "external_account" (a workload identity federation credential configuration)'
+          : undefined,
+    }),
   })
   .strict()
   .superRefine((account, ctx) => {
@@ -155,7 +265,23 @@ export const gceAccountSchema = z
         message: 'required for a publishing account: its images are tested in another project (mash refuses it too)',
       });
     }
+    if (account.credentials.type === 'external_account' && !account.project) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['project'],
+        message: 'required with external_account (keyless) credentials: they name no project (CLI: --project ID)',
+      });
+    }
   });
+
+/** The project an account's images are made in: `project`, or its key's project_id. */
+export function gceProjectOf(account: GceAccount): string {
+  if (account.project) return account.project;
+  if (account.credentials.type === 'service_account') return account.credentials.project_id;
+  throw new Error(`account ${account.name}: project is required with external_account credentials`);
+}
+
+// ---- end of GCE accounts ----
 
 export type GceAccount = z.infer<typeof gceAccountSchema>;
 

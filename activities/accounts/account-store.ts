@@ -229,6 +229,7 @@ function describeCredentials(cloud: AccountCloud, c: Record<string, unknown>): R
     return { kind: 'access keys', access_key_id: `${id.slice(0, 4)}…${id.slice(-4)}`, secret_access_key: 'stored, encrypted' };
   }
   if (cloud === 'gce') {
+    if (c.type === 'external_account') return describeGceFederation(c);
     return { kind: 'service account', client_email: text(c.client_email), project_id: text(c.project_id), private_key: 'stored, encrypted' };
   }
   if ('federated_token_file' in c) {
@@ -246,6 +247,18 @@ function describeCredentials(cloud: AccountCloud, c: Record<string, unknown>): R
     tenantId: text(c.tenantId),
     subscriptionId: text(c.subscriptionId),
     clientSecret: 'stored, encrypted',
+  };
+}
+
+/** A keyless GCE account: its provider and token file (nothing in it is secret; the token is in the file, not here). */
+function describeGceFederation(c: Record<string, unknown>): Record<string, string> {
+  const source = (c.credential_source ?? {}) as Record<string, unknown>;
+  const impersonated = /serviceAccounts\/([^/:]+):generateAccessToken$/.exec(String(c.service_account_impersonation_url ?? ''))?.[1];
+  return {
+    kind: 'workload identity federation (keyless)',
+    audience: String(c.audience ?? ''),
+    token_file: String(source.file ?? ''),
+    ...(impersonated && { service_account: impersonated }),
   };
 }
 

@@ -7,9 +7,10 @@ import {
 } from '@google-cloud/compute';
 import { Storage } from '@google-cloud/storage';
 import { GoogleAuth, type AuthClient } from 'google-auth-library';
-import type { GceAccount } from '../../schemas/accounts.js';
+import { gceProjectOf, type GceAccount } from '../../schemas/accounts.js';
 import type { AccountDirectory } from '../accounts/account-directory.js';
 import { PerAccount } from '../common/per-account.js';
+import { federatedAuthClient } from './federated-auth.js';
 
 export interface GceSettings {
   /** Compute Engine API root of a fake (`http://127.0.0.1:PORT`); without it, Google's. */
@@ -18,12 +19,14 @@ export interface GceSettings {
   storageEndpoint?: string;
   /** Used instead of the account's key (a fake needs no real token). */
   authClient?: AuthClient;
+  /** Keyless accounts refresh their access token this long before it expires (default 5 min; tests raise it to refresh sooner). */
+  refreshBeforeMs?: number;
 }
 
 /** The official SDK clients for one account, all acting in the account's project. */
 export interface GceClients {
   account: GceAccount;
-  /** The project images are made in: the key's project_id. */
+  /** The project images are made in: the account's `project`, or its key's project_id. */
   project: string;
   images: ImagesClient;
   instances: InstancesClient;
@@ -48,8 +51,10 @@ function computeOptions(settings: GceSettings, authClient: AuthClient) {
 }
 
 /**
- * Clients per account, made from the account's service-account key at call time. The key
- * lives only in these clients' memory: never returned, logged or put into an error.
+ * Clients per account, made at call time from the account's service-account key, or, for a
+ * keyless account, its workload identity federation configuration (the token file is read at
+ * each refresh). The key and the tokens live only in these clients' memory: never returned,
+ * logged or put into an error.
  */
 export class GceSessions {
   private readonly clients: PerAccount<GceClients>;
@@ -67,10 +72,8 @@ export class GceSessions {
 
   private async make(accountName: string): Promise<GceClients> {
     const account = await this.accounts.gceAccount(accountName);
-    const project = account.credentials.project_id;
-    const authClient =
-      this.settings.authClient ??
-      (await new GoogleAuth({ credentials: account.credentials, scopes: SCOPES }).getClient());
+    const project = gceProjectOf(account);
+    const authClient = this.settings.authClient ?? (await this.authClientOf(account));
     const options = computeOptions(this.settings, authClient);
     return {
       account,
@@ -82,11 +85,20 @@ export class GceSessions {
       zoneOperations: new ZoneOperationsClient(options),
       storage: new Storage({
         projectId: project,
-        ...(this.settings.storageEndpoint
-          ? { apiEndpoint: this.settings.storageEndpoint, authClient }
-          : { credentials: account.credentials }),
+        authClient,
+        // The SDK sends no token to an endpoint of its own choosing unless told to; the auth
+        // client decides (a fake's pass-through one sends none).
+        ...(this.settings.storageEndpoint && { apiEndpoint: this.settings.storageEndpoint, useAuthWithCustomEndpoint: true }),
       }),
     };
+  }
+
+  private async authClientOf(account: GceAccount): Promise<AuthClient> {
+    const credentials = account.credentials;
+    if (credentials.type === 'external_account') {
+      return federatedAuthClient(account, credentials, { scopes: SCOPES, refreshBeforeMs: this.settings.refreshBeforeMs });
+    }
+    return new GoogleAuth({ credentials, scopes: SCOPES }).getClient();
   }
 
   async close(): Promise<void> {

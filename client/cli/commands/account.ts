@@ -4,6 +4,7 @@ import type { AccountSummary } from '../../../activities/accounts/account-store.
 import { EXIT_OK } from '../exit-codes.js';
 import { runCommand } from '../command-output.js';
 import { readSecretJson, readSecretText } from '../secret-input.js';
+import { gceCredentialOptions, gceCredentials } from './account-gce.js';
 import { addStoreOptions, STORE_ENVIRONMENT, UsageError, withStore } from '../store-connection.js';
 
 /** A setting flag and the account field it fills (mash's flag names). */
@@ -94,15 +95,21 @@ const SPECS: Record<AccountCloud, CloudSpec> = {
       { flags: '--bucket <bucket>', field: 'bucket', help: 'GCS bucket the disk is uploaded to' },
       { flags: '--is-publishing-account', field: 'is_publishing_account', help: 'images go to a public project (needs --testing-account)', kind: 'boolean' },
       { flags: '--testing-account <name>', field: 'testing_account', help: 'account test instances run in' },
+      { flags: '--project <id>', field: 'project', help: "project images are made in: required with --federated; default: the key's project_id" },
       group,
     ],
-    credentialOptions: [new Option('--credentials <file>', 'service account key file (JSON), or - for stdin')],
-    async credentials(f) {
-      return f.credentials === undefined ? undefined : readSecretJson('--credentials', f.credentials);
-    },
+    credentialOptions: gceCredentialOptions,
+    credentials: gceCredentials,
     example: `  imagecast account gce add --name gce-test --zone us-east1-b --bucket test-images --credentials test-key.json
   imagecast account gce add --name gce-prod --zone us-east1-c --bucket images --credentials key.json \\
-    --is-publishing-account --testing-account gce-test`,
+    --is-publishing-account --testing-account gce-test
+  # keyless, from what gcloud iam workload-identity-pools create-cred-config wrote:
+  imagecast account gce add --name gce-keyless --zone us-east1-b --bucket images --project my-project \\
+    --federated --credential-config wif-config.json
+  # keyless, from the provider and the token file alone:
+  imagecast account gce add --name gce-keyless --zone us-east1-b --bucket images --project my-project \\
+    --federated --workload-identity-provider projects/123456789012/locations/global/workloadIdentityPools/ci/providers/ci-oidc \\
+    --token-file /var/run/secrets/tokens/gcp-token --service-account imagecast@my-project.iam.gserviceaccount.com`,
   },
   azure: {
     settings: [

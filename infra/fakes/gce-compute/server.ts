@@ -2,7 +2,8 @@
 // idempotency (https://cloud.google.com/compute/docs/api/how-tos/api-requests-responses#idempotency:
 // a repeated requestId answers the first call's Operation and does not act again; the id
 // must be a UUID other than the zero UUID, as every mutating method's page says), and
-// writes answers and Google-format errors. No authentication is checked.
+// writes answers and Google-format errors. No authentication is checked; the Authorization
+// header is recorded, for tests of what a client signs with.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { ApiError, invalidField, notFound, OperationFailure } from './errors.js';
 import { Faults, type FaultPlan } from './faults.js';
@@ -108,6 +109,7 @@ export async function startGceComputeFake(options: GceComputeFakeOptions = {}): 
       query: Object.fromEntries(url.searchParams),
       body: undefined,
       at: new Date(),
+      ...(req.headers.authorization !== undefined && { authorization: req.headers.authorization }),
     };
     store.requests.push(record);
     void (async () => {

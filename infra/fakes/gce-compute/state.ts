@@ -49,6 +49,8 @@ export interface RequestRecord {
   at: Date;
   /** The HTTP status answered, or `dropped` when a drop-response fault destroyed the socket. */
   outcome?: number | 'dropped';
+  /** The Authorization header as sent (the fake checks none; tests check what the client sent). */
+  authorization?: string;
 }
 
 /** Read-only views for assertions: copies, so a test cannot change the fake by accident. */
