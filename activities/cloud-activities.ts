@@ -1,3 +1,4 @@
+import { recordImageTests, recordUpload } from './common/worker-metrics.js';
 import { Context } from '@temporalio/activity';
 import type {
   CloudProvider,
@@ -112,8 +113,9 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
       // Committing may wait on the cloud for minutes (an import task): keep the progress,
       // which says where a retry resumes, as the heartbeat while it does.
       const writer = heartbeatingCommit(opened, () => context.heartbeat(lastDetails));
+      const started = Date.now();
       try {
-        return await transferImage({
+        const disk = await transferImage({
           source,
           writer,
           // Resume only where the writer still has the earlier attempt's partial upload.
@@ -129,6 +131,8 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
           signal: context.cancellationSignal,
           onProgress: heartbeat,
         });
+        recordUpload(release.cloud, disk, (Date.now() - started) / 1000);
+        return disk;
       } catch (error) {
         // A cancelled release wants nothing left behind; a timed-out or shut-down attempt
         // keeps its partial upload so the retry resumes from it.
@@ -154,6 +158,7 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
     /** The test step: a test instance, the job's tests over SSH, the instance always removed. */
     async testImage(input: TestImageInput): Promise<TestImageOutcome> {
       const outcome = await testImage(provider, input, imageTests);
+      recordImageTests(input.release.cloud, outcome.results);
       // Into the catalog before the workflow judges it: a failed run is kept as the reason.
       await catalog.recordTestRun({
         cloud: input.release.cloud,

@@ -114,6 +114,17 @@ export const workerConfigSchema = temporalConfigSchema.extend({
     .string()
     .optional()
     .describe('prebuilt workflow bundle (npm run build makes dist/workflow-bundle.js)'),
+  metricsAddress: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'HOST:PORT, e.g. 0.0.0.0:9464')
+    .optional()
+    .describe('serve Prometheus metrics (the SDK\'s temporal_* and imagecast_*) at http://HOST:PORT/metrics'),
+  heartbeatThrottleSeconds: z.coerce
+    .number()
+    .min(0.1)
+    .max(300)
+    .default(2)
+    .describe('at most this long between heartbeats the SDK sends for an activity (progress, cancellation); ~10 in production cuts heartbeat load'),
 });
 
 export type TemporalConfig = z.infer<typeof temporalConfigSchema>;
@@ -178,6 +189,8 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv): Record<string, unkn
     azureBlobKey: env.IMAGECAST_AZURE_BLOB_KEY || undefined,
     azurePollMs: env.IMAGECAST_AZURE_POLL_MS || undefined,
     testSshWaitSeconds: env.IMAGECAST_TEST_SSH_WAIT_SECONDS || undefined,
+    metricsAddress: env.IMAGECAST_METRICS_ADDRESS || undefined,
+    heartbeatThrottleSeconds: env.IMAGECAST_HEARTBEAT_THROTTLE_SECONDS || undefined,
     ...temporalAccessFromEnv(env),
   };
 }

@@ -40,6 +40,8 @@ export interface CreateWorkersOptions {
   payloadKeys?: PayloadKeys;
   /** Tests shorten this so a stopped worker lets go quickly. */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /** At most this long between an activity's heartbeats to the server (default 2 s). */
+  heartbeatThrottleMs?: number;
 }
 
 export const DEFAULT_WORKFLOW_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
@@ -58,7 +60,8 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     // Heartbeats carry upload progress for people and deliver cancellation to the upload:
     // both should arrive within seconds, not the SDK's default of 80 % of the timeout.
     // `as const`: a Duration is ms's template-literal type once @types/ms is installed (azurite pulls it in).
-    maxHeartbeatThrottleInterval: '2s' as const,
+    // Production raises it (IMAGECAST_HEARTBEAT_THROTTLE_SECONDS ~10): each heartbeat is an RPC to the server.
+    maxHeartbeatThrottleInterval: options.heartbeatThrottleMs ?? ('2s' as const),
     ...(dataConverter && { dataConverter }),
     interceptors: { activity: [reportFailedAttempts(client)] },
     ...(options.identity && { identity: options.identity }),

@@ -2,7 +2,7 @@
 // The one worker binary: `--queues workflows,local` (or IMAGECAST_QUEUES) picks what it serves,
 // so each cloud scales on its own. SIGTERM/SIGINT drain in-flight work, then exit.
 import { Command } from 'commander';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { temporalConnectionOptions, workerConfigFromEnv, workerConfigSchema, WORKER_QUEUES } from '../schemas/config.js';
 import { createPool } from '../infra/db/pool.js';
@@ -33,6 +33,7 @@ const program = new Command('imagecast-worker')
   .option('--queue-prefix <prefix>', 'task queue prefix (default "imagecast-")')
   .option('--address <host:port>', 'Temporal frontend (env IMAGECAST_TEMPORAL_ADDRESS)')
   .option('--namespace <name>', 'Temporal namespace (env IMAGECAST_TEMPORAL_NAMESPACE)')
+  .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (env IMAGECAST_METRICS_ADDRESS)')
   .addHelpText(
     'after',
     `
@@ -47,7 +48,9 @@ IMAGECAST_AWS_ENDPOINT (an AWS emulator), IMAGECAST_AWS_CREDENTIALS_RENEW_BEFORE
 IMAGECAST_EC2_POLL_MS, IMAGECAST_GCE_COMPUTE_ENDPOINT, IMAGECAST_GCS_ENDPOINT, IMAGECAST_GCE_POLL_MS (GCE fakes),
 IMAGECAST_AZURE_ARM_ENDPOINT, IMAGECAST_AZURE_ARM_CA_FILE, IMAGECAST_AZURE_BLOB_ENDPOINT, IMAGECAST_AZURE_BLOB_KEY,
 IMAGECAST_AZURE_POLL_MS (Azure fakes: an ARM fake over HTTPS and Azurite), IMAGECAST_TEST_SSH_WAIT_SECONDS (how long a test instance may take to answer SSH, default 600),
-IMAGECAST_QEMU_ACCEL (local test instances: tcg (default) or kvm). AWS credentials for assuming account roles come from the SDK's default chain.
+IMAGECAST_QEMU_ACCEL (local test instances: tcg (default) or kvm), IMAGECAST_METRICS_ADDRESS (Prometheus endpoint HOST:PORT:
+the SDK's temporal_* metrics and imagecast_* ones), IMAGECAST_HEARTBEAT_THROTTLE_SECONDS (at most this long between
+an activity's heartbeats to the server, default 2; ~10 in production). AWS credentials for assuming account roles come from the SDK's default chain.
 
 Example:
   IMAGECAST_DATABASE_URL=postgresql://imagecast@127.0.0.1:5432/imagecast \\
@@ -55,13 +58,14 @@ Example:
   )
   .parse();
 
-const flags = program.opts<{ queues?: string; queuePrefix?: string; address?: string; namespace?: string }>();
+const flags = program.opts<{ queues?: string; queuePrefix?: string; address?: string; namespace?: string; metrics?: string }>();
 const parsed = workerConfigSchema.safeParse({
   ...workerConfigFromEnv(process.env),
   ...(flags.queues && { queues: flags.queues.split(',').map((q) => q.trim()) }),
   ...(flags.queuePrefix !== undefined && { queuePrefix: flags.queuePrefix }),
   ...(flags.address && { address: flags.address }),
   ...(flags.namespace && { namespace: flags.namespace }),
+  ...(flags.metrics && { metricsAddress: flags.metrics }),
 });
 if (!parsed.success) {
   for (const issue of parsed.error.issues)
@@ -132,6 +136,10 @@ const accounts =
 try {
   const applied = await migrate(pool);
   if (applied.length) log.info({ applied }, 'database migrated');
+  // Before the first connection: the runtime (and its metrics exporter) is made once per process.
+  if (config.metricsAddress) {
+    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: config.metricsAddress } } } });
+  }
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const workers = await createWorkers({
     connection,
@@ -140,6 +148,7 @@ try {
     queues: config.queues,
     workflowBundle: config.workflowBundle,
     payloadKeys,
+    heartbeatThrottleMs: config.heartbeatThrottleSeconds * 1000,
     deps: {
       catalog: new ImageCatalog(pool),
       accounts,
@@ -174,6 +183,7 @@ try {
       address: config.address,
       payloads: payloadKeys ? `encrypted (key ${payloadKeys.currentId})` : 'plain',
       accounts: config.accountsFile ? 'file' : masterKeys ? `store (master key ${masterKeys.currentId})` : 'none',
+      ...(config.metricsAddress && { metrics: `http://${config.metricsAddress}/metrics` }),
     },
     'worker started',
   );

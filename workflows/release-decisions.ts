@@ -1,3 +1,4 @@
+import { recordReleaseBlocked } from './release-metrics.js';
 import { ActivityFailure, ApplicationFailure, condition, log, patched, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import type { FailurePolicy } from '../schemas/release-plan.js';
 import type { ReleaseStep } from '../schemas/steps.js';
@@ -106,6 +107,7 @@ export async function blockOn(
   });
   ctx.report();
   upsertMemo({ status: board.status });
+  recordReleaseBlocked(board.status.cloud, step);
   const decision = await ctx.decisions.wait(timeoutMs);
   if (decision) return decision;
   const by = `block_timeout (${policy.blockTimeoutSeconds} s)`;

@@ -19,6 +19,7 @@ import { ReleaseSteps, resolveBuild, useBuild } from './release-steps.js';
 import { releaseInEveryAccount, type PinnedBuild } from './account-releases.js';
 import { describeFailure } from './describe-failure.js';
 import { notifyReleaseFinished } from './notify-finished.js';
+import { recordReleaseEnd } from './release-metrics.js';
 import { Compensations } from './saga.js';
 import { ReleaseDecisions } from './release-decisions.js';
 import { attemptFailedSignal, buildQuery, statusQuery } from './queries.js';
@@ -117,6 +118,7 @@ export async function releaseImage(job: Record<string, unknown>, pinned?: Pinned
       else await steps.run(resolved.source, resolved.imageName);
     }
     board.finish();
+    recordReleaseEnd(board.status);
     await notify();
     report();
     upsertMemo({ status: board.status });
@@ -134,6 +136,7 @@ export async function releaseImage(job: Record<string, unknown>, pinned?: Pinned
     board.fail(cancelled ? 'release cancelled' : describeFailure(error), cancelled ? 'cancelled' : 'failed');
     const problems = await compensations.runAll();
     if (problems.length) board.status.error += `; cleanup problems: ${problems.join('; ')}`;
+    recordReleaseEnd(board.status);
     await notify();
     report();
     upsertMemo({ status: board.status });

@@ -1,0 +1,103 @@
+// The worker binary's Prometheus endpoint (IMAGECAST_METRICS_ADDRESS): the SDK's temporal_*
+// metrics and ours, moved by real releases on the local cloud served by that process.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { ManagedProcess } from '../../infra/devstack/child-process.js';
+import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
+import { tempDir } from '../support/stack.js';
+import { startWorkerProcess } from '../support/worker-process.js';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** `name{labels} value` lines of a scrape whose labels include every one of `labels`. */
+function sample(scrape: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  const values = scrape
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .filter((line) => Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+    .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)));
+  return values.length ? values.reduce((a, b) => a + b, 0) : undefined;
+}
+
+describe('worker metrics (Prometheus)', () => {
+  let h: ReleaseHarness;
+  let worker: ManagedProcess;
+  let url: string;
+
+  before(async () => {
+    // No in-process workers: the binary serves the queues.
+    h = await startReleaseHarness('metrics', { queues: [] });
+    const address = `127.0.0.1:${await freePort()}`;
+    url = `http://${address}/metrics`;
+    worker = startWorkerProcess(h, 'workflows,local', join(tempDir('metrics-worker'), 'worker.log'), {
+      IMAGECAST_LOCAL_DATA_DIR: h.localDataDir,
+      IMAGECAST_METRICS_ADDRESS: address,
+      IMAGECAST_HEARTBEAT_THROTTLE_SECONDS: '1',
+    });
+    const log = () => readFileSync(worker.logFile, 'utf8');
+    for (let i = 0; i < 200 && !log().includes('worker started'); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.match(log(), new RegExp(`"metrics":"${url.replace(/[.]/g, '\\.')}"`), log());
+  });
+  after(async () => {
+    worker?.child.kill('SIGTERM');
+    await worker?.exited;
+    await h?.stop();
+  });
+
+  const scrape = async () => {
+    const res = await fetch(url);
+    assert.equal(res.status, 200);
+    return res.text();
+  };
+
+  it('counts releases by outcome, upload bytes and speed, next to the SDK metrics', async () => {
+    const before = await scrape();
+    assert.equal(
+      sample(before, 'imagecast_releases', { cloud: 'local' }),
+      undefined,
+      'nothing counted before a release',
+    );
+
+    await h.publish('1');
+    const ok = await h.client.startRelease(h.job({ additional_regions: [] }));
+    assert.equal((await h.client.waitForRelease(ok.releaseId, { pollIntervalMs: 200 })).state, 'succeeded');
+    await h.publish('2', { corruptChecksum: true });
+    const bad = await h.client.startRelease(h.job({ additional_regions: [] }));
+    assert.equal((await h.client.waitForRelease(bad.releaseId, { pollIntervalMs: 200 })).state, 'failed');
+
+    // The exporter reads the meters as it is scraped: give the last samples a moment.
+    let after = '';
+    for (let i = 0; i < 50; i++) {
+      after = await scrape();
+      if (sample(after, 'imagecast_releases', { cloud: 'local', outcome: 'failed' }) === 1) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(sample(after, 'imagecast_releases', { cloud: 'local', outcome: 'succeeded' }), 1, after);
+    assert.equal(sample(after, 'imagecast_releases', { cloud: 'local', outcome: 'failed' }), 1);
+    assert.equal(
+      sample(after, 'imagecast_release_seconds_count', { cloud: 'local', outcome: 'succeeded' }),
+      1,
+    );
+    // One upload succeeded (16 MiB disk); the corrupt one counted nothing.
+    assert.equal(sample(after, 'imagecast_upload_disk_bytes', { cloud: 'local' }), 16 * 2 ** 20);
+    const sent = sample(after, 'imagecast_upload_sent_bytes', { cloud: 'local' })!;
+    assert.ok(sent > 0 && sent <= 16 * 2 ** 20, `sent ${sent}`);
+    assert.equal(sample(after, 'imagecast_upload_mib_per_second_count', { cloud: 'local' }), 1);
+    // The SDK's own, for the same process: workflow and activity task counts.
+    assert.ok((sample(after, 'temporal_workflow_completed') ?? 0) >= 1, 'temporal_workflow_completed');
+    assert.ok(
+      (sample(after, 'temporal_activity_execution_failed', { activity_type: 'uploadImage' }) ?? 0) >= 1,
+      'the failed upload',
+    );
+  });
+});
