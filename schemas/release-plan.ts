@@ -181,4 +181,6 @@ export interface FailurePolicy {
   blockTimeoutSeconds: number;
   /** What happens when it has waited that long. */
   onTimeout: 'abort' | 'skip';
+  /** Between reminders while blocked (absent in plans made before reminders: a day). */
+  remindEverySeconds?: number;
 }

@@ -1,5 +1,14 @@
 import { recordReleaseBlocked } from './release-metrics.js';
-import { ActivityFailure, ApplicationFailure, condition, log, patched, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  log,
+  patched,
+  setHandler,
+  upsertMemo,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { FailurePolicy } from '../schemas/release-plan.js';
 import type { ReleaseStep } from '../schemas/steps.js';
 import { describeFailure } from './describe-failure.js';
@@ -8,6 +17,9 @@ import type { ReleaseStatusBoard } from './release-status.js';
 
 /** Marks histories whose releases block on a region failure instead of failing (issue 14). */
 export const BLOCKED_REGIONS_PATCH = 'blocked-regions';
+/** Marks histories whose blocked releases notify when they block and remind every block_reminder. */
+export const BLOCKED_NOTIFY_PATCH = 'blocked-notify';
+const DAY_MS = 86_400_000;
 
 /** Failures that judge the image or the job: no decision can make them right, so they fail the release. */
 const VERDICTS = ['InvalidJob', 'ChecksumMismatch', 'InvalidImage', 'ImageTestFailed', 'DisallowedContent'];
@@ -50,14 +62,18 @@ export class ReleaseDecisions {
   private refusal(decision: Decision): string | undefined {
     const { state, blocked, releaseId } = this.board.status;
     if (state !== 'blocked' || !blocked) {
-      const instead = decision.kind === 'abort' && state === 'running' ? `; to stop it, imagecast job cancel ${releaseId}` : '';
+      const instead =
+        decision.kind === 'abort' && state === 'running'
+          ? `; to stop it, imagecast job cancel ${releaseId}`
+          : '';
       return `release ${releaseId} is ${state}, not blocked: ${decision.kind} applies only to a blocked release${instead}`;
     }
     if (this.pending) return `a decision (${this.pending.kind} by ${this.pending.by}) was already taken`;
     if (decision.kind !== 'resume') return undefined;
     const names = blocked.regions.map((r) => r.region);
     const strangers = decision.skip.filter((r) => !names.includes(r));
-    if (strangers.length) return `cannot skip ${strangers.join(', ')}: not blocked (blocked: ${names.join(', ')})`;
+    if (strangers.length)
+      return `cannot skip ${strangers.join(', ')}: not blocked (blocked: ${names.join(', ')})`;
     return undefined;
   }
 
@@ -89,13 +105,21 @@ export class ReleaseDecisions {
  * decision (or block_timeout, which applies `on_block_timeout`).
  */
 export async function blockOn(
-  ctx: { board: ReleaseStatusBoard; report: () => void; decisions: ReleaseDecisions; policy?: FailurePolicy },
+  ctx: {
+    board: ReleaseStatusBoard;
+    report: () => void;
+    decisions: ReleaseDecisions;
+    policy?: FailurePolicy;
+    /** Tells people (the job's notify): the release blocked, or is still blocked. */
+    notify?: () => Promise<void>;
+  },
   step: ReleaseStep,
   failures: RegionFailure[],
 ): Promise<Decision> {
   const { board, policy } = ctx;
   const verdict = failures.find((f) => isVerdict(f.error));
-  if (!patched(BLOCKED_REGIONS_PATCH) || !policy || policy.policy === 'abort' || verdict) throw (verdict ?? failures[0]!).error;
+  if (!patched(BLOCKED_REGIONS_PATCH) || !policy || policy.policy === 'abort' || verdict)
+    throw (verdict ?? failures[0]!).error;
   const id = workflowInfo().workflowId;
   const regions = failures.map((f) => f.region);
   const timeoutMs = policy.blockTimeoutSeconds * 1000;
@@ -103,19 +127,55 @@ export async function blockOn(
     regions: failures.map((f) => ({ region: f.region, reason: describeFailure(f.error) })),
     until: new Date(Date.now() + timeoutMs).toISOString(),
     then: policy.onTimeout,
-    resolve: [`imagecast job resume ${id}`, `imagecast job resume ${id} --skip ${regions.join(' ')}`, `imagecast job abort ${id}`],
+    resolve: [
+      `imagecast job resume ${id}`,
+      `imagecast job resume ${id} --skip ${regions.join(' ')}`,
+      `imagecast job abort ${id}`,
+    ],
   });
   ctx.report();
   upsertMemo({ status: board.status });
   recordReleaseBlocked(board.status.cloud, step);
-  const decision = await ctx.decisions.wait(timeoutMs);
+  const decision = patched(BLOCKED_NOTIFY_PATCH)
+    ? await waitReminding(ctx, timeoutMs, (policy.remindEverySeconds ?? DAY_MS / 1000) * 1000)
+    : await ctx.decisions.wait(timeoutMs);
   if (decision) return decision;
   const by = `block_timeout (${policy.blockTimeoutSeconds} s)`;
   return policy.onTimeout === 'skip' ? { kind: 'resume', skip: regions, by } : { kind: 'abort', by };
 }
 
+/**
+ * Waits for a decision up to `timeoutMs`, telling people when the release blocks and again
+ * every `remindMs` while it stays blocked: nobody should learn of a block a week later,
+ * from its timeout.
+ */
+async function waitReminding(
+  ctx: {
+    board: ReleaseStatusBoard;
+    report: () => void;
+    decisions: ReleaseDecisions;
+    notify?: () => Promise<void>;
+  },
+  timeoutMs: number,
+  remindMs: number,
+): Promise<Decision | undefined> {
+  await ctx.notify?.();
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const decision = await ctx.decisions.wait(Math.min(remindMs, end - Date.now()));
+    if (decision || Date.now() >= end) return decision;
+    const blocked = ctx.board.status.blocked;
+    if (blocked) blocked.reminders = (blocked.reminders ?? 0) + 1;
+    ctx.report();
+    await ctx.notify?.();
+  }
+}
+
 /** The failure that ends a release a person (or block_timeout) aborted; the saga then removes what it made. */
-export function aborted(decision: Extract<Decision, { kind: 'abort' }>, board: ReleaseStatusBoard): ApplicationFailure {
+export function aborted(
+  decision: Extract<Decision, { kind: 'abort' }>,
+  board: ReleaseStatusBoard,
+): ApplicationFailure {
   const regions = board.status.blocked?.regions.map((r) => `${r.region} (${r.reason})`).join('; ') ?? '';
   return ApplicationFailure.create({
     type: 'ReleaseAborted',

@@ -22,6 +22,8 @@ export interface BlockedState {
   then: 'abort' | 'skip';
   /** The commands that resolve it. */
   resolve: string[];
+  /** Reminders sent so far while it stays blocked (block_reminder apart). */
+  reminders?: number;
 }
 
 export interface StepStatus {

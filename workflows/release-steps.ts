@@ -1,3 +1,4 @@
+import { notifyReleaseFinished } from './notify-finished.js';
 import { ApplicationFailure, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import { RELEASE_STEPS, type ReleaseStep } from '../schemas/steps.js';
 import { searchAttributeKeys as keys } from '../schemas/search-attributes.js';
@@ -248,7 +249,8 @@ export class ReleaseSteps {
       });
       if (failures.length === 0) break;
       // A failure retries did not cure: block (keeping every copy), or fail as before.
-      const decision = await blockOn({ ...this.ctx, policy: plan.onFailure }, 'replicate', failures);
+      const notify = () => notifyReleaseFinished(plan, board, this.ctx.workflowsQueue);
+      const decision = await blockOn({ ...this.ctx, policy: plan.onFailure, notify }, 'replicate', failures);
       if (decision.kind === 'abort') throw aborted(decision, board);
       regions = failures.map((f) => f.region).filter((r) => !decision.skip.includes(r));
       skipped.push(...decision.skip);

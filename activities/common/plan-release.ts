@@ -68,7 +68,12 @@ export async function planRelease(input: unknown, accounts: AccountDirectory): P
     ...((job.instance_type || job.ssh_user) && { testInstance: { instanceType: job.instance_type, sshUser: job.ssh_user } }),
     oldCloudImageName: job.old_cloud_image_name,
     cleanupImagesAfterTest: job.cleanup_images ?? true,
-    onFailure: { policy: job.on_failure, blockTimeoutSeconds: job.block_timeout, onTimeout: job.on_block_timeout },
+    onFailure: {
+      policy: job.on_failure,
+      blockTimeoutSeconds: job.block_timeout,
+      onTimeout: job.on_block_timeout,
+      remindEverySeconds: job.block_reminder,
+    },
     source: {
       downloadUrl: job.download_url,
       image: job.image,

@@ -168,6 +168,16 @@ export const baseJobShape = {
       description: 'Seconds a blocked release waits for a decision before on_block_timeout applies (default 7 days).',
       examples: [604800],
     }),
+  block_reminder: z
+    .number()
+    .int()
+    .min(1)
+    .default(86400)
+    .meta({
+      description:
+        'Seconds between reminders while a release stays blocked: the notification (email, webhooks; when the job says notify) is sent when it blocks and again every block_reminder until a decision or block_timeout (default a day).',
+      examples: [86400],
+    }),
   on_block_timeout: z
     .enum(['abort', 'skip'])
     .default('abort')

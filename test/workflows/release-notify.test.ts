@@ -5,7 +5,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
+import { replayAndRecord } from '../support/replay-history.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { readMail } from '../support/mime-parts.js';
 import { createNotifier } from '../../activities/common/notify/notifier.js';
@@ -101,5 +104,48 @@ describe('release notifications', () => {
     assert.equal((await h.client.waitForRelease(quiet.releaseId, { pollIntervalMs: 200 })).state, 'succeeded');
     assert.equal(sink.messages.length, 2);
     assert.equal(hooks.length, 2);
+  });
+
+  it('tells people when a release blocks, reminds every block_reminder, and tells the end', async () => {
+    const closed = join(h.localDataDir, 'test', 'region-3', 'CLOSED');
+    mkdirSync(dirname(closed), { recursive: true });
+    writeFileSync(closed, 'region quota reached');
+    const mails = sink.messages.length;
+    const first = hooks.length;
+    await h.publish('4');
+    const { releaseId } = await h.client.startRelease(
+      h.job({
+        notify: true,
+        notification_email: 'releases@example.com',
+        cloud_image_name: 'notify-blocked-{date}-b{release}',
+        additional_regions: ['region-2', 'region-3'],
+        last_service: 'replicate',
+        block_reminder: 2,
+      }),
+    );
+    const blocked = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
+    assert.equal(blocked.state, 'blocked', blocked.error);
+    // The block, then at least one reminder 2 s later.
+    for (let i = 0; i < 100 && hooks.length < first + 2; i++) await new Promise((r) => setTimeout(r, 100));
+    const told = hooks.slice(first).map((hook) => JSON.parse(hook.body) as { event: string; state: string; blocked: { regions: Array<{ region: string; reason: string }>; resolve: string[]; reminders?: number } | null });
+    assert.ok(told.length >= 2, `hooks: ${told.length}`);
+    assert.deepEqual([told[0]!.event, told[0]!.state], ['release.blocked', 'blocked']);
+    assert.deepEqual(told[0]!.blocked?.regions.map((r) => r.region), ['region-3']);
+    assert.match(told[0]!.blocked!.regions[0]!.reason, /region quota reached/);
+    assert.ok(told[0]!.blocked!.resolve.includes(`imagecast job resume ${releaseId} --skip region-3`));
+    assert.equal(told[1]!.blocked?.reminders, 1);
+    const mail = readMail(sink.messages[mails]!.data);
+    assert.match(mail.subject, new RegExp(`blocked: ${blocked.imageName}`));
+    assert.match(mail.text, /Blocked in replicate since .*:\r?\n\s+region\s+why\r?\n\s+region-3\s+local region region-3 of test refuses copies: region quota reached/);
+    assert.match(mail.text, new RegExp(`imagecast job abort ${releaseId}`));
+    assert.match(readMail(sink.messages[mails + 1]!.data).subject, /blocked: .* \(reminder 1\)$/);
+
+    rmSync(closed);
+    await h.client.resumeRelease(releaseId, { by: 'alice' });
+    const done = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
+    assert.equal(done.state, 'succeeded', done.error);
+    const last = JSON.parse(hooks.at(-1)!.body) as { event: string; state: string; blocked: unknown };
+    assert.deepEqual([last.event, last.state, last.blocked], ['release.finished', 'succeeded', null]);
+    await replayAndRecord(h.client.temporal, releaseId, 'release-local-blocked-notify');
   });
 });

@@ -1,8 +1,22 @@
 import type { ImageRef } from '../../provider.js';
-import { testVerdict, type AccountRelease, type ReleaseStatus, type StepStatus } from '../../../workflows/release-status.js';
+import {
+  testVerdict,
+  type AccountRelease,
+  type BlockedState,
+  type ReleaseStatus,
+  type StepStatus,
+} from '../../../workflows/release-status.js';
 
 /** The webhook event name; also sent as the `x-imagecast-event` header. */
 export const RELEASE_FINISHED_EVENT = 'release.finished';
+/** A release that blocked (and, once a day while it stays so, a reminder): it waits for a decision. */
+export const RELEASE_BLOCKED_EVENT = 'release.blocked';
+export type ReleaseEvent = typeof RELEASE_FINISHED_EVENT | typeof RELEASE_BLOCKED_EVENT;
+
+/** The event a status is told as. */
+export function releaseEvent(status: ReleaseStatus): ReleaseEvent {
+  return status.state === 'blocked' ? RELEASE_BLOCKED_EVENT : RELEASE_FINISHED_EVENT;
+}
 
 /** One step in the webhook body: every key always present (null when unknown), so receivers can rely on the shape. */
 export interface WebhookStep {
@@ -26,7 +40,7 @@ export interface WebhookTest {
 
 /** The webhook body. Stable: fields are only ever added, and absent values are null, never missing. */
 export interface ReleaseWebhookBody {
-  event: typeof RELEASE_FINISHED_EVENT;
+  event: ReleaseEvent;
   releaseId: string;
   state: ReleaseStatus['state'];
   cloud: string;
@@ -41,6 +55,8 @@ export interface ReleaseWebhookBody {
   /** The test step's results in the order the tests ran; empty when the job had no tests. */
   tests: WebhookTest[];
   webUi: string | null;
+  /** Set for `release.blocked`: which regions, why, until when, and the commands that resolve it. */
+  blocked: BlockedState | null;
 }
 
 export interface ReleaseMessage {
@@ -57,7 +73,7 @@ export interface ReleaseMessage {
 export function releaseMessage(status: ReleaseStatus, webUiLink?: string): ReleaseMessage {
   // Subjects are one header line: a newline in a name must not start a new header.
   const subject = oneLine(
-    `[imagecast] ${status.state}: ${status.imageName} (${status.cloud}/${status.account})`,
+    `[imagecast] ${status.state}: ${status.imageName} (${status.cloud}/${status.account})${status.state === 'blocked' && status.blocked?.reminders ? ` (reminder ${status.blocked.reminders})` : ''}`,
   );
   const sections = messageSections(status);
   return {
@@ -78,7 +94,22 @@ interface Section {
 function messageSections(status: ReleaseStatus): Section[] {
   const imageRows = (images: ImageRef[]) =>
     images.map((i) => [i.region, i.imageId, i.imageName, ...(i.account ? [i.account] : [])]);
+  const blocked = status.state === 'blocked' ? status.blocked : undefined;
   const sections: Section[] = [
+    ...(blocked
+      ? [
+          {
+            title: `Blocked in ${blocked.step} since ${blocked.since}`,
+            header: ['region', 'why'],
+            rows: blocked.regions.map((r) => [r.region, oneLine(r.reason)]),
+          },
+          {
+            title: `Decide before ${blocked.until} (then: ${blocked.then}); resolve with one of`,
+            header: ['command'],
+            rows: blocked.resolve.map((command) => [command]),
+          },
+        ]
+      : []),
     {
       title: 'Steps',
       header: ['step', 'state', 'duration', 'detail'],
@@ -179,7 +210,7 @@ function htmlMessage(status: ReleaseStatus, sections: Section[], webUiLink?: str
 
 function webhookBody(status: ReleaseStatus, webUiLink?: string): ReleaseWebhookBody {
   return {
-    event: RELEASE_FINISHED_EVENT,
+    event: releaseEvent(status),
     releaseId: status.releaseId,
     state: status.state,
     cloud: status.cloud,
@@ -206,6 +237,7 @@ function webhookBody(status: ReleaseStatus, webUiLink?: string): ReleaseWebhookB
       skipped: t.skipped ?? null,
     })),
     webUi: webUiLink ?? null,
+    blocked: status.state === 'blocked' && status.blocked ? status.blocked : null,
   };
 }
 

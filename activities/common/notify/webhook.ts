@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { notificationRefused, notificationUnavailable } from './failures.js';
-import { RELEASE_FINISHED_EVENT } from './release-message.js';
+import { RELEASE_FINISHED_EVENT, type ReleaseEvent } from './release-message.js';
 
 export interface WebhookSettings {
   url: string;
@@ -16,7 +16,7 @@ const SIGNATURE_PREFIX = 'sha256=';
 /**
  * POSTs `body` as JSON, signed so the receiver can tell it came from us and is fresh:
  *
- *   x-imagecast-event:     release.finished
+ *   x-imagecast-event:     release.finished (or release.blocked: the body's `event`)
  *   x-imagecast-timestamp: <unix seconds when sent>
  *   x-imagecast-signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>
  *
@@ -30,7 +30,7 @@ const SIGNATURE_PREFIX = 'sha256=';
  */
 export async function sendReleaseWebhook(
   settings: WebhookSettings,
-  body: object,
+  body: object & { event?: ReleaseEvent },
   now: () => number = Date.now,
 ): Promise<void> {
   const rawBody = JSON.stringify(body);
@@ -43,7 +43,7 @@ export async function sendReleaseWebhook(
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        'x-imagecast-event': RELEASE_FINISHED_EVENT,
+        'x-imagecast-event': body.event ?? RELEASE_FINISHED_EVENT,
         'x-imagecast-timestamp': timestamp,
         'x-imagecast-signature': signWebhook(settings.secret, timestamp, rawBody),
       },

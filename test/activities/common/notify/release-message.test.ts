@@ -115,7 +115,9 @@ describe('release message', () => {
       'accounts',
       'tests',
       'webUi',
+      'blocked',
     ]);
+    assert.equal(json.blocked, null);
     assert.deepEqual(json.tests, []);
     assert.equal(json.event, 'release.finished');
     assert.equal(json.webUi, null);
