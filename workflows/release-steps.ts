@@ -9,6 +9,7 @@ import { cloudActivities, releaseActivities } from './activity-options.js';
 import type { ReleaseStatusBoard } from './release-status.js';
 import type { Compensations } from './saga.js';
 import { aborted, blockOn, type ReleaseDecisions, type RegionFailure } from './release-decisions.js';
+import { BLOCKED_UNITS_PATCH, runRegionUnits, withDecisions } from './region-units.js';
 
 export interface ReleaseStepsContext {
   plan: ReleasePlan;
@@ -272,22 +273,29 @@ export class ReleaseSteps {
     const { plan, release, board, compensations } = this.ctx;
     const detail = describeSharing(plan.shareWith);
     this.begin('publish', detail);
-    await Promise.all(
-      board.status.images.map((image) =>
-        this.cloud(`publish ${image.imageId} in ${image.region}: ${detail}`).publishImage({
-          release,
-          image,
-          shareWith: plan.shareWith,
-          allowCopy: plan.allowCopy,
-          options: plan.imageOptions,
-        }),
-      ),
-    );
+    const publishIn = (image: ImageRef) =>
+      this.cloud(`publish ${image.imageId} in ${image.region}: ${detail}`).publishImage({
+        release,
+        image,
+        shareWith: plan.shareWith,
+        allowCopy: plan.allowCopy,
+        options: plan.imageOptions,
+      });
+    // Each region its own unit, blocking when one fails for good; older histories failed at once.
+    const outcome = patched(BLOCKED_UNITS_PATCH)
+      ? await runRegionUnits(this.unitsContext(), 'publish', board.status.images, (i) => i.region, publishIn)
+      : await Promise.all(board.status.images.map(publishIn)).then(() => ({ skipped: [], decided: [] }));
+    if (outcome.skipped.length) board.status.skippedRegions = [...new Set([...(board.status.skippedRegions ?? []), ...outcome.skipped])];
     const visibility = visibilityOf(plan.shareWith);
     await this.quick(`catalog: the release is ${visibility}`).activateRelease({ releaseToken: release.releaseToken, visibility });
     // Published: from here a failure must not pull the release out from under its users.
     compensations.forgetAll();
-    board.succeed('publish', detail);
+    board.succeed('publish', withDecisions(detail, outcome));
+  }
+
+  private unitsContext() {
+    const { plan, board, workflowsQueue } = this.ctx;
+    return { ...this.ctx, policy: plan.onFailure, notify: () => notifyReleaseFinished(plan, board, workflowsQueue) };
   }
 
   private async deprecate(): Promise<void> {
@@ -304,14 +312,22 @@ export class ReleaseSteps {
         })
       : await this.quick(`catalog: find older releases of ${plan.imageLine}`).findReplacedImages({ release, imageLine: plan.imageLine, newImages });
     if (replaced.length === 0) return board.succeed('deprecate', 'nothing to deprecate (no earlier release found)');
-    const outcomes = await Promise.allSettled(
-      replaced.map((r) => this.cloud(`deprecate ${r.image.imageId} in ${r.image.region}`).deprecateImage({ release, ...r, options: plan.imageOptions })),
-    );
-    outcomes.forEach((o, i) => o.status === 'fulfilled' && board.status.deprecated.push(replaced[i]!.image));
-    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (failed) throw failed.reason;
+    const retire = (r: (typeof replaced)[number]) =>
+      this.cloud(`deprecate ${r.image.imageId} in ${r.image.region}`).deprecateImage({ release, ...r, options: plan.imageOptions });
+    let outcome = { skipped: [] as string[], decided: [] as string[] };
+    if (patched(BLOCKED_UNITS_PATCH)) {
+      const done = new Set<(typeof replaced)[number]>();
+      outcome = await runRegionUnits(this.unitsContext(), 'deprecate', replaced, (r) => r.image.region, (r) => retire(r).then(() => void done.add(r)));
+      for (const r of replaced) if (done.has(r)) board.status.deprecated.push(r.image);
+    } else {
+      const outcomes = await Promise.allSettled(replaced.map(retire));
+      outcomes.forEach((o, i) => o.status === 'fulfilled' && board.status.deprecated.push(replaced[i]!.image));
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw failed.reason;
+    }
+    if (outcome.skipped.length) board.status.skippedRegions = [...new Set([...(board.status.skippedRegions ?? []), ...outcome.skipped])];
     const ids = board.status.deprecated.map((d) => d.imageId);
-    board.succeed('deprecate', `deprecated ${ids.length}: ${ids.join(', ')}`, ids);
+    board.succeed('deprecate', withDecisions(`deprecated ${ids.length}: ${ids.join(', ')}`, outcome), ids);
   }
 
   private async cleanup(disk?: UploadedDisk, deleteImages = false): Promise<void> {

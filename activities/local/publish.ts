@@ -5,6 +5,8 @@ import type { LocalStore } from './store.js';
 /** `all` makes the image public, `none` private, a list of accounts shares it with them. */
 export async function publishLocalImage(store: LocalStore, input: PublishImageInput): Promise<void> {
   const { release, image, shareWith } = input;
+  const closed = await store.closedReason(release.account, image.region, 'publishing');
+  if (closed) throw nonRetryable('CloudPermissionDenied', `local region ${image.region} of ${release.account} refuses publishing: ${closed}`);
   const current = await store.readImage(release.account, image.region, image.imageId);
   if (!current) {
     throw nonRetryable(

@@ -71,10 +71,16 @@ export class LocalStore {
   /**
    * A region can be closed to copies, as a cloud region can refuse them for good (an opt-in
    * region not enabled, a quota): a file `<dataDir>/<account>/<region>/CLOSED` whose text is
-   * the reason. Removing the file opens the region again. Tests and demos use it.
+   * the reason; `CLOSED-PUBLISH` refuses publishing there (a permission, public-image block),
+   * `CLOSED-DEPRECATE` deprecation. Removing the file opens the region again. Tests and demos use it.
    */
-  async closedReason(account: string, region: string): Promise<string | undefined> {
-    const file = join(this.dataDir, safeSegment('account', account), safeSegment('region', region), 'CLOSED');
+  async closedReason(
+    account: string,
+    region: string,
+    to: 'copies' | 'publishing' | 'deprecation' = 'copies',
+  ): Promise<string | undefined> {
+    const name = { copies: 'CLOSED', publishing: 'CLOSED-PUBLISH', deprecation: 'CLOSED-DEPRECATE' }[to];
+    const file = join(this.dataDir, safeSegment('account', account), safeSegment('region', region), name);
     return readFile(file, 'utf8').then(
       (text) => text.trim() || 'closed',
       () => undefined,

@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { replayAndRecord } from '../support/replay-history.js';
 import { DecisionRefusedError, type ReleaseStatus } from '../../client/sdk/index.js';
@@ -119,6 +119,58 @@ describe('blocked releases on the local cloud', () => {
     await assert.rejects(h.client.resumeRelease(releaseId), /refused resume: release .* is waiting, not blocked: resume applies only to a blocked release/);
     await assert.rejects(h.client.abortRelease(releaseId), /refused abort: release .* is waiting, not blocked/);
     await h.client.cancelRelease(releaseId);
+  });
+
+  it('blocks in publish when a region refuses it, keeping every image; resume --skip finishes with that one private', async () => {
+    const refuse = join(h.localDataDir, 'test', 'region-2', 'CLOSED-PUBLISH');
+    try {
+      mkdirSync(dirname(refuse), { recursive: true });
+      writeFileSync(refuse, 'public images blocked in this account');
+      const { releaseId } = await h.client.startRelease(h.job({ cloud_image_name: 'pubblock-v{date}-b{release}' }));
+      const status = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
+      assert.equal(status.state, 'blocked', status.error);
+      assert.equal(status.blocked?.step, 'publish');
+      assert.deepEqual(status.blocked?.regions.map((r) => r.region), ['region-2']);
+      assert.match(status.blocked!.regions[0]!.reason, /refuses publishing: public images blocked in this account/);
+      for (const region of REGIONS) assert.equal(imagesOf(status, region).length, 1, `kept in ${region}`);
+      await assert.rejects(h.client.resumeRelease(releaseId, { skip: ['region-3'] }), /cannot skip region-3: not blocked \(blocked: region-2\)/);
+      await h.client.resumeRelease(releaseId, { skip: ['region-2'], by: 'bob' });
+      const done = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
+      assert.equal(done.state, 'succeeded', done.error);
+      assert.deepEqual(done.skippedRegions, ['region-2']);
+      assert.match(step(done, 'publish').detail!, /^public; skipped region-2 \(resumed by bob: nothing to retry, skipping region-2\)$/);
+      assert.equal(imagesOf(done, 'region-2')[0]!.visibility, 'private', 'not published there');
+      assert.equal(imagesOf(done, 'region-1')[0]!.visibility, 'public');
+      await replayAndRecord(h.client.temporal, releaseId, 'release-local-blocked-publish');
+    } finally {
+      rmSync(refuse, { force: true });
+    }
+  });
+
+  it('blocks in deprecate when a region refuses it; resume after it opens deprecates there too', async () => {
+    const line = { cloud_image_name: 'depblock-v{date}-b{release}', additional_regions: ['region-2', 'region-3'] };
+    const first = await h.client.startRelease(h.job(line));
+    assert.equal((await h.client.waitForRelease(first.releaseId, { pollIntervalMs: 200 })).state, 'succeeded');
+    await h.publish('9');
+    const refuse = join(h.localDataDir, 'test', 'region-3', 'CLOSED-DEPRECATE');
+    try {
+      mkdirSync(dirname(refuse), { recursive: true });
+      writeFileSync(refuse, 'deprecation API down');
+      const { releaseId } = await h.client.startRelease(h.job(line));
+      const status = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
+      assert.equal(status.state, 'blocked', status.error);
+      assert.equal(status.blocked?.step, 'deprecate');
+      assert.deepEqual(status.blocked?.regions.map((r) => r.region), ['region-3']);
+      rmSync(refuse);
+      await h.client.resumeRelease(releaseId, { by: 'carol' });
+      const done = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
+      assert.equal(done.state, 'succeeded', done.error);
+      assert.equal(done.deprecated.length, 3);
+      assert.deepEqual(done.deprecated.map((d) => d.region).sort(), ['region-1', 'region-2', 'region-3']);
+      assert.match(step(done, 'deprecate').detail!, /\(resumed by carol: retrying region-3\)$/);
+    } finally {
+      rmSync(refuse, { force: true });
+    }
   });
 
   it('finishes without the blocked region when block_timeout passes and on_block_timeout is skip', async () => {
