@@ -147,7 +147,7 @@ export const azureJobSchema = z
       .default([])
       .meta({
         description:
-          'Imagecast addition: the regions the gallery image version is replicated to besides region, in parallel, each with its own status. Only with gallery_name (managed images are regional). No duplicates, and not the home region.',
+          'Imagecast addition: the regions the image goes to besides region, in parallel, each with its own status: the gallery image version is replicated there, or the managed images are copied there (named <name>-<region>, in the same resource group). No duplicates, and not the home region.',
         examples: [['northeurope', 'eastus2']],
         uniqueItems: true,
       }),
