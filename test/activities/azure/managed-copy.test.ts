@@ -194,6 +194,37 @@ describe('Azure managed image replicate (Azurite + ARM fake)', () => {
     );
   });
 
+  it('a retry after a failed image create waits on the copy already made instead of copying again', async () => {
+    const r = release('tokcopy4');
+    const name = 'unit-copyretry-v20261204';
+    const { image } = await release1(r, name);
+    az.arm.faults.add({
+      kind: 'operation-failed',
+      operation: 'images.createOrUpdate',
+      location: 'northeurope',
+      code: 'InternalOperationError',
+    });
+    const first = await replicate(r, image, 'northeurope').then(
+      () => assert.fail('accepted'),
+      (e: unknown) => e as Error,
+    );
+    assert.match(first.message, /InternalOperationError/);
+    assert.equal(
+      ofToken(az.arm.state.snapshots() as Json[], 'tokcopy4').length,
+      2,
+      'the copy is kept for the retry',
+    );
+    const copies = () => az.arm.state.requests('snapshots.createOrUpdate').length;
+    const before = copies();
+    const copy = await replicate(r, image, 'northeurope');
+    assert.match(copy.imageId, /\/images\/unit-copyretry-v20261204-northeurope$/);
+    assert.equal(copies(), before, 'no second copy');
+    assert.deepEqual(
+      ofToken(az.arm.state.snapshots() as Json[], 'tokcopy4').map((s) => s.name),
+      ['ic-tokcopy4'],
+    );
+  });
+
   it("refuses a region's copy name held by another release's image", async () => {
     const mine = await release1(release('tokcopy3'), 'unit-clash-v20261204');
     const theirs = await release1(release('tokother3'), 'unit-clash-v20261204-northeurope');
