@@ -5,7 +5,7 @@ import type { AzureImageOptions } from '../../schemas/release-plan.js';
 import { activitySignal, heartbeatIfInActivity } from '../common/activity-heartbeat.js';
 import { nonRetryable } from '../common/errors.js';
 import type { ImageRef, ReleaseRef } from '../provider.js';
-import { armGetOrUndefined, classifyArmError, isArmNotFound } from './arm-errors.js';
+import { arm, armGetOrUndefined, classifyArmError, isArmNotFound } from './arm-errors.js';
 import { azure, isBlobNotFound } from './azure-errors.js';
 import type { AzureClients } from './clients.js';
 import { regionKey } from './gallery.js';
@@ -188,11 +188,8 @@ export async function replicateManagedImage(
       copy = undefined;
     }
     if (!copy) {
-      const home = await c.compute.images
-        .get(group, parseArmId(source.imageId).names[0]!)
-        .catch((error: unknown) => {
-          throw classifyArmError(error, `images.get ${source.imageName}`);
-        });
+      const homeName = parseArmId(source.imageId).names[0]!;
+      const home = await arm(`images.get ${homeName}`, () => c.compute.images.get(group, homeName));
       const from = await homeSnapshot(c, release, home, options, lro);
       await untilDone(`snapshots.createOrUpdate ${snapshotName}`, () =>
         c.compute.snapshots.beginCreateOrUpdate(
