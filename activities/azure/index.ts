@@ -22,6 +22,7 @@ import {
   discardManagedImages,
   findManagedImage,
 } from './managed-images.js';
+import { copyGroupOfBlob, discardCopySources, replicateManagedImage } from './managed-copy.js';
 import { deletePageBlob, discardPageBlobs, openReleasePageBlob } from './page-blobs.js';
 import { azureOptions, parseArmId } from './tags.js';
 import {
@@ -53,8 +54,9 @@ const FAKE_CREDENTIAL: TokenCredential = {
 
 /**
  * Microsoft Azure behind the CloudProvider interface: the disk as a fixed-VHD page blob
- * (zero pages never sent), then mash's managed images or, with gallery_name, a Compute
- * Gallery image version replicated to every target region; a test VM in a throw-away
+ * (zero pages never sent), then mash's managed images, copied to each target region through
+ * a snapshot (managed-copy.ts), or, with gallery_name, a Compute Gallery image version
+ * replicated to every target region; a test VM in a throw-away
  * resource group; deprecation by end-of-life. Credentials never leave AzureSessions.
  */
 export function createAzureCloud(options: AzureCloudOptions): CloudProvider {
@@ -93,9 +95,13 @@ export function createAzureCloud(options: AzureCloudOptions): CloudProvider {
     async replicateImage(input) {
       const o = azureOptions(input);
       if (!o.gallery) {
-        // The plan refuses additional regions without a gallery; reaching here is a bug.
-        throw new Error(
-          'internal: Azure managed images are regional and cannot be replicated (use gallery_name)',
+        return replicateManagedImage(
+          await clients(input.release.account),
+          input.release,
+          input.source,
+          input.targetRegion,
+          o,
+          lro,
         );
       }
       return replicateGalleryVersion(
@@ -119,13 +125,7 @@ export function createAzureCloud(options: AzureCloudOptions): CloudProvider {
     async deprecateImage(input) {
       const c = await clients(input.release.account);
       if (isGalleryId(input.image.imageId)) return deprecateGalleryVersion(c, input.image, lro);
-      await deprecateManagedImage(
-        c,
-        parseArmId(input.image.imageId).resourceGroup,
-        input.image,
-        input.replacement,
-        lro,
-      );
+      await deprecateManagedImage(c, input.image, input.replacement, lro);
     },
     async findImageByName(account, region, imageName, o) {
       const c = await clients(account);
@@ -135,16 +135,21 @@ export function createAzureCloud(options: AzureCloudOptions): CloudProvider {
     async deleteImage(release, image) {
       const c = await clients(release.account);
       if (isGalleryId(image.imageId)) return deleteGalleryVersions(c, image.imageId, lro);
-      await deleteManagedImages(c, parseArmId(image.imageId).resourceGroup, image.imageName, lro);
+      await deleteManagedImages(c, image, lro);
     },
     async deleteDisk(release, disk) {
-      await deletePageBlob(await clients(release.account), release, disk.diskId);
+      const c = await clients(release.account);
+      // Replicated managed images were copied through a disk and snapshot noted on the blob: those first.
+      const copyGroup = await copyGroupOfBlob(c, disk.diskId);
+      if (copyGroup) await discardCopySources(c, copyGroup, release, lro);
+      await deletePageBlob(c, release, disk.diskId);
     },
     async discardReleaseArtifacts(release, _regions, o) {
       const c = await clients(release.account);
       await discardAzureTestGroups(c, release, lro);
       if (isGallery(o)) await discardGalleryVersions(c, o, release, lro);
       await discardManagedImages(c, resourceGroupOf(c, o), release, lro);
+      if (o?.cloud === 'azure' && !o.gallery) await discardCopySources(c, o.resourceGroup, release, lro);
       if (o?.cloud === 'azure') await discardPageBlobs(c, o, release);
     },
     async launchTestInstance(input) {

@@ -1,11 +1,13 @@
 import type { Image } from '@azure/arm-compute';
+import { AZURE_UEFI_SUFFIX, azureRegionalImageName } from '../../schemas/job/azure-names.js';
 import type { AzureImageOptions } from '../../schemas/release-plan.js';
 import { nonRetryable } from '../common/errors.js';
 import type { CloudImage, CreateImageInput, ImageRef, ReleaseRef } from '../provider.js';
 import { armGetOrUndefined } from './arm-errors.js';
 import { deleted, untilDone, type LroSettings } from './lro.js';
 import type { AzureClients } from './clients.js';
-import { DEPRECATED_TAG, madeBy, releaseTags, REPLACEMENT_TAG, TOKEN_TAG } from './tags.js';
+import { DEPRECATED_TAG, madeBy, parseArmId, releaseTags, REPLACEMENT_TAG, TOKEN_TAG } from './tags.js';
+import { regionKey } from './gallery.js';
 
 const names = (imageName: string, options: AzureImageOptions) =>
   options.managedImages.map((m) => ({ ...m, name: imageName + m.nameSuffix }));
@@ -73,16 +75,36 @@ export async function createManagedImages(
   return { region, imageId: first.id, imageName: input.imageName };
 }
 
+/**
+ * The resource names of a release's images in one region: the primary `imageId` names and its
+ * `_uefi` twin (or, for a UEFI-only image, its plain twin, which does not exist), with the
+ * region's ending when it is a copy (azureRegionalImageName).
+ */
+export function imageResourceNames(image: ImageRef): string[] {
+  const primary = parseArmId(image.imageId).names[0] ?? image.imageName;
+  const uefi = `${image.imageName}${AZURE_UEFI_SUFFIX}`;
+  const ending = primary.startsWith(uefi)
+    ? primary.slice(uefi.length)
+    : primary.startsWith(image.imageName)
+      ? primary.slice(image.imageName.length)
+      : '';
+  return [`${image.imageName}${ending}`, `${uefi}${ending}`];
+}
+
 export async function findManagedImage(
   c: AzureClients,
   resourceGroup: string,
   region: string,
   imageName: string,
 ): Promise<CloudImage | undefined> {
-  const image = await armGetOrUndefined(`images.get ${imageName}`, () =>
-    c.compute.images.get(resourceGroup, imageName),
-  );
-  if (!image?.id || (image.location && image.location !== region)) return undefined;
+  const get = (name: string) =>
+    armGetOrUndefined(`images.get ${name}`, () => c.compute.images.get(resourceGroup, name));
+  const inRegion = (i: Image | undefined) =>
+    i?.id && (!i.location || regionKey(i.location) === regionKey(region));
+  // The home region's image has the name itself; a copy made by replicate, the region's ending.
+  let image = await get(imageName);
+  if (!inRegion(image)) image = await get(azureRegionalImageName(imageName, regionKey(region)));
+  if (!image?.id || !inRegion(image)) return undefined;
   const state = image.tags?.[DEPRECATED_TAG]
     ? 'deprecated'
     : image.provisioningState === 'Succeeded'
@@ -100,14 +122,10 @@ export async function findManagedImage(
   };
 }
 
-/** Deletes the image and its `_uefi` companion; ones already gone are fine. */
-export async function deleteManagedImages(
-  c: AzureClients,
-  resourceGroup: string,
-  imageName: string,
-  lro: LroSettings,
-): Promise<void> {
-  for (const name of [imageName, `${imageName}_uefi`]) {
+/** Deletes the image and its `_uefi` companion in the image's region; ones already gone are fine. */
+export async function deleteManagedImages(c: AzureClients, image: ImageRef, lro: LroSettings): Promise<void> {
+  const resourceGroup = parseArmId(image.imageId).resourceGroup;
+  for (const name of imageResourceNames(image)) {
     await deleted(`images.delete ${name}`, () =>
       c.compute.images.beginDelete(resourceGroup, name, { updateIntervalInMs: lro.pollMs }),
     );
@@ -120,12 +138,12 @@ export async function deleteManagedImages(
  */
 export async function deprecateManagedImage(
   c: AzureClients,
-  resourceGroup: string,
   image: ImageRef,
   replacement: ImageRef,
   lro: LroSettings,
 ): Promise<void> {
-  for (const name of [image.imageName, `${image.imageName}_uefi`]) {
+  const resourceGroup = parseArmId(image.imageId).resourceGroup;
+  for (const name of imageResourceNames(image)) {
     const existing = await armGetOrUndefined(`images.get ${name}`, () =>
       c.compute.images.get(resourceGroup, name),
     );

@@ -89,8 +89,8 @@ export async function azureTarget(job: AzureJob, accounts: AccountDirectory) {
   return {
     account: account.name,
     homeRegion: job.region ?? account.region,
-    // mash replicates nothing on Azure; Imagecast replicates a gallery version to additional_regions.
-    replicaRegions: job.gallery_name ? job.additional_regions.filter((r) => r !== (job.region ?? account.region)) : [],
+    // mash replicates nothing on Azure; Imagecast replicates a gallery version, or copies the managed images, to additional_regions.
+    replicaRegions: job.additional_regions.filter((r) => r !== (job.region ?? account.region)),
     // azureCrossFieldIssues refuses sharing without a gallery or without publish.
     shareWith: (job.gallery_name ? job.share_with : 'none') as ReleasePlan['shareWith'],
     allowCopy: false,

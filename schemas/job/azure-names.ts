@@ -34,6 +34,13 @@ export const AZURE_REGION_PATTERN = /^[a-z][a-z0-9]{1,39}$/;
 /** mash names the UEFI (Hyper-V generation 2) managed image `<cloud_image_name>_uefi`. */
 export const AZURE_UEFI_SUFFIX = '_uefi';
 
+/**
+ * A managed image copied to another region: Azure names images per resource group, not per
+ * region, so the copy (in the home images' resource group) is `<name>-<region>` (and
+ * `<name>_uefi-<region>` for the UEFI twin). Its region name ends it, letter or digit.
+ */
+export const azureRegionalImageName = (imageName: string, region: string) => `${imageName}-${region}`;
+
 export const AZURE_IMAGE_NAME_RULE =
   'letters, digits, "_", "." and "-", starting with a letter or digit, ending with a letter, digit or "_", at most 80 characters';
 

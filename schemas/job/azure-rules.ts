@@ -6,9 +6,11 @@ import { LAST_SERVICE_STEPS, RELEASE_STEPS, type ReleaseStep } from '../steps.js
 import {
   AZURE_GALLERY_IMAGE_NAME_PATTERN,
   AZURE_IMAGE_NAME_PATTERN,
+  AZURE_REGION_PATTERN,
   AZURE_UEFI_SUFFIX,
   azureGalleryImageDefinition,
   azureGalleryImageVersion,
+  azureRegionalImageName,
 } from './azure-names.js';
 import { describeTemplate, sampleImageName } from './names.js';
 import { MASH_LAST_SERVICE_ALIASES } from './fields.js';
@@ -172,17 +174,30 @@ export function securityTypeIssues(doc: Doc): AzureFieldIssue[] {
   }];
 }
 
-/** additional_regions replicate a gallery version: without a gallery there is nothing to replicate. */
+/**
+ * additional_regions replicate a gallery version, or copy the managed images, to each region
+ * (once, not the home region). A managed image's copy is named `<name>-<region>` (its
+ * `_uefi` twin `<name>_uefi-<region>`), which must fit Azure's 80 characters too.
+ */
 export function additionalRegionIssues(doc: Doc): AzureFieldIssue[] {
   if (!Array.isArray(doc.additional_regions) || doc.additional_regions.length === 0) return [];
-  if (!hasGallery(doc)) {
-    return [{ path: ['additional_regions'], message: 'needs gallery_name: managed images are regional and Azure cannot copy them; a gallery image version is replicated to these regions' }];
-  }
   const issues: AzureFieldIssue[] = [];
   const seen = new Set<unknown>();
+  const template = text(doc.cloud_image_name);
+  const firmware = Array.isArray(doc.boot_firmware) ? doc.boot_firmware : [];
+  // The name alone is the schema's (or uefiNameIssues') to check; only the region's ending is reported here.
+  const longest = template === undefined || hasGallery(doc) ? undefined : `${sampleImageName(template)}${firmware.includes('uefi') ? AZURE_UEFI_SUFFIX : ''}`;
   doc.additional_regions.forEach((region, i) => {
     if (region === doc.region) issues.push({ path: ['additional_regions', i], message: `"${String(region)}" is the home region (region) already` });
     else if (seen.has(region)) issues.push({ path: ['additional_regions', i], message: `"${String(region)}" is listed twice` });
+    else if (longest !== undefined && typeof region === 'string' && AZURE_REGION_PATTERN.test(region) && AZURE_IMAGE_NAME_PATTERN.test(longest)) {
+      const copy = azureRegionalImageName(longest, region);
+      if (!AZURE_IMAGE_NAME_PATTERN.test(copy))
+        issues.push({
+          path: ['additional_regions', i],
+          message: `the managed image copied to "${region}" is named "${copy}" (<name>-<region>: Azure names images per resource group, not per region), ${copy.length} characters with placeholders filled in; Azure image names are at most 80: shorten cloud_image_name or use gallery_name`,
+        });
+    }
     seen.add(region);
   });
   return issues;

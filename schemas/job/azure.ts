@@ -147,7 +147,7 @@ export const azureJobSchema = z
       .default([])
       .meta({
         description:
-          'Imagecast addition: the regions the gallery image version is replicated to besides region, in parallel, each with its own status. Only with gallery_name (managed images are regional). No duplicates, and not the home region.',
+          'Imagecast addition: the regions the image goes to besides region, in parallel, each with its own status: the gallery image version is replicated there, or the managed images are copied there (named <name>-<region>, in the same resource group). No duplicates, and not the home region.',
         examples: [['northeurope', 'eastus2']],
         uniqueItems: true,
       }),
@@ -207,7 +207,7 @@ export const azureJobSchema = z
   .meta({
     title: 'Imagecast azure release job',
     description:
-      'A release job for Microsoft Azure: mash-compatible. The disk is uploaded as a fixed-VHD page blob (zero pages never sent), made into managed images or a Compute Gallery image version, tested on a throw-away VM, and the gallery version replicated to additional_regions. Publish shares the gallery (share_with) and deprecate retires the earlier versions when partner_center is false; publishing to a Partner Center offer draft (mash\'s publish) is not available yet, so a job whose publish would do that is refused, saying so.',
+      'A release job for Microsoft Azure: mash-compatible. The disk is uploaded as a fixed-VHD page blob (zero pages never sent), made into managed images or a Compute Gallery image version, tested on a throw-away VM, and the gallery version replicated (or the managed images copied) to additional_regions. Publish shares the gallery (share_with) and deprecate retires the earlier versions when partner_center is false; publishing to a Partner Center offer draft (mash\'s publish) is not available yet, so a job whose publish would do that is refused, saying so.',
   });
 
 export type AzureJob = z.infer<typeof azureJobSchema>;

@@ -101,11 +101,16 @@ describe('Azure job documents', () => {
     assert.match(byPath(azureIssues({ ...doc, boot_firmware: ['uefi'], security_type: 'Confidential' }))['$.security_type']!, /^expected one of "TrustedLaunchSupported", .*got string "Confidential" \(did you mean "ConfidentialVM"\?\)$/);
   });
 
-  it('replicates to additional_regions only with a gallery, each region once and not the home region', () => {
+  it('replicates to additional_regions with or without a gallery, each region once and not the home region', () => {
     const { gallery_name: _g, gallery_resource_group: _r, publish_from_sig: _p, ...noGallery } = base;
-    assert.deepEqual(azureIssues({ ...noGallery, last_service: 'replicate', additional_regions: ['eastus'] }), [
-      { path: '$.additional_regions', message: 'needs gallery_name: managed images are regional and Azure cannot copy them; a gallery image version is replicated to these regions' },
-    ]);
+    assert.deepEqual(azureIssues({ ...noGallery, last_service: 'replicate', additional_regions: ['eastus'] }), []);
+    // A managed image's copy is <name>-<region> (<name>_uefi-<region>): it must fit 80 characters.
+    const name = `${'s'.repeat(56)}-v{date}`; // 66 filled in: _uefi-eastus makes 78, _uefi-germanywestcentral 90
+    const long = azureIssues({ ...noGallery, cloud_image_name: name, boot_firmware: ['uefi'], last_service: 'replicate', additional_regions: ['eastus', 'germanywestcentral'] });
+    assert.equal(long.length, 1);
+    assert.equal(long[0]!.path, '$.additional_regions[1]');
+    assert.match(long[0]!.message, /^the managed image copied to "germanywestcentral" is named "s+-v\d{8}_uefi-germanywestcentral" \(<name>-<region>.*\), 90 characters .*at most 80/);
+    assert.deepEqual(azureIssues({ ...base, cloud_image_name: name, boot_firmware: ['uefi'], last_service: 'replicate', additional_regions: ['germanywestcentral'] }), [], 'a gallery version keeps its name');
     const issues = azureIssues({ ...base, last_service: 'replicate', additional_regions: ['eastus', 'westus', 'eastus', 'West US'] });
     assert.deepEqual(byPath(issues), {
       '$.additional_regions[1]': '"westus" is the home region (region) already',

@@ -141,7 +141,7 @@ export function armResources(c: ArmClients) {
 
 /** The fake every ARM fake test file starts from (knowing only BLOB), with SDK clients on it and the helpers above. */
 export async function startArmFakeWithClients() {
-  const fake = await startArmFake({ operationMs: 60, replicationMs: 200, blobExists: async (uri) => uri === BLOB });
+  const fake = await startArmFake({ operationMs: 60, replicationMs: 200, copyMs: 200, blobExists: async (uri) => uri === BLOB });
   const c = armClients(fake);
   return { fake, c, arm: armResources(c) };
 }

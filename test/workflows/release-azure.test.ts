@@ -1,5 +1,5 @@
 // Azure releases against Azurite and our Resource Manager fake over HTTPS, driven by the
-// official SDK clients: managed images (V1 + V2 _uefi), a gallery version replicated to three
+// official SDK clients: managed images (V1 + V2 _uefi), copied to another region, a gallery version replicated to three
 // regions with each region's status, a throttling storm, a refusal that fails fast.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -98,6 +98,48 @@ describe('release workflow on Azure (Azurite + ARM fake)', () => {
     // The blob went with cleanup (the images hold their own copy).
     assert.deepEqual(await az.blobs(), []);
     await replayAndRecord(h.client.temporal, releaseId, 'release-azure-managed');
+  });
+
+  it('copies the managed images to additional_regions as <name>-<region> through a snapshot, and leaves no disk, snapshot or blob', async () => {
+    await h.publish('6');
+    const { releaseId } = await h.client.startRelease(
+      azureTestJob(h.buildServer.url, 'az-copied', {
+        boot_firmware: ['bios', 'uefi'],
+        additional_regions: ['northeurope'],
+      }),
+    );
+    const done = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
+    assert.equal(done.state, 'succeeded', done.error);
+    assert.equal(done.steps.find((s) => s.name === 'replicate')!.state, 'succeeded');
+    assert.match(done.steps.find((s) => s.name === 'replicate')!.detail ?? '', /replicated to northeurope$/);
+    const name = done.imageName!;
+    assert.deepEqual(
+      done.images.map((i) => [i.region, i.imageId.split('/').pop()]),
+      [
+        ['westeurope', name],
+        ['northeurope', `${name}-northeurope`],
+      ],
+    );
+    assert.deepEqual(
+      images(name)
+        .map((i) => [i.name, i.location, i.properties.hyperVGeneration])
+        .sort(),
+      [
+        [name, 'westeurope', 'V1'],
+        [`${name}-northeurope`, 'northeurope', 'V1'],
+        [`${name}_uefi`, 'westeurope', 'V2'],
+        [`${name}_uefi-northeurope`, 'northeurope', 'V2'],
+      ],
+    );
+    const copy = images(`${name}-northeurope`)[0]!;
+    assert.match(copy.properties.storageProfile.osDisk.snapshot.id, /\/snapshots\/ic-[^/]+-northeurope$/);
+    assert.equal(copy.tags.imagecastreleaseid, releaseId);
+    // Nothing intermediate is left: the copied snapshot went with replicate, the home disk and snapshot with cleanup.
+    assert.equal(az.arm.state.requests('snapshots.createOrUpdate').length, 2);
+    assert.deepEqual(az.arm.state.disks(), []);
+    assert.deepEqual(az.arm.state.snapshots(), []);
+    assert.deepEqual(await az.blobs(), []);
+    await replayAndRecord(h.client.temporal, releaseId, 'release-azure-managed-replicated');
   });
 
   it('makes a gallery version and replicates it to every region, each region reported as it completes', async () => {

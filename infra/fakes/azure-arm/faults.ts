@@ -21,7 +21,10 @@ export interface OperationFailedFault {
   message?: string;
 }
 
-/** For gallery image versions: replication to `region` ends Failed; the other regions still complete. */
+/**
+ * For gallery image versions: replication to `region` ends Failed; the other regions still
+ * complete. For snapshots.createOrUpdate: a CopyStart into `region` stops with copyCompletionError.
+ */
 export interface ReplicationFailedFault {
   kind: 'replication-failed';
   region: string;
@@ -63,8 +66,12 @@ export class Faults implements FaultPlan {
       if (!operations.has(fault.operation)) {
         throw new Error(`no operation "${fault.operation}" in the ARM fake (known: ${[...operations].join(', ')})`);
       }
-      if (fault.kind === 'replication-failed' && !fault.operation.startsWith('galleryImageVersions.')) {
-        throw new Error(`a replication-failed fault needs a galleryImageVersions operation, not "${fault.operation}"`);
+      if (
+        fault.kind === 'replication-failed' &&
+        !fault.operation.startsWith('galleryImageVersions.') &&
+        fault.operation !== 'snapshots.createOrUpdate'
+      ) {
+        throw new Error(`a replication-failed fault needs a galleryImageVersions operation or snapshots.createOrUpdate (a CopyStart's copy), not "${fault.operation}"`);
       }
     });
   }
@@ -87,7 +94,10 @@ export class Faults implements FaultPlan {
       (spec) =>
         spec.operation === target.operation &&
         (spec.resourceGroup === undefined || sameName(spec.resourceGroup, target.resourceGroup)) &&
-        (spec.location === undefined || spec.kind === 'replication-failed' || sameName(spec.location, target.location)),
+        (spec.kind === 'replication-failed'
+          ? // A version's regions are in its body's list; a copied snapshot's is its location.
+            spec.operation !== 'snapshots.createOrUpdate' || sameName(spec.region, target.location)
+          : spec.location === undefined || sameName(spec.location, target.location)),
     );
   }
 }

@@ -1,15 +1,17 @@
 // Compute managed images, as https://learn.microsoft.com/rest/api/compute/images/create-or-update
 // (and …/images/get, …/images/list-by-resource-group, …/images/delete) document them: an OS
-// disk from a VHD page blob (`storageProfile.osDisk.blobUri`) or a managed disk/snapshot,
+// disk from a VHD page blob (`storageProfile.osDisk.blobUri`) or a managed disk/snapshot
+// (`osDisk.managedDisk.id`, `osDisk.snapshot.id`: in the image's region, copied completely),
 // `hyperVGeneration` V1|V2, `provisioningState` Creating → Succeeded. With a `blobExists`
 // check, a blob that does not exist is refused as Azure answers such a PUT: 400
 // InvalidParameter "The source blob … is not accessible." (target `disks`; seen in
 // hashicorp/terraform-provider-azurerm#4427's log). update (PATCH) changes tags only. Left out: data disks'
 // checks, sourceVirtualMachine capture, zone resilience.
-import { invalidParameter, resourceNotFound } from './errors.js';
+import { copyDone, copyProgress } from './disks.js';
+import { ArmError, invalidParameter, resourceNotFound } from './errors.js';
 import { asyncHeaders } from './operations.js';
 import { groupOf, providerPath, startProvisioning, viewOf, type ResourceKind } from './resources.js';
-import { TYPES, type Answer, type Call, type Json } from './state.js';
+import { regionKey, TYPES, type Answer, type Call, type Json } from './state.js';
 
 const OS_TYPES = ['Linux', 'Windows'];
 const OS_STATES = ['Generalized', 'Specialized'];
@@ -32,6 +34,36 @@ export async function checkBlob(call: Call, uri: string): Promise<void> {
     throw invalidParameter(`The source blob ${uri} is not accessible.`, 'disks');
 }
 
+/**
+ * An OS disk from a snapshot or managed disk: it must exist (404 as ARM answers), be in the
+ * image's region and, when CopyStart made it, be copied completely (both refusals' wordings
+ * are ours: Azure documents that the source must be in the image's region and that a
+ * CopyStart snapshot is usable once its completionPercent is 100).
+ */
+function checkManagedSource(call: Call, osDisk: Json): void {
+  for (const [field, type] of [
+    ['snapshot', TYPES.snapshots],
+    ['managedDisk', TYPES.disks],
+  ] as const) {
+    const id = (osDisk[field] as Json | undefined)?.['id'];
+    if (id === undefined) continue;
+    const source = typeof id === 'string' ? call.store.resource(id) : undefined;
+    if (!source || source.type !== type)
+      throw resourceNotFound(providerPath(String(id)), String(id).split('/')[4] ?? '');
+    if (regionKey(source.body['location']) !== regionKey(call.body['location']))
+      throw invalidParameter(
+        `The ${field} ${String(id)} is in ${String(source.body['location'])}, but an image is made from a source in its own region, ${String(call.body['location'])} (ours).`,
+        `osDisk.${field}.id`,
+      );
+    if (!copyDone(source))
+      throw new ArmError(
+        409,
+        'OperationNotAllowed',
+        `The ${field} ${String(id)} is still being copied (completionPercent ${copyProgress(source).percent}) or its copy failed (ours).`,
+      );
+  }
+}
+
 async function buildImage(call: Call): Promise<Json> {
   const properties = (call.body['properties'] ?? {}) as Json;
   const storage = properties['storageProfile'] as Json | undefined;
@@ -49,6 +81,7 @@ async function buildImage(call: Call): Promise<Json> {
         'osDisk.blobUri',
       );
     }
+    checkManagedSource(call, osDisk);
     if (typeof blobUri === 'string') {
       // Azure takes https blob URLs only; an emulator's (Azurite: http://127.0.0.1:PORT/account/…) are let through.
       const emulated = /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/[^/]+\/[^/]+\/.+/.test(blobUri);

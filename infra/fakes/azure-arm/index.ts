@@ -3,7 +3,9 @@
  * clients (@azure/arm-resources ResourceManagementClient, @azure/arm-compute
  * ComputeManagementClient, @azure/arm-network NetworkManagementClient). It imitates resource
  * groups (https://learn.microsoft.com/rest/api/resources/resource-groups), managed images
- * (https://learn.microsoft.com/rest/api/compute/images), Compute Galleries, their sharing,
+ * (https://learn.microsoft.com/rest/api/compute/images), managed disks and snapshots with
+ * CopyStart across regions (https://learn.microsoft.com/rest/api/compute/disks,
+ * …/snapshots), Compute Galleries, their sharing,
  * image definitions and versions with per-region replication
  * (https://learn.microsoft.com/rest/api/compute/galleries, …/gallery-sharing-profile,
  * …/gallery-images, …/gallery-image-versions), virtual networks, NSGs, public IPs and NICs

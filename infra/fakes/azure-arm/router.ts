@@ -2,6 +2,7 @@
 // @azure/arm-compute 23.3 and @azure/arm-network 35.0: `PUT /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/images/{name}?api-version=…`),
 // each named after the SDK's operation group and method (`images.createOrUpdate`): faults and
 // the request log use these names. Paths match case-insensitively, as ARM's do.
+import { diskKind, snapshotKind } from './disks.js';
 import { galleryImageKind, galleryKind, shareGallery, updateGallery } from './galleries.js';
 import { galleryImageVersionKind, updateVersion } from './gallery-versions.js';
 import { imageKind, updateImage } from './images.js';
@@ -87,6 +88,8 @@ export const ROUTES: Route[] = [
   route('operationResults.get', 'GET', `${SUB}/operationresults/:operationId`, getOperationResult),
   route('images.update', 'PATCH', `${COMPUTE}/images/:imageName`, updateImage),
   ...crud('images', `${COMPUTE}/images`, 'imageName', imageKind),
+  ...crud('disks', `${COMPUTE}/disks`, 'diskName', diskKind),
+  ...crud('snapshots', `${COMPUTE}/snapshots`, 'snapshotName', snapshotKind),
   route('gallerySharingProfile.update', 'POST', `${GALLERY}/share`, shareGallery),
   route('galleries.update', 'PATCH', GALLERY, updateGallery),
   ...crud('galleries', `${COMPUTE}/galleries`, 'galleryName', galleryKind),
@@ -135,6 +138,8 @@ export const OPERATIONS: ReadonlySet<string> = new Set(ROUTES.map((r) => r.opera
 
 export const KINDS: ResourceKind[] = [
   imageKind,
+  diskKind,
+  snapshotKind,
   galleryKind,
   galleryImageKind,
   galleryImageVersionKind,

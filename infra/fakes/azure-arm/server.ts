@@ -31,6 +31,8 @@ export interface ArmFakeOptions {
   operationMs?: number;
   /** How long replication of a gallery image version takes per target region (default 100 ms). */
   replicationMs?: number;
+  /** How long a CopyStart snapshot's background copy takes (default 100 ms): completionPercent 0 → 100. */
+  copyMs?: number;
   /** With it, an image or version from a blob that does not exist is refused as Azure refuses it. */
   blobExists?: (uri: string) => Promise<boolean>;
 }
@@ -157,6 +159,7 @@ export async function startArmFake(options: ArmFakeOptions = {}): Promise<ArmFak
   const store = new Store({
     operationMs: options.operationMs ?? 50,
     replicationMs: options.replicationMs ?? 100,
+    copyMs: options.copyMs ?? 100,
     blobExists: options.blobExists,
   });
   const faults = new Faults(OPERATIONS);

@@ -35,6 +35,8 @@ export interface ResourceRecord {
   body: Json;
   /** Gallery image versions: one entry per target region. */
   replication?: RegionReplication[];
+  /** Snapshots made by CopyStart: the background copy into their region (`region` is theirs). */
+  copy?: RegionReplication;
   /** Virtual machines: the instance view's PowerState code suffix (`running`, `starting`). */
   power?: string;
 }
@@ -71,6 +73,8 @@ export interface RequestRecord {
 export interface ResolvedOptions {
   operationMs: number;
   replicationMs: number;
+  /** How long a CopyStart snapshot's background copy takes. */
+  copyMs: number;
   blobExists?: (uri: string) => Promise<boolean>;
 }
 
@@ -176,6 +180,9 @@ export interface ArmFakeState {
   galleryImages(): Json[];
   /** With `properties.replicationStatus` always (a GET shows it only with `$expand=ReplicationStatus`). */
   galleryImageVersions(): Json[];
+  disks(): Json[];
+  /** A CopyStart snapshot with `properties.completionPercent` (and `copyCompletionError` once failed). */
+  snapshots(): Json[];
   virtualNetworks(): Json[];
   networkSecurityGroups(): Json[];
   publicIPAddresses(): Json[];
@@ -191,6 +198,8 @@ export const TYPES = {
   galleries: 'Microsoft.Compute/galleries',
   galleryImages: 'Microsoft.Compute/galleries/images',
   galleryImageVersions: 'Microsoft.Compute/galleries/images/versions',
+  disks: 'Microsoft.Compute/disks',
+  snapshots: 'Microsoft.Compute/snapshots',
   virtualMachines: 'Microsoft.Compute/virtualMachines',
   virtualNetworks: 'Microsoft.Network/virtualNetworks',
   networkSecurityGroups: 'Microsoft.Network/networkSecurityGroups',
@@ -210,6 +219,8 @@ export function armFakeState(
     galleries: ofType(TYPES.galleries),
     galleryImages: ofType(TYPES.galleryImages),
     galleryImageVersions: ofType(TYPES.galleryImageVersions),
+    disks: ofType(TYPES.disks),
+    snapshots: ofType(TYPES.snapshots),
     virtualNetworks: ofType(TYPES.virtualNetworks),
     networkSecurityGroups: ofType(TYPES.networkSecurityGroups),
     publicIPAddresses: ofType(TYPES.publicIPAddresses),

@@ -101,6 +101,14 @@ describe('azure release target', () => {
     assert.deepEqual(planned.imageOptions.gallery?.replicaRegions, ['eastus', 'westus2']);
   });
 
+  it('copies managed images to additional_regions too (no gallery)', async () => {
+    const doc = MASH_AZURE_DOCS['a BIOS and UEFI test job with mash-only steps']!;
+    const planned = await target({ ...doc, last_service: 'replicate', additional_regions: ['northeurope', 'eastus'] });
+    assert.deepEqual(planned.replicaRegions, ['northeurope', 'eastus']);
+    assert.equal(planned.imageOptions.gallery, undefined);
+    assert.equal(planned.imageOptions.managedImages.length, 2);
+  });
+
   it('refuses an unknown account or Partner Center account by name before anything starts', async () => {
     const refusal = (doc: Record<string, unknown>) =>
       target(doc).then(
