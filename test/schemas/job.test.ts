@@ -75,6 +75,7 @@ describe('local job documents', () => {
       share_with: 'none',
       allow_copy: false,
       on_failure: 'block',
+      block_reminder: 86400,
       block_timeout: 604800,
       on_block_timeout: 'abort',
     });
