@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ManagedProcess } from '../../infra/devstack/child-process.js';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { tempDir } from '../support/stack.js';
@@ -99,5 +100,32 @@ describe('worker metrics (Prometheus)', () => {
       (sample(after, 'temporal_activity_execution_failed', { activity_type: 'uploadImage' }) ?? 0) >= 1,
       'the failed upload',
     );
+
+    // The Grafana dashboard asks only for metrics a worker exports: seen in this scrape, or
+    // (ours that count rarer events: blocks, image tests) documented in docs/operations.md.
+    const dashboard = JSON.parse(
+      readFileSync(
+        fileURLToPath(new URL('../../../infra/grafana/imagecast-dashboard.json', import.meta.url)),
+        'utf8',
+      ),
+    ) as {
+      panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+    };
+    const exported = new Set([...after.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
+    const documented = readFileSync(
+      fileURLToPath(new URL('../../../docs/operations.md', import.meta.url)),
+      'utf8',
+    );
+    const names = (expr: string) =>
+      [...expr.matchAll(/\b(?:imagecast|temporal)_[a-z_]+/g)].map((m) =>
+        m[0].replace(/_(bucket|sum|count)$/, ''),
+      );
+    const asked = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => names(t.expr))));
+    assert.ok(asked.size >= 10, `metrics in the dashboard: ${[...asked].join(', ')}`);
+    for (const name of asked) {
+      const known =
+        exported.has(name) || (name.startsWith('imagecast_') && documented.includes(`\`${name}\``));
+      assert.ok(known, `the dashboard asks for ${name}, which no worker exports`);
+    }
   });
 });
