@@ -20,6 +20,8 @@ export interface ResolvedImageSource {
   release?: string;
   /** Packages manifest facts used by conditions; kept small (count only). */
   packageCount?: number;
+  /** When the build was made, as the server says (`Last-Modified`; a file's mtime): `use_build_time`'s date. */
+  builtAt?: string;
 }
 
 /** Identifies one release run: deterministic, so a retried activity finds what it already made. */

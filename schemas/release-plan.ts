@@ -140,6 +140,8 @@ export interface ReleasePlan {
   architecture: 'x86_64' | 'aarch64';
   bootFirmware: string[];
   lastService: ReleaseStep;
+  /** use_build_time: {date} is the build's day (the image file's Last-Modified), not the release's. Absent in older plans. */
+  useBuildTime?: boolean;
   /** ISO timestamp from `utctime`; absent means now. */
   startAt?: string;
   shareWith: 'all' | 'none' | string[];

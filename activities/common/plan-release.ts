@@ -59,6 +59,7 @@ export async function planRelease(input: unknown, accounts: AccountDirectory): P
     bootFirmware: job.boot_firmware,
     lastService: job.last_service,
     dryRun: job.dry_run === true,
+    ...(job.use_build_time && { useBuildTime: true }),
     startAt: job.utctime === 'now' || job.utctime === 'always' ? undefined : job.utctime,
     tests: job.tests.map((t) =>
       typeof t === 'string'

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { ReleasePlan } from '../../schemas/release-plan.js';
 import { expandImageName } from '../../schemas/job/index.js';
 import type { ImageRef, ReleaseRef, ResolvedImageSource } from '../provider.js';
+import { nonRetryable } from './errors.js';
 import type { ImageCatalog } from './catalog/catalog.js';
 import { resolveImageSource } from './download/resolve-source.js';
 import { planRelease } from './plan-release.js';
@@ -42,7 +43,7 @@ export function createReleaseActivities({ catalog, accounts = NO_ACCOUNTS }: Rel
         sleep: (ms) => context.sleep(ms),
       });
       const imageName = expandImageName(plan.imageNameTemplate, {
-        date,
+        date: plan.useBuildTime ? buildDate(source) : date,
         version: source.version,
         release: source.release,
       });
@@ -108,3 +109,15 @@ export function pairWithReplacements(old: ImageRef[], newImages: ImageRef[]): Re
 }
 
 export type ReleaseActivities = ReturnType<typeof createReleaseActivities>;
+
+/** use_build_time's {date}: the build's UTC day, as YYYYMMDD (the form the release day takes). */
+function buildDate(source: ResolvedImageSource): string {
+  if (!source.builtAt) {
+    throw nonRetryable(
+      'ImageSourceNotFound',
+      `use_build_time: the build service gives no Last-Modified for ${source.fileName}, so its build time is unknown; leave use_build_time out to use the release's day`,
+      { fileName: source.fileName },
+    );
+  }
+  return source.builtAt.slice(0, 10).replace(/-/g, '');
+}

@@ -192,6 +192,8 @@ async function handle(
     'content-length': String(info.size - start),
     'accept-ranges': 'bytes',
     'content-type': 'application/octet-stream',
+    // As OBS's download servers: when the build was made (use_build_time reads it).
+    'last-modified': info.mtime.toUTCString(),
   };
   if (start > 0)
     res.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${info.size - 1}/${info.size}` });

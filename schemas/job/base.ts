@@ -184,6 +184,12 @@ export const baseJobShape = {
     .describe(
       'What a blocked release does when block_timeout passes with no decision. abort: remove what it made and fail. skip: finish without the blocked regions (the status says which were skipped).',
     ),
+  use_build_time: z
+    .boolean()
+    .default(false)
+    .describe(
+      "mash: fill cloud_image_name's {date} from the build's time (the image file's Last-Modified, which OBS sets to when it was built) instead of the day the release runs. A build service that gives no Last-Modified fails the download step, naming the file.",
+    ),
   requesting_user: z.string().max(LIMITS.name).optional().describe('Who asked for the release (set by mash; informational).'),
   job_id: z.string().max(LIMITS.name).optional().describe("mash's job id (informational)."),
 };
@@ -198,7 +204,6 @@ export const UNSUPPORTED_MASH_FIELDS = [
   'raw_image_upload_location',
   'raw_image_upload_account',
   'additional_uploads',
-  'use_build_time',
   'force_replace_image',
 ] as const;
 

@@ -4,7 +4,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import proto from '@temporalio/proto';
@@ -77,6 +77,20 @@ describe('dry runs and the name preflight (local cloud)', () => {
     assert.doesNotMatch(dry.error!, /region-2/);
     assert.deepEqual(dry.dryRun?.problems.length, 1);
     assert.deepEqual(h.allCloudFiles().sort(), filesBefore);
+  });
+
+  it("use_build_time names the image with the build's day (the file's Last-Modified), not the release's", async () => {
+    const { fileName } = await h.publish('7');
+    const builtAt = new Date('2025-03-04T23:30:00Z');
+    await utimes(join(h.buildRoot, fileName), builtAt, builtAt);
+    const job = h.job({ cloud_image_name: 'built-v{date}-b{release}', use_build_time: true, dry_run: true });
+    const dry = await h.client.waitForRelease((await h.client.startRelease(job)).releaseId, { pollIntervalMs: 200 });
+    assert.equal(dry.state, 'succeeded', dry.error);
+    assert.equal(dry.imageName, 'built-v20250304-b7');
+    // Without it, the release's own (UTC) day.
+    const { use_build_time: _u, ...today } = job;
+    const plain = await h.client.waitForRelease((await h.client.startRelease({ ...today, cloud_image_name: 'today-v{date}-b{release}' })).releaseId, { pollIntervalMs: 200 });
+    assert.equal(plain.imageName, `today-v${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-b7`);
   });
 
   it('a real release whose name is taken in a replica region fails before it uploads anything', async () => {

@@ -35,10 +35,26 @@ export async function fetchText(url: string, signal?: AbortSignal): Promise<stri
 
 /** The size of the file behind `url`, when the server says (HEAD's Content-Length). */
 export async function contentLength(url: string, signal?: AbortSignal): Promise<number | undefined> {
-  if (url.startsWith('file:')) return (await stat(fileURLToPath(url))).size;
+  return (await fileFacts(url, signal)).sizeBytes;
+}
+
+/**
+ * What the server says of a file without sending it: its size and when it last changed
+ * (`Last-Modified`, which OBS's download servers set to the build's time; a file's mtime).
+ */
+export async function fileFacts(url: string, signal?: AbortSignal): Promise<{ sizeBytes?: number; modifiedAt?: Date }> {
+  if (url.startsWith('file:')) {
+    const facts = await stat(fileURLToPath(url));
+    return { sizeBytes: facts.size, modifiedAt: facts.mtime };
+  }
   const response = await get(url, 'HEAD', signal);
+  if (!response.ok) return {};
   const length = Number(response.headers.get('content-length') ?? NaN);
-  return response.ok && Number.isSafeInteger(length) ? length : undefined;
+  const modified = new Date(response.headers.get('last-modified') ?? NaN);
+  return {
+    ...(Number.isSafeInteger(length) && { sizeBytes: length }),
+    ...(!Number.isNaN(modified.getTime()) && { modifiedAt: modified }),
+  };
 }
 
 /** fetch, with the URL and the real cause in the message ("fetch failed" alone helps nobody). */

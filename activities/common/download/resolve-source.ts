@@ -10,7 +10,7 @@ import {
 } from './build-listing.js';
 import { parseChecksumFile, type ImageChecksum } from './checksum-file.js';
 import { disallowedPackages, unmetConditions, type UnmetCondition } from './conditions.js';
-import { NotFound, contentLength, fetchText } from './fetch-text.js';
+import { NotFound, fetchText, fileFacts } from './fetch-text.js';
 import { parsePackagesManifest, type ManifestPackage } from './packages-manifest.js';
 
 /** What the download step resolves: the release plan's source (mash's download fields). */
@@ -127,10 +127,12 @@ async function describeSource(
   packages: ManifestPackage[] | undefined,
 ): Promise<ResolvedImageSource> {
   const url = new URL(build.fileName, directory).href;
+  const facts = await fileFacts(url);
   return {
     url,
     fileName: build.fileName,
-    sizeBytes: await contentLength(url),
+    sizeBytes: facts.sizeBytes,
+    ...(facts.modifiedAt && { builtAt: facts.modifiedAt.toISOString() }),
     compression: build.compression,
     ...(build.format === 'vhdfixed' && { format: 'vhdfixed' as const }),
     checksum: await fetchChecksum(url, build.fileName),
