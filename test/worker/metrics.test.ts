@@ -42,6 +42,7 @@ describe('worker metrics (Prometheus)', () => {
       IMAGECAST_LOCAL_DATA_DIR: h.localDataDir,
       IMAGECAST_METRICS_ADDRESS: address,
       IMAGECAST_HEARTBEAT_THROTTLE_SECONDS: '1',
+      IMAGECAST_ACTIVITY_SLOTS: '7',
     });
     const log = () => readFileSync(worker.logFile, 'utf8');
     for (let i = 0; i < 200 && !log().includes('worker started'); i++)
@@ -99,5 +100,20 @@ describe('worker metrics (Prometheus)', () => {
       (sample(after, 'temporal_activity_execution_failed', { activity_type: 'uploadImage' }) ?? 0) >= 1,
       'the failed upload',
     );
+  });
+
+  it('reports the activity slots IMAGECAST_ACTIVITY_SLOTS gives each queue (what KEDA scales on)', async () => {
+    const activitySlots = (scrape: string, metric: string) =>
+      sample(scrape, metric, { task_queue: `${h.queuePrefix}local`, worker_type: 'ActivityWorker' });
+    let now = '';
+    for (let i = 0; i < 50; i++) {
+      now = await scrape();
+      if (activitySlots(now, 'temporal_worker_task_slots_available') !== undefined) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const total =
+      (activitySlots(now, 'temporal_worker_task_slots_available') ?? 0) +
+      (activitySlots(now, 'temporal_worker_task_slots_used') ?? 0);
+    assert.equal(total, 7, now);
   });
 });
