@@ -318,7 +318,7 @@ describe('Helm chart (offline: helm template, kubeconform -strict)', () => {
     assert.equal(mutated(() => undefined, 'ScaledObject', 'imagecast-worker-gce').status, 0);
   });
 
-  it('refuses values that would break releases: workflows scaled to zero, a grace period under the drain', () => {
+  it('refuses values that would break releases or scaling: workflows scaled to zero, a grace period under the drain, TLS KEDA cannot speak', () => {
     const zero = renderChart(
       [],
       ['workers.workflows.autoscaling={"minReplicas":0,"maxReplicas":2,"targetQueueSize":20}'],
@@ -328,6 +328,13 @@ describe('Helm chart (offline: helm template, kubeconform -strict)', () => {
     const short = renderChart([], ['worker.terminationGracePeriodSeconds=20']);
     assert.notEqual(short.status, 0);
     assert.match(short.stderr, /terminationGracePeriodSeconds must be at least 30/);
+    const keda = renderChart([], ['temporal.tls={"enabled":true}']);
+    assert.notEqual(keda.status, 0);
+    assert.match(
+      keda.stderr,
+      /KEDA's temporal trigger speaks TLS only with an API key or a client certificate/,
+    );
+    assert.equal(renderChart([], ['temporal.tls={"enabled":true}', 'keda.enabled=false']).status, 0);
     const codecWithoutKeys = renderChart([], ['codec.enabled=true']);
     assert.notEqual(codecWithoutKeys.status, 0);
     assert.match(codecWithoutKeys.stderr, /codec\.enabled needs payloadKeys\.secretName/);
