@@ -2,7 +2,7 @@
 // imagecast-gateway: the HTTP(S) door CI starts releases through with scoped tokens (see docs/security.md).
 import { Command } from 'commander';
 import pino from 'pino';
-import { temporalConfigSchema } from '../schemas/config.js';
+import { temporalAccessFromEnv, temporalConfigSchema } from '../schemas/config.js';
 import { createPool } from '../infra/db/pool.js';
 import { migrate } from '../infra/db/migrate.js';
 import { payloadKeysFromEnv } from '../infra/codec/payload-keys.js';
@@ -25,7 +25,9 @@ const flags = new Command('imagecast-gateway')
     'after',
     `
 Environment: IMAGECAST_DATABASE_URL (tokens, audit log), IMAGECAST_TEMPORAL_ADDRESS, IMAGECAST_TEMPORAL_NAMESPACE,
-IMAGECAST_QUEUE_PREFIX, IMAGECAST_PAYLOAD_KEY or IMAGECAST_PAYLOAD_KEYS_FILE (the workers' payload keys).
+IMAGECAST_QUEUE_PREFIX, IMAGECAST_PAYLOAD_KEY or IMAGECAST_PAYLOAD_KEYS_FILE (the workers' payload keys),
+IMAGECAST_TEMPORAL_TLS, IMAGECAST_TEMPORAL_TLS_CA, _TLS_CERT, _TLS_KEY, _TLS_SERVER_NAME, IMAGECAST_TEMPORAL_API_KEY
+(Temporal Cloud: as the workers take them).
 
 Without --tls-cert/--tls-key it speaks plain HTTP: put it behind a TLS proxy then, and name
 that proxy with --trust-proxy so tokens' --source-cidr and the audit log see the CI's address.
@@ -57,10 +59,16 @@ const temporal = temporalConfigSchema.parse({
   address: env.IMAGECAST_TEMPORAL_ADDRESS || undefined,
   namespace: env.IMAGECAST_TEMPORAL_NAMESPACE || undefined,
   queuePrefix: env.IMAGECAST_QUEUE_PREFIX ?? undefined,
+  // TLS and API key, as the workers take them (Temporal Cloud).
+  ...temporalAccessFromEnv(env),
 });
 const pool = createPool(databaseUrl, (error) => log.warn({ error: error.message }, 'idle database connection lost'));
 await migrate(pool);
-const client = await ImagecastClient.connect({ ...temporal, payloadKeys });
+const client = await ImagecastClient.connect({ ...temporal, payloadKeys }).catch((error: Error) => {
+  // e.g. "tls.clientCertFile: cannot read /etc/…: ENOENT"; never the API key.
+  console.error(`gateway config: temporal: ${error.message}`);
+  process.exit(2);
+});
 const gateway = await startReleaseGateway({ pool, client, host: flags.host, port: Number(flags.port), ...listen }).catch(
   (error: Error) => {
     // e.g. a certificate and key that do not belong together (OpenSSL: "key values mismatch").

