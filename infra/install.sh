@@ -65,8 +65,11 @@ if [ ! -x "$fake_gcs_dir/fake-gcs-server" ]; then
 fi
 
 # helm, kubeconform and the Kubernetes and KEDA schemas the Helm chart's test validates against
-# offline (its own script: same cache, same quiet idempotence).
-bash infra/install-k8s-tools.sh
+# offline (its own script: same cache, same quiet idempotence). The demo and the dev stack do
+# not need them (IMAGECAST_INSTALL_K8S_TOOLS=0): a first demo need not wait minutes for helm.
+if [ "${IMAGECAST_INSTALL_K8S_TOOLS:-1}" != 0 ]; then
+  bash infra/install-k8s-tools.sh
+fi
 
 # npm ci only when the lock file changed since the last successful install.
 stamp="node_modules/.imagecast-lock-hash"
