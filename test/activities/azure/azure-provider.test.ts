@@ -6,35 +6,13 @@ import assert from 'node:assert/strict';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { CloudProvider, ImageRef, ReleaseRef, UploadedDisk } from '../../../activities/provider.js';
 import type { AzureImageOptions } from '../../../schemas/release-plan.js';
-import {
-  AZURE_CONTAINER,
-  AZURE_GALLERY_GROUP,
-  AZURE_RESOURCE_GROUP,
-  AZURE_STORAGE_ACCOUNT,
-  startAzureEmulator,
-  type AzureEmulator,
-} from '../../support/azure-emulator.js';
+import { AZURE_GALLERY_GROUP, startAzureEmulator, type AzureEmulator } from '../../support/azure-emulator.js';
+import { azureRelease, createTestImage, MANAGED_OPTIONS, uploadTestDisk } from '../../support/azure-provider-calls.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const release = (token: string): ReleaseRef => ({
-  releaseId: `release-${token}`,
-  releaseToken: token,
-  cloud: 'azure',
-  account: 'azure-pub',
-});
-const managedOptions: AzureImageOptions = {
-  cloud: 'azure',
-  storageAccount: AZURE_STORAGE_ACCOUNT,
-  container: AZURE_CONTAINER,
-  resourceGroup: AZURE_RESOURCE_GROUP,
-  managedImages: [
-    { nameSuffix: '', hyperVGeneration: 'V1' },
-    { nameSuffix: '_uefi', hyperVGeneration: 'V2' },
-  ],
-  forceReplace: false,
-  architecture: 'x86_64',
-};
+const release = azureRelease;
+const managedOptions = MANAGED_OPTIONS;
 const galleryOptions: AzureImageOptions = {
   ...managedOptions,
   managedImages: [],
@@ -64,32 +42,9 @@ describe('Azure provider (Azurite + ARM fake)', () => {
     await az?.stop();
   });
 
-  /** A 2 MiB disk as a committed page blob, the way the upload step leaves it. */
-  async function upload(r: ReleaseRef, imageName: string, options: AzureImageOptions): Promise<UploadedDisk> {
-    const writer = await cloud.openDiskWriter({
-      release: r,
-      region: 'westeurope',
-      checksum: { algorithm: 'sha256', hex: '0'.repeat(64) },
-      resumeFromOffset: 0,
-      imageName,
-      diskSizeBytes: 2 * 1024 * 1024,
-      options,
-    });
-    await writer.writeBlock(0, Buffer.alloc(2 * 1024 * 1024, 7));
-    return writer.commit(2 * 1024 * 1024, 2 * 1024 * 1024);
-  }
-
+  const upload = (r: ReleaseRef, imageName: string, options: AzureImageOptions) => uploadTestDisk(cloud, r, imageName, options);
   const create = (r: ReleaseRef, disk: UploadedDisk, imageName: string, options: AzureImageOptions) =>
-    cloud.createImage({
-      release: r,
-      disk,
-      imageName,
-      description: 'unit',
-      architecture: 'x86_64',
-      bootFirmware: ['bios', 'uefi'],
-      source: { url: 'file:///x', fileName: 'x.raw', compression: 'none', checksum: disk.checksum },
-      options,
-    });
+    createTestImage(cloud, r, disk, imageName, options);
 
   it('launches the test VM from the image with the ephemeral key in its own resource group, and deletes the group', async () => {
     const r = release('tokvm1');

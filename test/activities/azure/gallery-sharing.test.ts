@@ -7,34 +7,29 @@ import { ComputeManagementClient } from '@azure/arm-compute';
 import type { ApplicationFailure } from '@temporalio/common';
 import { missingGroups, sharingGroups } from '../../../activities/azure/gallery-sharing.js';
 import { trustCaPolicy } from '../../../activities/azure/trust-ca.js';
-import type { CloudProvider, ReleaseRef, UploadedDisk } from '../../../activities/provider.js';
+import type { CloudProvider, ReleaseRef } from '../../../activities/provider.js';
 import type { AzureImageOptions } from '../../../schemas/release-plan.js';
 import {
-  AZURE_CONTAINER,
   AZURE_GALLERY_GROUP,
-  AZURE_RESOURCE_GROUP,
-  AZURE_STORAGE_ACCOUNT,
   AZURE_SUBSCRIPTION,
   startAzureEmulator,
   type AzureEmulator,
 } from '../../support/azure-emulator.js';
+import {
+  azureRelease,
+  createTestImage,
+  MANAGED_OPTIONS,
+  uploadTestDisk,
+} from '../../support/azure-provider-calls.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const SUB = 'aaaaaaaa-0000-4000-8000-00000000000a';
 const TENANT = 'bbbbbbbb-0000-4000-8000-00000000000b';
 
-const release = (token: string): ReleaseRef => ({
-  releaseId: `release-${token}`,
-  releaseToken: token,
-  cloud: 'azure',
-  account: 'azure-pub',
-});
+const release = azureRelease;
 const options = (gallery: string, community = false): AzureImageOptions => ({
-  cloud: 'azure',
-  storageAccount: AZURE_STORAGE_ACCOUNT,
-  container: AZURE_CONTAINER,
-  resourceGroup: AZURE_RESOURCE_GROUP,
+  ...MANAGED_OPTIONS,
   managedImages: [],
   gallery: {
     name: gallery,
@@ -46,8 +41,6 @@ const options = (gallery: string, community = false): AzureImageOptions => ({
     regionalReplicaCount: 1,
     ...(community && { community: true }),
   },
-  forceReplace: false,
-  architecture: 'x86_64',
 });
 
 describe('Azure share_with: sharing groups', () => {
@@ -94,29 +87,10 @@ describe('Azure publish shares the gallery (Azurite + ARM fake)', () => {
     await az?.stop();
   });
 
-  async function release1(r: ReleaseRef, name: string, o: AzureImageOptions) {
-    const writer = await cloud.openDiskWriter({
-      release: r,
-      region: 'westeurope',
-      checksum: { algorithm: 'sha256', hex: '0'.repeat(64) },
-      resumeFromOffset: 0,
-      imageName: name,
-      diskSizeBytes: 1024 * 1024,
-      options: o,
-    });
-    await writer.writeBlock(0, Buffer.alloc(1024 * 1024, 3));
-    const disk: UploadedDisk = await writer.commit(1024 * 1024, 1024 * 1024);
-    return cloud.createImage({
-      release: r,
-      disk,
-      imageName: name,
-      description: 'sharing',
-      architecture: 'x86_64',
-      bootFirmware: ['bios'],
-      source: { url: 'file:///x', fileName: 'x.raw', compression: 'none', checksum: disk.checksum },
-      options: o,
-    });
-  }
+  const release1 = async (r: ReleaseRef, name: string, o: AzureImageOptions) =>
+    createTestImage(cloud, r, await uploadTestDisk(cloud, r, name, o, { mib: 1, fill: 3 }), name, o, [
+      'bios',
+    ]);
 
   const sharingOf = (gallery: string) =>
     (az.arm.state.galleries() as Json[]).find((g) => g.name === gallery)!.properties.sharingProfile as Json;
@@ -178,32 +152,19 @@ describe('Azure publish shares the gallery (Azurite + ARM fake)', () => {
       'no blob either',
     );
     // Create checks again (the gallery may have changed since the upload).
-    const disk = await (
-      await cloud.openDiskWriter({
-        release: release('tokcomm0'),
-        region: 'westeurope',
-        checksum: { algorithm: 'sha256', hex: '0'.repeat(64) },
-        resumeFromOffset: 0,
-        imageName: 'priv-v20261206',
-        diskSizeBytes: 0,
-        options: options('privategallery'),
-      })
-    ).commit(0, 0);
-    const inCreate = await cloud
-      .createImage({
-        release: release('tokcomm0'),
-        disk,
-        imageName: 'priv-v20261206',
-        description: 'sharing',
-        architecture: 'x86_64',
-        bootFirmware: ['bios'],
-        source: { url: 'file:///x', fileName: 'x.raw', compression: 'none', checksum: disk.checksum },
-        options: o,
-      })
-      .then(
-        () => assert.fail('accepted'),
-        (e: unknown) => e as ApplicationFailure,
-      );
+    const disk = await uploadTestDisk(
+      cloud,
+      release('tokcomm0'),
+      'priv-v20261206',
+      options('privategallery'),
+      { mib: 0 },
+    );
+    const inCreate = await createTestImage(cloud, release('tokcomm0'), disk, 'priv-v20261206', o, [
+      'bios',
+    ]).then(
+      () => assert.fail('accepted'),
+      (e: unknown) => e as ApplicationFailure,
+    );
     assert.match(inCreate.message, /sharing permissions "Private": .*; no image was made$/);
     // A gallery that does not exist would be made private: refused the same way.
     const missing = await release1(release('tokcomm1'), 'none-v20261206', options('nogallery', true)).then(

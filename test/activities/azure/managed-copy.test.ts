@@ -6,35 +6,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { CloudProvider, ImageRef, ReleaseRef, UploadedDisk } from '../../../activities/provider.js';
-import type { AzureImageOptions } from '../../../schemas/release-plan.js';
-import {
-  AZURE_CONTAINER,
-  AZURE_RESOURCE_GROUP,
-  AZURE_STORAGE_ACCOUNT,
-  startAzureEmulator,
-  type AzureEmulator,
-} from '../../support/azure-emulator.js';
+import { startAzureEmulator, type AzureEmulator } from '../../support/azure-emulator.js';
+import { azureRelease, createTestImage, MANAGED_OPTIONS, uploadTestDisk } from '../../support/azure-provider-calls.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const release = (token: string): ReleaseRef => ({
-  releaseId: `release-${token}`,
-  releaseToken: token,
-  cloud: 'azure',
-  account: 'azure-pub',
-});
-const options: AzureImageOptions = {
-  cloud: 'azure',
-  storageAccount: AZURE_STORAGE_ACCOUNT,
-  container: AZURE_CONTAINER,
-  resourceGroup: AZURE_RESOURCE_GROUP,
-  managedImages: [
-    { nameSuffix: '', hyperVGeneration: 'V1' },
-    { nameSuffix: '_uefi', hyperVGeneration: 'V2' },
-  ],
-  forceReplace: false,
-  architecture: 'x86_64',
-};
+const release = azureRelease;
+const options = MANAGED_OPTIONS;
 
 describe('Azure managed image replicate (Azurite + ARM fake)', () => {
   let az: AzureEmulator;
@@ -48,32 +26,9 @@ describe('Azure managed image replicate (Azurite + ARM fake)', () => {
     await az?.stop();
   });
 
-  async function release1(
-    r: ReleaseRef,
-    imageName: string,
-  ): Promise<{ disk: UploadedDisk; image: ImageRef }> {
-    const writer = await cloud.openDiskWriter({
-      release: r,
-      region: 'westeurope',
-      checksum: { algorithm: 'sha256', hex: '0'.repeat(64) },
-      resumeFromOffset: 0,
-      imageName,
-      diskSizeBytes: 2 * 1024 * 1024,
-      options,
-    });
-    await writer.writeBlock(0, Buffer.alloc(2 * 1024 * 1024, 7));
-    const disk = await writer.commit(2 * 1024 * 1024, 2 * 1024 * 1024);
-    const image = await cloud.createImage({
-      release: r,
-      disk,
-      imageName,
-      description: 'unit',
-      architecture: 'x86_64',
-      bootFirmware: ['bios', 'uefi'],
-      source: { url: 'file:///x', fileName: 'x.raw', compression: 'none', checksum: disk.checksum },
-      options,
-    });
-    return { disk, image };
+  async function release1(r: ReleaseRef, imageName: string): Promise<{ disk: UploadedDisk; image: ImageRef }> {
+    const disk = await uploadTestDisk(cloud, r, imageName, options);
+    return { disk, image: await createTestImage(cloud, r, disk, imageName, options) };
   }
   const replicate = (r: ReleaseRef, source: ImageRef, targetRegion: string) =>
     cloud.replicateImage({ release: r, source, targetRegion, description: 'unit', options });

@@ -7,29 +7,20 @@ import type { ApplicationFailure } from '@temporalio/common';
 import { requiredVmSecurity } from '../../../activities/azure/test-instances.js';
 import type { CloudProvider, ReleaseRef } from '../../../activities/provider.js';
 import type { AzureImageOptions } from '../../../schemas/release-plan.js';
+import { AZURE_GALLERY_GROUP, startAzureEmulator, type AzureEmulator } from '../../support/azure-emulator.js';
 import {
-  AZURE_CONTAINER,
-  AZURE_GALLERY_GROUP,
-  AZURE_RESOURCE_GROUP,
-  AZURE_STORAGE_ACCOUNT,
-  startAzureEmulator,
-  type AzureEmulator,
-} from '../../support/azure-emulator.js';
+  azureRelease,
+  createTestImage,
+  MANAGED_OPTIONS,
+  uploadTestDisk,
+} from '../../support/azure-provider-calls.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIImagecastUnitTestKeyOnly imagecast';
-const release = (token: string): ReleaseRef => ({
-  releaseId: `release-${token}`,
-  releaseToken: token,
-  cloud: 'azure',
-  account: 'azure-pub',
-});
+const release = azureRelease;
 const options = (gallery: string, securityType?: string): AzureImageOptions => ({
-  cloud: 'azure',
-  storageAccount: AZURE_STORAGE_ACCOUNT,
-  container: AZURE_CONTAINER,
-  resourceGroup: AZURE_RESOURCE_GROUP,
+  ...MANAGED_OPTIONS,
   managedImages: [],
   gallery: {
     name: gallery,
@@ -41,8 +32,6 @@ const options = (gallery: string, securityType?: string): AzureImageOptions => (
     regionalReplicaCount: 1,
     ...(securityType && { securityType }),
   },
-  forceReplace: false,
-  architecture: 'x86_64',
 });
 
 describe('Azure security types', () => {
@@ -73,29 +62,10 @@ describe('Azure security types (Azurite + ARM fake)', () => {
     await az?.stop();
   });
 
-  async function make(r: ReleaseRef, name: string, o: AzureImageOptions) {
-    const writer = await cloud.openDiskWriter({
-      release: r,
-      region: 'westeurope',
-      checksum: { algorithm: 'sha256', hex: '0'.repeat(64) },
-      resumeFromOffset: 0,
-      imageName: name,
-      diskSizeBytes: 1024 * 1024,
-      options: o,
-    });
-    await writer.writeBlock(0, Buffer.alloc(1024 * 1024, 5));
-    const disk = await writer.commit(1024 * 1024, 1024 * 1024);
-    return cloud.createImage({
-      release: r,
-      disk,
-      imageName: name,
-      description: 'security',
-      architecture: 'x86_64',
-      bootFirmware: ['uefi'],
-      source: { url: 'file:///x', fileName: 'x.raw', compression: 'none', checksum: disk.checksum },
-      options: o,
-    });
-  }
+  const make = async (r: ReleaseRef, name: string, o: AzureImageOptions) =>
+    createTestImage(cloud, r, await uploadTestDisk(cloud, r, name, o, { mib: 1, fill: 5 }), name, o, [
+      'uefi',
+    ]);
 
   const definition = (gallery: string) =>
     (az.arm.state.galleryImages() as Json[]).find((d) => String(d.id).includes(`/galleries/${gallery}/`))!;
