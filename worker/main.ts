@@ -129,18 +129,37 @@ function azureCloud() {
   });
 }
 
+// Before the first connection: the runtime (and its metrics exporter) is made once per process.
+if (config.metricsAddress) {
+  try {
+    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: config.metricsAddress } } } });
+  } catch (error) {
+    // A port taken by another process: say which setting, not a native stack.
+    console.error(`worker config: metricsAddress: cannot serve metrics at ${config.metricsAddress}: ${(error as Error).message}`);
+    process.exit(2);
+  }
+}
+
 const pool = createPool(config.databaseUrl);
 // Accounts from the file when one is named, else from the encrypted store (opened at call time).
 const accounts =
   fileAccounts ??
   (masterKeys ? storedAccountDirectory(new AccountStore(pool, keyRingMasterKeys(masterKeys), 'worker')) : NO_ACCOUNTS);
 try {
-  const applied = await migrate(pool);
+  const applied = await migrate(pool).catch((error: Error) => {
+    // The usual first-run mistake: name the setting and where it points, not a driver stack.
+    const where = (() => {
+      try {
+        const url = new URL(config.databaseUrl);
+        return `${url.hostname}:${url.port || 5432}${url.pathname}`;
+      } catch {
+        return 'the configured address';
+      }
+    })();
+    console.error(`worker: cannot use the database at ${where} (IMAGECAST_DATABASE_URL): ${error.message}`);
+    process.exit(1);
+  });
   if (applied.length) log.info({ applied }, 'database migrated');
-  // Before the first connection: the runtime (and its metrics exporter) is made once per process.
-  if (config.metricsAddress) {
-    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: config.metricsAddress } } } });
-  }
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const workers = await createWorkers({
     connection,
