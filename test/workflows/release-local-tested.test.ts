@@ -21,7 +21,9 @@ describe('the test step on the local cloud (QEMU, real sshd in the guest)', () =
   before(async () => {
     // Cached between runs; the first build takes about two minutes (Debian's mirror).
     image = execFileSync('bash', [join(projectRoot, 'infra/build-demo-image.sh')], { encoding: 'utf8' }).trim();
-    h = await startReleaseHarness('local-tested', { diskFile: image, imageTests: { sshWaitMs: 120_000 } });
+    // A reboot under software emulation on a busy 2-core machine took over 2 min once: reboots
+    // get 5 (the never-answers test still waits only 2 for the first boot).
+    h = await startReleaseHarness('local-tested', { diskFile: image, imageTests: { sshWaitMs: 120_000, rebootWaitMs: 300_000 } });
     await h.publish('1');
     await publishBuild(h.buildRoot, {
       image: 'broken-image',

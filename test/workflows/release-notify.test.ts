@@ -126,7 +126,9 @@ describe('release notifications', () => {
     const blocked = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
     assert.equal(blocked.state, 'blocked', blocked.error);
     // The block, then at least one reminder 2 s later.
-    for (let i = 0; i < 100 && hooks.length < first + 2; i++) await new Promise((r) => setTimeout(r, 100));
+    // Email and webhooks are delivered independently: wait for both channels.
+    for (let i = 0; i < 150 && (hooks.length < first + 2 || sink.messages.length < mails + 2); i++)
+      await new Promise((r) => setTimeout(r, 100));
     const told = hooks.slice(first).map((hook) => JSON.parse(hook.body) as { event: string; state: string; blocked: { regions: Array<{ region: string; reason: string }>; resolve: string[]; reminders?: number } | null });
     assert.ok(told.length >= 2, `hooks: ${told.length}`);
     assert.deepEqual([told[0]!.event, told[0]!.state], ['release.blocked', 'blocked']);

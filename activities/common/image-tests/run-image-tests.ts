@@ -6,8 +6,10 @@ import type { TestResult } from '../../../workflows/release-status.js';
 export type ImageTestResult = TestResult;
 
 export interface RunImageTestsOptions {
-  /** How long SSH may take to come up (boot, reboot). */
+  /** How long SSH may take to come up (boot, and reboots unless rebootWaitMs says otherwise). */
   sshWaitMs: number;
+  /** How long SSH may take to come back after a reboot test; default sshWaitMs. */
+  rebootWaitMs?: number;
   /** Per command, unless the test says otherwise. */
   commandTimeoutMs: number;
   /** What a soft reboot runs on the instance. */
@@ -36,8 +38,8 @@ export async function runImageTests(
   options: RunImageTestsOptions,
 ): Promise<{ results: ImageTestResult[]; hostKeyFingerprint: string; sshReadyAt: number }> {
   const pinned: SshTarget = { ...target };
-  const connect = async () => {
-    const session = await waitForSsh(pinned, Date.now() + options.sshWaitMs, {
+  const connect = async (waitMs = options.sshWaitMs) => {
+    const session = await waitForSsh(pinned, Date.now() + waitMs, {
       onWait: (e) => options.onProgress?.(`waiting for SSH: ${e}`),
       ...(options.instanceGone && { instanceGone: options.instanceGone }),
     });
@@ -53,7 +55,8 @@ export async function runImageTests(
       const started = Date.now();
       const named = NAMED_TESTS[test.name];
       if (named?.kind === 'reboot') {
-        const outcome = await rebootAndReconnect(session, named.how, options, connect).then(
+        const reconnect = () => connect(options.rebootWaitMs ?? options.sshWaitMs);
+        const outcome = await rebootAndReconnect(session, named.how, options, reconnect).then(
           (next) => ({ next, error: undefined }),
           (error: unknown) => ({ next: undefined, error: (error as Error).message }),
         );

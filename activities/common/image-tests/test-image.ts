@@ -31,6 +31,8 @@ const COMMAND_TIMEOUT_MS = 5 * 60_000;
 export interface TestImageSettings {
   /** How long a test instance may take to answer SSH (boot). */
   sshWaitMs?: number;
+  /** How long it may take to answer again after a reboot test; default sshWaitMs. */
+  rebootWaitMs?: number;
 }
 
 /**
@@ -64,6 +66,7 @@ export async function testImage(provider: CloudProvider, input: TestImageInput, 
       input.tests,
       {
         sshWaitMs: settings.sshWaitMs ?? SSH_WAIT_MS,
+        ...(settings.rebootWaitMs && { rebootWaitMs: settings.rebootWaitMs }),
         commandTimeoutMs: COMMAND_TIMEOUT_MS,
         ...(provider.rebootTestInstance && { hardReboot: () => provider.rebootTestInstance!(input.release, instance) }),
         ...(provider.testInstanceGone && { instanceGone: () => provider.testInstanceGone!(input.release, instance) }),
