@@ -61,6 +61,7 @@ describe('local job documents', () => {
       cloud: 'local',
       last_service: 'deprecate',
       utctime: 'now',
+      use_build_time: false,
       download_type: 'OBS',
       cloud_architecture: 'x86_64',
       conditions: [],

@@ -111,8 +111,11 @@ describe('download source resolution', () => {
       version: '1.0.10',
       release: '1.10',
       packageCount: 1,
+      builtAt: source.builtAt,
     });
     assert.ok(source.sizeBytes && source.sizeBytes > 0);
+    // The server's Last-Modified, to the second: use_build_time's date.
+    assert.ok(Math.abs(Date.parse(source.builtAt!) - Date.now()) < 120_000, source.builtAt);
   });
 
   it('reads PGP clear-signed and sha512 checksum files', async () => {
