@@ -21,17 +21,19 @@ export interface RegionUnitsOutcome {
 }
 
 /**
- * Runs one unit per item (a region's publish, an old image's deprecation), each with its own
+ * Runs one unit per item (a region's copy or publish, an old image's deprecation), each with its own
  * activity and retry budget; one that fails never cancels the others. Units that failed for
  * good block the step (see blockOn) until a decision: resume runs them again, `--skip REGION`
  * drops that region's units, abort ends the release.
  */
-export async function runRegionUnits<T>(
+export async function runRegionUnits<T, R>(
   ctx: RegionUnitsContext,
   step: ReleaseStep,
   items: readonly T[],
   regionOf: (item: T) => string,
-  unit: (item: T) => Promise<void>,
+  unit: (item: T) => Promise<R>,
+  /** Each unit that succeeded, in the items' order after each round (the same on replay). */
+  onDone: (item: T, result: R) => void = () => undefined,
 ): Promise<RegionUnitsOutcome> {
   const skipped: string[] = [];
   const decided: string[] = [];
@@ -41,7 +43,7 @@ export async function runRegionUnits<T>(
     const failed: T[] = [];
     const failures: RegionFailure[] = [];
     outcomes.forEach((outcome, i) => {
-      if (outcome.status === 'fulfilled') return;
+      if (outcome.status === 'fulfilled') return onDone(pending[i]!, outcome.value);
       failed.push(pending[i]!);
       // One blocked entry per region, however many of its units failed.
       if (!failures.some((f) => f.region === regionOf(pending[i]!)))

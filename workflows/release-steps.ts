@@ -8,7 +8,7 @@ import type { CatalogFacts } from '../activities/cloud-activities.js';
 import { cloudActivities, releaseActivities } from './activity-options.js';
 import type { ReleaseStatusBoard } from './release-status.js';
 import type { Compensations } from './saga.js';
-import { aborted, blockOn, type ReleaseDecisions, type RegionFailure } from './release-decisions.js';
+import { type ReleaseDecisions } from './release-decisions.js';
 import { BLOCKED_UNITS_PATCH, runRegionUnits, withDecisions } from './region-units.js';
 
 export interface ReleaseStepsContext {
@@ -235,38 +235,19 @@ export class ReleaseSteps {
       return copy;
     };
     const copies: ImageRef[] = [];
-    const decided: string[] = [];
-    const skipped: string[] = [];
-    let regions = plan.replicaRegions;
-    while (regions.length > 0) {
-      const outcomes = await Promise.allSettled(regions.map(copyTo));
-      const failures: RegionFailure[] = [];
-      outcomes.forEach((outcome, i) => {
-        if (outcome.status === 'rejected') return failures.push({ region: regions[i]!, error: outcome.reason });
-        const copy = outcome.value;
-        copies.push(copy);
-        board.status.images.push(copy);
-        compensations.add(`delete image ${copy.imageId}`, () => this.cloud(`saga: delete image ${copy.imageId}`).deleteImage(release, copy));
-      });
-      if (failures.length === 0) break;
-      // A failure retries did not cure: block (keeping every copy), or fail as before.
-      const notify = () => notifyReleaseFinished(plan, board, this.ctx.workflowsQueue);
-      const decision = await blockOn({ ...this.ctx, policy: plan.onFailure, notify }, 'replicate', failures);
-      if (decision.kind === 'abort') throw aborted(decision, board);
-      regions = failures.map((f) => f.region).filter((r) => !decision.skip.includes(r));
-      skipped.push(...decision.skip);
-      const retrying = regions.length ? `retrying ${regions.join(', ')}` : 'nothing to retry';
-      decided.push(`resumed by ${decision.by}: ${retrying}${decision.skip.length ? `, skipping ${decision.skip.join(', ')}` : ''}`);
-      board.unblock('replicate', decided.join('; '));
-      this.ctx.report();
-    }
+    // A failure retries did not cure blocks (keeping every copy), or fails as before.
+    const outcome = await runRegionUnits(this.unitsContext(), 'replicate', plan.replicaRegions, (r) => r, copyTo, (_region, copy) => {
+      copies.push(copy);
+      board.status.images.push(copy);
+      compensations.add(`delete image ${copy.imageId}`, () => this.cloud(`saga: delete image ${copy.imageId}`).deleteImage(release, copy));
+    });
+    const { skipped } = outcome;
     if (skipped.length) board.status.skippedRegions = skipped;
     // A gallery version is one image in every region: name it once.
     const made = azure
       ? copies.length ? `${home.imageId} replicated to ${copies.map((c) => c.region).join(', ')}` : 'no copies'
       : copies.map((c) => `${c.region}: ${c.imageId}`).join(', ') || 'no copies';
-    const without = skipped.length ? `; skipped ${skipped.join(', ')} (${decided.join('; ')})` : decided.length ? ` (${decided.join('; ')})` : '';
-    board.succeed('replicate', `${made}${without}`, azure ? [home.imageId] : copies.map((c) => c.imageId));
+    board.succeed('replicate', withDecisions(made, outcome), azure ? [home.imageId] : copies.map((c) => c.imageId));
   }
 
   private async publish(): Promise<void> {
@@ -316,9 +297,7 @@ export class ReleaseSteps {
       this.cloud(`deprecate ${r.image.imageId} in ${r.image.region}`).deprecateImage({ release, ...r, options: plan.imageOptions });
     let outcome = { skipped: [] as string[], decided: [] as string[] };
     if (patched(BLOCKED_UNITS_PATCH)) {
-      const done = new Set<(typeof replaced)[number]>();
-      outcome = await runRegionUnits(this.unitsContext(), 'deprecate', replaced, (r) => r.image.region, (r) => retire(r).then(() => void done.add(r)));
-      for (const r of replaced) if (done.has(r)) board.status.deprecated.push(r.image);
+      outcome = await runRegionUnits(this.unitsContext(), 'deprecate', replaced, (r) => r.image.region, retire, (r) => board.status.deprecated.push(r.image));
     } else {
       const outcomes = await Promise.allSettled(replaced.map(retire));
       outcomes.forEach((o, i) => o.status === 'fulfilled' && board.status.deprecated.push(replaced[i]!.image));
