@@ -23,6 +23,8 @@ export interface TemporalDevServerOptions {
   codecEndpoint?: string;
   /** The Web UI's port when the caller must know it first (the codec server's CORS origin); else a free one. */
   uiPort?: number;
+  /** The frontend's port, e.g. to restart a persisted server where its clients expect it; else a free one. */
+  port?: number;
   projectRoot?: string;
   /** False when the server should die with (not hold open) a test process. */
   keepsParentAlive?: boolean;
@@ -36,7 +38,7 @@ export function temporalBinary(projectRoot = process.cwd()): string {
 
 /** Starts `temporal server start-dev` on free loopback ports with our search attributes registered. */
 export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const uiPort = options.headless ? undefined : (options.uiPort ?? (await freePort()));
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
   if (options.persist) args.push('--db-filename', join(options.stateDir, 'temporal.sqlite'));

@@ -70,10 +70,12 @@ export async function startReleaseHarness(
     notifier?: WorkerDeps['notifier'];
     /** Encrypt payloads: the harness's workers and client use these keys. */
     payloadKeys?: PayloadKeys;
+    /** A Temporal server of the test's own (one it restarts) instead of the run's shared one. */
+    temporalAddress?: string;
   } = {},
 ): Promise<ReleaseHarness> {
   quietRuntime();
-  const temporalAddress = await testTemporalAddress();
+  const temporalAddress = options.temporalAddress ?? (await testTemporalAddress());
   const databaseUrl = await freshDatabaseUrl(label);
   const pool = createPool(databaseUrl);
   await migrate(pool);
