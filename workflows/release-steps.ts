@@ -268,7 +268,9 @@ export class ReleaseSteps {
       : await Promise.all(board.status.images.map(publishIn)).then(() => ({ skipped: [], decided: [] }));
     if (outcome.skipped.length) board.status.skippedRegions = [...new Set([...(board.status.skippedRegions ?? []), ...outcome.skipped])];
     const visibility = visibilityOf(plan.shareWith);
-    await this.quick(`catalog: the release is ${visibility}`).activateRelease({ releaseToken: release.releaseToken, visibility });
+    // Only histories where a publish was skipped carry privateRegions, so older ones replay as they ran.
+    const privateRegions = outcome.skipped.length ? { privateRegions: outcome.skipped } : {};
+    await this.quick(`catalog: the release is ${visibility}`).activateRelease({ releaseToken: release.releaseToken, visibility, ...privateRegions });
     // Published: from here a failure must not pull the release out from under its users.
     compensations.forgetAll();
     board.succeed('publish', withDecisions(detail, outcome));

@@ -53,11 +53,14 @@ export function createReleaseActivities({ catalog, accounts = NO_ACCOUNTS }: Rel
     async activateRelease({
       releaseToken,
       visibility,
+      privateRegions,
     }: {
       releaseToken: string;
       visibility: string;
+      /** Regions whose publish was skipped: their images stayed private. */
+      privateRegions?: string[];
     }): Promise<number> {
-      return catalog.activateRelease(releaseToken, visibility);
+      return catalog.activateRelease(releaseToken, visibility, privateRegions);
     },
 
     /** `utctime: always`: has this build (checksum) of the line been released in the account already? */

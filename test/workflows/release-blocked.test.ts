@@ -141,6 +141,12 @@ describe('blocked releases on the local cloud', () => {
       assert.match(step(done, 'publish').detail!, /^public; skipped region-2 \(resumed by bob: nothing to retry, skipping region-2\)$/);
       assert.equal(imagesOf(done, 'region-2')[0]!.visibility, 'private', 'not published there');
       assert.equal(imagesOf(done, 'region-1')[0]!.visibility, 'public');
+      const catalogued = (await h.catalog.listImages({ cloud: 'local', state: 'active' })).filter((i) => i.imageName === done.imageName);
+      assert.deepEqual(
+        catalogued.map((i) => `${i.region}:${i.visibility}`).sort(),
+        REGIONS.map((r) => `${r}:${r === 'region-2' ? 'private' : 'public'}`),
+        'the catalog calls the skipped region private',
+      );
       await replayAndRecord(h.client.temporal, releaseId, 'release-local-blocked-publish');
     } finally {
       rmSync(refuse, { force: true });

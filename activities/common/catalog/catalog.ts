@@ -100,12 +100,17 @@ export class ImageCatalog {
     );
   }
 
-  /** A release went out: its pending images become the line's active ones. Returns how many changed. */
-  async activateRelease(releaseToken: string, visibility: string): Promise<number> {
+  /**
+   * A release went out: its pending images become the line's active ones. Returns how many
+   * changed. Regions whose publish was skipped (`job resume --skip`) stay private: the catalog
+   * must not call an image public that nobody can launch.
+   */
+  async activateRelease(releaseToken: string, visibility: string, privateRegions: string[] = []): Promise<number> {
     const result = await this.pool.query(
-      `UPDATE catalog_images SET state = 'active', visibility = $2, activated_at = now()
+      `UPDATE catalog_images
+       SET state = 'active', visibility = CASE WHEN region = ANY($3::text[]) THEN 'private' ELSE $2 END, activated_at = now()
        WHERE release_token = $1 AND state = 'pending'`,
-      [releaseToken, visibility],
+      [releaseToken, visibility, privateRegions],
     );
     return result.rowCount ?? 0;
   }
