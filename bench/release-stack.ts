@@ -21,6 +21,8 @@ export interface BenchReleaseStack {
   /** Where builds are published; the build service serves it. */
   builds: string;
   buildServerUrl: string;
+  /** Body bytes the build service has sent so far. */
+  bytesServed(): number;
   client: ImagecastClient;
   /** Stops everything and removes `work` and the database. */
   stop(): Promise<void>;
@@ -58,6 +60,7 @@ export async function startBenchReleaseStack(options: {
     catalog,
     builds,
     buildServerUrl: buildServer.url,
+    bytesServed: buildServer.bytesServed,
     client,
     async stop() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();

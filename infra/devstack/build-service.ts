@@ -128,6 +128,8 @@ export interface BuildServer {
   setThrottle(bytesPerSecond?: number): void;
   /** Every request in arrival order, with its Range header. */
   requests: Array<{ path: string; range?: string }>;
+  /** Body bytes sent so far, over every request (what a resumed or reused release did not fetch again). */
+  bytesServed(): number;
   stop(): Promise<void>;
 }
 
@@ -139,8 +141,9 @@ export async function startBuildServer(options: {
   let bytesPerSecond = options.bytesPerSecond;
   const root = resolve(options.root);
   const requests: BuildServer['requests'] = [];
+  let served = 0;
   const server = createServer((req, res) => {
-    handle(root, req, res, requests, () => bytesPerSecond).catch(() => {
+    handle(root, req, res, requests, () => bytesPerSecond, (n) => (served += n)).catch(() => {
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();
     });
@@ -154,6 +157,7 @@ export async function startBuildServer(options: {
     url: `http://127.0.0.1:${port}/`,
     setThrottle: (bps) => (bytesPerSecond = bps),
     requests,
+    bytesServed: () => served,
     stop: () =>
       new Promise<void>((done) => {
         server.close(() => done());
@@ -168,6 +172,7 @@ async function handle(
   res: ServerResponse,
   requests: BuildServer['requests'],
   rate: () => number | undefined,
+  count: (bytes: number) => void,
 ): Promise<void> {
   const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
   requests.push({ path, range: req.headers.range });
@@ -199,7 +204,7 @@ async function handle(
     res.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${info.size - 1}/${info.size}` });
   else res.writeHead(200, headers);
   if (req.method === 'HEAD') return void res.end();
-  await pipeline(createReadStream(file, { start, highWaterMark: 64 * 1024 }), paced(rate), res);
+  await pipeline(createReadStream(file, { start, highWaterMark: 64 * 1024 }), paced(rate, count), res);
 }
 
 function indexPage(path: string, entries: Array<{ name: string; isDirectory(): boolean }>): string {
@@ -219,7 +224,7 @@ function escapeHtml(s: string): string {
  * Paces a body at a rate read before every slice of 50 ms worth of bytes, so a test that
  * changes the rate (or lifts it) mid-transfer sees the change at once.
  */
-function paced(rate: () => number | undefined): Transform {
+function paced(rate: () => number | undefined, count: (bytes: number) => void): Transform {
   return new Transform({
     highWaterMark: 64 * 1024,
     async transform(chunk: Buffer, _encoding, done) {
@@ -230,6 +235,7 @@ function paced(rate: () => number | undefined): Transform {
         const piece = chunk.subarray(sent, sent + slice);
         if (bps) await new Promise((resolve) => setTimeout(resolve, (1000 * piece.length) / bps));
         this.push(piece);
+        count(piece.length);
         sent += piece.length;
       }
       done();
