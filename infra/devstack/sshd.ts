@@ -53,6 +53,8 @@ export async function startSshd(dir: string, authorizedKey: string, downMs = 1_0
       'PermitRootLogin prohibit-password',
       'UsePAM no',
       'StrictModes no',
+      // In-process SFTP (no sftp-server binary needed): image lists are published over it.
+      'Subsystem sftp internal-sftp',
       '',
     ].join('\n'),
   );
