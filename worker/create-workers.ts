@@ -15,6 +15,8 @@ import type { AccountDirectory } from '../activities/accounts/account-directory.
 import { payloadDataConverter } from '../infra/codec/data-converter.js';
 import { reportFailedAttempts } from './report-failed-attempts.js';
 import type { PayloadKeys } from '../infra/codec/payload-keys.js';
+import { tracingActivityInterceptors, tracingSinks, type Tracing } from './tracing.js';
+import { WORKFLOW_TRACING_MODULE } from './tracing-module.js';
 
 export interface WorkerDeps {
   catalog: ImageCatalog;
@@ -44,6 +46,8 @@ export interface CreateWorkersOptions {
   heartbeatThrottleMs?: number;
   /** At most this many activities at once per queue (the SDK's default, 100, without it). */
   activitySlots?: number;
+  /** OpenTelemetry export of the release's spans (worker/tracing.ts); without it spans are dropped. */
+  tracing?: Tracing;
 }
 
 export const DEFAULT_WORKFLOW_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
@@ -67,7 +71,8 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     // Fixed slots, so a pod's memory request and the autoscaler's target per pod (KEDA, infra/helm) hold.
     ...(options.activitySlots && { maxConcurrentActivityTaskExecutions: options.activitySlots }),
     ...(dataConverter && { dataConverter }),
-    interceptors: { activity: [reportFailedAttempts(client)] },
+    interceptors: { activity: [reportFailedAttempts(client), ...tracingActivityInterceptors(options.tracing)] },
+    sinks: tracingSinks(options.tracing),
     ...(options.identity && { identity: options.identity }),
   };
   return Promise.all(
@@ -78,6 +83,9 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
           ...common,
           taskQueue,
           ...workflowCode(options.workflowBundle),
+          // Used when bundling at start (no prebuilt bundle): the same tracing interceptors
+          // infra/bundle-workflows.ts puts in the bundle, so both run the same workflow code.
+          interceptors: { ...common.interceptors, workflowModules: [WORKFLOW_TRACING_MODULE] },
           activities: {
             ...createReleaseActivities({ catalog: deps.catalog, accounts: deps.accounts }),
             ...(deps.notifier ?? createNotifier({})),

@@ -19,6 +19,7 @@ import { AccountStore } from '../activities/accounts/account-store.js';
 import { storedAccountDirectory } from '../activities/accounts/stored-account-directory.js';
 import { payloadKeysFromEnv, type PayloadKeys } from '../infra/codec/payload-keys.js';
 import { keyRingMasterKeys } from '../secrets/envelope.js';
+import { tracingFromEnv } from './tracing.js';
 import { keyRingFromEnv, type KeyRing } from '../secrets/key-ring.js';
 import { createWorkers } from './create-workers.js';
 import { createNotifier, notifyConfigFromEnv, type NotifyConfig } from '../activities/common/notify/notifier.js';
@@ -51,7 +52,9 @@ IMAGECAST_AZURE_POLL_MS (Azure fakes: an ARM fake over HTTPS and Azurite), IMAGE
 IMAGECAST_QEMU_ACCEL (local test instances: tcg (default) or kvm), IMAGECAST_METRICS_ADDRESS (Prometheus endpoint HOST:PORT:
 the SDK's temporal_* metrics and imagecast_* ones), IMAGECAST_HEARTBEAT_THROTTLE_SECONDS (at most this long between
 an activity's heartbeats to the server, default 2; ~10 in production), IMAGECAST_ACTIVITY_SLOTS (at most this many
-activities at once per queue served; the SDK's default is 100). AWS credentials for assuming account roles come from the SDK's default chain.
+activities at once per queue served; the SDK's default is 100), OTEL_EXPORTER_OTLP_ENDPOINT or
+OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (trace releases: OTLP/HTTP, e.g. http://otel-collector:4318; OTEL_SERVICE_NAME,
+OTEL_BSP_SCHEDULE_DELAY and the exporter's other OTEL_* settings apply). AWS credentials for assuming account roles come from the SDK's default chain.
 
 Example:
   IMAGECAST_DATABASE_URL=postgresql://imagecast@127.0.0.1:5432/imagecast \\
@@ -140,6 +143,7 @@ if (config.metricsAddress) {
   }
 }
 
+const tracing = tracingFromEnv(process.env);
 const pool = createPool(config.databaseUrl);
 // Accounts from the file when one is named, else from the encrypted store (opened at call time).
 const accounts =
@@ -170,6 +174,7 @@ try {
     payloadKeys,
     heartbeatThrottleMs: config.heartbeatThrottleSeconds * 1000,
     activitySlots: config.activitySlots,
+    tracing,
     deps: {
       catalog: new ImageCatalog(pool),
       accounts,
@@ -205,6 +210,7 @@ try {
       payloads: payloadKeys ? `encrypted (key ${payloadKeys.currentId})` : 'plain',
       accounts: config.accountsFile ? 'file' : masterKeys ? `store (master key ${masterKeys.currentId})` : 'none',
       ...(config.metricsAddress && { metrics: `http://${config.metricsAddress}/metrics` }),
+      ...(tracing && { tracing: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT }),
     },
     'worker started',
   );
@@ -212,5 +218,7 @@ try {
   await connection.close();
   log.info('worker stopped');
 } finally {
+  // The spans of the last activities, before the process goes.
+  await tracing?.shutdown().catch((error: Error) => log.warn({ err: error.message }, 'could not send the last trace spans'));
   await pool.end();
 }
