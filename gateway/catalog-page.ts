@@ -150,6 +150,7 @@ input[type=search] { min-width: 280px; }
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
 th, td { text-align: left; padding: 4px 10px 4px 0; border-bottom: 1px solid #eceff4; vertical-align: top; }
 th { font-weight: 600; color: #4a5163; }
+td:nth-child(-n+2), td:nth-child(5), td:nth-child(6) { white-space: nowrap; }
 .state { font-weight: 600; }
 tr.active .state { color: #17753a; }
 tr.deprecated { color: #6b7280; }
