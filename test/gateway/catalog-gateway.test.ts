@@ -2,22 +2,32 @@
 // as releases write it, plain HTTP on loopback.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { ImageCatalog } from '../../activities/common/catalog/catalog.js';
 import { migrate } from '../../infra/db/migrate.js';
 import { createPool } from '../../infra/db/pool.js';
 import { ImagecastClient } from '../../client/sdk/index.js';
 import { startReleaseGateway, type ReleaseGateway } from '../../gateway/release-gateway.js';
-import { freshDatabaseUrl, testTemporalAddress } from '../support/stack.js';
+import { freshDatabaseUrl, tempDir, testTemporalAddress } from '../support/stack.js';
 import { DEMO, seedDemoCatalog, seedImageId, seedRelease } from '../support/public-catalog-seed.js';
 
+const gatewayBin = fileURLToPath(new URL('../../gateway/main.js', import.meta.url));
+
 describe('the gateway serves the public catalog', () => {
+  let databaseUrl: string;
   let pool: pg.Pool;
   let client: ImagecastClient;
   let gateway: ReleaseGateway;
 
   before(async () => {
-    pool = createPool(await freshDatabaseUrl('catalog_gateway'));
+    databaseUrl = await freshDatabaseUrl('catalog_gateway');
+    pool = createPool(databaseUrl);
     await migrate(pool);
     const catalog = new ImageCatalog(pool);
     await seedDemoCatalog(catalog);
@@ -94,5 +104,67 @@ describe('the gateway serves the public catalog', () => {
     assert.equal((await fetch(`${gateway.url}/catalog`, { method: 'HEAD' })).status, 200);
     assert.equal((await fetch(`${gateway.url}/v1/releases/x`)).status, 401);
     assert.equal((await fetch(`${gateway.url}/catalog`, { method: 'POST' })).status, 404);
+  });
+
+  it('is served by the gateway binary over its own HTTPS listener', async () => {
+    const dir = tempDir('catalog-gateway-tls');
+    const [certFile, keyFile] = [join(dir, 'gateway.crt'), join(dir, 'gateway.key')];
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const child = spawn(
+      process.execPath,
+      [gatewayBin, '--port', '0', '--tls-cert', certFile, '--tls-key', keyFile],
+      {
+        env: {
+          ...process.env,
+          IMAGECAST_DATABASE_URL: databaseUrl,
+          IMAGECAST_TEMPORAL_ADDRESS: await testTemporalAddress(),
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
+        createInterface({ input: child.stdout! }).once('line', resolve);
+      });
+      assert.match(url, /^https:/);
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        request(`${url}/catalog.json?arch=aarch64`, { ca: readFileSync(certFile) }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        })
+          .on('error', reject)
+          .end();
+      });
+      assert.equal(answer.status, 200);
+      const { lines } = JSON.parse(answer.body) as { lines: Array<{ line: string }> };
+      assert.deepEqual(
+        lines.map((l) => l.line),
+        [DEMO.leapArm.line],
+      );
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 });
