@@ -220,7 +220,8 @@ function groupLines(rows: PublicRow[]): PublicImageLine[] {
 function matching(line: PublicImageLine, query: PublicCatalogQuery): PublicImageLine[] {
   const cloud = query.cloud?.trim().toLowerCase();
   const arch = query.arch?.trim().toLowerCase();
-  if (arch && (line.architecture ?? '').toLowerCase() !== (ARCHITECTURES[arch] ?? arch)) return [];
+  const wanted = arch && Object.hasOwn(ARCHITECTURES, arch) ? ARCHITECTURES[arch] : arch;
+  if (wanted && (line.architecture ?? '').toLowerCase() !== wanted) return [];
   const regions = cloud ? line.regions.filter((r) => r.cloud.toLowerCase() === cloud) : line.regions;
   if (regions.length === 0) return [];
   const images = regions.flatMap((r) => [...r.current, ...r.deprecated]);
