@@ -12,7 +12,9 @@ import { LISTEN_ENV, listenConfig, type ListenConfig, type ListenFlags } from '.
 
 const log = pino({ name: 'imagecast-gateway' });
 const flags = new Command('imagecast-gateway')
-  .description('Serve POST /v1/releases and GET /v1/releases/ID for CI, authorized by scoped tokens')
+  .description(
+    'Serve POST /v1/releases and GET /v1/releases/ID for CI, authorized by scoped tokens, and the public image catalog (GET /catalog, /catalog.json) to anyone',
+  )
   .option('--host <address>', 'address to listen on', '127.0.0.1')
   .option('--port <port>', 'port to listen on (env IMAGECAST_GATEWAY_PORT)', process.env.IMAGECAST_GATEWAY_PORT ?? '8233')
   .option('--tls-cert <file>', `serve HTTPS with this PEM certificate (chain first) (env ${LISTEN_ENV.tlsCert})`)
@@ -24,7 +26,7 @@ const flags = new Command('imagecast-gateway')
   .addHelpText(
     'after',
     `
-Environment: IMAGECAST_DATABASE_URL (tokens, audit log), IMAGECAST_TEMPORAL_ADDRESS, IMAGECAST_TEMPORAL_NAMESPACE,
+Environment: IMAGECAST_DATABASE_URL (tokens, audit log, catalog), IMAGECAST_TEMPORAL_ADDRESS, IMAGECAST_TEMPORAL_NAMESPACE,
 IMAGECAST_QUEUE_PREFIX, IMAGECAST_PAYLOAD_KEY or IMAGECAST_PAYLOAD_KEYS_FILE (the workers' payload keys),
 IMAGECAST_TEMPORAL_TLS, IMAGECAST_TEMPORAL_TLS_CA, _TLS_CERT, _TLS_KEY, _TLS_SERVER_NAME, IMAGECAST_TEMPORAL_API_KEY
 (Temporal Cloud: as the workers take them).
@@ -35,6 +37,7 @@ that proxy with --trust-proxy so tokens' --source-cidr and the audit log see the
 Examples:
   imagecast-gateway --host 0.0.0.0 --port 8233 --tls-cert gateway.crt --tls-key gateway.key
   curl -H "Authorization: Bearer $IMAGECAST_TOKEN" -d @job.json https://gateway:8233/v1/releases
+  curl 'https://gateway:8233/catalog.json?q=sles&cloud=ec2&arch=x86_64'   # no token: public images only
   imagecast-gateway --trust-proxy loopback      # behind nginx/haproxy on the same host`,
   )
   .parse()

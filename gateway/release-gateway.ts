@@ -16,6 +16,8 @@ import {
 } from '../client/sdk/index.js';
 import { jobTargets } from './job-targets.js';
 import { clientAddress, NO_TRUSTED_PROXIES, type TrustedProxies } from './client-address.js';
+import { PublicCatalog, type SignedListsCarrying } from '../activities/common/catalog/public-catalog.js';
+import { isCatalogRequest, serveCatalog } from './catalog-routes.js';
 
 export interface ReleaseGatewayOptions {
   pool: pg.Pool;
@@ -31,6 +33,8 @@ export interface ReleaseGatewayOptions {
   trustedProxies?: TrustedProxies;
   /** Checks CI's OIDC ID tokens (tests pass one with a short JWKS cooldown); default settings otherwise. */
   idTokenVerifier?: IdTokenVerifier;
+  /** The signed image lists carrying a file, for the public catalog; none until image lists are stored. */
+  signedLists?: SignedListsCarrying;
 }
 
 export interface ReleaseGateway {
@@ -54,9 +58,11 @@ class HttpError extends Error {
  * prefix, source address — before anything starts, and every use is audited. CI holds no
  * cloud credentials and no Temporal access; a leaked token can start only what its scope
  * allows, until it expires. `GET /v1/releases/ID` reads a release the token's scope covers.
+ * `GET /catalog` and `/catalog.json` serve the public image catalog to anyone (catalog-routes.ts).
  */
 export async function startReleaseGateway(options: ReleaseGatewayOptions): Promise<ReleaseGateway> {
   const bearers = new BearerAuthorization(options.pool, options.idTokenVerifier);
+  const publicCatalog = new PublicCatalog(options.pool, options.signedLists);
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   const proxies = options.trustedProxies ?? NO_TRUSTED_PROXIES;
   const sourceAddress = (req: IncomingMessage) =>
@@ -134,6 +140,15 @@ export async function startReleaseGateway(options: ReleaseGatewayOptions): Promi
 
   const handle: RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
+    // The public catalog needs no token: it shows only what anybody may launch.
+    if (isCatalogRequest(req.method, path)) {
+      serveCatalog(publicCatalog, req, res).catch((error: Error) => {
+        // The operator's log gets the reason; the public gets no database details.
+        console.error(`imagecast-gateway: the catalog cannot be read: ${error.message}`);
+        send(res, 503, { error: 'the catalog cannot be read now; try again later' });
+      });
+      return;
+    }
     const releasePath = /^\/v1\/releases\/([^/]+)$/.exec(path);
     const decisionPath = /^\/v1\/releases\/([^/]+)\/(resume|abort)$/.exec(path);
     const handled =
