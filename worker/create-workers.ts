@@ -17,6 +17,7 @@ import { reportFailedAttempts } from './report-failed-attempts.js';
 import type { PayloadKeys } from '../infra/codec/payload-keys.js';
 import { tracingActivityInterceptors, tracingSinks, type Tracing } from './tracing.js';
 import { WORKFLOW_TRACING_MODULE } from './tracing-module.js';
+import { deploymentOptions, type WorkerVersion } from './deployment-versioning.js';
 
 export interface WorkerDeps {
   catalog: ImageCatalog;
@@ -48,6 +49,8 @@ export interface CreateWorkersOptions {
   activitySlots?: number;
   /** OpenTelemetry export of the release's spans (worker/tracing.ts); without it spans are dropped. */
   tracing?: Tracing;
+  /** Worker Deployment Versioning (worker/deployment-versioning.ts); without it the worker is unversioned. */
+  workerVersion?: WorkerVersion;
 }
 
 export const DEFAULT_WORKFLOW_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
@@ -73,6 +76,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     ...(dataConverter && { dataConverter }),
     interceptors: { activity: [reportFailedAttempts(client), ...tracingActivityInterceptors(options.tracing)] },
     sinks: tracingSinks(options.tracing),
+    ...deploymentOptions(options.workerVersion),
     ...(options.identity && { identity: options.identity }),
   };
   return Promise.all(

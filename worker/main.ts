@@ -20,6 +20,7 @@ import { storedAccountDirectory } from '../activities/accounts/stored-account-di
 import { payloadKeysFromEnv, type PayloadKeys } from '../infra/codec/payload-keys.js';
 import { keyRingMasterKeys } from '../secrets/envelope.js';
 import { tracingFromEnv } from './tracing.js';
+import { workerVersionFromEnv, type WorkerVersion } from './deployment-versioning.js';
 import { keyRingFromEnv, type KeyRing } from '../secrets/key-ring.js';
 import { createWorkers } from './create-workers.js';
 import { createNotifier, notifyConfigFromEnv, type NotifyConfig } from '../activities/common/notify/notifier.js';
@@ -54,7 +55,9 @@ the SDK's temporal_* metrics and imagecast_* ones), IMAGECAST_HEARTBEAT_THROTTLE
 an activity's heartbeats to the server, default 2; ~10 in production), IMAGECAST_ACTIVITY_SLOTS (at most this many
 activities at once per queue served; the SDK's default is 100), OTEL_EXPORTER_OTLP_ENDPOINT or
 OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (trace releases: OTLP/HTTP, e.g. http://otel-collector:4318; OTEL_SERVICE_NAME,
-OTEL_BSP_SCHEDULE_DELAY and the exporter's other OTEL_* settings apply). AWS credentials for assuming account roles come from the SDK's default chain.
+OTEL_BSP_SCHEDULE_DELAY and the exporter's other OTEL_* settings apply), IMAGECAST_WORKER_DEPLOYMENT_NAME and
+IMAGECAST_WORKER_BUILD_ID (or TEMPORAL_DEPLOYMENT_NAME and WORKER_BUILD_ID: Worker Deployment Versioning, releases
+pinned to the build they started on; docs/operations.md). AWS credentials for assuming account roles come from the SDK's default chain.
 
 Example:
   IMAGECAST_DATABASE_URL=postgresql://imagecast@127.0.0.1:5432/imagecast \\
@@ -80,10 +83,12 @@ const config = parsed.data;
 let payloadKeys: PayloadKeys | undefined;
 let masterKeys: KeyRing | undefined;
 let notifyConfig: NotifyConfig;
+let workerVersion: WorkerVersion | undefined;
 try {
   payloadKeys = payloadKeysFromEnv(process.env);
   masterKeys = keyRingFromEnv(process.env, 'IMAGECAST_MASTER');
   notifyConfig = notifyConfigFromEnv(process.env);
+  workerVersion = workerVersionFromEnv(process.env);
 } catch (error) {
   console.error(`worker config: ${(error as Error).message}`);
   process.exit(2);
@@ -175,6 +180,7 @@ try {
     heartbeatThrottleMs: config.heartbeatThrottleSeconds * 1000,
     activitySlots: config.activitySlots,
     tracing,
+    workerVersion,
     deps: {
       catalog: new ImageCatalog(pool),
       accounts,
@@ -210,6 +216,7 @@ try {
       payloads: payloadKeys ? `encrypted (key ${payloadKeys.currentId})` : 'plain',
       accounts: config.accountsFile ? 'file' : masterKeys ? `store (master key ${masterKeys.currentId})` : 'none',
       ...(config.metricsAddress && { metrics: `http://${config.metricsAddress}/metrics` }),
+      ...(workerVersion && { version: `${workerVersion.deploymentName} build ${workerVersion.buildId} (releases pinned)` }),
       ...(tracing && { tracing: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT }),
     },
     'worker started',
