@@ -32,6 +32,8 @@ export interface LocalImage {
   replicatedFrom?: { region: string; imageId: string };
   deprecatedAt?: string;
   replacement?: { imageId: string; imageName: string };
+  /** Set when a retry adopted this image: the token of the earlier run that made it. */
+  reusedFrom?: string;
 }
 
 /** An uploaded disk's metadata file, next to its `.raw`. */
@@ -43,6 +45,8 @@ export interface LocalDisk {
   bytesWritten: number;
   checksum: { algorithm: 'sha256' | 'sha512'; hex: string };
   createdAt: string;
+  /** Set when a retry adopted this disk: the token of the earlier run that uploaded it. */
+  reusedFrom?: string;
 }
 
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -129,6 +133,14 @@ export class LocalStore {
       names.filter((n) => n.endsWith('.json')).map((n) => readJson<LocalImage>(join(dir, n))),
     );
     return images.filter((i): i is LocalImage => i !== undefined);
+  }
+
+  /** Uploaded disks' metadata in a region (complete disks only: the `.json` is written last). */
+  async listDisks(account: string, region: string): Promise<LocalDisk[]> {
+    const dir = this.dir(account, region, 'disks');
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const disks = await Promise.all(names.filter((n) => n.endsWith('.json')).map((n) => readJson<LocalDisk>(join(dir, n))));
+    return disks.filter((d): d is LocalDisk => d !== undefined);
   }
 
   /** Removes every file of `area` whose name starts with `<id>.` (data, metadata, temp files). */
