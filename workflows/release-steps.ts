@@ -248,7 +248,9 @@ export class ReleaseSteps {
     const azure = plan.cloud === 'azure';
     const done: string[] = [];
     const copyTo = async (targetRegion: string) => {
-      const copy = await this.cloud(azure ? `replicate to ${targetRegion}` : `copy to ${targetRegion}`).replicateImage({
+      const summary = azure ? `replicate to ${targetRegion}` : `copy to ${targetRegion}`;
+      // Hours-long copies are waited for (longCloudWait), never failed by a clock alone.
+      const copy = await cloudActivities(this.ctx.cloudQueue, summary).wait.replicateImage({
         release,
         source: home,
         targetRegion,

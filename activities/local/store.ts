@@ -20,7 +20,9 @@ export interface LocalImage {
   /** The image's disk, a file name in the same `images/` directory. */
   diskFile: string;
   releaseToken: string;
-  state: 'available' | 'deprecated';
+  /** `pending`: a copy the cloud is still making (a slow region), available at `readyAt`. */
+  state: 'available' | 'deprecated' | 'pending';
+  readyAt?: string;
   visibility: 'private' | 'public' | 'shared';
   sharedWith: string[];
   allowCopy: boolean;
@@ -89,6 +91,18 @@ export class LocalStore {
       (text) => text.trim() || 'closed',
       () => undefined,
     );
+  }
+
+  /**
+   * A region can be slow to copy into, as a far cloud region takes hours for an AMI copy: a
+   * file `<dataDir>/<account>/<region>/SLOW-COPY` holding seconds makes every copy into it
+   * pending for that long after it started (the copy goes on whether or not anyone waits).
+   * Tests use it to show that a wait outlasting an activity attempt is adopted by the retry.
+   */
+  async copyDelayMs(account: string, region: string): Promise<number> {
+    const file = join(this.dataDir, safeSegment('account', account), safeSegment('region', region), 'SLOW-COPY');
+    const seconds = Number(await readFile(file, 'utf8').catch(() => '0'));
+    return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
   }
 
   async ensureDir(account: string, region: string, area: LocalArea): Promise<string> {
