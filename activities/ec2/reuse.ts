@@ -21,7 +21,9 @@ export async function adoptEc2Reusable(
   const [home] = input.regions;
   const disk = home === undefined ? undefined : await adoptSnapshot(await clientsIn(home), input);
   const images = await Promise.all(
-    [...new Set(input.regions)].map(async (region) => adoptImage(await clientsIn(region), input)),
+    [...new Set(input.regions)].map(async (region) =>
+      adoptImage(await clientsIn(region), input, region === home),
+    ),
   );
   return { ...(disk && { disk }), images: images.filter((i): i is Reused<ImageRef> => i !== undefined) };
 }
@@ -69,11 +71,15 @@ async function adoptSnapshot(
 async function adoptImage(
   clients: AwsClients,
   input: AdoptReusableInput,
+  isHome: boolean,
 ): Promise<Reused<ImageRef> | undefined> {
   const image = await describeImageByName(clients, input.imageName);
   if (!image || !usable(image, input)) return undefined;
   const from = adoptableFrom(input, image.Tags)!;
   await retag(clients, [image.ImageId!, ...snapshotsOf(image)], input, from);
+  // A copy still pending is this run's now but not done: the replicate step finds it by name
+  // and token and waits for it, as it would for a copy of its own.
+  if (!isHome && image.State !== 'available') return undefined;
   return { region: clients.region, imageId: image.ImageId!, imageName: input.imageName, reusedFrom: from };
 }
 
