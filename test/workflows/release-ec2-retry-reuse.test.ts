@@ -32,11 +32,18 @@ describe('EC2 retries reuse and adopt (moto)', () => {
   });
 
   const step = (status: ReleaseStatus, name: string) => status.steps.find((s) => s.name === name)!;
-  const tagged = (tags: Array<{ Key?: string; Value?: string }> | undefined, key: string) => tags?.find((t) => t.Key === key)?.Value;
+  const tagged = (tags: Array<{ Key?: string; Value?: string }> | undefined, key: string) =>
+    tags?.find((t) => t.Key === key)?.Value;
 
   it('a release terminated after create: the retry adopts its snapshot, AMI and copies and uploads nothing', async () => {
     // ap-northeast-1 refuses copies: the release blocks after create, keeping what it made.
-    aws.shim.inject({ action: 'CopyImage', region: 'ap-northeast-1', code: 'InvalidParameterValue', message: 'region refuses copies', times: Infinity });
+    aws.shim.inject({
+      action: 'CopyImage',
+      region: 'ap-northeast-1',
+      code: 'InvalidParameterValue',
+      message: 'region refuses copies',
+      times: Infinity,
+    });
     const { releaseId } = await h.client.startRelease({
       cloud: 'ec2',
       cloud_account: 'test-aws',
@@ -57,7 +64,9 @@ describe('EC2 retries reuse and adopt (moto)', () => {
     const { imageName } = blocked;
     const [homeAmi] = await aws.imagesNamed(HOME, imageName);
     assert.ok(homeAmi?.ImageId);
-    const snapshotsBefore = (await aws.snapshotsIn(HOME)).filter((s) => tagged(s.Tags, 'imagecast:release-token') === earlierRun);
+    const snapshotsBefore = (await aws.snapshotsIn(HOME)).filter(
+      (s) => tagged(s.Tags, 'imagecast:release-token') === earlierRun,
+    );
     assert.equal(snapshotsBefore.length, 1);
     // EBS direct is REST: the shim records StartSnapshot as "POST /snapshots".
     const startSnapshots = aws.shim.calls('POST /snapshots').length;
@@ -71,18 +80,37 @@ describe('EC2 retries reuse and adopt (moto)', () => {
     assert.equal(done.state, 'succeeded', done.error);
 
     const from = `from the earlier run ${earlierRun}`;
-    assert.equal(step(done, 'upload').detail, `reused ${snapshotsBefore[0]!.SnapshotId} ${from}: nothing uploaded`);
+    assert.equal(
+      step(done, 'upload').detail,
+      `reused ${snapshotsBefore[0]!.SnapshotId} ${from}: nothing uploaded`,
+    );
     assert.equal(step(done, 'create').detail, `reused ${homeAmi.ImageId} ${from} in ${HOME}`);
-    assert.deepEqual(done.reused?.map((r) => [r.kind, r.region]).sort(), [['disk', HOME], ['image', HOME], ['image', 'eu-west-1'], ['image', 'us-west-2']].sort());
+    assert.deepEqual(
+      done.reused?.map((r) => [r.kind, r.region]).sort(),
+      [
+        ['disk', HOME],
+        ['image', HOME],
+        ['image', 'eu-west-1'],
+        ['image', 'us-west-2'],
+      ].sort(),
+    );
     assert.match(step(done, 'replicate').detail!, new RegExp(`ap-northeast-1: ami-\\w+`));
     // No second upload and no second registration: no new snapshot, one AMI per region, now the retry's.
     assert.equal(aws.shim.calls('POST /snapshots').length, startSnapshots, 'no snapshot was started');
     assert.equal(aws.shim.calls('RegisterImage').length, registers, 'no AMI was registered');
     for (const region of [HOME, 'eu-west-1', 'ap-northeast-1', 'us-west-2']) {
       const amis = await aws.imagesNamed(region, imageName);
-      assert.deepEqual(amis.map((a) => tagged(a.Tags, 'imagecast:release-token')), [runId], `one AMI in ${region}, the retry's`);
+      assert.deepEqual(
+        amis.map((a) => tagged(a.Tags, 'imagecast:release-token')),
+        [runId],
+        `one AMI in ${region}, the retry's`,
+      );
     }
-    assert.equal((await aws.snapshotsIn(HOME)).filter((s) => tagged(s.Tags, 'imagecast:release-token') === earlierRun).length, 0);
+    assert.equal(
+      (await aws.snapshotsIn(HOME)).filter((s) => tagged(s.Tags, 'imagecast:release-token') === earlierRun)
+        .length,
+      0,
+    );
   });
 
   it('a copy that outlasts its activity attempt is adopted by the retry: one CopyImage', async () => {
@@ -90,8 +118,18 @@ describe('EC2 retries reuse and adopt (moto)', () => {
     // The AMI the release above made is the source.
     const { Images } = await aws.ec2(HOME).send(new DescribeImagesCommand({ Owners: ['self'] }));
     const home = Images!.find((i) => i.Name?.startsWith('reuse-ec2-'))!;
-    const release: ReleaseRef = { releaseId: 'slow-copy', releaseToken: 'slow-copy-token', cloud: 'ec2', account: 'test-aws' };
-    const input = { release, source: { region: HOME, imageId: home.ImageId!, imageName: home.Name! }, targetRegion: 'ca-central-1', description: 'slow copy' };
+    const release: ReleaseRef = {
+      releaseId: 'slow-copy',
+      releaseToken: 'slow-copy-token',
+      cloud: 'ec2',
+      account: 'test-aws',
+    };
+    const input = {
+      release,
+      source: { region: HOME, imageId: home.ImageId!, imageName: home.Name! },
+      targetRegion: 'ca-central-1',
+      description: 'slow copy',
+    };
     const copies = () => aws.shim.calls('CopyImage').filter((c) => c.region === 'ca-central-1').length;
 
     const first = new MockActivityEnvironment({ attempt: 1 });

@@ -21,7 +21,9 @@ describe('a slow local copy', () => {
   it('is waited for with heartbeats, and the retry after a dead attempt adopts the copy under way instead of copying again', async () => {
     const { cloud, dataDir } = freshLocalCloud('slow-copy');
     const release = releaseRef();
-    const source = await cloud.createImage(createInput(release, await uploadDisk(cloud, release, 'r1', testDisk(4, [0, 2])), 'slow-v1'));
+    const source = await cloud.createImage(
+      createInput(release, await uploadDisk(cloud, release, 'r1', testDisk(4, [0, 2])), 'slow-v1'),
+    );
     await mkdir(join(dataDir, 'acct', 'r2'), { recursive: true });
     await writeFile(join(dataDir, 'acct', 'r2', 'SLOW-COPY'), String(COPY_SECONDS));
     const input = { release, source, targetRegion: 'r2', description: 'replica' };
@@ -31,7 +33,8 @@ describe('a slow local copy', () => {
     first.on('heartbeat', (details: unknown) => beats.push(details));
     const firstAttempt = first.run(() => cloud.replicateImage(input));
     let pending: LocalImage | undefined;
-    while (!(pending = (await imagesIn(dataDir, 'r2')).find((i) => i.state === 'pending'))) await new Promise((r) => setTimeout(r, 50));
+    while (!(pending = (await imagesIn(dataDir, 'r2')).find((i) => i.state === 'pending')))
+      await new Promise((r) => setTimeout(r, 50));
     // The attempt waits on, heartbeating, until it dies (its timeout; here: cancelled).
     await new Promise((r) => setTimeout(r, 1500));
     first.cancel();
@@ -46,10 +49,23 @@ describe('a slow local copy', () => {
     const readyAt = Date.parse(pending.readyAt!);
     assert.equal(copy.imageId, pending.imageId);
     // Done when the first copy was due; a second copy would be due 1.5 s or more later.
-    assert.ok(finishedAt >= readyAt && finishedAt < readyAt + 1200, `finished ${finishedAt - readyAt} ms after the first copy was due`);
-    assert.equal((await stat(join(dataDir, 'acct', 'r2', 'images', pending.diskFile))).ino, copiedDisk.ino, 'the disk was not copied again');
+    assert.ok(
+      finishedAt >= readyAt && finishedAt < readyAt + 1200,
+      `finished ${finishedAt - readyAt} ms after the first copy was due`,
+    );
+    assert.equal(
+      (await stat(join(dataDir, 'acct', 'r2', 'images', pending.diskFile))).ino,
+      copiedDisk.ino,
+      'the disk was not copied again',
+    );
     const images = await imagesIn(dataDir, 'r2');
-    assert.deepEqual(images.map((i) => [i.imageId, i.state, i.readyAt]), [[copy.imageId, 'available', undefined]]);
-    assert.deepEqual((await readdir(join(dataDir, 'acct', 'r2', 'images'))).sort(), [pending.diskFile, `${copy.imageId}.json`].sort());
+    assert.deepEqual(
+      images.map((i) => [i.imageId, i.state, i.readyAt]),
+      [[copy.imageId, 'available', undefined]],
+    );
+    assert.deepEqual(
+      (await readdir(join(dataDir, 'acct', 'r2', 'images'))).sort(),
+      [pending.diskFile, `${copy.imageId}.json`].sort(),
+    );
   });
 });
