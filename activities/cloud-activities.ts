@@ -1,6 +1,7 @@
 import { recordImageTests, recordUpload } from './common/worker-metrics.js';
 import { Context } from '@temporalio/activity';
 import type {
+  AdoptReusableInput,
   CloudProvider,
   CreateImageInput,
   DiskWriter,
@@ -10,11 +11,12 @@ import type {
   ReleaseRef,
   ReplicateImageInput,
   ResolvedImageSource,
+  ReusableArtifacts,
   UploadedDisk,
   WriterCheckpoint,
 } from './provider.js';
 import type { CloudImageOptions } from '../schemas/release-plan.js';
-import type { ImageCatalog } from './common/catalog/catalog.js';
+import type { ImageCatalog, NewCatalogImage } from './common/catalog/catalog.js';
 import { testImage, type TestImageInput, type TestImageOutcome, type TestImageSettings } from './common/image-tests/test-image.js';
 import { pairWithReplacements, type Replacement } from './common/release-activities.js';
 import {
@@ -64,19 +66,7 @@ export interface CatalogFacts {
  */
 export function createCloudActivities({ provider, catalog, imageTests = {} }: CloudActivityDeps) {
   async function recordImage(release: ReleaseRef, image: ImageRef, facts: CatalogFacts): Promise<void> {
-    await catalog.recordImage({
-      cloud: release.cloud,
-      account: release.account,
-      region: image.region,
-      imageId: image.imageId,
-      imageName: image.imageName,
-      imageLine: facts.imageLine,
-      releaseId: release.releaseId,
-      releaseToken: release.releaseToken,
-      checksum: facts.checksum,
-      sourceVersion: facts.sourceVersion,
-      sourceRelease: facts.sourceRelease,
-    });
+    await catalog.recordImage(catalogRow(release, image, facts));
   }
 
   return {
@@ -153,6 +143,20 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
       const image = await provider.replicateImage(replicate);
       await recordImage(input.release, image, facts);
       return image;
+    },
+
+    /**
+     * A retry's head start: what the earlier runs of this release left intact (the uploaded
+     * disk, images of this name and build), adopted as this run's in the cloud and the catalog.
+     */
+    async adoptReusable(input: AdoptReusableInput & { catalog: CatalogFacts }): Promise<ReusableArtifacts> {
+      const { catalog: facts, ...adopt } = input;
+      if (!provider.adoptReusable || adopt.earlierTokens.length === 0) return { images: [] };
+      const found = await provider.adoptReusable(adopt);
+      for (const { reusedFrom: _from, ...image } of found.images) {
+        await catalog.adoptImage(catalogRow(input.release, image, facts));
+      }
+      return found;
     },
 
     /** The test step: a test instance, the job's tests over SSH, the instance always removed. */
@@ -249,6 +253,22 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
 }
 
 export type CloudActivities = ReturnType<typeof createCloudActivities>;
+
+function catalogRow(release: ReleaseRef, image: ImageRef, facts: CatalogFacts): NewCatalogImage {
+  return {
+    cloud: release.cloud,
+    account: release.account,
+    region: image.region,
+    imageId: image.imageId,
+    imageName: image.imageName,
+    imageLine: facts.imageLine,
+    releaseId: release.releaseId,
+    releaseToken: release.releaseToken,
+    checksum: facts.checksum,
+    sourceVersion: facts.sourceVersion,
+    sourceRelease: facts.sourceRelease,
+  };
+}
 
 /** The writer, heartbeating every 10 s while its commit runs. */
 function heartbeatingCommit(writer: DiskWriter, beat: () => void): DiskWriter {

@@ -143,6 +143,31 @@ export interface DeprecateImageInput {
   options?: CloudImageOptions;
 }
 
+/** What a retried release may adopt from the earlier runs of the same release (issue 14). */
+export interface AdoptReusableInput {
+  release: ReleaseRef;
+  /**
+   * Tokens (run ids) of the earlier runs of this release, newest first: only what they made
+   * is adopted. They released the same build (a retry pins the build its failed run chose).
+   */
+  earlierTokens: string[];
+  imageName: string;
+  checksum: ResolvedImageSource['checksum'];
+  /** Home region first; the others are where a copy of the image may be reused. */
+  regions: string[];
+  options?: CloudImageOptions;
+}
+
+/** An artifact an earlier run left intact, now this run's; `reusedFrom` is the earlier run's token. */
+export type Reused<T> = T & { reusedFrom: string };
+
+export interface ReusableArtifacts {
+  /** The earlier run's uploaded disk in the home region (checksum tag matching). */
+  disk?: Reused<UploadedDisk>;
+  /** Images of that name and checksum, one per region at most. */
+  images: Array<Reused<ImageRef>>;
+}
+
 /** What an image looks like in a cloud, as far as a release needs to know. */
 export interface CloudImage extends ImageRef {
   state: 'available' | 'pending' | 'deprecated' | 'failed';
@@ -206,6 +231,13 @@ export interface CloudProvider {
    * says where else the run may have made things (GCE: the bucket, the testing account).
    */
   discardReleaseArtifacts(release: ReleaseRef, regions: string[], options?: CloudImageOptions): Promise<void>;
+  /**
+   * A retry's head start: the disk and images the earlier runs of this release left intact
+   * (a terminated run, a cleanup that failed) are re-tagged as this run's, so its saga and
+   * cleanup own them, and returned. Idempotent: a second call finds them already adopted.
+   * Clouds without it upload and create again.
+   */
+  adoptReusable?(input: AdoptReusableInput): Promise<ReusableArtifacts>;
   /** Clouds that can boot their images: a test instance with the key injected, running when this returns. */
   launchTestInstance?(input: LaunchTestInstanceInput): Promise<TestInstance>;
   /** Power-cycles it (test_hard_reboot). */

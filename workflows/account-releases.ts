@@ -25,6 +25,8 @@ export interface PinnedBuild {
   reportedByParent?: boolean;
   source: ResolvedImageSource;
   imageName: string;
+  /** A retry: the earlier runs (run ids) of this release, newest first, whose leftovers it may adopt. */
+  earlierRuns?: string[];
 }
 
 /**

@@ -50,6 +50,21 @@ const cloudCall: ActivityOptions = {
 };
 
 /**
+ * Copies to other regions (an AMI copy, a gallery replication): the cloud may take hours,
+ * and a clock alone must not fail them. Each attempt waits up to 6 h, heartbeating on every
+ * poll (a dead worker is still noticed within 2 min); an attempt that reaches its limit is
+ * retried, and the retry adopts the copy the cloud is still making (found by the run's token
+ * and the image's name) instead of starting another. After 24 h in all the region blocks
+ * the release (docs/operations.md, "How long a step may wait").
+ */
+const longCloudWait: ActivityOptions = {
+  startToCloseTimeout: '6h',
+  scheduleToCloseTimeout: '24h',
+  heartbeatTimeout: '2m',
+  retry: cloudRetry,
+};
+
+/**
  * The end-of-release notification: a few tries over a few minutes (an SMTP server or a
  * webhook receiver briefly down), never long enough to hold a finished release open.
  */
@@ -96,6 +111,7 @@ export function cloudActivities(cloudQueue: string, summary?: string) {
   return {
     upload: proxyActivities<CloudActivities>({ ...longUpload, taskQueue: cloudQueue, ...summarized(summary) }),
     cloud: proxyActivities<CloudActivities>({ ...cloudCall, taskQueue: cloudQueue, ...summarized(summary) }),
+    wait: proxyActivities<CloudActivities>({ ...longCloudWait, taskQueue: cloudQueue, ...summarized(summary) }),
     test: proxyActivities<CloudActivities>({ ...imageTest, taskQueue: cloudQueue, ...summarized(summary) }),
   };
 }

@@ -104,7 +104,11 @@ export async function releaseImage(job: Record<string, unknown>, pinned?: Pinned
       source = resolved.source;
       await releaseInEveryAccount(plan, board, report, { parentReleaseId: info.workflowId, ...resolved });
     } else {
-      const steps = new ReleaseSteps({ plan, release, board, report, compensations, decisions, workflowsQueue, cloudQueue: `${queuePrefix}${plan.cloud}` });
+      const steps = new ReleaseSteps({
+        ...{ plan, release, board, report, compensations, decisions, workflowsQueue, cloudQueue: `${queuePrefix}${plan.cloud}` },
+        // A retry (`job retry`) adopts what its earlier runs left intact.
+        ...(pinned?.earlierRuns?.length && { earlierRuns: pinned.earlierRuns }),
+      });
       let resolved: { source: ResolvedImageSource; imageName: string };
       if (pinned) {
         resolved = pinned;

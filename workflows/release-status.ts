@@ -118,6 +118,17 @@ export interface ReleaseStatus {
   blocked?: BlockedState;
   /** Regions a decision (or block_timeout) dropped from this release: it finished without them. */
   skippedRegions?: string[];
+  /** A retry: what it adopted from the earlier runs of the release instead of making it again. */
+  reused?: ReusedArtifact[];
+}
+
+/** A disk or image an earlier run of the release left intact, adopted by this run. */
+export interface ReusedArtifact {
+  kind: 'disk' | 'image';
+  region: string;
+  id: string;
+  /** The earlier run (its run id) that made it. */
+  fromRun: string;
 }
 
 /**

@@ -10,6 +10,7 @@ import type { ReleaseStatusBoard } from './release-status.js';
 import type { Compensations } from './saga.js';
 import { type ReleaseDecisions } from './release-decisions.js';
 import { BLOCKED_UNITS_PATCH, runRegionUnits, withDecisions } from './region-units.js';
+import { adoptEarlierRuns, NOTHING_REUSED, REUSE_PATCH, reusedNote, type ReusedByRetry } from './reuse-earlier-runs.js';
 
 export interface ReleaseStepsContext {
   plan: ReleasePlan;
@@ -22,6 +23,8 @@ export interface ReleaseStepsContext {
   decisions: ReleaseDecisions;
   workflowsQueue: string;
   cloudQueue: string;
+  /** A retry: the earlier runs of this release, newest first, whose leftovers it may adopt. */
+  earlierRuns?: string[];
 }
 
 /** The download step: which build of the image this release ships, and the image's name. */
@@ -110,6 +113,7 @@ export class ReleaseSteps {
       sourceRelease: source.release,
     };
     if (this.isLast('download')) return this.stopAfter('download');
+    const reused = await this.reuseEarlierRuns(source, imageName, facts);
 
     const streaming = `streaming ${source.fileName} to ${plan.homeRegion}`;
     if (patched(PREFLIGHT_PATCH)) {
@@ -124,32 +128,47 @@ export class ReleaseSteps {
     } else {
       this.begin('upload', streaming);
     }
-    const disk = await cloudActivities(this.ctx.cloudQueue, `upload ${source.fileName} to ${plan.homeRegion}`).upload.uploadImage({
-      release,
-      source,
-      region: plan.homeRegion,
-      imageName,
-      options: plan.imageOptions,
-    });
-    compensations.add(`delete disk ${disk.diskId}`, () => this.cloud(`saga: delete disk ${disk.diskId}`).deleteDisk(release, disk));
-    board.succeed('upload', `${disk.sizeBytes} bytes verified, ${disk.bytesWritten} written`, [disk.diskId]);
+    let disk = reused.disk;
+    if (disk || reused.home) {
+      board.succeed('upload', disk ? `${reusedNote(board, disk.diskId)}: nothing uploaded` : 'nothing uploaded: the image is reused', disk && [disk.diskId]);
+    } else {
+      const uploaded = await cloudActivities(this.ctx.cloudQueue, `upload ${source.fileName} to ${plan.homeRegion}`).upload.uploadImage({
+        release,
+        source,
+        region: plan.homeRegion,
+        imageName,
+        options: plan.imageOptions,
+      });
+      compensations.add(`delete disk ${uploaded.diskId}`, () => this.cloud(`saga: delete disk ${uploaded.diskId}`).deleteDisk(release, uploaded));
+      board.succeed('upload', `${uploaded.sizeBytes} bytes verified, ${uploaded.bytesWritten} written`, [uploaded.diskId]);
+      disk = uploaded;
+    }
     if (this.isLast('upload')) return this.stopAfter('upload');
 
-    this.begin('create', `registering ${imageName}`);
-    const home = await this.cloud(`create ${imageName} in ${plan.homeRegion}`).createImage({
-      release,
-      disk,
-      imageName,
-      description: plan.description,
-      architecture: plan.architecture,
-      bootFirmware: plan.bootFirmware,
-      source,
-      catalog: facts,
-      options: plan.imageOptions,
-    });
-    compensations.add(`delete image ${home.imageId}`, () => this.cloud(`saga: delete image ${home.imageId}`).deleteImage(release, home));
-    board.status.images.push(home);
-    board.succeed('create', `${home.imageId} in ${home.region}`, [home.imageId]);
+    let home = reused.home;
+    if (home) {
+      this.begin('create', `reusing ${home.imageId}`);
+      board.status.images.push(home);
+      board.succeed('create', `${reusedNote(board, home.imageId)} in ${home.region}`, [home.imageId]);
+    } else {
+      this.begin('create', `registering ${imageName}`);
+      const made = await this.cloud(`create ${imageName} in ${plan.homeRegion}`).createImage({
+        release,
+        // Uploaded above, or adopted (only a reused image comes without a disk).
+        disk: disk!,
+        imageName,
+        description: plan.description,
+        architecture: plan.architecture,
+        bootFirmware: plan.bootFirmware,
+        source,
+        catalog: facts,
+        options: plan.imageOptions,
+      });
+      compensations.add(`delete image ${made.imageId}`, () => this.cloud(`saga: delete image ${made.imageId}`).deleteImage(release, made));
+      board.status.images.push(made);
+      board.succeed('create', `${made.imageId} in ${made.region}`, [made.imageId]);
+      home = made;
+    }
     if (this.isLast('create')) return this.stopAfter('create', disk);
 
     await this.test(home);
@@ -157,7 +176,7 @@ export class ReleaseSteps {
     board.skip('raw_image_upload', 'not requested by the job');
     if (this.isLast('raw_image_upload')) return this.stopAfter('raw_image_upload', disk);
 
-    await this.replicate(home, facts);
+    await this.replicate(home, facts, reused.replicas);
     if (this.isLast('replicate')) return this.stopAfter('replicate', disk);
 
     await this.publish();
@@ -165,6 +184,15 @@ export class ReleaseSteps {
 
     await this.deprecate();
     await this.cleanup(disk);
+  }
+
+  /** A retry adopts what its earlier runs left intact (issue 14); other releases, and older histories, reuse nothing. */
+  private async reuseEarlierRuns(source: ResolvedImageSource, imageName: string, facts: CatalogFacts): Promise<ReusedByRetry> {
+    const { plan, earlierRuns } = this.ctx;
+    if (!earlierRuns?.length || !patched(REUSE_PATCH)) return NOTHING_REUSED;
+    this.begin('upload', `looking for what the earlier runs left of ${imageName}`);
+    const replicates = RELEASE_STEPS.indexOf(plan.lastService) >= RELEASE_STEPS.indexOf('replicate');
+    return adoptEarlierRuns({ ...this.ctx, earlierRuns }, replicates ? this.regions : [plan.homeRegion], source, imageName, facts);
   }
 
   private begin(step: ReleaseStep, detail?: string): void {
@@ -208,17 +236,21 @@ export class ReleaseSteps {
     );
   }
 
-  private async replicate(home: ImageRef, facts: CatalogFacts): Promise<void> {
+  /** `reusedCopies`: copies a retry adopted from its earlier runs; only the other regions are copied to. */
+  private async replicate(home: ImageRef, facts: CatalogFacts, reusedCopies: ImageRef[] = []): Promise<void> {
     const { plan, release, board, compensations } = this.ctx;
     if (plan.cloud === 'gce') return board.skip('replicate', 'GCE images are global: every region can use them');
     if (plan.replicaRegions.length === 0) return board.skip('replicate', 'no additional regions');
-    this.begin('replicate', `copying to ${plan.replicaRegions.join(', ')}`);
+    const toCopy = plan.replicaRegions.filter((r) => !reusedCopies.some((c) => c.region === r));
+    this.begin('replicate', `copying to ${toCopy.join(', ') || 'no region (every copy is reused)'}`);
     // One activity (and retry budget) per region; wait for all, so every copy that was made
     // is known to the saga even when another region failed.
     const azure = plan.cloud === 'azure';
     const done: string[] = [];
     const copyTo = async (targetRegion: string) => {
-      const copy = await this.cloud(azure ? `replicate to ${targetRegion}` : `copy to ${targetRegion}`).replicateImage({
+      const summary = azure ? `replicate to ${targetRegion}` : `copy to ${targetRegion}`;
+      // Hours-long copies are waited for (longCloudWait), never failed by a clock alone.
+      const copy = await cloudActivities(this.ctx.cloudQueue, summary).wait.replicateImage({
         release,
         source: home,
         targetRegion,
@@ -234,19 +266,22 @@ export class ReleaseSteps {
       }
       return copy;
     };
-    const copies: ImageRef[] = [];
+    const copies: ImageRef[] = [...reusedCopies];
+    board.status.images.push(...reusedCopies);
     // A failure retries did not cure blocks (keeping every copy), or fails as before.
-    const outcome = await runRegionUnits(this.unitsContext(), 'replicate', plan.replicaRegions, (r) => r, copyTo, (_region, copy) => {
+    const outcome = await runRegionUnits(this.unitsContext(), 'replicate', toCopy, (r) => r, copyTo, (_region, copy) => {
       copies.push(copy);
       board.status.images.push(copy);
       compensations.add(`delete image ${copy.imageId}`, () => this.cloud(`saga: delete image ${copy.imageId}`).deleteImage(release, copy));
     });
     const { skipped } = outcome;
     if (skipped.length) board.status.skippedRegions = skipped;
+    // Reused copies came first: the step names the regions in the job's order.
+    if (reusedCopies.length) copies.sort((a, b) => plan.replicaRegions.indexOf(a.region) - plan.replicaRegions.indexOf(b.region));
     // A gallery version is one image in every region: name it once.
     const made = azure
       ? copies.length ? `${home.imageId} replicated to ${copies.map((c) => c.region).join(', ')}` : 'no copies'
-      : copies.map((c) => `${c.region}: ${c.imageId}`).join(', ') || 'no copies';
+      : copies.map((c) => `${c.region}: ${reusedCopies.includes(c) ? reusedNote(board, c.imageId) : c.imageId}`).join(', ') || 'no copies';
     board.succeed('replicate', withDecisions(made, outcome), azure ? [home.imageId] : copies.map((c) => c.imageId));
   }
 

@@ -16,6 +16,7 @@ import {
   discardEc2Artifacts,
   publishEc2Image,
 } from './lifecycle.js';
+import { adoptEc2Reusable } from './reuse.js';
 import { AwsSessions, type AwsSettings } from './sessions.js';
 import {
   discardEc2TestInstances,
@@ -69,6 +70,9 @@ export function createEc2Cloud(options: Ec2CloudOptions): CloudProvider & { clos
       const c = await clients(account, region);
       const image = await describeImageByName(c, imageName);
       return image && toCloudImage(region, image);
+    },
+    async adoptReusable(input) {
+      return adoptEc2Reusable((region) => clients(input.release.account, region), input);
     },
     async deleteImage(release, image) {
       await deleteEc2Image(await clients(release.account, image.region), image);

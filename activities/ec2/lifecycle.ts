@@ -122,6 +122,6 @@ export async function discardEc2Artifacts(clients: AwsClients, release: ReleaseR
   for (const snapshot of Snapshots ?? []) await deleteSnapshot(clients, snapshot.SnapshotId!);
 }
 
-function snapshotsOf(image: Image | undefined): string[] {
+export function snapshotsOf(image: Image | undefined): string[] {
   return (image?.BlockDeviceMappings ?? []).flatMap((m) => (m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : []));
 }

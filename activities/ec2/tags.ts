@@ -10,6 +10,8 @@ export const TAG = {
   releaseToken: 'imagecast:release-token',
   releaseId: 'imagecast:release-id',
   checksum: 'imagecast:checksum',
+  /** Set when a retry adopted the artifact: the token of the earlier run that made it. */
+  reusedFrom: 'imagecast:reused-from',
   deprecatedOn: 'Deprecated on',
   replacementImage: 'Replacement image',
   /** The job's cpu_options on the AMI: the test instance of that AMI is launched with them. */

@@ -46,6 +46,10 @@ export async function discardLocalReleaseArtifacts(
         if (image.releaseToken === releaseToken)
           await store.removeAllOf(account, region, 'images', image.imageId);
       }
+      // A disk a retry adopted keeps the id its earlier run gave it: found by its metadata.
+      for (const disk of await store.listDisks(account, region)) {
+        if (disk.releaseToken === releaseToken) await store.removeAllOf(account, region, 'disks', disk.diskId);
+      }
     }),
   );
 }

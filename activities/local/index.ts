@@ -4,6 +4,7 @@ import { createLocalImage } from './create.js';
 import { deprecateLocalImage } from './deprecate.js';
 import { publishLocalImage } from './publish.js';
 import { replicateLocalImage } from './replicate.js';
+import { adoptLocalReusable } from './reuse.js';
 import { LocalStore } from './store.js';
 import { openLocalDiskWriter } from './upload.js';
 import { killRunVms, launchLocalTestInstance, localTestInstanceGone, resetLocalTestInstance, terminateLocalTestInstance } from './test-instances.js';
@@ -38,6 +39,7 @@ export function createLocalCloud({ dataDir }: { dataDir: string }): CloudProvide
         releaseToken: image.releaseToken,
       };
     },
+    adoptReusable: (input) => adoptLocalReusable(store, input),
     deleteImage: (release, image) => deleteLocalImage(store, release, image),
     deleteDisk: (release, disk) => deleteLocalDisk(store, release, disk),
     async discardReleaseArtifacts(release, regions) {

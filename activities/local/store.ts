@@ -20,7 +20,9 @@ export interface LocalImage {
   /** The image's disk, a file name in the same `images/` directory. */
   diskFile: string;
   releaseToken: string;
-  state: 'available' | 'deprecated';
+  /** `pending`: a copy the cloud is still making (a slow region), available at `readyAt`. */
+  state: 'available' | 'deprecated' | 'pending';
+  readyAt?: string;
   visibility: 'private' | 'public' | 'shared';
   sharedWith: string[];
   allowCopy: boolean;
@@ -32,6 +34,8 @@ export interface LocalImage {
   replicatedFrom?: { region: string; imageId: string };
   deprecatedAt?: string;
   replacement?: { imageId: string; imageName: string };
+  /** Set when a retry adopted this image: the token of the earlier run that made it. */
+  reusedFrom?: string;
 }
 
 /** An uploaded disk's metadata file, next to its `.raw`. */
@@ -43,6 +47,8 @@ export interface LocalDisk {
   bytesWritten: number;
   checksum: { algorithm: 'sha256' | 'sha512'; hex: string };
   createdAt: string;
+  /** Set when a retry adopted this disk: the token of the earlier run that uploaded it. */
+  reusedFrom?: string;
 }
 
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -87,6 +93,18 @@ export class LocalStore {
     );
   }
 
+  /**
+   * A region can be slow to copy into, as a far cloud region takes hours for an AMI copy: a
+   * file `<dataDir>/<account>/<region>/SLOW-COPY` holding seconds makes every copy into it
+   * pending for that long after it started (the copy goes on whether or not anyone waits).
+   * Tests use it to show that a wait outlasting an activity attempt is adopted by the retry.
+   */
+  async copyDelayMs(account: string, region: string): Promise<number> {
+    const file = join(this.dataDir, safeSegment('account', account), safeSegment('region', region), 'SLOW-COPY');
+    const seconds = Number(await readFile(file, 'utf8').catch(() => '0'));
+    return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
+  }
+
   async ensureDir(account: string, region: string, area: LocalArea): Promise<string> {
     const dir = this.dir(account, region, area);
     await mkdir(dir, { recursive: true });
@@ -129,6 +147,14 @@ export class LocalStore {
       names.filter((n) => n.endsWith('.json')).map((n) => readJson<LocalImage>(join(dir, n))),
     );
     return images.filter((i): i is LocalImage => i !== undefined);
+  }
+
+  /** Uploaded disks' metadata in a region (complete disks only: the `.json` is written last). */
+  async listDisks(account: string, region: string): Promise<LocalDisk[]> {
+    const dir = this.dir(account, region, 'disks');
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const disks = await Promise.all(names.filter((n) => n.endsWith('.json')).map((n) => readJson<LocalDisk>(join(dir, n))));
+    return disks.filter((d): d is LocalDisk => d !== undefined);
   }
 
   /** Removes every file of `area` whose name starts with `<id>.` (data, metadata, temp files). */

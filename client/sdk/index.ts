@@ -22,6 +22,7 @@ import type { ReleaseStatus } from '../../workflows/release-status.js';
 import { payloadDataConverter } from '../../infra/codec/data-converter.js';
 import type { PayloadKeys } from '../../infra/codec/payload-keys.js';
 import type { releaseImage } from '../../workflows/release-image.js';
+import type { PinnedBuild } from '../../workflows/account-releases.js';
 import { abortUpdate, buildQuery, resumeUpdate, statusQuery, type DecisionOutcome } from '../../workflows/queries.js';
 import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import { AesGcmPayloadCodec } from '../../infra/codec/aes-gcm-codec.js';
@@ -72,6 +73,8 @@ const QUERY_DEADLINE_MS = 30_000;
 
 /** How often `waitForRelease` asks whether the queues it waits on have workers. */
 const WORKER_CHECK_MS = 10_000;
+/** A retry remembers this many earlier runs whose leftovers it may adopt (each retry of a retry adds one). */
+const MAX_EARLIER_RUNS = 10;
 
 export class ImagecastClient {
   /** Scheduled retirement of old images (`deprecateImages` on a Temporal Schedule). */
@@ -213,8 +216,10 @@ export class ImagecastClient {
 
   /**
    * Runs a failed or cancelled release again with the same job and the same build its failed
-   * run chose (not a newer one published since). The failed run's saga removed what it made,
-   * so every step runs again; its activities are idempotent, so nothing is made twice.
+   * run chose (not a newer one published since). What the earlier runs left intact (a
+   * terminated run, a cleanup that failed: the uploaded disk, images of that name and build)
+   * is adopted instead of made again, and the status says what was reused from which run;
+   * everything else runs again (each step is idempotent, so nothing is made twice).
    */
   async retryRelease(releaseId: string): Promise<StartedRelease> {
     const handle = this.temporal.workflow.getHandle(releaseId);
@@ -226,6 +231,9 @@ export class ImagecastClient {
     const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads as Payload[] | undefined;
     const decoded = this.codec ? await this.codec.decode(input ?? []) : (input ?? []);
     const job = decoded[0] && defaultPayloadConverter.fromPayload<Record<string, unknown>>(decoded[0]);
+    // That run may itself have been a retry: its leftovers, and its own earlier runs', are adoptable.
+    const earlierPin = decoded[1] && defaultPayloadConverter.fromPayload<PinnedBuild | undefined>(decoded[1]);
+    const earlierRuns = [description.runId, ...(earlierPin?.earlierRuns ?? [])].slice(0, MAX_EARLIER_RUNS);
     if (!job) throw new Error(`release ${releaseId} has no job document in its history`);
     // A closed workflow still answers queries (a worker replays it): which build did it choose?
     const build = await handle.query(buildQuery).catch(() => undefined);
@@ -235,7 +243,7 @@ export class ImagecastClient {
         workflowId: releaseId,
         taskQueue: description.taskQueue,
         args: build
-          ? [job, { parentReleaseId: releaseId, chosenBy: `the failed run ${description.runId}`, ...build }]
+          ? [job, { parentReleaseId: releaseId, chosenBy: `the failed run ${description.runId}`, ...build, earlierRuns }]
           : [job],
         ...releaseStartMetadata(job, date, [`**retry of** run ${description.runId} (${state.toLowerCase()})`]),
       });

@@ -101,6 +101,26 @@ export class ImageCatalog {
   }
 
   /**
+   * A retry adopted an image an earlier run of the release made: it is now this run's, so
+   * this run's activation, deprecation and cleanup treat it as its own. A row its earlier
+   * run's cleanup marked deleted (the image outlived it) is pending again; a missing row
+   * (the earlier run died before recording it) is added.
+   */
+  async adoptImage(img: NewCatalogImage): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO catalog_images (cloud, account, region, image_id, image_name, image_line, release_id,
+                                   release_token, checksum, source_version, source_release)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (cloud, account, region, image_id) DO UPDATE
+         SET release_token = EXCLUDED.release_token, release_id = EXCLUDED.release_id,
+             state = CASE WHEN catalog_images.state = 'deleted' THEN 'pending' ELSE catalog_images.state END,
+             deleted_at = NULL`,
+      [img.cloud, img.account, img.region, img.imageId, img.imageName, img.imageLine, img.releaseId, img.releaseToken,
+        img.checksum, img.sourceVersion ?? null, img.sourceRelease ?? null],
+    );
+  }
+
+  /**
    * A release went out: its pending images become the line's active ones. Returns how many
    * changed. Regions whose publish was skipped (`job resume --skip`) stay private: the catalog
    * must not call an image public that nobody can launch.
