@@ -1,3 +1,4 @@
+import type { RawUploadResult } from '../schemas/raw-upload.js';
 import { RELEASE_STEPS, type CloudName, type ReleaseStep } from '../schemas/steps.js';
 import type { ImageRef } from '../activities/provider.js';
 
@@ -118,6 +119,8 @@ export interface ReleaseStatus {
   blocked?: BlockedState;
   /** Regions a decision (or block_timeout) dropped from this release: it finished without them. */
   skippedRegions?: string[];
+  /** The raw_image_upload step's objects: URL, size and sha512 of the image file and the additional files. */
+  rawUpload?: RawUploadResult;
 }
 
 /**

@@ -10,6 +10,7 @@ import type { ReleaseStatusBoard } from './release-status.js';
 import type { Compensations } from './saga.js';
 import { type ReleaseDecisions } from './release-decisions.js';
 import { BLOCKED_UNITS_PATCH, runRegionUnits, withDecisions } from './region-units.js';
+import { rawImageUploadStep } from './raw-image-upload.js';
 
 export interface ReleaseStepsContext {
   plan: ReleasePlan;
@@ -154,7 +155,7 @@ export class ReleaseSteps {
 
     await this.test(home);
     if (this.isLast('test')) return this.stopAfter('test', disk);
-    board.skip('raw_image_upload', 'not requested by the job');
+    await rawImageUploadStep({ ...this.ctx, queuePrefix: this.ctx.cloudQueue.slice(0, -plan.cloud.length) }, source, imageName);
     if (this.isLast('raw_image_upload')) return this.stopAfter('raw_image_upload', disk);
 
     await this.replicate(home, facts);
