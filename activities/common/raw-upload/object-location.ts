@@ -7,8 +7,8 @@ export interface ObjectLocation {
 }
 
 /**
- * mash's naming (its S3 bucket upload): the object is the image name plus the file's two
- * last suffixes (`.raw.xz`, `.vhdfixed.xz`), or the file's own name without an image name;
+ * mash's naming (its S3 bucket upload): the object is the image name plus the file's image
+ * suffix (`.raw.xz`, `.vhdfixed.xz`, see imageSuffix), or the file's own name without an image name;
  * a location `BUCKET/PREFIX/` puts it under PREFIX, `BUCKET/KEY` names it KEY outright.
  * `{date}` in the location becomes `date` (the image name's date), as mash's use_build_time
  * does. Azure's bucket is two segments: the storage account and the container.
@@ -25,9 +25,19 @@ export function objectLocation(
   const segments = filled.split('/');
   const bucket = segments.slice(0, bucketSegments).join('/');
   const path = segments.slice(bucketSegments).join('/');
-  const named = imageName ? `${imageName}.${fileName.split('.').slice(-2).join('.')}` : fileName;
+  const named = imageName ? `${imageName}${imageSuffix(fileName)}` : fileName;
   const key = path === '' ? named : path.endsWith('/') ? `${path}${named}` : path;
   return { bucket, key };
+}
+
+/**
+ * The file's image suffix (`.raw.xz`, `.vhdfixed.xz`, `.raw`, `.qcow2`). mash takes the last
+ * two dot-separated parts, which for an uncompressed `NAME.x86_64-1.0.0-Build1.2.raw` is
+ * `2.raw`: the known image and compression suffixes are taken instead, mash's rule otherwise.
+ */
+export function imageSuffix(fileName: string): string {
+  const known = /\.(raw|vhdfixed|vhd|qcow2|vmdk|tar)(\.(xz|gz|zst|bz2))?$/.exec(fileName);
+  return known ? known[0] : `.${fileName.split('.').slice(-2).join('.')}`;
 }
 
 /** The URL people and image lists use for an object: s3://, gs://, or the blob's https URL. */
