@@ -120,7 +120,8 @@ async function uploadImageFile(
     resumeFromOffset: usable ? resume.diskOffset : 0,
     ...(usable && resume.writer && { checkpoint: resume.writer }),
   });
-  const writer: DiskWriter = hashing ? await withSha512(inner, usable ? resume.writer : undefined) : inner;
+  const hashingWriter = hashing ? await withSha512(inner, usable ? resume.writer : undefined) : undefined;
+  const writer: DiskWriter = hashingWriter ?? inner;
   const heartbeat = (progress: TransferProgress) => {
     const checkpoint = writer.checkpoint?.(progress.resume.diskOffset);
     context.heartbeat({
@@ -154,6 +155,8 @@ async function uploadImageFile(
   } catch (error) {
     if (context.cancellationDetails?.cancelRequested) await writer.abort();
     throw error;
+  } finally {
+    await hashingWriter?.close();
   }
 }
 
