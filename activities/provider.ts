@@ -246,4 +246,24 @@ export interface CloudProvider {
   testInstanceGone?(release: ReleaseRef, instance: TestInstance): Promise<string | undefined>;
   /** Terminates it and deletes its key; one already gone is fine. */
   terminateTestInstance?(release: ReleaseRef, instance: TestInstance): Promise<void>;
+  /**
+   * Clouds with object storage (S3, Cloud Storage, Blob): a writer of one object in a
+   * bucket with the named account's credentials (the raw image upload). Resumable like a
+   * disk writer: `resumeFromOffset` and `checkpoint` come from the last heartbeat.
+   */
+  openObjectWriter?(input: OpenObjectWriterInput): Promise<DiskWriter>;
+}
+
+/** One object of a raw image upload: where it goes and what an earlier attempt left. */
+export interface OpenObjectWriterInput {
+  /** The account (of this cloud) whose credentials write it. */
+  account: string;
+  release: ReleaseRef;
+  /** S3/GCS: the bucket; Azure: `STORAGE_ACCOUNT/CONTAINER`. */
+  bucket: string;
+  key: string;
+  /** The object's size when known up front (GCS ends its session with it; S3 sizes its parts). */
+  sizeBytes?: number;
+  resumeFromOffset: number;
+  checkpoint?: WriterCheckpoint;
 }

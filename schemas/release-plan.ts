@@ -1,4 +1,5 @@
 import type { CloudName, ReleaseStep } from './steps.js';
+import type { RawUploadSpec } from './raw-upload.js';
 
 /** A condition on the image build or one of its packages (mash's `image_condition`). */
 export interface ImageCondition {
@@ -173,6 +174,8 @@ export interface ReleasePlan {
   onFailure?: FailurePolicy;
   /** Cloud specifics, handed to the cloud's activities unread by the workflow. */
   imageOptions?: CloudImageOptions;
+  /** raw_image_upload_*: the image file copied to a bucket after the test step. */
+  rawImageUpload?: RawUploadSpec;
 }
 
 /** A release's answer to a failure that is not a verdict (see the job's on_failure). */

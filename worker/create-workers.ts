@@ -8,6 +8,7 @@ import type { WorkerQueue } from '../schemas/config.js';
 import type { CloudProvider } from '../activities/provider.js';
 import type { ImageCatalog } from '../activities/common/catalog/catalog.js';
 import { createCloudActivities } from '../activities/cloud-activities.js';
+import { createRawUploadActivities } from '../activities/common/raw-upload/raw-upload-activity.js';
 import type { TestImageSettings } from '../activities/common/image-tests/test-image.js';
 import { createReleaseActivities } from '../activities/common/release-activities.js';
 import { createNotifier, type ReleaseNotifier } from '../activities/common/notify/notifier.js';
@@ -98,7 +99,11 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
       }
       const provider = deps.providers[queue];
       if (!provider) throw new Error(`no ${queue} provider is configured, so this worker cannot serve ${taskQueue}`);
-      return Worker.create({ ...common, taskQueue, activities: createCloudActivities({ provider, catalog: deps.catalog, imageTests: deps.imageTests }) });
+      return Worker.create({
+        ...common,
+        taskQueue,
+        activities: { ...createCloudActivities({ provider, catalog: deps.catalog, imageTests: deps.imageTests }), ...createRawUploadActivities({ provider }) },
+      });
     }),
   );
 }

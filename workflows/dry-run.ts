@@ -48,7 +48,8 @@ export async function dryRun(
   board.status.dryRun = report;
   for (const step of RELEASE_STEPS) {
     if (board.step(step).state !== 'pending') continue;
-    board.skip(step, wouldDo(step, report, plan.lastService));
+    const raw = step === 'raw_image_upload' && RELEASE_STEPS.indexOf(step) <= RELEASE_STEPS.indexOf(plan.lastService) ? plan.rawImageUpload : undefined;
+    board.skip(step, raw ? `dry run: would copy ${report.build.url} to ${raw.type} ${raw.location}` : wouldDo(step, report, plan.lastService));
   }
   ctx.report();
   if (report.problems.length > 0) {

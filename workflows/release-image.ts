@@ -1,3 +1,4 @@
+import type { RawUploadResult } from '../schemas/raw-upload.js';
 import {
   isCancellation,
   patched,
@@ -33,6 +34,8 @@ export interface ReleaseResult {
   status: ReleaseStatus;
   /** `dry_run: true`: what the release would have done (it made nothing). */
   dryRun?: DryRunReport;
+  /** raw_image_upload: the objects the image file (and its additional files) became. */
+  rawUpload?: RawUploadResult;
 }
 
 /**
@@ -134,6 +137,7 @@ export async function releaseImage(job: Record<string, unknown>, pinned?: Pinned
       source,
       status: board.status,
       ...(board.status.dryRun && { dryRun: board.status.dryRun }),
+      ...(board.status.rawUpload && { rawUpload: board.status.rawUpload }),
     };
   } catch (error) {
     const cancelled = isCancellation(error);

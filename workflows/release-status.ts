@@ -1,3 +1,4 @@
+import type { RawUploadResult } from '../schemas/raw-upload.js';
 import { RELEASE_STEPS, type CloudName, type ReleaseStep } from '../schemas/steps.js';
 import type { ImageRef } from '../activities/provider.js';
 
@@ -120,6 +121,8 @@ export interface ReleaseStatus {
   skippedRegions?: string[];
   /** A retry: what it adopted from the earlier runs of the release instead of making it again. */
   reused?: ReusedArtifact[];
+  /** The raw_image_upload step's objects: URL, size and sha512 of the image file and the additional files. */
+  rawUpload?: RawUploadResult;
 }
 
 /** A disk or image an earlier run of the release left intact, adopted by this run. */

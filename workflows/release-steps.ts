@@ -11,6 +11,7 @@ import type { Compensations } from './saga.js';
 import { type ReleaseDecisions } from './release-decisions.js';
 import { BLOCKED_UNITS_PATCH, runRegionUnits, withDecisions } from './region-units.js';
 import { adoptEarlierRuns, NOTHING_REUSED, REUSE_PATCH, reusedNote, type ReusedByRetry } from './reuse-earlier-runs.js';
+import { rawImageUploadStep } from './raw-image-upload.js';
 
 export interface ReleaseStepsContext {
   plan: ReleasePlan;
@@ -173,7 +174,7 @@ export class ReleaseSteps {
 
     await this.test(home);
     if (this.isLast('test')) return this.stopAfter('test', disk);
-    board.skip('raw_image_upload', 'not requested by the job');
+    await rawImageUploadStep({ ...this.ctx, queuePrefix: this.ctx.cloudQueue.slice(0, -plan.cloud.length) }, source, imageName);
     if (this.isLast('raw_image_upload')) return this.stopAfter('raw_image_upload', disk);
 
     await this.replicate(home, facts, reused.replicas);

@@ -1,3 +1,4 @@
+import { openAzureBlockWriter } from '../common/raw-upload/azure-block-writer.js';
 import type { TokenCredential } from '@azure/core-auth';
 import type { StorageSharedKeyCredential } from '@azure/storage-blob';
 import type { AccountDirectory } from '../accounts/account-directory.js';
@@ -78,6 +79,11 @@ export function createAzureCloud(options: AzureCloudOptions): CloudProvider {
 
   return {
     cloud: 'azure',
+    async openObjectWriter(input) {
+      const [storageAccount, container] = input.bucket.split('/') as [string, string];
+      const c = await clients(input.account);
+      return openAzureBlockWriter(c.blobService(storageAccount).getContainerClient(container), input);
+    },
     async openDiskWriter(input) {
       if (!input.imageName)
         throw new Error('internal: an Azure upload needs the image name (the blob is named after it)');

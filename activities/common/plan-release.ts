@@ -68,6 +68,16 @@ export async function planRelease(input: unknown, accounts: AccountDirectory): P
     ),
     ...((job.instance_type || job.ssh_user) && { testInstance: { instanceType: job.instance_type, sshUser: job.ssh_user } }),
     oldCloudImageName: job.old_cloud_image_name,
+    ...(job.raw_image_upload_type &&
+      job.raw_image_upload_account &&
+      job.raw_image_upload_location && {
+        rawImageUpload: {
+          type: job.raw_image_upload_type,
+          account: job.raw_image_upload_account,
+          location: job.raw_image_upload_location,
+          additionalUploads: job.additional_uploads ?? [],
+        },
+      }),
     cleanupImagesAfterTest: job.cleanup_images ?? true,
     onFailure: {
       policy: job.on_failure,

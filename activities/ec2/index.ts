@@ -18,6 +18,7 @@ import {
 } from './lifecycle.js';
 import { adoptEc2Reusable } from './reuse.js';
 import { AwsSessions, type AwsSettings } from './sessions.js';
+import { openS3ObjectWriter } from '../common/raw-upload/s3-object-writer.js';
 import {
   discardEc2TestInstances,
   ec2TestInstanceGone,
@@ -43,6 +44,11 @@ export function createEc2Cloud(options: Ec2CloudOptions): CloudProvider & { clos
   const clients = (account: string, region: string) => sessions.forRegion(account, region);
   return {
     cloud: 'ec2',
+    async openObjectWriter(input) {
+      // The account's home region signs; a bucket elsewhere is followed there (followRegionRedirects).
+      const account = await options.accounts.ec2Account(input.account);
+      return openS3ObjectWriter((await clients(input.account, account.region)).s3, input);
+    },
     async openDiskWriter(input) {
       const c = await clients(input.release.account, input.region);
       return input.options?.cloud === 'ec2' && input.options.uploadMethod === 's3_import'

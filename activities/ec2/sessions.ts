@@ -88,7 +88,8 @@ export class AwsSessions {
       region,
       ec2: new EC2Client(common),
       ebs: new EBSClient(common),
-      s3: new S3Client({ ...common, forcePathStyle: Boolean(this.settings.endpoint) }),
+      // followRegionRedirects: a raw upload's bucket may be in another region than the account's.
+      s3: new S3Client({ ...common, forcePathStyle: Boolean(this.settings.endpoint), followRegionRedirects: true }),
     };
     this.clients.set(key, made);
     return made;

@@ -1,9 +1,10 @@
+import { openGcsObjectWriter } from '../common/raw-upload/gcs-object-writer.js';
 import { PassThroughClient } from 'google-auth-library';
 import type { AccountDirectory } from '../accounts/account-directory.js';
 import type { CloudProvider, ReleaseRef, TestInstance } from '../provider.js';
 import type { CloudImageOptions, GceImageOptions } from '../../schemas/release-plan.js';
 import { GceSessions, type GceClients } from './clients.js';
-import { deleteGcsObject, discardGcsUploads, openGcsTarballWriter } from './gcs-tarball-writer.js';
+import { deleteGcsObject, discardGcsUploads, openGcsTarballWriter, sessionStatus } from './gcs-tarball-writer.js';
 import { createGceImage, deleteGceImage, discardGceImages, findGceImage, type WaitSettings } from './images.js';
 import { gceOptions } from './labels.js';
 import { deprecateGceImage, publishGceImage } from './lifecycle.js';
@@ -54,6 +55,10 @@ export function createGceCloud(options: GceCloudOptions): CloudProvider & { clos
 
   return {
     cloud: 'gce',
+    async openObjectWriter(input) {
+      const c = await clients(input.account);
+      return openGcsObjectWriter(c.storage, input, (uri) => sessionStatus(c, uri));
+    },
     async openDiskWriter(input) {
       const o = gceOptions(input);
       if (!input.imageName) throw new Error('internal: a GCE upload needs the image name (the tarball is named after it)');

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { imageTestSchema } from '../image-tests.js';
 import { imageCondition, lastService, nameTemplate, nonEmptyStrings, utctime } from './fields.js';
 import { LIMITS } from './limits.js';
+import { rawUploadShape } from './raw-upload-fields.js';
 
 /** Fields every cloud's job document has, with SUSE mash's names and meanings. */
 export const baseJobShape = {
@@ -192,6 +193,7 @@ export const baseJobShape = {
     ),
   requesting_user: z.string().max(LIMITS.name).optional().describe('Who asked for the release (set by mash; informational).'),
   job_id: z.string().max(LIMITS.name).optional().describe("mash's job id (informational)."),
+  ...rawUploadShape,
 };
 
 /**
@@ -200,10 +202,6 @@ export const baseJobShape = {
  */
 export const UNSUPPORTED_MASH_FIELDS = [
   'download_account',
-  'raw_image_upload_type',
-  'raw_image_upload_location',
-  'raw_image_upload_account',
-  'additional_uploads',
   'force_replace_image',
 ] as const;
 

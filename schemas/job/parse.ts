@@ -9,6 +9,7 @@ import { gceCrossFieldIssues } from './gce.js';
 import { jobIssueMessage } from '../zod-messages.js';
 import { LIMITS } from './limits.js';
 import { localCrossFieldIssues } from './local.js';
+import { rawUploadCrossFieldIssues } from './raw-upload-fields.js';
 
 export type ParseJobResult = { ok: true; job: ReleaseJob } | { ok: false; issues: JobIssue[] };
 
@@ -96,6 +97,7 @@ function documentIssues(doc: Record<string, unknown>, target: CloudName) {
   if (target === 'ec2') append(issues, ec2CrossFieldIssues(doc));
   if (target === 'gce') append(issues, gceCrossFieldIssues(doc));
   if (target === 'azure') append(issues, azureCrossFieldIssues(doc));
+  append(issues, rawUploadCrossFieldIssues(doc));
   return { issues, result };
 }
 

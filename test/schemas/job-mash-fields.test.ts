@@ -71,6 +71,8 @@ const OTHER_CLOUD_FIELDS = {
   aliyun: ['platform', 'launch_permission', 'security_group_id', 'vswitch_id', 'disk_size', 'nvme_support'],
 };
 
+const RAW_UPLOAD_FIELDS = Object.fromEntries(Object.entries(MASH_EC2_FIELDS).filter(([f]) => f.startsWith('raw_image_upload_')));
+
 const ACCEPTED_ALONE = { cloud_account: 'account1', image: 'x', download_url: 'https://a.example/b/', cloud_image_name: 'n-{date}', image_description: 'd' };
 
 describe("mash's job fields", () => {
@@ -80,7 +82,9 @@ describe("mash's job fields", () => {
       const base = field === 'cloud_accounts' || field === 'cloud_groups' ? (({ cloud_account: _, ...rest }) => rest)(ACCEPTED_ALONE) : ACCEPTED_ALONE;
       const firmware = field === 'cpu_options' || field === 'tpm_support' ? { boot_firmware: ['uefi'] } : {};
       const sharing = field === 'allow_copy' ? { share_with: 'all' } : {};
-      const result = parseJob({ ...base, ...firmware, ...sharing, [field]: value }, 'ec2');
+      // The raw upload fields go together (a type needs its location and account).
+      const raw = field.startsWith('raw_image_upload_') || field === 'additional_uploads' ? RAW_UPLOAD_FIELDS : {};
+      const result = parseJob({ ...base, ...firmware, ...sharing, ...raw, [field]: value }, 'ec2');
       if (result.ok) continue;
       assert.deepEqual(result.issues.map((i) => i.path), [`$.${field}`], `${field}: ${formatIssues(result.issues)}`);
       assert.match(result.issues[0]!.message, new RegExp(`^mash field "${field}" is not supported by Imagecast yet`), field);

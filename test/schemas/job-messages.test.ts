@@ -72,7 +72,7 @@ describe('job validation messages', () => {
 
   it('list every problem of the shared fields of a document that names no cloud (as mash documents do)', () => {
     const issues = issuesOf({ image: 5, download_url: 'ftp://x/', tests: ['nope'], image_tags: [], additional_uploads: ['x.sha256'] });
-    assert.match(issueAt(issues, '$.additional_uploads'), /^mash field "additional_uploads" is not supported by Imagecast yet/);
+    assert.equal(issueAt(issues, '$.additional_uploads[0]'), 'expected one of "sha256", "sha256.asc", "sha512", "packages", got string "x.sha256" (did you mean "sha256"?)');
     assert.equal(issues[0]!.path, '$.cloud');
     assert.match(issues[0]!.message, /^say which cloud/);
     assert.equal(issueAt(issues, '$.image'), 'expected a string, got number 5');

@@ -128,7 +128,9 @@ describe('local job documents', () => {
         last_service: 'cleanup',
         utctime: 'tomorrow',
         cloud_image_name: 'sles-{date}-{build}',
-        raw_image_upload_type: 's3bucket',
+        raw_image_upload_type: 'azure_sas',
+        raw_image_upload_location: 'images/raw/',
+        raw_image_upload_account: 'azure-pub',
         cloud_acount: 'typo',
         region: 'local-1',
         additional_regions: ['local-2', 'local-1', 'local-2', 'Local_3'],
@@ -184,10 +186,7 @@ describe('local job documents', () => {
       issueAt(issues, '$.cloud_image_name'),
       'unknown placeholder {build}: use {date}, {version} or {release}',
     );
-    assert.equal(
-      issueAt(issues, '$.raw_image_upload_type'),
-      'mash field "raw_image_upload_type" is not supported by Imagecast yet',
-    );
+    assert.match(issueAt(issues, '$.raw_image_upload_type'), /^"azure_sas" puts a SAS token \(a secret\) into the job document/);
     assert.equal(
       issueAt(issues, '$.cloud_acount'),
       'unknown field "cloud_acount" (did you mean "cloud_account"?)',

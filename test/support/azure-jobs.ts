@@ -4,8 +4,7 @@
  * source_storage_account's: "storage_account1" is no storage account name Azure allows
  * (test/schemas/job-azure.test.ts refuses it). The second is mash's test/data/azure_job.json
  * as the current schema takes it: without the fields mash removed (refused by the schema
- * tests), the raw_image_upload_* fields Imagecast does not support yet, its undeclared
- * "emails", and with a known last_service, test name and condition.
+ * tests) and its undeclared "emails", and with a known last_service, test name and condition.
  */
 export const MASH_AZURE_DOCS: Record<string, Record<string, unknown>> = {
   "the schema's examples, publishing from a gallery": {
@@ -60,6 +59,10 @@ export const MASH_AZURE_DOCS: Record<string, Record<string, unknown>> = {
     vm_images_key: 'key123',
     notification_email: 'test@fake.com',
     cleanup_images: true,
+    raw_image_upload_type: 's3bucket',
+    raw_image_upload_account: 'account',
+    raw_image_upload_location: 'location',
+    additional_uploads: ['sha256'],
   },
   'a minimal upload-only job': {
     last_service: 'upload',

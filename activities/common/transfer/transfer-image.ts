@@ -138,6 +138,8 @@ export async function transferImage(input: TransferInput): Promise<UploadedDisk>
     signal?.throwIfAborted(); // cancelled while the last writes finished: do not commit
   } catch (error) {
     await tracker.settle();
+    // Writes that finished while the failure unwound count: the retry resumes after them.
+    input.onProgress?.(progress());
     throw await explainFailure(error, signal, decompressor?.exited);
   } finally {
     disk.destroy();
