@@ -6,6 +6,7 @@ import type {
   DiskWriter,
   DeprecateImageInput,
   ImageRef,
+  PreflightInput,
   PublishImageInput,
   ReleaseRef,
   ReplicateImageInput,
@@ -14,6 +15,8 @@ import type {
   WriterCheckpoint,
 } from './provider.js';
 import type { CloudImageOptions } from '../schemas/release-plan.js';
+import type { PreflightProblem } from '../schemas/preflight.js';
+import { runPreflight } from './common/preflight.js';
 import type { ImageCatalog } from './common/catalog/catalog.js';
 import { testImage, type TestImageInput, type TestImageOutcome, type TestImageSettings } from './common/image-tests/test-image.js';
 import { pairWithReplacements, type Replacement } from './common/release-activities.js';
@@ -191,6 +194,11 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
       return found
         .filter((image): image is NonNullable<typeof image> => image !== undefined && image.releaseToken !== input.release.releaseToken)
         .map(({ region, imageId, imageName }) => ({ region, imageId, imageName }));
+    },
+
+    /** Preflight of one account: every problem the release would meet, none thrown (see runPreflight). */
+    async preflight(input: PreflightInput): Promise<PreflightProblem[]> {
+      return runPreflight(provider, input);
     },
 
     /** The images named by `old_cloud_image_name`, in every region of the release, each paired with its replacement. */

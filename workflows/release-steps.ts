@@ -10,6 +10,7 @@ import type { ReleaseStatusBoard } from './release-status.js';
 import type { Compensations } from './saga.js';
 import { type ReleaseDecisions } from './release-decisions.js';
 import { BLOCKED_UNITS_PATCH, runRegionUnits, withDecisions } from './region-units.js';
+import { PREFLIGHT_CHECKS_PATCH, preflightFailed, preflightPlans } from './preflight.js';
 
 export interface ReleaseStepsContext {
   plan: ReleasePlan;
@@ -112,7 +113,14 @@ export class ReleaseSteps {
     if (this.isLast('download')) return this.stopAfter('download');
 
     const streaming = `streaming ${source.fileName} to ${plan.homeRegion}`;
-    if (patched(PREFLIGHT_PATCH)) {
+    if (patched(PREFLIGHT_CHECKS_PATCH)) {
+      // Every check, every problem at once: a verdict before a byte is uploaded.
+      this.begin('upload', `preflight: checking ${plan.cloud} account ${plan.account} in ${this.regions.join(', ')}`);
+      const problems = await preflightPlans([plan], imageName, () => this.ctx.cloudQueue, () => release.releaseId);
+      if (problems.length > 0) throw preflightFailed(problems);
+      board.step('upload').detail = streaming;
+      this.ctx.report();
+    } else if (patched(PREFLIGHT_PATCH)) {
       this.begin('upload', `checking that ${imageName} is free in ${this.regions.join(', ')}`);
       const clashes = await this.nameClashes(imageName);
       // GCE's and Azure's force_replace_image: the create step replaces the other release's image.

@@ -16,6 +16,7 @@ import {
   discardEc2Artifacts,
   publishEc2Image,
 } from './lifecycle.js';
+import { preflightEc2 } from './preflight.js';
 import { AwsSessions, type AwsSettings } from './sessions.js';
 import {
   discardEc2TestInstances,
@@ -85,6 +86,7 @@ export function createEc2Cloud(options: Ec2CloudOptions): CloudProvider & { clos
         }),
       );
     },
+    preflight: (input) => preflightEc2((region) => clients(input.release.account, region), input),
     async launchTestInstance(input) {
       return launchEc2TestInstance(await clients(input.release.account, input.image.region), input, {
         ...wait,

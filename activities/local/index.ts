@@ -2,6 +2,7 @@ import type { CloudImage, CloudProvider } from '../provider.js';
 import { deleteLocalDisk, deleteLocalImage, discardLocalReleaseArtifacts } from './cleanup.js';
 import { createLocalImage } from './create.js';
 import { deprecateLocalImage } from './deprecate.js';
+import { preflightLocal } from './preflight.js';
 import { publishLocalImage } from './publish.js';
 import { replicateLocalImage } from './replicate.js';
 import { LocalStore } from './store.js';
@@ -44,6 +45,7 @@ export function createLocalCloud({ dataDir }: { dataDir: string }): CloudProvide
       await killRunVms(dataDir, release);
       await discardLocalReleaseArtifacts(store, release, regions);
     },
+    preflight: (input) => preflightLocal(store, input),
     launchTestInstance: (input) => launchLocalTestInstance(store, dataDir, input),
     rebootTestInstance: (release) => resetLocalTestInstance(dataDir, release),
     testInstanceGone: (release) => localTestInstanceGone(dataDir, release),

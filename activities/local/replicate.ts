@@ -26,7 +26,7 @@ export async function replicateLocalImage(store: LocalStore, input: ReplicateIma
     );
   }
   await assertNameFree(store, account, targetRegion, original.imageName, release.releaseToken);
-  const closed = await store.closedReason(account, targetRegion);
+  const closed = (await store.closedReason(account, targetRegion, 'enabled')) ?? (await store.closedReason(account, targetRegion));
   if (closed) throw nonRetryable('CloudPermissionDenied', `local region ${targetRegion} of ${account} refuses copies: ${closed}`);
 
   await store.ensureDir(account, targetRegion, 'images');
