@@ -2,6 +2,7 @@ import { recordImageTests, recordUpload } from './common/worker-metrics.js';
 import { Context } from '@temporalio/activity';
 import type {
   CloudProvider,
+  CompleteReplacementInput,
   CreateImageInput,
   DiskWriter,
   DeprecateImageInput,
@@ -156,6 +157,21 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
       const image = await provider.replicateImage(replicate);
       await recordImage(input.release, image, facts);
       return image;
+    },
+
+    /**
+     * force_replace_image after the tests (EC2, local): the stand-in image takes the name and
+     * the image it replaces goes; the catalog follows (the stand-in and the replaced image deleted).
+     */
+    async completeReplacement(input: CompleteReplacementInput & { catalog: CatalogFacts }): Promise<{ image: ImageRef; replaced: ImageRef[] }> {
+      const { catalog: facts, ...replacement } = input;
+      if (!provider.completeReplacement) throw new Error(`internal: ${provider.cloud} has no stand-in images to complete`);
+      const { image, replaced } = await provider.completeReplacement(replacement);
+      const { release, standIn } = input;
+      const deleted = [...replaced, ...(image.imageId === standIn.imageId ? [] : [standIn])];
+      for (const gone of deleted) await catalog.markDeleted({ cloud: release.cloud, account: release.account, region: gone.region, imageId: gone.imageId });
+      await recordImage(release, image, facts);
+      return { image, replaced };
     },
 
     /** The test step: a test instance, the job's tests over SSH, the instance always removed. */

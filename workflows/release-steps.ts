@@ -11,6 +11,7 @@ import type { Compensations } from './saga.js';
 import { type ReleaseDecisions } from './release-decisions.js';
 import { BLOCKED_UNITS_PATCH, runRegionUnits, withDecisions } from './region-units.js';
 import { PREFLIGHT_CHECKS_PATCH, preflightFailed, preflightPlans } from './preflight.js';
+import { FORCE_REPLACE_PATCH, takeName } from './force-replace.js';
 
 export interface ReleaseStepsContext {
   plan: ReleasePlan;
@@ -94,7 +95,9 @@ export class ReleaseSteps {
    */
   private azureOptions() {
     const { plan } = this.ctx;
-    return plan.cloud === 'azure' ? { options: plan.imageOptions } : {};
+    // force_replace_image on EC2 and local: their copies clear the name in each region.
+    const replaces = plan.imageOptions && 'forceReplace' in plan.imageOptions && plan.imageOptions.forceReplace;
+    return plan.cloud === 'azure' || replaces ? { options: plan.imageOptions } : {};
   }
 
   download(date: string) {
@@ -144,7 +147,7 @@ export class ReleaseSteps {
     if (this.isLast('upload')) return this.stopAfter('upload');
 
     this.begin('create', `registering ${imageName}`);
-    const home = await this.cloud(`create ${imageName} in ${plan.homeRegion}`).createImage({
+    const createInput = {
       release,
       disk,
       imageName,
@@ -154,13 +157,17 @@ export class ReleaseSteps {
       source,
       catalog: facts,
       options: plan.imageOptions,
-    });
+    };
+    let home = await this.cloud(`create ${imageName} in ${plan.homeRegion}`).createImage(createInput);
     compensations.add(`delete image ${home.imageId}`, () => this.cloud(`saga: delete image ${home.imageId}`).deleteImage(release, home));
     board.status.images.push(home);
     board.succeed('create', `${home.imageId} in ${home.region}`, [home.imageId]);
     if (this.isLast('create')) return this.stopAfter('create', disk);
 
     await this.test(home);
+    // force_replace_image (EC2, local): the tested stand-in takes the name; not in a test-only run that removes its images.
+    const testOnly = this.isLast('test') && plan.cleanupImagesAfterTest;
+    if (home.finalName && !testOnly && patched(FORCE_REPLACE_PATCH)) home = await takeName(this.ctx, home, createInput);
     if (this.isLast('test')) return this.stopAfter('test', disk);
     board.skip('raw_image_upload', 'not requested by the job');
     if (this.isLast('raw_image_upload')) return this.stopAfter('raw_image_upload', disk);

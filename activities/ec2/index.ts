@@ -17,6 +17,7 @@ import {
   publishEc2Image,
 } from './lifecycle.js';
 import { preflightEc2 } from './preflight.js';
+import { completeEc2Replacement } from './replace.js';
 import { AwsSessions, type AwsSettings } from './sessions.js';
 import {
   discardEc2TestInstances,
@@ -51,6 +52,9 @@ export function createEc2Cloud(options: Ec2CloudOptions): CloudProvider & { clos
     },
     async createImage(input) {
       return createEc2Image(await clients(input.release.account, input.disk.region), input, wait);
+    },
+    async completeReplacement(input) {
+      return completeEc2Replacement(await clients(input.release.account, input.standIn.region), input);
     },
     async replicateImage(input) {
       const { account } = input.release;

@@ -4,6 +4,7 @@ import { createLocalImage } from './create.js';
 import { deprecateLocalImage } from './deprecate.js';
 import { preflightLocal } from './preflight.js';
 import { publishLocalImage } from './publish.js';
+import { completeLocalReplacement } from './replace.js';
 import { replicateLocalImage } from './replicate.js';
 import { LocalStore } from './store.js';
 import { openLocalDiskWriter } from './upload.js';
@@ -25,6 +26,7 @@ export function createLocalCloud({ dataDir }: { dataDir: string }): CloudProvide
     openDiskWriter: (input) => openLocalDiskWriter(store, input),
     createImage: (input) => createLocalImage(store, input),
     replicateImage: (input) => replicateLocalImage(store, input),
+    completeReplacement: (input) => completeLocalReplacement(store, input),
     publishImage: (input) => publishLocalImage(store, input),
     deprecateImage: (input) => deprecateLocalImage(store, input),
     async findImageByName(account, region, imageName): Promise<CloudImage | undefined> {

@@ -204,7 +204,6 @@ export const UNSUPPORTED_MASH_FIELDS = [
   'raw_image_upload_location',
   'raw_image_upload_account',
   'additional_uploads',
-  'force_replace_image',
 ] as const;
 
 /** Why a refused mash field is refused, where "not supported yet" alone would not say enough. */

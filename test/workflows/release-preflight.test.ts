@@ -201,7 +201,136 @@ describe('preflight before the upload (local cloud, EC2 on moto)', () => {
       ['eu-west-1', 'us-east-1'],
     );
   });
+
+  it('EC2 force_replace_image: the new AMI is tested under a stand-in name, then takes the name from the same snapshot; the old AMIs are gone', async () => {
+    await h.publish('3');
+    const name = 'force-replace-ec2';
+    const old = {
+      'us-east-1': await foreignAmi(aws, 'us-east-1', name),
+      'eu-west-1': await foreignAmi(aws, 'eu-west-1', name),
+    };
+    const since = Date.now();
+    const { releaseId } = await h.client.startRelease({
+      cloud: 'ec2',
+      cloud_account: 'test-aws',
+      additional_regions: ['eu-west-1'],
+      cloud_image_name: name,
+      image_description: 'force replace test',
+      download_url: h.buildServer.url,
+      image: 'test-image',
+      utctime: 'now',
+      root_volume_size: 1,
+      tests: ['test_hostname'],
+      force_replace_image: true,
+    });
+    const done = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
+    assert.equal(done.state, 'succeeded', done.error);
+    const create = done.steps.find((s) => s.name === 'create')!;
+    assert.match(
+      create.detail ?? '',
+      new RegExp(
+        `^ami-\\w+ in us-east-1 \\(tested as ${name}-replacing-\\w{8}; replaced ${old['us-east-1']}\\)$`,
+      ),
+    );
+    const calls = (action: string) => aws.shim.calls(action).filter((c) => c.at.getTime() >= since);
+    // Registered twice from the one uploaded snapshot: the stand-in, then the name.
+    const registered = calls('RegisterImage');
+    assert.deepEqual(
+      registered.map((c) => c.params.Name),
+      [`${name}-replacing-${registered[0]!.params.Name!.slice(-8)}`, name],
+    );
+    assert.equal(
+      registered[0]!.params['BlockDeviceMapping.1.Ebs.SnapshotId'],
+      registered[1]!.params['BlockDeviceMapping.1.Ebs.SnapshotId'],
+    );
+    assert.equal(calls('POST /snapshots').length, 1, 'one upload');
+    // The old AMI went only after the stand-in was tested (its instance launched).
+    const launched = calls('RunInstances')[0]!;
+    const deregistered = calls('DeregisterImage');
+    const oldHome = deregistered.find((c) => c.params.ImageId === old['us-east-1'])!;
+    assert.ok(
+      oldHome && oldHome.at >= launched.at,
+      'the old AMI is deregistered after the test instance ran',
+    );
+    assert.ok(
+      deregistered.some((c) => c.params.ImageId === old['eu-west-1'] && c.region === 'eu-west-1'),
+      'the old copy in eu-west-1 went before the copy',
+    );
+    for (const region of ['us-east-1', 'eu-west-1'] as const) {
+      const images = await aws.imagesNamed(region, name);
+      assert.equal(images.length, 1, `one AMI named ${name} in ${region}`);
+      assert.notEqual(images[0]!.ImageId, old[region]);
+      assert.deepEqual(done.images.find((i) => i.region === region)?.imageId, images[0]!.ImageId);
+    }
+    const standIns = await aws.imagesNamed('us-east-1', registered[0]!.params.Name!);
+    assert.deepEqual(standIns, [], 'the stand-in AMI is gone');
+  });
+
+  it('local force_replace_image: the tested image takes the name in every region; without it the name is still refused', async () => {
+    await h.publish('4');
+    const name = 'force-replace-local';
+    const first = await h.client.waitForRelease(
+      (
+        await h.client.startRelease(
+          h.job({ cloud_image_name: name, additional_regions: ['region-2'], share_with: 'none' }),
+        )
+      ).releaseId,
+      { pollIntervalMs: 200 },
+    );
+    assert.equal(first.state, 'succeeded', first.error);
+    const refused = await h.client.waitForRelease(
+      (
+        await h.client.startRelease(
+          h.job({ cloud_image_name: name, additional_regions: ['region-2'], share_with: 'none' }),
+        )
+      ).releaseId,
+      { pollIntervalMs: 200 },
+    );
+    assert.equal(refused.state, 'failed');
+    assert.match(refused.error!, /\[image-name\] an image named "force-replace-local" already exists/);
+
+    const { releaseId } = await h.client.startRelease(
+      h.job({
+        cloud_image_name: name,
+        additional_regions: ['region-2'],
+        share_with: 'none',
+        force_replace_image: true,
+      }),
+    );
+    const done = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
+    assert.equal(done.state, 'succeeded', done.error);
+    for (const region of ['region-1', 'region-2']) {
+      const named = h.imagesIn(region).filter((i) => String(i.imageName).startsWith(name));
+      assert.deepEqual(
+        named.map((i) => i.imageName),
+        [name],
+        `one image of the name in ${region}, no stand-in`,
+      );
+      assert.equal(named[0]!.imageId, done.images.find((i) => i.region === region)!.imageId);
+      assert.notEqual(named[0]!.imageId, first.images.find((i) => i.region === region)!.imageId);
+    }
+    const types = await activityTypes(h, releaseId);
+    // After create (and the test step, skipped here: no tests), before the copy.
+    const at = types.indexOf('completeReplacement');
+    assert.ok(at > types.indexOf('createImage') && at < types.indexOf('replicateImage'), types.join(', '));
+    await recordHistory(h, releaseId, 'release-local-force-replace');
+  });
 });
+
+/** An AMI of that name made outside Imagecast (no release token), on a snapshot of its own. */
+async function foreignAmi(aws: AwsEmulator, region: string, name: string): Promise<string> {
+  const ec2 = aws.ec2(region);
+  const volume = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: `${region}a`, Size: 1 }));
+  const snapshot = await ec2.send(new CreateSnapshotCommand({ VolumeId: volume.VolumeId }));
+  const image = await ec2.send(
+    new RegisterImageCommand({
+      Name: name,
+      RootDeviceName: '/dev/sda1',
+      BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { SnapshotId: snapshot.SnapshotId } }],
+    }),
+  );
+  return image.ImageId!;
+}
 
 async function recordHistory(h: ReleaseHarness, releaseId: string, name: string): Promise<void> {
   const dir = process.env.IMAGECAST_RECORD_HISTORY_DIR;
