@@ -16,7 +16,7 @@ import {
   RegisterImageCommand,
 } from '@aws-sdk/client-ec2';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
-import { startAwsEmulator, type AwsEmulator } from '../support/aws-emulator.js';
+import { startAwsEmulator, TEST_KEYS, type AwsEmulator } from '../support/aws-emulator.js';
 import { runCli } from '../support/cli-process.js';
 import { tempDir } from '../support/stack.js';
 
@@ -27,7 +27,15 @@ describe('preflight before the upload (local cloud, EC2 on moto)', () => {
   let h: ReleaseHarness;
   let env: NodeJS.ProcessEnv;
   before(async () => {
-    aws = await startAwsEmulator('release-preflight');
+    aws = await startAwsEmulator('release-preflight', {}, [
+      {
+        name: 'second',
+        partition: 'aws',
+        region: 'us-west-2',
+        additional_regions: ['me-south-1'],
+        credentials: TEST_KEYS,
+      },
+    ]);
     h = await startReleaseHarness('release-preflight', {
       queues: ['workflows', 'local', 'ec2'],
       diskMiB: 8,
@@ -200,6 +208,41 @@ describe('preflight before the upload (local cloud, EC2 on moto)', () => {
         .sort(),
       ['eu-west-1', 'us-east-1'],
     );
+  });
+
+  it("EC2, several accounts: every account is checked before any account's release starts; one failure lists them all", async () => {
+    await h.publish('5');
+    const name = 'preflight-accounts-taken';
+    const taken = await foreignAmi(aws, 'us-east-1', name);
+    const { releaseId } = await h.client.startRelease({
+      cloud: 'ec2',
+      cloud_accounts: [{ name: 'test-aws' }, { name: 'second' }],
+      cloud_image_name: name,
+      image_description: 'preflight test',
+      download_url: h.buildServer.url,
+      image: 'test-image',
+      utctime: 'now',
+      root_volume_size: 1,
+    });
+    await assert.rejects(h.client.temporal.workflow.getHandle(releaseId).result(), WorkflowFailedError);
+    const status = await h.client.getRelease(releaseId);
+    assert.match(status.error!, /preflight found 2 problems; nothing was uploaded/);
+    assert.match(
+      status.error!,
+      new RegExp(
+        `ec2 account test-aws, region us-east-1: \\[image-name\\] an image named "${name}" already exists \\(${taken}\\)`,
+      ),
+    );
+    assert.match(
+      status.error!,
+      /ec2 account second, region me-south-1: \[region-enabled\] me-south-1 is an opt-in region not enabled for this account/,
+    );
+    for (const account of ['test-aws', 'second']) {
+      await assert.rejects(
+        h.client.temporal.workflow.getHandle(`${releaseId}/${account}`).describe(),
+        `no release started in ${account}`,
+      );
+    }
   });
 
   it('EC2 force_replace_image: the new AMI is tested under a stand-in name, then takes the name from the same snapshot; the old AMIs are gone', async () => {
