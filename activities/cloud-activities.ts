@@ -170,7 +170,9 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
       const { release, standIn } = input;
       const deleted = [...replaced, ...(image.imageId === standIn.imageId ? [] : [standIn])];
       for (const gone of deleted) await catalog.markDeleted({ cloud: release.cloud, account: release.account, region: gone.region, imageId: gone.imageId });
-      await recordImage(release, image, facts);
+      const key = { cloud: release.cloud, account: release.account, region: image.region, imageId: image.imageId };
+      if (image.imageId === standIn.imageId) await catalog.renameImage({ ...key, imageName: image.imageName });
+      else await recordImage(release, image, facts);
       return { image, replaced };
     },
 

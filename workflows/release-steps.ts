@@ -158,8 +158,9 @@ export class ReleaseSteps {
       catalog: facts,
       options: plan.imageOptions,
     };
-    let home = await this.cloud(`create ${imageName} in ${plan.homeRegion}`).createImage(createInput);
-    compensations.add(`delete image ${home.imageId}`, () => this.cloud(`saga: delete image ${home.imageId}`).deleteImage(release, home));
+    const made = await this.cloud(`create ${imageName} in ${plan.homeRegion}`).createImage(createInput);
+    compensations.add(`delete image ${made.imageId}`, () => this.cloud(`saga: delete image ${made.imageId}`).deleteImage(release, made));
+    let home = made;
     board.status.images.push(home);
     board.succeed('create', `${home.imageId} in ${home.region}`, [home.imageId]);
     if (this.isLast('create')) return this.stopAfter('create', disk);

@@ -352,6 +352,15 @@ describe('preflight before the upload (local cloud, EC2 on moto)', () => {
       assert.equal(named[0]!.imageId, done.images.find((i) => i.region === region)!.imageId);
       assert.notEqual(named[0]!.imageId, first.images.find((i) => i.region === region)!.imageId);
     }
+    const { rows } = await h.pool.query<{ image_name: string; state: string }>(
+      'SELECT image_name, state FROM catalog_images WHERE image_id = $1',
+      [done.images[0]!.imageId],
+    );
+    assert.deepEqual(
+      rows,
+      [{ image_name: name, state: 'active' }],
+      'the catalog knows the image by its name',
+    );
     const types = await activityTypes(h, releaseId);
     // After create (and the test step, skipped here: no tests), before the copy.
     const at = types.indexOf('completeReplacement');
