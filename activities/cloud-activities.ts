@@ -3,10 +3,12 @@ import { Context } from '@temporalio/activity';
 import type {
   AdoptReusableInput,
   CloudProvider,
+  CompleteReplacementInput,
   CreateImageInput,
   DiskWriter,
   DeprecateImageInput,
   ImageRef,
+  PreflightInput,
   PublishImageInput,
   ReleaseRef,
   ReplicateImageInput,
@@ -16,6 +18,8 @@ import type {
   WriterCheckpoint,
 } from './provider.js';
 import type { CloudImageOptions } from '../schemas/release-plan.js';
+import type { PreflightProblem } from '../schemas/preflight.js';
+import { runPreflight } from './common/preflight.js';
 import type { ImageCatalog, NewCatalogImage } from './common/catalog/catalog.js';
 import { testImage, type TestImageInput, type TestImageOutcome, type TestImageSettings } from './common/image-tests/test-image.js';
 import { pairWithReplacements, type Replacement } from './common/release-activities.js';
@@ -159,6 +163,23 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
       return found;
     },
 
+    /**
+     * force_replace_image after the tests (EC2, local): the stand-in image takes the name and
+     * the image it replaces goes; the catalog follows (the stand-in and the replaced image deleted).
+     */
+    async completeReplacement(input: CompleteReplacementInput & { catalog: CatalogFacts }): Promise<{ image: ImageRef; replaced: ImageRef[] }> {
+      const { catalog: facts, ...replacement } = input;
+      if (!provider.completeReplacement) throw new Error(`internal: ${provider.cloud} has no stand-in images to complete`);
+      const { image, replaced } = await provider.completeReplacement(replacement);
+      const { release, standIn } = input;
+      const deleted = [...replaced, ...(image.imageId === standIn.imageId ? [] : [standIn])];
+      for (const gone of deleted) await catalog.markDeleted({ cloud: release.cloud, account: release.account, region: gone.region, imageId: gone.imageId });
+      const key = { cloud: release.cloud, account: release.account, region: image.region, imageId: image.imageId };
+      if (image.imageId === standIn.imageId) await catalog.renameImage({ ...key, imageName: image.imageName });
+      else await recordImage(release, image, facts);
+      return { image, replaced };
+    },
+
     /** The test step: a test instance, the job's tests over SSH, the instance always removed. */
     async testImage(input: TestImageInput): Promise<TestImageOutcome> {
       const outcome = await testImage(provider, input, imageTests);
@@ -195,6 +216,11 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
       return found
         .filter((image): image is NonNullable<typeof image> => image !== undefined && image.releaseToken !== input.release.releaseToken)
         .map(({ region, imageId, imageName }) => ({ region, imageId, imageName }));
+    },
+
+    /** Preflight of one account: every problem the release would meet, none thrown (see runPreflight). */
+    async preflight(input: PreflightInput): Promise<PreflightProblem[]> {
+      return runPreflight(provider, input);
     },
 
     /** The images named by `old_cloud_image_name`, in every region of the release, each paired with its replacement. */

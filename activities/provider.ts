@@ -1,5 +1,6 @@
 import type { CloudName } from '../schemas/steps.js';
 import type { CloudImageOptions } from '../schemas/release-plan.js';
+import type { PreflightProblem } from '../schemas/preflight.js';
 
 /**
  * What the download step resolved: one concrete build of the image, its checksum and the
@@ -52,6 +53,11 @@ export interface ImageRef {
   account?: string;
   imageId: string;
   imageName: string;
+  /**
+   * force_replace_image: the name was taken, so the image was made under a stand-in name;
+   * once it is tested, completeReplacement gives it this one. Absent otherwise.
+   */
+  finalName?: string;
 }
 
 /**
@@ -205,6 +211,23 @@ export interface LaunchTestInstanceInput {
   options?: CloudImageOptions;
 }
 
+/** force_replace_image after the tests: the stand-in image takes the name, the other image of that name goes. */
+export interface CompleteReplacementInput extends CreateImageInput {
+  /** The tested image, made under a stand-in name (its `finalName` is `imageName`). */
+  standIn: ImageRef;
+}
+
+/** What a release is about to do, for the checks before anything is uploaded. */
+export interface PreflightInput {
+  release: ReleaseRef;
+  /** The image name, placeholders filled. */
+  imageName: string;
+  /** Every region the release writes to, home region first. */
+  regions: string[];
+  shareWith: 'all' | 'none' | string[];
+  options?: CloudImageOptions;
+}
+
 /**
  * One cloud behind one interface. Every method is idempotent: called again with the same
  * input (a retry after a crash), it finds what the first call made and returns it.
@@ -238,6 +261,18 @@ export interface CloudProvider {
    * Clouds without it upload and create again.
    */
   adoptReusable?(input: AdoptReusableInput): Promise<ReusableArtifacts>;
+  /**
+   * Read-only checks of what only this cloud knows: the account's credentials work, every
+   * region is enabled for it, public sharing is possible. Every problem is returned, none
+   * thrown. (Whether the image name is free is checked for every cloud with findImageByName.)
+   */
+  preflight?(input: PreflightInput): Promise<PreflightProblem[]>;
+  /**
+   * force_replace_image where names are unique (EC2, local): removes the other image of
+   * `imageName` in the stand-in's region and gives the release's image that name, from the same
+   * disk (no data copied). Idempotent: a retry finds the name already the release's.
+   */
+  completeReplacement?(input: CompleteReplacementInput): Promise<{ image: ImageRef; replaced: ImageRef[] }>;
   /** Clouds that can boot their images: a test instance with the key injected, running when this returns. */
   launchTestInstance?(input: LaunchTestInstanceInput): Promise<TestInstance>;
   /** Power-cycles it (test_hard_reboot). */

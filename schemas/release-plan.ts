@@ -50,6 +50,8 @@ export interface Ec2ImageOptions {
   imageTags?: Array<{ Key: string; Value: string }>;
   /** mash's cpu_options: what the test instance is launched with (absent in older plans). */
   cpuOptions?: { AmdSevSnp?: 'enabled' | 'disabled' };
+  /** force_replace_image: an AMI of the release's name is replaced after the new one is tested (absent unless set). */
+  forceReplace?: boolean;
 }
 
 /** GCE specifics of the image a release makes (names and flags, no secrets). */
@@ -120,7 +122,13 @@ export interface AzureImageOptions {
 }
 
 /** What one cloud needs beyond the cloud-neutral plan; `local` needs nothing more. */
-export type CloudImageOptions = Ec2ImageOptions | GceImageOptions | AzureImageOptions | { cloud: 'local' };
+export type CloudImageOptions = Ec2ImageOptions | GceImageOptions | AzureImageOptions | LocalImageOptions;
+
+/** The local cloud: only force_replace_image (absent unless set). */
+export interface LocalImageOptions {
+  cloud: 'local';
+  forceReplace?: boolean;
+}
 
 /**
  * The cloud-neutral plan of one release, derived from a validated job document by the

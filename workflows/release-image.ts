@@ -18,6 +18,7 @@ import { ReleaseStatusBoard, type DryRunReport, type ReleaseStatus } from './rel
 import { DRY_RUN_PATCH, dryRun } from './dry-run.js';
 import { ReleaseSteps, resolveBuild, useBuild } from './release-steps.js';
 import { releaseInEveryAccount, type PinnedBuild } from './account-releases.js';
+import { PREFLIGHT_CHECKS_PATCH, preflightEveryAccount } from './preflight.js';
 import { describeFailure } from './describe-failure.js';
 import { notifyReleaseFinished } from './notify-finished.js';
 import { recordReleaseEnd } from './release-metrics.js';
@@ -105,6 +106,7 @@ export async function releaseImage(job: Record<string, unknown>, pinned?: Pinned
       const resolved = await resolveBuild({ plan, board, report, workflowsQueue }, utcDate(info.runStartTime));
       build = resolved;
       source = resolved.source;
+      if (patched(PREFLIGHT_CHECKS_PATCH)) await preflightEveryAccount(plan, board, report, resolved.imageName, `${queuePrefix}${plan.cloud}`);
       await releaseInEveryAccount(plan, board, report, { parentReleaseId: info.workflowId, ...resolved });
     } else {
       const steps = new ReleaseSteps({

@@ -12,6 +12,8 @@ import { type ReleaseDecisions } from './release-decisions.js';
 import { BLOCKED_UNITS_PATCH, runRegionUnits, withDecisions } from './region-units.js';
 import { adoptEarlierRuns, NOTHING_REUSED, REUSE_PATCH, reusedNote, type ReusedByRetry } from './reuse-earlier-runs.js';
 import { rawImageUploadStep } from './raw-image-upload.js';
+import { PREFLIGHT_CHECKS_PATCH, preflightFailed, preflightPlans } from './preflight.js';
+import { FORCE_REPLACE_PATCH, takeName } from './force-replace.js';
 
 export interface ReleaseStepsContext {
   plan: ReleasePlan;
@@ -97,7 +99,9 @@ export class ReleaseSteps {
    */
   private azureOptions() {
     const { plan } = this.ctx;
-    return plan.cloud === 'azure' ? { options: plan.imageOptions } : {};
+    // force_replace_image on EC2 and local: their copies clear the name in each region.
+    const replaces = plan.imageOptions && 'forceReplace' in plan.imageOptions && plan.imageOptions.forceReplace;
+    return plan.cloud === 'azure' || replaces ? { options: plan.imageOptions } : {};
   }
 
   download(date: string) {
@@ -117,7 +121,14 @@ export class ReleaseSteps {
     const reused = await this.reuseEarlierRuns(source, imageName, facts);
 
     const streaming = `streaming ${source.fileName} to ${plan.homeRegion}`;
-    if (patched(PREFLIGHT_PATCH)) {
+    if (patched(PREFLIGHT_CHECKS_PATCH)) {
+      // Every check, every problem at once: a verdict before a byte is uploaded.
+      this.begin('upload', `preflight: checking ${plan.cloud} account ${plan.account} in ${this.regions.join(', ')}`);
+      const problems = await preflightPlans([plan], imageName, () => this.ctx.cloudQueue, () => release.releaseId);
+      if (problems.length > 0) throw preflightFailed(problems);
+      board.step('upload').detail = streaming;
+      this.ctx.report();
+    } else if (patched(PREFLIGHT_PATCH)) {
       this.begin('upload', `checking that ${imageName} is free in ${this.regions.join(', ')}`);
       const clashes = await this.nameClashes(imageName);
       // GCE's and Azure's force_replace_image: the create step replaces the other release's image.
@@ -146,6 +157,18 @@ export class ReleaseSteps {
     }
     if (this.isLast('upload')) return this.stopAfter('upload');
 
+    const createInput = {
+      release,
+      // Uploaded above, or adopted (only a reused image comes without a disk).
+      disk: disk!,
+      imageName,
+      description: plan.description,
+      architecture: plan.architecture,
+      bootFirmware: plan.bootFirmware,
+      source,
+      catalog: facts,
+      options: plan.imageOptions,
+    };
     let home = reused.home;
     if (home) {
       this.begin('create', `reusing ${home.imageId}`);
@@ -153,18 +176,7 @@ export class ReleaseSteps {
       board.succeed('create', `${reusedNote(board, home.imageId)} in ${home.region}`, [home.imageId]);
     } else {
       this.begin('create', `registering ${imageName}`);
-      const made = await this.cloud(`create ${imageName} in ${plan.homeRegion}`).createImage({
-        release,
-        // Uploaded above, or adopted (only a reused image comes without a disk).
-        disk: disk!,
-        imageName,
-        description: plan.description,
-        architecture: plan.architecture,
-        bootFirmware: plan.bootFirmware,
-        source,
-        catalog: facts,
-        options: plan.imageOptions,
-      });
+      const made = await this.cloud(`create ${imageName} in ${plan.homeRegion}`).createImage(createInput);
       compensations.add(`delete image ${made.imageId}`, () => this.cloud(`saga: delete image ${made.imageId}`).deleteImage(release, made));
       board.status.images.push(made);
       board.succeed('create', `${made.imageId} in ${made.region}`, [made.imageId]);
@@ -173,6 +185,9 @@ export class ReleaseSteps {
     if (this.isLast('create')) return this.stopAfter('create', disk);
 
     await this.test(home);
+    // force_replace_image (EC2, local): the tested stand-in takes the name; not in a test-only run that removes its images.
+    const testOnly = this.isLast('test') && plan.cleanupImagesAfterTest;
+    if (home.finalName && !testOnly && patched(FORCE_REPLACE_PATCH)) home = await takeName(this.ctx, home, createInput);
     if (this.isLast('test')) return this.stopAfter('test', disk);
     await rawImageUploadStep({ ...this.ctx, queuePrefix: this.ctx.cloudQueue.slice(0, -plan.cloud.length) }, source, imageName);
     if (this.isLast('raw_image_upload')) return this.stopAfter('raw_image_upload', disk);

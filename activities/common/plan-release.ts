@@ -105,7 +105,7 @@ function localTarget(job: Extract<ReleaseJob, { cloud: 'local' }>): ReleaseTarge
     replicaRegions: job.additional_regions,
     shareWith: job.share_with,
     allowCopy: job.allow_copy,
-    imageOptions: { cloud: 'local' },
+    imageOptions: { cloud: 'local', ...(job.force_replace_image && { forceReplace: true }) },
   };
 }
 
@@ -153,6 +153,7 @@ function ec2Target(job: Ec2Job, { account, field, regionOverride }: Ec2AccountCh
       billingCodes: job.billing_codes ? job.billing_codes.split(',') : [],
       copyPermission: ec2AllowCopy(job.allow_copy, job.share_with),
       ...(job.image_tags && { imageTags: job.image_tags }),
+      ...(job.force_replace_image && { forceReplace: true }),
       ...(job.cpu_options && { cpuOptions: job.cpu_options }),
     },
   };

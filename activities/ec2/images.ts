@@ -18,6 +18,7 @@ import { clientToken, ec2Options } from './ebs-snapshot-writer.js';
 import { deleteEc2Image } from './lifecycle.js';
 import type { AwsClients } from './sessions.js';
 import { jobImageTags, releaseTags, TAG, tagValue, userTags } from './tags.js';
+import { standInName } from '../common/stand-in-name.js';
 
 /** The root device of SUSE's EC2 images (HVM). */
 const ROOT_DEVICE = '/dev/sda1';
@@ -78,6 +79,15 @@ export async function createEc2Image(
   wait: WaitSettings,
 ): Promise<ImageRef> {
   const { release, disk, imageName } = input;
+  if (ec2Options(input).forceReplace) {
+    // force_replace_image: made under a stand-in name until tested (completeEc2Replacement).
+    const holder = await describeImageByName(clients, imageName);
+    if (holder && tagValue(holder.Tags, TAG.releaseToken) !== release.releaseToken) {
+      const options = { ...ec2Options(input), forceReplace: false };
+      const made = await createEc2Image(clients, { ...input, imageName: standInName(imageName, release.releaseToken), options }, wait);
+      return { ...made, finalName: imageName };
+    }
+  }
   // First, so a retry after RegisterImage still tags it (CreateTags is idempotent).
   await tagSnapshot(clients, disk.diskId, ec2Options(input).imageTags ?? []);
   const mine = await findOwnImage(clients, release, imageName);
@@ -111,6 +121,7 @@ export async function replicateEc2Image(
 ): Promise<ImageRef> {
   const { release, targetRegion } = input;
   const imageName = input.source.imageName;
+  if (input.options?.cloud === 'ec2' && input.options.forceReplace) await clearNameForCopy(target, imageName, release.releaseToken);
   let copy = await findOwnImage(target, release, imageName);
   if (!copy) {
     // CopyImageTags copies the AMI's tags, not its snapshot's: the job's tags go on the copy's snapshot here.
@@ -141,6 +152,12 @@ export async function replicateEc2Image(
     throw error;
   }
   return copy;
+}
+
+/** A replica region with force_replace_image: the other AMI of the name goes before the copy (the home AMI is tested by now). */
+async function clearNameForCopy(clients: AwsClients, imageName: string, releaseToken: string): Promise<void> {
+  const holder = await describeImageByName(clients, imageName);
+  if (holder && tagValue(holder.Tags, TAG.releaseToken) !== releaseToken) await deleteEc2Image(clients, { imageId: holder.ImageId! });
 }
 
 /** The job's image_tags on the uploaded snapshot (the AMI gets them at registration). */

@@ -17,6 +17,8 @@ import {
   publishEc2Image,
 } from './lifecycle.js';
 import { adoptEc2Reusable } from './reuse.js';
+import { preflightEc2 } from './preflight.js';
+import { completeEc2Replacement } from './replace.js';
 import { AwsSessions, type AwsSettings } from './sessions.js';
 import { openS3ObjectWriter } from '../common/raw-upload/s3-object-writer.js';
 import {
@@ -58,6 +60,9 @@ export function createEc2Cloud(options: Ec2CloudOptions): CloudProvider & { clos
     async createImage(input) {
       return createEc2Image(await clients(input.release.account, input.disk.region), input, wait);
     },
+    async completeReplacement(input) {
+      return completeEc2Replacement(await clients(input.release.account, input.standIn.region), input);
+    },
     async replicateImage(input) {
       const { account } = input.release;
       const [source, target] = await Promise.all([
@@ -95,6 +100,7 @@ export function createEc2Cloud(options: Ec2CloudOptions): CloudProvider & { clos
         }),
       );
     },
+    preflight: (input) => preflightEc2((region) => clients(input.release.account, region), input),
     async launchTestInstance(input) {
       return launchEc2TestInstance(await clients(input.release.account, input.image.region), input, {
         ...wait,

@@ -3,6 +3,8 @@ import { basename } from 'node:path';
 import { nonRetryable } from '../common/errors.js';
 import type { CreateImageInput, ImageRef } from '../provider.js';
 import { copySparseFile } from './sparse-copy.js';
+import { imagesHoldingName } from './replace.js';
+import { standInName } from '../common/stand-in-name.js';
 import { deterministicId, type LocalImage, type LocalStore } from './store.js';
 
 /** One image per run and region: a retry finds the image the first call made. */
@@ -21,8 +23,12 @@ export async function createLocalImage(store: LocalStore, input: CreateImageInpu
   const { region } = disk;
   const imageId = imageIdFor(release.releaseToken, region);
   const existing = await store.readImage(account, region, imageId);
-  if (existing) return { region, imageId, imageName: existing.imageName };
-  await assertNameFree(store, account, region, imageName, release.releaseToken);
+  // A retry of a stand-in (force_replace_image) says again which name it is to take.
+  if (existing) return { region, imageId, imageName: existing.imageName, ...(existing.imageName !== imageName && { finalName: imageName }) };
+  const replacing =
+    input.options?.cloud === 'local' && input.options.forceReplace && (await imagesHoldingName(store, account, region, imageName, release.releaseToken)).length > 0;
+  const name = replacing ? standInName(imageName, release.releaseToken) : imageName;
+  if (!replacing) await assertNameFree(store, account, region, imageName, release.releaseToken);
 
   const uploaded = store.diskFile(account, region, disk.diskId);
   if (!(await stat(uploaded).catch(() => undefined))) {
@@ -38,7 +44,7 @@ export async function createLocalImage(store: LocalStore, input: CreateImageInpu
   await link(uploaded, target).catch(() => copySparseFile(uploaded, target));
   const image: LocalImage = {
     imageId,
-    imageName,
+    imageName: name,
     description: input.description,
     architecture: input.architecture,
     bootFirmware: input.bootFirmware,
@@ -54,7 +60,7 @@ export async function createLocalImage(store: LocalStore, input: CreateImageInpu
     createdAt: new Date().toISOString(),
   };
   await store.writeImage(account, region, image);
-  return { region, imageId, imageName };
+  return { region, imageId, imageName: name, ...(replacing && { finalName: imageName }) };
 }
 
 /**

@@ -2,7 +2,9 @@ import type { CloudImage, CloudProvider } from '../provider.js';
 import { deleteLocalDisk, deleteLocalImage, discardLocalReleaseArtifacts } from './cleanup.js';
 import { createLocalImage } from './create.js';
 import { deprecateLocalImage } from './deprecate.js';
+import { preflightLocal } from './preflight.js';
 import { publishLocalImage } from './publish.js';
+import { completeLocalReplacement } from './replace.js';
 import { replicateLocalImage } from './replicate.js';
 import { adoptLocalReusable } from './reuse.js';
 import { LocalStore } from './store.js';
@@ -25,6 +27,7 @@ export function createLocalCloud({ dataDir }: { dataDir: string }): CloudProvide
     openDiskWriter: (input) => openLocalDiskWriter(store, input),
     createImage: (input) => createLocalImage(store, input),
     replicateImage: (input) => replicateLocalImage(store, input),
+    completeReplacement: (input) => completeLocalReplacement(store, input),
     publishImage: (input) => publishLocalImage(store, input),
     deprecateImage: (input) => deprecateLocalImage(store, input),
     async findImageByName(account, region, imageName): Promise<CloudImage | undefined> {
@@ -46,6 +49,7 @@ export function createLocalCloud({ dataDir }: { dataDir: string }): CloudProvide
       await killRunVms(dataDir, release);
       await discardLocalReleaseArtifacts(store, release, regions);
     },
+    preflight: (input) => preflightLocal(store, input),
     launchTestInstance: (input) => launchLocalTestInstance(store, dataDir, input),
     rebootTestInstance: (release) => resetLocalTestInstance(dataDir, release),
     testInstanceGone: (release) => localTestInstanceGone(dataDir, release),

@@ -7,6 +7,8 @@ export async function publishLocalImage(store: LocalStore, input: PublishImageIn
   const { release, image, shareWith } = input;
   const closed = await store.closedReason(release.account, image.region, 'publishing');
   if (closed) throw nonRetryable('CloudPermissionDenied', `local region ${image.region} of ${release.account} refuses publishing: ${closed}`);
+  const blocked = shareWith === 'all' && (await store.closedReason(release.account, image.region, 'public'));
+  if (blocked) throw nonRetryable('CloudPermissionDenied', `local region ${image.region} of ${release.account} blocks public images: ${blocked}`);
   const current = await store.readImage(release.account, image.region, image.imageId);
   if (!current) {
     throw nonRetryable(

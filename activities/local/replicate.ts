@@ -6,6 +6,7 @@ import { nonRetryable } from '../common/errors.js';
 import type { ImageRef, ReplicateImageInput } from '../provider.js';
 import { assertNameFree, imageIdFor } from './create.js';
 import { copySparseFile } from './sparse-copy.js';
+import { removeNameHolders } from './replace.js';
 import type { LocalImage, LocalStore } from './store.js';
 
 /**
@@ -28,8 +29,10 @@ export async function replicateLocalImage(store: LocalStore, input: ReplicateIma
       `source image ${source.imageId} is missing from local ${account}/${source.region}`,
     );
   }
+  // force_replace_image: the home image is tested by now; the other image of the name goes first.
+  if (input.options?.cloud === 'local' && input.options.forceReplace) await removeNameHolders(store, account, targetRegion, original.imageName, release.releaseToken);
   await assertNameFree(store, account, targetRegion, original.imageName, release.releaseToken);
-  const closed = await store.closedReason(account, targetRegion);
+  const closed = (await store.closedReason(account, targetRegion, 'enabled')) ?? (await store.closedReason(account, targetRegion));
   if (closed) throw nonRetryable('CloudPermissionDenied', `local region ${targetRegion} of ${account} refuses copies: ${closed}`);
 
   await store.ensureDir(account, targetRegion, 'images');

@@ -79,13 +79,16 @@ export class LocalStore {
    * region not enabled, a quota): a file `<dataDir>/<account>/<region>/CLOSED` whose text is
    * the reason; `CLOSED-PUBLISH` refuses publishing there (a permission, public-image block),
    * `CLOSED-DEPRECATE` deprecation. Removing the file opens the region again. Tests and demos use it.
+   * Two more are what preflight looks for: `DISABLED`, a region not enabled for the account
+   * (an EC2 opt-in region; copies are refused too), and `BLOCK-PUBLIC`, public sharing blocked
+   * (EC2's image block public access; publishing with "all" is refused too).
    */
   async closedReason(
     account: string,
     region: string,
-    to: 'copies' | 'publishing' | 'deprecation' = 'copies',
+    to: 'copies' | 'publishing' | 'deprecation' | 'enabled' | 'public' = 'copies',
   ): Promise<string | undefined> {
-    const name = { copies: 'CLOSED', publishing: 'CLOSED-PUBLISH', deprecation: 'CLOSED-DEPRECATE' }[to];
+    const name = { copies: 'CLOSED', publishing: 'CLOSED-PUBLISH', deprecation: 'CLOSED-DEPRECATE', enabled: 'DISABLED', public: 'BLOCK-PUBLIC' }[to];
     const file = join(this.dataDir, safeSegment('account', account), safeSegment('region', region), name);
     return readFile(file, 'utf8').then(
       (text) => text.trim() || 'closed',

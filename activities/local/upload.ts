@@ -1,7 +1,7 @@
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DiskWriter, OpenDiskWriterInput, UploadedDisk } from '../provider.js';
-import { retryable } from '../common/errors.js';
+import { nonRetryable, retryable } from '../common/errors.js';
 import {
   deterministicId,
   readJson,
@@ -34,6 +34,8 @@ export async function openLocalDiskWriter(
   const { release, region, checksum } = input;
   const { account } = release;
   const diskId = diskIdFor(release.releaseToken);
+  const disabled = await store.closedReason(account, region, 'enabled');
+  if (disabled) throw nonRetryable('CloudPermissionDenied', `local region ${region} is not enabled for ${account}: ${disabled}`);
   await store.ensureDir(account, region, 'staging');
   await store.ensureDir(account, region, 'disks');
   const partPath = store.stagingPart(account, region, diskId);

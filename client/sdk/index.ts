@@ -23,6 +23,8 @@ import { payloadDataConverter } from '../../infra/codec/data-converter.js';
 import type { PayloadKeys } from '../../infra/codec/payload-keys.js';
 import type { releaseImage } from '../../workflows/release-image.js';
 import type { PinnedBuild } from '../../workflows/account-releases.js';
+import type { preflightRelease, PreflightResult } from '../../workflows/preflight.js';
+import { randomUUID } from 'node:crypto';
 import { abortUpdate, buildQuery, resumeUpdate, statusQuery, type DecisionOutcome } from '../../workflows/queries.js';
 import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import { AesGcmPayloadCodec } from '../../infra/codec/aes-gcm-codec.js';
@@ -66,6 +68,8 @@ export * from './errors.js';
 export { payloadKeysFromEnv, type PayloadKeys } from '../../infra/codec/payload-keys.js';
 export type { ReleaseInspection, StartedRelease, WaitOptions } from './types.js';
 export type { RetirementResult } from '../../workflows/deprecate-images.js';
+export type { PreflightResult } from '../../workflows/preflight.js';
+export type { PreflightProblem } from '../../schemas/preflight.js';
 export type { BuildWatchResult } from '../../workflows/release-new-builds.js';
 
 /** How long a status query may wait for a worker's answer. */
@@ -127,6 +131,24 @@ export class ImagecastClient {
       if (error instanceof WorkflowExecutionAlreadyStartedError) throw new ReleaseAlreadyRunningError(releaseId);
       throw refusedStart(releaseId, error);
     }
+  }
+
+  /**
+   * Preflight without a release: the workers check the job's accounts (credentials, regions
+   * enabled, the image name free, public sharing possible) and every problem is returned.
+   * Throws InvalidJobError for an invalid job; a build that cannot be found fails the run.
+   */
+  async preflight(job: unknown, options: { cloud?: CloudName; timeoutMs?: number } = {}): Promise<PreflightResult> {
+    const parsed = parseJob(job, options.cloud);
+    if (!parsed.ok) throw new InvalidJobError(parsed.issues);
+    return this.temporal.workflow.execute<typeof preflightRelease>('preflightRelease', {
+      workflowId: `preflight/${randomUUID()}`,
+      taskQueue: queueName(this.config.queuePrefix, WORKFLOWS_QUEUE_SUFFIX),
+      args: [parsed.job as unknown as Record<string, unknown>],
+      // No worker on a cloud queue would make it wait for ever: a preflight is minutes at most.
+      workflowExecutionTimeout: options.timeoutMs ?? 10 * 60_000,
+      staticSummary: `preflight of ${parsed.job.cloud} job ${parsed.job.cloud_image_name}`,
+    });
   }
 
   /** The step table: live from the workflow while it runs, from its memo once it has ended. */

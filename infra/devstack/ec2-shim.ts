@@ -7,7 +7,10 @@
  * (moto: NotImplemented), RegisterImage and CopyImage (moto ignores TagSpecifications,
  * ClientToken, CopyImageTags and allows duplicate names, which AWS refuses with
  * InvalidAMIName.Duplicate), DescribeImages (adds deprecationTime, and imageState "pending"
- * while a copy is younger than copyDelayMs). Everything else (EBS direct, S3, STS, other EC2
+ * while a copy is younger than copyDelayMs), GetImageBlockPublicAccessState,
+ * EnableImageBlockPublicAccess and DisableImageBlockPublicAccess (moto: NotImplemented; the
+ * state is kept per access key and region, `managedBy` is always "account"; sharing is not
+ * refused while it is on). Everything else (EBS direct, S3, STS, other EC2
  * actions) is forwarded untouched and streamed.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -82,6 +85,8 @@ export async function startEc2Shim(options: {
   const faults: Array<InjectedFault & { left: number }> = [];
   const copiesByToken = new Map<string, string>();
   const copiedAt = new Map<string, number>();
+  /** `${accessKeyId}/${region}` of the accounts and regions whose image block public access is on. */
+  const publicBlocked = new Set<string>();
 
   /** One EC2 Query call to moto; moto does not check signatures and routes the region by the scope. */
   async function moto(
@@ -223,6 +228,24 @@ export async function startEc2Shim(options: {
           }
         }
         sendRaw(res, answer.status, body);
+        return true;
+      }
+      case 'GetImageBlockPublicAccessState':
+      case 'EnableImageBlockPublicAccess':
+      case 'DisableImageBlockPublicAccess': {
+        // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetImageBlockPublicAccessState.html
+        const key = `${caller.accessKeyId}/${region}`;
+        if (action === 'EnableImageBlockPublicAccess') {
+          if (params.ImageBlockPublicAccessState !== 'block-new-sharing') {
+            sendError(res, 400, 'InvalidParameterValue', 'ImageBlockPublicAccessState must be block-new-sharing');
+            return true;
+          }
+          publicBlocked.add(key);
+        }
+        if (action === 'DisableImageBlockPublicAccess') publicBlocked.delete(key);
+        const state = publicBlocked.has(key) ? 'block-new-sharing' : 'unblocked';
+        const managedBy = action === 'GetImageBlockPublicAccessState' ? '<managedBy>account</managedBy>' : '';
+        sendXml(res, `${action}Response`, `<imageBlockPublicAccessState>${state}</imageBlockPublicAccessState>${managedBy}`);
         return true;
       }
       case 'ImportSnapshot': {

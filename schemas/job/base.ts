@@ -202,7 +202,6 @@ export const baseJobShape = {
  */
 export const UNSUPPORTED_MASH_FIELDS = [
   'download_account',
-  'force_replace_image',
 ] as const;
 
 /** Why a refused mash field is refused, where "not supported yet" alone would not say enough. */

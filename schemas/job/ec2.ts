@@ -184,6 +184,12 @@ export const ec2JobSchema = z
       .optional()
       .describe('Instances launched from the AMI require IMDSv2.'),
     imds_version: ec2ImdsVersion,
+    force_replace_image: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Replace an AMI of the same name (made elsewhere) instead of failing: the new AMI is registered under a stand-in name, tested, then the old AMI is deregistered and the new one registered under the name from the same snapshot (no data copied). In replica regions the old AMI is deregistered before the copy.',
+      ),
     image_tags: ec2ImageTags,
     cpu_options: ec2CpuOptions,
     upload_method: z

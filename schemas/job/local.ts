@@ -43,6 +43,12 @@ export const localJobSchema = z
           '"all" makes the image public, "none" keeps it private, a list of account names shares it with those accounts (mash\'s EC2 field takes a comma-separated string; here it is a list).',
         examples: ['all', ['team-a', 'team-b']],
       }),
+    force_replace_image: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Replace an image of the same name (made elsewhere) instead of failing: the new image is tested under a stand-in name, then the old one is removed and the new one takes the name. In replica regions the old image is removed before the copy.',
+      ),
     allow_copy: z
       .boolean()
       .default(false)

@@ -73,6 +73,7 @@ describe('local job documents', () => {
       cloud_account: 'local',
       region: 'local-1',
       additional_regions: [],
+      force_replace_image: false,
       share_with: 'none',
       allow_copy: false,
       on_failure: 'block',

@@ -183,6 +183,14 @@ export class ImageCatalog {
     );
   }
 
+  /** force_replace_image where an image keeps its id and takes a name (the local cloud's stand-in). */
+  async renameImage(q: ImageKey & { imageName: string }): Promise<void> {
+    await this.pool.query(
+      `UPDATE catalog_images SET image_name = $5 WHERE cloud = $1 AND account = $2 AND region = $3 AND image_id = $4`,
+      [q.cloud, q.account, q.region, q.imageId, q.imageName],
+    );
+  }
+
   /** A failed or cancelled run: its images that never went out are gone. Returns how many changed. */
   async discardRelease(releaseToken: string): Promise<number> {
     const result = await this.pool.query(

@@ -3,13 +3,17 @@ import { checkJobDocument, formatIssues } from '../../../schemas/job/index.js';
 import { CLOUDS, type CloudName } from '../../../schemas/steps.js';
 import { EXIT_INVALID_INPUT, EXIT_OK } from '../exit-codes.js';
 import { readJobDocument } from '../job-document.js';
+import { addConnectionOptions, type ConnectionFlags } from '../client-config.js';
+import { preflightJob } from './job-preflight.js';
 
 // `job add` reads documents the same way.
 export { readJobDocument } from '../job-document.js';
 
-/** `imagecast job validate`: checks a job document without a server; nothing is started. */
+type ValidateFlags = ConnectionFlags & { cloud?: CloudName; json?: boolean; preflight?: boolean };
+
+/** `imagecast job validate`: checks a job document without a server (with --preflight, against the clouds); nothing is started. */
 export function register(job: Command): void {
-  job
+  const command = job
     .command('validate')
     .description('check a job document without starting anything; lists every problem with its JSON path')
     .argument('<file>', 'job document (JSON), or - for stdin')
@@ -17,22 +21,30 @@ export function register(job: Command): void {
       new Option('--cloud <cloud>', 'target cloud; default: the document\'s "cloud" field').choices(CLOUDS),
     )
     .option('--json', 'print the document with every default filled in (or the problems) as JSON on stdout')
+    .option(
+      '--preflight',
+      "also run the release's preflight on the workers (Temporal): credentials, regions enabled, the image name free, public sharing possible, in every account",
+    );
+  addConnectionOptions(command)
     .addHelpText(
       'after',
       `
 Exit codes: 0 valid, 2 invalid (every problem is listed as "path: reason", at most 100).
+With --preflight: 0 no problems, 1 problems found (each: account, region, check, fix) or the
+preflight could not run (Temporal unreachable, build not found), 2 invalid document or usage.
 Limits: 256 KiB per document; field lengths and list sizes as in docs/jobs.md.
 
 Examples:
   imagecast job validate --cloud local examples/jobs/local-demo.json
-  imagecast job validate --json - < job.json     # the job with its defaults resolved`,
+  imagecast job validate --json - < job.json     # the job with its defaults resolved
+  imagecast job validate --preflight examples/jobs/mash-ec2.json`,
     )
-    .action(async (file: string, flags: { cloud?: CloudName; json?: boolean }) => {
+    .action(async (file: string, flags: ValidateFlags) => {
       process.exitCode = await validate(file, flags);
     });
 }
 
-async function validate(file: string, flags: { cloud?: CloudName; json?: boolean }): Promise<number> {
+async function validate(file: string, flags: ValidateFlags): Promise<number> {
   const read = await readJobDocument(file);
   if (!read.ok) {
     console.error(read.error);
@@ -59,6 +71,10 @@ async function validate(file: string, flags: { cloud?: CloudName; json?: boolean
     return EXIT_INVALID_INPUT;
   }
   const summary = `valid: ${parsed.job.cloud} job for image "${parsed.job.cloud_image_name}"`;
+  if (flags.preflight) {
+    console.error(summary);
+    return preflightJob(read.doc, flags);
+  }
   if (flags.json) {
     console.error(summary); // stdout stays pure JSON
     console.log(JSON.stringify(parsed.job, null, 2));
