@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The one worker binary: `--queues workflows,local` (or IMAGECAST_QUEUES) picks what it serves,
-// so each cloud scales on its own. SIGTERM/SIGINT drain in-flight work, then exit.
+// so each cloud, and each cloud's uploads, scale on their own. SIGTERM/SIGINT drain in-flight work, then exit.
 import { Command } from 'commander';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
@@ -21,6 +21,7 @@ import { payloadKeysFromEnv, type PayloadKeys } from '../infra/codec/payload-key
 import { keyRingMasterKeys } from '../secrets/envelope.js';
 import { keyRingFromEnv, type KeyRing } from '../secrets/key-ring.js';
 import { createWorkers } from './create-workers.js';
+import { cloudsServed, servedTaskQueues } from '../schemas/worker-queues.js';
 import { createNotifier, notifyConfigFromEnv, type NotifyConfig } from '../activities/common/notify/notifier.js';
 
 const log = pino({ name: 'imagecast-worker' });
@@ -29,7 +30,10 @@ const program = new Command('imagecast-worker')
   .description(
     'Serve Imagecast task queues: release workflows and cloud-neutral activities, and per-cloud activities',
   )
-  .option('--queues <list>', `comma-separated queues to serve: ${WORKER_QUEUES.join(', ')}`)
+  .option(
+    '--queues <list>',
+    `comma-separated queues to serve: ${WORKER_QUEUES.join(', ')}. <cloud> serves both of its task queues, <prefix><cloud> (cloud calls) and <prefix><cloud>-upload (uploads); <cloud>-calls or <cloud>-upload serves one`,
+  )
   .option('--queue-prefix <prefix>', 'task queue prefix (default "imagecast-")')
   .option('--address <host:port>', 'Temporal frontend (env IMAGECAST_TEMPORAL_ADDRESS)')
   .option('--namespace <name>', 'Temporal namespace (env IMAGECAST_TEMPORAL_NAMESPACE)')
@@ -51,11 +55,15 @@ IMAGECAST_AZURE_POLL_MS (Azure fakes: an ARM fake over HTTPS and Azurite), IMAGE
 IMAGECAST_QEMU_ACCEL (local test instances: tcg (default) or kvm), IMAGECAST_METRICS_ADDRESS (Prometheus endpoint HOST:PORT:
 the SDK's temporal_* metrics and imagecast_* ones), IMAGECAST_HEARTBEAT_THROTTLE_SECONDS (at most this long between
 an activity's heartbeats to the server, default 2; ~10 in production), IMAGECAST_ACTIVITY_SLOTS (at most this many
-activities at once per queue served; the SDK's default is 100). AWS credentials for assuming account roles come from the SDK's default chain.
+activities at once per queue served, upload queues excepted; the SDK's default is 100), IMAGECAST_UPLOAD_SLOTS (at most
+this many uploads at once per <cloud>-upload queue served, default 2: each holds its stream in memory and shares the
+pod's bandwidth, so scale pods out rather than slots up). AWS credentials for assuming account roles come from the SDK's default chain.
 
-Example:
+Examples:
   IMAGECAST_DATABASE_URL=postgresql://imagecast@127.0.0.1:5432/imagecast \\
-    imagecast-worker --queues workflows,local --address 127.0.0.1:7233`,
+    imagecast-worker --queues workflows,local --address 127.0.0.1:7233
+  imagecast-worker --queues ec2-calls      # EC2's cloud calls only (imagecast-ec2)
+  imagecast-worker --queues ec2-upload     # EC2's uploads only (imagecast-ec2-upload)`,
   )
   .parse();
 
@@ -85,7 +93,8 @@ try {
   console.error(`worker config: ${(error as Error).message}`);
   process.exit(2);
 }
-const accountQueues = config.queues.filter((q) => q === 'ec2' || q === 'gce' || q === 'azure');
+const clouds = cloudsServed(config.queues);
+const accountQueues = clouds.filter((c) => c !== 'local');
 if (accountQueues.length > 0 && !config.accountsFile && !masterKeys) {
   console.error(
     `worker config: accounts: the ${accountQueues.join(' and ')} queue needs accounts: set IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE (accounts stored with "imagecast account"), or IMAGECAST_ACCOUNTS_FILE`,
@@ -170,6 +179,7 @@ try {
     payloadKeys,
     heartbeatThrottleMs: config.heartbeatThrottleSeconds * 1000,
     activitySlots: config.activitySlots,
+    uploadSlots: config.uploadSlots,
     deps: {
       catalog: new ImageCatalog(pool),
       accounts,
@@ -177,7 +187,7 @@ try {
       imageTests: { sshWaitMs: config.testSshWaitSeconds * 1000 },
       providers: {
         local: createLocalCloud({ dataDir: config.localDataDir }),
-        ...(config.queues.includes('ec2') && {
+        ...(clouds.includes('ec2') && {
           ec2: createEc2Cloud({
             accounts,
             endpoint: config.awsEndpoint,
@@ -186,7 +196,7 @@ try {
             onRenewal: (account) => log.info({ account }, 'AWS credentials obtained from STS'),
           }),
         }),
-        ...(config.queues.includes('gce') && {
+        ...(clouds.includes('gce') && {
           gce: createGceCloud({
             accounts,
             computeEndpoint: config.gceComputeEndpoint,
@@ -194,13 +204,13 @@ try {
             pollMs: config.gcePollMs,
           }),
         }),
-        ...(config.queues.includes('azure') && { azure: azureCloud() }),
+        ...(clouds.includes('azure') && { azure: azureCloud() }),
       },
     },
   });
   log.info(
     {
-      queues: config.queues.map((q) => config.queuePrefix + q),
+      queues: servedTaskQueues(config.queues).map((q) => config.queuePrefix + q.suffix),
       address: config.address,
       payloads: payloadKeys ? `encrypted (key ${payloadKeys.currentId})` : 'plain',
       accounts: config.accountsFile ? 'file' : masterKeys ? `store (master key ${masterKeys.currentId})` : 'none',

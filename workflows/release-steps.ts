@@ -10,6 +10,7 @@ import type { ReleaseStatusBoard } from './release-status.js';
 import type { Compensations } from './saga.js';
 import { type ReleaseDecisions } from './release-decisions.js';
 import { BLOCKED_UNITS_PATCH, runRegionUnits, withDecisions } from './region-units.js';
+import { uploadQueueOf } from '../schemas/worker-queues.js';
 
 export interface ReleaseStepsContext {
   plan: ReleasePlan;
@@ -50,6 +51,9 @@ export function useBuild(board: ReleaseStatusBoard, source: ResolvedImageSource,
 
 /** Marks histories whose releases check the image name in every region before uploading. */
 export const PREFLIGHT_PATCH = 'preflight-name-check-before-upload';
+
+/** Marks histories whose upload runs on the cloud's upload queue (`<prefix><cloud>-upload`), not its calls' queue. */
+export const UPLOAD_QUEUE_PATCH = 'upload-queue';
 
 /** The pipeline's steps, in order; each records what it made and how to undo it. */
 export class ReleaseSteps {
@@ -124,7 +128,9 @@ export class ReleaseSteps {
     } else {
       this.begin('upload', streaming);
     }
-    const disk = await cloudActivities(this.ctx.cloudQueue, `upload ${source.fileName} to ${plan.homeRegion}`).upload.uploadImage({
+    // Uploads have a queue (and slots) of their own: they never wait behind copies, nor starve them.
+    const uploadQueue = patched(UPLOAD_QUEUE_PATCH) ? uploadQueueOf(this.ctx.cloudQueue) : this.ctx.cloudQueue;
+    const disk = await cloudActivities(uploadQueue, `upload ${source.fileName} to ${plan.homeRegion}`).upload.uploadImage({
       release,
       source,
       region: plan.homeRegion,
