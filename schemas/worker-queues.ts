@@ -19,7 +19,11 @@ export type WorkerQueue = typeof WORKFLOWS_QUEUE_SUFFIX | CloudName | CloudCalls
 /** Every name `--queues` accepts, grouped per cloud: workflows, local, local-calls, local-upload, ec2, ... */
 export const WORKER_QUEUES = [
   WORKFLOWS_QUEUE_SUFFIX,
-  ...CLOUDS.flatMap((cloud) => [cloud, `${cloud}${CALLS_SUFFIX}` as const, `${cloud}${UPLOAD_QUEUE_SUFFIX}` as const]),
+  ...CLOUDS.flatMap((cloud) => [
+    cloud,
+    `${cloud}${CALLS_SUFFIX}` as const,
+    `${cloud}${UPLOAD_QUEUE_SUFFIX}` as const,
+  ]),
 ] as [typeof WORKFLOWS_QUEUE_SUFFIX, ...WorkerQueue[]];
 
 /** One Temporal task queue a worker process polls, and what runs there. */

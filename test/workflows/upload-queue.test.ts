@@ -15,7 +15,11 @@ async function activitiesOf(temporal: Client, releaseId: string) {
   const scheduled = new Map<string, { activity: string; taskQueue: string; ranBy?: string }>();
   for (const event of events) {
     const s = event.activityTaskScheduledEventAttributes;
-    if (s) scheduled.set(String(event.eventId), { activity: s.activityType?.name ?? '?', taskQueue: s.taskQueue?.name ?? '?' });
+    if (s)
+      scheduled.set(String(event.eventId), {
+        activity: s.activityType?.name ?? '?',
+        taskQueue: s.taskQueue?.name ?? '?',
+      });
     const started = event.activityTaskStartedEventAttributes;
     if (started) scheduled.get(String(started.scheduledEventId))!.ranBy = started.identity ?? undefined;
   }
@@ -27,7 +31,9 @@ describe('uploads on a queue of their own (<prefix><cloud>-upload)', () => {
   const logs = tempDir('upload-queue-logs');
   const workers: ManagedProcess[] = [];
   const startCloudWorker = (queues: string) => {
-    const worker = startWorkerProcess(h, queues, join(logs, `${queues}.log`), { IMAGECAST_LOCAL_DATA_DIR: h.localDataDir });
+    const worker = startWorkerProcess(h, queues, join(logs, `${queues}.log`), {
+      IMAGECAST_LOCAL_DATA_DIR: h.localDataDir,
+    });
     workers.push(worker);
     return worker;
   };
@@ -53,26 +59,44 @@ describe('uploads on a queue of their own (<prefix><cloud>-upload)', () => {
       // Only the calls worker runs: the upload waits, and the health check says for what.
       onWorkerProblem: (found) => {
         problems.push(...found);
-        if (!upload && found.some((p) => p.taskQueue === `${h.queuePrefix}local-upload`)) upload = startCloudWorker('local-upload');
+        if (!upload && found.some((p) => p.taskQueue === `${h.queuePrefix}local-upload`))
+          upload = startCloudWorker('local-upload');
       },
     });
     assert.equal(done.state, 'succeeded', done.error);
     const named = problems.find((p) => p.taskQueue === `${h.queuePrefix}local-upload`);
     assert.ok(named, JSON.stringify(problems));
-    assert.match(named.message, new RegExp(`uploadImage waits for one \\(start one: npm run worker -- --queues local-upload --queue-prefix ${h.queuePrefix}\\)`));
+    assert.match(
+      named.message,
+      new RegExp(
+        `uploadImage waits for one \\(start one: npm run worker -- --queues local-upload --queue-prefix ${h.queuePrefix}\\)`,
+      ),
+    );
     assert.deepEqual(h.imagesIn('region-2').length, 1);
 
     const ran = await activitiesOf(h.client.temporal, releaseId);
     const uploads = ran.filter((a) => a.activity === 'uploadImage');
     assert.equal(uploads.length, 1);
     assert.equal(uploads[0]!.taskQueue, `${h.queuePrefix}local-upload`);
-    assert.match(uploads[0]!.ranBy!, new RegExp(`^${upload!.child.pid}@`), 'the upload-only worker process ran it');
-    const cloudCalls = ran.filter((a) => a.taskQueue === `${h.queuePrefix}local`);
-    assert.deepEqual(
-      [...new Set(cloudCalls.map((a) => a.activity))].sort(),
-      ['createImage', 'deleteDisk', 'findNameClashes', 'publishImage', 'replicateImage'],
+    assert.match(
+      uploads[0]!.ranBy!,
+      new RegExp(`^${upload!.child.pid}@`),
+      'the upload-only worker process ran it',
     );
-    for (const call of cloudCalls) assert.match(call.ranBy!, new RegExp(`^${calls.child.pid}@`), `${call.activity} ran on the calls-only worker`);
+    const cloudCalls = ran.filter((a) => a.taskQueue === `${h.queuePrefix}local`);
+    assert.deepEqual([...new Set(cloudCalls.map((a) => a.activity))].sort(), [
+      'createImage',
+      'deleteDisk',
+      'findNameClashes',
+      'publishImage',
+      'replicateImage',
+    ]);
+    for (const call of cloudCalls)
+      assert.match(
+        call.ranBy!,
+        new RegExp(`^${calls.child.pid}@`),
+        `${call.activity} ran on the calls-only worker`,
+      );
     assert.ok(ran.every((a) => a.taskQueue !== `${h.queuePrefix}local` || a.activity !== 'uploadImage'));
     await replayAndRecord(h.client.temporal, releaseId, 'release-local-upload-queue');
   });
@@ -81,7 +105,9 @@ describe('uploads on a queue of their own (<prefix><cloud>-upload)', () => {
     for (const w of workers.splice(0)) await w.stop();
     const both = startCloudWorker('local');
     await h.publish('2');
-    const { releaseId } = await h.client.startRelease(h.job({ cloud_image_name: 'upload-queue-compat-v{date}-b{release}', additional_regions: [] }));
+    const { releaseId } = await h.client.startRelease(
+      h.job({ cloud_image_name: 'upload-queue-compat-v{date}-b{release}', additional_regions: [] }),
+    );
     const done = await h.client.waitForRelease(releaseId, { pollIntervalMs: 500, timeoutMs: 300_000 });
     assert.equal(done.state, 'succeeded', done.error);
     const ran = await activitiesOf(h.client.temporal, releaseId);
