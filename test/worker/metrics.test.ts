@@ -47,7 +47,7 @@ describe('worker metrics (Prometheus)', () => {
       IMAGECAST_UPLOAD_SLOTS: '3',
     });
     const log = () => readFileSync(worker.logFile, 'utf8');
-    for (let i = 0; i < 200 && !log().includes('worker started'); i++)
+    for (let i = 0; i < 600 && !log().includes('worker started'); i++)
       await new Promise((r) => setTimeout(r, 100));
     assert.match(log(), new RegExp(`"metrics":"${url.replace(/[.]/g, '\\.')}"`), log());
   });
