@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import './zod-messages.js';
-import { CLOUDS, DEFAULT_QUEUE_PREFIX, WORKFLOWS_QUEUE_SUFFIX } from './steps.js';
+import { issueMessage } from './zod-messages.js';
+import { DEFAULT_QUEUE_PREFIX, WORKFLOWS_QUEUE_SUFFIX } from './steps.js';
+import { WORKER_QUEUES } from './worker-queues.js';
 
-export const WORKER_QUEUES = [WORKFLOWS_QUEUE_SUFFIX, ...CLOUDS] as const;
-export type WorkerQueue = (typeof WORKER_QUEUES)[number];
+export { WORKER_QUEUES, type WorkerQueue } from './worker-queues.js';
+
+/** Fewest-slot default for uploads: each holds a stream's buffers and a share of the pod's bandwidth. */
+export const DEFAULT_UPLOAD_SLOTS = 2;
 
 /** Where the Temporal server is; the same settings for the worker, the CLI and the SDK. */
 export const temporalConfigSchema = z.object({
@@ -29,15 +32,16 @@ export const temporalConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]*$/)
     .default(DEFAULT_QUEUE_PREFIX)
-    .describe('task queues are <prefix>workflows and <prefix><cloud>'),
+    .describe('task queues are <prefix>workflows, <prefix><cloud> and <prefix><cloud>-upload'),
 });
 
 export const workerConfigSchema = temporalConfigSchema.extend({
   queues: z
-    .array(z.enum(WORKER_QUEUES))
+    // A queue name is no secret: say which one was given (the hint catches `ec2-uploads`).
+    .array(z.enum(WORKER_QUEUES, { error: (issue) => issueMessage(issue, true) }))
     .min(1)
     .default([WORKFLOWS_QUEUE_SUFFIX, 'local'])
-    .describe('task queues this worker serves'),
+    .describe('task queues this worker serves: workflows; <cloud> (its calls and uploads), <cloud>-calls or <cloud>-upload'),
   databaseUrl: z.string().url().describe('PostgreSQL connection string (catalog, accounts)'),
   localDataDir: z
     .string()
@@ -131,7 +135,16 @@ export const workerConfigSchema = temporalConfigSchema.extend({
     .min(1)
     .max(10_000)
     .optional()
-    .describe('at most this many activities at once on each queue the process serves (the SDK defaults to 100); what a pod is sized and autoscaled for'),
+    .describe('at most this many activities at once on each queue the process serves, uploads excepted (the SDK defaults to 100); what a pod is sized and autoscaled for'),
+  uploadSlots: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000)
+    .default(DEFAULT_UPLOAD_SLOTS)
+    .describe(
+      'at most this many uploads at once on each <cloud>-upload queue the process serves: few, since each upload holds its stream buffers in memory and shares the pod\'s bandwidth; scale pods out instead',
+    ),
 });
 
 export type TemporalConfig = z.infer<typeof temporalConfigSchema>;
@@ -199,6 +212,7 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv): Record<string, unkn
     metricsAddress: env.IMAGECAST_METRICS_ADDRESS || undefined,
     heartbeatThrottleSeconds: env.IMAGECAST_HEARTBEAT_THROTTLE_SECONDS || undefined,
     activitySlots: env.IMAGECAST_ACTIVITY_SLOTS || undefined,
+    uploadSlots: env.IMAGECAST_UPLOAD_SLOTS || undefined,
     ...temporalAccessFromEnv(env),
   };
 }

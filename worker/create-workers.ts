@@ -3,8 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { CloudName } from '../schemas/steps.js';
-import { queueName, WORKFLOWS_QUEUE_SUFFIX } from '../schemas/steps.js';
-import type { WorkerQueue } from '../schemas/config.js';
+import { servedTaskQueues, type WorkerQueue } from '../schemas/worker-queues.js';
 import type { CloudProvider } from '../activities/provider.js';
 import type { ImageCatalog } from '../activities/common/catalog/catalog.js';
 import { createCloudActivities } from '../activities/cloud-activities.js';
@@ -46,18 +45,23 @@ export interface CreateWorkersOptions {
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
   /** At most this long between an activity's heartbeats to the server (default 2 s). */
   heartbeatThrottleMs?: number;
-  /** At most this many activities at once per queue (the SDK's default, 100, without it). */
+  /** At most this many activities at once per queue, upload queues excepted (the SDK's default, 100, without it). */
   activitySlots?: number;
   /** OpenTelemetry export of the release's spans (worker/tracing.ts); without it spans are dropped. */
   tracing?: Tracing;
   /** Worker Deployment Versioning (worker/deployment-versioning.ts); without it the worker is unversioned. */
   workerVersion?: WorkerVersion;
+  /** At most this many uploads at once per `<cloud>-upload` queue (the SDK's default without it). */
+  uploadSlots?: number;
 }
 
 export const DEFAULT_WORKFLOW_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
 const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.js', import.meta.url));
 
-/** One Worker per task queue this process serves (workflows queue and/or cloud queues). */
+/**
+ * One Worker per task queue this process serves: the workflows queue, a cloud's calls queue,
+ * a cloud's upload queue (`ec2` alone serves both of that cloud's). Each has its own slots.
+ */
 export async function createWorkers(options: CreateWorkersOptions): Promise<Worker[]> {
   const { connection, namespace, queuePrefix, deps } = options;
   const dataConverter = options.payloadKeys && payloadDataConverter(options.payloadKeys);
@@ -72,20 +76,21 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     // `as const`: a Duration is ms's template-literal type once @types/ms is installed (azurite pulls it in).
     // Production raises it (IMAGECAST_HEARTBEAT_THROTTLE_SECONDS ~10): each heartbeat is an RPC to the server.
     maxHeartbeatThrottleInterval: options.heartbeatThrottleMs ?? ('2s' as const),
-    // Fixed slots, so a pod's memory request and the autoscaler's target per pod (KEDA, infra/helm) hold.
-    ...(options.activitySlots && { maxConcurrentActivityTaskExecutions: options.activitySlots }),
     ...(dataConverter && { dataConverter }),
     interceptors: { activity: [reportFailedAttempts(client), ...tracingActivityInterceptors(options.tracing)] },
     sinks: tracingSinks(options.tracing),
     ...deploymentOptions(options.workerVersion),
     ...(options.identity && { identity: options.identity }),
   };
+  // Fixed slots, so a pod's memory request and the autoscaler's target per pod (KEDA, infra/helm) hold.
+  const slots = (n: number | undefined) => (n ? { maxConcurrentActivityTaskExecutions: n } : {});
   return Promise.all(
-    options.queues.map((queue) => {
-      const taskQueue = queueName(queuePrefix, queue);
-      if (queue === WORKFLOWS_QUEUE_SUFFIX) {
+    servedTaskQueues(options.queues).map(({ suffix, role, cloud }) => {
+      const taskQueue = `${queuePrefix}${suffix}`;
+      if (role === 'workflows') {
         return Worker.create({
           ...common,
+          ...slots(options.activitySlots),
           taskQueue,
           ...workflowCode(options.workflowBundle),
           // Used when bundling at start (no prebuilt bundle): the same tracing interceptors
@@ -97,10 +102,12 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
           },
         });
       }
-      const provider = deps.providers[queue];
-      if (!provider) throw new Error(`no ${queue} provider is configured, so this worker cannot serve ${taskQueue}`);
+      const provider = deps.providers[cloud!];
+      if (!provider) throw new Error(`no ${cloud} provider is configured, so this worker cannot serve ${taskQueue}`);
+      // The upload queue registers the same activities: the workflow decides what runs where.
       return Worker.create({
         ...common,
+        ...slots(role === 'upload' ? options.uploadSlots : options.activitySlots),
         taskQueue,
         activities: { ...createCloudActivities({ provider, catalog: deps.catalog, imageTests: deps.imageTests }), ...createRawUploadActivities({ provider }) },
       });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The one worker binary: `--queues workflows,local` (or IMAGECAST_QUEUES) picks what it serves,
-// so each cloud scales on its own. SIGTERM/SIGINT drain in-flight work, then exit.
+// so each cloud, and each cloud's uploads, scale on their own. SIGTERM/SIGINT drain in-flight work, then exit.
 import { Command } from 'commander';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
@@ -23,6 +23,7 @@ import { tracingFromEnv } from './tracing.js';
 import { workerVersionFromEnv, type WorkerVersion } from './deployment-versioning.js';
 import { keyRingFromEnv, type KeyRing } from '../secrets/key-ring.js';
 import { createWorkers } from './create-workers.js';
+import { cloudsServed, servedTaskQueues } from '../schemas/worker-queues.js';
 import { createNotifier, notifyConfigFromEnv, type NotifyConfig } from '../activities/common/notify/notifier.js';
 
 const log = pino({ name: 'imagecast-worker' });
@@ -31,7 +32,10 @@ const program = new Command('imagecast-worker')
   .description(
     'Serve Imagecast task queues: release workflows and cloud-neutral activities, and per-cloud activities',
   )
-  .option('--queues <list>', `comma-separated queues to serve: ${WORKER_QUEUES.join(', ')}`)
+  .option(
+    '--queues <list>',
+    `comma-separated queues to serve: ${WORKER_QUEUES.join(', ')}. <cloud> serves both of its task queues, <prefix><cloud> (cloud calls) and <prefix><cloud>-upload (uploads); <cloud>-calls or <cloud>-upload serves one`,
+  )
   .option('--queue-prefix <prefix>', 'task queue prefix (default "imagecast-")')
   .option('--address <host:port>', 'Temporal frontend (env IMAGECAST_TEMPORAL_ADDRESS)')
   .option('--namespace <name>', 'Temporal namespace (env IMAGECAST_TEMPORAL_NAMESPACE)')
@@ -53,15 +57,19 @@ IMAGECAST_AZURE_POLL_MS (Azure fakes: an ARM fake over HTTPS and Azurite), IMAGE
 IMAGECAST_QEMU_ACCEL (local test instances: tcg (default) or kvm), IMAGECAST_METRICS_ADDRESS (Prometheus endpoint HOST:PORT:
 the SDK's temporal_* metrics and imagecast_* ones), IMAGECAST_HEARTBEAT_THROTTLE_SECONDS (at most this long between
 an activity's heartbeats to the server, default 2; ~10 in production), IMAGECAST_ACTIVITY_SLOTS (at most this many
-activities at once per queue served; the SDK's default is 100), OTEL_EXPORTER_OTLP_ENDPOINT or
+activities at once per queue served, upload queues excepted; the SDK's default is 100), IMAGECAST_UPLOAD_SLOTS (at most
+this many uploads at once per <cloud>-upload queue served, default 2: each holds its stream in memory and shares the
+pod's bandwidth, so scale pods out rather than slots up), OTEL_EXPORTER_OTLP_ENDPOINT or
 OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (trace releases: OTLP/HTTP, e.g. http://otel-collector:4318; OTEL_SERVICE_NAME,
 OTEL_BSP_SCHEDULE_DELAY and the exporter's other OTEL_* settings apply), IMAGECAST_WORKER_DEPLOYMENT_NAME and
 IMAGECAST_WORKER_BUILD_ID (or TEMPORAL_DEPLOYMENT_NAME and WORKER_BUILD_ID: Worker Deployment Versioning, releases
 pinned to the build they started on; docs/operations.md). AWS credentials for assuming account roles come from the SDK's default chain.
 
-Example:
+Examples:
   IMAGECAST_DATABASE_URL=postgresql://imagecast@127.0.0.1:5432/imagecast \\
-    imagecast-worker --queues workflows,local --address 127.0.0.1:7233`,
+    imagecast-worker --queues workflows,local --address 127.0.0.1:7233
+  imagecast-worker --queues ec2-calls      # EC2's cloud calls only (imagecast-ec2)
+  imagecast-worker --queues ec2-upload     # EC2's uploads only (imagecast-ec2-upload)`,
   )
   .parse();
 
@@ -93,7 +101,8 @@ try {
   console.error(`worker config: ${(error as Error).message}`);
   process.exit(2);
 }
-const accountQueues = config.queues.filter((q) => q === 'ec2' || q === 'gce' || q === 'azure');
+const clouds = cloudsServed(config.queues);
+const accountQueues = clouds.filter((c) => c !== 'local');
 if (accountQueues.length > 0 && !config.accountsFile && !masterKeys) {
   console.error(
     `worker config: accounts: the ${accountQueues.join(' and ')} queue needs accounts: set IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE (accounts stored with "imagecast account"), or IMAGECAST_ACCOUNTS_FILE`,
@@ -181,6 +190,7 @@ try {
     activitySlots: config.activitySlots,
     tracing,
     workerVersion,
+    uploadSlots: config.uploadSlots,
     deps: {
       catalog: new ImageCatalog(pool),
       accounts,
@@ -188,7 +198,7 @@ try {
       imageTests: { sshWaitMs: config.testSshWaitSeconds * 1000 },
       providers: {
         local: createLocalCloud({ dataDir: config.localDataDir }),
-        ...(config.queues.includes('ec2') && {
+        ...(clouds.includes('ec2') && {
           ec2: createEc2Cloud({
             accounts,
             endpoint: config.awsEndpoint,
@@ -197,7 +207,7 @@ try {
             onRenewal: (account) => log.info({ account }, 'AWS credentials obtained from STS'),
           }),
         }),
-        ...(config.queues.includes('gce') && {
+        ...(clouds.includes('gce') && {
           gce: createGceCloud({
             accounts,
             computeEndpoint: config.gceComputeEndpoint,
@@ -205,13 +215,13 @@ try {
             pollMs: config.gcePollMs,
           }),
         }),
-        ...(config.queues.includes('azure') && { azure: azureCloud() }),
+        ...(clouds.includes('azure') && { azure: azureCloud() }),
       },
     },
   });
   log.info(
     {
-      queues: config.queues.map((q) => config.queuePrefix + q),
+      queues: servedTaskQueues(config.queues).map((q) => config.queuePrefix + q.suffix),
       address: config.address,
       payloads: payloadKeys ? `encrypted (key ${payloadKeys.currentId})` : 'plain',
       accounts: config.accountsFile ? 'file' : masterKeys ? `store (master key ${masterKeys.currentId})` : 'none',

@@ -10,6 +10,8 @@ import type { ReleaseRef, ResolvedImageSource } from '../activities/provider.js'
 import { rawUploadCloud } from '../schemas/raw-upload.js';
 import type { ReleasePlan } from '../schemas/release-plan.js';
 import type { ReleaseStatusBoard } from './release-status.js';
+import { UPLOAD_QUEUE_PATCH } from './upload-queue-patch.js';
+import { uploadQueueOf } from '../schemas/worker-queues.js';
 
 /** Marks histories whose releases run the raw_image_upload step (before it, the field was refused). */
 export const RAW_IMAGE_UPLOAD_PATCH = 'raw-image-upload-step';
@@ -53,7 +55,8 @@ export async function rawImageUploadStep(
   const cloud = rawUploadCloud(upload.type);
   const { uploadRawImage } = proxyActivities<ReturnType<typeof createRawUploadActivities>>({
     ...rawUpload,
-    taskQueue: `${ctx.queuePrefix}${cloud}`,
+    // A stream of many GiB like the image upload: on the upload queue's few slots, once workers have it.
+    taskQueue: patched(UPLOAD_QUEUE_PATCH) ? uploadQueueOf(`${ctx.queuePrefix}${cloud}`) : `${ctx.queuePrefix}${cloud}`,
     summary: `raw upload of ${source.fileName} to ${upload.location}`,
   });
   const result = await uploadRawImage({

@@ -14,6 +14,10 @@ import { adoptEarlierRuns, NOTHING_REUSED, REUSE_PATCH, reusedNote, type ReusedB
 import { rawImageUploadStep } from './raw-image-upload.js';
 import { PREFLIGHT_CHECKS_PATCH, preflightFailed, preflightPlans } from './preflight.js';
 import { FORCE_REPLACE_PATCH, takeName } from './force-replace.js';
+import { uploadQueueOf } from '../schemas/worker-queues.js';
+import { UPLOAD_QUEUE_PATCH } from './upload-queue-patch.js';
+
+export { UPLOAD_QUEUE_PATCH };
 
 export interface ReleaseStepsContext {
   plan: ReleasePlan;
@@ -56,6 +60,7 @@ export function useBuild(board: ReleaseStatusBoard, source: ResolvedImageSource,
 
 /** Marks histories whose releases check the image name in every region before uploading. */
 export const PREFLIGHT_PATCH = 'preflight-name-check-before-upload';
+
 
 /** The pipeline's steps, in order; each records what it made and how to undo it. */
 export class ReleaseSteps {
@@ -144,7 +149,9 @@ export class ReleaseSteps {
     if (disk || reused.home) {
       board.succeed('upload', disk ? `${reusedNote(board, disk.diskId)}: nothing uploaded` : 'nothing uploaded: the image is reused', disk && [disk.diskId]);
     } else {
-      const uploaded = await cloudActivities(this.ctx.cloudQueue, `upload ${source.fileName} to ${plan.homeRegion}`).upload.uploadImage({
+      // Uploads have a queue (and slots) of their own: they never wait behind copies, nor starve them.
+      const uploadQueue = patched(UPLOAD_QUEUE_PATCH) ? uploadQueueOf(this.ctx.cloudQueue) : this.ctx.cloudQueue;
+      const uploaded = await cloudActivities(uploadQueue, `upload ${source.fileName} to ${plan.homeRegion}`).upload.uploadImage({
         release,
         source,
         region: plan.homeRegion,

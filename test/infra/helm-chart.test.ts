@@ -35,12 +35,15 @@ function assertAllValid(validation: Validation, expected: number): void {
   assert.equal(validation.status, 0);
 }
 
-/** Worker checks every queue's Deployment must pass, whatever the values. */
-function assertWorker(objects: K8sObject[], queue: string, slots: number): void {
-  const deployment = find(objects, 'Deployment', `imagecast-worker-${queue}`);
+/**
+ * Worker checks every Deployment must pass, whatever the values: `name` is workflows, a cloud
+ * (its calls) or <cloud>-upload; `queues` what it is told to serve.
+ */
+function assertWorker(objects: K8sObject[], name: string, queues: string, slots: number): void {
+  const deployment = find(objects, 'Deployment', `imagecast-worker-${name}`);
   const spec = podSpec(deployment);
   const [container] = spec.containers;
-  assert.deepEqual(container!.command, ['node', 'dist/worker/main.js', '--queues', queue]);
+  assert.deepEqual(container!.command, ['node', 'dist/worker/main.js', '--queues', queues]);
   assert.ok(spec.terminationGracePeriodSeconds! >= 30, "the pod outlives the worker's 30 s drain");
   assert.deepEqual(container!.ports, [{ name: 'metrics', containerPort: 9464, protocol: 'TCP' }]);
   assert.deepEqual(podLabels(deployment).annotations, {
@@ -51,7 +54,10 @@ function assertWorker(objects: K8sObject[], queue: string, slots: number): void 
   const env = envOf(container!);
   assert.equal(env.get('IMAGECAST_METRICS_ADDRESS')?.value, '0.0.0.0:9464');
   assert.equal(env.get('IMAGECAST_HEARTBEAT_THROTTLE_SECONDS')?.value, '10');
-  assert.equal(env.get('IMAGECAST_ACTIVITY_SLOTS')?.value, String(slots));
+  // Upload pods set the upload queue's slots; the others every other queue's.
+  const upload = name.endsWith('-upload');
+  assert.equal(env.get(upload ? 'IMAGECAST_UPLOAD_SLOTS' : 'IMAGECAST_ACTIVITY_SLOTS')?.value, String(slots));
+  assert.equal(env.get(upload ? 'IMAGECAST_ACTIVITY_SLOTS' : 'IMAGECAST_UPLOAD_SLOTS'), undefined);
   assert.deepEqual(env.get('IMAGECAST_DATABASE_URL')?.valueFrom, {
     secretKeyRef: { name: 'imagecast-database', key: 'url' },
   });
@@ -61,7 +67,7 @@ function assertWorker(objects: K8sObject[], queue: string, slots: number): void 
       (m) => m.name === 'master-keys' && m.mountPath === '/etc/imagecast/master-keys',
     ),
   );
-  const pdb = find(objects, 'PodDisruptionBudget', `imagecast-worker-${queue}`);
+  const pdb = find(objects, 'PodDisruptionBudget', `imagecast-worker-${name}`);
   assert.deepEqual(
     (pdb.spec as { selector: unknown }).selector,
     (deployment.spec as { selector: unknown }).selector,
@@ -91,7 +97,7 @@ describe('Helm chart (offline: helm template, kubeconform -strict)', () => {
       'imagecast-worker-workflows',
     ]);
     assert.deepEqual(names(objects, 'Service'), ['imagecast-gateway']);
-    assertWorker(objects, 'workflows', 100);
+    assertWorker(objects, 'workflows', 'workflows', 100);
     assertNoInlineSecrets(objects);
 
     const workflows = find(objects, 'ScaledObject', 'imagecast-worker-workflows');
@@ -119,47 +125,59 @@ describe('Helm chart (offline: helm template, kubeconform -strict)', () => {
     assert.ok(envOf(migrate!).get('IMAGECAST_DATABASE_URL')?.valueFrom);
   });
 
-  it('with every cloud on: a worker, PDB and ScaledObject per cloud queue, scaled on backlog and busy slots', () => {
+  it('with every cloud on: per cloud a calls and an upload worker, each with its PDB and ScaledObject, scaled on backlog and busy slots', () => {
     const { yaml, objects } = render([ALL_CLOUDS]);
     assertAllValid(validateManifests(yaml), objects.length);
     assertNoInlineSecrets(objects);
-    const slots = { workflows: 100, ec2: 4, gce: 2, azure: 4 };
-    for (const queue of ['workflows', ...CLOUDS])
-      assertWorker(objects, queue, slots[queue as keyof typeof slots]);
-    assert.deepEqual(
-      names(objects, 'ScaledObject'),
-      CLOUDS.map((c) => `imagecast-worker-${c}`)
-        .concat('imagecast-worker-workflows')
-        .sort(),
-    );
+    // Calls: the chart's 20 (gce: the values' 10); uploads: the chart's 2 (gce: the values' 1).
+    const slots: Record<string, number> = { workflows: 100, ec2: 20, gce: 10, azure: 20 };
+    const uploadSlots: Record<string, number> = { ec2: 2, gce: 1, azure: 2 };
+    assertWorker(objects, 'workflows', 'workflows', 100);
+    for (const cloud of CLOUDS) {
+      assertWorker(objects, cloud, `${cloud}-calls`, slots[cloud]!);
+      assertWorker(objects, `${cloud}-upload`, `${cloud}-upload`, uploadSlots[cloud]!);
+    }
+    const workers = CLOUDS.flatMap((c) => [`imagecast-worker-${c}`, `imagecast-worker-${c}-upload`]);
+    assert.deepEqual(names(objects, 'ScaledObject'), [...workers, 'imagecast-worker-workflows'].sort());
     assert.deepEqual(
       names(objects, 'Deployment'),
-      [
-        'imagecast-codec',
-        'imagecast-gateway',
-        ...CLOUDS.map((c) => `imagecast-worker-${c}`),
-        'imagecast-worker-workflows',
-      ].sort(),
+      ['imagecast-codec', 'imagecast-gateway', ...workers, 'imagecast-worker-workflows'].sort(),
     );
+    // One ServiceAccount per cloud: its upload pods act with the same cloud identity.
+    assert.deepEqual(
+      names(objects, 'ServiceAccount'),
+      ['imagecast-worker-workflows', ...CLOUDS.map((c) => `imagecast-worker-${c}`)].sort(),
+    );
+    const gceUpload = find(objects, 'Deployment', 'imagecast-worker-gce-upload');
+    assert.equal(podLabels(gceUpload).labels.traffic, 'bulk');
+    assert.deepEqual(podSpec(gceUpload).containers[0]!.resources, {
+      requests: { cpu: '1', memory: '640Mi' },
+      limits: { memory: '1Gi' },
+    });
+    assert.equal(podLabels(find(objects, 'Deployment', 'imagecast-worker-gce')).labels.traffic, undefined);
 
-    for (const cloud of CLOUDS) {
-      const scaled = find(objects, 'ScaledObject', `imagecast-worker-${cloud}`);
+    for (const [cloud, name, taskQueue, slotsPerPod] of CLOUDS.flatMap((c) => [
+      [c, c, `imagecast-${c}`, String(slots[c])],
+      [c, `${c}-upload`, `imagecast-${c}-upload`, String(uploadSlots[c])],
+    ])) {
+      const scaled = find(objects, 'ScaledObject', `imagecast-worker-${name}`);
       const spec = scaled.spec as {
+        scaleTargetRef: { name: string };
         advanced: {
           horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: number } } };
         };
       };
+      assert.equal(spec.scaleTargetRef.name, `imagecast-worker-${name}`);
       assert.ok(
         spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds >= 600,
       );
-      const slotsPerPod = String(slots[cloud]);
       assert.deepEqual(triggers(scaled), [
         {
           type: 'temporal',
           metadata: {
             endpoint: 'imagecast.a1b2c.tmprl.cloud:7233',
             namespace: 'imagecast.a1b2c',
-            taskQueue: `imagecast-${cloud}`,
+            taskQueue,
             queueTypes: 'activity',
             targetQueueSize: slotsPerPod,
             activationTargetQueueSize: '0',
@@ -171,14 +189,14 @@ describe('Helm chart (offline: helm template, kubeconform -strict)', () => {
           type: 'prometheus',
           metadata: {
             serverAddress: 'http://prometheus-server.monitoring.svc.cluster.local',
-            query: `sum(temporal_worker_task_slots_used{task_queue="imagecast-${cloud}",worker_type="ActivityWorker"})`,
+            query: `sum(temporal_worker_task_slots_used{task_queue="${taskQueue}",worker_type="ActivityWorker"})`,
             threshold: slotsPerPod,
             activationThreshold: '0',
           },
         },
       ]);
-      // The keyless account's token: projected for the cloud's audience, mounted where the account says.
-      const pod = podSpec(find(objects, 'Deployment', `imagecast-worker-${cloud}`));
+      // The keyless account's token, on calls and upload pods alike: projected for the cloud's audience, mounted where the account says.
+      const pod = podSpec(find(objects, 'Deployment', `imagecast-worker-${name}`));
       const token = pod.volumes!.find((v) => v.name === 'keyless-token')!.projected!.sources[0]!
         .serviceAccountToken!;
       assert.equal(token.path, 'token');
@@ -191,6 +209,9 @@ describe('Helm chart (offline: helm template, kubeconform -strict)', () => {
       assert.equal(pod.serviceAccountName, `imagecast-worker-${cloud}`);
     }
     assert.equal(find(objects, 'ScaledObject', 'imagecast-worker-ec2').spec!.minReplicaCount, 0);
+    // Upload workers idle between releases: by default scaled to zero, woken by their backlog.
+    assert.equal(find(objects, 'ScaledObject', 'imagecast-worker-azure-upload').spec!.minReplicaCount, 0);
+    assert.equal(find(objects, 'ScaledObject', 'imagecast-worker-gce-upload').spec!.minReplicaCount, 1);
   });
 
   it('with every cloud on: workload identity per cloud, Temporal Cloud from Secrets, codec server, HTTPS gateway', () => {

@@ -7,6 +7,7 @@ export interface Container {
   env: { name: string; value?: string; valueFrom?: unknown }[];
   ports?: { name: string; containerPort: number }[];
   volumeMounts?: { name: string; mountPath: string }[];
+  resources?: unknown;
 }
 export interface PodSpec {
   serviceAccountName?: string;

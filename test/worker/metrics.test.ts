@@ -44,9 +44,10 @@ describe('worker metrics (Prometheus)', () => {
       IMAGECAST_METRICS_ADDRESS: address,
       IMAGECAST_HEARTBEAT_THROTTLE_SECONDS: '1',
       IMAGECAST_ACTIVITY_SLOTS: '7',
+      IMAGECAST_UPLOAD_SLOTS: '3',
     });
     const log = () => readFileSync(worker.logFile, 'utf8');
-    for (let i = 0; i < 200 && !log().includes('worker started'); i++)
+    for (let i = 0; i < 600 && !log().includes('worker started'); i++)
       await new Promise((r) => setTimeout(r, 100));
     assert.match(log(), new RegExp(`"metrics":"${url.replace(/[.]/g, '\\.')}"`), log());
   });
@@ -130,18 +131,24 @@ describe('worker metrics (Prometheus)', () => {
     }
   });
 
-  it('reports the activity slots IMAGECAST_ACTIVITY_SLOTS gives each queue (what KEDA scales on)', async () => {
-    const activitySlots = (scrape: string, metric: string) =>
-      sample(scrape, metric, { task_queue: `${h.queuePrefix}local`, worker_type: 'ActivityWorker' });
+  it('reports the activity slots IMAGECAST_ACTIVITY_SLOTS and IMAGECAST_UPLOAD_SLOTS give each queue (what KEDA scales on)', async () => {
+    const slotsOf = (scrape: string, metric: string, queue: string) =>
+      sample(scrape, metric, { task_queue: `${h.queuePrefix}${queue}`, worker_type: 'ActivityWorker' });
     let now = '';
     for (let i = 0; i < 50; i++) {
       now = await scrape();
-      if (activitySlots(now, 'temporal_worker_task_slots_available') !== undefined) break;
+      if (
+        slotsOf(now, 'temporal_worker_task_slots_available', 'local') !== undefined &&
+        slotsOf(now, 'temporal_worker_task_slots_available', 'local-upload') !== undefined
+      )
+        break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    const total =
-      (activitySlots(now, 'temporal_worker_task_slots_available') ?? 0) +
-      (activitySlots(now, 'temporal_worker_task_slots_used') ?? 0);
-    assert.equal(total, 7, now);
+    const total = (queue: string) =>
+      (slotsOf(now, 'temporal_worker_task_slots_available', queue) ?? 0) +
+      (slotsOf(now, 'temporal_worker_task_slots_used', queue) ?? 0);
+    assert.equal(total('local'), 7, now);
+    // `--queues local` serves the upload queue too, with its own (few) slots.
+    assert.equal(total('local-upload'), 3, now);
   });
 });

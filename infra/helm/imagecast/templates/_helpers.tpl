@@ -28,15 +28,23 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 ec2,gce,azure
 {{- end -}}
 
-{{/* Queues with a worker Deployment: workflows, then each enabled cloud. */}}
-{{- define "imagecast.workerQueues" -}}
-{{- $queues := list "workflows" -}}
+{{/*
+Worker Deployments, as a JSON list: workflows, then for each enabled cloud one for its calls
+(`--queues <cloud>-calls`, task queue <prefix><cloud>) and one for its uploads (`--queues
+<cloud>-upload`, task queue <prefix><cloud>-upload). `values` names the workers.<key> whose
+service account and keyless token the Deployment uses; `upload` says its settings are
+workers.<key>.upload.
+*/}}
+{{- define "imagecast.workerDeployments" -}}
+{{- $list := list (dict "name" "workflows" "queues" "workflows" "taskQueue" "workflows" "values" "workflows" "upload" false) -}}
 {{- range $cloud := splitList "," (include "imagecast.cloudQueues" .) -}}
 {{- if (index $.Values.workers $cloud).enabled -}}
-{{- $queues = append $queues $cloud -}}
+{{- $upload := printf "%s-upload" $cloud -}}
+{{- $list = append $list (dict "name" $cloud "queues" (printf "%s-calls" $cloud) "taskQueue" $cloud "values" $cloud "upload" false) -}}
+{{- $list = append $list (dict "name" $upload "queues" $upload "taskQueue" $upload "values" $cloud "upload" true) -}}
 {{- end -}}
 {{- end -}}
-{{- join "," $queues -}}
+{{- toJson $list -}}
 {{- end -}}
 
 {{- define "imagecast.workerServiceAccount" -}}
