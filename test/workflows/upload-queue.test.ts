@@ -87,7 +87,7 @@ describe('uploads on a queue of their own (<prefix><cloud>-upload)', () => {
     assert.deepEqual([...new Set(cloudCalls.map((a) => a.activity))].sort(), [
       'createImage',
       'deleteDisk',
-      'findNameClashes',
+      'preflight',
       'publishImage',
       'replicateImage',
     ]);
