@@ -98,6 +98,9 @@ describe('Helm chart (offline: helm template, kubeconform -strict)', () => {
     ]);
     assert.deepEqual(names(objects, 'Service'), ['imagecast-gateway']);
     assertWorker(objects, 'workflows', 'workflows', 100);
+    const env = envOf(podSpec(find(objects, 'Deployment', 'imagecast-worker-workflows')).containers[0]!);
+    for (const off of ['IMAGECAST_WORKER_BUILD_ID', 'IMAGECAST_WORKER_DEPLOYMENT_NAME', 'OTEL_EXPORTER_OTLP_ENDPOINT'])
+      assert.equal(env.get(off), undefined, `${off} unset by default (unversioned, untraced)`);
     assertNoInlineSecrets(objects);
 
     const workflows = find(objects, 'ScaledObject', 'imagecast-worker-workflows');
@@ -252,6 +255,13 @@ describe('Helm chart (offline: helm template, kubeconform -strict)', () => {
       workerEnv.get('IMAGECAST_PAYLOAD_KEYS_FILE')?.value,
       '/etc/imagecast/payload-keys/payload-keys.json',
     );
+    // Worker versioning and tracing reach every worker, the upload ones included.
+    for (const name of ['imagecast-worker-workflows', 'imagecast-worker-gce', 'imagecast-worker-gce-upload']) {
+      const env = envOf(podSpec(find(objects, 'Deployment', name)).containers[0]!);
+      assert.equal(env.get('IMAGECAST_WORKER_DEPLOYMENT_NAME')?.value, 'imagecast', name);
+      assert.equal(env.get('IMAGECAST_WORKER_BUILD_ID')?.value, '2026.12.06', name);
+      assert.equal(env.get('OTEL_EXPORTER_OTLP_ENDPOINT')?.value, 'http://otel-collector.monitoring:4318', name);
+    }
     assert.deepEqual(
       (
         find(objects, 'TriggerAuthentication', 'imagecast-temporal').spec as {
