@@ -10,7 +10,7 @@ import './zod-messages.js';
  */
 export const imageListPublishMappingSchema = z
   .object({
-    uri_match: z.string().min(1).describe('a prefix of the lists\' hv:uri, e.g. https://lists.example.org/'),
+    uri_match: z.string().min(1).describe("a prefix of the lists' hv:uri, e.g. https://lists.example.org/"),
     uri_replace: z
       .string()
       .min(1)

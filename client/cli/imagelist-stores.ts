@@ -54,6 +54,8 @@ export function keyValuePairs(pairs: string[]): Array<[string, string]> {
 class KeyValueError extends Error {
   override name = 'UsageError';
   constructor(pair: string) {
-    super(`KEY=VALUE: expected a HEPiX key, =, and its value, such as dc:title="Alpine 3.20"; given ${JSON.stringify(pair)}`);
+    super(
+      `KEY=VALUE: expected a HEPiX key, =, and its value, such as dc:title="Alpine 3.20"; given ${JSON.stringify(pair)}`,
+    );
   }
 }

@@ -3,7 +3,13 @@
 // (secrets/envelope.ts); only `open`, for signing, unseals them.
 import type pg from 'pg';
 import { AuditLog } from '../../accounts/audit-log.js';
-import { openSecret, rewrapSecret, sealSecret, type MasterKeyProvider, type SealedSecret } from '../../../secrets/envelope.js';
+import {
+  openSecret,
+  rewrapSecret,
+  sealSecret,
+  type MasterKeyProvider,
+  type SealedSecret,
+} from '../../../secrets/envelope.js';
 import { certificateProblems, readCertificate, readMatchingKey } from './endorser-certificate.js';
 import { formatHepixDate } from './hepix-date.js';
 import { ImageListInputError, ImageListNotFoundError } from './store-errors.js';
@@ -75,13 +81,16 @@ export class EndorserStore {
     try {
       cert = readCertificate(input.certificatePem);
     } catch (error) {
-      throw new ImageListInputError([`--cert: expected a PEM certificate, cannot read it (${(error as Error).message})`]);
+      throw new ImageListInputError([
+        `--cert: expected a PEM certificate, cannot read it (${(error as Error).message})`,
+      ]);
     }
     const problems = await certificateProblems(cert, this.now());
     const key = readMatchingKey(cert, input.keyPem);
     if ('problem' in key) problems.push(`--key: ${key.problem.replace(/^private key: /, '')}`);
     const email = input.email ?? certificateEmail(cert);
-    if (!email) problems.push('--email: required, because the certificate names no e-mail address (hv:email)');
+    if (!email)
+      problems.push('--email: required, because the certificate names no e-mail address (hv:email)');
     if (problems.length > 0 || 'problem' in key) throw new ImageListInputError(problems);
     const creator = input.creator ?? subjectValue(cert, 'CN') ?? cert.dn;
     // The key is stored as PKCS#8 PEM whatever form it came in, as `sign` hands it to openssl.
@@ -100,15 +109,31 @@ export class EndorserStore {
        ON CONFLICT (dn) DO UPDATE SET ca = $2, email = $3, creator = $4, not_after = $5, secret_ciphertext = $6,
               wrapped_data_key = $7, key_id = $8, updated_at = now()
         WHERE $9`,
-      [cert.dn, cert.ca, secret.email, creator, cert.notAfter, sealed.ciphertext, sealed.wrappedDataKey, sealed.keyId, Boolean(input.replace)],
+      [
+        cert.dn,
+        cert.ca,
+        secret.email,
+        creator,
+        cert.notAfter,
+        sealed.ciphertext,
+        sealed.wrappedDataKey,
+        sealed.keyId,
+        Boolean(input.replace),
+      ],
     );
     if (rowCount === 0)
       throw new ImageListInputError([
         `--cert: an endorser ${cert.dn} exists already; give --replace to store this (renewed) certificate in its place`,
       ]);
-    await this.audit.record(this.actor, input.replace ? 'imagelist.endorser.replace' : 'imagelist.endorser.add', subject(cert.dn), 'ok', {
-      not_after: formatHepixDate(cert.notAfter),
-    });
+    await this.audit.record(
+      this.actor,
+      input.replace ? 'imagelist.endorser.replace' : 'imagelist.endorser.add',
+      subject(cert.dn),
+      'ok',
+      {
+        not_after: formatHepixDate(cert.notAfter),
+      },
+    );
     return this.describe(cert.dn);
   }
 
@@ -146,7 +171,10 @@ export class EndorserStore {
   /** Re-wraps every endorser's data key with the current master key, as AccountStore.rotate does. */
   async rotate(): Promise<number> {
     const master = this.master();
-    const { rows } = await this.pool.query<EndorserRow>('SELECT * FROM imagelist_endorsers WHERE key_id <> $1', [master.currentKeyId]);
+    const { rows } = await this.pool.query<EndorserRow>(
+      'SELECT * FROM imagelist_endorsers WHERE key_id <> $1',
+      [master.currentKeyId],
+    );
     let rewrapped = 0;
     for (const row of rows) {
       const sealed = await rewrapSecret(master, sealedOf(row), subject(row.dn));

@@ -35,7 +35,9 @@ export interface Imported {
 
 export async function importImageList(input: ImportInput): Promise<Imported> {
   const signed = !/^\s*[{[]/.test(input.content.subarray(0, 64).toString('utf8'));
-  const { list, signer } = signed ? await readSigned(input) : { list: readJson(input.content), signer: undefined };
+  const { list, signer } = signed
+    ? await readSigned(input)
+    : { list: readJson(input.content), signer: undefined };
   const body = list['hv:imagelist'];
   const x509 = body['hv:endorser']['hv:x509'];
   const endorser = await input.endorsers.describe(x509['hv:dn']).catch((error: Error) => {
@@ -50,7 +52,9 @@ export async function importImageList(input: ImportInput): Promise<Imported> {
     ]);
   const notes: string[] = [];
   if (endorser.email !== x509['hv:email'] || endorser.creator !== x509['dc:creator'])
-    notes.push(`hv:email and dc:creator will be the stored endorser's (${endorser.email}, ${endorser.creator}) when the list is published`);
+    notes.push(
+      `hv:email and dc:creator will be the stored endorser's (${endorser.email}, ${endorser.creator}) when the list is published`,
+    );
   const metadata = Object.fromEntries(
     Object.entries(body).filter(([key]) => !(key in COMPUTED_LIST_KEYS) && key !== 'hv:version'),
   );
@@ -60,7 +64,10 @@ export async function importImageList(input: ImportInput): Promise<Imported> {
     version: body['hv:version'],
     lifetimeDays: 28,
     metadata,
-    images: body['hv:images'].map((entry) => ({ ...entry['hv:image'], 'dc:identifier': entry['hv:image']['dc:identifier'].toLowerCase() })),
+    images: body['hv:images'].map((entry) => ({
+      ...entry['hv:image'],
+      'dc:identifier': entry['hv:image']['dc:identifier'].toLowerCase(),
+    })),
     publishedAt: parseHepixDate(body['dc:date:created'])!,
     expiresAt: parseHepixDate(body['dc:date:expires'])!,
   };
@@ -83,19 +90,25 @@ function readJson(content: Buffer): ImageList {
   try {
     doc = JSON.parse(content.toString('utf8'));
   } catch (error) {
-    throw new ImageListInputError([`FILE: expected JSON or a signed (S/MIME) list; not JSON: ${(error as Error).message}`]);
+    throw new ImageListInputError([
+      `FILE: expected JSON or a signed (S/MIME) list; not JSON: ${(error as Error).message}`,
+    ]);
   }
   const checked = checkImageList(doc);
   if (!checked.ok) throw new ImageListInputError(checked.issues.map((i) => `${i.path}: ${i.message}`));
   return checked.list;
 }
 
-async function readSigned(input: ImportInput): Promise<{ list: ImageList; signer: { dn: string; ca: string } }> {
+async function readSigned(
+  input: ImportInput,
+): Promise<{ list: ImageList; signer: { dn: string; ca: string } }> {
   const result = await verifyImageList(input.content, {
     now: input.now,
     ...(input.caFile ? { caFile: input.caFile } : { signatureOnly: true }),
   });
   if (result.problems.length > 0 || !result.list || !result.signer)
-    throw new ImageListInputError(result.problems.length > 0 ? result.problems : ['FILE: the signed list cannot be read']);
+    throw new ImageListInputError(
+      result.problems.length > 0 ? result.problems : ['FILE: the signed list cannot be read'],
+    );
   return { list: result.list, signer: result.signer };
 }

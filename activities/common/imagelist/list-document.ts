@@ -47,7 +47,12 @@ export function imageListDocument(
     'dc:identifier': list.identifier,
     'hv:version': list.version,
     'hv:endorser': {
-      'hv:x509': { 'dc:creator': endorser.creator, 'hv:ca': endorser.ca, 'hv:dn': endorser.dn, 'hv:email': endorser.email },
+      'hv:x509': {
+        'dc:creator': endorser.creator,
+        'hv:ca': endorser.ca,
+        'hv:dn': endorser.dn,
+        'hv:email': endorser.email,
+      },
     },
     'hv:images': list.images.map((image) => ({ 'hv:image': sortedKeys(image) })),
   };

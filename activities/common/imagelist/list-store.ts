@@ -17,12 +17,20 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const LIST_SETTINGS = ['endorser', 'lifetime'] as const;
 
 /** Image keys whose value is a count: `set … hv:size 1024` stores the number 1024. */
-const COUNT_KEYS = new Set(['hv:size', 'hv:ram_minimum', 'hv:core_minimum', 'ad:ram_recommended', 'ad:core_recommended']);
+const COUNT_KEYS = new Set([
+  'hv:size',
+  'hv:ram_minimum',
+  'hv:core_minimum',
+  'ad:ram_recommended',
+  'ad:core_recommended',
+]);
 
 /** Refuses an identifier that is not a UUID before PostgreSQL would (with words of its own). */
 export function requireUuid(what: string, value: string): string {
   if (!UUID.test(value))
-    throw new ImageListInputError([`${what}: expected a UUID such as 3a7b9c2e-5d41-4f8a-9b6e-1c2d3e4f5a6b; given ${JSON.stringify(value)}`]);
+    throw new ImageListInputError([
+      `${what}: expected a UUID such as 3a7b9c2e-5d41-4f8a-9b6e-1c2d3e4f5a6b; given ${JSON.stringify(value)}`,
+    ]);
   return value.toLowerCase();
 }
 
@@ -34,7 +42,9 @@ export function hepixValue(key: string, text: string): unknown {
 /** `dc:title`, `ad:vo`, `sl:checksum:sha512`: a namespace, a colon, a name. */
 function requireHepixKey(key: string, allowed: string): void {
   if (!/^[a-z]+:[A-Za-z0-9_:.-]+$/.test(key))
-    throw new ImageListInputError([`KEY: expected a HEPiX key such as dc:title or ad:vo${allowed}; given ${JSON.stringify(key)}`]);
+    throw new ImageListInputError([
+      `KEY: expected a HEPiX key such as dc:title or ad:vo${allowed}; given ${JSON.stringify(key)}`,
+    ]);
 }
 
 export interface NewImageList {
@@ -67,7 +77,8 @@ export class ImageListStore {
   }
 
   async add(input: NewImageList): Promise<StoredImageList> {
-    const identifier = input.identifier === undefined ? randomUUID() : requireUuid('--identifier', input.identifier);
+    const identifier =
+      input.identifier === undefined ? randomUUID() : requireUuid('--identifier', input.identifier);
     const list: StoredImageList = {
       identifier,
       endorserDn: input.endorserDn,
@@ -95,7 +106,9 @@ export class ImageListStore {
   }
 
   async list(): Promise<StoredImageList[]> {
-    const { rows } = await this.pool.query<ListRow>(`SELECT * FROM imagelists ORDER BY metadata->>'dc:title', identifier`);
+    const { rows } = await this.pool.query<ListRow>(
+      `SELECT * FROM imagelists ORDER BY metadata->>'dc:title', identifier`,
+    );
     return Promise.all(rows.map((row) => this.withImages(row)));
   }
 
@@ -111,7 +124,9 @@ export class ImageListStore {
     if (key === 'endorser') list.endorserDn = value;
     else if (key === 'lifetime') {
       if (!/^\d+$/.test(value) || Number(value) < 1)
-        throw new ImageListInputError([`lifetime: expected a whole number of days, 1 or more, such as 28; given ${JSON.stringify(value)}`]);
+        throw new ImageListInputError([
+          `lifetime: expected a whole number of days, 1 or more, such as 28; given ${JSON.stringify(value)}`,
+        ]);
       list.lifetimeDays = Number(value);
     } else if (key === 'hv:version') list.version = value;
     else {
@@ -126,7 +141,9 @@ export class ImageListStore {
     const list = await this.get(identifier);
     this.refuseComputed(key);
     if (!(key in list.metadata))
-      throw new ImageListInputError([`KEY: the list has no key ${JSON.stringify(key)} (it has: ${Object.keys(list.metadata).join(', ')})`]);
+      throw new ImageListInputError([
+        `KEY: the list has no key ${JSON.stringify(key)} (it has: ${Object.keys(list.metadata).join(', ')})`,
+      ]);
     delete list.metadata[key];
     return this.update(list, `unset ${key}`);
   }
@@ -140,20 +157,38 @@ export class ImageListStore {
       `INSERT INTO imagelist_images (list_identifier, identifier, metadata) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
       [list.identifier, imageId, { ...image, 'dc:identifier': imageId }],
     );
-    if (rowCount === 0) throw new ImageListInputError([`dc:identifier: the list has an image ${imageId} already (use image set)`]);
+    if (rowCount === 0)
+      throw new ImageListInputError([
+        `dc:identifier: the list has an image ${imageId} already (use image set)`,
+      ]);
     await this.touch(list.identifier, `image add ${imageId}`);
     return this.get(list.identifier);
   }
 
-  async setImageKey(identifier: string, imageId: string, key: string, value: string | undefined): Promise<StoredImageList> {
+  async setImageKey(
+    identifier: string,
+    imageId: string,
+    key: string,
+    value: string | undefined,
+  ): Promise<StoredImageList> {
     const list = await this.get(identifier);
     const id = requireUuid('IMAGE', imageId);
     const image = list.images.find((i) => i['dc:identifier'] === id);
-    if (!image) throw new ImageListNotFoundError('image', imageId, list.images.map((i) => String(i['dc:identifier'])), ` in list ${list.identifier}`);
-    if (key === 'dc:identifier') throw new ImageListInputError(['dc:identifier: an image keeps its identifier; remove it and add a new one']);
+    if (!image)
+      throw new ImageListNotFoundError(
+        'image',
+        imageId,
+        list.images.map((i) => String(i['dc:identifier'])),
+        ` in list ${list.identifier}`,
+      );
+    if (key === 'dc:identifier')
+      throw new ImageListInputError([
+        'dc:identifier: an image keeps its identifier; remove it and add a new one',
+      ]);
     requireHepixKey(key, '');
     if (value === undefined) {
-      if (!(key in image)) throw new ImageListInputError([`KEY: image ${id} has no key ${JSON.stringify(key)}`]);
+      if (!(key in image))
+        throw new ImageListInputError([`KEY: image ${id} has no key ${JSON.stringify(key)}`]);
       delete image[key];
     } else image[key] = hepixValue(key, value);
     const problems = imageProblems(image);
@@ -169,8 +204,17 @@ export class ImageListStore {
   async removeImage(identifier: string, imageId: string): Promise<StoredImageList> {
     const list = await this.get(identifier);
     const id = requireUuid('IMAGE', imageId);
-    const { rowCount } = await this.pool.query('DELETE FROM imagelist_images WHERE list_identifier = $1 AND identifier = $2', [list.identifier, id]);
-    if (rowCount === 0) throw new ImageListNotFoundError('image', imageId, list.images.map((i) => String(i['dc:identifier'])), ` in list ${list.identifier}`);
+    const { rowCount } = await this.pool.query(
+      'DELETE FROM imagelist_images WHERE list_identifier = $1 AND identifier = $2',
+      [list.identifier, id],
+    );
+    if (rowCount === 0)
+      throw new ImageListNotFoundError(
+        'image',
+        imageId,
+        list.images.map((i) => String(i['dc:identifier'])),
+        ` in list ${list.identifier}`,
+      );
     await this.touch(list.identifier, `image remove ${id}`);
     return this.get(list.identifier);
   }
@@ -183,29 +227,42 @@ export class ImageListStore {
     await this.check(list);
     for (const image of list.images) {
       const problems = imageProblems(image);
-      if (problems.length > 0) throw new ImageListInputError(problems.map((p) => `image ${String(image['dc:identifier'])}: ${p}`));
+      if (problems.length > 0)
+        throw new ImageListInputError(problems.map((p) => `image ${String(image['dc:identifier'])}: ${p}`));
     }
     const client = await this.pool.connect();
     let stored: string | undefined;
     try {
       await client.query('BEGIN');
-      const { rows } = await client.query<{ version: string }>('SELECT version FROM imagelists WHERE identifier = $1 FOR UPDATE', [list.identifier]);
+      const { rows } = await client.query<{ version: string }>(
+        'SELECT version FROM imagelists WHERE identifier = $1 FOR UPDATE',
+        [list.identifier],
+      );
       stored = rows[0]?.version;
       if (stored !== undefined && !force && compareVersions(stored, list.version) < 0)
-        throw new ImageListInputError([`hv:version: the stored list ${list.identifier} has version ${stored}, newer than the ${list.version} given; give --force to go back`]);
+        throw new ImageListInputError([
+          `hv:version: the stored list ${list.identifier} has version ${stored}, newer than the ${list.version} given; give --force to go back`,
+        ]);
       await client.query(
         `INSERT INTO imagelists (identifier, endorser_dn, version, lifetime_days, metadata, published_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (identifier) DO UPDATE SET endorser_dn = $2, version = $3, metadata = $5, published_at = $6, expires_at = $7, updated_at = now()`,
-        [list.identifier, list.endorserDn, list.version, list.lifetimeDays, list.metadata, list.publishedAt ?? null, list.expiresAt ?? null],
+        [
+          list.identifier,
+          list.endorserDn,
+          list.version,
+          list.lifetimeDays,
+          list.metadata,
+          list.publishedAt ?? null,
+          list.expiresAt ?? null,
+        ],
       );
       await client.query('DELETE FROM imagelist_images WHERE list_identifier = $1', [list.identifier]);
       for (const image of list.images)
-        await client.query('INSERT INTO imagelist_images (list_identifier, identifier, metadata) VALUES ($1, $2, $3)', [
-          list.identifier,
-          String(image['dc:identifier']).toLowerCase(),
-          image,
-        ]);
+        await client.query(
+          'INSERT INTO imagelist_images (list_identifier, identifier, metadata) VALUES ($1, $2, $3)',
+          [list.identifier, String(image['dc:identifier']).toLowerCase(), image],
+        );
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -213,19 +270,29 @@ export class ImageListStore {
     } finally {
       client.release();
     }
-    await this.audit.record(this.actor, 'imagelist.import', subject(list.identifier), 'ok', { version: list.version });
+    await this.audit.record(this.actor, 'imagelist.import', subject(list.identifier), 'ok', {
+      version: list.version,
+    });
     return { created: stored === undefined, ...(stored !== undefined && { previousVersion: stored }) };
   }
 
   /** After an upload: the new version and dates, unless someone published in between. */
-  async recordPublished(identifier: string, from: string, to: string, created: Date, expires: Date): Promise<void> {
+  async recordPublished(
+    identifier: string,
+    from: string,
+    to: string,
+    created: Date,
+    expires: Date,
+  ): Promise<void> {
     const { rowCount } = await this.pool.query(
       `UPDATE imagelists SET version = $3, published_at = $4, expires_at = $5, updated_at = now()
         WHERE identifier = $1 AND version = $2`,
       [identifier, from, to, created, expires],
     );
     if (rowCount === 0)
-      throw new Error(`list ${identifier} changed version while it was published (another publish?); the uploaded version ${to} is not recorded: publish again`);
+      throw new Error(
+        `list ${identifier} changed version while it was published (another publish?); the uploaded version ${to} is not recorded: publish again`,
+      );
     await this.audit.record(this.actor, 'imagelist.publish', subject(identifier), 'ok', { version: to });
   }
 
@@ -274,7 +341,9 @@ export class ImageListStore {
   }
 
   private async identifiers(): Promise<string[]> {
-    const { rows } = await this.pool.query<{ identifier: string }>('SELECT identifier FROM imagelists ORDER BY identifier');
+    const { rows } = await this.pool.query<{ identifier: string }>(
+      'SELECT identifier FROM imagelists ORDER BY identifier',
+    );
     return rows.map((r) => r.identifier);
   }
 }

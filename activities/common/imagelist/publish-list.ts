@@ -43,7 +43,12 @@ export async function publishImageList(input: PublishInput): Promise<Published> 
   // Before signing: a list with nowhere to go is refused without touching the key.
   const target = input.target(uri);
   const version = nextVersion(list.version);
-  const signed = await signStored(input.endorsers, { ...list, version }, input.now, input.lifetimeDays ?? list.lifetimeDays);
+  const signed = await signStored(
+    input.endorsers,
+    { ...list, version },
+    input.now,
+    input.lifetimeDays ?? list.lifetimeDays,
+  );
   await target.publisher.put(target.uri, signed.smime, SIGNED_LIST_CONTENT_TYPE);
   const body = signed.list['hv:imagelist'];
   await input.lists.recordPublished(
@@ -69,7 +74,12 @@ export async function publishImageList(input: PublishInput): Promise<Published> 
 }
 
 /** The list as JSON (unsigned), with the dates of its last publication, or those one now would give. */
-export async function exportImageListJson(lists: ImageListStore, endorsers: EndorserStore, identifier: string, now: Date): Promise<string> {
+export async function exportImageListJson(
+  lists: ImageListStore,
+  endorsers: EndorserStore,
+  identifier: string,
+  now: Date,
+): Promise<string> {
   const list = await lists.get(identifier);
   const endorser = await endorsers.describe(list.endorserDn);
   const dates =
@@ -80,7 +90,12 @@ export async function exportImageListJson(lists: ImageListStore, endorsers: Endo
 }
 
 /** The list signed now by its endorser, version unchanged; nothing is stored or uploaded. */
-export async function exportImageListSigned(lists: ImageListStore, endorsers: EndorserStore, identifier: string, now: Date) {
+export async function exportImageListSigned(
+  lists: ImageListStore,
+  endorsers: EndorserStore,
+  identifier: string,
+  now: Date,
+) {
   const list = await lists.get(identifier);
   return signStored(endorsers, list, now, list.lifetimeDays);
 }

@@ -22,7 +22,8 @@ export class PublishTargetError extends Error {
 export const localPublisher: ImageListPublisher = {
   async put(targetUri, body) {
     const path = fileURLToPath(targetUri);
-    if (targetUri.endsWith('/')) throw new PublishTargetError(`upload target ${targetUri} names a directory, not a file`);
+    if (targetUri.endsWith('/'))
+      throw new PublishTargetError(`upload target ${targetUri} names a directory, not a file`);
     await mkdir(dirname(path), { recursive: true });
     const partial = join(dirname(path), `.${basename(path)}.${process.pid}.partial`);
     try {
@@ -30,7 +31,9 @@ export const localPublisher: ImageListPublisher = {
       await rename(partial, path);
     } catch (error) {
       await rm(partial, { force: true });
-      throw new Error(`cannot write the list to ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      throw new Error(
+        `cannot write the list to ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
     }
   },
 };
@@ -39,7 +42,11 @@ export const localPublisher: ImageListPublisher = {
 const PUBLISHERS: Record<string, ImageListPublisher> = { 'file:': localPublisher };
 
 /** The upload target of a list published at `publicUri`: the longest matching uri_match, replaced. */
-export function uploadTarget(publicUri: string, mappings: readonly ImageListPublishMapping[], configOrigin: string): string {
+export function uploadTarget(
+  publicUri: string,
+  mappings: readonly ImageListPublishMapping[],
+  configOrigin: string,
+): string {
   const match = mappings
     .filter((m) => publicUri.startsWith(m.uri_match))
     .sort((a, b) => b.uri_match.length - a.uri_match.length)[0];
@@ -58,12 +65,16 @@ export function publisherFor(targetUri: string): ImageListPublisher {
   try {
     scheme = new URL(targetUri).protocol;
   } catch {
-    throw new PublishTargetError(`upload target ${JSON.stringify(targetUri)} is not a URL; uri_replace must give one, such as file:///srv/www/lists/`);
+    throw new PublishTargetError(
+      `upload target ${JSON.stringify(targetUri)} is not a URL; uri_replace must give one, such as file:///srv/www/lists/`,
+    );
   }
   const publisher = PUBLISHERS[scheme];
   if (!publisher)
     throw new PublishTargetError(
-      `cannot upload to ${targetUri}: no publisher for ${scheme.replace(/:$/, '')}; supported: ${Object.keys(PUBLISHERS)
+      `cannot upload to ${targetUri}: no publisher for ${scheme.replace(/:$/, '')}; supported: ${Object.keys(
+        PUBLISHERS,
+      )
         .map((s) => `${s}//`)
         .join(', ')} (sftp, s3, gcs and azure-blob are not built yet)`,
     );

@@ -17,7 +17,8 @@ export class ImageListNotFoundError extends Error {
     stored: string[],
     where = '',
   ) {
-    const shown = stored.slice(0, 10).join(', ') + (stored.length > 10 ? `, … (${stored.length} in all)` : '');
+    const shown =
+      stored.slice(0, 10).join(', ') + (stored.length > 10 ? `, … (${stored.length} in all)` : '');
     super(`no ${kind} ${given}${where} (stored: ${shown || 'none'})`);
     this.name = 'ImageListNotFoundError';
   }

@@ -7,7 +7,13 @@ import { EXPIRING_WITHIN_DAYS, expiryOf } from '../../../activities/common/image
 import { hepixValue } from '../../../activities/common/imagelist/list-store.js';
 import { ImageListInputError } from '../../../activities/common/imagelist/store-errors.js';
 import { positiveInteger } from '../option-parsers.js';
-import { keyValuePairs, runOnStores, storeCommand, type ImageListStores, type StoreFlags } from '../imagelist-stores.js';
+import {
+  keyValuePairs,
+  runOnStores,
+  storeCommand,
+  type ImageListStores,
+  type StoreFlags,
+} from '../imagelist-stores.js';
 import { UsageError } from '../store-connection.js';
 
 /**
@@ -26,7 +32,12 @@ export function registerLists(imagelist: Command): void {
     .option('--description <text>', 'dc:description', '')
     .option('--source <text>', "dc:source (default: hv:uri's host)")
     .option('--identifier <uuid>', 'dc:identifier (default: a new UUID); fixed for the life of the list')
-    .option('--lifetime <days>', 'days each publication is valid (capped at the certificate)', positiveInteger(28), 28)
+    .option(
+      '--lifetime <days>',
+      'days each publication is valid (capped at the certificate)',
+      positiveInteger(28),
+      28,
+    )
     .addHelpText(
       'after',
       `
@@ -37,7 +48,11 @@ Example:
   imagecast imagelist add --title "Imagecast images" --uri https://lists.example.org/imagecast/image.list ad:vo=vo.example.org`,
     )
     .action((pairs: string[], flags: StoreFlags & AddFlags) =>
-      runOnStores(flags, async (stores) => listJson(await addList(stores, pairs, flags), new Date()), (l) => `added ${summaryText(l)}`),
+      runOnStores(
+        flags,
+        async (stores) => listJson(await addList(stores, pairs, flags), new Date()),
+        (l) => `added ${summaryText(l)}`,
+      ),
     );
 
   storeCommand(imagelist.command('list'))
@@ -82,18 +97,32 @@ Example:
     .argument('<id>', "the list's dc:identifier")
     .argument('<key>', 'a HEPiX key, or endorser (a stored DN), or lifetime (days)')
     .argument('<value>', 'the new value')
-    .addHelpText('after', '\nExample:\n  imagecast imagelist set 3a7b9c2e-5d41-4f8a-9b6e-1c2d3e4f5a6b dc:title "Imagecast images"')
+    .addHelpText(
+      'after',
+      '\nExample:\n  imagecast imagelist set 3a7b9c2e-5d41-4f8a-9b6e-1c2d3e4f5a6b dc:title "Imagecast images"',
+    )
     .action((id: string, key: string, value: string, flags: StoreFlags) =>
-      runOnStores(flags, async ({ lists }) => listJson(await lists.set(id, key, value), new Date()), (l) => `set ${key} of ${summaryText(l)}`),
+      runOnStores(
+        flags,
+        async ({ lists }) => listJson(await lists.set(id, key, value), new Date()),
+        (l) => `set ${key} of ${summaryText(l)}`,
+      ),
     );
 
   storeCommand(imagelist.command('unset'))
     .description('remove an optional key of a list (a required one is refused)')
     .argument('<id>', "the list's dc:identifier")
     .argument('<key>', 'a HEPiX key, such as ad:vo')
-    .addHelpText('after', '\nExample:\n  imagecast imagelist unset 3a7b9c2e-5d41-4f8a-9b6e-1c2d3e4f5a6b ad:vo')
+    .addHelpText(
+      'after',
+      '\nExample:\n  imagecast imagelist unset 3a7b9c2e-5d41-4f8a-9b6e-1c2d3e4f5a6b ad:vo',
+    )
     .action((id: string, key: string, flags: StoreFlags) =>
-      runOnStores(flags, async ({ lists }) => listJson(await lists.unset(id, key), new Date()), (l) => `unset ${key} of ${summaryText(l)}`),
+      runOnStores(
+        flags,
+        async ({ lists }) => listJson(await lists.unset(id, key), new Date()),
+        (l) => `unset ${key} of ${summaryText(l)}`,
+      ),
     );
 
   registerImages(imagelist);
@@ -117,7 +146,13 @@ async function addList(stores: ImageListStores, pairs: string[], flags: AddFlags
     endorserDn,
     lifetimeDays: flags.lifetime,
     ...(flags.identifier !== undefined && { identifier: flags.identifier }),
-    metadata: { 'dc:title': flags.title, 'dc:description': flags.description, 'dc:source': source, 'hv:uri': flags.uri, ...extra },
+    metadata: {
+      'dc:title': flags.title,
+      'dc:description': flags.description,
+      'dc:source': source,
+      'hv:uri': flags.uri,
+      ...extra,
+    },
   });
 }
 
@@ -137,8 +172,14 @@ function registerImages(imagelist: Command): void {
   storeCommand(image.command('add'))
     .description('add an image to a list; every required key must be given')
     .argument('<list>', "the list's dc:identifier")
-    .argument('[key=value...]', 'the hv:image keys, such as dc:title="Alpine 3.20" hv:uri=https://… sl:arch=x86_64')
-    .option('--identifier <uuid>', 'dc:identifier (default: a new UUID); keep it for later versions of the image')
+    .argument(
+      '[key=value...]',
+      'the hv:image keys, such as dc:title="Alpine 3.20" hv:uri=https://… sl:arch=x86_64',
+    )
+    .option(
+      '--identifier <uuid>',
+      'dc:identifier (default: a new UUID); keep it for later versions of the image',
+    )
     .option('--file <path>', 'the image file exactly as served: sets hv:size and sl:checksum:sha512 from it')
     .addHelpText(
       'after',
@@ -161,7 +202,10 @@ Example:
           const keys = Object.fromEntries(keyValuePairs(pairs).map(([k, v]) => [k, hepixValue(k, v)]));
           const fromFile = flags.file ? await fileKeys(flags.file) : {};
           const identifier = flags.identifier ?? keys['dc:identifier'] ?? randomUUID();
-          return listJson(await lists.addImage(list, { 'dc:identifier': identifier, ...fromFile, ...keys }), new Date());
+          return listJson(
+            await lists.addImage(list, { 'dc:identifier': identifier, ...fromFile, ...keys }),
+            new Date(),
+          );
         },
         (l) => `added an image to ${summaryText(l)}`,
       ),
@@ -175,7 +219,11 @@ Example:
     .argument('<value>', 'the new value (a whole number for hv:size)')
     .addHelpText('after', '\nExample:\n  imagecast imagelist image set LIST_ID IMAGE_ID hv:version 1.0.1')
     .action((list: string, imageId: string, key: string, value: string, flags: StoreFlags) =>
-      runOnStores(flags, async ({ lists }) => listJson(await lists.setImageKey(list, imageId, key, value), new Date()), (l) => `set ${key} of image ${imageId} in ${summaryText(l)}`),
+      runOnStores(
+        flags,
+        async ({ lists }) => listJson(await lists.setImageKey(list, imageId, key, value), new Date()),
+        (l) => `set ${key} of image ${imageId} in ${summaryText(l)}`,
+      ),
     );
 
   storeCommand(image.command('unset'))
@@ -185,7 +233,11 @@ Example:
     .argument('<key>', 'a HEPiX image key, such as hv:format')
     .addHelpText('after', '\nExample:\n  imagecast imagelist image unset LIST_ID IMAGE_ID hv:format')
     .action((list: string, imageId: string, key: string, flags: StoreFlags) =>
-      runOnStores(flags, async ({ lists }) => listJson(await lists.setImageKey(list, imageId, key, undefined), new Date()), (l) => `unset ${key} of image ${imageId} in ${summaryText(l)}`),
+      runOnStores(
+        flags,
+        async ({ lists }) => listJson(await lists.setImageKey(list, imageId, key, undefined), new Date()),
+        (l) => `unset ${key} of image ${imageId} in ${summaryText(l)}`,
+      ),
     );
 
   storeCommand(image.command('remove'))
@@ -194,7 +246,11 @@ Example:
     .argument('<image>', "the image's dc:identifier")
     .addHelpText('after', '\nExample:\n  imagecast imagelist image remove LIST_ID IMAGE_ID')
     .action((list: string, imageId: string, flags: StoreFlags) =>
-      runOnStores(flags, async ({ lists }) => listJson(await lists.removeImage(list, imageId), new Date()), (l) => `removed image ${imageId} from ${summaryText(l)}`),
+      runOnStores(
+        flags,
+        async ({ lists }) => listJson(await lists.removeImage(list, imageId), new Date()),
+        (l) => `removed image ${imageId} from ${summaryText(l)}`,
+      ),
     );
 }
 
@@ -203,7 +259,9 @@ async function fileKeys(path: string): Promise<Record<string, unknown>> {
     const { sha512, size } = await sha512OfFile(path);
     return { 'hv:size': size, 'sl:checksum:sha512': sha512 };
   } catch (error) {
-    throw new ImageListInputError([`--file: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
+    throw new ImageListInputError([
+      `--file: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    ]);
   }
 }
 
@@ -237,6 +295,8 @@ function showText(l: ListJson): string {
   for (const [key, value] of Object.entries(l.metadata)) lines.push(`  ${key}: ${JSON.stringify(value)}`);
   if (l.publishedAt) lines.push(`  last published: ${l.publishedAt}`);
   for (const image of l.images)
-    lines.push(`  image ${String(image['dc:identifier'])} ${JSON.stringify(image['dc:title'])} version ${String(image['hv:version'])}: ${String(image['hv:uri'])}`);
+    lines.push(
+      `  image ${String(image['dc:identifier'])} ${JSON.stringify(image['dc:title'])} version ${String(image['hv:version'])}: ${String(image['hv:uri'])}`,
+    );
   return lines.join('\n');
 }

@@ -17,9 +17,15 @@ import { UsageError } from '../store-connection.js';
 /** `imagecast imagelist import|export|publish`: stored lists in and out, and published (vmcaster's --upload-imagelist). */
 export function registerPublish(imagelist: Command): void {
   storeCommand(imagelist.command('publish'))
-    .description('bump hv:version, sign the list with its stored endorser and upload it to where its hv:uri is served from')
+    .description(
+      'bump hv:version, sign the list with its stored endorser and upload it to where its hv:uri is served from',
+    )
     .argument('<id>', "the list's dc:identifier")
-    .option('--lifetime <days>', "days until dc:date:expires (default: the list's lifetime), capped at the certificate", positiveInteger(28))
+    .option(
+      '--lifetime <days>',
+      "days until dc:date:expires (default: the list's lifetime), capped at the certificate",
+      positiveInteger(28),
+    )
     .addHelpText(
       'after',
       `
@@ -83,14 +89,25 @@ Example:
             : await exportImageListJson(lists, endorsers, id, now);
           if (flags.out) await writeFile(flags.out, content);
           const list = await lists.get(id);
-          return { identifier: list.identifier, version: list.version, signed: Boolean(flags.signed), out: flags.out ?? null, content };
+          return {
+            identifier: list.identifier,
+            version: list.version,
+            signed: Boolean(flags.signed),
+            out: flags.out ?? null,
+            content,
+          };
         },
-        (r) => (r.out ? `exported ${r.signed ? 'signed ' : ''}list ${r.identifier} version ${r.version} to ${r.out}` : r.content.replace(/\n$/, '')),
+        (r) =>
+          r.out
+            ? `exported ${r.signed ? 'signed ' : ''}list ${r.identifier} version ${r.version} to ${r.out}`
+            : r.content.replace(/\n$/, ''),
       ),
     );
 
   storeCommand(imagelist.command('import'))
-    .description('store a list from a file: JSON, or signed (S/MIME, e.g. made by vmcaster), whose signature is checked')
+    .description(
+      'store a list from a file: JSON, or signed (S/MIME, e.g. made by vmcaster), whose signature is checked',
+    )
     .argument('<file>', 'the list: JSON or S/MIME multipart/signed')
     .option('--ca <file>', "also check the signer's chain to this CA (PEM) and that the list has not expired")
     .option('--force', 'replace a stored list of a newer version')
@@ -137,7 +154,14 @@ function publishMappings(): ImageListPublishMapping[] {
   const parsed = imageListPublishSchema.safeParse(file.imagelist_publish ?? []);
   if (!parsed.success)
     throw new UsageError(
-      `config file ${path}: ${parsed.error.issues.map((i) => `imagelist_publish${keyPath(i.path).replace(/^\(the document\)$/, '').replace(/^(?=\w)/, '.')}: ${i.message}`).join('; ')}`,
+      `config file ${path}: ${parsed.error.issues
+        .map(
+          (i) =>
+            `imagelist_publish${keyPath(i.path)
+              .replace(/^\(the document\)$/, '')
+              .replace(/^(?=\w)/, '.')}: ${i.message}`,
+        )
+        .join('; ')}`,
     );
   return parsed.data;
 }
@@ -146,6 +170,8 @@ async function readBytes(path: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (error) {
-    throw new UsageError(`FILE: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new UsageError(
+      `FILE: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
 }

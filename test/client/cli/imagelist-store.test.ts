@@ -35,10 +35,15 @@ describe('imagecast imagelist: stored lists (CLI, PostgreSQL, openssl)', () => {
     endorser = ca.issue('endorser', DN);
     databaseUrl = await freshDatabaseUrl('cli-imagelists');
     pool = createPool(databaseUrl);
-    writeFileSync(keysFile, JSON.stringify({ current: 'k1', keys: { k1: randomBytes(32).toString('base64') } }));
+    writeFileSync(
+      keysFile,
+      JSON.stringify({ current: 'k1', keys: { k1: randomBytes(32).toString('base64') } }),
+    );
     writeFileSync(
       configFile,
-      JSON.stringify({ imagelist_publish: [{ uri_match: 'https://lists.example.org/', uri_replace: `file://${www}/` }] }),
+      JSON.stringify({
+        imagelist_publish: [{ uri_match: 'https://lists.example.org/', uri_replace: `file://${www}/` }],
+      }),
     );
     env = {
       ...process.env,
@@ -50,7 +55,8 @@ describe('imagecast imagelist: stored lists (CLI, PostgreSQL, openssl)', () => {
   });
   after(async () => pool?.end());
 
-  const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => runCli(['imagelist', ...args], { ...env, ...extraEnv });
+  const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
+    runCli(['imagelist', ...args], { ...env, ...extraEnv });
   const json = async (args: string[]) => {
     const ran = await cli([...args, '--json']);
     assert.equal(ran.status, 0, `${args.join(' ')}: ${ran.stderr}`);
@@ -58,7 +64,9 @@ describe('imagecast imagelist: stored lists (CLI, PostgreSQL, openssl)', () => {
   };
 
   it('endorser add, list, show and delete: names from the certificate, the key sealed and never printed', async () => {
-    const unfit = ca.issue('nodigsig', '/C=DE/O=GermanGrid/CN=No Digital Signature', { keyUsage: 'critical,keyEncipherment' });
+    const unfit = ca.issue('nodigsig', '/C=DE/O=GermanGrid/CN=No Digital Signature', {
+      keyUsage: 'critical,keyEncipherment',
+    });
     const refused = await cli(['endorser', 'add', '--cert', unfit.certPath, '--key', unfit.keyPath]);
     assert.equal(refused.status, 2, refused.stderr);
     assert.match(refused.stderr, /lacks the keyUsage digitalSignature/);
@@ -67,7 +75,15 @@ describe('imagecast imagelist: stored lists (CLI, PostgreSQL, openssl)', () => {
       startDate: asn1Time(new Date(now - 10 * 86_400_000)),
       endDate: asn1Time(new Date(now - 86_400_000)),
     });
-    const old = await cli(['endorser', 'add', '--cert', expired.certPath, '--key', expired.keyPath, '--json']);
+    const old = await cli([
+      'endorser',
+      'add',
+      '--cert',
+      expired.certPath,
+      '--key',
+      expired.keyPath,
+      '--json',
+    ]);
     assert.equal(old.status, 2);
     assert.match(JSON.parse(old.stdout).error.message, /expired at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
     const wrongKey = await cli(['endorser', 'add', '--cert', endorser.certPath, '--key', unfit.keyPath]);
@@ -83,12 +99,39 @@ describe('imagecast imagelist: stored lists (CLI, PostgreSQL, openssl)', () => {
     const again = await cli(['endorser', 'add', '--cert', endorser.certPath, '--key', endorser.keyPath]);
     assert.equal(again.status, 2);
     assert.match(again.stderr, /exists already; give --replace/);
-    const replaced = await cli(['endorser', 'add', '--cert', endorser.certPath, '--key', endorser.keyPath, '--replace', '--creator', 'Imagecast']);
+    const replaced = await cli([
+      'endorser',
+      'add',
+      '--cert',
+      endorser.certPath,
+      '--key',
+      endorser.keyPath,
+      '--replace',
+      '--creator',
+      'Imagecast',
+    ]);
     assert.equal(replaced.status, 0, replaced.stderr);
 
     const second = ca.issue('second', OTHER_DN);
-    assert.equal((await cli(['endorser', 'add', '--cert', second.certPath, '--key', second.keyPath, '--email', 'second@example.org'])).status, 0);
-    assert.deepEqual((await json(['endorser', 'list'])).map((e: { dn: string }) => e.dn).sort(), [OTHER_DN, DN].sort());
+    assert.equal(
+      (
+        await cli([
+          'endorser',
+          'add',
+          '--cert',
+          second.certPath,
+          '--key',
+          second.keyPath,
+          '--email',
+          'second@example.org',
+        ])
+      ).status,
+      0,
+    );
+    assert.deepEqual(
+      (await json(['endorser', 'list'])).map((e: { dn: string }) => e.dn).sort(),
+      [OTHER_DN, DN].sort(),
+    );
     const shown = await cli(['endorser', 'show', DN]);
     assert.equal(shown.status, 0, shown.stderr);
     assert.match(shown.stdout, /dc:creator: Imagecast\n/);
@@ -97,16 +140,28 @@ describe('imagecast imagelist: stored lists (CLI, PostgreSQL, openssl)', () => {
     const gone = await cli(['endorser', 'show', OTHER_DN, '--json']);
     assert.equal(gone.status, 1);
     assert.equal(JSON.parse(gone.stdout).error.code, 'not_found');
-    assert.match(JSON.parse(gone.stdout).error.message, /no endorser \/C=DE.*Second Endorser \(stored: \/C=DE/);
+    assert.match(
+      JSON.parse(gone.stdout).error.message,
+      /no endorser \/C=DE.*Second Endorser \(stored: \/C=DE/,
+    );
 
     const keyText = readFileSync(endorser.keyPath, 'utf8').split('\n')[1]!;
-    const { rows } = await pool.query<{ t: string }>('SELECT row_to_json(e)::text AS t FROM imagelist_endorsers e');
+    const { rows } = await pool.query<{ t: string }>(
+      'SELECT row_to_json(e)::text AS t FROM imagelist_endorsers e',
+    );
     assert.ok(!rows[0]!.t.includes(keyText), 'the private key is not stored in the clear');
     for (const ran of [added, shown]) assert.ok(!JSON.stringify(ran).includes(keyText));
   });
 
   it('list add, set and unset; image add, set, unset and remove; each refusal names the key, the expectation and the value', async () => {
-    const list = await json(['add', '--title', 'Imagecast images', '--uri', 'https://lists.example.org/imagecast/image.list', 'ad:vo=vo.example.org']);
+    const list = await json([
+      'add',
+      '--title',
+      'Imagecast images',
+      '--uri',
+      'https://lists.example.org/imagecast/image.list',
+      'ad:vo=vo.example.org',
+    ]);
     listId = list.identifier;
     assert.equal(list.version, '0.0.0');
     assert.equal(list.endorserDn, DN);
@@ -127,7 +182,10 @@ describe('imagecast imagelist: stored lists (CLI, PostgreSQL, openssl)', () => {
     assert.match(missing.stderr, /dc:title: required/);
     const badUri = await cli(['set', listId, 'hv:uri', 'ftp://lists.example.org/x']);
     assert.equal(badUri.status, 2);
-    assert.match(badUri.stderr, /hv:uri: expected an http, https or file URL; given "ftp:\/\/lists.example.org\/x"/);
+    assert.match(
+      badUri.stderr,
+      /hv:uri: expected an http, https or file URL; given "ftp:\/\/lists.example.org\/x"/,
+    );
     const computed = await cli(['set', listId, 'dc:date:expires', '2030-01-01T00:00:00Z']);
     assert.equal(computed.status, 2);
     assert.match(computed.stderr, /dc:date:expires: not set by hand: publish sets it/);
@@ -165,12 +223,30 @@ describe('imagecast imagelist: stored lists (CLI, PostgreSQL, openssl)', () => {
     assert.equal(badSize.status, 2);
     assert.match(badSize.stderr, /hv:size: expected a number.*given "12x"/);
 
-    assert.equal((await json(['image', 'set', listId, imageId, 'hv:version', '1.0.1'])).images[0]['hv:version'], '1.0.1');
-    assert.equal((await json(['image', 'unset', listId, imageId, 'hv:format'])).images[0]['hv:format'], undefined);
+    assert.equal(
+      (await json(['image', 'set', listId, imageId, 'hv:version', '1.0.1'])).images[0]['hv:version'],
+      '1.0.1',
+    );
+    assert.equal(
+      (await json(['image', 'unset', listId, imageId, 'hv:format'])).images[0]['hv:format'],
+      undefined,
+    );
     const second = randomUUID();
-    await json(['image', 'add', listId, '--identifier', second, `sl:checksum:sha512=${SHA512}`, 'hv:size=1', ...image]);
+    await json([
+      'image',
+      'add',
+      listId,
+      '--identifier',
+      second,
+      `sl:checksum:sha512=${SHA512}`,
+      'hv:size=1',
+      ...image,
+    ]);
     const removed = await json(['image', 'remove', listId, second]);
-    assert.deepEqual(removed.images.map((i: Record<string, string>) => i['dc:identifier']), [imageId]);
+    assert.deepEqual(
+      removed.images.map((i: Record<string, string>) => i['dc:identifier']),
+      [imageId],
+    );
 
     const showBad = await cli(['show', 'not-a-uuid']);
     assert.equal(showBad.status, 2);
@@ -178,7 +254,10 @@ describe('imagecast imagelist: stored lists (CLI, PostgreSQL, openssl)', () => {
     const unknown = await cli(['show', randomUUID(), '--json']);
     assert.equal(unknown.status, 1);
     assert.equal(JSON.parse(unknown.stdout).error.code, 'not_found');
-    assert.match(JSON.parse(unknown.stdout).error.message, new RegExp(`no image list .* \\(stored: ${listId}\\)`));
+    assert.match(
+      JSON.parse(unknown.stdout).error.message,
+      new RegExp(`no image list .* \\(stored: ${listId}\\)`),
+    );
     const inUse = await cli(['endorser', 'delete', DN]);
     assert.equal(inUse.status, 2);
     assert.match(inUse.stderr, new RegExp(`signs the list\\(s\\) ${listId}`));
@@ -190,38 +269,77 @@ describe('imagecast imagelist: stored lists (CLI, PostgreSQL, openssl)', () => {
     assert.equal(first.version, '0.0.1');
     assert.equal(first.target, `file://${www}/imagecast/image.list`);
     assert.match(first.created, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    assert.equal(Date.parse(first.expires) - Date.parse(first.created), 14 * 86_400_000, 'the stored lifetime');
+    assert.equal(
+      Date.parse(first.expires) - Date.parse(first.created),
+      14 * 86_400_000,
+      'the stored lifetime',
+    );
     const published = join(www, 'imagecast', 'image.list');
     const content = opensslRun(['smime', '-verify', '-in', published, '-CAfile', ca.certPath]);
     const body = JSON.parse(content)['hv:imagelist'];
     assert.equal(body['hv:version'], '0.0.1');
     assert.deepEqual(body['hv:endorser'], {
-      'hv:x509': { 'dc:creator': 'Imagecast', 'hv:ca': CA_DN, 'hv:dn': DN, 'hv:email': 'endorser@example.org' },
+      'hv:x509': {
+        'dc:creator': 'Imagecast',
+        'hv:ca': CA_DN,
+        'hv:dn': DN,
+        'hv:email': 'endorser@example.org',
+      },
     });
     assert.equal(body['hv:images'][0]['hv:image']['dc:identifier'], imageId);
 
     const second = await json(['publish', listId, '--lifetime', '3']);
     assert.equal(second.version, '0.0.2');
     const verified = await runCli(
-      ['imagelist', 'verify', published, '--ca', ca.certPath, '--crl', ca.crl(), '--identifier', listId, '--previous-version', '0.0.1'],
+      [
+        'imagelist',
+        'verify',
+        published,
+        '--ca',
+        ca.certPath,
+        '--crl',
+        ca.crl(),
+        '--identifier',
+        listId,
+        '--previous-version',
+        '0.0.1',
+      ],
       env,
     );
     assert.equal(verified.status, 0, verified.stdout + verified.stderr);
     assert.match(verified.stdout, /^valid: Imagecast images .* version 0\.0\.2, 1 image\(s\)/);
     const listed = await cli(['list']);
-    assert.match(listed.stdout, new RegExp(`${listId} "Imagecast images" version 0\\.0\\.2, 1 image\\(s\\), EXPIRES SOON, at .* \\(2 day\\(s\\)\\): publish it again`));
+    assert.match(
+      listed.stdout,
+      new RegExp(
+        `${listId} "Imagecast images" version 0\\.0\\.2, 1 image\\(s\\), EXPIRES SOON, at .* \\(2 day\\(s\\)\\): publish it again`,
+      ),
+    );
     assert.equal((await json(['list']))[0].status, 'expiring');
 
     // Nowhere to upload: refused before signing, the stored version unchanged.
     await json(['set', listId, 'hv:uri', 'https://elsewhere.example.org/image.list']);
     const unmapped = await cli(['publish', listId]);
     assert.equal(unmapped.status, 2);
-    assert.match(unmapped.stderr, /no upload target for hv:uri https:\/\/elsewhere.example.org\/image.list: .*"uri_match": "https:\/\/elsewhere.example.org\/"/);
+    assert.match(
+      unmapped.stderr,
+      /no upload target for hv:uri https:\/\/elsewhere.example.org\/image.list: .*"uri_match": "https:\/\/elsewhere.example.org\/"/,
+    );
     const sftpConfig = join(dir, 'sftp.json');
-    writeFileSync(sftpConfig, JSON.stringify({ imagelist_publish: [{ uri_match: 'https://elsewhere.example.org/', uri_replace: 'sftp://www@host/lists/' }] }));
+    writeFileSync(
+      sftpConfig,
+      JSON.stringify({
+        imagelist_publish: [
+          { uri_match: 'https://elsewhere.example.org/', uri_replace: 'sftp://www@host/lists/' },
+        ],
+      }),
+    );
     const unsupported = await cli(['publish', listId], { IMAGECAST_CONFIG: sftpConfig });
     assert.equal(unsupported.status, 2);
-    assert.match(unsupported.stderr, /cannot upload to sftp:\/\/www@host\/lists\/image.list: no publisher for sftp; supported: file:\/\//);
+    assert.match(
+      unsupported.stderr,
+      /cannot upload to sftp:\/\/www@host\/lists\/image.list: no publisher for sftp; supported: file:\/\//,
+    );
     assert.equal((await json(['show', listId])).version, '0.0.2');
   });
 
@@ -236,13 +354,29 @@ describe('imagecast imagelist: stored lists (CLI, PostgreSQL, openssl)', () => {
         'dc:identifier': id,
         'dc:source': 'lists.example.org',
         'dc:title': 'Hand made',
-        'hv:endorser': { 'hv:x509': { 'dc:creator': 'Imagecast', 'hv:ca': CA_DN, 'hv:dn': DN, 'hv:email': 'endorser@example.org' } },
+        'hv:endorser': {
+          'hv:x509': {
+            'dc:creator': 'Imagecast',
+            'hv:ca': CA_DN,
+            'hv:dn': DN,
+            'hv:email': 'endorser@example.org',
+          },
+        },
         'hv:images': [
           {
             'hv:image': {
-              'dc:description': '', 'dc:identifier': randomUUID(), 'dc:title': 'CentOS 7', 'hv:hypervisor': 'kvm',
-              'hv:size': 42, 'hv:uri': 'https://images.example.org/centos7.img', 'hv:version': '7.9',
-              'sl:arch': 'x86_64', 'sl:checksum:sha512': SHA512, 'sl:comments': '', 'sl:os': 'Linux', 'sl:osversion': '7',
+              'dc:description': '',
+              'dc:identifier': randomUUID(),
+              'dc:title': 'CentOS 7',
+              'hv:hypervisor': 'kvm',
+              'hv:size': 42,
+              'hv:uri': 'https://images.example.org/centos7.img',
+              'hv:version': '7.9',
+              'sl:arch': 'x86_64',
+              'sl:checksum:sha512': SHA512,
+              'sl:comments': '',
+              'sl:os': 'Linux',
+              'sl:osversion': '7',
             },
           },
         ],
@@ -252,7 +386,18 @@ describe('imagecast imagelist: stored lists (CLI, PostgreSQL, openssl)', () => {
     };
     writeFileSync(listFile, JSON.stringify(handMade, null, 4));
     const signedFile = join(dir, 'vmcaster.list');
-    opensslRun(['smime', '-sign', '-signer', endorser.certPath, '-inkey', endorser.keyPath, '-in', listFile, '-out', signedFile]);
+    opensslRun([
+      'smime',
+      '-sign',
+      '-signer',
+      endorser.certPath,
+      '-inkey',
+      endorser.keyPath,
+      '-in',
+      listFile,
+      '-out',
+      signedFile,
+    ]);
 
     const imported = await json(['import', signedFile, '--ca', ca.certPath]);
     assert.equal(imported.identifier, id);
@@ -266,7 +411,10 @@ describe('imagecast imagelist: stored lists (CLI, PostgreSQL, openssl)', () => {
     assert.equal(shown.expiresAt, handMade['hv:imagelist']['dc:date:expires']);
 
     // Changed after signing: the signature no longer verifies.
-    writeFileSync(join(dir, 'tampered.list'), readFileSync(signedFile, 'utf8').replace('made by vmcaster', 'made by someone'));
+    writeFileSync(
+      join(dir, 'tampered.list'),
+      readFileSync(signedFile, 'utf8').replace('made by vmcaster', 'made by someone'),
+    );
     const tampered = await cli(['import', join(dir, 'tampered.list')]);
     assert.equal(tampered.status, 2);
     assert.match(tampered.stderr, /signature: does not verify/);
@@ -275,19 +423,38 @@ describe('imagecast imagelist: stored lists (CLI, PostgreSQL, openssl)', () => {
     writeFileSync(listFile, JSON.stringify(handMade));
     const older = await cli(['import', listFile]);
     assert.equal(older.status, 2);
-    assert.match(older.stderr, /hv:version: the stored list .* has version 3\.1\.4, newer than the 3\.1\.3 given/);
+    assert.match(
+      older.stderr,
+      /hv:version: the stored list .* has version 3\.1\.4, newer than the 3\.1\.3 given/,
+    );
     // An endorser that is not stored cannot be published again.
-    const stranger = { 'hv:imagelist': { ...handMade['hv:imagelist'], 'dc:identifier': randomUUID(), 'hv:endorser': { 'hv:x509': { ...handMade['hv:imagelist']['hv:endorser']['hv:x509'], 'hv:dn': OTHER_DN } } } };
+    const stranger = {
+      'hv:imagelist': {
+        ...handMade['hv:imagelist'],
+        'dc:identifier': randomUUID(),
+        'hv:endorser': {
+          'hv:x509': { ...handMade['hv:imagelist']['hv:endorser']['hv:x509'], 'hv:dn': OTHER_DN },
+        },
+      },
+    };
     writeFileSync(listFile, JSON.stringify(stranger));
     const unknownEndorser = await cli(['import', listFile]);
     assert.equal(unknownEndorser.status, 2);
-    assert.match(unknownEndorser.stderr, /hv:endorser.hv:x509.hv:dn: no stored endorser \/C=DE.*Second Endorser .*endorser add --cert/);
+    assert.match(
+      unknownEndorser.stderr,
+      /hv:endorser.hv:x509.hv:dn: no stored endorser \/C=DE.*Second Endorser .*endorser add --cert/,
+    );
 
     const exportedFile = join(dir, 'exported.list');
     assert.equal((await cli(['export', id, '--signed', '--out', exportedFile])).status, 0);
-    const exportedContent = JSON.parse(opensslRun(['smime', '-verify', '-in', exportedFile, '-CAfile', ca.certPath]))['hv:imagelist'];
+    const exportedContent = JSON.parse(
+      opensslRun(['smime', '-verify', '-in', exportedFile, '-CAfile', ca.certPath]),
+    )['hv:imagelist'];
     assert.equal(exportedContent['hv:version'], '3.1.4', 'export does not bump the version');
-    const ours = await runCli(['imagelist', 'verify', exportedFile, '--ca', ca.certPath, '--identifier', id], env);
+    const ours = await runCli(
+      ['imagelist', 'verify', exportedFile, '--ca', ca.certPath, '--identifier', id],
+      env,
+    );
     assert.equal(ours.status, 0, ours.stdout + ours.stderr);
     const plain = JSON.parse((await cli(['export', id])).stdout)['hv:imagelist'];
     assert.equal(plain['dc:date:created'], handMade['hv:imagelist']['dc:date:created']);
