@@ -4,7 +4,7 @@ import { sha512OfFile } from '../../../activities/common/imagelist/image-files.j
 import { formatHepixDate } from '../../../activities/common/imagelist/hepix-date.js';
 import type { StoredImageList } from '../../../activities/common/imagelist/list-document.js';
 import { EXPIRING_WITHIN_DAYS, expiryOf } from '../../../activities/common/imagelist/list-expiry.js';
-import { hepixValue } from '../../../activities/common/imagelist/list-store.js';
+import { hepixValue } from '../../../activities/common/imagelist/list-keys.js';
 import { ImageListInputError } from '../../../activities/common/imagelist/store-errors.js';
 import { positiveInteger } from '../option-parsers.js';
 import {
