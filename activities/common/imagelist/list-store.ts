@@ -195,6 +195,12 @@ export class ImageListStore {
       if (problems.length > 0)
         throw new ImageListInputError(problems.map((p) => `image ${String(image['dc:identifier'])}: ${p}`));
     }
+    const ids = list.images.map((image) => String(image['dc:identifier']));
+    const twice = ids.filter((id, index) => ids.indexOf(id) !== index);
+    if (twice.length > 0)
+      throw new ImageListInputError([
+        `hv:images: each dc:identifier once; given twice: ${[...new Set(twice)].join(', ')}`,
+      ]);
     const client = await this.pool.connect();
     let stored: string | undefined;
     try {
