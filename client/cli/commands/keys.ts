@@ -47,7 +47,7 @@ Example:
         console.log(
           flags.json
             ? JSON.stringify(result)
-            : `re-wrapped ${result.rewrapped} account(s) and ${result.endorsers} image list endorser(s) with master key ${result.keyId}`,
+            : `re-wrapped ${result.rewrapped} account(s) with master key ${result.keyId}, and ${result.endorsers} image list endorser(s)`,
         );
         return EXIT_OK;
       }),
