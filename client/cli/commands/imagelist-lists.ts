@@ -167,7 +167,10 @@ async function onlyEndorser({ endorsers }: ImageListStores): Promise<string> {
 }
 
 function registerImages(imagelist: Command): void {
-  const image = imagelist.command('image').description('the images of a stored list');
+  const image = imagelist
+    .command('image')
+    .description('the images of a stored list')
+    .addHelpText('after', '\nExample:\n  imagecast imagelist image set LIST_ID IMAGE_ID hv:version 1.0.1');
 
   storeCommand(image.command('add'))
     .description('add an image to a list; every required key must be given')
