@@ -27,7 +27,8 @@ export interface ConnectionFlags {
  * (true or {serverName, serverRootCaCertFile, clientCertFile, clientKeyFile}), apiKey or apiKeyFile.
  */
 export function connectionSettings(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
-  const file = readConfigFile(env);
+  // imagelist_publish is for `imagecast imagelist publish`, not the connection.
+  const { imagelist_publish: _publish, ...file } = readConfigFile(env);
   const fromEnv = {
     ...(env.IMAGECAST_TEMPORAL_ADDRESS && { address: env.IMAGECAST_TEMPORAL_ADDRESS }),
     ...(env.IMAGECAST_TEMPORAL_NAMESPACE && { namespace: env.IMAGECAST_TEMPORAL_NAMESPACE }),
@@ -43,9 +44,14 @@ export function connectionSettings(flags: ConnectionFlags, env: NodeJS.ProcessEn
   };
 }
 
-function readConfigFile(env: NodeJS.ProcessEnv): Record<string, unknown> {
+/** The config file: IMAGECAST_CONFIG, else ~/.config/imagecast/config.json (read only when it exists). */
+export function configFilePath(env: NodeJS.ProcessEnv = process.env): { path: string; explicit: boolean } {
   const explicit = env.IMAGECAST_CONFIG;
-  const path = explicit || join(env.HOME ?? homedir(), '.config', 'imagecast', 'config.json');
+  return { path: explicit || join(env.HOME ?? homedir(), '.config', 'imagecast', 'config.json'), explicit: Boolean(explicit) };
+}
+
+export function readConfigFile(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const { path, explicit } = configFilePath(env);
   if (!explicit && !existsSync(path)) return {};
   let json: Record<string, unknown>;
   try {

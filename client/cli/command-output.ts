@@ -29,6 +29,8 @@ const INPUT_ERRORS = new Set([
   'AccountInputError',
   'UnknownAccountError',
   'ImageListSignRefused',
+  'ImageListInputError',
+  'PublishTargetError',
 ]);
 
 /** Named errors and what scripts get for them; anything else is code "failed", exit 1. */
@@ -43,6 +45,7 @@ const KNOWN: Record<string, { code: string; exitCode: number; details?: string[]
   TemporalUnreachableError: { code: 'unreachable', exitCode: EXIT_FAILURE, details: ['address', 'addressFrom'] },
   GatewayError: { code: 'gateway', exitCode: EXIT_FAILURE, details: ['status'] },
   NamespaceNotFoundError: { code: 'not_found', exitCode: EXIT_FAILURE, details: ['namespace'] },
+  ImageListNotFoundError: { code: 'not_found', exitCode: EXIT_FAILURE, details: ['kind', 'given'] },
 };
 
 export function errorReport(error: unknown): ErrorReport {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { createPool } from '../../infra/db/pool.js';
 import { migrate } from '../../infra/db/migrate.js';
 import { AccountStore } from '../../activities/accounts/account-store.js';
-import { keyRingMasterKeys } from '../../secrets/envelope.js';
+import { keyRingMasterKeys, type MasterKeyProvider } from '../../secrets/envelope.js';
 import { keyRingFromEnv } from '../../secrets/key-ring.js';
 import type pg from 'pg';
 
@@ -41,6 +41,12 @@ export async function withStore<T>(
   flags: { databaseUrl?: string },
   run: (store: AccountStore, pool: pg.Pool) => Promise<T>,
 ): Promise<T> {
+  const master = masterKeysFromEnv();
+  return withDatabase(flags, (pool) => run(new AccountStore(pool, master, cliActor()), pool));
+}
+
+/** The master keys from IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE; a usage error (exit 2) when unset or unreadable. */
+export function masterKeysFromEnv(): MasterKeyProvider {
   let ring;
   try {
     ring = keyRingFromEnv(process.env, 'IMAGECAST_MASTER');
@@ -52,6 +58,5 @@ export async function withStore<T>(
       'no master key: set IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE (make one with `imagecast keys generate`)',
     );
   }
-  const master = keyRingMasterKeys(ring);
-  return withDatabase(flags, (pool) => run(new AccountStore(pool, master, cliActor()), pool));
+  return keyRingMasterKeys(ring);
 }

@@ -16,7 +16,7 @@ export interface TemplateInput {
 }
 
 /** The last value of a subject attribute, as text (not the one-line form's \\xHH escapes). */
-function subjectValue(cert: EndorserCertificate, type: string): string | undefined {
+export function subjectValue(cert: EndorserCertificate, type: string): string | undefined {
   const values = parseNodeName(cert.x509.subject)
     .flat()
     .filter((a) => a.type === type);
@@ -24,7 +24,7 @@ function subjectValue(cert: EndorserCertificate, type: string): string | undefin
 }
 
 /** The e-mail address a certificate names (emailAddress attribute or subjectAltName), if any. */
-function certificateEmail(cert: EndorserCertificate): string | undefined {
+export function certificateEmail(cert: EndorserCertificate): string | undefined {
   return subjectValue(cert, 'emailAddress') ?? /email:([^,\s]+)/.exec(cert.x509.subjectAltName ?? '')?.[1];
 }
 

@@ -29,6 +29,12 @@ export interface VerifyOptions {
   /** The URL the list was fetched from: hv:uri should be it (vmcatcher warns, then follows hv:uri next time). */
   fetchedFrom?: string;
   now: Date;
+  /**
+   * Check what the message itself says (its form, its signature, one signer, the keys, hv:dn
+   * and hv:ca equal to the signer's names) but trust no CA and not the dates: for importing a
+   * list of one's own, perhaps expired, into the store. Give no caFile or caPath then.
+   */
+  signatureOnly?: boolean;
 }
 
 export interface VerifyResult {
@@ -42,8 +48,8 @@ export interface VerifyResult {
 }
 
 export async function verifyImageList(message: Buffer, options: VerifyOptions): Promise<VerifyResult> {
-  if (!options.caFile === !options.caPath)
-    throw new Error('verifyImageList: give exactly one of caFile and caPath');
+  if (options.signatureOnly ? Boolean(options.caFile ?? options.caPath) : !options.caFile === !options.caPath)
+    throw new Error('verifyImageList: give exactly one of caFile and caPath, or signatureOnly and neither');
   const problems: string[] = [];
   const warnings: string[] = [];
   const formProblem = smimeFormProblem(message);
@@ -150,7 +156,8 @@ async function openMessage(dir: string, message: Buffer, options: VerifyOptions)
   if (!signerPem) return { problems, ...(content && { content }) };
   const signer = readCertificate(signerPem);
   await writeFile(signerPath, signerPem);
-  problems.push(...(await chainProblems(signerPath, certsPath, carried.length > 1, signer, options)));
+  if (!options.signatureOnly)
+    problems.push(...(await chainProblems(signerPath, certsPath, carried.length > 1, signer, options)));
   return { problems, signer, ...(content && { content }) };
 }
 
@@ -235,6 +242,7 @@ function contentProblems(body: unknown, options: VerifyOptions, warnings: string
     problems.push(`dc:identifier is ${identifier}, not the subscribed ${options.identifier}`);
   const created = parseHepixDate(String(field(body, 'dc:date:created')));
   const expires = parseHepixDate(String(field(body, 'dc:date:expires')));
+  if (options.signatureOnly) return problems;
   if (created && created > options.now)
     problems.push(`dc:date:created ${String(field(body, 'dc:date:created'))} is in the future`);
   if (expires && expires < options.now)

@@ -56,3 +56,15 @@ function stringSort(x: string, y: string): number {
 export function compareVersions(previous: string, next: string): number {
   return compareSplit(splitKeeping(previous, DELIMITERS), splitKeeping(next, DELIMITERS), stringSort);
 }
+
+/**
+ * The version after `version`, as vmcaster bumps it on every upload: the last number in it
+ * plus one (`0.0.9` → `0.0.10`, `1.2-3` → `1.2-4`); with no number, `.1` is appended
+ * (`beta` → `beta.1`, which vmcatcher sorts as newer).
+ */
+export function nextVersion(version: string): string {
+  const last = [...version.matchAll(/[0-9]+/g)].at(-1);
+  if (!last) return `${version}.1`;
+  const bumped = (BigInt(last[0]) + 1n).toString();
+  return version.slice(0, last.index) + bumped + version.slice(last.index + last[0].length);
+}

@@ -9,10 +9,14 @@ import { runCommand } from '../command-output.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { positiveInteger } from '../option-parsers.js';
 import { UsageError } from '../store-connection.js';
+import { registerEndorser } from './imagelist-endorser.js';
+import { registerLists } from './imagelist-lists.js';
+import { registerPublish } from './imagelist-publish.js';
 
 /**
  * `imagecast imagelist sign|verify|template`: HEPiX image lists (vmcaster's format) for anyone's
- * lists, without a server or database. docs/imagelists.md walks through them.
+ * lists, without a server or database; and the lists Imagecast keeps in PostgreSQL and
+ * publishes (endorser, add, image, publish, …). docs/imagelists.md walks through them.
  */
 export function register(program: Command): void {
   const imagelist = program
@@ -20,11 +24,15 @@ export function register(program: Command): void {
     .description('signed HEPiX image lists, as vmcaster publishes and vmcatcher verifies them')
     .addHelpText(
       'after',
-      `\nNeeds the openssl command (or IMAGECAST_OPENSSL naming it).\n\nExample:\n  imagecast imagelist verify https://images.example.org/image.list --capath /etc/grid-security/certificates`,
+      `\nNeeds the openssl command (or IMAGECAST_OPENSSL naming it). The stored lists (endorser, add, list, show,\ndelete, set, unset, image, import, export, publish) need IMAGECAST_DATABASE_URL; endorser add, publish\nand export --signed also the master key (IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE).\n\nExample:\n  imagecast imagelist verify https://images.example.org/image.list --capath /etc/grid-security/certificates`,
     );
   registerSign(imagelist);
   registerVerify(imagelist);
   registerTemplate(imagelist);
+  // Lists kept in PostgreSQL and published from there (vmcaster's verbs).
+  registerEndorser(imagelist);
+  registerLists(imagelist);
+  registerPublish(imagelist);
 }
 
 function registerSign(imagelist: Command): void {

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { keyIdOf } from '../../../secrets/key-ring.js';
 import { EXIT_OK } from '../exit-codes.js';
-import { addStoreOptions, STORE_ENVIRONMENT, withStore } from '../store-connection.js';
+import { addStoreOptions, cliActor, masterKeysFromEnv, STORE_ENVIRONMENT, withStore } from '../store-connection.js';
+import { EndorserStore } from '../../../activities/common/imagelist/endorser-store.js';
 import { runCommand } from '../command-output.js';
 
 /** `imagecast keys generate|rotate`: master keys of the account store. */
@@ -33,13 +34,21 @@ Example:
     });
 
   addStoreOptions(keys.command('rotate'))
-    .description('re-wrap every account\'s data key with the current master key (secrets are not re-entered)')
+    .description('re-wrap every account\'s (and image list endorser\'s) data key with the current master key (secrets are not re-entered)')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  IMAGECAST_MASTER_KEYS_FILE=keys.json imagecast keys rotate')
     .action((flags: { databaseUrl?: string; json?: boolean }) =>
       runCommand(flags, async () => {
-        const result = await withStore(flags, (store) => store.rotate());
-        console.log(flags.json ? JSON.stringify(result) : `re-wrapped ${result.rewrapped} account(s) with master key ${result.keyId}`);
+        const result = await withStore(flags, async (store, pool) => ({
+          ...(await store.rotate()),
+          // Endorser keys of the image lists are sealed the same way (imagecast imagelist endorser).
+          endorsers: await new EndorserStore(pool, masterKeysFromEnv, cliActor()).rotate(),
+        }));
+        console.log(
+          flags.json
+            ? JSON.stringify(result)
+            : `re-wrapped ${result.rewrapped} account(s) with master key ${result.keyId}, and ${result.endorsers} image list endorser(s)`,
+        );
         return EXIT_OK;
       }),
     );

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { compareVersions } from '../../../../activities/common/imagelist/version-order.js';
+import { compareVersions, nextVersion } from '../../../../activities/common/imagelist/version-order.js';
 
 describe('hv:version order (vmcatcher split_numeric_sort)', () => {
   // The results of the real Python code (research note, section 1.4).
@@ -61,5 +61,30 @@ describe('hv:version order (vmcatcher split_numeric_sort)', () => {
       ),
     );
     assert.ok(compareVersions('20261204123456789', '20261204123456790') > 0, 'beyond 2^53');
+  });
+});
+
+describe('nextVersion (what publish bumps hv:version to)', () => {
+  for (const [version, next] of [
+    ['0.0.0', '0.0.1'],
+    ['0.0.9', '0.0.10'],
+    ['3.1.4', '3.1.5'],
+    ['1.2-3', '1.2-4'],
+    ['2026.12.rc1', '2026.12.rc2'],
+    ['beta', 'beta.1'],
+    ['20261204123456789', '20261204123456790'],
+  ] as const) {
+    it(`${version} → ${next}, which vmcatcher sorts as newer`, () => {
+      assert.equal(nextVersion(version), next);
+      assert.ok(compareVersions(version, next) > 0);
+    });
+  }
+  it('is newer than any version, as vmcatcher sorts them', () => {
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[0-9a-z.-]{1,12}$/),
+        (version) => compareVersions(version, nextVersion(version)) > 0,
+      ),
+    );
   });
 });

@@ -1,0 +1,82 @@
+// Where a published list goes: its public hv:uri mapped to an upload target by vmcaster's
+// uriMatch/uriReplace (schemas/imagelist-publish.ts), and a publisher per target scheme.
+// Only `file:` (vmcaster's `local` protocol: the web server serves a directory on this
+// machine) is built; sftp, s3, gcs and azure-blob publishers fit ImageListPublisher and are
+// added to PUBLISHERS.
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ImageListPublishMapping } from '../../../schemas/imagelist-publish.js';
+
+/** Puts the bytes of a signed list at a target URI, replacing what is there. */
+export interface ImageListPublisher {
+  put(targetUri: string, body: Buffer, contentType: string): Promise<void>;
+}
+
+/** No mapping fits, or the target's scheme has no publisher: says what would. */
+export class PublishTargetError extends Error {
+  override name = 'PublishTargetError';
+}
+
+/** vmcaster's `local` protocol: a file, written whole to a temporary name and renamed, so a subscriber never reads half a list. */
+export const localPublisher: ImageListPublisher = {
+  async put(targetUri, body) {
+    const path = fileURLToPath(targetUri);
+    if (targetUri.endsWith('/'))
+      throw new PublishTargetError(`upload target ${targetUri} names a directory, not a file`);
+    await mkdir(dirname(path), { recursive: true });
+    const partial = join(dirname(path), `.${basename(path)}.${process.pid}.partial`);
+    try {
+      await writeFile(partial, body, { mode: 0o644 });
+      await rename(partial, path);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw new Error(
+        `cannot write the list to ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
+  },
+};
+
+/** Publishers by URL scheme (with its colon, as URL.protocol gives it). */
+const PUBLISHERS: Record<string, ImageListPublisher> = { 'file:': localPublisher };
+
+/** The upload target of a list published at `publicUri`: the longest matching uri_match, replaced. */
+export function uploadTarget(
+  publicUri: string,
+  mappings: readonly ImageListPublishMapping[],
+  configOrigin: string,
+): string {
+  const match = mappings
+    .filter((m) => publicUri.startsWith(m.uri_match))
+    .sort((a, b) => b.uri_match.length - a.uri_match.length)[0];
+  if (!match)
+    throw new PublishTargetError(
+      `no upload target for hv:uri ${publicUri}: no "imagelist_publish" mapping in ${configOrigin} has a uri_match that begins it ` +
+        `(mappings: ${mappings.map((m) => m.uri_match).join(', ') || 'none'}); add one such as ` +
+        `{"imagelist_publish": [{"uri_match": "${new URL(publicUri).origin}/", "uri_replace": "file:///srv/www/lists/"}]}`,
+    );
+  return match.uri_replace + publicUri.slice(match.uri_match.length);
+}
+
+/** The publisher for a target URI, or an error naming the schemes there are. */
+export function publisherFor(targetUri: string): ImageListPublisher {
+  let scheme: string;
+  try {
+    scheme = new URL(targetUri).protocol;
+  } catch {
+    throw new PublishTargetError(
+      `upload target ${JSON.stringify(targetUri)} is not a URL; uri_replace must give one, such as file:///srv/www/lists/`,
+    );
+  }
+  const publisher = PUBLISHERS[scheme];
+  if (!publisher)
+    throw new PublishTargetError(
+      `cannot upload to ${targetUri}: no publisher for ${scheme.replace(/:$/, '')}; supported: ${Object.keys(
+        PUBLISHERS,
+      )
+        .map((s) => `${s}//`)
+        .join(', ')} (sftp, s3, gcs and azure-blob are not built yet)`,
+    );
+  return publisher;
+}
