@@ -7,6 +7,8 @@ import './zod-messages.js';
  * and that prefix is replaced by `uri_replace`. Read from the CLI config file:
  *
  *   { "imagelist_publish": [{ "uri_match": "https://lists.example.org/", "uri_replace": "file:///srv/www/lists/" }] }
+ *
+ * An sftp:// target also names the key to log in with and the server's host key fingerprint.
  */
 export const imageListPublishMappingSchema = z
   .object({
@@ -14,9 +16,24 @@ export const imageListPublishMappingSchema = z
     uri_replace: z
       .string()
       .min(1)
-      .describe('what the prefix becomes: the upload target, e.g. file:///srv/www/lists/ (supported: file)'),
+      .describe('what the prefix becomes: the upload target, e.g. file:///srv/www/lists/ or sftp://user@host/srv/www/lists/'),
+    ssh_private_key_file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('sftp targets: the OpenSSH private key file of the publishing user'),
+    ssh_host_key_fingerprint: z
+      .string()
+      .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'expected "SHA256:" and 43 base64 characters, as ssh-keygen -lf prints')
+      .optional()
+      .describe("sftp targets: the server's host key (ssh-keygen -lf); a server showing another is refused"),
   })
-  .strict();
+  .strict()
+  .superRefine((m, ctx) => {
+    if (!m.uri_replace.startsWith('sftp:')) return;
+    for (const key of ['ssh_private_key_file', 'ssh_host_key_fingerprint'] as const)
+      if (!m[key]) ctx.addIssue({ code: 'custom', path: [key], message: `required with an sftp:// uri_replace (${m.uri_replace}), got none` });
+  });
 
 export const imageListPublishSchema = z.array(imageListPublishMappingSchema);
 

@@ -1,12 +1,14 @@
 // Where a published list goes: its public hv:uri mapped to an upload target by vmcaster's
 // uriMatch/uriReplace (schemas/imagelist-publish.ts), and a publisher per target scheme.
-// Only `file:` (vmcaster's `local` protocol: the web server serves a directory on this
-// machine) is built; sftp, s3, gcs and azure-blob publishers fit ImageListPublisher and are
-// added to PUBLISHERS.
+// `file:` (vmcaster's `local` protocol: the web server serves a directory on this machine)
+// and `sftp:` (publishers/sftp.ts, with the mapping's key and pinned host key) are built; s3,
+// gcs and azure-blob publishers fit ImageListPublisher and are added to publisherFor.
+import { readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ImageListPublishMapping } from '../../../schemas/imagelist-publish.js';
+import { sftpPut } from './publishers/sftp.js';
 
 /** Puts the bytes of a signed list at a target URI, replacing what is there. */
 export interface ImageListPublisher {
@@ -47,6 +49,16 @@ export function uploadTarget(
   mappings: readonly ImageListPublishMapping[],
   configOrigin: string,
 ): string {
+  const match = uploadMapping(publicUri, mappings, configOrigin);
+  return match.uri_replace + publicUri.slice(match.uri_match.length);
+}
+
+/** The mapping that decides where `publicUri` is uploaded (and, for sftp, how to log in). */
+export function uploadMapping(
+  publicUri: string,
+  mappings: readonly ImageListPublishMapping[],
+  configOrigin: string,
+): ImageListPublishMapping {
   const match = mappings
     .filter((m) => publicUri.startsWith(m.uri_match))
     .sort((a, b) => b.uri_match.length - a.uri_match.length)[0];
@@ -56,11 +68,11 @@ export function uploadTarget(
         `(mappings: ${mappings.map((m) => m.uri_match).join(', ') || 'none'}); add one such as ` +
         `{"imagelist_publish": [{"uri_match": "${new URL(publicUri).origin}/", "uri_replace": "file:///srv/www/lists/"}]}`,
     );
-  return match.uri_replace + publicUri.slice(match.uri_match.length);
+  return match;
 }
 
 /** The publisher for a target URI, or an error naming the schemes there are. */
-export function publisherFor(targetUri: string): ImageListPublisher {
+export function publisherFor(targetUri: string, mapping?: ImageListPublishMapping): ImageListPublisher {
   let scheme: string;
   try {
     scheme = new URL(targetUri).protocol;
@@ -69,6 +81,7 @@ export function publisherFor(targetUri: string): ImageListPublisher {
       `upload target ${JSON.stringify(targetUri)} is not a URL; uri_replace must give one, such as file:///srv/www/lists/`,
     );
   }
+  if (scheme === 'sftp:') return sftpPublisher(targetUri, mapping);
   const publisher = PUBLISHERS[scheme];
   if (!publisher)
     throw new PublishTargetError(
@@ -76,7 +89,28 @@ export function publisherFor(targetUri: string): ImageListPublisher {
         PUBLISHERS,
       )
         .map((s) => `${s}//`)
-        .join(', ')} (sftp, s3, gcs and azure-blob are not built yet)`,
+        .join(', ')}, sftp:// (s3, gcs and azure-blob are not built yet)`,
     );
   return publisher;
+}
+
+/** vmcaster's `sftp` protocol, logging in with the mapping's key to the host key it pins. */
+function sftpPublisher(targetUri: string, mapping: ImageListPublishMapping | undefined): ImageListPublisher {
+  const keyFile = mapping?.ssh_private_key_file;
+  const hostKeyFingerprint = mapping?.ssh_host_key_fingerprint;
+  if (!keyFile || !hostKeyFingerprint)
+    throw new PublishTargetError(
+      `cannot upload to ${targetUri}: an sftp target needs ssh_private_key_file and ssh_host_key_fingerprint in its imagelist_publish mapping`,
+    );
+  return {
+    async put(uri, body) {
+      let privateKey: string;
+      try {
+        privateKey = readFileSync(keyFile, 'utf8');
+      } catch (error) {
+        throw new PublishTargetError(`ssh_private_key_file: cannot read ${keyFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      }
+      await sftpPut(uri, body, { privateKey, hostKeyFingerprint });
+    },
+  };
 }

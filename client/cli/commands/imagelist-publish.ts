@@ -6,7 +6,7 @@ import {
   exportImageListSigned,
   publishImageList,
 } from '../../../activities/common/imagelist/publish-list.js';
-import { publisherFor, uploadTarget } from '../../../activities/common/imagelist/publish-target.js';
+import { publisherFor, uploadMapping, uploadTarget } from '../../../activities/common/imagelist/publish-target.js';
 import { imageListPublishSchema, type ImageListPublishMapping } from '../../../schemas/imagelist-publish.js';
 import { keyPath } from '../../../schemas/imagelist.js';
 import { configFilePath, readConfigFile } from '../client-config.js';
@@ -53,7 +53,7 @@ Example:
             now: new Date(),
             target(publicUri) {
               const uri = uploadTarget(publicUri, mappings, configFilePath().path);
-              return { uri, publisher: publisherFor(uri) };
+              return { uri, publisher: publisherFor(uri, uploadMapping(publicUri, mappings, configFilePath().path)) };
             },
           });
         },

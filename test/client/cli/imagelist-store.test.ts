@@ -330,7 +330,7 @@ describe('imagecast imagelist: stored lists (CLI, PostgreSQL, openssl)', () => {
       sftpConfig,
       JSON.stringify({
         imagelist_publish: [
-          { uri_match: 'https://elsewhere.example.org/', uri_replace: 'sftp://www@host/lists/' },
+          { uri_match: 'https://elsewhere.example.org/', uri_replace: 's3://bucket/lists/' },
         ],
       }),
     );
@@ -338,7 +338,7 @@ describe('imagecast imagelist: stored lists (CLI, PostgreSQL, openssl)', () => {
     assert.equal(unsupported.status, 2);
     assert.match(
       unsupported.stderr,
-      /cannot upload to sftp:\/\/www@host\/lists\/image.list: no publisher for sftp; supported: file:\/\//,
+      /cannot upload to s3:\/\/bucket\/lists\/image.list: no publisher for s3; supported: file:\/\/, sftp:\/\//,
     );
     assert.equal((await json(['show', listId])).version, '0.0.2');
   });

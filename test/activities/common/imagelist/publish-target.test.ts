@@ -34,17 +34,17 @@ describe('image list upload targets (uri_match / uri_replace)', () => {
     );
   });
 
-  it('has a publisher for file: only, and says so for other schemes', () => {
+  it('has publishers for file: and sftp:, and says so for other schemes', () => {
     assert.equal(publisherFor('file:///srv/www/image.list'), localPublisher);
-    for (const target of [
-      'sftp://www@host/lists/image.list',
-      's3://bucket/image.list',
-      'gs://bucket/image.list',
-    ])
+    for (const target of ['s3://bucket/image.list', 'gs://bucket/image.list'])
       assert.throws(
         () => publisherFor(target),
-        /no publisher for (sftp|s3|gs); supported: file:\/\/ \(sftp, s3, gcs and azure-blob are not built yet\)/,
+        /no publisher for (s3|gs); supported: file:\/\/, sftp:\/\/ \(s3, gcs and azure-blob are not built yet\)/,
       );
+    assert.throws(
+      () => publisherFor('sftp://www@host/lists/image.list', { uri_match: 'https://x/', uri_replace: 'sftp://www@host/lists/' }),
+      /an sftp target needs ssh_private_key_file and ssh_host_key_fingerprint/,
+    );
     assert.throws(() => publisherFor('lists/image.list'), /is not a URL/);
   });
 

@@ -2,12 +2,14 @@
 // loopback port, its in-process sftp subsystem; infra/devstack/sshd.ts). No fake SSH.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { startSshd, type Sshd } from '../../../../infra/devstack/sshd.js';
 import { ephemeralKeyPair } from '../../../../activities/common/image-tests/ssh-keys.js';
 import { parseSftpUri, sftpPut } from '../../../../activities/common/imagelist/publishers/sftp.js';
+import { publisherFor, uploadTarget } from '../../../../activities/common/imagelist/publish-target.js';
+import { imageListPublishMappingSchema } from '../../../../schemas/imagelist-publish.js';
 import { tempDir } from '../../../support/stack.js';
 
 describe('image list publishing over SFTP (real sshd)', () => {
@@ -38,6 +40,25 @@ describe('image list publishing over SFTP (real sshd)', () => {
     };
     await sftpPut(uri('images/disk.raw'), Readable.from(chunks()), credentials());
     assert.ok(readFileSync(join(root, 'images/disk.raw')).equals(bytes));
+  });
+
+  it('is what publish uses for an sftp:// mapping, with the key file and host key it names', async () => {
+    const keyFile = join(tempDir('sftp-key'), 'id_ed25519');
+    writeFileSync(keyFile, keys.privateKey, { mode: 0o600 });
+    const mapping = imageListPublishMappingSchema.parse({
+      uri_match: 'https://lists.example.org/',
+      uri_replace: `sftp://${sshd.user}@${sshd.host}:${sshd.port}${root}/www/`,
+      ssh_private_key_file: keyFile,
+      ssh_host_key_fingerprint: sshd.hostKeyFingerprint,
+    });
+    const target = uploadTarget('https://lists.example.org/egi/image.list', [mapping], 'config.json');
+    await publisherFor(target, mapping).put(target, Buffer.from('{"hv:imagelist":{}}'), 'application/pkcs7-mime');
+    assert.equal(readFileSync(join(root, 'www/egi/image.list'), 'utf8'), '{"hv:imagelist":{}}');
+    const missing = imageListPublishMappingSchema.safeParse({ uri_match: 'https://x/', uri_replace: 'sftp://u@h/x/' });
+    assert.deepEqual(
+      missing.error?.issues.map((i) => i.path.join('.')),
+      ['ssh_private_key_file', 'ssh_host_key_fingerprint'],
+    );
   });
 
   it('refuses a server whose host key is not the configured one, writing nothing', async () => {
