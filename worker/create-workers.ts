@@ -10,6 +10,7 @@ import type { ImageCatalog } from '../activities/common/catalog/catalog.js';
 import { createCloudActivities } from '../activities/cloud-activities.js';
 import type { TestImageSettings } from '../activities/common/image-tests/test-image.js';
 import { createReleaseActivities } from '../activities/common/release-activities.js';
+import { createRevokeActivities, createRevokeCloudActivities } from '../activities/revoke-activities.js';
 import { createNotifier, type ReleaseNotifier } from '../activities/common/notify/notifier.js';
 import type { AccountDirectory } from '../activities/accounts/account-directory.js';
 import { payloadDataConverter } from '../infra/codec/data-converter.js';
@@ -80,13 +81,17 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
           ...workflowCode(options.workflowBundle),
           activities: {
             ...createReleaseActivities({ catalog: deps.catalog, accounts: deps.accounts }),
+            ...createRevokeActivities({ catalog: deps.catalog }),
             ...(deps.notifier ?? createNotifier({})),
           },
         });
       }
       const provider = deps.providers[queue];
       if (!provider) throw new Error(`no ${queue} provider is configured, so this worker cannot serve ${taskQueue}`);
-      return Worker.create({ ...common, taskQueue, activities: createCloudActivities({ provider, catalog: deps.catalog, imageTests: deps.imageTests }) });
+      return Worker.create({ ...common, taskQueue, activities: {
+          ...createCloudActivities({ provider, catalog: deps.catalog, imageTests: deps.imageTests }),
+          ...createRevokeCloudActivities({ provider, catalog: deps.catalog }),
+        } });
     }),
   );
 }

@@ -5,3 +5,4 @@ export type { AccountRelease, ReleaseStatus, StepStatus } from './release-status
 export type { PinnedBuild } from './account-releases.js';
 export { deprecateImages, type RetirementResult } from './deprecate-images.js';
 export { releaseNewBuilds, type BuildWatchResult } from './release-new-builds.js';
+export { revokeRelease } from './revoke-release.js';

@@ -16,6 +16,7 @@ import {
   discardEc2Artifacts,
   publishEc2Image,
 } from './lifecycle.js';
+import { restoreEc2Image, withdrawEc2Image } from './revoke.js';
 import { AwsSessions, type AwsSettings } from './sessions.js';
 import {
   discardEc2TestInstances,
@@ -99,6 +100,12 @@ export function createEc2Cloud(options: Ec2CloudOptions): CloudProvider & { clos
     },
     async terminateTestInstance(release, instance) {
       await terminateEc2TestInstance(await clients(release.account, instance.region), instance);
+    },
+    async withdrawImage(input) {
+      await withdrawEc2Image(await clients(input.release.account, input.image.region), input);
+    },
+    async restoreImage(input) {
+      await restoreEc2Image(await clients(input.release.account, input.image.region), input);
     },
     close: () => sessions.destroy(),
   };

@@ -4,6 +4,7 @@ import { createLocalImage } from './create.js';
 import { deprecateLocalImage } from './deprecate.js';
 import { publishLocalImage } from './publish.js';
 import { replicateLocalImage } from './replicate.js';
+import { restoreLocalImage, withdrawLocalImage } from './revoke.js';
 import { LocalStore } from './store.js';
 import { openLocalDiskWriter } from './upload.js';
 import { killRunVms, launchLocalTestInstance, localTestInstanceGone, resetLocalTestInstance, terminateLocalTestInstance } from './test-instances.js';
@@ -48,5 +49,7 @@ export function createLocalCloud({ dataDir }: { dataDir: string }): CloudProvide
     rebootTestInstance: (release) => resetLocalTestInstance(dataDir, release),
     testInstanceGone: (release) => localTestInstanceGone(dataDir, release),
     terminateTestInstance: (release, instance) => terminateLocalTestInstance(dataDir, release, instance),
+    withdrawImage: (input) => withdrawLocalImage(store, input),
+    restoreImage: (input) => restoreLocalImage(store, input),
   };
 }
