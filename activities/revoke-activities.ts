@@ -22,7 +22,13 @@ export interface WithdrawActivityInput {
  * Revoke's activities on a cloud queue: the cloud call, then the catalog, so a retry after a
  * crash repeats both (each idempotent).
  */
-export function createRevokeCloudActivities({ provider, catalog }: { provider: CloudProvider; catalog: ImageCatalog }) {
+export function createRevokeCloudActivities({
+  provider,
+  catalog,
+}: {
+  provider: CloudProvider;
+  catalog: ImageCatalog;
+}) {
   const revocations = new CatalogRevocations(catalog.pool);
   return {
     /** The provider methods this cloud lacks for a revoke (none: it can revoke). */
@@ -46,7 +52,11 @@ export function createRevokeCloudActivities({ provider, catalog }: { provider: C
     },
 
     /** Makes an image the revoked release had replaced current again, in the cloud and the catalog. */
-    async restoreImage(input: { release: ReleaseRef; image: ImageRef; options?: CloudImageOptions }): Promise<void> {
+    async restoreImage(input: {
+      release: ReleaseRef;
+      image: ImageRef;
+      options?: CloudImageOptions;
+    }): Promise<void> {
       await provider.restoreImage!(input);
       await revocations.markRestored({
         cloud: input.release.cloud,
@@ -68,8 +78,19 @@ export function createRevokeActivities({ catalog }: { catalog: ImageCatalog }) {
     },
 
     /** Who revoked which release, why, and how it ended, in the audit log (as decisions are). */
-    async recordRevoke(input: { releaseId: string; by: string; outcome: AuditOutcome; detail: Record<string, unknown> }): Promise<void> {
-      await audit.record(input.by, 'release.revoke', `release:${input.releaseId}`, input.outcome, input.detail);
+    async recordRevoke(input: {
+      releaseId: string;
+      by: string;
+      outcome: AuditOutcome;
+      detail: Record<string, unknown>;
+    }): Promise<void> {
+      await audit.record(
+        input.by,
+        'release.revoke',
+        `release:${input.releaseId}`,
+        input.outcome,
+        input.detail,
+      );
     },
   };
 }

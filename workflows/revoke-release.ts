@@ -14,7 +14,13 @@ import {
 import { REVOKE_STEPS } from '../schemas/steps.js';
 import { searchAttributeKeys as keys } from '../schemas/search-attributes.js';
 import type { FailurePolicy } from '../schemas/release-plan.js';
-import type { AccountRevoke, RevokePlan, RevokeRequest, RevokeResult, Withdrawal } from '../schemas/revoke.js';
+import type {
+  AccountRevoke,
+  RevokePlan,
+  RevokeRequest,
+  RevokeResult,
+  Withdrawal,
+} from '../schemas/revoke.js';
 import type { ImageRef, ReleaseRef } from '../activities/provider.js';
 import type { RevokeActivities, RevokeCloudActivities } from '../activities/revoke-activities.js';
 import { notifyActivities } from './activity-options.js';
@@ -37,7 +43,12 @@ const revokeCloudCall = {
 } as const;
 
 /** A revoke blocks like a release (a week for a decision, then abort); an aborted revoke keeps what it did. */
-const REVOKE_FAILURE_POLICY: FailurePolicy = { policy: 'block', blockTimeoutSeconds: 7 * 86_400, onTimeout: 'abort', remindEverySeconds: 86_400 };
+const REVOKE_FAILURE_POLICY: FailurePolicy = {
+  policy: 'block',
+  blockTimeoutSeconds: 7 * 86_400,
+  onTimeout: 'abort',
+  remindEverySeconds: 86_400,
+};
 
 interface Unit<T> {
   account: string;
@@ -56,7 +67,11 @@ export async function revokeRelease(request: RevokeRequest): Promise<RevokeResul
   const info = workflowInfo();
   const workflowsQueue = info.taskQueue;
   const queuePrefix = workflowsQueue.replace(/workflows$/, '');
-  const board = new ReleaseStatusBoard({ releaseId: info.workflowId, cloud: 'local', account: '', imageName: '' }, () => new Date(), REVOKE_STEPS);
+  const board = new ReleaseStatusBoard(
+    { releaseId: info.workflowId, cloud: 'local', account: '', imageName: '' },
+    () => new Date(),
+    REVOKE_STEPS,
+  );
   setHandler(statusQuery, () => board.status);
   const decisions = new ReleaseDecisions(board);
   decisions.install();
@@ -70,10 +85,20 @@ export async function revokeRelease(request: RevokeRequest): Promise<RevokeResul
   const quick = proxyActivities<RevokeActivities>({ ...catalogCall, taskQueue: workflowsQueue });
   const record = (outcome: 'ok' | 'refused' | 'failed', detail: Record<string, unknown>) =>
     CancellationScope.nonCancellable(() =>
-      quick.recordRevoke({ releaseId: request.releaseId, by: request.by, outcome, detail: { reason: request.reason ?? null, revokeId: info.workflowId, ...detail } }),
+      quick.recordRevoke({
+        releaseId: request.releaseId,
+        by: request.by,
+        outcome,
+        detail: { reason: request.reason ?? null, revokeId: info.workflowId, ...detail },
+      }),
     );
   const notify = () => tellPeople(board, workflowsQueue, request.notifyEmails ?? []);
-  const result: RevokeResult = { revokeId: info.workflowId, releaseId: request.releaseId, withdrawn: [], restored: [] };
+  const result: RevokeResult = {
+    revokeId: info.workflowId,
+    releaseId: request.releaseId,
+    withdrawn: [],
+    restored: [],
+  };
 
   try {
     const plan = await quick.planRevoke({ releaseId: request.releaseId });
@@ -87,8 +112,15 @@ export async function revokeRelease(request: RevokeRequest): Promise<RevokeResul
     if (plan.alreadyRevoked) return await alreadyRevoked(plan, board, result, record, report);
 
     const cloud = (summary: string) =>
-      proxyActivities<RevokeCloudActivities>({ ...revokeCloudCall, taskQueue: `${queuePrefix}${plan.cloud}`, summary });
-    const missing = await proxyActivities<RevokeCloudActivities>({ ...catalogCall, taskQueue: `${queuePrefix}${plan.cloud}` }).missingRevokeMethods();
+      proxyActivities<RevokeCloudActivities>({
+        ...revokeCloudCall,
+        taskQueue: `${queuePrefix}${plan.cloud}`,
+        summary,
+      });
+    const missing = await proxyActivities<RevokeCloudActivities>({
+      ...catalogCall,
+      taskQueue: `${queuePrefix}${plan.cloud}`,
+    }).missingRevokeMethods();
     if (missing.length > 0) {
       throw ApplicationFailure.create({
         type: 'RevokeUnsupported',
@@ -102,17 +134,38 @@ export async function revokeRelease(request: RevokeRequest): Promise<RevokeResul
       const region = 'image' in u.item ? u.item.image.region : u.item.region;
       return several ? `${u.account}/${region}` : region;
     };
-    const ref = (account: string): ReleaseRef => ({ releaseId: info.workflowId, releaseToken: info.runId, cloud: plan.cloud, account });
+    const ref = (account: string): ReleaseRef => ({
+      releaseId: info.workflowId,
+      releaseToken: info.runId,
+      cloud: plan.cloud,
+      account,
+    });
 
-    const withdrawals = plan.accounts.flatMap((a) => a.withdraw.map((item) => ({ account: a.account, item })));
+    const withdrawals = plan.accounts.flatMap((a) =>
+      a.withdraw.map((item) => ({ account: a.account, item })),
+    );
     board.start('withdraw', `unsharing and deprecating ${withdrawals.length} image(s) of ${plan.releaseId}`);
     report();
-    const withdrawn = await runRegionUnits(ctx, 'withdraw', withdrawals, unitOf, (u) =>
-      cloud(`withdraw ${u.item.image.imageId} in ${u.item.image.region}`).withdrawImage({ release: ref(u.account), ...u.item, by: request.by, ...(request.reason && { reason: request.reason }) }),
+    const withdrawn = await runRegionUnits(
+      ctx,
+      'withdraw',
+      withdrawals,
+      unitOf,
+      (u) =>
+        cloud(`withdraw ${u.item.image.imageId} in ${u.item.image.region}`).withdrawImage({
+          release: ref(u.account),
+          ...u.item,
+          by: request.by,
+          ...(request.reason && { reason: request.reason }),
+        }),
       (u) => result.withdrawn.push(accountImage(u.item.image, several && u.account)),
     );
     board.status.deprecated = result.withdrawn;
-    board.succeed('withdraw', withDecisions(`withdrawn: ${listOf(result.withdrawn)}`, withdrawn), result.withdrawn.map((i) => i.imageId));
+    board.succeed(
+      'withdraw',
+      withDecisions(`withdrawn: ${listOf(result.withdrawn)}`, withdrawn),
+      result.withdrawn.map((i) => i.imageId),
+    );
 
     const restores = plan.accounts.flatMap((a) => a.restore.map((item) => ({ account: a.account, item })));
     const notes = plan.accounts.flatMap((a: AccountRevoke) => (a.note ? [a.note] : []));
@@ -121,18 +174,35 @@ export async function revokeRelease(request: RevokeRequest): Promise<RevokeResul
     } else {
       board.start('restore', `making ${restores.length} replaced image(s) current again`);
       report();
-      const restored = await runRegionUnits(ctx, 'restore', restores.filter((u) => !withdrawn.skipped.includes(unitOf(u))), unitOf, (u) =>
-        cloud(`restore ${u.item.imageId} in ${u.item.region}`).restoreImage({ release: ref(u.account), image: u.item }),
+      const restored = await runRegionUnits(
+        ctx,
+        'restore',
+        restores.filter((u) => !withdrawn.skipped.includes(unitOf(u))),
+        unitOf,
+        (u) =>
+          cloud(`restore ${u.item.imageId} in ${u.item.region}`).restoreImage({
+            release: ref(u.account),
+            image: u.item,
+          }),
         (u) => result.restored.push(accountImage(u.item, several && u.account)),
       );
       board.status.images = result.restored;
       const skipped = [...withdrawn.skipped, ...restored.skipped];
       if (skipped.length) result.skippedRegions = board.status.skippedRegions = [...new Set(skipped)];
-      board.succeed('restore', withDecisions(`current again: ${listOf(result.restored)}`, restored), result.restored.map((i) => i.imageId));
+      board.succeed(
+        'restore',
+        withDecisions(`current again: ${listOf(result.restored)}`, restored),
+        result.restored.map((i) => i.imageId),
+      );
     }
-    if (withdrawn.skipped.length && !result.skippedRegions) result.skippedRegions = board.status.skippedRegions = withdrawn.skipped;
+    if (withdrawn.skipped.length && !result.skippedRegions)
+      result.skippedRegions = board.status.skippedRegions = withdrawn.skipped;
     board.finish();
-    await record('ok', { withdrawn: result.withdrawn, restored: result.restored, ...(result.skippedRegions && { skipped: result.skippedRegions }) });
+    await record('ok', {
+      withdrawn: result.withdrawn,
+      restored: result.restored,
+      ...(result.skippedRegions && { skipped: result.skippedRegions }),
+    });
     await notify();
     report();
     upsertMemo({ status: board.status });
@@ -141,9 +211,11 @@ export async function revokeRelease(request: RevokeRequest): Promise<RevokeResul
     const cancelled = isCancellation(error);
     board.fail(cancelled ? 'revoke cancelled' : describeFailure(error), cancelled ? 'cancelled' : 'failed');
     const refusal = refusalOf(error);
-    await record(refusal ? 'refused' : 'failed', { error: board.status.error, withdrawn: result.withdrawn, restored: result.restored }).catch(
-      (e: unknown) => log.warn('revoke audit record failed', { error: describeFailure(e) }),
-    );
+    await record(refusal ? 'refused' : 'failed', {
+      error: board.status.error,
+      withdrawn: result.withdrawn,
+      restored: result.restored,
+    }).catch((e: unknown) => log.warn('revoke audit record failed', { error: describeFailure(e) }));
     // A refused revoke changed nothing: nobody needs telling.
     if (!refusal) await notify();
     report();
@@ -172,13 +244,19 @@ async function alreadyRevoked(
 }
 
 /** The revoke's notification: the release's webhooks always, its notify emails when the job had them. */
-async function tellPeople(board: ReleaseStatusBoard, workflowsQueue: string, emails: string[]): Promise<void> {
+async function tellPeople(
+  board: ReleaseStatusBoard,
+  workflowsQueue: string,
+  emails: string[],
+): Promise<void> {
   try {
     const sent = await CancellationScope.nonCancellable(() =>
       notifyActivities(workflowsQueue).notifyReleaseFinished({ status: board.status, emails }),
     );
     const to = [...sent.emailed, ...sent.webhooks];
-    board.status.notification = to.length ? `sent to ${to.join(', ')}` : 'nothing to send (no email, no webhook)';
+    board.status.notification = to.length
+      ? `sent to ${to.join(', ')}`
+      : 'nothing to send (no email, no webhook)';
   } catch (error) {
     board.status.notification = `not sent: ${describeFailure(error)}`;
     log.warn('revoke notification failed', { error: describeFailure(error) });
@@ -198,5 +276,7 @@ function accountImage(image: ImageRef, account: string | false): ImageRef {
 }
 
 function listOf(images: ImageRef[]): string {
-  return images.map((i) => `${i.account ? `${i.account}/` : ''}${i.region}: ${i.imageId}`).join(', ') || 'none';
+  return (
+    images.map((i) => `${i.account ? `${i.account}/` : ''}${i.region}: ${i.imageId}`).join(', ') || 'none'
+  );
 }

@@ -25,13 +25,23 @@ export async function planRevoke(revocations: CatalogRevocations, releaseId: str
     );
   }
   if (images.some((i) => i.state === 'pending')) {
-    throw revokeRefused(`release ${releaseId} has not published yet (its images are pending): imagecast job cancel ${releaseId} stops it instead`);
+    throw revokeRefused(
+      `release ${releaseId} has not published yet (its images are pending): imagecast job cancel ${releaseId} stops it instead`,
+    );
   }
-  const plan: RevokePlan = { releaseId, cloud: images[0]!.cloud as CloudName, imageName: images[0]!.imageName, accounts: [] };
+  const plan: RevokePlan = {
+    releaseId,
+    cloud: images[0]!.cloud as CloudName,
+    imageName: images[0]!.imageName,
+    accounts: [],
+  };
   const left = images.filter((i) => !i.revokedAt);
   if (left.length === 0) {
     const first = images[0]!;
-    return { ...plan, alreadyRevoked: { at: first.revokedAt!.toISOString(), by: first.revokedBy, reason: first.revokeReason } };
+    return {
+      ...plan,
+      alreadyRevoked: { at: first.revokedAt!.toISOString(), by: first.revokedBy, reason: first.revokeReason },
+    };
   }
   for (const account of [...new Set(left.map((i) => i.account))]) {
     const mine = left.filter((i) => i.account === account);
@@ -40,7 +50,12 @@ export async function planRevoke(revocations: CatalogRevocations, releaseId: str
   return plan;
 }
 
-async function planAccount(revocations: CatalogRevocations, cloud: string, account: string, mine: CatalogImage[]): Promise<AccountRevoke> {
+async function planAccount(
+  revocations: CatalogRevocations,
+  cloud: string,
+  account: string,
+  mine: CatalogImage[],
+): Promise<AccountRevoke> {
   const supersededBy = mine.find((i) => i.state === 'deprecated')?.replacementImageName;
   const restore = supersededBy
     ? []
@@ -48,7 +63,10 @@ async function planAccount(revocations: CatalogRevocations, cloud: string, accou
   const withdraw = mine.map((i) => {
     // People should use the restored image of the region, or the later release's image.
     const restored = restore.find((r) => r.region === i.region);
-    const later = i.replacementImageId && i.replacementImageName ? { region: i.region, imageId: i.replacementImageId, imageName: i.replacementImageName } : undefined;
+    const later =
+      i.replacementImageId && i.replacementImageName
+        ? { region: i.region, imageId: i.replacementImageId, imageName: i.replacementImageName }
+        : undefined;
     const replacement = restored ?? later;
     return { image: ref(i), ...(replacement && { replacement }) };
   });
@@ -56,6 +74,8 @@ async function planAccount(revocations: CatalogRevocations, cloud: string, accou
     account,
     withdraw,
     restore,
-    ...(supersededBy && { note: `a later release (${supersededBy}) replaced it already: its images stay current, nothing is restored` }),
+    ...(supersededBy && {
+      note: `a later release (${supersededBy}) replaced it already: its images stay current, nothing is restored`,
+    }),
   };
 }

@@ -21,29 +21,47 @@ import { TAG } from './tags.js';
  * nobody new can launch or copy it; then it is deprecated from the next whole minute (AWS
  * refuses past times) and tagged as ec2deprecateimg tags. Instances already running keep running.
  */
-export async function withdrawEc2Image(clients: AwsClients, input: WithdrawImageInput, now = new Date()): Promise<void> {
+export async function withdrawEc2Image(
+  clients: AwsClients,
+  input: WithdrawImageInput,
+  now = new Date(),
+): Promise<void> {
   const { image, replacement } = input;
   const described = await describeImage(clients, image.imageId);
   if (!described) return; // deregistered meanwhile: nobody can launch it
   const { LaunchPermissions } = await aws(`DescribeImageAttribute ${image.imageId}`, () =>
-    clients.ec2.send(new DescribeImageAttributeCommand({ ImageId: image.imageId, Attribute: 'launchPermission' })),
+    clients.ec2.send(
+      new DescribeImageAttributeCommand({ ImageId: image.imageId, Attribute: 'launchPermission' }),
+    ),
   );
   if (LaunchPermissions?.length) {
     await aws(`ModifyImageAttribute ${image.imageId}`, () =>
-      clients.ec2.send(new ModifyImageAttributeCommand({ ImageId: image.imageId, LaunchPermission: { Remove: LaunchPermissions } })),
+      clients.ec2.send(
+        new ModifyImageAttributeCommand({
+          ImageId: image.imageId,
+          LaunchPermission: { Remove: LaunchPermissions },
+        }),
+      ),
     );
   }
   for (const snapshotId of snapshotsOf(described)) {
     const { CreateVolumePermissions } = await aws(`DescribeSnapshotAttribute ${snapshotId}`, () =>
-      clients.ec2.send(new DescribeSnapshotAttributeCommand({ SnapshotId: snapshotId, Attribute: 'createVolumePermission' })),
+      clients.ec2.send(
+        new DescribeSnapshotAttributeCommand({ SnapshotId: snapshotId, Attribute: 'createVolumePermission' }),
+      ),
     );
-    if (!CreateVolumePermissions?.length) continue;
+    const groups = (CreateVolumePermissions ?? []).flatMap((p) => (p.Group ? [p.Group] : []));
+    const userIds = (CreateVolumePermissions ?? []).flatMap((p) => (p.UserId ? [p.UserId] : []));
+    if (groups.length + userIds.length === 0) continue;
+    // The OperationType form, as publish adds them (moto knows only this one; AWS both).
     await aws(`ModifySnapshotAttribute ${snapshotId}`, () =>
       clients.ec2.send(
         new ModifySnapshotAttributeCommand({
           SnapshotId: snapshotId,
           Attribute: 'createVolumePermission',
-          CreateVolumePermission: { Remove: CreateVolumePermissions },
+          OperationType: 'remove',
+          ...(groups.length && { GroupNames: groups }),
+          ...(userIds.length && { UserIds: userIds }),
         }),
       ),
     );
@@ -58,7 +76,14 @@ export async function withdrawEc2Image(clients: AwsClients, input: WithdrawImage
         Resources: [image.imageId],
         Tags: [
           { Key: TAG.deprecatedOn, Value: now.toISOString().slice(0, 10).replaceAll('-', '') },
-          ...(replacement ? [{ Key: TAG.replacementImage, Value: `${replacement.imageId}--${replacement.imageName}`.slice(0, 256) }] : []),
+          ...(replacement
+            ? [
+                {
+                  Key: TAG.replacementImage,
+                  Value: `${replacement.imageId}--${replacement.imageName}`.slice(0, 256),
+                },
+              ]
+            : []),
         ],
       }),
     ),
@@ -77,7 +102,10 @@ export async function restoreEc2Image(clients: AwsClients, input: RestoreImageIn
   );
   await aws(`DeleteTags ${image.imageId}`, () =>
     clients.ec2.send(
-      new DeleteTagsCommand({ Resources: [image.imageId], Tags: [{ Key: TAG.deprecatedOn }, { Key: TAG.replacementImage }] }),
+      new DeleteTagsCommand({
+        Resources: [image.imageId],
+        Tags: [{ Key: TAG.deprecatedOn }, { Key: TAG.replacementImage }],
+      }),
     ),
   );
 }

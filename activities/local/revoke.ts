@@ -18,7 +18,9 @@ export async function withdrawLocalImage(store: LocalStore, input: WithdrawImage
     visibility: 'private',
     sharedWith: [],
     deprecatedAt: current.deprecatedAt ?? new Date().toISOString(),
-    ...(replacement ? { replacement: { imageId: replacement.imageId, imageName: replacement.imageName } } : {}),
+    ...(replacement
+      ? { replacement: { imageId: replacement.imageId, imageName: replacement.imageName } }
+      : {}),
   });
 }
 
@@ -28,7 +30,10 @@ export async function restoreLocalImage(store: LocalStore, input: RestoreImageIn
   await refuseWhereClosed(store, release.account, image.region);
   const current = await store.readImage(release.account, image.region, image.imageId);
   if (!current) {
-    throw nonRetryable('CloudInvalidRequest', `image ${image.imageId} is gone from local ${release.account}/${image.region}: it cannot be made current again`);
+    throw nonRetryable(
+      'CloudInvalidRequest',
+      `image ${image.imageId} is gone from local ${release.account}/${image.region}: it cannot be made current again`,
+    );
   }
   if (current.state === 'available') return;
   const { deprecatedAt: _deprecatedAt, replacement: _replacement, ...rest } = current;
@@ -37,5 +42,9 @@ export async function restoreLocalImage(store: LocalStore, input: RestoreImageIn
 
 async function refuseWhereClosed(store: LocalStore, account: string, region: string): Promise<void> {
   const closed = await store.closedReason(account, region, 'deprecation');
-  if (closed) throw nonRetryable('CloudPermissionDenied', `local region ${region} of ${account} refuses deprecation changes: ${closed}`);
+  if (closed)
+    throw nonRetryable(
+      'CloudPermissionDenied',
+      `local region ${region} of ${account} refuses deprecation changes: ${closed}`,
+    );
 }

@@ -8,7 +8,12 @@ import {
   type Client,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
-import { ApplicationFailure, defaultPayloadConverter, type Payload, type PayloadCodec } from '@temporalio/common';
+import {
+  ApplicationFailure,
+  defaultPayloadConverter,
+  type Payload,
+  type PayloadCodec,
+} from '@temporalio/common';
 import type { RevokeRequest, RevokeResult } from '../../schemas/revoke.js';
 import type { ReleaseStatus } from '../../workflows/release-status.js';
 import type { revokeRelease } from '../../workflows/revoke-release.js';
@@ -80,12 +85,19 @@ export async function startRevoke(
 }
 
 /** The revoke's result; a refusal (RevokeRefused, RevokeUnsupported) as RevokeRefusedError with its reason. */
-export async function revokeResult(temporal: Client, releaseId: string, revokeId: string): Promise<RevokeResult> {
+export async function revokeResult(
+  temporal: Client,
+  releaseId: string,
+  revokeId: string,
+): Promise<RevokeResult> {
   try {
     return await temporal.workflow.getHandle<typeof revokeRelease>(revokeId).result();
   } catch (error) {
     const cause = error instanceof WorkflowFailedError ? error.cause : undefined;
-    if (cause instanceof ApplicationFailure && (cause.type === 'RevokeRefused' || cause.type === 'RevokeUnsupported'))
+    if (
+      cause instanceof ApplicationFailure &&
+      (cause.type === 'RevokeRefused' || cause.type === 'RevokeUnsupported')
+    )
       throw new RevokeRefusedError(releaseId, cause.message);
     throw error;
   }
@@ -94,9 +106,12 @@ export async function revokeResult(temporal: Client, releaseId: string, revokeId
 /** The release job's notification_email when it asked for notify: the same people hear of the revoke. */
 async function notifyEmailsOf(temporal: Client, releaseId: string, codec?: PayloadCodec): Promise<string[]> {
   const history = await temporal.workflow.getHandle(releaseId).fetchHistory();
-  const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads as Payload[] | undefined;
+  const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads as
+    Payload[] | undefined;
   const decoded = codec ? await codec.decode(input ?? []) : (input ?? []);
   const job = decoded[0] && defaultPayloadConverter.fromPayload<Record<string, unknown>>(decoded[0]);
   // As the release's own plan reads it (plan-release.ts).
-  return job?.notify && typeof job.notification_email === 'string' && job.notification_email ? [job.notification_email] : [];
+  return job?.notify && typeof job.notification_email === 'string' && job.notification_email
+    ? [job.notification_email]
+    : [];
 }

@@ -50,7 +50,9 @@ export class CatalogRevocations {
    * A revoked image: deprecated (its first deprecation time kept), private, pointing at the
    * image people should use instead, with who revoked it and why. A repeat keeps the first record.
    */
-  async markRevoked(q: ImageKey & { by: string; reason?: string; replacement?: { imageId: string; imageName: string } }): Promise<void> {
+  async markRevoked(
+    q: ImageKey & { by: string; reason?: string; replacement?: { imageId: string; imageName: string } },
+  ): Promise<void> {
     await this.pool.query(
       `UPDATE catalog_images
           SET state = 'deprecated', visibility = 'private', deprecated_at = COALESCE(deprecated_at, now()),
@@ -59,7 +61,16 @@ export class CatalogRevocations {
               revoked_at = COALESCE(revoked_at, now()), revoked_by = COALESCE(revoked_by, $7),
               revoke_reason = COALESCE(revoke_reason, $8)
         WHERE cloud = $1 AND account = $2 AND region = $3 AND image_id = $4 AND state <> 'deleted'`,
-      [q.cloud, q.account, q.region, q.imageId, q.replacement?.imageId ?? null, q.replacement?.imageName ?? null, q.by, q.reason ?? null],
+      [
+        q.cloud,
+        q.account,
+        q.region,
+        q.imageId,
+        q.replacement?.imageId ?? null,
+        q.replacement?.imageName ?? null,
+        q.by,
+        q.reason ?? null,
+      ],
     );
   }
 
