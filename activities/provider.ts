@@ -174,6 +174,23 @@ export interface ReusableArtifacts {
   images: Array<Reused<ImageRef>>;
 }
 
+/** A revoked release's image: no longer shared with anyone, deprecated from now on. */
+export interface WithdrawImageInput {
+  /** The revoke run (its workflow id and run id) and the account the image lives in. */
+  release: ReleaseRef;
+  image: ImageRef;
+  /** The image people should use instead (the one the revoked release had replaced), where there is one. */
+  replacement?: ImageRef;
+  options?: CloudImageOptions;
+}
+
+/** An image a revoked release had deprecated: current again, shared as it was before. */
+export interface RestoreImageInput {
+  release: ReleaseRef;
+  image: ImageRef;
+  options?: CloudImageOptions;
+}
+
 /** What an image looks like in a cloud, as far as a release needs to know. */
 export interface CloudImage extends ImageRef {
   state: 'available' | 'pending' | 'deprecated' | 'failed';
@@ -281,6 +298,14 @@ export interface CloudProvider {
   testInstanceGone?(release: ReleaseRef, instance: TestInstance): Promise<string | undefined>;
   /** Terminates it and deletes its key; one already gone is fine. */
   terminateTestInstance?(release: ReleaseRef, instance: TestInstance): Promise<void>;
+  /**
+   * Revoke: removes every launch permission (public, accounts) and deprecates the image now.
+   * A repeat finds it withdrawn and changes nothing; an image already gone is fine.
+   * Clouds without withdrawImage and restoreImage cannot revoke (refused before anything changes).
+   */
+  withdrawImage?(input: WithdrawImageInput): Promise<void>;
+  /** Revoke: undoes the deprecation of an image the revoked release had replaced; its sharing is untouched. Idempotent. */
+  restoreImage?(input: RestoreImageInput): Promise<void>;
   /**
    * Clouds with object storage (S3, Cloud Storage, Blob): a writer of one object in a
    * bucket with the named account's credentials (the raw image upload). Resumable like a

@@ -13,6 +13,10 @@ export interface AllowedStart {
 export interface ReadScope {
   cloud: string;
   members: Set<string>;
+  /** What the bearer may do there besides reading: start releases (absent: the same) or revoke them. */
+  action?: 'release' | 'revoke';
+  /** As written, e.g. `revoke:ec2:sles-prod` (tokens only). */
+  scope?: string;
 }
 
 /** Who a bearer is (for the audit log and a decision's `by`) and what releases it covers. */
@@ -21,6 +25,8 @@ export interface BearerAccess {
   scopes: ReadScope[];
   /** Audit detail naming the identity: the token id, or issuer, subject and claims. */
   detail: Record<string, unknown>;
+  /** Set for an `icast_…` token (its uses are counted). */
+  tokenId?: string;
 }
 
 /**
@@ -55,10 +61,15 @@ export class BearerAuthorization {
   async access(bearer: string, sourceIp: string): Promise<BearerAccess> {
     if (!looksLikeJwt(bearer)) {
       const scope = await this.tokens.check(bearer, sourceIp);
-      return { actor: `token:${scope.id}`, scopes: [scope], detail: { token: scope.id } };
+      return { actor: `token:${scope.id}`, scopes: [scope], detail: { token: scope.id }, tokenId: scope.id };
     }
     const identity = await this.verify(bearer, { sourceIp });
     return { actor: actorOf(identity), scopes: await this.trust.readScopes(identity), detail: identityDetail(identity) };
+  }
+
+  /** Counts a revoke against the token's max_uses; false when it has none left. OIDC bearers have no count. */
+  async spend(access: BearerAccess): Promise<boolean> {
+    return access.tokenId ? this.tokens.spend(access.tokenId) : true;
   }
 
   /** A decision (resume, abort) taken through the gateway, allowed or refused, in the audit log. */

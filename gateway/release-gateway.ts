@@ -12,8 +12,10 @@ import {
   ReleaseAlreadyRunningError,
   ReleaseEndedError,
   ReleaseStartRefusedError,
+  RevokeRefusedError,
   type ImagecastClient,
 } from '../client/sdk/index.js';
+import { CatalogRevocations } from '../activities/common/catalog/revocations.js';
 import { jobTargets } from './job-targets.js';
 import { clientAddress, NO_TRUSTED_PROXIES, type TrustedProxies } from './client-address.js';
 import { PublicCatalog, type SignedListsCarrying } from '../activities/common/catalog/public-catalog.js';
@@ -138,6 +140,45 @@ export async function startReleaseGateway(options: ReleaseGatewayOptions): Promi
     }
   }
 
+  const revocations = new CatalogRevocations(options.pool);
+
+  /**
+   * `POST /v1/releases/ID/revoke` ({"reason": "…"} optional): needs a token of scope
+   * `revoke:<cloud>:<account-or-group>` covering every account of the release (the catalog
+   * says which, even after Temporal has forgotten the release). Answers once the revoke has
+   * ended or blocked; allowed or refused, it is audited.
+   */
+  async function revoke(req: IncomingMessage, releaseId: string): Promise<[number, unknown]> {
+    const access = await bearers.access(bearer(req), sourceAddress(req));
+    const reason = revokeReason(await readJson(req, maxBody, true));
+    const images = await revocations.imagesOf(releaseId);
+    const target = images.length
+      ? { cloud: images[0]!.cloud, accounts: [...new Set(images.map((i) => i.account))] }
+      : await releaseInScope(releaseId, access).then((s) => ({ cloud: s.cloud as string, accounts: s.account.split(',') }));
+    const covers = (scope: (typeof access.scopes)[number]) => scope.cloud === target.cloud && target.accounts.every((a) => scope.members.has(a));
+    if (!access.scopes.some(covers)) throw new HttpError(404, `no release ${releaseId}`);
+    const action = 'release.revoke';
+    if (!access.scopes.some((scope) => scope.action === 'revoke' && covers(scope))) {
+      const why = `revoking needs a token of scope revoke:${target.cloud}:<account-or-group> covering ${target.accounts.join(', ')}${access.scopes[0]?.scope ? ` (this one is ${access.scopes[0].scope})` : ''}`;
+      await bearers.recordDecision(access, action, releaseId, 'refused', { reason: why });
+      throw new TokenRefused(why);
+    }
+    if (!(await bearers.spend(access))) {
+      await bearers.recordDecision(access, action, releaseId, 'refused', { reason: 'token used up' });
+      throw new TokenRefused(`token ${access.tokenId} has no uses left`);
+    }
+    try {
+      const outcome = await options.client.revokeRelease(releaseId, { by: `${access.actor} via gateway`, ...(reason && { reason }) });
+      await bearers.recordDecision(access, action, releaseId, 'ok', { revokeId: outcome.revokeId, state: outcome.status.state, ...(reason && { why: reason }) });
+      return [200, outcome];
+    } catch (error) {
+      const refused = error instanceof RevokeRefusedError;
+      await bearers.recordDecision(access, action, releaseId, refused ? 'refused' : 'failed', { reason: (error as Error).message });
+      if (refused) throw new HttpError(409, error.message, { reason: error.reason });
+      throw error;
+    }
+  }
+
   const handle: RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     // The public catalog needs no token: it shows only what anybody may launch.
@@ -151,6 +192,7 @@ export async function startReleaseGateway(options: ReleaseGatewayOptions): Promi
     }
     const releasePath = /^\/v1\/releases\/([^/]+)$/.exec(path);
     const decisionPath = /^\/v1\/releases\/([^/]+)\/(resume|abort)$/.exec(path);
+    const revokePath = /^\/v1\/releases\/([^/]+)\/revoke$/.exec(path);
     const handled =
       req.method === 'POST' && path === '/v1/releases'
         ? startRelease(req)
@@ -158,7 +200,9 @@ export async function startReleaseGateway(options: ReleaseGatewayOptions): Promi
           ? readRelease(req, decodeURIComponent(releasePath[1]!))
           : req.method === 'POST' && decisionPath
             ? decide(req, decodeURIComponent(decisionPath[1]!), decisionPath[2] as 'resume' | 'abort')
-            : Promise.reject(new HttpError(404, `no route ${req.method} ${path}`));
+            : req.method === 'POST' && revokePath
+              ? revoke(req, decodeURIComponent(revokePath[1]!))
+              : Promise.reject(new HttpError(404, `no route ${req.method} ${path}`));
     handled.then(
       ([status, body]) => send(res, status, body),
       (error: unknown) => {
@@ -199,6 +243,18 @@ function decisionSkip(body: unknown, decision: 'resume' | 'abort'): string[] {
   if (!Array.isArray(skip) || skip.length === 0 || !skip.every((u) => typeof u === 'string' && u.length > 0))
     throw new HttpError(400, `$.skip: expected a non-empty list of unit names (regions) such as ["eu-west-1"], got ${JSON.stringify(skip)}`);
   return skip as string[];
+}
+
+/** `reason` of a revoke body: why, for the catalog and the audit log. */
+function revokeReason(body: unknown): string | undefined {
+  if (body === undefined) return undefined;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, `$: expected a JSON object such as {"reason": "kernel regression"}, got ${JSON.stringify(body)}`);
+  const { reason, ...rest } = body as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) throw new HttpError(400, `$.${unknown[0]}: not a field of a revoke (only "reason")`);
+  if (reason === undefined) return undefined;
+  if (typeof reason !== 'string' || reason.length > 500) throw new HttpError(400, '$.reason: expected text of at most 500 characters');
+  return reason;
 }
 
 async function readJson(req: IncomingMessage, maxBytes: number, optional = false): Promise<unknown> {

@@ -13,6 +13,13 @@ export const RELEASE_STEPS = [
 
 export type ReleaseStep = (typeof RELEASE_STEPS)[number];
 
+/** A revoke's steps (imagecast release revoke): unshare and deprecate its images, then make the replaced ones current. */
+export const REVOKE_STEPS = ['withdraw', 'restore'] as const;
+export type RevokeStep = (typeof REVOKE_STEPS)[number];
+
+/** A step of either workflow's status board. */
+export type StepName = ReleaseStep | RevokeStep;
+
 /** Steps a job may name as `last_service` (cleanup always runs). */
 export const LAST_SERVICE_STEPS = RELEASE_STEPS.slice(0, -1) as unknown as Exclude<ReleaseStep, 'cleanup'>[];
 

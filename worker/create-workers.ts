@@ -10,6 +10,7 @@ import { createCloudActivities } from '../activities/cloud-activities.js';
 import { createRawUploadActivities } from '../activities/common/raw-upload/raw-upload-activity.js';
 import type { TestImageSettings } from '../activities/common/image-tests/test-image.js';
 import { createReleaseActivities } from '../activities/common/release-activities.js';
+import { createRevokeActivities, createRevokeCloudActivities } from '../activities/revoke-activities.js';
 import { createNotifier, type ReleaseNotifier } from '../activities/common/notify/notifier.js';
 import type { AccountDirectory } from '../activities/accounts/account-directory.js';
 import { payloadDataConverter } from '../infra/codec/data-converter.js';
@@ -98,6 +99,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
           interceptors: { ...common.interceptors, workflowModules: [WORKFLOW_TRACING_MODULE] },
           activities: {
             ...createReleaseActivities({ catalog: deps.catalog, accounts: deps.accounts }),
+            ...createRevokeActivities({ catalog: deps.catalog }),
             ...(deps.notifier ?? createNotifier({})),
           },
         });
@@ -109,7 +111,11 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
         ...common,
         ...slots(role === 'upload' ? options.uploadSlots : options.activitySlots),
         taskQueue,
-        activities: { ...createCloudActivities({ provider, catalog: deps.catalog, imageTests: deps.imageTests }), ...createRawUploadActivities({ provider }) },
+        activities: {
+          ...createCloudActivities({ provider, catalog: deps.catalog, imageTests: deps.imageTests }),
+          ...createRawUploadActivities({ provider }),
+          ...createRevokeCloudActivities({ provider, catalog: deps.catalog }),
+        },
       });
     }),
   );

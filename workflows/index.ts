@@ -6,3 +6,4 @@ export type { PinnedBuild } from './account-releases.js';
 export { deprecateImages, type RetirementResult } from './deprecate-images.js';
 export { releaseNewBuilds, type BuildWatchResult } from './release-new-builds.js';
 export { preflightRelease, type PreflightResult } from './preflight.js';
+export { revokeRelease } from './revoke-release.js';

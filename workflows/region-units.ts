@@ -1,4 +1,4 @@
-import type { ReleaseStep } from '../schemas/steps.js';
+import type { StepName } from '../schemas/steps.js';
 import type { FailurePolicy } from '../schemas/release-plan.js';
 import { aborted, blockOn, type ReleaseDecisions, type RegionFailure } from './release-decisions.js';
 import type { ReleaseStatusBoard } from './release-status.js';
@@ -28,7 +28,7 @@ export interface RegionUnitsOutcome {
  */
 export async function runRegionUnits<T, R>(
   ctx: RegionUnitsContext,
-  step: ReleaseStep,
+  step: StepName,
   items: readonly T[],
   regionOf: (item: T) => string,
   unit: (item: T) => Promise<R>,

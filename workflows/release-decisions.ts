@@ -10,7 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { FailurePolicy } from '../schemas/release-plan.js';
-import type { ReleaseStep } from '../schemas/steps.js';
+import type { StepName } from '../schemas/steps.js';
 import { describeFailure } from './describe-failure.js';
 import { abortSignal, abortUpdate, resumeSignal, resumeUpdate, type DecisionOutcome } from './queries.js';
 import type { ReleaseStatusBoard } from './release-status.js';
@@ -113,7 +113,7 @@ export async function blockOn(
     /** Tells people (the job's notify): the release blocked, or is still blocked. */
     notify?: () => Promise<void>;
   },
-  step: ReleaseStep,
+  step: StepName,
   failures: RegionFailure[],
 ): Promise<Decision> {
   const { board, policy } = ctx;

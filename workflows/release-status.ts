@@ -1,5 +1,5 @@
 import type { RawUploadResult } from '../schemas/raw-upload.js';
-import { RELEASE_STEPS, type CloudName, type ReleaseStep } from '../schemas/steps.js';
+import { RELEASE_STEPS, type CloudName, type ReleaseStep, type StepName } from '../schemas/steps.js';
 import type { ImageRef } from '../activities/provider.js';
 
 export type StepState = 'pending' | 'running' | 'blocked' | 'succeeded' | 'failed' | 'skipped';
@@ -15,7 +15,7 @@ export interface BlockedRegion {
 
 /** What a blocked release waits on, and how a person resolves it. */
 export interface BlockedState {
-  step: ReleaseStep;
+  step: StepName;
   regions: BlockedRegion[];
   since: string;
   /** When block_timeout applies its policy (`then`). */
@@ -28,7 +28,7 @@ export interface BlockedState {
 }
 
 export interface StepStatus {
-  name: ReleaseStep;
+  name: StepName;
   state: StepState;
   startedAt?: string;
   finishedAt?: string;
@@ -100,7 +100,7 @@ export interface ReleaseStatus {
   account: string;
   imageName: string;
   state: ReleaseState;
-  currentStep?: ReleaseStep;
+  currentStep?: StepName;
   steps: StepStatus[];
   images: ImageRef[];
   deprecated: ImageRef[];
@@ -144,34 +144,36 @@ export class ReleaseStatusBoard {
   constructor(
     init: Pick<ReleaseStatus, 'releaseId' | 'cloud' | 'account' | 'imageName'>,
     private readonly now: () => Date,
+    /** The steps it shows: a release's, or a revoke's. */
+    steps: readonly StepName[] = RELEASE_STEPS,
   ) {
     this.status = {
       ...init,
       state: 'running',
-      steps: RELEASE_STEPS.map((name) => ({ name, state: 'pending' })),
+      steps: steps.map((name) => ({ name, state: 'pending' })),
       images: [],
       deprecated: [],
     };
   }
 
-  step(name: ReleaseStep): StepStatus {
+  step(name: StepName): StepStatus {
     const found = this.status.steps.find((s) => s.name === name);
     if (!found) throw new Error(`unknown release step ${name}`);
     return found;
   }
 
-  start(name: ReleaseStep, detail?: string): void {
+  start(name: StepName, detail?: string): void {
     Object.assign(this.step(name), { state: 'running', startedAt: this.now().toISOString(), detail });
     this.status.currentStep = name;
   }
 
-  succeed(name: ReleaseStep, detail?: string, produced?: string[]): void {
+  succeed(name: StepName, detail?: string, produced?: string[]): void {
     Object.assign(this.step(name), { state: 'succeeded', finishedAt: this.now().toISOString() });
     if (detail !== undefined) this.step(name).detail = detail;
     if (produced?.length) this.step(name).produced = produced;
   }
 
-  skip(name: ReleaseStep, reason: string): void {
+  skip(name: StepName, reason: string): void {
     Object.assign(this.step(name), { state: 'skipped', detail: reason });
   }
 
@@ -197,14 +199,14 @@ export class ReleaseStatusBoard {
   }
 
   /** The step's units in these regions failed for good: the release waits for a decision. */
-  block(name: ReleaseStep, blocked: Omit<BlockedState, 'step' | 'since'>): void {
+  block(name: StepName, blocked: Omit<BlockedState, 'step' | 'since'>): void {
     Object.assign(this.step(name), { state: 'blocked', detail: blockedDetail(blocked) });
     this.status.state = 'blocked';
     this.status.blocked = { step: name, since: this.now().toISOString(), ...blocked };
   }
 
   /** A decision was taken: the step runs again (its detail says what was decided). */
-  unblock(name: ReleaseStep, detail: string): void {
+  unblock(name: StepName, detail: string): void {
     Object.assign(this.step(name), { state: 'running', detail });
     this.status.state = 'running';
     this.status.blocked = undefined;

@@ -3,16 +3,27 @@ import { isIP } from 'node:net';
 import type pg from 'pg';
 import { AuditLog } from './audit-log.js';
 
-/** `release:<cloud>:<account-or-group>`: what a token may start. */
+/** `release:<cloud>:<account-or-group>`: what a token may start (`revoke:…`: what it may revoke). */
 export interface TokenScope {
   cloud: string;
   target: string;
+  /** What the token may do there: start releases (the default) or revoke them. */
+  action?: TokenAction;
 }
+
+export type TokenAction = 'release' | 'revoke';
 
 export function parseScope(text: string): TokenScope {
   const match = /^release:([a-z0-9]+):([A-Za-z0-9][A-Za-z0-9._-]{0,63})$/.exec(text);
   if (!match) throw new TokenInputError(`--scope: "${text}" is not release:<cloud>:<account-or-group>`);
   return { cloud: match[1]!, target: match[2]! };
+}
+
+/** A CI token's scope: `release:<cloud>:<account-or-group>` starts releases, `revoke:…` revokes them. */
+export function parseTokenScope(text: string): TokenScope {
+  const match = /^(release|revoke):([a-z0-9]+):([A-Za-z0-9][A-Za-z0-9._-]{0,63})$/.exec(text);
+  if (!match) throw new TokenInputError(`--scope: "${text}" is not release:<cloud>:<account-or-group> or revoke:<cloud>:<account-or-group>`);
+  return { action: match[1] as TokenAction, cloud: match[2]!, target: match[3]! };
 }
 
 export interface CreateTokenInput {
@@ -90,10 +101,10 @@ export class CiTokens {
     const token = `${TOKEN_PREFIX}_${id}_${randomBytes(32).toString('base64url')}`;
     const { rows } = await this.pool.query<TokenRow>(
       `INSERT INTO ci_tokens (id, token_sha256, description, scope_cloud, scope_target, image_prefix, source_cidr,
-                              max_uses, expires_at, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9), $10) RETURNING *`,
+                              max_uses, expires_at, created_by, scope_action)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9), $10, $11) RETURNING *`,
       [id, hashOf(token), input.description ?? null, input.scope.cloud, input.scope.target, input.imagePrefix ?? null,
-        input.sourceCidr ?? null, input.maxUses ?? null, input.ttlSeconds, input.createdBy],
+        input.sourceCidr ?? null, input.maxUses ?? null, input.ttlSeconds, input.createdBy, input.scope.action ?? 'release'],
     );
     const info = infoOf(rows[0]!);
     await this.audit.record(input.createdBy, 'token.create', subject(id), 'ok', { scope: info.scope, expiresAt: info.expiresAt });
@@ -130,7 +141,8 @@ export class CiTokens {
     if (!row) return refuse('unknown token');
     const unusable = await this.unusable(row, request.sourceIp);
     if (unusable) return refuse(unusable);
-    const scope = `release:${row.scope_cloud}:${row.scope_target}`;
+    const scope = scopeText(row);
+    if (actionOf(row) !== 'release') return refuse(`token ${row.id} is for ${scope}: it may revoke releases, not start them`);
     if (request.cloud !== row.scope_cloud) return refuse(`token ${row.id} is for ${scope}, not for ${request.cloud} releases`);
     const allowed = await this.scopeMembers(row);
     const outside = request.targets.filter((t) => !allowed.has(t));
@@ -153,12 +165,25 @@ export class CiTokens {
    * A token that may read releases (not expired, not revoked, right source): its cloud and the
    * names its scope covers. Reading does not count as a use.
    */
-  async check(token: string, sourceIp: string): Promise<{ id: string; cloud: string; members: Set<string> }> {
+  async check(token: string, sourceIp: string): Promise<{ id: string; cloud: string; members: Set<string>; action: TokenAction; scope: string }> {
     const row = await this.find(token);
     if (!row) throw new TokenRefused('unknown token');
     const unusable = await this.unusable(row, sourceIp);
     if (unusable) throw new TokenRefused(unusable, row.id);
-    return { id: row.id, cloud: row.scope_cloud, members: await this.scopeMembers(row) };
+    return { id: row.id, cloud: row.scope_cloud, members: await this.scopeMembers(row), action: actionOf(row), scope: scopeText(row) };
+  }
+
+  /**
+   * Counts one use of a checked token (a revoke), atomically against max_uses; false when it
+   * has none left (two revokes racing for the last use cannot both get it).
+   */
+  async spend(id: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE ci_tokens SET uses = uses + 1
+        WHERE id = $1 AND revoked_at IS NULL AND expires_at > now() AND (max_uses IS NULL OR uses < max_uses)`,
+      [id],
+    );
+    return (rowCount ?? 0) > 0;
   }
 
   private async find(token: string): Promise<TokenRow | undefined> {
@@ -208,6 +233,8 @@ interface TokenRow {
   description: string | null;
   scope_cloud: string;
   scope_target: string;
+  /** Absent before migration 0006. */
+  scope_action?: TokenAction;
   image_prefix: string | null;
   source_cidr: string | null;
   max_uses: number | null;
@@ -221,7 +248,7 @@ interface TokenRow {
 function infoOf(row: TokenRow): TokenInfo {
   return {
     id: row.id,
-    scope: `release:${row.scope_cloud}:${row.scope_target}`,
+    scope: scopeText(row),
     description: row.description,
     imagePrefix: row.image_prefix,
     sourceCidr: row.source_cidr,
@@ -232,6 +259,14 @@ function infoOf(row: TokenRow): TokenInfo {
     createdAt: row.created_at,
     createdBy: row.created_by,
   };
+}
+
+function actionOf(row: TokenRow): TokenAction {
+  return row.scope_action ?? 'release';
+}
+
+function scopeText(row: TokenRow): string {
+  return `${actionOf(row)}:${row.scope_cloud}:${row.scope_target}`;
 }
 
 function hashOf(token: string): Buffer {

@@ -19,6 +19,7 @@ import {
 import { adoptEc2Reusable } from './reuse.js';
 import { preflightEc2 } from './preflight.js';
 import { completeEc2Replacement } from './replace.js';
+import { restoreEc2Image, withdrawEc2Image } from './revoke.js';
 import { AwsSessions, type AwsSettings } from './sessions.js';
 import { openS3ObjectWriter } from '../common/raw-upload/s3-object-writer.js';
 import {
@@ -115,6 +116,12 @@ export function createEc2Cloud(options: Ec2CloudOptions): CloudProvider & { clos
     },
     async terminateTestInstance(release, instance) {
       await terminateEc2TestInstance(await clients(release.account, instance.region), instance);
+    },
+    async withdrawImage(input) {
+      await withdrawEc2Image(await clients(input.release.account, input.image.region), input);
+    },
+    async restoreImage(input) {
+      await restoreEc2Image(await clients(input.release.account, input.image.region), input);
     },
     close: () => sessions.destroy(),
   };

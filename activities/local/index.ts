@@ -7,6 +7,7 @@ import { publishLocalImage } from './publish.js';
 import { completeLocalReplacement } from './replace.js';
 import { replicateLocalImage } from './replicate.js';
 import { adoptLocalReusable } from './reuse.js';
+import { restoreLocalImage, withdrawLocalImage } from './revoke.js';
 import { LocalStore } from './store.js';
 import { openLocalDiskWriter } from './upload.js';
 import { killRunVms, launchLocalTestInstance, localTestInstanceGone, resetLocalTestInstance, terminateLocalTestInstance } from './test-instances.js';
@@ -54,5 +55,7 @@ export function createLocalCloud({ dataDir }: { dataDir: string }): CloudProvide
     rebootTestInstance: (release) => resetLocalTestInstance(dataDir, release),
     testInstanceGone: (release) => localTestInstanceGone(dataDir, release),
     terminateTestInstance: (release, instance) => terminateLocalTestInstance(dataDir, release, instance),
+    withdrawImage: (input) => withdrawLocalImage(store, input),
+    restoreImage: (input) => restoreLocalImage(store, input),
   };
 }

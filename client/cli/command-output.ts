@@ -38,6 +38,7 @@ const KNOWN: Record<string, { code: string; exitCode: number; details?: string[]
   UnknownReleaseError: { code: 'not_found', exitCode: EXIT_FAILURE, details: ['releaseId'] },
   ReleaseEndedError: { code: 'already_ended', exitCode: EXIT_FAILURE, details: ['releaseId', 'workflowStatus', 'releaseState'] },
   DecisionRefusedError: { code: 'decision_refused', exitCode: EXIT_FAILURE, details: ['releaseId', 'decision', 'reason'] },
+  RevokeRefusedError: { code: 'revoke_refused', exitCode: EXIT_FAILURE, details: ['releaseId', 'reason'] },
   ReleaseStillRunningError: { code: 'still_running', exitCode: EXIT_FAILURE, details: ['releaseId'] },
   ReleaseAlreadyRunningError: { code: 'already_running', exitCode: EXIT_FAILURE, details: ['releaseId'] },
   ReleaseStartRefusedError: { code: 'start_refused', exitCode: EXIT_FAILURE, details: ['releaseId', 'reason', 'grpcCode'] },

@@ -12,6 +12,7 @@ import { register as registerToken } from './commands/token.js';
 import { register as registerTrust } from './commands/trust.js';
 import { register as registerSchedule } from './commands/schedule.js';
 import { register as registerImagelist } from './commands/imagelist.js';
+import { register as registerReleaseRevoke } from './commands/release-revoke.js';
 import { EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK, EXIT_TIMEOUT } from './exit-codes.js';
 import { errorReport, reportError } from './command-output.js';
 
@@ -71,6 +72,7 @@ registerToken(program);
 registerTrust(program);
 registerSchedule(program);
 registerImagelist(program);
+registerReleaseRevoke(program);
 
 try {
   await program.parseAsync();

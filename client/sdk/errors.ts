@@ -111,3 +111,14 @@ export function serverReason(error: unknown): { reason: string; grpcCode?: strin
   }
   return { reason: cause instanceof Error ? cause.message : String(cause) };
 }
+
+/** A release that cannot be revoked (unknown, still running, nothing published) or a cloud that cannot revoke; `reason` says which. */
+export class RevokeRefusedError extends Error {
+  override name = 'RevokeRefusedError';
+  constructor(
+    readonly releaseId: string,
+    readonly reason: string,
+  ) {
+    super(`revoke of release ${releaseId} refused: ${reason}`);
+  }
+}

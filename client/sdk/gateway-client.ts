@@ -1,6 +1,7 @@
 import type { ReleaseStatus } from '../../workflows/release-status.js';
 import type { DecisionOutcome } from '../../workflows/queries.js';
 import type { StartedRelease, WaitOptions } from './types.js';
+import type { RevokeOutcome } from './revocations.js';
 import { WaitTimeoutError } from './errors.js';
 import { ciIdTokenSource, type OidcSource } from './ci-id-token.js';
 
@@ -61,6 +62,14 @@ export class ImagecastGateway {
   /** A blocked release: remove what it made and fail. */
   abortRelease(releaseId: string): Promise<DecisionOutcome> {
     return this.call<DecisionOutcome>('POST', `/v1/releases/${encodeURIComponent(releaseId)}/abort`, {});
+  }
+
+  /**
+   * Revokes a finished release (the token's scope must be `revoke:<cloud>:<account-or-group>`);
+   * answers once the revoke has ended or blocked. A refusal is a GatewayError 409 saying why.
+   */
+  revokeRelease(releaseId: string, options: { reason?: string } = {}): Promise<RevokeOutcome> {
+    return this.call<RevokeOutcome>('POST', `/v1/releases/${encodeURIComponent(releaseId)}/revoke`, options.reason ? { reason: options.reason } : {});
   }
 
   /** Polls until the release has ended (succeeded, failed or cancelled) or is blocked, or `timeoutMs` passed (WaitTimeoutError). */

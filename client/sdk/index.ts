@@ -46,11 +46,13 @@ import {
   ReleaseEndedError,
   ReleaseStartRefusedError,
   ReleaseStillRunningError,
+  RevokeRefusedError,
   serverReason,
   UnknownReleaseError,
   WaitTimeoutError,
 } from './errors.js';
 import { RetirementSchedules } from './schedules.js';
+import { revokeResult, startRevoke, type RevokeOptions, type RevokeOutcome } from './revocations.js';
 
 export type { BlockedRegion, BlockedState, ReleaseStatus, StepStatus } from '../../workflows/release-status.js';
 export type { DecisionOutcome } from '../../workflows/queries.js';
@@ -71,6 +73,7 @@ export type { RetirementResult } from '../../workflows/deprecate-images.js';
 export type { PreflightResult } from '../../workflows/preflight.js';
 export type { PreflightProblem } from '../../schemas/preflight.js';
 export type { BuildWatchResult } from '../../workflows/release-new-builds.js';
+export { revokeIdOf, type RevokeOptions, type RevokeOutcome, type RevokeResult } from './revocations.js';
 
 /** How long a status query may wait for a worker's answer. */
 const QUERY_DEADLINE_MS = 30_000;
@@ -326,6 +329,31 @@ export class ImagecastClient {
       }
       if (error instanceof WorkflowNotFoundError) throw ended(await this.describe(releaseId));
       throw error;
+    }
+  }
+
+  /**
+   * Revokes a finished release: in every account and region its images are unshared and
+   * deprecated now, and the images it had replaced are current again (`revokeRelease`
+   * workflow, id `revoke-<releaseId>`). Waits until the revoke ends, or blocks on a region
+   * (then `resumeRelease`/`abortRelease` on `revokeId` decide). A second revoke reports the
+   * release already revoked. Refusals (still running, nothing published, a cloud that cannot
+   * revoke) throw RevokeRefusedError with the reason.
+   */
+  async revokeRelease(releaseId: string, options: RevokeOptions & Pick<WaitOptions, 'onProgress' | 'pollIntervalMs'> = {}): Promise<RevokeOutcome> {
+    const described = await this.describe(releaseId).catch((error: unknown) => {
+      if (error instanceof UnknownReleaseError) return undefined;
+      throw error;
+    });
+    const queue = queueName(this.config.queuePrefix, WORKFLOWS_QUEUE_SUFFIX);
+    const revokeId = await startRevoke(this.temporal, queue, described, releaseId, options, this.codec);
+    const status = await this.waitForRelease(revokeId, { pollIntervalMs: options.pollIntervalMs ?? 500, onProgress: options.onProgress });
+    if (status.state === 'blocked') return { revokeId, status };
+    try {
+      return { revokeId, status, result: await revokeResult(this.temporal, releaseId, revokeId) };
+    } catch (error) {
+      if (error instanceof RevokeRefusedError) throw error;
+      return { revokeId, status }; // failed or aborted: the status says why
     }
   }
 

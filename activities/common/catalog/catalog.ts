@@ -28,6 +28,10 @@ export interface CatalogImage {
   /** When the cloud says the deprecated image is due for deletion (GCE's `deleted` date). */
   deleteAfter?: Date;
   deletedAt?: Date;
+  /** Set when its release was revoked (imagecast release revoke): when, by whom, why. */
+  revokedAt?: Date;
+  revokedBy?: string;
+  revokeReason?: string;
 }
 
 export type NewCatalogImage = Pick<
@@ -72,7 +76,8 @@ interface ImageKey {
  * replacement. Every write is idempotent, so a retried activity can repeat it safely.
  */
 export class ImageCatalog {
-  constructor(private readonly pool: pg.Pool) {}
+  /** `pool` is shared with what records revocations (revocations.ts) in the same database. */
+  constructor(readonly pool: pg.Pool) {}
 
   /**
    * Records a new image as `pending` (not yet released). A retry finds the row and leaves
@@ -271,7 +276,7 @@ export class ImageCatalog {
 }
 
 /** A `catalog_images` row as pg returns it: timestamptz as Date, NULL as null. */
-interface CatalogRow {
+export interface CatalogRow {
   cloud: string;
   account: string;
   region: string;
@@ -292,9 +297,13 @@ interface CatalogRow {
   deprecated_at: Date | null;
   delete_after: Date | null;
   deleted_at: Date | null;
+  /** Absent before migration 0006. */
+  revoked_at?: Date | null;
+  revoked_by?: string | null;
+  revoke_reason?: string | null;
 }
 
-function toImage(row: CatalogRow): CatalogImage {
+export function toImage(row: CatalogRow): CatalogImage {
   return {
     cloud: row.cloud,
     account: row.account,
@@ -316,5 +325,6 @@ function toImage(row: CatalogRow): CatalogImage {
     deprecatedAt: row.deprecated_at ?? undefined,
     ...(row.delete_after && { deleteAfter: row.delete_after }),
     deletedAt: row.deleted_at ?? undefined,
+    ...(row.revoked_at && { revokedAt: row.revoked_at, revokedBy: row.revoked_by ?? undefined, revokeReason: row.revoke_reason ?? undefined }),
   };
 }

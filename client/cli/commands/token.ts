@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CiTokens, parseScope, parseTtl, type TokenInfo } from '../../../activities/accounts/ci-tokens.js';
+import { CiTokens, parseTokenScope, parseTtl, type TokenInfo } from '../../../activities/accounts/ci-tokens.js';
 import { EXIT_OK } from '../exit-codes.js';
 import { addStoreOptions, cliActor, withDatabase } from '../store-connection.js';
 import { runCommand } from '../command-output.js';
@@ -14,9 +14,9 @@ export function register(program: Command): void {
 
   addStoreOptions(token.command('create'))
     .description('make a token; it is printed once, on stdout')
-    .requiredOption('--scope <scope>', 'release:<cloud>:<account-or-group>')
+    .requiredOption('--scope <scope>', 'release:<cloud>:<account-or-group> starts releases; revoke:<cloud>:<account-or-group> revokes them (imagecast release revoke --gateway)')
     .requiredOption('--ttl <duration>', 'lifetime: 30m, 1h, 2d (at most 30d)', durationText)
-    .option('--max-uses <n>', 'releases it may start', positiveInteger(1))
+    .option('--max-uses <n>', 'releases it may start (a revoke: token, revokes)', positiveInteger(1))
     .option('--image-prefix <prefix>', 'cloud_image_name must start with this')
     .option('--source-cidr <cidr>', 'only requests from this address block, e.g. 10.1.0.0/16')
     .option('--description <text>', 'what it is for (shown by list)')
@@ -26,12 +26,13 @@ export function register(program: Command): void {
       `
 Example:
   imagecast token create --scope release:ec2:sles-prod --ttl 1h --max-uses 1 --image-prefix sles-15 \\
-    --source-cidr 10.20.0.0/16 > token      # give it to the CI job as IMAGECAST_TOKEN`,
+    --source-cidr 10.20.0.0/16 > token      # give it to the CI job as IMAGECAST_TOKEN
+  imagecast token create --scope revoke:ec2:sles-prod --ttl 30m --max-uses 1 > revoke-token`,
     )
     .action((flags: CreateFlags) =>
       run(flags, async (tokens) => {
         const { token: secret, info } = await tokens.create({
-          scope: parseScope(flags.scope),
+          scope: parseTokenScope(flags.scope),
           ttlSeconds: parseTtl(flags.ttl),
           maxUses: flags.maxUses,
           imagePrefix: flags.imagePrefix,
