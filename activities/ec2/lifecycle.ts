@@ -54,7 +54,8 @@ export async function publishEc2Image(clients: AwsClients, input: PublishImageIn
  */
 export async function deprecateEc2Image(
   clients: AwsClients,
-  input: DeprecateImageInput,
+  // Revoke deprecates with a replacement only where the revoked release had replaced one.
+  input: Pick<DeprecateImageInput, 'image'> & { replacement?: DeprecateImageInput['replacement'] },
   now = new Date(),
 ): Promise<void> {
   const { image, replacement } = input;
@@ -69,10 +70,9 @@ export async function deprecateEc2Image(
         Resources: [image.imageId],
         Tags: [
           { Key: TAG.deprecatedOn, Value: now.toISOString().slice(0, 10).replaceAll('-', '') },
-          {
-            Key: TAG.replacementImage,
-            Value: `${replacement.imageId}--${replacement.imageName}`.slice(0, 256),
-          },
+          ...(replacement
+            ? [{ Key: TAG.replacementImage, Value: `${replacement.imageId}--${replacement.imageName}`.slice(0, 256) }]
+            : []),
         ],
       }),
     ),

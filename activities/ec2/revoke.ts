@@ -1,10 +1,8 @@
 import {
-  CreateTagsCommand,
   DeleteTagsCommand,
   DescribeImageAttributeCommand,
   DescribeSnapshotAttributeCommand,
   DisableImageDeprecationCommand,
-  EnableImageDeprecationCommand,
   ModifyImageAttributeCommand,
   ModifySnapshotAttributeCommand,
   type Image,
@@ -12,6 +10,7 @@ import {
 import type { RestoreImageInput, WithdrawImageInput } from '../provider.js';
 import { aws } from './aws-errors.js';
 import { describeImage } from './images.js';
+import { deprecateEc2Image } from './lifecycle.js';
 import type { AwsClients } from './sessions.js';
 import { TAG } from './tags.js';
 
@@ -66,28 +65,7 @@ export async function withdrawEc2Image(
       ),
     );
   }
-  const deprecateAt = new Date(Math.ceil((now.getTime() + 60_000) / 60_000) * 60_000);
-  await aws(`EnableImageDeprecation ${image.imageId}`, () =>
-    clients.ec2.send(new EnableImageDeprecationCommand({ ImageId: image.imageId, DeprecateAt: deprecateAt })),
-  );
-  await aws(`CreateTags ${image.imageId}`, () =>
-    clients.ec2.send(
-      new CreateTagsCommand({
-        Resources: [image.imageId],
-        Tags: [
-          { Key: TAG.deprecatedOn, Value: now.toISOString().slice(0, 10).replaceAll('-', '') },
-          ...(replacement
-            ? [
-                {
-                  Key: TAG.replacementImage,
-                  Value: `${replacement.imageId}--${replacement.imageName}`.slice(0, 256),
-                },
-              ]
-            : []),
-        ],
-      }),
-    ),
-  );
+  await deprecateEc2Image(clients, { image, replacement }, now);
 }
 
 /**
