@@ -23,7 +23,7 @@ describe('generated JSON Schema', () => {
     assert.equal(local.properties!.conditions_wait_time!.default, 900);
     assert.equal(local.properties!.cloud!.default, 'local');
     assert.equal(local.additionalProperties, false);
-    assert.match(local.description!, /force_replace_image/);
+    assert.match(local.description!, /refuses by name until it supports them: download_account/);
     assert.match(local.properties!.cloud_image_name!.description!, /Imagecast addition/);
   });
 
