@@ -76,20 +76,30 @@ export function replacesTakenNames(options: CloudImageOptions | undefined): bool
   return Boolean(options && 'forceReplace' in options && options.forceReplace);
 }
 
-function problemMaker(provider: CloudProvider, input: PreflightInput) {
-  return (
-    check: PreflightCheck,
-    region: string | undefined,
-    message: string,
-    fix: string,
-  ): PreflightProblem => ({
-    cloud: provider.cloud,
-    account: input.release.account,
+/** Makes the problems of one account's preflight; every cloud's own checks use it. */
+export type PreflightProblemMaker = (
+  check: PreflightCheck,
+  region: string | undefined,
+  message: string,
+  fix: string,
+) => PreflightProblem;
+
+export function preflightProblemMaker(
+  cloud: PreflightProblem['cloud'],
+  account: string,
+): PreflightProblemMaker {
+  return (check, region, message, fix) => ({
+    cloud,
+    account,
     ...(region !== undefined && { region }),
     check,
     message,
     fix,
   });
+}
+
+function problemMaker(provider: CloudProvider, input: PreflightInput): PreflightProblemMaker {
+  return preflightProblemMaker(provider.cloud, input.release.account);
 }
 
 /** The message of a failure that is a verdict; anything a retry may cure is thrown on. */

@@ -5,7 +5,12 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { PreflightInput } from '../provider.js';
 import type { PreflightProblem } from '../../schemas/preflight.js';
-import { credentialsFix, verdictMessage } from '../common/preflight.js';
+import {
+  credentialsFix,
+  preflightProblemMaker,
+  verdictMessage,
+  type PreflightProblemMaker,
+} from '../common/preflight.js';
 import { aws } from './aws-errors.js';
 import type { AwsClients } from './sessions.js';
 
@@ -21,19 +26,7 @@ export async function preflightEc2(
   input: PreflightInput,
 ): Promise<PreflightProblem[]> {
   const { account } = input.release;
-  const problem = (
-    check: PreflightProblem['check'],
-    region: string | undefined,
-    message: string,
-    fix: string,
-  ): PreflightProblem => ({
-    cloud: 'ec2',
-    account,
-    ...(region !== undefined && { region }),
-    check,
-    message,
-    fix,
-  });
+  const problem = preflightProblemMaker('ec2', account);
   const [home] = input.regions;
   let regions: Region[];
   try {
@@ -88,12 +81,7 @@ export async function preflightEc2(
 async function publicSharingProblem(
   clients: (region: string) => Promise<AwsClients>,
   region: string,
-  problem: (
-    check: PreflightProblem['check'],
-    region: string | undefined,
-    message: string,
-    fix: string,
-  ) => PreflightProblem,
+  problem: PreflightProblemMaker,
 ): Promise<PreflightProblem[]> {
   try {
     const c = await clients(region);

@@ -2,6 +2,7 @@ import type { PreflightInput } from '../provider.js';
 import type { PreflightProblem } from '../../schemas/preflight.js';
 import { join } from 'node:path';
 import { safeSegment, type LocalStore } from './store.js';
+import { preflightProblemMaker } from '../common/preflight.js';
 
 /**
  * The local cloud's own preflight: the account and region names are usable, no region is
@@ -11,19 +12,7 @@ import { safeSegment, type LocalStore } from './store.js';
  */
 export async function preflightLocal(store: LocalStore, input: PreflightInput): Promise<PreflightProblem[]> {
   const { account } = input.release;
-  const problem = (
-    check: PreflightProblem['check'],
-    region: string | undefined,
-    message: string,
-    fix: string,
-  ): PreflightProblem => ({
-    cloud: 'local',
-    account,
-    ...(region !== undefined && { region }),
-    check,
-    message,
-    fix,
-  });
+  const problem = preflightProblemMaker('local', account);
   try {
     safeSegment('account', account);
   } catch (error) {
