@@ -180,28 +180,29 @@ function deleteVersion(
   );
 }
 
+/** One gallery image version of a release's image, with what Azure says of it now. */
+export interface ReleaseVersion {
+  resourceGroup: string;
+  gallery: string;
+  definition: string;
+  version: string;
+  current: GalleryImageVersion;
+}
+
 /**
  * The versions that make up one release's image: the one `imageId` names and the same
  * version in the gallery's other definitions made by the same run (generation_id's).
  */
-async function versionsOf(
+export async function versionsOf(
   c: AzureClients,
   imageId: string,
-): Promise<
-  Array<{
-    resourceGroup: string;
-    gallery: string;
-    definition: string;
-    version: string;
-    current: GalleryImageVersion;
-  }>
-> {
+): Promise<ReleaseVersion[]> {
   const { resourceGroup, names } = parseArmId(imageId);
   const [gallery, definition, version] = names as [string, string, string];
   const primary = await getVersion(c, { resourceGroup, name: gallery }, definition, version);
   if (!primary) return [];
   const token = primary.tags?.[TOKEN_TAG];
-  const all = [{ resourceGroup, gallery, definition, version, current: primary }];
+  const all: ReleaseVersion[] = [{ resourceGroup, gallery, definition, version, current: primary }];
   if (!token) return all;
   for await (const d of c.compute.galleryImages.listByGallery(resourceGroup, gallery)) {
     if (!d.name || d.name === definition) continue;

@@ -25,6 +25,9 @@ import {
 } from './managed-images.js';
 import { copyGroupOfBlob, discardCopySources, replicateManagedImage } from './managed-copy.js';
 import { deletePageBlob, discardPageBlobs, openReleasePageBlob } from './page-blobs.js';
+import { preflightAzure } from './preflight.js';
+import { adoptAzureReusable } from './reuse.js';
+import { restoreAzureImage, withdrawAzureImage } from './revoke.js';
 import { azureOptions, parseArmId } from './tags.js';
 import {
   azureTestInstanceGone,
@@ -157,6 +160,18 @@ export function createAzureCloud(options: AzureCloudOptions): CloudProvider {
       await discardManagedImages(c, resourceGroupOf(c, o), release, lro);
       if (o?.cloud === 'azure' && !o.gallery) await discardCopySources(c, o.resourceGroup, release, lro);
       if (o?.cloud === 'azure') await discardPageBlobs(c, o, release);
+    },
+    async adoptReusable(input) {
+      return adoptAzureReusable(await clients(input.release.account), input, azureOptions(input), lro);
+    },
+    async preflight(input) {
+      return preflightAzure(await clients(input.release.account), input, azureOptions(input));
+    },
+    async withdrawImage(input) {
+      await withdrawAzureImage(await clients(input.release.account), input, lro);
+    },
+    async restoreImage(input) {
+      await restoreAzureImage(await clients(input.release.account), input, lro);
     },
     async launchTestInstance(input) {
       const o = azureOptions(input);

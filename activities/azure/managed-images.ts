@@ -139,7 +139,7 @@ export async function deleteManagedImages(c: AzureClients, image: ImageRef, lro:
 export async function deprecateManagedImage(
   c: AzureClients,
   image: ImageRef,
-  replacement: ImageRef,
+  replacement: ImageRef | undefined,
   lro: LroSettings,
 ): Promise<void> {
   const resourceGroup = parseArmId(image.imageId).resourceGroup;
@@ -151,8 +151,10 @@ export async function deprecateManagedImage(
     const tags = {
       ...existing.tags,
       [DEPRECATED_TAG]: 'true',
-      [REPLACEMENT_TAG]: replacement.imageId.slice(-256),
+      // A revoked image whose release replaced nothing has no replacement to name.
+      ...(replacement && { [REPLACEMENT_TAG]: replacement.imageId.slice(-256) }),
     };
+    if (Object.entries(tags).every(([k, v]) => existing.tags?.[k] === v)) continue;
     await untilDone(`images.update ${name}`, () =>
       c.compute.images.beginUpdate(resourceGroup, name, { tags }, { updateIntervalInMs: lro.pollMs }),
     );

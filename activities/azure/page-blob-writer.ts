@@ -40,7 +40,7 @@ const UNKNOWN_SIZE_CAPACITY = 4 * 1024 ** 4 + VHD_FOOTER_SIZE;
 export const RELEASE_TOKEN_KEY = 'imagecastreleasetoken';
 export const RELEASE_ID_KEY = 'imagecastreleaseid';
 /** `<algorithm>:<hex>` of the source: a blob of this run from another source is not resumed. */
-const SOURCE_CHECKSUM_KEY = 'imagecastsourcechecksum';
+export const SOURCE_CHECKSUM_KEY = 'imagecastsourcechecksum';
 /** Set only once the footer is written: the committed marker, the raw disk size. */
 const DISK_SIZE_KEY = 'imagecastdisksize';
 const BYTES_WRITTEN_KEY = 'imagecastbyteswritten';
@@ -193,13 +193,13 @@ export async function openPageBlobWriter(
   };
 }
 
-interface CommittedUpload {
+export interface CommittedUpload {
   sizeBytes: number;
   bytesWritten: number;
 }
 
 /** This run's blob when it is complete: committed marker, same source, the length and footer a VHD of that size has. */
-async function committedUpload(
+export async function committedUpload(
   blob: PageBlobClient,
   properties: BlobGetPropertiesResponse,
   sourceChecksum: string,
@@ -282,7 +282,7 @@ async function removeOurs(
   );
 }
 
-async function propertiesOf(
+export async function propertiesOf(
   blob: PageBlobClient,
   where: AzureStorageTarget,
 ): Promise<BlobGetPropertiesResponse | undefined> {

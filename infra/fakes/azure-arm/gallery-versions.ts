@@ -9,7 +9,8 @@
 // it does; a failed region fails it with the message `az sig image-version update` printed
 // in Azure/azure-cli#15539 (the code, ReplicationJobsFailed, is ours). A PATCH that adds
 // regions replicates only those; one that changes endOfLifeDate/excludeFromLatest changes only
-// those. Left out: data disk images, encryption, replication modes, safety-profile checks.
+// those (a null removes the property, RFC 7396: how revoke's restore clears an end of life).
+// Left out: data disk images, encryption, replication modes, safety-profile checks.
 import { ArmError, invalidParameter, resourceNotFound } from './errors.js';
 import { checkBlob } from './images.js';
 import { asyncHeaders } from './operations.js';
@@ -176,7 +177,9 @@ export function updateVersion(call: Call): Answer {
   const profile = properties['publishingProfile'] as Json;
   const change = (asked['publishingProfile'] ?? {}) as Json;
   for (const field of ['endOfLifeDate', 'excludeFromLatest', 'replicaCount', 'storageAccountType']) {
-    if (change[field] !== undefined) profile[field] = change[field];
+    // null removes the property, as a JSON merge patch (RFC 7396) says: an end of life cleared.
+    if (change[field] === null) delete profile[field];
+    else if (change[field] !== undefined) profile[field] = change[field];
   }
   if (change['targetRegions'] !== undefined) {
     const next = targetRegions({ ...profile, ...change }, String(record.body['location']));

@@ -13,6 +13,7 @@ import {
   virtualNetworkKind,
 } from './network.js';
 import { getOperationResult, getOperationStatus } from './operations.js';
+import { getProvider } from './providers.js';
 import { checkGroupExistence, deleteGroup, getGroup, listGroups, putGroup } from './resource-groups.js';
 import { deleteResource, getResource, listResources, putResource, type ResourceKind } from './resources.js';
 import type { Answer, Call } from './state.js';
@@ -73,6 +74,7 @@ export const ROUTES: Route[] = [
   ),
   route('resourceGroups.createOrUpdate', 'PUT', `${SUB}/resourcegroups/:resourceGroupName`, putGroup),
   route('resourceGroups.delete', 'DELETE', `${SUB}/resourcegroups/:resourceGroupName`, deleteGroup),
+  route('providers.get', 'GET', `${SUB}/providers/:namespace`, getProvider),
   route(
     'operations.get',
     'GET',
