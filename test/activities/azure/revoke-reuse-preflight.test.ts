@@ -281,19 +281,19 @@ describe('Azure revoke, retry reuse and preflight (Azurite + ARM fake)', () => {
     const problems = await cloud.preflight!(
       input({ ...galleryOptions('pregallery'), container: 'no-such-container' }, [
         'westeurope',
-        'moon-base-1',
+        'moonbase1',
       ]),
     );
     assert.deepEqual(
       problems.map((p) => [p.check, p.region]),
       [
-        ['region-enabled', 'moon-base-1'],
+        ['region-enabled', 'moonbase1'],
         ['storage', undefined],
       ],
     );
     assert.match(
       problems[0]!.message,
-      /moon-base-1 is not a region where Microsoft\.Compute\/galleries exists/,
+      /moonbase1 is not a region where Microsoft\.Compute\/galleries exists/,
     );
     assert.match(problems[1]!.message, /ContainerNotFound/);
     assert.match(problems[1]!.fix, /create container "no-such-container" in storage account imagecastsa/);
