@@ -109,7 +109,7 @@ Example:
       'after',
       `
 What the earlier run left intact (terminated, or its cleanup failed: the uploaded disk, the
-image and its copies; local and EC2) is adopted instead of made again, and the status says
+image and its copies; local, EC2 and Azure) is adopted instead of made again, and the status says
 "reused <id> from the earlier run <run>"; everything else runs again (each step is idempotent).
 Exit codes: 0 retried (with --wait: it succeeded), 1 it failed again, is still running, had
 succeeded or is unknown, 3 --timeout reached.
