@@ -1,7 +1,7 @@
 import type { CloudName } from './steps.js';
 
 /** What a preflight check is about; each names the job field or account setting to fix. */
-export type PreflightCheck = 'credentials' | 'region-enabled' | 'image-name' | 'public-sharing' | 'storage';
+export type PreflightCheck = 'credentials' | 'region-enabled' | 'image-name' | 'public-sharing' | 'bucket';
 
 /**
  * One problem the release would meet, found before anything is uploaded: where (account,

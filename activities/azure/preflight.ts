@@ -82,7 +82,7 @@ async function containerProblem(
   } catch (error) {
     return [
       problem(
-        'storage',
+        'bucket',
         undefined,
         `the upload's container cannot be used: ${verdictMessage(error)}`,
         `create container "${o.container}" in storage account ${o.storageAccount}, or name an existing one (source_container, source_storage_account), and give the account's identity "Storage Blob Data Contributor" on it`,

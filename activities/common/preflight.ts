@@ -37,7 +37,7 @@ export async function runPreflight(
       .map((region) => nameProblem(provider, input, region, problem)),
   );
   const found = names.filter((p): p is PreflightProblem => p !== undefined);
-  // A cloud with no checks of its own (GCE, Azure): its lookups are the credentials check.
+  // A cloud with no checks of its own: its lookups are the credentials check.
   if (!provider.preflight && found.length > 0 && found.every((p) => p.check === 'credentials'))
     return [found[0]!];
   return [...own, ...found];

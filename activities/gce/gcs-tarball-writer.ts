@@ -25,6 +25,15 @@ const SYNC_BYTES = (MAX_WRITES / 2) * BLOCK_SIZE;
 
 export const RELEASE_TOKEN_KEY = 'imagecast-release-token';
 export const RELEASE_ID_KEY = 'imagecast-release-id';
+/** Set on the composed tarball only (so only on a verified upload): `sha256:<hex>` of the build. */
+export const CHECKSUM_KEY = 'imagecast-checksum';
+/** The disk's size in bytes (the object's own size is the compressed tarball's). */
+export const DISK_BYTES_KEY = 'imagecast-disk-bytes';
+/** Set when a retry adopted the tarball: the token of the run that uploaded it. */
+export const REUSED_FROM_KEY = 'imagecast-reused-from';
+
+/** How a build's checksum is written in metadata and compared. */
+export const checksumText = (checksum: { algorithm: string; hex: string }) => `${checksum.algorithm}:${checksum.hex}`;
 
 /** Where a run's part objects live until they are composed: under its token. */
 export function partPrefix(release: ReleaseRef): string {
@@ -142,7 +151,11 @@ export async function openGcsTarballWriter(
         method: 'POST',
         uri: '/compose',
         json: {
-          destination: { contentType: 'application/gzip', metadata: releaseMetadata(release) },
+          destination: {
+            contentType: 'application/gzip',
+            // The checksum makes the tarball a retry's to adopt (adoptGceReusable).
+            metadata: { ...releaseMetadata(release), [CHECKSUM_KEY]: checksumText(checksum), [DISK_BYTES_KEY]: String(sizeBytes) },
+          },
           sourceObjects: [{ name: names.head }, { name: names.body }, { name: names.tail }],
         },
       });
@@ -271,7 +284,7 @@ function finishedUpload(input: OpenDiskWriterInput, diskId: string, objectBytes:
   };
 }
 
-async function metadataOf(file: File): Promise<FileMetadata | undefined> {
+export async function metadataOf(file: File): Promise<FileMetadata | undefined> {
   try {
     const [metadata] = await file.getMetadata();
     return metadata;

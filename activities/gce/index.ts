@@ -8,6 +8,9 @@ import { deleteGcsObject, discardGcsUploads, openGcsTarballWriter, sessionStatus
 import { createGceImage, deleteGceImage, discardGceImages, findGceImage, type WaitSettings } from './images.js';
 import { gceOptions } from './labels.js';
 import { deprecateGceImage, publishGceImage } from './lifecycle.js';
+import { preflightGce } from './preflight.js';
+import { adoptGceReusable } from './reuse.js';
+import { restoreGceImage, withdrawGceImage } from './revoke.js';
 import {
   discardGceTestInstances,
   gceTestInstanceGone,
@@ -97,6 +100,20 @@ export function createGceCloud(options: GceCloudOptions): CloudProvider & { clos
       if (tester && tester !== release.account) await discardGceTestInstances(await clients(tester), release, zones);
       await discardGceImages(c, release);
       await discardGcsUploads(c, bucketOf(c, o), release);
+    },
+    async adoptReusable(input) {
+      const c = await clients(input.release.account);
+      return adoptGceReusable(c, bucketOf(c, input.options), input);
+    },
+    async preflight(input) {
+      const c = await clients(input.release.account);
+      return preflightGce(c, bucketOf(c, input.options), input);
+    },
+    async withdrawImage(input) {
+      await withdrawGceImage(await clients(input.release.account), input);
+    },
+    async restoreImage(input) {
+      await restoreGceImage(await clients(input.release.account), input);
     },
     async launchTestInstance(input) {
       const o = gceOptions(input);

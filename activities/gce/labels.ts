@@ -12,6 +12,8 @@ import { nonRetryable } from '../common/errors.js';
 export const LABEL = {
   releaseToken: 'imagecast-release-token',
   releaseId: 'imagecast-release',
+  /** Set when a retry adopted the image: the (folded) token of the run that made it. */
+  reusedFrom: 'imagecast-reused-from',
 } as const;
 
 export function labelValue(text: string): string {

@@ -40,6 +40,8 @@ export interface GcsResumeShim {
   endpoint: string;
   /** Status queries answered (a test can see a resume asked). */
   readonly statusQueries: number;
+  /** Resumable upload sessions started (a test can see that nothing was uploaded). */
+  readonly sessionsStarted: number;
   stop(): Promise<void>;
 }
 
@@ -150,6 +152,9 @@ export async function startGcsResumeShim(options: { upstream: string }): Promise
     endpoint: `http://127.0.0.1:${port}`,
     get statusQueries() {
       return statusQueries;
+    },
+    get sessionsStarted() {
+      return sessionCount;
     },
     stop: () =>
       new Promise<void>((resolve) => {

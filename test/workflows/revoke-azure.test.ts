@@ -167,7 +167,7 @@ describe('revoke, retry and preflight on Azure (Azurite + ARM fake)', () => {
     const result = await h.client.preflight(job);
     assert.deepEqual(
       result.problems.map((p) => `${p.region ?? '-'}:${p.check}`),
-      ['moonbase1:region-enabled', '-:storage'],
+      ['moonbase1:region-enabled', '-:bucket'],
     );
     assert.match(result.problems[1]!.message, /ContainerNotFound/);
     assert.match(
@@ -180,7 +180,7 @@ describe('revoke, retry and preflight on Azure (Azurite + ARM fake)', () => {
     const failed = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
     assert.equal(failed.state, 'failed');
     assert.match(failed.error!, /preflight found 2 problems; nothing was uploaded/);
-    assert.match(failed.error!, /azure account azure-pub: \[storage\] the upload's container cannot be used/);
+    assert.match(failed.error!, /azure account azure-pub: \[bucket\] the upload's container cannot be used/);
     assert.deepEqual(await az.blobs(), blobsBefore);
   });
 });

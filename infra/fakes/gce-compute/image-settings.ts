@@ -20,7 +20,10 @@ function checkTime(field: string, value: unknown): string | undefined {
 /**
  * images.deprecate: POST projects/{project}/global/images/{image}/deprecate, body DeprecationStatus —
  * https://cloud.google.com/compute/docs/reference/rest/v1/images/deprecate. State ACTIVE
- * clears the deprecation; `replacement` is kept as given.
+ * (or an empty body) clears the deprecation, as the reference and `gcloud compute images
+ * deprecate --state=ACTIVE` say (a revoke's restore relies on it; Google's current "Deprecate a
+ * custom image" guide calls deprecation irreversible, which the fake does not imitate);
+ * `replacement` is kept as given.
  */
 export function deprecateImage(call: Call): OperationRecord {
   const record = findImage(call.store, call.project, call.params['image']!);

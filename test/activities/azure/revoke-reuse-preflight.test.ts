@@ -288,7 +288,7 @@ describe('Azure revoke, retry reuse and preflight (Azurite + ARM fake)', () => {
       problems.map((p) => [p.check, p.region]),
       [
         ['region-enabled', 'moonbase1'],
-        ['storage', undefined],
+        ['bucket', undefined],
       ],
     );
     assert.match(

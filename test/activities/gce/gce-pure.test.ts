@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { labelValue, releaseLabels, stableRequestId } from '../../../activities/gce/labels.js';
 import { imageUserMembers, monthsLater, withMembers } from '../../../activities/gce/lifecycle.js';
 import { imageInsertBody, rawDiskSource } from '../../../activities/gce/images.js';
+import { withoutImageUsers } from '../../../activities/gce/revoke.js';
 import { classifyGceError, isNotFound, OperationFailed } from '../../../activities/gce/gce-errors.js';
 import type { CreateImageInput, ReleaseRef } from '../../../activities/provider.js';
 
@@ -33,6 +34,21 @@ describe('GCE provider (pure)', () => {
     const added = withMembers(policy, 'roles/compute.imageUser', ['allAuthenticatedUsers']);
     assert.deepEqual(added, { etag: 'e1', bindings: [...policy.bindings, { role: 'roles/compute.imageUser', members: ['allAuthenticatedUsers'] }] });
     assert.equal(withMembers(added!, 'roles/compute.imageUser', ['allAuthenticatedUsers']), undefined);
+  });
+
+  it('a revoke removes every imageUser binding (conditional ones too) and keeps the others', () => {
+    const owner = { role: 'roles/owner', members: ['user:o@example.com'] };
+    const policy = {
+      etag: 'e2',
+      version: 3,
+      bindings: [
+        owner,
+        { role: 'roles/compute.imageUser', members: ['allAuthenticatedUsers', 'user:a@example.com'] },
+        { role: 'roles/compute.imageUser', members: ['group:g@example.com'], condition: { expression: 'true' } },
+      ],
+    };
+    assert.deepEqual(withoutImageUsers(policy), { etag: 'e2', version: 3, bindings: [owner] });
+    assert.equal(withoutImageUsers({ etag: 'e3', bindings: [owner] }), undefined, 'nothing to remove: no write');
   });
 
   it('counts months to deletion by the calendar, clamping to the month end', () => {
