@@ -4,6 +4,7 @@ import {
   CancellationScope,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -17,6 +18,7 @@ import type { FailurePolicy } from '../schemas/release-plan.js';
 import type {
   AccountRevoke,
   RevokePlan,
+  RevokeNotice,
   RevokeRequest,
   RevokeResult,
   Withdrawal,
@@ -41,6 +43,12 @@ const revokeCloudCall = {
   startToCloseTimeout: '30m',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 10 },
 } as const;
+
+/**
+ * Marks histories whose revoke notifications carry the revoke (who, why, withdrawn, restored)
+ * and go out as `release.revoked`; older ones sent the status alone, as `release.finished`.
+ */
+export const REVOKED_EVENT_PATCH = 'revoke-notifies-release-revoked';
 
 /** A revoke blocks like a release (a week for a decision, then abort); an aborted revoke keeps what it did. */
 const REVOKE_FAILURE_POLICY: FailurePolicy = {
@@ -92,13 +100,23 @@ export async function revokeRelease(request: RevokeRequest): Promise<RevokeResul
         detail: { reason: request.reason ?? null, revokeId: info.workflowId, ...detail },
       }),
     );
-  const notify = () => tellPeople(board, workflowsQueue, request.notifyEmails ?? []);
   const result: RevokeResult = {
     revokeId: info.workflowId,
     releaseId: request.releaseId,
     withdrawn: [],
     restored: [],
   };
+  // What was done so far when it is told: a blocked or failed revoke says how far it got.
+  const notice = (): RevokeNotice => ({
+    releaseId: request.releaseId,
+    revokeId: info.workflowId,
+    by: request.by,
+    ...(request.reason && { reason: request.reason }),
+    withdrawn: result.withdrawn,
+    restored: result.restored,
+    ...(result.skippedRegions && { skippedRegions: result.skippedRegions }),
+  });
+  const notify = () => tellPeople(board, workflowsQueue, request.notifyEmails ?? [], notice);
 
   try {
     const plan = await quick.planRevoke({ releaseId: request.releaseId });
@@ -248,10 +266,12 @@ async function tellPeople(
   board: ReleaseStatusBoard,
   workflowsQueue: string,
   emails: string[],
+  notice: () => RevokeNotice,
 ): Promise<void> {
   try {
+    const revoke = patched(REVOKED_EVENT_PATCH) ? { revoke: notice() } : {};
     const sent = await CancellationScope.nonCancellable(() =>
-      notifyActivities(workflowsQueue).notifyReleaseFinished({ status: board.status, emails }),
+      notifyActivities(workflowsQueue).notifyReleaseFinished({ status: board.status, emails, ...revoke }),
     );
     const to = [...sent.emailed, ...sent.webhooks];
     board.status.notification = to.length
