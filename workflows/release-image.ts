@@ -123,7 +123,7 @@ export async function releaseImage(job: Record<string, unknown>, pinned?: Pinned
       }
       build = { source: resolved.source, imageName: resolved.imageName };
       source = resolved.source;
-      if (isDryRun) await dryRun({ plan, release, board, report }, steps, resolved.source, resolved.imageName);
+      if (isDryRun) await dryRun({ plan, release, board, report, cloudQueue: `${queuePrefix}${plan.cloud}` }, steps, resolved.source, resolved.imageName);
       else await steps.run(resolved.source, resolved.imageName);
     }
     board.finish();
