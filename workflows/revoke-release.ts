@@ -6,8 +6,6 @@ import {
   log,
   patched,
   proxyActivities,
-  setCurrentDetails,
-  setHandler,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -27,10 +25,9 @@ import type { ImageRef, ReleaseRef } from '../activities/provider.js';
 import type { RevokeActivities, RevokeCloudActivities } from '../activities/revoke-activities.js';
 import { notifyActivities } from './activity-options.js';
 import { describeFailure } from './describe-failure.js';
-import { ReleaseStatusBoard } from './release-status.js';
-import { ReleaseDecisions } from './release-decisions.js';
+import type { ReleaseStatusBoard } from './release-status.js';
+import { setUpStatusBoard } from './status-board-setup.js';
 import { runRegionUnits, withDecisions, type RegionUnitsContext } from './region-units.js';
-import { statusQuery } from './queries.js';
 
 /** Catalog and audit calls: quick; a failure is rarely cured by waiting long. */
 const catalogCall = {
@@ -73,23 +70,10 @@ interface Unit<T> {
  */
 export async function revokeRelease(request: RevokeRequest): Promise<RevokeResult> {
   const info = workflowInfo();
-  const workflowsQueue = info.taskQueue;
-  const queuePrefix = workflowsQueue.replace(/workflows$/, '');
-  const board = new ReleaseStatusBoard(
-    { releaseId: info.workflowId, cloud: 'local', account: '', imageName: '' },
-    () => new Date(),
+  const { workflowsQueue, queuePrefix, board, decisions, report } = setUpStatusBoard(
+    { cloud: 'local', account: '', imageName: '' },
     REVOKE_STEPS,
   );
-  setHandler(statusQuery, () => board.status);
-  const decisions = new ReleaseDecisions(board);
-  decisions.install();
-  const report = () => {
-    upsertSearchAttributes([
-      { key: keys.releaseStep, value: board.status.currentStep ?? 'done' },
-      { key: keys.releaseStatus, value: board.status.state },
-    ]);
-    setCurrentDetails(board.toMarkdown());
-  };
   const quick = proxyActivities<RevokeActivities>({ ...catalogCall, taskQueue: workflowsQueue });
   const record = (outcome: 'ok' | 'refused' | 'failed', detail: Record<string, unknown>) =>
     CancellationScope.nonCancellable(() =>
