@@ -171,8 +171,8 @@ export interface ReleasePlan {
    */
   accountReleases?: Array<{ account: string; job: Record<string, unknown> }>;
   /**
-   * `dry_run`: resolve the build, check conditions and names, report what the release would
-   * make and retire, and make nothing.
+   * `dry_run`: resolve the build, check conditions, run the preflight, report what the
+   * release would make and retire, and make nothing.
    */
   dryRun: boolean;
   /**

@@ -48,3 +48,19 @@ export interface RevokeResult {
   /** Regions a decision (resume --skip) left out: their images were not changed. */
   skippedRegions?: string[];
 }
+
+/**
+ * What a revoke's notification says beyond its status: the revoked release, who revoked it
+ * and why, what was withdrawn and which images are current again (so far, when it failed
+ * or blocked). The notifier tells it as the `release.revoked` event.
+ */
+export interface RevokeNotice {
+  /** The revoked release (the status's `releaseId` is the revoke's own workflow id). */
+  releaseId: string;
+  revokeId: string;
+  by: string;
+  reason?: string;
+  withdrawn: ImageRef[];
+  restored: ImageRef[];
+  skippedRegions?: string[];
+}

@@ -1,27 +1,36 @@
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { RELEASE_STEPS, type ReleaseStep } from '../schemas/steps.js';
+import { formatPreflightProblem, type PreflightProblem } from '../schemas/preflight.js';
 import type { ImageRef, ResolvedImageSource } from '../activities/provider.js';
 import type { DryRunReport } from './release-status.js';
 import { describeSharing, type ReleaseSteps, type ReleaseStepsContext } from './release-steps.js';
+import { preflightPlans } from './preflight.js';
 
 /** Marks histories in which `dry_run: true` makes nothing (before it, the field was read nowhere). */
 export const DRY_RUN_PATCH = 'dry-run-makes-nothing';
 
 /**
- * `dry_run: true`, after the download step chose a build: the name check every region
- * would get, what each later step would do, and which images the release would retire,
- * all read-only. Nothing is uploaded, created, shared or deprecated. A problem a real
- * release would meet (a name already taken) fails the dry run, so CI can gate on it.
+ * Marks histories whose dry runs run the release's whole preflight (credentials, regions
+ * enabled, public sharing, the name); older ones checked only the name and replay that way.
+ */
+export const DRY_RUN_PREFLIGHT_PATCH = 'dry-run-runs-every-preflight-check';
+
+/**
+ * `dry_run: true`, after the download step chose a build: the preflight a real release runs
+ * before its upload (every check, every region), what each later step would do, and which
+ * images the release would retire, all read-only. Nothing is uploaded, created, shared or
+ * deprecated. Every problem a real release's preflight would meet fails the dry run, all
+ * of them in its report, so CI can gate on it.
  */
 export async function dryRun(
-  ctx: Pick<ReleaseStepsContext, 'plan' | 'release' | 'board' | 'report'>,
+  ctx: Pick<ReleaseStepsContext, 'plan' | 'release' | 'board' | 'report' | 'cloudQueue'>,
   steps: ReleaseSteps,
   source: ResolvedImageSource,
   imageName: string,
 ): Promise<DryRunReport> {
   const { plan, release, board } = ctx;
   const regions = steps.regions;
-  const clashes = await steps.nameClashes(imageName);
+  const found = await preflightProblems(ctx, steps, imageName);
   // The images the release would make, one per region, for pairing old images with them.
   const planned: ImageRef[] = regions.map((region) => ({ region, imageId: '(new image)', imageName }));
   const replaced = plan.oldCloudImageName
@@ -43,7 +52,8 @@ export async function dryRun(
     lastService: plan.lastService,
     ...(plan.startAt && { startAt: plan.startAt }),
     wouldDeprecate: plan.lastService === 'deprecate' || plan.lastService === 'cleanup' ? replaced.map((r) => r.image) : [],
-    problems: clashes.map((c) => `an image named "${imageName}" already exists in ${c.region} (${c.imageId})`),
+    problems: found.problems,
+    ...(found.preflight && { preflight: found.preflight }),
   };
   board.status.dryRun = report;
   for (const step of RELEASE_STEPS) {
@@ -56,10 +66,26 @@ export async function dryRun(
     throw ApplicationFailure.create({
       type: 'DryRunFoundProblems',
       nonRetryable: true,
-      message: `dry run: the release would fail: ${report.problems.join('; ')} (nothing was made)`,
+      message: `dry run: the release would fail: ${report.problems.join(' | ')} (nothing was made)`,
+      // As PreflightFailed carries them: programs read the account, region, check and fix.
+      ...(report.preflight && { details: [{ problems: report.preflight }] }),
     });
   }
   return report;
+}
+
+/** What the real release's preflight would find; histories from before DRY_RUN_PREFLIGHT_PATCH checked the name alone. */
+async function preflightProblems(
+  ctx: Pick<ReleaseStepsContext, 'plan' | 'release' | 'cloudQueue'>,
+  steps: ReleaseSteps,
+  imageName: string,
+): Promise<{ problems: string[]; preflight?: PreflightProblem[] }> {
+  if (patched(DRY_RUN_PREFLIGHT_PATCH)) {
+    const preflight = await preflightPlans([ctx.plan], imageName, () => ctx.cloudQueue, () => ctx.release.releaseId);
+    return { problems: preflight.map(formatPreflightProblem), preflight };
+  }
+  const clashes = await steps.nameClashes(imageName);
+  return { problems: clashes.map((c) => `an image named "${imageName}" already exists in ${c.region} (${c.imageId})`) };
 }
 
 /** One line per step: what the release would have done there. */

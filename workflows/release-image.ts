@@ -2,7 +2,6 @@ import type { RawUploadResult } from '../schemas/raw-upload.js';
 import {
   isCancellation,
   patched,
-  setCurrentDetails,
   setHandler,
   sleep,
   upsertMemo,
@@ -14,7 +13,7 @@ import { searchAttributeKeys as keys } from '../schemas/search-attributes.js';
 import type { ReleasePlan } from '../schemas/release-plan.js';
 import type { ImageRef, ReleaseRef, ResolvedImageSource } from '../activities/provider.js';
 import { releaseActivities } from './activity-options.js';
-import { ReleaseStatusBoard, type DryRunReport, type ReleaseStatus } from './release-status.js';
+import type { DryRunReport, ReleaseStatus, ReleaseStatusBoard } from './release-status.js';
 import { DRY_RUN_PATCH, dryRun } from './dry-run.js';
 import { ReleaseSteps, resolveBuild, useBuild } from './release-steps.js';
 import { releaseInEveryAccount, type PinnedBuild } from './account-releases.js';
@@ -23,8 +22,8 @@ import { describeFailure } from './describe-failure.js';
 import { notifyReleaseFinished } from './notify-finished.js';
 import { recordReleaseEnd } from './release-metrics.js';
 import { Compensations } from './saga.js';
-import { ReleaseDecisions } from './release-decisions.js';
-import { attemptFailedSignal, buildQuery, statusQuery } from './queries.js';
+import { setUpStatusBoard } from './status-board-setup.js';
+import { attemptFailedSignal, buildQuery } from './queries.js';
 
 export interface ReleaseResult {
   releaseId: string;
@@ -48,27 +47,11 @@ export interface ReleaseResult {
  */
 export async function releaseImage(job: Record<string, unknown>, pinned?: PinnedBuild): Promise<ReleaseResult> {
   const info = workflowInfo();
-  const workflowsQueue = info.taskQueue;
-  const queuePrefix = workflowsQueue.replace(/workflows$/, '');
-  const board = new ReleaseStatusBoard(
-    {
-      releaseId: info.workflowId,
-      cloud: String(job.cloud ?? 'local') as CloudName,
-      account: String(job.cloud_account ?? ''),
-      imageName: String(job.cloud_image_name ?? ''),
-    },
-    () => new Date(),
-  );
-  setHandler(statusQuery, () => board.status);
-  const decisions = new ReleaseDecisions(board);
-  decisions.install();
-  const report = () => {
-    upsertSearchAttributes([
-      { key: keys.releaseStep, value: board.status.currentStep ?? 'done' },
-      { key: keys.releaseStatus, value: board.status.state },
-    ]);
-    setCurrentDetails(board.toMarkdown());
-  };
+  const { workflowsQueue, queuePrefix, board, decisions, report } = setUpStatusBoard({
+    cloud: String(job.cloud ?? 'local') as CloudName,
+    account: String(job.cloud_account ?? ''),
+    imageName: String(job.cloud_image_name ?? ''),
+  });
   setHandler(attemptFailedSignal, (failed) => {
     const of = failed.maximumAttempts ? ` of ${failed.maximumAttempts}` : '';
     board.attemptFailed(`${failed.activityType} attempt ${failed.attempt}${of} failed: ${failed.message}`);
@@ -123,7 +106,7 @@ export async function releaseImage(job: Record<string, unknown>, pinned?: Pinned
       }
       build = { source: resolved.source, imageName: resolved.imageName };
       source = resolved.source;
-      if (isDryRun) await dryRun({ plan, release, board, report }, steps, resolved.source, resolved.imageName);
+      if (isDryRun) await dryRun({ plan, release, board, report, cloudQueue: `${queuePrefix}${plan.cloud}` }, steps, resolved.source, resolved.imageName);
       else await steps.run(resolved.source, resolved.imageName);
     }
     board.finish();

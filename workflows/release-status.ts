@@ -1,6 +1,7 @@
 import type { RawUploadResult } from '../schemas/raw-upload.js';
 import { RELEASE_STEPS, type CloudName, type ReleaseStep, type StepName } from '../schemas/steps.js';
 import type { ImageRef } from '../activities/provider.js';
+import type { PreflightProblem } from '../schemas/preflight.js';
 
 export type StepState = 'pending' | 'running' | 'blocked' | 'succeeded' | 'failed' | 'skipped';
 /** `blocked`: a failure retries did not cure; the release keeps what it made and waits for a decision. */
@@ -59,8 +60,10 @@ export interface DryRunReport {
   startAt?: string;
   /** Images the release would deprecate. */
   wouldDeprecate: ImageRef[];
-  /** What would make the real release fail (an image name already taken); empty when it would go. */
+  /** What would make the real release fail (its preflight's findings, one line each); empty when it would go. */
   problems: string[];
+  /** The same problems as the preflight found them (account, region, check, fix), for programs. */
+  preflight?: PreflightProblem[];
 }
 
 /** One account's child release, when a job names several accounts. */

@@ -4,9 +4,8 @@ import {
   CancellationScope,
   isCancellation,
   log,
+  patched,
   proxyActivities,
-  setCurrentDetails,
-  setHandler,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -17,6 +16,7 @@ import type { FailurePolicy } from '../schemas/release-plan.js';
 import type {
   AccountRevoke,
   RevokePlan,
+  RevokeNotice,
   RevokeRequest,
   RevokeResult,
   Withdrawal,
@@ -25,10 +25,9 @@ import type { ImageRef, ReleaseRef } from '../activities/provider.js';
 import type { RevokeActivities, RevokeCloudActivities } from '../activities/revoke-activities.js';
 import { notifyActivities } from './activity-options.js';
 import { describeFailure } from './describe-failure.js';
-import { ReleaseStatusBoard } from './release-status.js';
-import { ReleaseDecisions } from './release-decisions.js';
+import type { ReleaseStatusBoard } from './release-status.js';
+import { setUpStatusBoard } from './status-board-setup.js';
 import { runRegionUnits, withDecisions, type RegionUnitsContext } from './region-units.js';
-import { statusQuery } from './queries.js';
 
 /** Catalog and audit calls: quick; a failure is rarely cured by waiting long. */
 const catalogCall = {
@@ -41,6 +40,12 @@ const revokeCloudCall = {
   startToCloseTimeout: '30m',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 10 },
 } as const;
+
+/**
+ * Marks histories whose revoke notifications carry the revoke (who, why, withdrawn, restored)
+ * and go out as `release.revoked`; older ones sent the status alone, as `release.finished`.
+ */
+export const REVOKED_EVENT_PATCH = 'revoke-notifies-release-revoked';
 
 /** A revoke blocks like a release (a week for a decision, then abort); an aborted revoke keeps what it did. */
 const REVOKE_FAILURE_POLICY: FailurePolicy = {
@@ -65,23 +70,10 @@ interface Unit<T> {
  */
 export async function revokeRelease(request: RevokeRequest): Promise<RevokeResult> {
   const info = workflowInfo();
-  const workflowsQueue = info.taskQueue;
-  const queuePrefix = workflowsQueue.replace(/workflows$/, '');
-  const board = new ReleaseStatusBoard(
-    { releaseId: info.workflowId, cloud: 'local', account: '', imageName: '' },
-    () => new Date(),
+  const { workflowsQueue, queuePrefix, board, decisions, report } = setUpStatusBoard(
+    { cloud: 'local', account: '', imageName: '' },
     REVOKE_STEPS,
   );
-  setHandler(statusQuery, () => board.status);
-  const decisions = new ReleaseDecisions(board);
-  decisions.install();
-  const report = () => {
-    upsertSearchAttributes([
-      { key: keys.releaseStep, value: board.status.currentStep ?? 'done' },
-      { key: keys.releaseStatus, value: board.status.state },
-    ]);
-    setCurrentDetails(board.toMarkdown());
-  };
   const quick = proxyActivities<RevokeActivities>({ ...catalogCall, taskQueue: workflowsQueue });
   const record = (outcome: 'ok' | 'refused' | 'failed', detail: Record<string, unknown>) =>
     CancellationScope.nonCancellable(() =>
@@ -92,13 +84,23 @@ export async function revokeRelease(request: RevokeRequest): Promise<RevokeResul
         detail: { reason: request.reason ?? null, revokeId: info.workflowId, ...detail },
       }),
     );
-  const notify = () => tellPeople(board, workflowsQueue, request.notifyEmails ?? []);
   const result: RevokeResult = {
     revokeId: info.workflowId,
     releaseId: request.releaseId,
     withdrawn: [],
     restored: [],
   };
+  // What was done so far when it is told: a blocked or failed revoke says how far it got.
+  const notice = (): RevokeNotice => ({
+    releaseId: request.releaseId,
+    revokeId: info.workflowId,
+    by: request.by,
+    ...(request.reason && { reason: request.reason }),
+    withdrawn: result.withdrawn,
+    restored: result.restored,
+    ...(result.skippedRegions && { skippedRegions: result.skippedRegions }),
+  });
+  const notify = () => tellPeople(board, workflowsQueue, request.notifyEmails ?? [], notice);
 
   try {
     const plan = await quick.planRevoke({ releaseId: request.releaseId });
@@ -248,10 +250,12 @@ async function tellPeople(
   board: ReleaseStatusBoard,
   workflowsQueue: string,
   emails: string[],
+  notice: () => RevokeNotice,
 ): Promise<void> {
   try {
+    const revoke = patched(REVOKED_EVENT_PATCH) ? { revoke: notice() } : {};
     const sent = await CancellationScope.nonCancellable(() =>
-      notifyActivities(workflowsQueue).notifyReleaseFinished({ status: board.status, emails }),
+      notifyActivities(workflowsQueue).notifyReleaseFinished({ status: board.status, emails, ...revoke }),
     );
     const to = [...sent.emailed, ...sent.webhooks];
     board.status.notification = to.length

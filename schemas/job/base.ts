@@ -152,7 +152,7 @@ export const baseJobShape = {
     .boolean()
     .optional()
     .describe(
-      'Make nothing: resolve the build, check its conditions and that the image name is free in every region, and report what the release would create, share and deprecate.',
+      'Make nothing: resolve the build, check its conditions, run the release\'s preflight (credentials, regions enabled, public sharing, the image name free in every region), and report what the release would create, share and deprecate; any preflight problem fails the dry run.',
     ),
   on_failure: z
     .enum(['block', 'abort'])

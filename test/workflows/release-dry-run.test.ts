@@ -1,9 +1,11 @@
 /**
- * `dry_run: true` makes nothing: it resolves the build, checks names in every region and
- * reports what the release would do. And a real release checks names before its upload.
+ * `dry_run: true` makes nothing: it resolves the build, runs the release's whole preflight
+ * (the local cloud's DISABLED and BLOCK-PUBLIC faults, names in every region) and reports
+ * what the release would do. And a real release checks names before its upload.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -73,10 +75,79 @@ describe('dry runs and the name preflight (local cloud)', () => {
     const { releaseId } = await h.client.startRelease({ ...job, dry_run: true, additional_regions: ['region-2'] });
     const dry = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
     assert.equal(dry.state, 'failed');
-    assert.match(dry.error!, /dry run: the release would fail: an image named "dryrun-fixed-name" already exists in region-1 \(img-/);
+    assert.match(
+      dry.error!,
+      /dry run: the release would fail: local account test, region region-1: \[image-name\] an image named "dryrun-fixed-name" already exists \(img-/,
+    );
     assert.doesNotMatch(dry.error!, /region-2/);
     assert.deepEqual(dry.dryRun?.problems.length, 1);
     assert.deepEqual(h.allCloudFiles().sort(), filesBefore);
+  });
+
+  it('a dry run runs the whole preflight: a disabled region and blocked public images are both reported, and nothing is made', async () => {
+    await h.publish('5');
+    const fault = (region: string, file: string, reason: string) => {
+      mkdirSync(join(h.localDataDir, 'test', region), { recursive: true });
+      writeFileSync(join(h.localDataDir, 'test', region, file), reason);
+      return () => rmSync(join(h.localDataDir, 'test', region, file), { force: true });
+    };
+    const reopen = [
+      fault('region-2', 'DISABLED', 'opt-in region not enabled'),
+      fault('region-3', 'BLOCK-PUBLIC', 'block public access is on'),
+    ];
+    try {
+      const filesBefore = h.allCloudFiles().sort();
+      const catalogBefore = await h.catalog.listImages({ cloud: 'local', account: 'test' });
+      const job = h.job({
+        cloud_image_name: 'dryrun-preflight-v{date}-b{release}',
+        additional_regions: ['region-2', 'region-3'],
+        share_with: 'all',
+        dry_run: true,
+      });
+      const { releaseId } = await h.client.startRelease(job);
+      await assert.rejects(h.client.temporal.workflow.getHandle(releaseId).result(), (error: unknown) => {
+        assert.ok(error instanceof WorkflowFailedError);
+        const cause = error.cause as { type?: string; nonRetryable?: boolean; details?: unknown[] };
+        assert.equal(cause.type, 'DryRunFoundProblems', 'fails as a dry run, so CI can gate on it');
+        assert.equal(cause.nonRetryable, true);
+        const { problems } = cause.details?.[0] as { problems: Array<{ region: string; check: string }> };
+        assert.deepEqual(problems.map((p) => `${p.region}:${p.check}`).sort(), [
+          'region-2:region-enabled',
+          'region-3:public-sharing',
+        ]);
+        return true;
+      });
+      const dry = await h.client.getRelease(releaseId);
+      assert.equal(dry.state, 'failed');
+      assert.match(dry.error!, /dry run: the release would fail: /);
+      assert.match(
+        dry.error!,
+        /local account test, region region-2: \[region-enabled\] region region-2 is not enabled for the account: opt-in region not enabled\. Fix: remove \S+region-2\/DISABLED/,
+      );
+      assert.match(
+        dry.error!,
+        /local account test, region region-3: \[public-sharing\] public images are blocked: block public access is on\. Fix: remove \S+region-3\/BLOCK-PUBLIC/,
+      );
+      assert.match(dry.error!, /\(nothing was made\)$/);
+      const report = dry.dryRun!;
+      assert.equal(report.problems.length, 2, report.problems.join('\n'));
+      assert.deepEqual(report.preflight?.map((p) => `${p.account}/${p.region}:${p.check}`).sort(), [
+        'test/region-2:region-enabled',
+        'test/region-3:public-sharing',
+      ]);
+      // The rest of the report is still there: what the release would have done.
+      assert.deepEqual(report.replicaRegions, ['region-2', 'region-3']);
+      assert.match(dry.steps.find((s) => s.name === 'publish')!.detail!, /^dry run: would publish/);
+      // Nothing was made: no file in the cloud, no catalog row, no upload or create.
+      assert.deepEqual(h.allCloudFiles().sort(), filesBefore);
+      assert.deepEqual(await h.catalog.listImages({ cloud: 'local', account: 'test' }), catalogBefore);
+      const types = await activityTypes(h, releaseId);
+      assert.ok(types.includes('preflight'), types.join(', '));
+      assert.ok(!types.includes('uploadImage') && !types.includes('createImage'), types.join(', '));
+      await recordHistory(h, releaseId, 'release-local-dry-run-preflight');
+    } finally {
+      reopen.forEach((open) => open());
+    }
   });
 
   it("use_build_time names the image with the build's day (the file's Last-Modified), not the release's", async () => {

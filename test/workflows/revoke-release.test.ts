@@ -1,23 +1,64 @@
 // Revoking a published release on the local cloud (real dev server, PostgreSQL, local cloud):
 // release A, then release B of the same image line (B deprecates A); revoke B: B is unshared
-// and deprecated, A is current again, in the cloud and in the catalog, with who and why audited.
+// and deprecated, A is current again, in the cloud and in the catalog, with who and why audited,
+// and the worker's webhook (a real HTTP receiver) is told `release.revoked`.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { replayAndRecord } from '../support/replay-history.js';
 import { AuditLog } from '../../activities/accounts/audit-log.js';
 import { RevokeRefusedError, type ReleaseStatus } from '../../client/sdk/index.js';
+import { createNotifier } from '../../activities/common/notify/notifier.js';
+import { verifyWebhookSignature } from '../../activities/common/notify/webhook.js';
+import type { ReleaseWebhookBody } from '../../activities/common/notify/release-message.js';
 
 const REGIONS = ['region-1', 'region-2', 'region-3', 'region-4'];
+const SECRET = 'revoke-webhook-secret-for-tests-0123';
+
+interface Hook {
+  event: string;
+  body: ReleaseWebhookBody;
+  signed: boolean;
+}
 
 describe('revoking a release on the local cloud', () => {
   let h: ReleaseHarness;
+  let receiver: Server;
+  const hooks: Hook[] = [];
   before(async () => {
-    h = await startReleaseHarness('revoke');
+    receiver = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (d: Buffer) => (raw += d));
+      req.on('end', () => {
+        hooks.push({
+          event: String(req.headers['x-imagecast-event']),
+          body: JSON.parse(raw) as ReleaseWebhookBody,
+          signed: verifyWebhookSignature(
+            SECRET,
+            String(req.headers['x-imagecast-timestamp']),
+            raw,
+            String(req.headers['x-imagecast-signature']),
+          ),
+        });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const { port } = receiver.address() as AddressInfo;
+    h = await startReleaseHarness('revoke', {
+      // Webhooks only: the test jobs ask for no email, and the releases themselves do not notify.
+      notifier: createNotifier({ webhooks: [{ url: `http://127.0.0.1:${port}/hooks`, secret: SECRET }] }),
+    });
   });
-  after(() => h.stop());
+  after(async () => {
+    await h?.stop();
+    await new Promise((resolve) => receiver?.close(resolve));
+  });
+  const hooksAbout = (releaseId: string) => hooks.filter((k) => k.body.releaseId === releaseId);
 
   const imageIn = (region: string, imageName: string) =>
     h.imagesIn(region).find((i) => i.imageName === imageName)!;
@@ -97,7 +138,35 @@ describe('revoking a release on the local cloud', () => {
     assert.equal(audit[0]!.actor, 'alice');
     assert.equal(audit[0]!.outcome, 'ok');
     assert.equal(audit[0]!.detail?.reason, 'kernel regression');
-    await replayAndRecord(h.client.temporal, outcome.revokeId, 'revoke-local');
+    // The webhook is told the release was revoked: by whom, why, what went and what is current again.
+    const told = hooksAbout(releaseId);
+    assert.deepEqual(
+      told.map((k) => k.event),
+      ['release.revoked'],
+    );
+    const hook = told[0]!;
+    assert.ok(hook.signed, 'signed with the webhook secret');
+    assert.equal(hook.body.event, 'release.revoked');
+    assert.equal(hook.body.state, 'succeeded');
+    assert.equal(hook.body.imageName, B.imageName);
+    assert.deepEqual(hook.body.revoke && { ...hook.body.revoke, withdrawn: [], restored: [] }, {
+      releaseId,
+      revokeId: outcome.revokeId,
+      by: 'alice',
+      reason: 'kernel regression',
+      withdrawn: [],
+      restored: [],
+      skippedRegions: [],
+    });
+    const byRegion = (images: Array<{ region: string; imageId: string }>) =>
+      images.map((i) => `${i.region}:${i.imageId}`).sort();
+    assert.deepEqual(byRegion(hook.body.revoke!.withdrawn), byRegion(B.images));
+    assert.deepEqual(byRegion(hook.body.revoke!.restored), byRegion(A.images));
+    assert.equal(
+      outcome.status.notification,
+      `sent to http://127.0.0.1:${(receiver.address() as AddressInfo).port}/…`,
+    );
+    await replayAndRecord(h.client.temporal, outcome.revokeId, 'revoke-local-notified');
 
     // Idempotent: the same revoke again changes nothing and says the release is revoked already.
     const again = await h.client.revokeRelease(releaseId, {
@@ -168,6 +237,21 @@ describe('revoking a release on the local cloud', () => {
       const done = await h.client.waitForRelease(blocked.revokeId, { pollIntervalMs: 200 });
       assert.equal(done.state, 'succeeded', done.error);
       assert.match(done.steps[0]!.detail!, /\(resumed by dave: retrying region-3\)$/);
+      // Told when it blocked (with what it had withdrawn by then), then when it was done.
+      const told = hooksAbout(releaseId);
+      assert.deepEqual(
+        told.map((k) => `${k.event}:${k.body.state}`),
+        ['release.blocked:blocked', 'release.revoked:succeeded'],
+      );
+      assert.equal(told[0]!.body.revoke?.by, 'dave');
+      assert.equal(told[0]!.body.revoke?.withdrawn.length, 3, 'withdrawn where the region allowed it');
+      assert.deepEqual(
+        told[0]!.body.blocked?.regions.map((r) => r.region),
+        ['region-3'],
+      );
+      assert.equal(told[1]!.body.revoke?.withdrawn.length, 4);
+      assert.equal(told[1]!.body.revoke?.restored.length, 4);
+      assert.equal(told[1]!.body.revoke?.reason, null);
       for (const region of REGIONS) {
         assert.equal(imageIn(region, B.imageName).visibility, 'private', region);
         assert.equal(imageIn(region, A.imageName).state, 'available', region);

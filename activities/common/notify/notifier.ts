@@ -1,5 +1,6 @@
 import type { ApplicationFailure } from '@temporalio/common';
 import type { ReleaseStatus } from '../../../workflows/release-status.js';
+import type { RevokeNotice } from '../../../schemas/revoke.js';
 import { channelKey, recallDeliveries, rememberDeliveries, type ChannelOutcome } from './delivery-memory.js';
 import { sendReleaseEmail } from './email.js';
 import { notificationRefused, notificationUnavailable } from './failures.js';
@@ -18,6 +19,8 @@ export interface NotifyReleaseInput {
   status: ReleaseStatus;
   /** The job's notification_email when it set `notify`; empty for webhooks only. */
   emails: string[];
+  /** Set by revokeRelease: the status is the revoke's, told as `release.revoked`. */
+  revoke?: RevokeNotice;
 }
 
 export interface NotifyReleaseResult {
@@ -45,11 +48,11 @@ export interface ReleaseNotifier {
  */
 export function createNotifier(config: NotifyConfig): ReleaseNotifier {
   return {
-    async notifyReleaseFinished({ status, emails }) {
+    async notifyReleaseFinished({ status, emails, revoke }) {
       const link = config.webUiUrl
         ? releaseWebUiLink(config.webUiUrl, config.namespace ?? 'default', status.releaseId)
         : undefined;
-      const message = releaseMessage(status, link);
+      const message = releaseMessage(status, link, revoke);
       const memory = recallDeliveries();
       const transient: string[] = [];
 
@@ -78,7 +81,7 @@ export function createNotifier(config: NotifyConfig): ReleaseNotifier {
                   );
                 }
                 const { accepted, rejected } = await sendReleaseEmail(smtp, to, message, {
-                  'X-Imagecast-Release': status.releaseId,
+                  'X-Imagecast-Release': message.json.releaseId,
                   // RFC 3834: vacation responders and the like must not answer a robot.
                   'Auto-Submitted': 'auto-generated',
                 });

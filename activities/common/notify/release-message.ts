@@ -1,4 +1,13 @@
 import type { ImageRef } from '../../provider.js';
+import type { RevokeNotice } from '../../../schemas/revoke.js';
+import {
+  RELEASE_REVOKED_EVENT,
+  revokeHeadline,
+  revokeSections,
+  revokeSubject,
+  revokeWebhook,
+  type RevokeWebhook,
+} from './revoke-message.js';
 import {
   testVerdict,
   type AccountRelease,
@@ -11,11 +20,17 @@ import {
 export const RELEASE_FINISHED_EVENT = 'release.finished';
 /** A release that blocked (and, once a day while it stays so, a reminder): it waits for a decision. */
 export const RELEASE_BLOCKED_EVENT = 'release.blocked';
-export type ReleaseEvent = typeof RELEASE_FINISHED_EVENT | typeof RELEASE_BLOCKED_EVENT;
+export { RELEASE_REVOKED_EVENT, type RevokeWebhook };
+export type ReleaseEvent =
+  typeof RELEASE_FINISHED_EVENT | typeof RELEASE_BLOCKED_EVENT | typeof RELEASE_REVOKED_EVENT;
 
-/** The event a status is told as. */
-export function releaseEvent(status: ReleaseStatus): ReleaseEvent {
-  return status.state === 'blocked' ? RELEASE_BLOCKED_EVENT : RELEASE_FINISHED_EVENT;
+/**
+ * The event a status is told as. A blocked revoke is `release.blocked` like a blocked
+ * release: receivers that page someone to decide need not know revokes apart.
+ */
+export function releaseEvent(status: ReleaseStatus, revoke?: RevokeNotice): ReleaseEvent {
+  if (status.state === 'blocked') return RELEASE_BLOCKED_EVENT;
+  return revoke ? RELEASE_REVOKED_EVENT : RELEASE_FINISHED_EVENT;
 }
 
 /** One step in the webhook body: every key always present (null when unknown), so receivers can rely on the shape. */
@@ -41,6 +56,7 @@ export interface WebhookTest {
 /** The webhook body. Stable: fields are only ever added, and absent values are null, never missing. */
 export interface ReleaseWebhookBody {
   event: ReleaseEvent;
+  /** The release; for a revoke, the revoked release (`revoke.revokeId` is the revoke's own id). */
   releaseId: string;
   state: ReleaseStatus['state'];
   cloud: string;
@@ -57,6 +73,8 @@ export interface ReleaseWebhookBody {
   webUi: string | null;
   /** Set for `release.blocked`: which regions, why, until when, and the commands that resolve it. */
   blocked: BlockedState | null;
+  /** Set when a revoke tells (`release.revoked`, or `release.blocked` while it is blocked): who, why, what changed. */
+  revoke: RevokeWebhook | null;
 }
 
 export interface ReleaseMessage {
@@ -67,20 +85,34 @@ export interface ReleaseMessage {
 }
 
 /**
- * What people (email) and programs (webhook) are told when a release ends. Pure, so the
- * same status always gives the same message and tests need no server.
+ * What people (email) and programs (webhook) are told when a release ends (or blocks), or
+ * when a revoke does (`revoke` given: the status is the revoke's). Pure, so the same status
+ * always gives the same message and tests need no server.
  */
-export function releaseMessage(status: ReleaseStatus, webUiLink?: string): ReleaseMessage {
+export function releaseMessage(
+  status: ReleaseStatus,
+  webUiLink?: string,
+  revoke?: RevokeNotice,
+): ReleaseMessage {
+  const reminder =
+    status.state === 'blocked' && status.blocked?.reminders ? ` (reminder ${status.blocked.reminders})` : '';
+  const about = revoke
+    ? revokeSubject(status, revoke)
+    : `${status.state}: ${status.imageName} (${status.cloud}/${status.account})`;
   // Subjects are one header line: a newline in a name must not start a new header.
-  const subject = oneLine(
-    `[imagecast] ${status.state}: ${status.imageName} (${status.cloud}/${status.account})${status.state === 'blocked' && status.blocked?.reminders ? ` (reminder ${status.blocked.reminders})` : ''}`,
+  const subject = oneLine(`[imagecast] ${about}${reminder}`);
+  const headline = oneLine(
+    revoke ? revokeHeadline(status, revoke) : `Release ${status.releaseId} ${status.state}.`,
   );
-  const sections = messageSections(status);
+  const htmlHeadline = revoke
+    ? escapeHtml(headline)
+    : `Release <code>${escapeHtml(status.releaseId)}</code> <strong>${escapeHtml(status.state)}</strong>.`;
+  const sections = messageSections(status, revoke);
   return {
     subject,
-    text: textMessage(status, sections, webUiLink),
-    html: htmlMessage(status, sections, webUiLink),
-    json: webhookBody(status, webUiLink),
+    text: textMessage(status, headline, sections, webUiLink),
+    html: htmlMessage(status, htmlHeadline, sections, webUiLink),
+    json: webhookBody(status, webUiLink, revoke),
   };
 }
 
@@ -91,7 +123,7 @@ interface Section {
   rows: string[][];
 }
 
-function messageSections(status: ReleaseStatus): Section[] {
+function messageSections(status: ReleaseStatus, revoke?: RevokeNotice): Section[] {
   const imageRows = (images: ImageRef[]) =>
     images.map((i) => [i.region, i.imageId, i.imageName, ...(i.account ? [i.account] : [])]);
   const blocked = status.state === 'blocked' ? status.blocked : undefined;
@@ -120,12 +152,17 @@ function messageSections(status: ReleaseStatus): Section[] {
         oneLine(s.detail ?? ''),
       ]),
     },
-    { title: 'Images', header: ['region', 'image id', 'name'], rows: imageRows(status.images) },
-    {
-      title: 'Deprecated images',
-      header: ['region', 'image id', 'name'],
-      rows: imageRows(status.deprecated),
-    },
+    // A revoke's images are the ones it withdrew and restored: its own tables say which is which.
+    ...(revoke
+      ? revokeSections(revoke)
+      : [
+          { title: 'Images', header: ['region', 'image id', 'name'], rows: imageRows(status.images) },
+          {
+            title: 'Deprecated images',
+            header: ['region', 'image id', 'name'],
+            rows: imageRows(status.deprecated),
+          },
+        ]),
   ];
   if (status.testResults?.length) {
     sections.push({
@@ -146,12 +183,19 @@ function messageSections(status: ReleaseStatus): Section[] {
       rows: status.accounts.map((a) => [a.account, a.state, String(a.images.length), oneLine(a.error ?? '')]),
     });
   }
-  return sections.filter((s) => s.rows.length > 0);
+  return sections
+    .filter((s) => s.rows.length > 0)
+    .map((s) => ({ ...s, rows: s.rows.map((r) => r.map(oneLine)) }));
 }
 
-function textMessage(status: ReleaseStatus, sections: Section[], webUiLink?: string): string {
+function textMessage(
+  status: ReleaseStatus,
+  headline: string,
+  sections: Section[],
+  webUiLink?: string,
+): string {
   const lines = [
-    `Release ${status.releaseId} ${status.state}.`,
+    headline,
     '',
     `Image:   ${status.imageName}`,
     `Cloud:   ${status.cloud}`,
@@ -175,9 +219,15 @@ function textTable(rows: string[][]): string[] {
   );
 }
 
-function htmlMessage(status: ReleaseStatus, sections: Section[], webUiLink?: string): string {
+/** `headline` is HTML already (escaped where it holds text). */
+function htmlMessage(
+  status: ReleaseStatus,
+  headline: string,
+  sections: Section[],
+  webUiLink?: string,
+): string {
   const parts = [
-    `<p>Release <code>${escapeHtml(status.releaseId)}</code> <strong>${escapeHtml(status.state)}</strong>.</p>`,
+    `<p>${headline}</p>`,
     '<table>',
     ...[
       ['Image', status.imageName],
@@ -208,10 +258,10 @@ function htmlMessage(status: ReleaseStatus, sections: Section[], webUiLink?: str
   return `<!doctype html>\n<html><body>\n${parts.join('\n')}\n</body></html>\n`;
 }
 
-function webhookBody(status: ReleaseStatus, webUiLink?: string): ReleaseWebhookBody {
+function webhookBody(status: ReleaseStatus, webUiLink?: string, revoke?: RevokeNotice): ReleaseWebhookBody {
   return {
-    event: releaseEvent(status),
-    releaseId: status.releaseId,
+    event: releaseEvent(status, revoke),
+    releaseId: revoke?.releaseId ?? status.releaseId,
     state: status.state,
     cloud: status.cloud,
     account: status.account,
@@ -238,6 +288,7 @@ function webhookBody(status: ReleaseStatus, webUiLink?: string): ReleaseWebhookB
     })),
     webUi: webUiLink ?? null,
     blocked: status.state === 'blocked' && status.blocked ? status.blocked : null,
+    revoke: revoke ? revokeWebhook(revoke) : null,
   };
 }
 

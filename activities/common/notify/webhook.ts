@@ -16,7 +16,7 @@ const SIGNATURE_PREFIX = 'sha256=';
 /**
  * POSTs `body` as JSON, signed so the receiver can tell it came from us and is fresh:
  *
- *   x-imagecast-event:     release.finished (or release.blocked: the body's `event`)
+ *   x-imagecast-event:     release.finished (or release.blocked, release.revoked: the body's `event`)
  *   x-imagecast-timestamp: <unix seconds when sent>
  *   x-imagecast-signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>
  *

@@ -76,15 +76,30 @@ describe('release message', () => {
     const status = failedRelease({
       testResults: [
         { name: 'test_hostname', passed: true, durationMs: 1200, output: 'imagecast-demo\n' },
-        { name: 'is-debian', passed: false, durationMs: 300, output: 'ID=sles', error: 'output did not match ^ID=debian$' },
+        {
+          name: 'is-debian',
+          passed: false,
+          durationMs: 300,
+          output: 'ID=sles',
+          error: 'output did not match ^ID=debian$',
+        },
       ],
     });
     const { text, html, json } = releaseMessage(status);
-    assert.match(text, /Tests:\n {2}test +result +duration +detail\n {2}test_hostname +passed +1s\n {2}is-debian +FAILED +0s +output did not match \^ID=debian\$/);
+    assert.match(
+      text,
+      /Tests:\n {2}test +result +duration +detail\n {2}test_hostname +passed +1s\n {2}is-debian +FAILED +0s +output did not match \^ID=debian\$/,
+    );
     assert.match(html, /<td>is-debian<\/td><td>FAILED<\/td>/);
     assert.deepEqual(json.tests, [
       { name: 'test_hostname', passed: true, durationSeconds: 1.2, error: null, skipped: null },
-      { name: 'is-debian', passed: false, durationSeconds: 0.3, error: 'output did not match ^ID=debian$', skipped: null },
+      {
+        name: 'is-debian',
+        passed: false,
+        durationSeconds: 0.3,
+        error: 'output did not match ^ID=debian$',
+        skipped: null,
+      },
     ]);
   });
 
@@ -116,8 +131,10 @@ describe('release message', () => {
       'tests',
       'webUi',
       'blocked',
+      'revoke',
     ]);
     assert.equal(json.blocked, null);
+    assert.equal(json.revoke, null);
     assert.deepEqual(json.tests, []);
     assert.equal(json.event, 'release.finished');
     assert.equal(json.webUi, null);
@@ -141,6 +158,67 @@ describe('release message', () => {
       produced: [],
     });
     assert.equal(releaseMessage(succeededRelease(), link).json.webUi, link);
+  });
+
+  it('tells a revoke as release.revoked: the release, who, why, what was withdrawn and what is current again', () => {
+    const notice = {
+      releaseId: 'release-demo-20250102',
+      revokeId: 'revoke-release-demo-20250102',
+      by: 'alice',
+      reason: 'kernel regression\nBcc: x@evil.example',
+      withdrawn: [{ region: 'us-east-1', imageId: 'ami-1111', imageName: 'demo-v20250102' }],
+      restored: [{ region: 'us-east-1', imageId: 'ami-0000', imageName: 'demo-v20241201' }],
+    };
+    const revoke = succeededRelease({
+      releaseId: notice.revokeId,
+      images: notice.restored,
+      deprecated: notice.withdrawn,
+    });
+    const { subject, text, html, json } = releaseMessage(revoke, link, notice);
+    assert.equal(
+      subject,
+      '[imagecast] revoked: demo-v20250102 (ec2/prod) by alice: kernel regression Bcc: x@evil.example',
+    );
+    assert.match(
+      text,
+      /^Release release-demo-20250102 was revoked \(by alice: kernel regression Bcc: x@evil\.example; revoke revoke-release-demo-20250102\)\.$/m,
+    );
+    assert.match(text, /Withdrawn \(unshared and deprecated\):\n.*\n {2}us-east-1 +ami-1111 +demo-v20250102/);
+    assert.match(
+      text,
+      /Current again \(the images the release had replaced\):\n.*\n {2}us-east-1 +ami-0000 +demo-v20241201/,
+    );
+    assert.doesNotMatch(text, /^(Images|Deprecated images):/m);
+    assert.match(html, /<p>Release release-demo-20250102 was revoked \(by alice/);
+    assert.equal(json.event, 'release.revoked');
+    assert.equal(json.releaseId, 'release-demo-20250102', 'the body names the revoked release');
+    assert.deepEqual(json.revoke, {
+      releaseId: 'release-demo-20250102',
+      revokeId: 'revoke-release-demo-20250102',
+      by: 'alice',
+      reason: 'kernel regression\nBcc: x@evil.example',
+      withdrawn: notice.withdrawn,
+      restored: notice.restored,
+      skippedRegions: [],
+    });
+
+    // A revoke that failed half-way says so and what it did; one that blocked is release.blocked.
+    const failed = releaseMessage(failedRelease({ releaseId: notice.revokeId }), undefined, {
+      ...notice,
+      reason: undefined,
+      restored: [],
+    });
+    assert.equal(failed.subject, '[imagecast] revoke failed: demo-v20250102 (ec2/prod) by alice');
+    assert.match(
+      failed.text,
+      /^Release release-demo-20250102 was not fully revoked: the revoke failed \(by alice; revoke /m,
+    );
+    assert.equal(failed.json.event, 'release.revoked');
+    assert.equal(failed.json.revoke?.reason, null);
+    const blocked = releaseMessage(succeededRelease({ state: 'blocked' }), undefined, notice);
+    assert.equal(blocked.json.event, 'release.blocked');
+    assert.equal(blocked.json.revoke?.by, 'alice');
+    assert.match(blocked.subject, /^\[imagecast\] revoke blocked: /);
   });
 
   it('formats durations for people', () => {
