@@ -9,12 +9,22 @@ import { Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import type { Client } from '@temporalio/client';
 import { DEFAULT_WORKFLOW_BUNDLE } from '../../worker/create-workers.js';
+import { tracingSinks } from '../../worker/tracing.js';
+
+/**
+ * What a replay worker needs: the bundle the workers run, and the tracing span sink its
+ * interceptors call (without it every replay logs "unregistered external sink").
+ */
+export const REPLAY_OPTIONS = {
+  workflowBundle: { codePath: DEFAULT_WORKFLOW_BUNDLE },
+  sinks: tracingSinks(undefined),
+};
 
 const { temporal } = proto;
 
 export async function replayAndRecord(temporalClient: Client, workflowId: string, name: string): Promise<void> {
   const history = await temporalClient.workflow.getHandle(workflowId).fetchHistory();
-  await Worker.runReplayHistory({ workflowBundle: { codePath: DEFAULT_WORKFLOW_BUNDLE } }, history, workflowId);
+  await Worker.runReplayHistory(REPLAY_OPTIONS, history, workflowId);
   const dir = process.env.IMAGECAST_RECORD_HISTORY_DIR;
   if (dir) {
     await writeFile(join(dir, `${name}.binpb`), temporal.api.history.v1.History.encode(history).finish());

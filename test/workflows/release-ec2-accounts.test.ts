@@ -13,7 +13,7 @@ import { Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { startAwsEmulator, TEST_KEYS, type AwsEmulator } from '../support/aws-emulator.js';
-import { DEFAULT_WORKFLOW_BUNDLE } from '../../worker/create-workers.js';
+import { REPLAY_OPTIONS } from '../support/replay-history.js';
 
 const { temporal } = proto;
 const PARTNER_ROLE = 'arn:aws:iam::222222222222:role/imagecast-upload';
@@ -143,7 +143,7 @@ describe('release workflow on several EC2 accounts (moto)', () => {
     // The new code path (parent + children) replays deterministically from its real history.
     for (const id of [releaseId, `${releaseId}/partner`]) {
       const history = await h.client.temporal.workflow.getHandle(id).fetchHistory();
-      await Worker.runReplayHistory({ workflowBundle: { codePath: DEFAULT_WORKFLOW_BUNDLE } }, history, id);
+      await Worker.runReplayHistory(REPLAY_OPTIONS, history, id);
       const dir = process.env.IMAGECAST_RECORD_HISTORY_DIR;
       if (dir) {
         const name = id === releaseId ? 'release-ec2-accounts-parent' : 'release-ec2-accounts-child';

@@ -8,13 +8,12 @@ import type { AddressInfo } from 'node:net';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
-import { replayAndRecord } from '../support/replay-history.js';
+import { REPLAY_OPTIONS, replayAndRecord } from '../support/replay-history.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { readMail } from '../support/mime-parts.js';
 import { createNotifier } from '../../activities/common/notify/notifier.js';
 import { verifyWebhookSignature } from '../../activities/common/notify/webhook.js';
 import { Worker } from '@temporalio/worker';
-import { DEFAULT_WORKFLOW_BUNDLE } from '../../worker/create-workers.js';
 
 const SECRET = 'webhook-secret-for-tests-0123456789';
 
@@ -85,7 +84,7 @@ describe('release notifications', () => {
 
     // The notifying workflow replays deterministically from its real history.
     const history = await h.client.temporal.workflow.getHandle(releaseId).fetchHistory();
-    await Worker.runReplayHistory({ workflowBundle: { codePath: DEFAULT_WORKFLOW_BUNDLE } }, history, releaseId);
+    await Worker.runReplayHistory(REPLAY_OPTIONS, history, releaseId);
 
     // A failed release notifies too, with the error.
     await h.publish('2', { corruptChecksum: true });

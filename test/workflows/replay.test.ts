@@ -7,7 +7,7 @@ import { Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 
 const { temporal } = proto;
-import { DEFAULT_WORKFLOW_BUNDLE } from '../../worker/create-workers.js';
+import { REPLAY_OPTIONS } from '../support/replay-history.js';
 
 // Histories recorded from real releases (IMAGECAST_RECORD_HISTORY=test/fixtures/histories/NAME.binpb
 // while running test/workflows/release-image.test.js; IMAGECAST_RECORD_HISTORY_DIR=test/fixtures/histories
@@ -30,7 +30,7 @@ describe('workflow replay', () => {
       // Workflows that derive ids from their own (child workflow ids) need the recorded id.
       const idFile = join(fixtures, file.replace(/\.binpb$/, '.workflow-id'));
       const workflowId = existsSync(idFile) ? readFileSync(idFile, 'utf8').trim() : file;
-      await Worker.runReplayHistory({ workflowBundle: { codePath: DEFAULT_WORKFLOW_BUNDLE } }, history, workflowId);
+      await Worker.runReplayHistory(REPLAY_OPTIONS, history, workflowId);
     });
   }
 });

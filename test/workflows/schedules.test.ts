@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { tempDir } from '../support/stack.js';
 import { randomBytes } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
-import { DEFAULT_WORKFLOW_BUNDLE } from '../../worker/create-workers.js';
+import { REPLAY_OPTIONS } from '../support/replay-history.js';
 
 const LINE = 'retire-v{date}-b{release}';
 
@@ -55,7 +55,7 @@ describe('scheduled deprecation', () => {
     // deprecateImages replays deterministically from a real run's history.
     const run = (await h.client.schedules.describe('deprecate-real')).lastRunId!;
     const history = await h.client.temporal.workflow.getHandle(run).fetchHistory();
-    await Worker.runReplayHistory({ workflowBundle: { codePath: DEFAULT_WORKFLOW_BUNDLE } }, history, run);
+    await Worker.runReplayHistory(REPLAY_OPTIONS, history, run);
 
     await h.client.schedules.create({ ...policy, delete_after_days: 0 }, { every: '1d', scheduleId: 'deprecate-delete' });
     assert.equal((await h.client.schedules.trigger('deprecate-delete')).deleted.length, 8);
@@ -73,7 +73,7 @@ describe('scheduled deprecation', () => {
     assert.match(first.imageName ?? '', /^always-v\d{8}-b3$/, 'the newest build');
     assert.equal(first.result?.status.state, 'succeeded');
     const watchRun = (await h.client.schedules.describe('watch-test')).lastRunId!;
-    await Worker.runReplayHistory({ workflowBundle: { codePath: DEFAULT_WORKFLOW_BUNDLE } }, await h.client.temporal.workflow.getHandle(watchRun).fetchHistory(), watchRun);
+    await Worker.runReplayHistory(REPLAY_OPTIONS, await h.client.temporal.workflow.getHandle(watchRun).fetchHistory(), watchRun);
     const again = await h.client.schedules.trigger<BuildWatchResult>('watch-test');
     assert.equal(again.released, false);
     assert.match(again.reason, /is released already/);
