@@ -69,9 +69,11 @@ export function createImageListRenewalActivities(deps: ImageListRenewalDeps | un
   const clock = deps?.now ?? (() => new Date());
   const stores = () => {
     if (!deps)
-      throw new ImageListRenewalUnavailable(
-        'this worker was started without the image list stores, so it cannot renew image lists',
-      );
+      throw ApplicationFailure.create({
+        type: IMAGE_LIST_NOT_RENEWABLE,
+        message: 'this worker was started without the image list stores, so it cannot renew image lists',
+        nonRetryable: true,
+      });
     const endorsers = new EndorserStore(deps.pool, deps.masterKeys, 'renewal', clock);
     return { deps, endorsers, lists: new ImageListStore(deps.pool, endorsers, 'renewal') };
   };
