@@ -12,6 +12,7 @@ import type { TestImageSettings } from '../activities/common/image-tests/test-im
 import { createReleaseActivities } from '../activities/common/release-activities.js';
 import { createRevokeActivities, createRevokeCloudActivities } from '../activities/revoke-activities.js';
 import { createNotifier, type ReleaseNotifier } from '../activities/common/notify/notifier.js';
+import { createImageListRenewalActivities, type ImageListRenewalDeps } from '../activities/common/imagelist/renew-lists.js';
 import type { AccountDirectory } from '../activities/accounts/account-directory.js';
 import { payloadDataConverter } from '../infra/codec/data-converter.js';
 import { reportFailedAttempts } from './report-failed-attempts.js';
@@ -29,6 +30,8 @@ export interface WorkerDeps {
   imageTests?: TestImageSettings;
   /** Sends end-of-release notifications (SMTP, webhooks); without one, only webhook-less, email-less jobs notify. */
   notifier?: ReleaseNotifier;
+  /** Renewal of the signed image lists (workflow renewImageLists); without it, renewal runs fail naming what is missing. */
+  imageLists?: ImageListRenewalDeps;
 }
 
 export interface CreateWorkersOptions {
@@ -101,6 +104,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
             ...createReleaseActivities({ catalog: deps.catalog, accounts: deps.accounts }),
             ...createRevokeActivities({ catalog: deps.catalog }),
             ...(deps.notifier ?? createNotifier({})),
+            ...createImageListRenewalActivities(deps.imageLists),
           },
         });
       }

@@ -25,6 +25,8 @@ import { keyRingFromEnv, type KeyRing } from '../secrets/key-ring.js';
 import { createWorkers } from './create-workers.js';
 import { cloudsServed, servedTaskQueues } from '../schemas/worker-queues.js';
 import { createNotifier, notifyConfigFromEnv, type NotifyConfig } from '../activities/common/notify/notifier.js';
+import { createImageListRenewalNotifier } from '../activities/common/notify/imagelist-renewal.js';
+import { ImageListRenewalUnavailable } from '../activities/common/imagelist/renew-lists.js';
 
 const log = pino({ name: 'imagecast-worker' });
 
@@ -46,7 +48,8 @@ const program = new Command('imagecast-worker')
 Environment: IMAGECAST_DATABASE_URL (required), IMAGECAST_TEMPORAL_ADDRESS, IMAGECAST_TEMPORAL_NAMESPACE,
 IMAGECAST_QUEUES, IMAGECAST_QUEUE_PREFIX, IMAGECAST_LOCAL_DATA_DIR, IMAGECAST_WORKFLOW_BUNDLE,
 IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE (opens the accounts stored with \`imagecast account\`),
-IMAGECAST_ACCOUNTS_FILE (accounts from a JSON file instead), IMAGECAST_PAYLOAD_KEY or IMAGECAST_PAYLOAD_KEYS_FILE
+IMAGECAST_ACCOUNTS_FILE (accounts from a JSON file instead), IMAGECAST_IMAGELIST_PUBLISH_FILE (a JSON file with the
+"imagelist_publish" upload targets of the image lists this worker renews, as in the CLI config file), IMAGECAST_PAYLOAD_KEY or IMAGECAST_PAYLOAD_KEYS_FILE
 (encrypt payloads in Temporal; clients need the same), IMAGECAST_SMTP_HOST, IMAGECAST_SMTP_PORT,
 IMAGECAST_SMTP_SECURE, IMAGECAST_SMTP_USER, IMAGECAST_SMTP_PASSWORD, IMAGECAST_SMTP_FROM (release emails),
 IMAGECAST_WEBHOOK_URLS, IMAGECAST_WEBHOOK_SECRET (signed release webhooks), IMAGECAST_UI_URL (links in them),
@@ -195,6 +198,16 @@ try {
       catalog: new ImageCatalog(pool),
       accounts,
       notifier: createNotifier(notifyConfig),
+      imageLists: {
+        pool,
+        masterKeys: () => {
+          if (!masterKeys)
+            throw new ImageListRenewalUnavailable('this worker has no master key to open the endorsers\' keys: set IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE');
+          return keyRingMasterKeys(masterKeys);
+        },
+        publishMappingsFile: config.imageListPublishFile,
+        notifier: createImageListRenewalNotifier(notifyConfig),
+      },
       imageTests: { sshWaitMs: config.testSshWaitSeconds * 1000 },
       providers: {
         local: createLocalCloud({ dataDir: config.localDataDir }),

@@ -7,3 +7,4 @@ export { deprecateImages, type RetirementResult } from './deprecate-images.js';
 export { releaseNewBuilds, type BuildWatchResult } from './release-new-builds.js';
 export { preflightRelease, type PreflightResult } from './preflight.js';
 export { revokeRelease } from './revoke-release.js';
+export { renewImageLists, type ImageListRenewalResult } from './renew-image-lists.js';

@@ -52,6 +52,7 @@ import {
   WaitTimeoutError,
 } from './errors.js';
 import { RetirementSchedules } from './schedules.js';
+import { ImageListRenewal } from './imagelist-renewal.js';
 import { revokeResult, startRevoke, type RevokeOptions, type RevokeOutcome } from './revocations.js';
 
 export type { BlockedRegion, BlockedState, ReleaseStatus, StepStatus } from '../../workflows/release-status.js';
@@ -73,6 +74,8 @@ export type { RetirementResult } from '../../workflows/deprecate-images.js';
 export type { PreflightResult } from '../../workflows/preflight.js';
 export type { PreflightProblem } from '../../schemas/preflight.js';
 export type { BuildWatchResult } from '../../workflows/release-new-builds.js';
+export type { ImageListRenewalResult } from '../../workflows/renew-image-lists.js';
+export { IMAGELIST_RENEWAL_SCHEDULE_ID } from './imagelist-renewal.js';
 export { revokeIdOf, type RevokeOptions, type RevokeOutcome, type RevokeResult } from './revocations.js';
 
 /** How long a status query may wait for a worker's answer. */
@@ -86,6 +89,8 @@ const MAX_EARLIER_RUNS = 10;
 export class ImagecastClient {
   /** Scheduled retirement of old images (`deprecateImages` on a Temporal Schedule). */
   readonly schedules: RetirementSchedules;
+  /** Renewal of the signed image lists: now, or by the `imagelist-renewal` schedule. */
+  readonly imageListRenewal: ImageListRenewal;
 
   private constructor(
     readonly temporal: Client,
@@ -93,6 +98,7 @@ export class ImagecastClient {
     private readonly codec?: PayloadCodec,
   ) {
     this.schedules = new RetirementSchedules(temporal, config.queuePrefix);
+    this.imageListRenewal = new ImageListRenewal(temporal, config.queuePrefix, this.schedules);
   }
 
   /**

@@ -5,13 +5,14 @@ import { queueName, WORKFLOWS_QUEUE_SUFFIX } from '../../schemas/steps.js';
 import type { deprecateImages } from '../../workflows/deprecate-images.js';
 import type { RetirementResult } from '../../workflows/deprecate-images.js';
 import type { BuildWatchResult, releaseNewBuilds } from '../../workflows/release-new-builds.js';
+import type { ImageListRenewalResult } from '../../workflows/renew-image-lists.js';
 import type { ReleaseJob } from '../../schemas/job/index.js';
 import { jobAccounts, releaseStartMetadata } from './start-metadata.js';
 
 /** A schedule as `schedule list` shows it: a retirement policy, or a `utctime: always` build watch. */
 export interface RetirementSchedule {
   scheduleId: string;
-  kind: 'deprecate' | 'watch';
+  kind: 'deprecate' | 'watch' | 'imagelist-renewal';
   /** kind deprecate */
   policy: RetirementPolicy;
   /** kind watch: the job released for every new build */
@@ -108,12 +109,13 @@ export class RetirementSchedules {
     const d = await this.temporal.schedule.getHandle(scheduleId).describe();
     const action = d.action as { args?: unknown[]; workflowType?: string };
     const watch = action.workflowType === 'releaseNewBuilds';
+    const renewal = action.workflowType === 'renewImageLists';
     const interval = d.spec.intervals?.[0];
     const last = d.info.recentActions.at(-1);
     return {
       scheduleId,
-      kind: watch ? 'watch' : 'deprecate',
-      policy: (watch ? undefined : action.args?.[0]) as RetirementPolicy,
+      kind: renewal ? 'imagelist-renewal' : watch ? 'watch' : 'deprecate',
+      policy: (watch || renewal ? undefined : action.args?.[0]) as RetirementPolicy,
       ...(watch && { job: action.args?.[0] as Record<string, unknown> }),
       every: interval ? formatMs(Number(interval.every)) : '?',
       paused: d.state.paused,
@@ -141,7 +143,7 @@ export class RetirementSchedules {
   }
 
   /** Runs it now (overlap policy still applies) and returns the run's result once it ends. */
-  async trigger<T extends RetirementResult | BuildWatchResult = RetirementResult>(scheduleId: string): Promise<T> {
+  async trigger<T extends RetirementResult | BuildWatchResult | ImageListRenewalResult = RetirementResult>(scheduleId: string): Promise<T> {
     const before = (await this.describe(scheduleId)).lastRunAt?.getTime() ?? 0;
     await this.handle(scheduleId, (h) => h.trigger());
     for (let i = 0; ; i++) {

@@ -16,7 +16,7 @@ const SIGNATURE_PREFIX = 'sha256=';
 /**
  * POSTs `body` as JSON, signed so the receiver can tell it came from us and is fresh:
  *
- *   x-imagecast-event:     release.finished (or release.blocked, release.revoked: the body's `event`)
+ *   x-imagecast-event:     the body's `event`: release.finished, release.blocked, release.revoked, imagelist.not_renewed
  *   x-imagecast-timestamp: <unix seconds when sent>
  *   x-imagecast-signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>
  *
@@ -30,7 +30,7 @@ const SIGNATURE_PREFIX = 'sha256=';
  */
 export async function sendReleaseWebhook(
   settings: WebhookSettings,
-  body: object & { event?: ReleaseEvent },
+  body: object & { event?: ReleaseEvent | string },
   now: () => number = Date.now,
 ): Promise<void> {
   const rawBody = JSON.stringify(body);

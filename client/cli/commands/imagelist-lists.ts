@@ -56,7 +56,9 @@ Example:
     );
 
   storeCommand(imagelist.command('list'))
-    .description(`list the stored lists; flags those expired or expiring within ${EXPIRING_WITHIN_DAYS} days`)
+    .description(
+      `list the stored lists; flags those expired or expiring (within ${EXPIRING_WITHIN_DAYS} days, or half their lifetime if shorter)`,
+    )
     .addHelpText(
       'after',
       '\n--json gives each list\'s "status": unpublished, current, expiring or expired, and "daysLeft".\n\nExample:\n  imagecast imagelist list',

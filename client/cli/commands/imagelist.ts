@@ -12,6 +12,7 @@ import { UsageError } from '../store-connection.js';
 import { registerEndorser } from './imagelist-endorser.js';
 import { registerLists } from './imagelist-lists.js';
 import { registerPublish } from './imagelist-publish.js';
+import { registerRenewal } from './imagelist-renew.js';
 
 /**
  * `imagecast imagelist sign|verify|template`: HEPiX image lists (vmcaster's format) for anyone's
@@ -24,7 +25,7 @@ export function register(program: Command): void {
     .description('signed HEPiX image lists, as vmcaster publishes and vmcatcher verifies them')
     .addHelpText(
       'after',
-      `\nNeeds the openssl command (or IMAGECAST_OPENSSL naming it). The stored lists (endorser, add, list, show,\ndelete, set, unset, image, import, export, publish) need IMAGECAST_DATABASE_URL; endorser add, publish\nand export --signed also the master key (IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE).\n\nExample:\n  imagecast imagelist verify https://images.example.org/image.list --capath /etc/grid-security/certificates`,
+      `\nNeeds the openssl command (or IMAGECAST_OPENSSL naming it). The stored lists (endorser, add, list, show,\ndelete, set, unset, image, import, export, publish) need IMAGECAST_DATABASE_URL; endorser add, publish\nand export --signed also the master key (IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE). renew and\nschedule ask the workers, through Temporal, to renew the published lists before they expire.\n\nExample:\n  imagecast imagelist verify https://images.example.org/image.list --capath /etc/grid-security/certificates`,
     );
   registerSign(imagelist);
   registerVerify(imagelist);
@@ -33,6 +34,7 @@ export function register(program: Command): void {
   registerEndorser(imagelist);
   registerLists(imagelist);
   registerPublish(imagelist);
+  registerRenewal(imagelist);
 }
 
 function registerSign(imagelist: Command): void {

@@ -68,7 +68,7 @@ Example:
     );
 
   addConnectionOptions(schedule.command('list'))
-    .description('list every schedule Imagecast made: retirement schedules and utctime "always" build watches, whatever their id')
+    .description('list every schedule Imagecast made: retirement schedules, utctime "always" build watches and the image list renewal, whatever their id')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  imagecast schedule list --json')
     .action((flags: ConnectionFlags & { json?: boolean }) =>
@@ -98,6 +98,7 @@ Example:
 
 function describe(s: RetirementSchedule): string {
   const state = s.paused ? 'paused' : `next ${s.nextRunAt?.toISOString() ?? '?'}`;
+  if (s.kind === 'imagelist-renewal') return `${s.scheduleId}  every ${s.every}  renews the signed image lists past half their lifetime  ${state}`;
   if (s.kind === 'watch') {
     return `${s.scheduleId}  every ${s.every}  releases new builds of ${String(s.job?.cloud_image_name)} from ${String(s.job?.download_url)}  ${state}`;
   }

@@ -308,6 +308,13 @@ describe('imagecast imagelist: stored lists (CLI, PostgreSQL, openssl)', () => {
     );
     assert.equal(verified.status, 0, verified.stdout + verified.stderr);
     assert.match(verified.stdout, /^valid: Imagecast images .* version 0\.0\.2, 1 image\(s\)/);
+    // Three days left of three: not flagged (a renewed list never is). Had it been published five
+    // days ago (an eight-day window), less than half its time would be left: flagged.
+    assert.equal((await json(['list']))[0].status, 'current');
+    await pool.query(
+      `UPDATE imagelists SET published_at = expires_at - interval '8 days' WHERE identifier = $1`,
+      [listId],
+    );
     const listed = await cli(['list']);
     assert.match(
       listed.stdout,

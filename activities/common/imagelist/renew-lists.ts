@@ -1,0 +1,163 @@
+// Renewal of the signed image lists Imagecast publishes (workflow renewImageLists, run by a
+// Temporal Schedule): each published list is signed and uploaded again once half of its
+// lifetime has passed, as `imagecast imagelist publish` does, so subscribers never see it
+// expire. These activities run on the workflows queue's workers, which hold the database and
+// the master key that opens the endorsers' keys.
+import { ApplicationFailure } from '@temporalio/common';
+import type pg from 'pg';
+import type { MasterKeyProvider } from '../../../secrets/envelope.js';
+import type { ImageListRenewalNotifier } from '../notify/imagelist-renewal.js';
+import { EndorserStore } from './endorser-store.js';
+import { renewalDue } from './list-expiry.js';
+import { ImageListStore } from './list-store.js';
+import { formatHepixDate } from './hepix-date.js';
+import { publishImageList } from './publish-list.js';
+import { readPublishMappingsFile, targetsFrom } from './publish-mappings-file.js';
+import { ImageListNotFoundError } from './store-errors.js';
+
+export interface ImageListRenewalDeps {
+  pool: pg.Pool;
+  /** Opens the endorsers' keys; throws ImageListRenewalUnavailable when this worker has no master key. */
+  masterKeys: () => MasterKeyProvider;
+  /** JSON file with the "imagelist_publish" mappings (IMAGECAST_IMAGELIST_PUBLISH_FILE). */
+  publishMappingsFile?: string;
+  notifier: ImageListRenewalNotifier;
+  now?: () => Date;
+}
+
+/** A list the run will renew, with what a report about it needs. */
+export interface ListToRenew {
+  identifier: string;
+  title: string;
+  uri: string;
+  version: string;
+  expiresAt: string;
+  endorserEmail: string;
+}
+
+export type ListRenewal =
+  | {
+      identifier: string;
+      renewed: true;
+      previousVersion: string;
+      version: string;
+      created: string;
+      expires: string;
+      target: string;
+      notes: string[];
+    }
+  | { identifier: string; renewed: false; skipped: string };
+
+/** The failure type of a list a retry cannot renew: certificate expired, no upload target, list invalid. */
+export const IMAGE_LIST_NOT_RENEWABLE = 'ImageListNotRenewable';
+
+/** This worker lacks what renewal needs (a master key, the publish mappings): names the setting. */
+export class ImageListRenewalUnavailable extends Error {
+  override name = 'ImageListRenewalUnavailable';
+}
+
+/** Errors no retry changes: refused by sign, by the store, by the mapping, or a missing setting. */
+const PERMANENT = new Set([
+  'ImageListSignRefused',
+  'ImageListInputError',
+  'ImageListNotFoundError',
+  'PublishTargetError',
+  'ImageListRenewalUnavailable',
+]);
+
+export function createImageListRenewalActivities(deps: ImageListRenewalDeps | undefined) {
+  const clock = deps?.now ?? (() => new Date());
+  const stores = () => {
+    if (!deps)
+      throw ApplicationFailure.create({
+        type: IMAGE_LIST_NOT_RENEWABLE,
+        message: 'this worker was started without the image list stores, so it cannot renew image lists',
+        nonRetryable: true,
+      });
+    const endorsers = new EndorserStore(deps.pool, deps.masterKeys, 'renewal', clock);
+    return { deps, endorsers, lists: new ImageListStore(deps.pool, endorsers, 'renewal') };
+  };
+  return {
+    /** The published lists past half their lifetime (and those already expired), oldest expiry first. */
+    async findImageListsToRenew(): Promise<ListToRenew[]> {
+      const { lists, endorsers } = stores();
+      const now = clock();
+      const due = (await lists.list()).filter((l) => renewalDue(l, now));
+      const emails = new Map((await endorsers.list()).map((e) => [e.dn, e.email]));
+      return due
+        .sort((a, b) => a.expiresAt!.getTime() - b.expiresAt!.getTime())
+        .map((l) => ({
+          identifier: l.identifier,
+          title: String(l.metadata['dc:title']),
+          uri: String(l.metadata['hv:uri']),
+          version: l.version,
+          expiresAt: formatHepixDate(l.expiresAt!),
+          endorserEmail: emails.get(l.endorserDn) ?? '',
+        }));
+    },
+
+    /**
+     * Publishes one list again (version bumped, new dates, signed, uploaded), unless it is no
+     * longer due: published by someone else since, or deleted. A refusal no retry can change
+     * fails with ImageListNotRenewable; upload trouble is retried by the activity's policy.
+     */
+    async renewImageList({ identifier }: { identifier: string }): Promise<ListRenewal> {
+      try {
+        const { deps: d, lists, endorsers } = stores();
+        const now = clock();
+        let list;
+        try {
+          list = await lists.get(identifier);
+        } catch (error) {
+          if (error instanceof ImageListNotFoundError)
+            return { identifier, renewed: false, skipped: 'deleted since the run began' };
+          throw error;
+        }
+        if (!renewalDue(list, now))
+          return { identifier, renewed: false, skipped: `published again since (version ${list.version})` };
+        if (!d.publishMappingsFile)
+          throw new ImageListRenewalUnavailable(
+            'this worker has no upload targets for image lists: set IMAGECAST_IMAGELIST_PUBLISH_FILE to a JSON file with an "imagelist_publish" key (as in the CLI config file)',
+          );
+        const file = d.publishMappingsFile;
+        const mappings = await readPublishMappingsFile(file);
+        const p = await publishImageList({
+          lists,
+          endorsers,
+          identifier,
+          now,
+          target: targetsFrom(mappings, file),
+        });
+        return {
+          identifier,
+          renewed: true,
+          previousVersion: p.previousVersion,
+          version: p.version,
+          created: p.created,
+          expires: p.expires,
+          target: p.target,
+          notes: p.notes,
+        };
+      } catch (error) {
+        const e = error as Error;
+        if (PERMANENT.has(e.name))
+          throw ApplicationFailure.create({
+            type: IMAGE_LIST_NOT_RENEWABLE,
+            message: e.message,
+            nonRetryable: true,
+          });
+        throw error;
+      }
+    },
+
+    notifyImageListsNotRenewed: (
+      input: Parameters<ImageListRenewalNotifier['notifyImageListsNotRenewed']>[0],
+    ) => {
+      if (!deps)
+        throw new ImageListRenewalUnavailable('this worker was started without the image list stores');
+      return deps.notifier.notifyImageListsNotRenewed(input);
+    },
+  };
+}
+
+export type ImageListRenewalActivities = ReturnType<typeof createImageListRenewalActivities>;
