@@ -10,6 +10,7 @@ import { createCloudActivities } from '../activities/cloud-activities.js';
 import { createRawUploadActivities } from '../activities/common/raw-upload/raw-upload-activity.js';
 import type { TestImageSettings } from '../activities/common/image-tests/test-image.js';
 import { createReleaseActivities } from '../activities/common/release-activities.js';
+import { createImageListActivities, type ImageListActivityDeps } from '../activities/common/imagelist/release-list-activities.js';
 import { createRevokeActivities, createRevokeCloudActivities } from '../activities/revoke-activities.js';
 import { createNotifier, type ReleaseNotifier } from '../activities/common/notify/notifier.js';
 import type { AccountDirectory } from '../activities/accounts/account-directory.js';
@@ -29,6 +30,8 @@ export interface WorkerDeps {
   imageTests?: TestImageSettings;
   /** Sends end-of-release notifications (SMTP, webhooks); without one, only webhook-less, email-less jobs notify. */
   notifier?: ReleaseNotifier;
+  /** Stored image lists, their endorsers' keys and upload targets (job field image_lists); without them such jobs are refused. */
+  imageLists?: ImageListActivityDeps;
 }
 
 export interface CreateWorkersOptions {
@@ -100,6 +103,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
           activities: {
             ...createReleaseActivities({ catalog: deps.catalog, accounts: deps.accounts }),
             ...createRevokeActivities({ catalog: deps.catalog }),
+            ...createImageListActivities(deps.imageLists),
             ...(deps.notifier ?? createNotifier({})),
           },
         });

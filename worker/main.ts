@@ -23,6 +23,9 @@ import { tracingFromEnv } from './tracing.js';
 import { workerVersionFromEnv, type WorkerVersion } from './deployment-versioning.js';
 import { keyRingFromEnv, type KeyRing } from '../secrets/key-ring.js';
 import { createWorkers } from './create-workers.js';
+import { EndorserStore } from '../activities/common/imagelist/endorser-store.js';
+import { ImageListStore } from '../activities/common/imagelist/list-store.js';
+import { publishMappingsFromEnv } from '../activities/common/imagelist/publish-mappings-file.js';
 import { cloudsServed, servedTaskQueues } from '../schemas/worker-queues.js';
 import { createNotifier, notifyConfigFromEnv, type NotifyConfig } from '../activities/common/notify/notifier.js';
 
@@ -163,6 +166,26 @@ const pool = createPool(config.databaseUrl);
 const accounts =
   fileAccounts ??
   (masterKeys ? storedAccountDirectory(new AccountStore(pool, keyRingMasterKeys(masterKeys), 'worker')) : NO_ACCOUNTS);
+// Image lists (job field image_lists) need the master key that opens the endorsers' keys.
+let imageLists;
+if (masterKeys) {
+  let publishing;
+  try {
+    publishing = publishMappingsFromEnv(process.env);
+  } catch (error) {
+    console.error(`worker config: ${(error as Error).message}`);
+    process.exit(2);
+  }
+  const ring = masterKeys;
+  const endorsers = new EndorserStore(pool, () => keyRingMasterKeys(ring), 'worker');
+  imageLists = {
+    pool,
+    endorsers,
+    lists: new ImageListStore(pool, endorsers, 'worker'),
+    mappings: publishing.mappings,
+    configOrigin: publishing.origin,
+  };
+}
 try {
   const applied = await migrate(pool).catch((error: Error) => {
     // The usual first-run mistake: name the setting and where it points, not a driver stack.
@@ -195,6 +218,7 @@ try {
       catalog: new ImageCatalog(pool),
       accounts,
       notifier: createNotifier(notifyConfig),
+      imageLists,
       imageTests: { sshWaitMs: config.testSshWaitSeconds * 1000 },
       providers: {
         local: createLocalCloud({ dataDir: config.localDataDir }),
