@@ -48,7 +48,8 @@ const program = new Command('imagecast-worker')
     `
 Environment: IMAGECAST_DATABASE_URL (required), IMAGECAST_TEMPORAL_ADDRESS, IMAGECAST_TEMPORAL_NAMESPACE,
 IMAGECAST_QUEUES, IMAGECAST_QUEUE_PREFIX, IMAGECAST_LOCAL_DATA_DIR, IMAGECAST_WORKFLOW_BUNDLE,
-IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE (opens the accounts stored with \`imagecast account\`),
+IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE (opens the accounts stored with \`imagecast account\`
+and the image list endorsers' keys), IMAGECAST_CONFIG (its "imagelist_publish" mappings: where jobs' image_lists are published),
 IMAGECAST_ACCOUNTS_FILE (accounts from a JSON file instead), IMAGECAST_PAYLOAD_KEY or IMAGECAST_PAYLOAD_KEYS_FILE
 (encrypt payloads in Temporal; clients need the same), IMAGECAST_SMTP_HOST, IMAGECAST_SMTP_PORT,
 IMAGECAST_SMTP_SECURE, IMAGECAST_SMTP_USER, IMAGECAST_SMTP_PASSWORD, IMAGECAST_SMTP_FROM (release emails),
