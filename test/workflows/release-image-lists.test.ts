@@ -195,4 +195,39 @@ describe('releases keep signed image lists (local cloud, sftp to a real sshd)', 
     const status = JSON.stringify([done, next, last]);
     assert.ok(!status.includes('PRIVATE KEY') && !status.includes(masterKey), 'no key in any status');
   });
+
+  it('a retirement schedule that deprecates a listed image takes it out of the list', async () => {
+    await h.publish('4');
+    const listed = await h.client.startRelease(job({ image_lists: [TITLE] }));
+    assert.equal(
+      (await h.client.waitForRelease(listed.releaseId, { pollIntervalMs: 200 })).state,
+      'succeeded',
+    );
+    const before = await fetchVerified('0.0.3');
+    assert.equal(before.images.length, 1);
+    // A newer release that stops after publish leaves the listed one active, for the schedule to retire.
+    await h.publish('5');
+    const newer = await h.client.startRelease(job({ last_service: 'publish' }));
+    assert.equal(
+      (await h.client.waitForRelease(newer.releaseId, { pollIntervalMs: 200 })).state,
+      'succeeded',
+    );
+    assert.equal(
+      (await fetchVerified()).version,
+      before.version,
+      'publishing without image_lists leaves the list',
+    );
+
+    const policy = { cloud: 'local', account: 'test', image_line: String(job().cloud_image_name), keep: 1 };
+    await h.client.schedules.create(policy, { every: '1d', scheduleId: 'retire-listed' });
+    const retired = await h.client.schedules.trigger('retire-listed');
+    assert.equal(retired.deprecated.length, 2);
+    assert.deepEqual(
+      retired.imageLists?.map((l) => [l.identifier, l.images]),
+      [[listId, 0]],
+    );
+    const after = await fetchVerified(before.version);
+    assert.deepEqual(after.images, []);
+    await h.client.schedules.delete('retire-listed');
+  });
 });
