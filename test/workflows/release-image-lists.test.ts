@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
+import { startAwsEmulator, TEST_KEYS, type AwsEmulator } from '../support/aws-emulator.js';
 import { makeTestCa, opensslRun, type IssuedCert, type TestCa } from '../support/openssl-ca.js';
 import { tempDir } from '../support/stack.js';
 import { replayAndRecord } from '../support/replay-history.js';
@@ -23,6 +25,7 @@ import { singleKeyRing } from '../../secrets/key-ring.js';
 const DN = '/C=DE/O=GermanGrid/OU=Imagecast/CN=Release Endorser/emailAddress=endorser@example.org';
 const LIST_URI = 'https://lists.example.org/imagecast/image.list';
 const TITLE = 'Imagecast release images';
+const BUCKET = 'release-lists-raw';
 
 type HvImage = Record<string, unknown>;
 
@@ -32,6 +35,7 @@ describe('releases keep signed image lists (local cloud, sftp to a real sshd)', 
   const sshKeys = ephemeralKeyPair();
   const masterKey = randomBytes(32).toString('base64');
   let sshd: Sshd;
+  let aws: AwsEmulator;
   let ca: TestCa;
   let endorser: IssuedCert;
   let h: ReleaseHarness;
@@ -48,18 +52,35 @@ describe('releases keep signed image lists (local cloud, sftp to a real sshd)', 
       ssh_private_key_file: keyFile,
       ssh_host_key_fingerprint: sshd.hostKeyFingerprint,
     });
+    // Raw uploads go to a bucket subscribers reach at https://images.example.org/ (the mapping read backwards).
+    aws = await startAwsEmulator('release-lists');
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: aws.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: TEST_KEYS.access_key_id, secretAccessKey: TEST_KEYS.secret_access_key },
+    });
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    s3.destroy();
+    const images = imageListPublishMappingSchema.parse({
+      uri_match: 'https://images.example.org/',
+      uri_replace: `s3://${BUCKET}/`,
+    });
     ca = makeTestCa(join(dir, 'ca'));
     endorser = ca.issue('endorser', DN);
     const master = () => keyRingMasterKeys(singleKeyRing(masterKey, 'test master key'));
     h = await startReleaseHarness('release-lists', {
       diskMiB: 4,
+      queues: ['workflows', 'local', 'ec2'],
+      accounts: aws.accounts,
+      providers: { ec2: aws.provider() },
       imageLists: (pool) => {
         const endorsers = new EndorserStore(pool, master, 'worker');
         return {
           pool,
           endorsers,
           lists: new ImageListStore(pool, endorsers, 'worker'),
-          mappings: [mapping],
+          mappings: [mapping, images],
           configOrigin: 'test config',
         };
       },
@@ -85,6 +106,7 @@ describe('releases keep signed image lists (local cloud, sftp to a real sshd)', 
   after(async () => {
     await h?.stop();
     await sshd?.stop();
+    await aws?.stop();
   });
 
   const job = (overrides: Record<string, unknown> = {}) =>
@@ -229,5 +251,26 @@ describe('releases keep signed image lists (local cloud, sftp to a real sshd)', 
     const after = await fetchVerified(before.version);
     assert.deepEqual(after.images, []);
     await h.client.schedules.delete('retire-listed');
+  });
+
+  it("with a raw image upload, lists the uploaded object at its public URL, with the upload stream's sha512 and size", async () => {
+    const { fileName } = await h.publish('6');
+    const { releaseId } = await h.client.startRelease(
+      job({
+        image_lists: [TITLE],
+        raw_image_upload_type: 's3bucket',
+        raw_image_upload_location: `${BUCKET}/images/`,
+        raw_image_upload_account: 'test-aws',
+      }),
+    );
+    const done = await h.client.waitForRelease(releaseId, { pollIntervalMs: 200 });
+    assert.equal(done.state, 'succeeded', done.error);
+    assert.equal(done.rawUpload?.image.url, `s3://${BUCKET}/images/${done.imageName}.raw`);
+    const { images } = await fetchVerified();
+    assert.equal(images.length, 1);
+    const file = servedFile(fileName);
+    assert.equal(images[0]!['hv:uri'], `https://images.example.org/images/${done.imageName}.raw`);
+    assert.equal(images[0]!['hv:size'], file.size);
+    assert.equal(images[0]!['sl:checksum:sha512'], file.sha512);
   });
 });
