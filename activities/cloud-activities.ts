@@ -42,6 +42,8 @@ export interface UploadImageInput {
   /** The image name the upload is for (clouds that name the upload after it). */
   imageName?: string;
   options?: CloudImageOptions;
+  /** Image lists want the file's sha512 and size as served: computed in the upload's one pass. */
+  servedSha512?: boolean;
 }
 
 /** Heartbeat details of an upload: resume state for a retry, figures for people watching. */
@@ -75,7 +77,7 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
 
   return {
     /** Download → checksum → upload in one streaming pass, resumed from the last heartbeat. */
-    async uploadImage({ release, source, region, imageName, options }: UploadImageInput): Promise<UploadedDisk> {
+    async uploadImage({ release, source, region, imageName, options, servedSha512 }: UploadImageInput): Promise<UploadedDisk> {
       const context = Context.current();
       const resume = context.info.heartbeatDetails as UploadHeartbeat | undefined;
       let lastDetails: UploadHeartbeat | undefined;
@@ -120,10 +122,12 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
                   diskOffset: resume.diskOffset,
                   hashState: resume.hashState,
                   bytesWritten: resume.bytesWritten,
+                  ...(resume.servedHashState && { servedHashState: resume.servedHashState }),
                 }
               : undefined,
           signal: context.cancellationSignal,
           onProgress: heartbeat,
+          ...(servedSha512 && { servedSha512 }),
         });
         recordUpload(release.cloud, disk, (Date.now() - started) / 1000);
         return disk;

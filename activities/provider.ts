@@ -44,6 +44,8 @@ export interface UploadedDisk {
   /** Bytes actually sent to the cloud (zero blocks skipped where the target allows). */
   bytesWritten: number;
   checksum: { algorithm: 'sha256' | 'sha512'; hex: string };
+  /** The image file as served (before decompression), when the upload was asked for it (image lists). */
+  served?: { sizeBytes: number; sha512: string };
 }
 
 /** An image in one region of one account. */

@@ -55,13 +55,6 @@ export const workerConfigSchema = temporalConfigSchema.extend({
     .describe(
       'JSON file of cloud accounts ({"ec2": [...], "gce": [...], "azure": [...]}, see docs/ec2.md, docs/gce.md and docs/azure.md); needed by workers that plan or run EC2, GCE or Azure releases',
     ),
-  imageListPublishFile: z
-    .string()
-    .min(1)
-    .optional()
-    .describe(
-      'JSON file with an "imagelist_publish" key (as in the CLI config file): where the workflows worker uploads the signed image lists it renews (docs/imagelists.md#renewal)',
-    ),
   awsEndpoint: z
     .url()
     .optional()
@@ -204,7 +197,6 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv): Record<string, unkn
     localDataDir: env.IMAGECAST_LOCAL_DATA_DIR || undefined,
     workflowBundle: env.IMAGECAST_WORKFLOW_BUNDLE || undefined,
     accountsFile: env.IMAGECAST_ACCOUNTS_FILE || undefined,
-    imageListPublishFile: env.IMAGECAST_IMAGELIST_PUBLISH_FILE || undefined,
     awsEndpoint: env.IMAGECAST_AWS_ENDPOINT || undefined,
     ec2PollMs: env.IMAGECAST_EC2_POLL_MS || undefined,
     awsCredentialsRenewBeforeSeconds: env.IMAGECAST_AWS_CREDENTIALS_RENEW_BEFORE_SECONDS || undefined,

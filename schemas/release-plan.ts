@@ -184,6 +184,8 @@ export interface ReleasePlan {
   imageOptions?: CloudImageOptions;
   /** raw_image_upload_*: the image file copied to a bucket after the test step. */
   rawImageUpload?: RawUploadSpec;
+  /** image_lists: the signed image lists (identifier or title) that carry this image line. */
+  imageLists?: string[];
 }
 
 /** A release's answer to a failure that is not a verdict (see the job's on_failure). */

@@ -10,9 +10,16 @@ import { createCloudActivities } from '../activities/cloud-activities.js';
 import { createRawUploadActivities } from '../activities/common/raw-upload/raw-upload-activity.js';
 import type { TestImageSettings } from '../activities/common/image-tests/test-image.js';
 import { createReleaseActivities } from '../activities/common/release-activities.js';
+import {
+  createImageListActivities,
+  type ImageListActivityDeps,
+} from '../activities/common/imagelist/release-list-activities.js';
 import { createRevokeActivities, createRevokeCloudActivities } from '../activities/revoke-activities.js';
 import { createNotifier, type ReleaseNotifier } from '../activities/common/notify/notifier.js';
-import { createImageListRenewalActivities, type ImageListRenewalDeps } from '../activities/common/imagelist/renew-lists.js';
+import {
+  createImageListRenewalActivities,
+  type ImageListRenewalDeps,
+} from '../activities/common/imagelist/renew-lists.js';
 import type { AccountDirectory } from '../activities/accounts/account-directory.js';
 import { payloadDataConverter } from '../infra/codec/data-converter.js';
 import { reportFailedAttempts } from './report-failed-attempts.js';
@@ -31,7 +38,9 @@ export interface WorkerDeps {
   /** Sends end-of-release notifications (SMTP, webhooks); without one, only webhook-less, email-less jobs notify. */
   notifier?: ReleaseNotifier;
   /** Renewal of the signed image lists (workflow renewImageLists); without it, renewal runs fail naming what is missing. */
-  imageLists?: ImageListRenewalDeps;
+  imageListRenewal?: ImageListRenewalDeps;
+  /** Stored image lists, their endorsers' keys and upload targets (job field image_lists); without them such jobs are refused. */
+  imageLists?: ImageListActivityDeps;
 }
 
 export interface CreateWorkersOptions {
@@ -81,7 +90,9 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     // Production raises it (IMAGECAST_HEARTBEAT_THROTTLE_SECONDS ~10): each heartbeat is an RPC to the server.
     maxHeartbeatThrottleInterval: options.heartbeatThrottleMs ?? ('2s' as const),
     ...(dataConverter && { dataConverter }),
-    interceptors: { activity: [reportFailedAttempts(client), ...tracingActivityInterceptors(options.tracing)] },
+    interceptors: {
+      activity: [reportFailedAttempts(client), ...tracingActivityInterceptors(options.tracing)],
+    },
     sinks: tracingSinks(options.tracing),
     ...deploymentOptions(options.workerVersion),
     ...(options.identity && { identity: options.identity }),
@@ -103,13 +114,15 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
           activities: {
             ...createReleaseActivities({ catalog: deps.catalog, accounts: deps.accounts }),
             ...createRevokeActivities({ catalog: deps.catalog }),
+            ...createImageListActivities(deps.imageLists),
             ...(deps.notifier ?? createNotifier({})),
-            ...createImageListRenewalActivities(deps.imageLists),
+            ...createImageListRenewalActivities(deps.imageListRenewal),
           },
         });
       }
       const provider = deps.providers[cloud!];
-      if (!provider) throw new Error(`no ${cloud} provider is configured, so this worker cannot serve ${taskQueue}`);
+      if (!provider)
+        throw new Error(`no ${cloud} provider is configured, so this worker cannot serve ${taskQueue}`);
       // The upload queue registers the same activities: the workflow decides what runs where.
       return Worker.create({
         ...common,

@@ -4,7 +4,12 @@
 import { Command } from 'commander';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
-import { temporalConnectionOptions, workerConfigFromEnv, workerConfigSchema, WORKER_QUEUES } from '../schemas/config.js';
+import {
+  temporalConnectionOptions,
+  workerConfigFromEnv,
+  workerConfigSchema,
+  WORKER_QUEUES,
+} from '../schemas/config.js';
 import { createPool } from '../infra/db/pool.js';
 import { migrate } from '../infra/db/migrate.js';
 import { ImageCatalog } from '../activities/common/catalog/catalog.js';
@@ -23,8 +28,18 @@ import { tracingFromEnv } from './tracing.js';
 import { workerVersionFromEnv, type WorkerVersion } from './deployment-versioning.js';
 import { keyRingFromEnv, type KeyRing } from '../secrets/key-ring.js';
 import { createWorkers } from './create-workers.js';
+import { EndorserStore } from '../activities/common/imagelist/endorser-store.js';
+import { ImageListStore } from '../activities/common/imagelist/list-store.js';
+import {
+  publishMappingsFromEnv,
+  publishMappingsOrigin,
+} from '../activities/common/imagelist/publish-mappings-file.js';
 import { cloudsServed, servedTaskQueues } from '../schemas/worker-queues.js';
-import { createNotifier, notifyConfigFromEnv, type NotifyConfig } from '../activities/common/notify/notifier.js';
+import {
+  createNotifier,
+  notifyConfigFromEnv,
+  type NotifyConfig,
+} from '../activities/common/notify/notifier.js';
 import { createImageListRenewalNotifier } from '../activities/common/notify/imagelist-renewal.js';
 import { ImageListRenewalUnavailable } from '../activities/common/imagelist/renew-lists.js';
 
@@ -41,15 +56,19 @@ const program = new Command('imagecast-worker')
   .option('--queue-prefix <prefix>', 'task queue prefix (default "imagecast-")')
   .option('--address <host:port>', 'Temporal frontend (env IMAGECAST_TEMPORAL_ADDRESS)')
   .option('--namespace <name>', 'Temporal namespace (env IMAGECAST_TEMPORAL_NAMESPACE)')
-  .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (env IMAGECAST_METRICS_ADDRESS)')
+  .option(
+    '--metrics <host:port>',
+    'serve Prometheus metrics at http://HOST:PORT/metrics (env IMAGECAST_METRICS_ADDRESS)',
+  )
   .addHelpText(
     'after',
     `
 Environment: IMAGECAST_DATABASE_URL (required), IMAGECAST_TEMPORAL_ADDRESS, IMAGECAST_TEMPORAL_NAMESPACE,
 IMAGECAST_QUEUES, IMAGECAST_QUEUE_PREFIX, IMAGECAST_LOCAL_DATA_DIR, IMAGECAST_WORKFLOW_BUNDLE,
-IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE (opens the accounts stored with \`imagecast account\`),
-IMAGECAST_ACCOUNTS_FILE (accounts from a JSON file instead), IMAGECAST_IMAGELIST_PUBLISH_FILE (a JSON file with the
-"imagelist_publish" upload targets of the image lists this worker renews, as in the CLI config file), IMAGECAST_PAYLOAD_KEY or IMAGECAST_PAYLOAD_KEYS_FILE
+IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE (opens the accounts stored with \`imagecast account\`
+and the image list endorsers' keys), IMAGECAST_CONFIG (its "imagelist_publish" mappings: where jobs' image_lists are published and
+renewed lists are uploaded; read again at each renewal),
+IMAGECAST_ACCOUNTS_FILE (accounts from a JSON file instead), IMAGECAST_PAYLOAD_KEY or IMAGECAST_PAYLOAD_KEYS_FILE
 (encrypt payloads in Temporal; clients need the same), IMAGECAST_SMTP_HOST, IMAGECAST_SMTP_PORT,
 IMAGECAST_SMTP_SECURE, IMAGECAST_SMTP_USER, IMAGECAST_SMTP_PASSWORD, IMAGECAST_SMTP_FROM (release emails),
 IMAGECAST_WEBHOOK_URLS, IMAGECAST_WEBHOOK_SECRET (signed release webhooks), IMAGECAST_UI_URL (links in them),
@@ -76,7 +95,13 @@ Examples:
   )
   .parse();
 
-const flags = program.opts<{ queues?: string; queuePrefix?: string; address?: string; namespace?: string; metrics?: string }>();
+const flags = program.opts<{
+  queues?: string;
+  queuePrefix?: string;
+  address?: string;
+  namespace?: string;
+  metrics?: string;
+}>();
 const parsed = workerConfigSchema.safeParse({
   ...workerConfigFromEnv(process.env),
   ...(flags.queues && { queues: flags.queues.split(',').map((q) => q.trim()) }),
@@ -124,7 +149,7 @@ function azureCloud() {
   const { azureBlobEndpoint: blobRoot, azureBlobKey: blobKey } = config;
   if (blobRoot && !blobKey) {
     console.error(
-      'worker config: azureBlobKey: IMAGECAST_AZURE_BLOB_KEY (the emulator\'s shared key) is required with IMAGECAST_AZURE_BLOB_ENDPOINT, and is not set',
+      "worker config: azureBlobKey: IMAGECAST_AZURE_BLOB_KEY (the emulator's shared key) is required with IMAGECAST_AZURE_BLOB_ENDPOINT, and is not set",
     );
     process.exit(2);
   }
@@ -132,7 +157,9 @@ function azureCloud() {
   try {
     armCaPem = config.azureArmCaFile ? readFileSync(config.azureArmCaFile, 'utf8') : undefined;
   } catch (error) {
-    console.error(`worker config: azureArmCaFile: cannot read ${config.azureArmCaFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    console.error(
+      `worker config: azureArmCaFile: cannot read ${config.azureArmCaFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
     process.exit(2);
   }
   return createAzureCloud({
@@ -152,10 +179,14 @@ function azureCloud() {
 // Before the first connection: the runtime (and its metrics exporter) is made once per process.
 if (config.metricsAddress) {
   try {
-    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: config.metricsAddress } } } });
+    Runtime.install({
+      telemetryOptions: { metrics: { prometheus: { bindAddress: config.metricsAddress } } },
+    });
   } catch (error) {
     // A port taken by another process: say which setting, not a native stack.
-    console.error(`worker config: metricsAddress: cannot serve metrics at ${config.metricsAddress}: ${(error as Error).message}`);
+    console.error(
+      `worker config: metricsAddress: cannot serve metrics at ${config.metricsAddress}: ${(error as Error).message}`,
+    );
     process.exit(2);
   }
 }
@@ -165,7 +196,29 @@ const pool = createPool(config.databaseUrl);
 // Accounts from the file when one is named, else from the encrypted store (opened at call time).
 const accounts =
   fileAccounts ??
-  (masterKeys ? storedAccountDirectory(new AccountStore(pool, keyRingMasterKeys(masterKeys), 'worker')) : NO_ACCOUNTS);
+  (masterKeys
+    ? storedAccountDirectory(new AccountStore(pool, keyRingMasterKeys(masterKeys), 'worker'))
+    : NO_ACCOUNTS);
+// Image lists (job field image_lists) need the master key that opens the endorsers' keys.
+let imageLists;
+if (masterKeys) {
+  let publishing;
+  try {
+    publishing = publishMappingsFromEnv(process.env);
+  } catch (error) {
+    console.error(`worker config: ${(error as Error).message}`);
+    process.exit(2);
+  }
+  const ring = masterKeys;
+  const endorsers = new EndorserStore(pool, () => keyRingMasterKeys(ring), 'worker');
+  imageLists = {
+    pool,
+    endorsers,
+    lists: new ImageListStore(pool, endorsers, 'worker'),
+    mappings: publishing.mappings,
+    configOrigin: publishing.origin,
+  };
+}
 try {
   const applied = await migrate(pool).catch((error: Error) => {
     // The usual first-run mistake: name the setting and where it points, not a driver stack.
@@ -198,14 +251,17 @@ try {
       catalog: new ImageCatalog(pool),
       accounts,
       notifier: createNotifier(notifyConfig),
-      imageLists: {
+      imageLists,
+      imageListRenewal: {
         pool,
         masterKeys: () => {
           if (!masterKeys)
-            throw new ImageListRenewalUnavailable('this worker has no master key to open the endorsers\' keys: set IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE');
+            throw new ImageListRenewalUnavailable(
+              "this worker has no master key to open the endorsers' keys: set IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE",
+            );
           return keyRingMasterKeys(masterKeys);
         },
-        publishMappingsFile: config.imageListPublishFile,
+        publishMappingsFile: publishMappingsOrigin(process.env),
         notifier: createImageListRenewalNotifier(notifyConfig),
       },
       imageTests: { sshWaitMs: config.testSshWaitSeconds * 1000 },
@@ -237,10 +293,18 @@ try {
       queues: servedTaskQueues(config.queues).map((q) => config.queuePrefix + q.suffix),
       address: config.address,
       payloads: payloadKeys ? `encrypted (key ${payloadKeys.currentId})` : 'plain',
-      accounts: config.accountsFile ? 'file' : masterKeys ? `store (master key ${masterKeys.currentId})` : 'none',
+      accounts: config.accountsFile
+        ? 'file'
+        : masterKeys
+          ? `store (master key ${masterKeys.currentId})`
+          : 'none',
       ...(config.metricsAddress && { metrics: `http://${config.metricsAddress}/metrics` }),
-      ...(workerVersion && { version: `${workerVersion.deploymentName} build ${workerVersion.buildId} (releases pinned)` }),
-      ...(tracing && { tracing: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT }),
+      ...(workerVersion && {
+        version: `${workerVersion.deploymentName} build ${workerVersion.buildId} (releases pinned)`,
+      }),
+      ...(tracing && {
+        tracing: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      }),
     },
     'worker started',
   );
@@ -249,6 +313,8 @@ try {
   log.info('worker stopped');
 } finally {
   // The spans of the last activities, before the process goes.
-  await tracing?.shutdown().catch((error: Error) => log.warn({ err: error.message }, 'could not send the last trace spans'));
+  await tracing
+    ?.shutdown()
+    .catch((error: Error) => log.warn({ err: error.message }, 'could not send the last trace spans'));
   await pool.end();
 }

@@ -3,6 +3,8 @@ import type { RetirementPolicy } from '../schemas/retirement-policy.js';
 import type { ImageRef, ReleaseRef } from '../activities/provider.js';
 import type { RetirementPlan } from '../activities/common/retirement-plan.js';
 import { cloudActivities, releaseActivities } from './activity-options.js';
+import { removeFromImageLists } from './image-lists.js';
+import type { ListPublication } from '../schemas/imagelist-release.js';
 
 export interface RetirementResult {
   dryRun: boolean;
@@ -11,6 +13,8 @@ export interface RetirementResult {
   deleted: ImageRef[];
   /** Planned but not done (dry run). */
   planned?: RetirementPlan;
+  /** Image lists that carried a deprecated image, published again without it. */
+  imageLists?: ListPublication[];
 }
 
 /**
@@ -32,7 +36,10 @@ export async function deprecateImages(policy: RetirementPolicy): Promise<Retirem
   const run: ReleaseRef = { releaseId: info.workflowId, releaseToken: info.runId, cloud: policy.cloud, account: policy.account };
   await Promise.all(plan.deprecate.map((r) => cloud.deprecateImage({ release: run, image: r.image, replacement: r.replacement })));
   await Promise.all(plan.delete.map((image) => cloud.deleteImage(run, image)));
+  const deprecated = plan.deprecate.map((r) => r.image);
+  const imageLists = await removeFromImageLists(undefined, run, deprecated, workflowsQueue);
   return {
+    ...(imageLists.length && { imageLists }),
     dryRun: false,
     kept: plan.kept,
     deprecated: plan.deprecate.map((r) => r.image),

@@ -1,4 +1,5 @@
 import type { RawUploadResult } from '../schemas/raw-upload.js';
+import type { ListPublication } from '../schemas/imagelist-release.js';
 import { RELEASE_STEPS, type CloudName, type ReleaseStep, type StepName } from '../schemas/steps.js';
 import type { ImageRef } from '../activities/provider.js';
 import type { PreflightProblem } from '../schemas/preflight.js';
@@ -126,6 +127,8 @@ export interface ReleaseStatus {
   reused?: ReusedArtifact[];
   /** The raw_image_upload step's objects: URL, size and sha512 of the image file and the additional files. */
   rawUpload?: RawUploadResult;
+  /** image_lists, and deprecations: the signed image lists this release published. */
+  imageLists?: ListPublication[];
 }
 
 /** A disk or image an earlier run of the release left intact, adopted by this run. */

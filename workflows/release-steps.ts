@@ -16,6 +16,7 @@ import { PREFLIGHT_CHECKS_PATCH, preflightFailed, preflightPlans } from './prefl
 import { FORCE_REPLACE_PATCH, takeName } from './force-replace.js';
 import { uploadQueueOf } from '../schemas/worker-queues.js';
 import { UPLOAD_QUEUE_PATCH } from './upload-queue-patch.js';
+import { checkImageLists, keepsImageLists, removeFromImageLists, updateImageLists } from './image-lists.js';
 
 export { UPLOAD_QUEUE_PATCH };
 
@@ -126,6 +127,7 @@ export class ReleaseSteps {
     const reused = await this.reuseEarlierRuns(source, imageName, facts);
 
     const streaming = `streaming ${source.fileName} to ${plan.homeRegion}`;
+    await checkImageLists(plan, this.ctx.workflowsQueue);
     if (patched(PREFLIGHT_CHECKS_PATCH)) {
       // Every check, every problem at once: a verdict before a byte is uploaded.
       this.begin('upload', `preflight: checking ${plan.cloud} account ${plan.account} in ${this.regions.join(', ')}`);
@@ -157,6 +159,8 @@ export class ReleaseSteps {
         region: plan.homeRegion,
         imageName,
         options: plan.imageOptions,
+        // image_lists without a raw upload: the build's sha512 as served, from this same stream.
+        ...(keepsImageLists(plan) && !plan.rawImageUpload && { servedSha512: true }),
       });
       compensations.add(`delete disk ${uploaded.diskId}`, () => this.cloud(`saga: delete disk ${uploaded.diskId}`).deleteDisk(release, uploaded));
       board.succeed('upload', `${uploaded.sizeBytes} bytes verified, ${uploaded.bytesWritten} written`, [uploaded.diskId]);
@@ -203,6 +207,7 @@ export class ReleaseSteps {
     if (this.isLast('replicate')) return this.stopAfter('replicate', disk);
 
     await this.publish();
+    await updateImageLists(this.ctx, source, imageName, disk);
     if (this.isLast('publish')) return this.stopAfter('publish', disk);
 
     await this.deprecate();
@@ -367,6 +372,7 @@ export class ReleaseSteps {
     if (outcome.skipped.length) board.status.skippedRegions = [...new Set([...(board.status.skippedRegions ?? []), ...outcome.skipped])];
     const ids = board.status.deprecated.map((d) => d.imageId);
     board.succeed('deprecate', withDecisions(`deprecated ${ids.length}: ${ids.join(', ')}`, outcome), ids);
+    await removeFromImageLists(board, release, board.status.deprecated, this.ctx.workflowsQueue);
   }
 
   private async cleanup(disk?: UploadedDisk, deleteImages = false): Promise<void> {

@@ -78,6 +78,7 @@ export async function planRelease(input: unknown, accounts: AccountDirectory): P
           additionalUploads: job.additional_uploads ?? [],
         },
       }),
+    ...(job.image_lists?.length && { imageLists: job.image_lists }),
     cleanupImagesAfterTest: job.cleanup_images ?? true,
     onFailure: {
       policy: job.on_failure,

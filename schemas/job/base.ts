@@ -3,6 +3,7 @@ import { imageTestSchema } from '../image-tests.js';
 import { imageCondition, lastService, nameTemplate, nonEmptyStrings, utctime } from './fields.js';
 import { LIMITS } from './limits.js';
 import { rawUploadShape } from './raw-upload-fields.js';
+import { imageListShape } from './image-list-fields.js';
 
 /** Fields every cloud's job document has, with SUSE mash's names and meanings. */
 export const baseJobShape = {
@@ -194,6 +195,7 @@ export const baseJobShape = {
   requesting_user: z.string().max(LIMITS.name).optional().describe('Who asked for the release (set by mash; informational).'),
   job_id: z.string().max(LIMITS.name).optional().describe("mash's job id (informational)."),
   ...rawUploadShape,
+  ...imageListShape,
 };
 
 /**

@@ -72,6 +72,8 @@ export async function startReleaseHarness(
     payloadKeys?: PayloadKeys;
     /** A Temporal server of the test's own (one it restarts) instead of the run's shared one. */
     temporalAddress?: string;
+    /** Stored image lists for image_lists jobs, on the harness's database. */
+    imageLists?: (pool: pg.Pool) => WorkerDeps['imageLists'];
   } = {},
 ): Promise<ReleaseHarness> {
   quietRuntime();
@@ -99,6 +101,7 @@ export async function startReleaseHarness(
       accounts: options.accounts,
       notifier: options.notifier,
       imageTests: options.imageTests,
+      imageLists: options.imageLists?.(pool),
       providers: { local: createLocalCloud({ dataDir: localDataDir }), ...options.providers },
     },
     shutdownGraceTime: '2s',

@@ -200,7 +200,7 @@ describe('image list renewal (schedule, workers, openssl, webhook)', () => {
       deps: {
         catalog: new ImageCatalog(pool),
         providers: {},
-        imageLists: {
+        imageListRenewal: {
           pool,
           masterKeys: () => master,
           publishMappingsFile: mappingsFile,

@@ -1,6 +1,10 @@
-// Where a worker finds the upload targets of the lists it renews: a JSON file with an
-// "imagelist_publish" key, the same key the CLI config file has (the CLI's file will do).
+// The imagelist_publish mappings (vmcaster's uriMatch/uriReplace) from the config file the
+// CLI reads too (IMAGECAST_CONFIG, else ~/.config/imagecast/config.json), for the worker,
+// which publishes the lists releases change and renews lists: one file says where lists go.
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { imageListPublishSchema, type ImageListPublishMapping } from '../../../schemas/imagelist-publish.js';
 import { keyPath } from '../../../schemas/imagelist.js';
 import {
@@ -10,6 +14,33 @@ import {
   uploadTarget,
   type ImageListPublisher,
 } from './publish-target.js';
+
+/** The config file's path: IMAGECAST_CONFIG, else the CLI's default. */
+export function publishMappingsOrigin(env: NodeJS.ProcessEnv): string {
+  return env.IMAGECAST_CONFIG || join(env.HOME ?? homedir(), '.config', 'imagecast', 'config.json');
+}
+
+/** The mappings and the file they came from; none when no file is named and the default one does not exist. */
+export function publishMappingsFromEnv(env: NodeJS.ProcessEnv): {
+  mappings: ImageListPublishMapping[];
+  origin: string;
+} {
+  const origin = publishMappingsOrigin(env);
+  if (!env.IMAGECAST_CONFIG && !existsSync(origin)) return { mappings: [], origin };
+  let json: { imagelist_publish?: unknown };
+  try {
+    json = JSON.parse(readFileSync(origin, 'utf8')) as { imagelist_publish?: unknown };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(`config file ${origin}: ${code ? `cannot read it (${code})` : 'not valid JSON'}`);
+  }
+  const parsed = imageListPublishSchema.safeParse(json.imagelist_publish ?? []);
+  if (!parsed.success)
+    throw new Error(
+      `config file ${origin}: ${parsed.error.issues.map((i) => `imagelist_publish.${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  return { mappings: parsed.data, origin };
+}
 
 /** Read at each use, so an edited file applies to the next renewal without a worker restart. */
 export async function readPublishMappingsFile(path: string): Promise<ImageListPublishMapping[]> {

@@ -19,7 +19,7 @@ export interface ImageListRenewalDeps {
   pool: pg.Pool;
   /** Opens the endorsers' keys; throws ImageListRenewalUnavailable when this worker has no master key. */
   masterKeys: () => MasterKeyProvider;
-  /** JSON file with the "imagelist_publish" mappings (IMAGECAST_IMAGELIST_PUBLISH_FILE). */
+  /** JSON file with the "imagelist_publish" mappings (IMAGECAST_CONFIG, read again at each renewal). */
   publishMappingsFile?: string;
   notifier: ImageListRenewalNotifier;
   now?: () => Date;
@@ -117,7 +117,7 @@ export function createImageListRenewalActivities(deps: ImageListRenewalDeps | un
           return { identifier, renewed: false, skipped: `published again since (version ${list.version})` };
         if (!d.publishMappingsFile)
           throw new ImageListRenewalUnavailable(
-            'this worker has no upload targets for image lists: set IMAGECAST_IMAGELIST_PUBLISH_FILE to a JSON file with an "imagelist_publish" key (as in the CLI config file)',
+            'this worker has no upload targets for image lists: set IMAGECAST_CONFIG to a JSON file with an "imagelist_publish" key (the CLI config file)',
           );
         const file = d.publishMappingsFile;
         const mappings = await readPublishMappingsFile(file);

@@ -19,6 +19,8 @@ export interface TransferResumeState {
   hashState?: string;
   /** Bytes written below `diskOffset`, over every attempt (zero blocks skipped are not written). */
   bytesWritten?: number;
+  /** base64 sha512 state of the served bytes after `sourceOffset` (only when asked for `servedSha512`). */
+  servedHashState?: string;
 }
 
 export interface TransferProgress {
@@ -39,6 +41,11 @@ export interface TransferInput {
   signal?: AbortSignal;
   onProgress?(progress: TransferProgress): void;
   progressIntervalMs?: number;
+  /**
+   * Also give the file's sha512 and size as served (image lists publish them), computed in
+   * this same pass: a sha256 source is hashed twice over, never read twice.
+   */
+  servedSha512?: boolean;
 }
 
 /**
@@ -57,32 +64,40 @@ export async function transferImage(input: TransferInput): Promise<UploadedDisk>
   const opened = await openSourceStream(source.url, start.sourceOffset, signal);
   if (opened.offset !== start.sourceOffset) {
     // The server ignored the Range and sends the whole file: hash it all again.
-    start = await fromTheStart(source, start.skipBelow, start.writtenBefore).catch((error: unknown) => {
+    start = await fromTheStart(source, start.skipBelow, start.writtenBefore, start.served !== undefined).catch((error: unknown) => {
       opened.stream.destroy();
       throw error;
     });
   }
   const { hasher, skipBelow } = start;
+  // A sha512 source's own verified hash is the served sha512; a sha256 one needs a second hasher.
+  const served = input.servedSha512 && source.checksum.algorithm !== 'sha512' ? start.served : undefined;
   const tracker = new WriteTracker(writer, opened.offset, start.writtenBefore);
   // Raw sources: the hash state at each block end not yet inside the written prefix.
   const hashStates = new Map<number, Uint8Array>();
+  const servedStates = new Map<number, Uint8Array>();
   if (raw) hashStates.set(opened.offset, hasher.save!());
+  if (raw && served) servedStates.set(opened.offset, served.save!());
 
   let sourceBytesRead = opened.offset;
   const progress = (): TransferProgress => {
     const done = tracker.contiguousEnd;
     const state = hashStates.get(done);
+    const servedState = servedStates.get(done);
+    // Without the served hash's state at `done`, a retry must read from the start to hash it all.
+    const resumable = state && (!served || servedState);
     return {
       sourceBytesRead,
       sourceBytesTotal: source.sizeBytes ?? opened.totalBytes,
       diskBytes: tracker.nextOffset,
       bytesWritten: start.writtenBefore + tracker.bytesWritten,
-      resume: state
+      resume: resumable
         ? {
             sourceOffset: done,
             diskOffset: done,
             hashState: Buffer.from(state).toString('base64'),
             bytesWritten: tracker.prefixBytesWritten,
+            ...(servedState && { servedHashState: Buffer.from(servedState).toString('base64') }),
           }
         : { sourceOffset: 0, diskOffset: done, bytesWritten: tracker.prefixBytesWritten },
     };
@@ -98,7 +113,10 @@ export async function transferImage(input: TransferInput): Promise<UploadedDisk>
   const meter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       sourceBytesRead += chunk.length;
-      if (!raw) hasher.update(chunk);
+      if (!raw) {
+        hasher.update(chunk);
+        served?.update(chunk);
+      }
       maybeReport();
       done(null, chunk);
     },
@@ -124,10 +142,15 @@ export async function transferImage(input: TransferInput): Promise<UploadedDisk>
       if (raw) {
         hasher.update(block);
         hashStates.set(offset + block.length, hasher.save!());
+        if (served) {
+          served.update(block);
+          servedStates.set(offset + block.length, served.save!());
+        }
       }
       const alreadyWritten = offset + block.length <= skipBelow;
       await tracker.submit(block, alreadyWritten || (writer.zeroBlocksMayBeSkipped && isAllZero(block)));
       for (const end of hashStates.keys()) if (end < tracker.contiguousEnd) hashStates.delete(end);
+      for (const end of servedStates.keys()) if (end < tracker.contiguousEnd) servedStates.delete(end);
       maybeReport();
     }
     signal?.throwIfAborted();
@@ -160,7 +183,9 @@ export async function transferImage(input: TransferInput): Promise<UploadedDisk>
     );
   }
   input.onProgress?.(progress());
-  return writer.commit(tracker.nextOffset, start.writtenBefore + tracker.bytesWritten);
+  const committed = await writer.commit(tracker.nextOffset, start.writtenBefore + tracker.bytesWritten);
+  if (!input.servedSha512) return committed;
+  return { ...committed, served: { sizeBytes: sourceBytesRead, sha512: served ? served.hex() : actual } };
 }
 
 /**
@@ -178,6 +203,8 @@ interface StartingPoint {
   /** Bytes the earlier attempts wrote below `skipBelow`. */
   writtenBefore: number;
   hasher: SourceHasher;
+  /** sha512 of the served bytes, when asked for and the source's own hash is not one. */
+  served?: SourceHasher;
 }
 
 /**
@@ -186,7 +213,8 @@ interface StartingPoint {
  * from the start (a compressed stream cannot be entered mid-way) and skips the blocks the
  * earlier attempt wrote.
  */
-async function startingPoint({ source, writer, resume }: TransferInput): Promise<StartingPoint> {
+async function startingPoint({ source, writer, resume, servedSha512 }: TransferInput): Promise<StartingPoint> {
+  const wantsServed = servedSha512 === true && source.checksum.algorithm !== 'sha512';
   const held = resume ? Math.max(0, Math.min(resume.diskOffset, writer.resumeOffset)) : 0;
   const writtenBefore = held > 0 && held === resume?.diskOffset ? (resume.bytesWritten ?? 0) : 0;
   const resumable =
@@ -195,29 +223,36 @@ async function startingPoint({ source, writer, resume }: TransferInput): Promise
     held > 0 &&
     held === resume.diskOffset &&
     held === resume.sourceOffset &&
-    held % writer.blockSize === 0;
+    held % writer.blockSize === 0 &&
+    (!wantsServed || resume.servedHashState !== undefined);
   if (resumable) {
     try {
       const hasher = await resumableHasher(
         source.checksum.algorithm,
         Buffer.from(resume.hashState!, 'base64'),
       );
-      return { sourceOffset: held, skipBelow: held, writtenBefore, hasher };
+      const served = wantsServed
+        ? await resumableHasher('sha512', Buffer.from(resume.servedHashState!, 'base64'))
+        : undefined;
+      return { sourceOffset: held, skipBelow: held, writtenBefore, hasher, ...(served && { served }) };
     } catch {
       // Not a state this hasher can load (another algorithm, a damaged heartbeat): start over.
     }
   }
-  return fromTheStart(source, held, writtenBefore);
+  return fromTheStart(source, held, writtenBefore, wantsServed);
 }
 
 async function fromTheStart(
   source: ResolvedImageSource,
   skipBelow: number,
   writtenBefore: number,
+  wantsServed: boolean,
 ): Promise<StartingPoint> {
   const algorithm = source.checksum.algorithm;
-  const hasher = source.compression === 'none' ? await resumableHasher(algorithm) : fastHasher(algorithm);
-  return { sourceOffset: 0, skipBelow, writtenBefore, hasher };
+  const hasherOf = (a: typeof algorithm) => (hashesBlocks(source) ? resumableHasher(a) : fastHasher(a));
+  const hasher = await hasherOf(algorithm);
+  const served = wantsServed ? await hasherOf('sha512') : undefined;
+  return { sourceOffset: 0, skipBelow, writtenBefore, hasher, ...(served && { served }) };
 }
 
 /** Stream errors that are symptoms of the decompressor dying, not causes. */

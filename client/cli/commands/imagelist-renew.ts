@@ -20,7 +20,7 @@ export function registerRenewal(imagelist: Command): void {
       `
 Each list due is published again as "imagelist publish" would (hv:version bumped, new dates, signed by
 its endorser, uploaded); the others are left alone. Runs on the workflows queue's workers, which need the
-master key and IMAGECAST_IMAGELIST_PUBLISH_FILE (docs/imagelists.md#renewal). Lists that could not be
+master key and IMAGECAST_CONFIG's imagelist_publish mappings (docs/imagelists.md#renewal). Lists that could not be
 renewed are named with the reason, and the workers' webhooks and the endorsers (email) are told.
 Exit codes: 0 every list due renewed (or none due), 1 some list not renewed, or the server unreachable.
 
