@@ -118,6 +118,7 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
               ? {
                   sourceOffset: resume.sourceOffset,
                   diskOffset: resume.diskOffset,
+                  prefixChecksum: resume.prefixChecksum,
                   hashState: resume.hashState,
                   bytesWritten: resume.bytesWritten,
                 }
