@@ -111,7 +111,7 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
       const writer = heartbeatingCommit(opened, () => context.heartbeat(lastDetails));
       const started = Date.now();
       try {
-        const disk = await transferImage({
+        const { extraDigestHex, sourceBytesRead, ...disk } = await transferImage({
           source,
           writer,
           // Resume only where the writer still has the earlier attempt's partial upload.
@@ -120,17 +120,20 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
               ? {
                   sourceOffset: resume.sourceOffset,
                   diskOffset: resume.diskOffset,
+                  prefixChecksum: resume.prefixChecksum,
                   hashState: resume.hashState,
                   bytesWritten: resume.bytesWritten,
-                  ...(resume.servedHashState && { servedHashState: resume.servedHashState }),
                 }
               : undefined,
           signal: context.cancellationSignal,
           onProgress: heartbeat,
-          ...(servedSha512 && { servedSha512 }),
+          // Image lists publish the file's sha512 as served; a sha512 source's own hash is it.
+          ...(servedSha512 && source.checksum.algorithm !== 'sha512' && { extraDigest: 'sha512' as const }),
         });
         recordUpload(release.cloud, disk, (Date.now() - started) / 1000);
-        return disk;
+        if (!servedSha512) return disk;
+        const sha512 = extraDigestHex ?? source.checksum.hex.toLowerCase();
+        return { ...disk, served: { sizeBytes: sourceBytesRead, sha512 } };
       } catch (error) {
         // A cancelled release wants nothing left behind; a timed-out or shut-down attempt
         // keeps its partial upload so the retry resumes from it.

@@ -3,14 +3,16 @@
 // as one resumable session, then composed, into fake-gcs-server. Baselines in the same run,
 // on the same file, without any upload: `gzip -1 -c image` (our stream's compressor), and the
 // command Google's import guide gives (`tar --format=oldgnu -Sczf`, gzip -6 and sparse).
-// Usage: node dist/bench/gce-upload.js [sizeMiB=4096] [runs=3]
+// Usage: node dist/bench/gce-upload.js [sizeMiB=4096] [runs=3] [OTHER_DIST]
+// OTHER_DIST: another build's dist/ (say, of the commit before a change), whose upload runs in
+// the same runs, right after ours (before it on odd runs), against the same gzip -1 baseline.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Storage } from '@google-cloud/storage';
 import { PassThroughClient } from 'google-auth-library';
@@ -25,6 +27,7 @@ const BLOCK = 512 * 1024;
 const BUCKET = 'imagecast-bench';
 const work = mkdtempSync(join(tmpdir(), 'imagecast-bench-gce-'));
 const once = fileURLToPath(new URL('./gce-upload-once.js', import.meta.url));
+const otherOnce = process.argv[4] ? resolve(process.argv[4], 'bench/gce-upload-once.js') : undefined;
 const run = promisify(execFile);
 
 /**
@@ -100,17 +103,24 @@ try {
   const gzip1: Array<{ ms: number; bytes: number }> = [];
   const google: Array<{ ms: number; bytes: number }> = [];
   const emulator: number[] = [];
-  const ours: Array<{ ms: number; sizeBytes: number; bytesWritten: number; maxRssMiB: number; rssBeforeMiB: number }> = [];
+  type Upload = { ms: number; sizeBytes: number; bytesWritten: number; maxRssMiB: number; rssBeforeMiB: number };
+  const ours: Upload[] = [];
+  const other: Upload[] = [];
+  const upload = async (script: string, token: string): Promise<Upload> => {
+    // Asynchronously: the build server and the shim answering the upload live in this process.
+    const { stdout } = await run(process.execPath, [script, server.url, shim.endpoint, BUCKET, `${token}-${Date.now()}`], {
+      maxBuffer: 1 << 20,
+    });
+    // Free the emulator's memory: every run's object stays in it otherwise.
+    for (const [f] of [await storage.bucket(BUCKET).getFiles()]) await Promise.all(f.map((o) => o.delete()));
+    return JSON.parse(stdout.trim().split('\n').pop()!) as Upload;
+  };
   for (let i = 0; i < runs; i++) {
     gzip1.push(await timed('gzip -1 -c disk.raw | wc -c'));
     google.push(await timed('tar --format=oldgnu -Sczf - disk.raw | wc -c'));
-    // Asynchronously: the build server and the shim answering the upload live in this process.
-    const { stdout } = await run(process.execPath, [once, server.url, shim.endpoint, BUCKET, `r${i}-${Date.now()}`], {
-      maxBuffer: 1 << 20,
-    });
-    ours.push(JSON.parse(stdout.trim().split('\n').pop()!));
-    // Free the emulator's memory: every run's object stays in it otherwise.
-    for (const [f] of [await storage.bucket(BUCKET).getFiles()]) await Promise.all(f.map((o) => o.delete()));
+    if (otherOnce && i % 2 === 1) other.push(await upload(otherOnce, `o${i}`));
+    ours.push(await upload(once, `r${i}`));
+    if (otherOnce && i % 2 === 0) other.push(await upload(otherOnce, `o${i}`));
     emulator.push(await emulatorUpload(storage, ours[i]!.bytesWritten, `baseline-${i}`));
   }
   await server.stop();
@@ -124,6 +134,12 @@ try {
   console.log(line("tar -Sczf, Google's guide (no upload)", googleMs));
   console.log(line('imagecast: HTTP → tar.gz → GCS (compose)', oursMs));
   console.log(`speed vs gzip -1                             ${fmt(gzipMs / oursMs, 2)}  (goal >= 0.8)`);
+  if (otherOnce) {
+    const otherMs = median(other.map((o) => o.ms));
+    console.log(line(`the other build (${process.argv[4]})`, otherMs));
+    console.log(`the other build's speed vs gzip -1           ${fmt(gzipMs / otherMs, 2)}`);
+    console.log(`per run, gzip -1 ÷ ours | ÷ other build      ${gzip1.map((g, i) => `${fmt(g.ms / ours[i]!.ms, 2)} | ${fmt(g.ms / other[i]!.ms, 2)}`).join(', ')}`);
+  }
   const emulatorMs = median(emulator);
   console.log(line('fake-gcs-server alone, same bytes (upload+compose)', emulatorMs));
   console.log(line('gzip -1, then that upload (mash: stage, then send)', gzipMs + emulatorMs));

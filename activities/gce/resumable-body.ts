@@ -3,6 +3,7 @@ import type { Bucket } from '@google-cloud/storage';
 import { isAllZero } from '../common/transfer/block-cutter.js';
 import { crc32Combine, crc32OfZeros } from './crc32-combine.js';
 import { alignmentPadding, deflateSegment, emptyDeflateBlocks, zeroSegment } from './tar-gzip.js';
+import { putChunk } from './upload-session.js';
 
 /** Cloud Storage takes intermediate chunks of a resumable upload in multiples of 256 KiB. */
 export const CHUNK_MULTIPLE = 256 * 1024;
@@ -26,12 +27,6 @@ export interface BodyLayout {
   syncBytes: number;
   /** Disk size when known up front (raw sources): its end is a sync point too. */
   diskSizeBytes?: number;
-}
-
-export interface SessionStatus {
-  state: 'open' | 'finished' | 'gone';
-  /** Bytes the session holds (open), or the object's size (finished). */
-  bytes: number;
 }
 
 /**
@@ -248,46 +243,14 @@ export class ResumableBody {
     if (this.failure) throw this.failure.error;
   }
 
-  /** One chunk through the SDK's resumable upload, continuing the session at `durable`. */
+  /**
+   * One chunk, continuing the session at `durable`, through the resumable protocol itself
+   * (see upload-session.ts: the SDK's upload stream reported a refused chunk where no one
+   * could catch it, which crashed the worker).
+   */
   private async put(data: Buffer, last: boolean): Promise<void> {
-    const offset = this.durable;
-    await new Promise<void>((resolve, reject) => {
-      let answered: string | undefined;
-      const stream = this.bucket.file(this.partName).createWriteStream({
-        resumable: true,
-        uri: this.sessionUri,
-        offset,
-        // chunkSize makes the SDK say the byte range (and, for the last one, the total) itself.
-        chunkSize: MAX_CHUNK,
-        isPartialUpload: !last,
-        validation: false,
-        metadata: { contentType: 'application/octet-stream' },
-      });
-      stream.on('response', (response: { status?: number; headers?: unknown }) => {
-        answered = headerOf(response.headers, 'range');
-      });
-      stream.once('error', reject);
-      stream.once('finish', () => {
-        // The SDK does not check what a partial chunk's answer says the session holds.
-        const held = answered ? Number(answered.split('-')[1]) + 1 : undefined;
-        if (!last && held !== offset + data.length) {
-          reject(new Error(`${this.partName}: the session holds ${held ?? 0} bytes after a chunk ending at ${offset + data.length}`));
-        } else resolve();
-      });
-      stream.end(data);
-    });
-    this.durable = offset + data.length;
+    await putChunk(this.bucket.storage.authClient, this.sessionUri, this.durable, data, last);
+    this.durable += data.length;
     this.sentBytes += data.length;
   }
-}
-
-/** A response header from gaxios, whose `headers` is a Headers-like object (v7) or a plain record. */
-export function headerOf(headers: unknown, name: string): string | undefined {
-  if (!headers || typeof headers !== 'object') return undefined;
-  // Not `instanceof Headers`: gaxios's Headers come from its own fetch, not this realm's global.
-  const get = (headers as { get?: unknown }).get;
-  if (typeof get === 'function') return (get.call(headers, name) as string | null) ?? undefined;
-  const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
-  const value = key === undefined ? undefined : (headers as Record<string, unknown>)[key];
-  return value === undefined ? undefined : String(value);
 }

@@ -64,14 +64,12 @@ describe('an Azure worker killed during upload', () => {
     start('second');
     const status = await h.client.waitForRelease(releaseId, { pollIntervalMs: 300 });
     assert.equal(status.state, 'succeeded', status.error);
-    // The second attempt fetched the image from where the first one's heartbeat said it stood.
+    // The second attempt read the image again from its start, to rebuild the checksum and check
+    // the part the first one uploaded (its heartbeat carries that part's digest).
     const resumed = h.buildServer.requests.filter((r) => r.path.endsWith('.raw')).slice(fetchesBefore);
     assert.ok(resumed.length >= 1, 'the retry fetched the image');
-    const from = Number(/^bytes=(\d+)-$/.exec(resumed[0]!.range ?? '')?.[1] ?? 0);
-    assert.ok(
-      from >= progress.sourceOffset && from > 0,
-      `resumed at ${from}, heartbeat said ${progress.sourceOffset}`,
-    );
+    assert.equal(resumed[0]!.range, undefined);
+    assert.ok(progress.diskOffset > 0 && progress.prefixChecksum, 'the heartbeat said what was uploaded');
     const images = az.arm.state.images().filter((i) => String(i.name).startsWith('az-crash'));
     assert.equal(images.length, 1);
     assert.match(

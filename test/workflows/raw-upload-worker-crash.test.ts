@@ -1,6 +1,7 @@
 // The raw_image_upload step when its worker is SIGKILLed mid-file: a new worker continues the
-// same S3 multipart upload from the last heartbeat (a Range read from the checkpoint, the
-// parts before it not sent again), and the bucket holds one object, byte-identical to the file.
+// same S3 multipart upload from the last heartbeat (the file read again from its start, the
+// parts before the checkpoint not sent again), and the bucket holds one object, byte-identical
+// to the file.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -111,13 +112,9 @@ describe('a worker killed during the raw image upload', () => {
       0,
       'no unfinished upload',
     );
-    const resumed = h.buildServer.requests.filter(
-      (r) => r.path.endsWith(fileName) && r.range && /^bytes=[1-9]\d*-/.test(r.range),
-    );
-    const from = Math.min(...resumed.map((r) => Number(/^bytes=(\d+)-/.exec(r.range!)![1])));
-    assert.ok(
-      resumed.length >= 1 && from >= 16 * MiB,
-      `the new worker read on from its checkpoint (${from}), not from the start`,
-    );
+    // The new worker read the file again from its start (its sha256 and sha512 are node:crypto's,
+    // whose state a heartbeat cannot carry) and continued the same multipart upload.
+    const reads = h.buildServer.requests.filter((r) => r.path.endsWith(fileName));
+    assert.ok(reads.length >= 2 && reads.every((r) => r.range === undefined), 'the file read again, whole');
   });
 });

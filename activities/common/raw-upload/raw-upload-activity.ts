@@ -2,13 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Context } from '@temporalio/activity';
-import type {
-  CloudProvider,
-  DiskWriter,
-  ReleaseRef,
-  ResolvedImageSource,
-  WriterCheckpoint,
-} from '../../provider.js';
+import type { CloudProvider, ReleaseRef, ResolvedImageSource, WriterCheckpoint } from '../../provider.js';
 import type { RawUploadedObject, RawUploadResult, RawUploadSpec } from '../../../schemas/raw-upload.js';
 import { nonRetryable } from '../errors.js';
 import {
@@ -17,7 +11,6 @@ import {
   type TransferResumeState,
 } from '../transfer/transfer-image.js';
 import { objectLocation, objectUrl, type ObjectLocation } from './object-location.js';
-import { savedSha512State, withSha512 } from './sha512-writer.js';
 
 export interface UploadRawImageInput {
   release: ReleaseRef;
@@ -107,11 +100,11 @@ async function uploadImageFile(
   const context = Context.current();
   const { source, release, upload } = input;
   // A sha512 checksum file: the transfer's own verified hash is the object's. Otherwise the
-  // writer hashes too, and resumes only where it saved that hash's state.
+  // transfer computes the sha512 beside the checksum it verifies, over every byte it reads
+  // (a retry re-reads the file from its start, uploading only what the writer lacks).
   const hashing = source.checksum.algorithm !== 'sha512';
-  const usable =
-    resume && resume.diskOffset > 0 && (!hashing || (await savedSha512State(resume.writer)) !== undefined);
-  const inner = await openWriter({
+  const usable = resume && resume.diskOffset > 0;
+  const writer = await openWriter({
     account: upload.account,
     release,
     bucket: where.bucket,
@@ -120,8 +113,6 @@ async function uploadImageFile(
     resumeFromOffset: usable ? resume.diskOffset : 0,
     ...(usable && resume.writer && { checkpoint: resume.writer }),
   });
-  const hashingWriter = hashing ? await withSha512(inner, usable ? resume.writer : undefined) : undefined;
-  const writer: DiskWriter = hashingWriter ?? inner;
   const heartbeat = (progress: TransferProgress) => {
     const checkpoint = writer.checkpoint?.(progress.resume.diskOffset);
     context.heartbeat({
@@ -135,13 +126,14 @@ async function uploadImageFile(
   try {
     const object = await transferImage({
       // As served: a compressed file is copied compressed, so it is hashed block by block
-      // and a retry continues mid-file.
+      // and a retry checks that the part it re-reads is what was uploaded.
       source: { ...source, compression: 'none', format: undefined },
       writer,
       resume: usable && writer.resumeOffset === resume.diskOffset ? resume : undefined,
       signal: context.cancellationSignal,
       onProgress: heartbeat,
       progressIntervalMs,
+      ...(hashing && { extraDigest: 'sha512' as const }),
     });
     return {
       url: objectUrl(
@@ -150,13 +142,11 @@ async function uploadImageFile(
         upload.type === 'azure_blob' ? blobEndpoint(object.diskId, where) : undefined,
       ),
       sizeBytes: object.sizeBytes,
-      sha512: hashing ? object.checksum.hex : source.checksum.hex.toLowerCase(),
+      sha512: hashing ? object.extraDigestHex! : source.checksum.hex.toLowerCase(),
     };
   } catch (error) {
     if (context.cancellationDetails?.cancelRequested) await writer.abort();
     throw error;
-  } finally {
-    await hashingWriter?.close();
   }
 }
 

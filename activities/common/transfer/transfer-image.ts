@@ -5,22 +5,30 @@ import { nonRetryable } from '../errors.js';
 import { blocksOf, isAllZero } from './block-cutter.js';
 import { createDecompressor } from './decompress.js';
 import { openSourceStream } from './open-source.js';
-import { fastHasher, resumableHasher, type SourceHasher } from './source-hasher.js';
+import { digestOfSavedState, sourceHasher } from './source-hasher.js';
 import { vhdFooterStripper } from './vhd-footer-strip.js';
 import { WriteTracker } from './write-tracker.js';
 
 /** Where a retried transfer picks up. Reported only for data already written. */
 export interface TransferResumeState {
-  /** Source bytes already hashed (0 for a compressed source: its retry reads from the start). */
+  /**
+   * Where the retry starts reading the source: always 0 (node:crypto cannot save a hash's
+   * state, so the retry re-reads and re-hashes what was uploaded, uploading none of it again).
+   * Heartbeats of earlier versions carry the offset their `hashState` was saved at.
+   */
   sourceOffset: number;
   /** Disk bytes durably written: every block below it is done. */
   diskOffset: number;
-  /** base64 hash state after exactly `sourceOffset` source bytes (raw sources only). */
+  /**
+   * Raw sources: the hex digest (the source's checksum algorithm) of the first `diskOffset`
+   * bytes, i.e. of what was uploaded. The retry re-reads them and must find the same digest,
+   * so the uploaded prefix is proven to be the bytes the final checksum covers.
+   */
+  prefixChecksum?: string;
+  /** Earlier versions only (read, never written): base64 hash-wasm state after `sourceOffset` bytes. */
   hashState?: string;
   /** Bytes written below `diskOffset`, over every attempt (zero blocks skipped are not written). */
   bytesWritten?: number;
-  /** base64 sha512 state of the served bytes after `sourceOffset` (only when asked for `servedSha512`). */
-  servedHashState?: string;
 }
 
 export interface TransferProgress {
@@ -34,6 +42,8 @@ export interface TransferProgress {
   resume: TransferResumeState;
 }
 
+type Algorithm = ResolvedImageSource['checksum']['algorithm'];
+
 export interface TransferInput {
   source: ResolvedImageSource;
   writer: DiskWriter;
@@ -41,12 +51,16 @@ export interface TransferInput {
   signal?: AbortSignal;
   onProgress?(progress: TransferProgress): void;
   progressIntervalMs?: number;
-  /**
-   * Also give the file's sha512 and size as served (image lists publish them), computed in
-   * this same pass: a sha256 source is hashed twice over, never read twice.
-   */
-  servedSha512?: boolean;
+  /** A second digest of the source bytes, computed in the same pass (the raw upload's sha512). */
+  extraDigest?: Algorithm;
 }
+
+export type TransferredDisk = UploadedDisk & {
+  /** The hex digest asked for as `extraDigest`, of every source byte (re-read ones included). */
+  extraDigestHex?: string;
+  /** Bytes of the file as served (before decompression): the source is always read whole. */
+  sourceBytesRead: number;
+};
 
 /**
  * Download → checksum → (decompress) → upload, in one streaming pass with bounded memory:
@@ -55,51 +69,36 @@ export interface TransferInput {
  * `maxConcurrentWrites` blocks are in flight. The disk is committed only when the checksum
  * matched; on a mismatch the writer is aborted. On `signal` the transfer stops reading,
  * lets in-flight writes finish and throws, leaving the partial upload for the caller.
+ * A retry reads the source from its start and skips (does not write again) the blocks the
+ * writer still holds; for a raw source it first checks that those bytes are the ones uploaded.
  */
-export async function transferImage(input: TransferInput): Promise<UploadedDisk> {
+export async function transferImage(input: TransferInput): Promise<TransferredDisk> {
   const { source, writer, signal } = input;
   signal?.throwIfAborted();
   const raw = hashesBlocks(source);
-  let start = await startingPoint(input);
-  const opened = await openSourceStream(source.url, start.sourceOffset, signal);
-  if (opened.offset !== start.sourceOffset) {
-    // The server ignored the Range and sends the whole file: hash it all again.
-    start = await fromTheStart(source, start.skipBelow, start.writtenBefore, start.served !== undefined).catch((error: unknown) => {
-      opened.stream.destroy();
-      throw error;
-    });
-  }
-  const { hasher, skipBelow } = start;
-  // A sha512 source's own verified hash is the served sha512; a sha256 one needs a second hasher.
-  const served = input.servedSha512 && source.checksum.algorithm !== 'sha512' ? start.served : undefined;
-  const tracker = new WriteTracker(writer, opened.offset, start.writtenBefore);
-  // Raw sources: the hash state at each block end not yet inside the written prefix.
-  const hashStates = new Map<number, Uint8Array>();
-  const servedStates = new Map<number, Uint8Array>();
-  if (raw) hashStates.set(opened.offset, hasher.save!());
-  if (raw && served) servedStates.set(opened.offset, served.save!());
+  const { skipBelow, writtenBefore, prefixChecksum } = await startingPoint(input);
+  const opened = await openSourceStream(source.url, 0, signal);
+  const hasher = sourceHasher(source.checksum.algorithm);
+  const extra = input.extraDigest ? sourceHasher(input.extraDigest) : undefined;
+  const tracker = new WriteTracker(writer, 0, writtenBefore);
+  // Raw sources: the digest of the source up to each block end not yet inside the written prefix.
+  const prefixDigests = new Map<number, string>();
 
-  let sourceBytesRead = opened.offset;
+  let sourceBytesRead = 0;
   const progress = (): TransferProgress => {
     const done = tracker.contiguousEnd;
-    const state = hashStates.get(done);
-    const servedState = servedStates.get(done);
-    // Without the served hash's state at `done`, a retry must read from the start to hash it all.
-    const resumable = state && (!served || servedState);
+    const digest = done > 0 ? prefixDigests.get(done) : undefined;
     return {
       sourceBytesRead,
       sourceBytesTotal: source.sizeBytes ?? opened.totalBytes,
       diskBytes: tracker.nextOffset,
-      bytesWritten: start.writtenBefore + tracker.bytesWritten,
-      resume: resumable
-        ? {
-            sourceOffset: done,
-            diskOffset: done,
-            hashState: Buffer.from(state).toString('base64'),
-            bytesWritten: tracker.prefixBytesWritten,
-            ...(servedState && { servedHashState: Buffer.from(servedState).toString('base64') }),
-          }
-        : { sourceOffset: 0, diskOffset: done, bytesWritten: tracker.prefixBytesWritten },
+      bytesWritten: writtenBefore + tracker.bytesWritten,
+      resume: {
+        sourceOffset: 0,
+        diskOffset: done,
+        ...(digest && { prefixChecksum: digest }),
+        bytesWritten: tracker.prefixBytesWritten,
+      },
     };
   };
   const interval = input.progressIntervalMs ?? 1000;
@@ -115,7 +114,7 @@ export async function transferImage(input: TransferInput): Promise<UploadedDisk>
       sourceBytesRead += chunk.length;
       if (!raw) {
         hasher.update(chunk);
-        served?.update(chunk);
+        extra?.update(chunk);
       }
       maybeReport();
       done(null, chunk);
@@ -139,18 +138,23 @@ export async function transferImage(input: TransferInput): Promise<UploadedDisk>
     for await (const block of blocksOf(disk, writer.blockSize)) {
       if (signal?.aborted) break;
       const offset = tracker.nextOffset;
+      const end = offset + block.length;
       if (raw) {
         hasher.update(block);
-        hashStates.set(offset + block.length, hasher.save!());
-        if (served) {
-          served.update(block);
-          servedStates.set(offset + block.length, served.save!());
+        extra?.update(block);
+        prefixDigests.set(end, hasher.digestSoFar());
+        if (prefixChecksum !== undefined && end === skipBelow && prefixDigests.get(end) !== prefixChecksum) {
+          throw await checksumMismatch(
+            source,
+            writer,
+            `its first ${end} bytes (re-read to resume the upload) now have the ${source.checksum.algorithm} ${prefixDigests.get(end)}, but the bytes uploaded before had ${prefixChecksum}: the file changed on the build service during the release`,
+            { actual: prefixDigests.get(end)!, expected: prefixChecksum },
+          );
         }
       }
-      const alreadyWritten = offset + block.length <= skipBelow;
+      const alreadyWritten = end <= skipBelow;
       await tracker.submit(block, alreadyWritten || (writer.zeroBlocksMayBeSkipped && isAllZero(block)));
-      for (const end of hashStates.keys()) if (end < tracker.contiguousEnd) hashStates.delete(end);
-      for (const end of servedStates.keys()) if (end < tracker.contiguousEnd) servedStates.delete(end);
+      for (const at of prefixDigests.keys()) if (at < tracker.contiguousEnd) prefixDigests.delete(at);
       maybeReport();
     }
     signal?.throwIfAborted();
@@ -172,87 +176,75 @@ export async function transferImage(input: TransferInput): Promise<UploadedDisk>
   const actual = hasher.hex();
   const expected = source.checksum.hex.toLowerCase();
   if (actual !== expected) {
-    const aborted = await writer.abort().then(
-      () => '',
-      (error: unknown) => ` (removing the partial upload failed too: ${(error as Error).message})`,
-    );
-    throw nonRetryable(
-      'ChecksumMismatch',
-      `${source.fileName}: its ${source.checksum.algorithm} is ${actual}, but its checksum file says ${expected}${aborted}`,
-      { fileName: source.fileName, algorithm: source.checksum.algorithm, expected, actual },
+    throw await checksumMismatch(
+      source,
+      writer,
+      `its ${source.checksum.algorithm} is ${actual}, but its checksum file says ${expected}`,
+      { actual, expected },
     );
   }
+  const extraDigestHex = extra?.hex();
   input.onProgress?.(progress());
-  const committed = await writer.commit(tracker.nextOffset, start.writtenBefore + tracker.bytesWritten);
-  if (!input.servedSha512) return committed;
-  return { ...committed, served: { sizeBytes: sourceBytesRead, sha512: served ? served.hex() : actual } };
+  const uploaded = await writer.commit(tracker.nextOffset, writtenBefore + tracker.bytesWritten);
+  return { ...uploaded, sourceBytesRead, ...(extraDigestHex && { extraDigestHex }) };
+}
+
+/** Removes the partial upload and says why: the verdict that fails the release. */
+async function checksumMismatch(
+  source: ResolvedImageSource,
+  writer: DiskWriter,
+  why: string,
+  { actual, expected }: { actual: string; expected: string },
+): Promise<Error> {
+  const aborted = await writer.abort().then(
+    () => '',
+    (error: unknown) => ` (removing the partial upload failed too: ${(error as Error).message})`,
+  );
+  return nonRetryable('ChecksumMismatch', `${source.fileName}: ${why}${aborted}`, {
+    fileName: source.fileName,
+    algorithm: source.checksum.algorithm,
+    expected,
+    actual,
+  });
 }
 
 /**
- * A raw disk served uncompressed is hashed block by block (so its hash state can be saved at
- * each block and a retry continue mid-file); anything else as it arrives.
+ * A raw disk served uncompressed is hashed block by block (so the digest of the uploaded
+ * prefix is known at each block end); anything else as it arrives.
  */
 function hashesBlocks(source: ResolvedImageSource): boolean {
   return source.compression === 'none' && source.format !== 'vhdfixed';
 }
 
 interface StartingPoint {
-  sourceOffset: number;
   /** Blocks ending at or below this were written by an earlier attempt. */
   skipBelow: number;
   /** Bytes the earlier attempts wrote below `skipBelow`. */
   writtenBefore: number;
-  hasher: SourceHasher;
-  /** sha512 of the served bytes, when asked for and the source's own hash is not one. */
-  served?: SourceHasher;
+  /** What the source's first `skipBelow` bytes must hash to (raw sources, when known). */
+  prefixChecksum?: string;
 }
 
 /**
- * Where this attempt starts. Only what the writer still holds counts as written. A raw
- * source with a matching hash state continues mid-file; anything else reads the source
- * from the start (a compressed stream cannot be entered mid-way) and skips the blocks the
- * earlier attempt wrote.
+ * Where this attempt starts writing. Only what the writer still holds counts as written.
+ * The source is always read from its start (a compressed stream cannot be entered mid-way,
+ * and node:crypto's hash state cannot be saved); the blocks the earlier attempt wrote are
+ * skipped. Reading again costs the download of the prefix, no upload: measured in
+ * docs/benchmarks.md against keeping a saveable (hash-wasm) state on every transfer.
  */
-async function startingPoint({ source, writer, resume, servedSha512 }: TransferInput): Promise<StartingPoint> {
-  const wantsServed = servedSha512 === true && source.checksum.algorithm !== 'sha512';
+async function startingPoint({ source, writer, resume }: TransferInput): Promise<StartingPoint> {
   const held = resume ? Math.max(0, Math.min(resume.diskOffset, writer.resumeOffset)) : 0;
-  const writtenBefore = held > 0 && held === resume?.diskOffset ? (resume.bytesWritten ?? 0) : 0;
-  const resumable =
-    hashesBlocks(source) &&
-    resume?.hashState !== undefined &&
-    held > 0 &&
-    held === resume.diskOffset &&
-    held === resume.sourceOffset &&
-    held % writer.blockSize === 0 &&
-    (!wantsServed || resume.servedHashState !== undefined);
-  if (resumable) {
-    try {
-      const hasher = await resumableHasher(
-        source.checksum.algorithm,
-        Buffer.from(resume.hashState!, 'base64'),
-      );
-      const served = wantsServed
-        ? await resumableHasher('sha512', Buffer.from(resume.servedHashState!, 'base64'))
-        : undefined;
-      return { sourceOffset: held, skipBelow: held, writtenBefore, hasher, ...(served && { served }) };
-    } catch {
-      // Not a state this hasher can load (another algorithm, a damaged heartbeat): start over.
-    }
-  }
-  return fromTheStart(source, held, writtenBefore, wantsServed);
-}
-
-async function fromTheStart(
-  source: ResolvedImageSource,
-  skipBelow: number,
-  writtenBefore: number,
-  wantsServed: boolean,
-): Promise<StartingPoint> {
-  const algorithm = source.checksum.algorithm;
-  const hasherOf = (a: typeof algorithm) => (hashesBlocks(source) ? resumableHasher(a) : fastHasher(a));
-  const hasher = await hasherOf(algorithm);
-  const served = wantsServed ? await hasherOf('sha512') : undefined;
-  return { sourceOffset: 0, skipBelow, writtenBefore, hasher, ...(served && { served }) };
+  const whole = held > 0 && held === resume?.diskOffset;
+  const writtenBefore = whole ? (resume.bytesWritten ?? 0) : 0;
+  if (!whole || !hashesBlocks(source)) return { skipBelow: held, writtenBefore };
+  if (resume.prefixChecksum !== undefined)
+    return { skipBelow: held, writtenBefore, prefixChecksum: resume.prefixChecksum };
+  // An earlier version's heartbeat: its saved hash state is the prefix's digest.
+  const legacy =
+    resume.hashState !== undefined && resume.sourceOffset === held
+      ? await digestOfSavedState(source.checksum.algorithm, Buffer.from(resume.hashState, 'base64'))
+      : undefined;
+  return { skipBelow: held, writtenBefore, ...(legacy && { prefixChecksum: legacy }) };
 }
 
 /** Stream errors that are symptoms of the decompressor dying, not causes. */

@@ -160,6 +160,33 @@ describe('gce upload: a streaming, resumable gs://<bucket>/<name>.tar.gz', () =>
     assert.equal((await c.storage.bucket(BUCKET).file(objectName).exists())[0], false);
   });
 
+  it('fails the upload, not the worker process, when the session refuses a chunk', async () => {
+    // The SDK's upload stream threw a refused chunk's error where no one could catch it: an
+    // uncaught exception, which ends a worker process. The upload must fail (so the activity
+    // fails and Temporal retries it) and nothing may escape.
+    const uncaught: unknown[] = [];
+    const hear = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', hear);
+    try {
+      // 24 MiB of random data deflates to more than a 16 MiB chunk: a PUT goes before commit.
+      const disk = Buffer.concat([randomBytes(24 * MiB), Buffer.alloc(8 * MiB)]);
+      const writer = await openGcsTarballWriter(c, writerInput(newRelease(), disk), target('refused.tar.gz'));
+      // The session is cancelled under it (as when it expires): its next chunk is answered 404.
+      const { sessionUri } = writer.checkpoint!(0) as { sessionUri: string };
+      await c.storage.authClient.request({ url: sessionUri, method: 'DELETE', validateStatus: () => true });
+      await assert.rejects(async () => {
+        await upload(writer, disk);
+        await writer.commit(disk.length, disk.length);
+      }, /HTTP 404/);
+      // A late error from an upload stream would surface in the next turns.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      assert.deepEqual(uncaught, [], 'nothing escaped');
+      await writer.abort();
+    } finally {
+      process.off('uncaughtException', hear);
+    }
+  });
+
   it('continues the same session from the last checkpoint after the attempt died mid-upload', async () => {
     const disk = testDisk(['data', 'zero', 'data', 'data', 'zero', 'data', 'zero']);
     const release = newRelease();

@@ -1,6 +1,7 @@
 // The upload's one streaming pass also gives the file's sha512 and size as served (image lists
-// publish them): for a compressed file the compressed bytes, and across a resumed attempt the
-// whole file, without reading the first half again.
+// publish them, via transferImage's extraDigest): for a compressed file the compressed bytes,
+// and across a resumed attempt the whole file (a retry reads the source from its start and
+// uploads only what the writer does not hold).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -46,7 +47,7 @@ const sink = (path: string, resumeOffset = 0) =>
 const sha512 = (bytes: Buffer) => createHash('sha512').update(bytes).digest('hex');
 
 describe('sha512 of the file as served, in the upload pass', () => {
-  it('hashes a sha256-checked raw file across a resumed attempt, continuing mid-file from the heartbeat', async () => {
+  it('hashes a sha256-checked raw file across a resumed attempt, whole (transfer-resume.test covers what is not uploaded again)', async () => {
     const { source, served } = await published('none');
     assert.equal(source.checksum.algorithm, 'sha256');
     const path = join(sinks, `disk${++count}.raw`);
@@ -57,7 +58,7 @@ describe('sha512 of the file as served, in the upload pass', () => {
       transferImage({
         source,
         writer: first,
-        servedSha512: true,
+        extraDigest: 'sha512',
         signal: controller.signal,
         progressIntervalMs: 0,
         onProgress: (p) => {
@@ -68,30 +69,30 @@ describe('sha512 of the file as served, in the upload pass', () => {
       /worker shutting down/,
     );
     await first.close();
-    assert.ok(resume?.servedHashState, 'the heartbeat carries the served hash state');
-    assert.ok(resume.sourceOffset > 0);
+    assert.ok(resume?.prefixChecksum, 'the heartbeat carries the digest of the uploaded prefix');
+    assert.ok(resume.diskOffset > 0);
 
-    const seen = server.requests.length;
-    const uploaded = await transferImage({ source, writer: await sink(path, resume.diskOffset), resume, servedSha512: true });
-    const file = new URL(source.url).pathname;
+    const writer = await sink(path, resume.diskOffset);
+    const uploaded = await transferImage({ source, writer, resume, extraDigest: 'sha512' });
     assert.deepEqual(
-      server.requests.slice(seen).filter((r) => r.path === file),
-      [{ path: file, range: `bytes=${resume.diskOffset}-` }],
-      'the second attempt read only the second half',
+      { sizeBytes: uploaded.sourceBytesRead, sha512: uploaded.extraDigestHex },
+      { sizeBytes: served.length, sha512: sha512(served) },
     );
-    assert.deepEqual(uploaded.served, { sizeBytes: served.length, sha512: sha512(served) });
   });
 
   it('hashes a compressed file as served (compressed), not the disk it becomes', async () => {
     const { source, served } = await published('xz');
-    const uploaded = await transferImage({ source, writer: await sink(join(sinks, `disk${++count}.raw`)), servedSha512: true });
-    assert.deepEqual(uploaded.served, { sizeBytes: served.length, sha512: sha512(served) });
+    const uploaded = await transferImage({ source, writer: await sink(join(sinks, `disk${++count}.raw`)), extraDigest: 'sha512' });
+    assert.deepEqual(
+      { sizeBytes: uploaded.sourceBytesRead, sha512: uploaded.extraDigestHex },
+      { sizeBytes: served.length, sha512: sha512(served) },
+    );
     assert.notEqual(uploaded.sizeBytes, served.length);
   });
 
   it('gives nothing extra when not asked', async () => {
     const { source } = await published('none');
     const uploaded = await transferImage({ source, writer: await sink(join(sinks, `disk${++count}.raw`)) });
-    assert.equal(uploaded.served, undefined);
+    assert.equal(uploaded.extraDigestHex, undefined);
   });
 });

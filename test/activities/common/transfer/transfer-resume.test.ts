@@ -1,9 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ApplicationFailure } from '@temporalio/common';
+import { createSHA256 } from 'hash-wasm';
 import { resolveImageSource } from '../../../../activities/common/download/resolve-source.js';
 import {
   transferImage,
@@ -57,6 +60,10 @@ async function published(compression: 'none' | 'xz' | 'gz', local = false): Prom
   });
 }
 
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 function sink(path: string, resumeOffset = 0) {
   return FileDiskWriter.open(path, {
     blockSize: BLOCK,
@@ -99,12 +106,12 @@ async function interruptedAttempt(source: ResolvedImageSource, path: string) {
 }
 
 describe('image transfer resume', () => {
-  it('continues a raw download mid-file from the last reported state, with a Range request and the saved hash state', async () => {
+  it('resumes a raw download by re-reading the uploaded part (checked against its digest), writing nothing below the resume point', async () => {
     const source = await published('none');
     const path = join(sinks, `disk${++count}.raw`);
     const resume = await interruptedAttempt(source, path);
-    assert.equal(resume.sourceOffset, resume.diskOffset);
-    assert.ok(resume.hashState);
+    assert.equal(resume.sourceOffset, 0, 'the retry reads the file from its start');
+    assert.equal(resume.prefixChecksum, sha256(diskBytes.subarray(0, resume.diskOffset)));
 
     const seen = server.requests.length;
     const writer = await sink(path, resume.diskOffset);
@@ -112,7 +119,7 @@ describe('image transfer resume', () => {
     const file = new URL(source.url).pathname;
     assert.deepEqual(
       server.requests.slice(seen).filter((r) => r.path === file),
-      [{ path: file, range: `bytes=${resume.diskOffset}-` }],
+      [{ path: file, range: undefined }],
     );
     assert.ok(
       writer.written.every((offset) => offset >= resume.diskOffset),
@@ -125,7 +132,59 @@ describe('image transfer resume', () => {
     assert.equal(uploaded.bytesWritten, diskBytes.length / 2);
   });
 
-  it('continues a raw file:// source from its offset', async () => {
+  it('fails the transfer and removes the partial upload when the re-read part differs from what was uploaded', async () => {
+    const source = await published('none');
+    const path = join(sinks, `disk${++count}.raw`);
+    const resume = await interruptedAttempt(source, path);
+    // As if the earlier attempt had uploaded other bytes (the file was replaced since).
+    const uploadedBefore = sha256(Buffer.alloc(resume.diskOffset, 1));
+    const writer = await sink(path, resume.diskOffset);
+    await assert.rejects(
+      transferImage({ source, writer, resume: { ...resume, prefixChecksum: uploadedBefore } }),
+      (error: ApplicationFailure) =>
+        error.type === 'ChecksumMismatch' &&
+        error.nonRetryable &&
+        /changed on the build service/.test(error.message),
+    );
+    assert.equal(writer.aborted, true);
+    assert.equal(writer.committed, undefined);
+    assert.ok(writer.written.every((offset) => offset >= resume.diskOffset));
+  });
+
+  it('checks the re-read part against the hash state an earlier version saved in its heartbeat', async () => {
+    const source = await published('none');
+    const savedBy = async (bytes: Buffer) => {
+      const hasher = await createSHA256();
+      hasher.init();
+      hasher.update(bytes);
+      return Buffer.from(hasher.save()).toString('base64');
+    };
+    const legacy = async (path: string, state: (diskOffset: number) => Promise<string>) => {
+      const { diskOffset, bytesWritten } = await interruptedAttempt(source, path);
+      const resume: TransferResumeState = {
+        sourceOffset: diskOffset,
+        diskOffset,
+        hashState: await state(diskOffset),
+        bytesWritten,
+      };
+      return { writer: await sink(path, diskOffset), resume };
+    };
+
+    const path = join(sinks, `disk${++count}.raw`);
+    const same = await legacy(path, (at) => savedBy(diskBytes.subarray(0, at)));
+    await transferImage({ source, ...same });
+    assert.ok(same.writer.written.every((offset) => offset >= same.resume.diskOffset));
+    assert.ok((await readFile(path)).equals(diskBytes));
+
+    const other = await legacy(join(sinks, `disk${++count}.raw`), (at) => savedBy(Buffer.alloc(at, 1)));
+    await assert.rejects(
+      transferImage({ source, ...other }),
+      (error: ApplicationFailure) => error.type === 'ChecksumMismatch',
+    );
+    assert.equal(other.writer.aborted, true);
+  });
+
+  it('resumes a raw file:// source, writing nothing below the resume point', async () => {
     const source = await published('none', true);
     const path = join(sinks, `disk${++count}.raw`);
     const resume = await interruptedAttempt(source, path);
@@ -141,7 +200,11 @@ describe('image transfer resume', () => {
       const path = join(sinks, `disk${++count}.raw`);
       const resume = await interruptedAttempt(source, path);
       assert.equal(resume.sourceOffset, 0);
-      assert.equal(resume.hashState, undefined);
+      assert.equal(
+        resume.prefixChecksum,
+        undefined,
+        'the compressed file has no prefix matching the disk offset',
+      );
 
       const seen = server.requests.length;
       const writer = await sink(path, resume.diskOffset);
