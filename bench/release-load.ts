@@ -95,6 +95,8 @@ interface Chaos {
   duplicated: number;
   notSucceeded: number;
   makespanS: number;
+  /** Some releases had not ended by --chaos-timeout-min: they count as lost, and the times are not final. */
+  timedOut: boolean;
   slowestS: number;
   lastS: number;
   detail: string;
@@ -202,6 +204,7 @@ async function chaosPhase(stack: LoadStack, rate: number): Promise<Chaos> {
     duplicated: duplicated.size,
     notSucceeded: outcomes ? done.filter((o) => o.state !== 'succeeded').length : NaN,
     makespanS,
+    timedOut: outcomes === undefined,
     slowestS: Math.max(...done.map((o) => o.latencyMs)) / 1000,
     lastS: last.latencyMs / 1000,
     detail:
@@ -297,7 +300,10 @@ for (const f of results.filter((r) => r.chaos)) {
   const c = f.chaos!;
   console.log(
     `${f.kind}: ${c.releases} releases at ${c.rate}/s, ${workersPerQueue} workers per queue, ${c.kills} SIGKILLs (every ${killEverySeconds} s): ` +
-      `${c.lost} lost, ${c.duplicated} duplicated, ${c.notSucceeded} not succeeded; all ended ${fmt(c.makespanS, 0)} s after the first start; ` +
+      `${c.lost} lost, ${c.duplicated} duplicated, ${c.notSucceeded} not succeeded; ` +
+      (c.timedOut
+        ? `NOT ALL ENDED within ${opts['chaos-timeout-min']} min (those count as lost); `
+        : `all ended ${fmt(c.makespanS, 0)} s after the first start; `) +
       `slowest release ${fmt(c.slowestS, 1)} s; last started ${fmt(c.lastS, 1)} s`,
   );
 }
