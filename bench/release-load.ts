@@ -91,6 +91,8 @@ interface Chaos {
   releases: number;
   rate: number;
   kills: number;
+  /** Releases whose start call failed (no workflow was started). */
+  neverStarted: number[];
   lost: number;
   duplicated: number;
   notSucceeded: number;
@@ -189,7 +191,9 @@ async function chaosPhase(stack: LoadStack, rate: number): Promise<Chaos> {
   killing = false;
   await killer;
   const counts = await countImages(stack, 'chaos', chaosReleases);
-  const lost = new Set([...counts.lostInStore, ...counts.lostInCatalog]);
+  // A start the server refused or timed out is no release: its missing image is not a lost one.
+  const neverStarted = new Set((outcomes ?? []).filter((o) => !o.releaseId).map((o) => o.n));
+  const lost = new Set([...counts.lostInStore, ...counts.lostInCatalog].filter((n) => !neverStarted.has(n)));
   const duplicated = new Set([...counts.duplicatedInStore, ...counts.duplicatedInCatalog]);
   const done = outcomes ?? [];
   const last = done.reduce(
@@ -200,12 +204,13 @@ async function chaosPhase(stack: LoadStack, rate: number): Promise<Chaos> {
     releases: chaosReleases,
     rate,
     kills,
+    neverStarted: [...neverStarted],
     lost: lost.size,
     duplicated: duplicated.size,
     notSucceeded: outcomes ? done.filter((o) => o.state !== 'succeeded').length : NaN,
     makespanS,
     timedOut: outcomes === undefined,
-    slowestS: Math.max(...done.map((o) => o.latencyMs)) / 1000,
+    slowestS: Math.max(...done.filter((o) => o.releaseId).map((o) => o.latencyMs)) / 1000,
     lastS: last.latencyMs / 1000,
     detail:
       `${outcomes ? 'all ended' : `TIMED OUT after ${opts['chaos-timeout-min']} min`}; store: lost ${JSON.stringify(counts.lostInStore.slice(0, 20))}, ` +
@@ -300,7 +305,7 @@ for (const f of results.filter((r) => r.chaos)) {
   const c = f.chaos!;
   console.log(
     `${f.kind}: ${c.releases} releases at ${c.rate}/s, ${workersPerQueue} workers per queue, ${c.kills} SIGKILLs (every ${killEverySeconds} s): ` +
-      `${c.lost} lost, ${c.duplicated} duplicated, ${c.notSucceeded} not succeeded; ` +
+      `${c.lost} lost, ${c.duplicated} duplicated, ${c.notSucceeded} not succeeded, start failed ${JSON.stringify(c.neverStarted)}; ` +
       (c.timedOut
         ? `NOT ALL ENDED within ${opts['chaos-timeout-min']} min (those count as lost); `
         : `all ended ${fmt(c.makespanS, 0)} s after the first start; `) +
