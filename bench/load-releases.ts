@@ -44,7 +44,8 @@ export async function releaseOnce(stack: LoadStack, tag: string, n: number): Pro
   } catch (error) {
     state = `failed: ${(error as Error).message}`;
   }
-  const closed = (await handle.describe()).closeTime;
+  // Only a failed start may throw from here: the caller counts those as releases never started.
+  const closed = await handle.describe().then((d) => d.closeTime, () => undefined);
   return { n, releaseId, latencyMs: (closed?.getTime() ?? Date.now()) - t0, state };
 }
 
