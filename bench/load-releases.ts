@@ -45,7 +45,10 @@ export async function releaseOnce(stack: LoadStack, tag: string, n: number): Pro
     state = `failed: ${(error as Error).message}`;
   }
   // Only a failed start may throw from here: the caller counts those as releases never started.
-  const closed = await handle.describe().then((d) => d.closeTime, () => undefined);
+  const closed = await handle.describe().then(
+    (d) => d.closeTime,
+    () => undefined,
+  );
   return { n, releaseId, latencyMs: (closed?.getTime() ?? Date.now()) - t0, state };
 }
 
