@@ -186,7 +186,13 @@ async function chaosPhase(stack: LoadStack, rate: number): Promise<Chaos> {
   const t0 = Date.now();
   const timeoutMs = Number(opts['chaos-timeout-min']) * 60_000;
   const all = releaseAtRate(stack, 'chaos', 1, chaosReleases, rate);
-  const outcomes = await Promise.race([all, sleep(timeoutMs).then(() => undefined)]);
+  let timer: NodeJS.Timeout | undefined;
+  const outcomes = await Promise.race([
+    all,
+    new Promise<undefined>((r) => (timer = setTimeout(r, timeoutMs))),
+  ]);
+  // Else the bench would sit idle until the timeout, its stack long stopped.
+  clearTimeout(timer);
   const makespanS = (Date.now() - t0) / 1000;
   killing = false;
   await killer;
