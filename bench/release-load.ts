@@ -189,7 +189,7 @@ async function chaosPhase(stack: LoadStack, rate: number): Promise<Chaos> {
   let timer: NodeJS.Timeout | undefined;
   const outcomes = await Promise.race([
     all,
-    new Promise<undefined>((r) => (timer = setTimeout(r, timeoutMs))),
+    new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), timeoutMs))),
   ]);
   // Else the bench would sit idle until the timeout, its stack long stopped.
   clearTimeout(timer);
