@@ -14,3 +14,10 @@ export function mibPerSecond(bytes: number, ms: number): number {
 export function fmt(n: number, digits = 1): string {
   return n.toFixed(digits);
 }
+
+/** The nearest-rank percentile (p in 0..1) of the values; NaN when there are none. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}
