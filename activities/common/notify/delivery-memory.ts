@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
+import type { ApplicationFailure } from '@temporalio/common';
+import { notificationRefused, notificationUnavailable } from './failures.js';
 
 /** What one channel ended with, for good: no retry of the activity tries it again. */
 export type ChannelOutcome =
@@ -39,4 +41,53 @@ function activityContext(): Context | undefined {
   } catch {
     return undefined; // not running as an activity: nothing to resume, nowhere to remember
   }
+}
+
+/** One channel of a notification: its key in the memory and how to send on it. */
+export interface NotifyChannel {
+  key: string;
+  send(): Promise<ChannelOutcome>;
+}
+
+/**
+ * Sends on every channel not yet done, all at once; one that fails never holds back the
+ * others. Returns every outcome (this attempt's and earlier ones') when none is owed; else
+ * throws after the others are done, naming what failed and what went out: retryable if any
+ * failure is (NotificationUnavailable), NotificationRefused if none can succeed by retrying.
+ */
+export async function deliverOnce(channels: NotifyChannel[]): Promise<ChannelOutcome[]> {
+  const memory = recallDeliveries();
+  const transient: string[] = [];
+  await Promise.all(
+    channels.map(async ({ key, send }) => {
+      if (memory.done[key]) return; // an earlier attempt delivered it, or was told no for good
+      try {
+        memory.done[key] = await send();
+      } catch (error) {
+        const failure = asFailure(error);
+        if (!failure.nonRetryable) return void transient.push(failure.message);
+        memory.done[key] = { kind: 'refused', message: failure.message };
+      }
+      rememberDeliveries(memory);
+    }),
+  );
+  const outcomes = Object.values(memory.done);
+  const refused = outcomes.flatMap((o) => (o.kind === 'refused' ? [o.message] : []));
+  if (transient.length === 0 && refused.length === 0) return outcomes;
+  const sent = outcomes.flatMap((o) =>
+    o.kind === 'email'
+      ? [`email to ${o.accepted.join(', ')}`]
+      : o.kind === 'webhook'
+        ? [`webhook ${o.label}`]
+        : [],
+  );
+  const summary =
+    [...transient, ...refused].join('; ') + (sent.length ? ` (already sent: ${sent.join('; ')})` : '');
+  throw transient.length ? notificationUnavailable(summary) : notificationRefused(summary);
+}
+
+/** Our senders throw ApplicationFailures; anything else is unexpected and counts as transient, bounded by the retry policy. */
+function asFailure(error: unknown): ApplicationFailure {
+  if (error && typeof error === 'object' && 'nonRetryable' in error) return error as ApplicationFailure;
+  return notificationUnavailable(error instanceof Error ? error.message : String(error));
 }

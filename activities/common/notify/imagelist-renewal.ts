@@ -3,12 +3,10 @@
 // before then. The same channels as release notifications: every configured webhook, and
 // email to the endorsers of the lists when the worker has an SMTP server.
 import type { NotifyConfig } from './notify-config.js';
-import { channelKey, recallDeliveries, rememberDeliveries, type ChannelOutcome } from './delivery-memory.js';
+import { channelKey, deliverOnce, type ChannelOutcome } from './delivery-memory.js';
 import { sendReleaseEmail } from './email.js';
-import { notificationRefused, notificationUnavailable } from './failures.js';
-import { releaseWebUiLink } from './notifier.js';
+import { releaseWebUiLink, webhookChannel } from './notifier.js';
 import { escapeHtml } from './release-message.js';
-import { sendReleaseWebhook, webhookLabel } from './webhook.js';
 
 /** The webhook event (and `x-imagecast-event` header) of a renewal run that left lists unrenewed. */
 export const IMAGELIST_NOT_RENEWED_EVENT = 'imagelist.not_renewed';
@@ -57,46 +55,25 @@ export function createImageListRenewalNotifier(config: NotifyConfig) {
         ? releaseWebUiLink(config.webUiUrl, config.namespace ?? 'default', runId)
         : undefined;
       const message = notRenewedMessage(runId, lists, link);
-      const memory = recallDeliveries();
-      const transient: string[] = [];
-      const deliver = async (key: string, send: () => Promise<ChannelOutcome>) => {
-        if (memory.done[key]) return;
-        try {
-          memory.done[key] = await send();
-        } catch (error) {
-          const failure = error as { message?: string; nonRetryable?: boolean };
-          if (!failure.nonRetryable) return void transient.push(failure.message ?? String(error));
-          memory.done[key] = { kind: 'refused', message: failure.message ?? String(error) };
-        }
-        rememberDeliveries(memory);
-      };
       const to = [...new Set(lists.map((l) => l.endorserEmail.trim()).filter(Boolean))];
       const smtp = config.smtp;
-      await Promise.all([
+      const outcomes = await deliverOnce([
         ...(smtp && to.length > 0
           ? [
-              deliver(channelKey({ kind: 'email' }), async () => {
-                const { accepted, rejected } = await sendReleaseEmail(smtp, to, message, {
-                  'X-Imagecast-Renewal': runId,
-                  'Auto-Submitted': 'auto-generated',
-                });
-                return { kind: 'email', accepted, rejected };
-              }),
+              {
+                key: channelKey({ kind: 'email' }),
+                send: async (): Promise<ChannelOutcome> => {
+                  const { accepted, rejected } = await sendReleaseEmail(smtp, to, message, {
+                    'X-Imagecast-Renewal': runId,
+                    'Auto-Submitted': 'auto-generated',
+                  });
+                  return { kind: 'email', accepted, rejected };
+                },
+              },
             ]
           : []),
-        ...(config.webhooks ?? []).map((hook) =>
-          deliver(channelKey({ kind: 'webhook', url: hook.url }), async () => {
-            await sendReleaseWebhook(hook, message.json);
-            return { kind: 'webhook', label: webhookLabel(hook.url) };
-          }),
-        ),
+        ...(config.webhooks ?? []).map((hook) => webhookChannel(hook, message.json)),
       ]);
-      const outcomes = Object.values(memory.done);
-      const refused = outcomes.flatMap((o) => (o.kind === 'refused' ? [o.message] : []));
-      if (transient.length > 0 || refused.length > 0) {
-        const summary = [...transient, ...refused].join('; ');
-        throw transient.length ? notificationUnavailable(summary) : notificationRefused(summary);
-      }
       return {
         emailed: outcomes.flatMap((o) => (o.kind === 'email' ? o.accepted : [])),
         webhooks: outcomes.flatMap((o) => (o.kind === 'webhook' ? [o.label] : [])),

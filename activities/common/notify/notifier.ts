@@ -1,10 +1,9 @@
-import type { ApplicationFailure } from '@temporalio/common';
 import type { ReleaseStatus } from '../../../workflows/release-status.js';
 import type { RevokeNotice } from '../../../schemas/revoke.js';
-import { channelKey, recallDeliveries, rememberDeliveries, type ChannelOutcome } from './delivery-memory.js';
+import { channelKey, deliverOnce, type ChannelOutcome, type NotifyChannel } from './delivery-memory.js';
 import { sendReleaseEmail } from './email.js';
-import { notificationRefused, notificationUnavailable } from './failures.js';
-import { NOTIFY_ENV, type NotifyConfig } from './notify-config.js';
+import { notificationRefused } from './failures.js';
+import { NOTIFY_ENV, type NotifyConfig, type WebhookTarget } from './notify-config.js';
 import { releaseMessage } from './release-message.js';
 import { sendReleaseWebhook, webhookLabel } from './webhook.js';
 
@@ -53,58 +52,33 @@ export function createNotifier(config: NotifyConfig): ReleaseNotifier {
         ? releaseWebUiLink(config.webUiUrl, config.namespace ?? 'default', status.releaseId)
         : undefined;
       const message = releaseMessage(status, link, revoke);
-      const memory = recallDeliveries();
-      const transient: string[] = [];
-
-      const deliver = async (key: string, send: () => Promise<ChannelOutcome>) => {
-        if (memory.done[key]) return; // an earlier attempt delivered it, or was told no for good
-        try {
-          memory.done[key] = await send();
-        } catch (error) {
-          const failure = asFailure(error);
-          if (!failure.nonRetryable) return void transient.push(failure.message);
-          memory.done[key] = { kind: 'refused', message: failure.message };
-        }
-        rememberDeliveries(memory);
-      };
-
       const to = [...new Set(emails.map((e) => e.trim()).filter(Boolean))];
       const smtp = config.smtp;
-      await Promise.all([
+      const outcomes = await deliverOnce([
         ...(to.length > 0
           ? [
-              deliver(channelKey({ kind: 'email' }), async () => {
-                if (!smtp) {
-                  // Worker configuration: no retry will fix it, and it must not stop the webhooks.
-                  throw notificationRefused(
-                    `email to ${to.join(', ')}: this worker has no SMTP server (set ${NOTIFY_ENV.smtpHost})`,
-                  );
-                }
-                const { accepted, rejected } = await sendReleaseEmail(smtp, to, message, {
-                  'X-Imagecast-Release': message.json.releaseId,
-                  // RFC 3834: vacation responders and the like must not answer a robot.
-                  'Auto-Submitted': 'auto-generated',
-                });
-                return { kind: 'email', accepted, rejected };
-              }),
+              {
+                key: channelKey({ kind: 'email' }),
+                send: async (): Promise<ChannelOutcome> => {
+                  if (!smtp) {
+                    // Worker configuration: no retry will fix it, and it must not stop the webhooks.
+                    throw notificationRefused(
+                      `email to ${to.join(', ')}: this worker has no SMTP server (set ${NOTIFY_ENV.smtpHost})`,
+                    );
+                  }
+                  const { accepted, rejected } = await sendReleaseEmail(smtp, to, message, {
+                    'X-Imagecast-Release': message.json.releaseId,
+                    // RFC 3834: vacation responders and the like must not answer a robot.
+                    'Auto-Submitted': 'auto-generated',
+                  });
+                  return { kind: 'email', accepted, rejected };
+                },
+              },
             ]
           : []),
-        ...(config.webhooks ?? []).map((hook) =>
-          deliver(channelKey({ kind: 'webhook', url: hook.url }), async () => {
-            await sendReleaseWebhook(hook, message.json);
-            return { kind: 'webhook', label: webhookLabel(hook.url) };
-          }),
-        ),
+        ...(config.webhooks ?? []).map((hook) => webhookChannel(hook, message.json)),
       ]);
-
-      const outcomes = Object.values(memory.done);
-      const refused = outcomes.flatMap((o) => (o.kind === 'refused' ? [o.message] : []));
-      if (transient.length === 0 && refused.length === 0) return resultOf(outcomes);
-      const sent = outcomes.flatMap((o) =>
-        o.kind === 'email' ? [`email to ${o.accepted.join(', ')}`] : o.kind === 'webhook' ? [`webhook ${o.label}`] : [],
-      );
-      const summary = [...transient, ...refused].join('; ') + (sent.length ? ` (already sent: ${sent.join('; ')})` : '');
-      throw transient.length ? notificationUnavailable(summary) : notificationRefused(summary);
+      return resultOf(outcomes);
     },
   };
 }
@@ -123,8 +97,16 @@ export function releaseWebUiLink(webUiUrl: string, namespace: string, releaseId:
   return `${webUiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(releaseId)}`;
 }
 
-/** Our senders throw ApplicationFailures; anything else is unexpected and counts as transient, bounded by the retry policy. */
-function asFailure(error: unknown): ApplicationFailure {
-  if (error && typeof error === 'object' && 'nonRetryable' in error) return error as ApplicationFailure;
-  return notificationUnavailable(error instanceof Error ? error.message : String(error));
+/** A signed POST of `body` to one webhook, as a channel of deliverOnce. */
+export function webhookChannel(
+  hook: WebhookTarget,
+  body: Parameters<typeof sendReleaseWebhook>[1],
+): NotifyChannel {
+  return {
+    key: channelKey({ kind: 'webhook', url: hook.url }),
+    send: async () => {
+      await sendReleaseWebhook(hook, body);
+      return { kind: 'webhook', label: webhookLabel(hook.url) };
+    },
+  };
 }
