@@ -44,7 +44,7 @@ export async function openS3ObjectWriter(s3: S3Client, input: OpenObjectWriterIn
       new CreateMultipartUploadCommand({
         Bucket,
         Key,
-        ContentType: 'application/octet-stream',
+        ContentType: input.contentType ?? 'application/octet-stream',
         Metadata: { 'imagecast-release-token': input.release.releaseToken },
       }),
     );

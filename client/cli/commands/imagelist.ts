@@ -12,6 +12,7 @@ import { UsageError } from '../store-connection.js';
 import { registerEndorser } from './imagelist-endorser.js';
 import { registerLists } from './imagelist-lists.js';
 import { registerPublish } from './imagelist-publish.js';
+import { registerImageUpload } from './imagelist-image-upload.js';
 
 /**
  * `imagecast imagelist sign|verify|template`: HEPiX image lists (vmcaster's format) for anyone's
@@ -33,6 +34,7 @@ export function register(program: Command): void {
   registerEndorser(imagelist);
   registerLists(imagelist);
   registerPublish(imagelist);
+  registerImageUpload(imagelist);
 }
 
 function registerSign(imagelist: Command): void {
