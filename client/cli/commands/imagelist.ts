@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .description('signed HEPiX image lists, as vmcaster publishes and vmcatcher verifies them')
     .addHelpText(
       'after',
-      `\nNeeds the openssl command (or IMAGECAST_OPENSSL naming it). The stored lists (endorser, add, list, show,\ndelete, set, unset, image, import, export, publish) need IMAGECAST_DATABASE_URL; endorser add, publish\nand export --signed also the master key (IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE).\n\nExample:\n  imagecast imagelist verify https://images.example.org/image.list --capath /etc/grid-security/certificates`,
+      `\nNeeds the openssl command (or IMAGECAST_OPENSSL naming it). The stored lists (endorser, add, list, show,\ndelete, set, unset, image, import, export, publish) need IMAGECAST_DATABASE_URL; endorser add, publish\nand export --signed also the master key (IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE), which also\nopens the stored cloud account of an s3://, gs:// or azure-blob:// publish target.\n\nExample:\n  imagecast imagelist verify https://images.example.org/image.list --capath /etc/grid-security/certificates`,
     );
   registerSign(imagelist);
   registerVerify(imagelist);
