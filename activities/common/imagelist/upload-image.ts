@@ -56,10 +56,14 @@ export async function uploadImageFile(input: UploadImageInput): Promise<Uploaded
       done(null, chunk);
     },
   });
-  const stream = createReadStream(input.file).on('error', (error) => hashing.destroy(error)).pipe(hashing);
+  const stream = createReadStream(input.file)
+    .on('error', (error) => hashing.destroy(error))
+    .pipe(hashing);
   await target.publisher.put(target.uri, { stream, sizeBytes: info.size }, IMAGE_CONTENT_TYPE);
   if (size !== info.size)
-    throw new Error(`${input.file} changed while it was uploaded (${info.size} bytes, then ${size}); upload it again`);
+    throw new Error(
+      `${input.file} changed while it was uploaded (${info.size} bytes, then ${size}); upload it again`,
+    );
   const sha512 = hash.digest('hex');
   await input.lists.setImageKey(list.identifier, input.imageId, 'hv:size', String(size));
   await input.lists.setImageKey(list.identifier, input.imageId, 'sl:checksum:sha512', sha512);

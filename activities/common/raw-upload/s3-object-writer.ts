@@ -60,10 +60,12 @@ async function continuable(
   const uploadId = checkpoint?.uploadId;
   if (typeof uploadId !== 'string' || checkpoint?.partSize !== partSize) return undefined;
   const upload = { bucket: input.bucket, key: input.key, uploadId };
-  const held = await multipart.holdsBelow(upload, partSize, resumeFromOffset).catch((error: { name?: string }) => {
-    if (error.name === 'NoSuchUpload') return false;
-    throw error;
-  });
+  const held = await multipart
+    .holdsBelow(upload, partSize, resumeFromOffset)
+    .catch((error: { name?: string }) => {
+      if (error.name === 'NoSuchUpload') return false;
+      throw error;
+    });
   return held ? upload : undefined;
 }
 

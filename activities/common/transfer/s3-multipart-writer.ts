@@ -49,7 +49,9 @@ export class S3Multipart {
   ) {}
 
   /** Starts an upload of `input.Key` (nothing is visible under it until completed). */
-  async create(input: CreateMultipartUploadCommandInput & { Bucket: string; Key: string }): Promise<MultipartUpload> {
+  async create(
+    input: CreateMultipartUploadCommandInput & { Bucket: string; Key: string },
+  ): Promise<MultipartUpload> {
     const created = await this.call('CreateMultipartUpload', () =>
       this.s3.send(new CreateMultipartUploadCommand(input)),
     );
@@ -147,7 +149,11 @@ export class S3Multipart {
   async abort(upload: MultipartUpload): Promise<void> {
     await this.call('AbortMultipartUpload', () =>
       this.s3.send(
-        new AbortMultipartUploadCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId }),
+        new AbortMultipartUploadCommand({
+          Bucket: upload.bucket,
+          Key: upload.key,
+          UploadId: upload.uploadId,
+        }),
       ),
     );
   }

@@ -10,7 +10,7 @@ export function registerImageUpload(imagelist: Command): void {
   if (!image) throw new Error('internal: register the image commands first');
   storeCommand(image.command('upload'))
     .description(
-      "stream an image file to where its hv:uri is served from, and set hv:size and sl:checksum:sha512 from that read",
+      'stream an image file to where its hv:uri is served from, and set hv:size and sl:checksum:sha512 from that read',
     )
     .argument('<list>', "the list's dc:identifier")
     .argument('<image>', "the image's dc:identifier")
@@ -42,7 +42,8 @@ Example:
             }),
           );
         },
-        (u) => `uploaded ${file} (${u.size} bytes, sha512 ${u.sha512.slice(0, 16)}…) to ${u.target} (served at ${u.uri}); publish the list to sign it`,
+        (u) =>
+          `uploaded ${file} (${u.size} bytes, sha512 ${u.sha512.slice(0, 16)}…) to ${u.target} (served at ${u.uri}); publish the list to sign it`,
       ),
     );
 }

@@ -68,9 +68,18 @@ describe('imagecast imagelist publish to object stores (moto S3, fake-gcs-server
     pool = createPool(databaseUrl);
     await migrate(pool);
     const masterKey = randomBytes(32).toString('base64');
-    const accounts = new AccountStore(pool, keyRingMasterKeys(singleKeyRing(masterKey, 'IMAGECAST_MASTER_KEY')), 'test');
+    const accounts = new AccountStore(
+      pool,
+      keyRingMasterKeys(singleKeyRing(masterKey, 'IMAGECAST_MASTER_KEY')),
+      'test',
+    );
     await accounts.add('ec2', { name: 'lists-aws', region: 'us-east-1', credentials: TEST_KEYS });
-    await accounts.add('gce', { name: 'lists-gce', zone: 'us-east1-b', bucket: BUCKET, credentials: TEST_GCE_KEY });
+    await accounts.add('gce', {
+      name: 'lists-gce',
+      zone: 'us-east1-b',
+      bucket: BUCKET,
+      credentials: TEST_GCE_KEY,
+    });
     await accounts.add('azure', {
       name: 'lists-azure',
       region: 'westeurope',
@@ -89,8 +98,16 @@ describe('imagecast imagelist publish to object stores (moto S3, fake-gcs-server
       configFile,
       JSON.stringify({
         imagelist_publish: [
-          { uri_match: 'https://lists.example.org/s3/', uri_replace: `s3://${BUCKET}/s3/`, account: 'lists-aws' },
-          { uri_match: 'https://lists.example.org/gcs/', uri_replace: `gs://${BUCKET}/gcs/`, account: 'lists-gce' },
+          {
+            uri_match: 'https://lists.example.org/s3/',
+            uri_replace: `s3://${BUCKET}/s3/`,
+            account: 'lists-aws',
+          },
+          {
+            uri_match: 'https://lists.example.org/gcs/',
+            uri_replace: `gs://${BUCKET}/gcs/`,
+            account: 'lists-gce',
+          },
           {
             uri_match: 'https://lists.example.org/azure/',
             uri_replace: `azure-blob://${STORAGE}/${CONTAINER}/azure/`,
@@ -110,7 +127,10 @@ describe('imagecast imagelist publish to object stores (moto S3, fake-gcs-server
       IMAGECAST_AZURE_BLOB_ENDPOINT: azurite.root,
       IMAGECAST_AZURE_BLOB_KEY: azurite.accountKey,
     };
-    const added = await runCli(['imagelist', 'endorser', 'add', '--cert', endorser.certPath, '--key', endorser.keyPath], env);
+    const added = await runCli(
+      ['imagelist', 'endorser', 'add', '--cert', endorser.certPath, '--key', endorser.keyPath],
+      env,
+    );
     assert.equal(added.status, 0, added.stderr);
   });
   after(async () => {
@@ -132,7 +152,13 @@ describe('imagecast imagelist publish to object stores (moto S3, fake-gcs-server
 
   /** Stores a list with one image under https://lists.example.org/<prefix>/, uploads the image, publishes. */
   async function uploadAndPublish(prefix: string) {
-    const list = await json(['add', '--title', `${prefix} images`, '--uri', `https://lists.example.org/${prefix}/image.list`]);
+    const list = await json([
+      'add',
+      '--title',
+      `${prefix} images`,
+      '--uri',
+      `https://lists.example.org/${prefix}/image.list`,
+    ]);
     const imageUri = `https://lists.example.org/${prefix}/images/disk.raw`;
     const added = await json([
       'image',
@@ -163,12 +189,19 @@ describe('imagecast imagelist publish to object stores (moto S3, fake-gcs-server
   }
 
   /** openssl's verify and ours (signature, chain, identifier, and the image file read back). */
-  async function assertSubscribersAccept(identifier: string, signedList: Buffer, imageBytes: Buffer, label: string) {
+  async function assertSubscribersAccept(
+    identifier: string,
+    signedList: Buffer,
+    imageBytes: Buffer,
+    label: string,
+  ) {
     const readBack = join(dir, label);
     mkdirSync(readBack, { recursive: true });
     writeFileSync(join(readBack, 'image.list'), signedList);
     writeFileSync(join(readBack, 'disk.raw'), imageBytes);
-    const content = JSON.parse(opensslRun(['smime', '-verify', '-in', join(readBack, 'image.list'), '-CAfile', ca.certPath]));
+    const content = JSON.parse(
+      opensslRun(['smime', '-verify', '-in', join(readBack, 'image.list'), '-CAfile', ca.certPath]),
+    );
     const body = content['hv:imagelist'];
     assert.equal(body['hv:images'][0]['hv:image']['sl:checksum:sha512'], imageSha512);
     assert.equal(body['hv:images'][0]['hv:image']['hv:size'], image.length);
@@ -194,10 +227,17 @@ describe('imagecast imagelist publish to object stores (moto S3, fake-gcs-server
     assert.equal(uploaded.target, `s3://${BUCKET}/s3/images/disk.raw`);
     assert.equal(published.target, `s3://${BUCKET}/s3/image.list`);
     const read = async (Key: string) =>
-      Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key }))).Body!.transformToByteArray());
+      Buffer.from(
+        await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key }))).Body!.transformToByteArray(),
+      );
     const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 's3/image.list' }));
     assert.equal(head.ContentType, 'text/plain; charset=utf-8');
-    await assertSubscribersAccept(identifier, await read('s3/image.list'), await read('s3/images/disk.raw'), 's3');
+    await assertSubscribersAccept(
+      identifier,
+      await read('s3/image.list'),
+      await read('s3/images/disk.raw'),
+      's3',
+    );
   });
 
   it('gs:// (fake-gcs-server): through one resumable session each, with the stored GCE account', async () => {
@@ -221,15 +261,26 @@ describe('imagecast imagelist publish to object stores (moto S3, fake-gcs-server
   });
 
   it('refuses an account of the target cloud that is not stored, naming it; nothing is published', async () => {
-    const list = await json(['add', '--title', 'unknown account', '--uri', 'https://lists.example.org/s3/other.list']);
+    const list = await json([
+      'add',
+      '--title',
+      'unknown account',
+      '--uri',
+      'https://lists.example.org/s3/other.list',
+    ]);
     const configFile = join(dir, 'unknown-account.json');
     writeFileSync(
       configFile,
       JSON.stringify({
-        imagelist_publish: [{ uri_match: 'https://lists.example.org/', uri_replace: `s3://${BUCKET}/`, account: 'nobody' }],
+        imagelist_publish: [
+          { uri_match: 'https://lists.example.org/', uri_replace: `s3://${BUCKET}/`, account: 'nobody' },
+        ],
       }),
     );
-    const ran = await runCli(['imagelist', 'publish', list.identifier], { ...env, IMAGECAST_CONFIG: configFile });
+    const ran = await runCli(['imagelist', 'publish', list.identifier], {
+      ...env,
+      IMAGECAST_CONFIG: configFile,
+    });
     assert.notEqual(ran.status, 0);
     assert.match(ran.stderr, /nobody/);
     assert.equal((await json(['show', list.identifier])).version, '0.0.0');

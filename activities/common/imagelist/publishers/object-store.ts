@@ -64,7 +64,9 @@ export async function writeObject(writer: DiskWriter, body: PublishBody): Promis
     const sizeBytes = tracker.nextOffset;
     const expected = Buffer.isBuffer(body) ? body.length : body.sizeBytes;
     if (sizeBytes !== expected)
-      throw new Error(`read ${sizeBytes} bytes where ${expected} were expected (the file changed while it was read?)`);
+      throw new Error(
+        `read ${sizeBytes} bytes where ${expected} were expected (the file changed while it was read?)`,
+      );
     await writer.commit(sizeBytes, tracker.bytesWritten);
     return { sizeBytes, sha512: hash.digest('hex') };
   } catch (error) {
