@@ -350,7 +350,7 @@ describe('imagecast imagelist: stored lists (CLI, PostgreSQL, openssl)', () => {
     assert.equal(noAccount.status, 2);
     assert.match(
       noAccount.stderr,
-      /imagelist_publish\.0\.account: required with a s3:\/\/ uri_replace \(s3:\/\/bucket\/lists\/\): the stored ec2 account that writes there/,
+      /imagelist_publish\[0\]\.account: required with a s3:\/\/ uri_replace \(s3:\/\/bucket\/lists\/\): the stored ec2 account that writes there/,
     );
     assert.equal((await json(['show', listId])).version, '0.0.2');
   });
