@@ -328,4 +328,6 @@ export interface OpenObjectWriterInput {
   sizeBytes?: number;
   resumeFromOffset: number;
   checkpoint?: WriterCheckpoint;
+  /** The object's Content-Type; default application/octet-stream (a published image list is text/plain). */
+  contentType?: string;
 }

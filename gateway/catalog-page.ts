@@ -88,7 +88,9 @@ function renderFile(file: PublicFile): string {
     ? file.signedLists
         .map(
           (l) =>
-            `<a href="${escape(l.url)}">${escape(l.title ?? l.uuid)}</a> endorsed by ${escape(l.endorser)}, expires ${date(l.expiresAt)}`,
+            `<a href="${escape(l.url)}">${escape(l.title ?? l.uuid)}</a> endorsed by ${escape(l.endorser)}, expires ${date(l.expiresAt)}${
+              l.publishedUri ? `, subscribe at <code>${escape(l.publishedUri)}</code>` : ''
+            }`,
         )
         .join('; ')
     : 'in no signed image list';

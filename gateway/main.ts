@@ -13,7 +13,7 @@ import { LISTEN_ENV, listenConfig, type ListenConfig, type ListenFlags } from '.
 const log = pino({ name: 'imagecast-gateway' });
 const flags = new Command('imagecast-gateway')
   .description(
-    'Serve POST /v1/releases and GET /v1/releases/ID for CI, authorized by scoped tokens, and the public image catalog (GET /catalog, /catalog.json) to anyone',
+    'Serve POST /v1/releases and GET /v1/releases/ID for CI, authorized by scoped tokens, and the public image catalog (GET /catalog, /catalog.json) and published signed image lists (GET /imagelists/UUID) to anyone',
   )
   .option('--host <address>', 'address to listen on', '127.0.0.1')
   .option('--port <port>', 'port to listen on (env IMAGECAST_GATEWAY_PORT)', process.env.IMAGECAST_GATEWAY_PORT ?? '8233')

@@ -20,6 +20,8 @@ import { jobTargets } from './job-targets.js';
 import { clientAddress, NO_TRUSTED_PROXIES, type TrustedProxies } from './client-address.js';
 import { PublicCatalog, type SignedListsCarrying } from '../activities/common/catalog/public-catalog.js';
 import { isCatalogRequest, serveCatalog } from './catalog-routes.js';
+import { signedListsCarrying } from '../activities/common/imagelist/published-lists.js';
+import { imageListRequest, serveImageList } from './imagelist-routes.js';
 
 export interface ReleaseGatewayOptions {
   pool: pg.Pool;
@@ -35,7 +37,7 @@ export interface ReleaseGatewayOptions {
   trustedProxies?: TrustedProxies;
   /** Checks CI's OIDC ID tokens (tests pass one with a short JWKS cooldown); default settings otherwise. */
   idTokenVerifier?: IdTokenVerifier;
-  /** The signed image lists carrying a file, for the public catalog; none until image lists are stored. */
+  /** The signed image lists carrying a file, for the public catalog; default: the published lists in the database. */
   signedLists?: SignedListsCarrying;
 }
 
@@ -60,11 +62,12 @@ class HttpError extends Error {
  * prefix, source address — before anything starts, and every use is audited. CI holds no
  * cloud credentials and no Temporal access; a leaked token can start only what its scope
  * allows, until it expires. `GET /v1/releases/ID` reads a release the token's scope covers.
- * `GET /catalog` and `/catalog.json` serve the public image catalog to anyone (catalog-routes.ts).
+ * `GET /catalog` and `/catalog.json` serve the public image catalog to anyone (catalog-routes.ts),
+ * and `/imagelists/<uuid>` each published signed image list (imagelist-routes.ts).
  */
 export async function startReleaseGateway(options: ReleaseGatewayOptions): Promise<ReleaseGateway> {
   const bearers = new BearerAuthorization(options.pool, options.idTokenVerifier);
-  const publicCatalog = new PublicCatalog(options.pool, options.signedLists);
+  const publicCatalog = new PublicCatalog(options.pool, options.signedLists ?? signedListsCarrying(options.pool));
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   const proxies = options.trustedProxies ?? NO_TRUSTED_PROXIES;
   const sourceAddress = (req: IncomingMessage) =>
@@ -187,6 +190,14 @@ export async function startReleaseGateway(options: ReleaseGatewayOptions): Promi
         // The operator's log gets the reason; the public gets no database details.
         console.error(`imagecast-gateway: the catalog cannot be read: ${error.message}`);
         send(res, 503, { error: 'the catalog cannot be read now; try again later' });
+      });
+      return;
+    }
+    const listId = imageListRequest(req.method, path);
+    if (listId !== undefined) {
+      serveImageList(options.pool, listId, req, res).catch((error: Error) => {
+        console.error(`imagecast-gateway: image list ${listId} cannot be read: ${error.message}`);
+        send(res, 503, { error: 'the image list cannot be read now; try again later' });
       });
       return;
     }

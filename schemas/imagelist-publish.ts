@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import './zod-messages.js';
 
+/** Object-store target schemes and the cloud whose account writes each. */
+export const OBJECT_STORE_CLOUD = { s3: 'ec2', gs: 'gce', 'azure-blob': 'azure' } as const;
+export const OBJECT_STORE_SCHEMES = Object.keys(OBJECT_STORE_CLOUD) as Array<keyof typeof OBJECT_STORE_CLOUD>;
+
 /**
  * Where `imagecast imagelist publish` uploads a list, from its public hv:uri: vmcaster's
  * uriMatch/uriReplace. The mapping whose `uri_match` is the longest prefix of hv:uri wins,
@@ -9,6 +13,8 @@ import './zod-messages.js';
  *   { "imagelist_publish": [{ "uri_match": "https://lists.example.org/", "uri_replace": "file:///srv/www/lists/" }] }
  *
  * An sftp:// target also names the key to log in with and the server's host key fingerprint.
+ * An object-store target (s3://BUCKET/…, gs://BUCKET/…, azure-blob://STORAGE_ACCOUNT/CONTAINER/…)
+ * names the stored account (of that cloud) whose credentials write it.
  */
 export const imageListPublishMappingSchema = z
   .object({
@@ -16,7 +22,14 @@ export const imageListPublishMappingSchema = z
     uri_replace: z
       .string()
       .min(1)
-      .describe('what the prefix becomes: the upload target, e.g. file:///srv/www/lists/ or sftp://user@host/srv/www/lists/'),
+      .describe(
+        'what the prefix becomes: the upload target, e.g. file:///srv/www/lists/, sftp://user@host/srv/www/lists/, s3://bucket/lists/, gs://bucket/lists/ or azure-blob://storageaccount/container/lists/',
+      ),
+    account: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('s3, gs and azure-blob targets: the stored account (imagecast account) of that cloud whose credentials write there'),
     ssh_private_key_file: z
       .string()
       .min(1)
@@ -30,6 +43,13 @@ export const imageListPublishMappingSchema = z
   })
   .strict()
   .superRefine((m, ctx) => {
+    const objectStore = OBJECT_STORE_SCHEMES.find((s) => m.uri_replace.startsWith(`${s}:`));
+    if (objectStore && !m.account)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['account'],
+        message: `required with a ${objectStore}:// uri_replace (${m.uri_replace}): the stored ${OBJECT_STORE_CLOUD[objectStore]} account that writes there, got none`,
+      });
     if (!m.uri_replace.startsWith('sftp:')) return;
     for (const key of ['ssh_private_key_file', 'ssh_host_key_fingerprint'] as const)
       if (!m[key]) ctx.addIssue({ code: 'custom', path: [key], message: `required with an sftp:// uri_replace (${m.uri_replace}), got none` });

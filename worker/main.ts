@@ -28,6 +28,8 @@ import { tracingFromEnv } from './tracing.js';
 import { workerVersionFromEnv, type WorkerVersion } from './deployment-versioning.js';
 import { keyRingFromEnv, type KeyRing } from '../secrets/key-ring.js';
 import { createWorkers } from './create-workers.js';
+import type { CloudProvider } from '../activities/provider.js';
+import type { ObjectWritersByCloud } from '../activities/common/imagelist/publish-target.js';
 import { EndorserStore } from '../activities/common/imagelist/endorser-store.js';
 import { ImageListStore } from '../activities/common/imagelist/list-store.js';
 import {
@@ -234,6 +236,29 @@ try {
     process.exit(1);
   });
   if (applied.length) log.info({ applied }, 'database migrated');
+  // One provider per cloud, made on first use: the cloud queues' activities, and the object
+  // stores (s3://, gs://, azure-blob://) the workflows queue publishes image lists to.
+  const madeClouds: Partial<Record<'ec2' | 'gce' | 'azure', CloudProvider>> = {};
+  const objectStoreCloud = (cloud: 'ec2' | 'gce' | 'azure'): CloudProvider =>
+    (madeClouds[cloud] ??=
+      cloud === 'ec2'
+        ? createEc2Cloud({
+            accounts,
+            endpoint: config.awsEndpoint,
+            pollMs: config.ec2PollMs,
+            renewBeforeMs: config.awsCredentialsRenewBeforeSeconds * 1000,
+            onRenewal: (account) => log.info({ account }, 'AWS credentials obtained from STS'),
+          })
+        : cloud === 'gce'
+          ? createGceCloud({
+              accounts,
+              computeEndpoint: config.gceComputeEndpoint,
+              storageEndpoint: config.gcsEndpoint,
+              pollMs: config.gcePollMs,
+            })
+          : azureCloud());
+  const objectWriters: ObjectWritersByCloud = (cloud) => (input) =>
+    objectStoreCloud(cloud).openObjectWriter!(input);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const workers = await createWorkers({
     connection,
@@ -251,8 +276,9 @@ try {
       catalog: new ImageCatalog(pool),
       accounts,
       notifier: createNotifier(notifyConfig),
-      imageLists,
+      ...(imageLists && { imageLists: { ...imageLists, objectWriters } }),
       imageListRenewal: {
+        objectWriters,
         pool,
         masterKeys: () => {
           if (!masterKeys)
@@ -267,24 +293,9 @@ try {
       imageTests: { sshWaitMs: config.testSshWaitSeconds * 1000 },
       providers: {
         local: createLocalCloud({ dataDir: config.localDataDir }),
-        ...(clouds.includes('ec2') && {
-          ec2: createEc2Cloud({
-            accounts,
-            endpoint: config.awsEndpoint,
-            pollMs: config.ec2PollMs,
-            renewBeforeMs: config.awsCredentialsRenewBeforeSeconds * 1000,
-            onRenewal: (account) => log.info({ account }, 'AWS credentials obtained from STS'),
-          }),
-        }),
-        ...(clouds.includes('gce') && {
-          gce: createGceCloud({
-            accounts,
-            computeEndpoint: config.gceComputeEndpoint,
-            storageEndpoint: config.gcsEndpoint,
-            pollMs: config.gcePollMs,
-          }),
-        }),
-        ...(clouds.includes('azure') && { azure: azureCloud() }),
+        ...(clouds.includes('ec2') && { ec2: objectStoreCloud('ec2') }),
+        ...(clouds.includes('gce') && { gce: objectStoreCloud('gce') }),
+        ...(clouds.includes('azure') && { azure: objectStoreCloud('azure') }),
       },
     },
   });

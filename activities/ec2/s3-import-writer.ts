@@ -1,17 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
-  ListPartsCommand,
-  UploadPartCommand,
   type _Object,
   type MultipartUpload,
-  type Part,
 } from '@aws-sdk/client-s3';
 import {
   CreateTagsCommand,
@@ -21,6 +15,7 @@ import {
   type SnapshotTaskDetail,
 } from '@aws-sdk/client-ec2';
 import { nonRetryable } from '../common/errors.js';
+import { multipartPartSize, PARALLEL_PARTS, S3Multipart } from '../common/transfer/s3-multipart-writer.js';
 import { activitySignal } from '../common/activity-heartbeat.js';
 import type { DiskWriter, OpenDiskWriterInput, ReleaseRef, UploadedDisk } from '../provider.js';
 import { aws, failureAwsCode } from './aws-errors.js';
@@ -29,14 +24,7 @@ import type { WaitSettings } from './images.js';
 import type { AwsClients } from './sessions.js';
 import { byReleaseToken, releaseTags } from './tags.js';
 
-const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
-/** S3 allows 10 000 parts per upload; each but the last at least 5 MiB. */
-const MAX_PARTS = 10_000;
-/** 16 MiB parts keep a 160 GiB disk within 10 000 parts; bigger disks get bigger parts. */
-const MIN_PART = 16 * MiB;
-/** Parts in flight: 4 × 16 MiB keeps memory bounded and a fast link busy. */
-const PARALLEL_PARTS = 4;
 /**
  * Where a run stages its disk for import: under the run's token and the region, one object
  * per upload attempt (the random name in the key is the import's idempotency key, so it
@@ -48,7 +36,7 @@ export function importPrefix(release: ReleaseRef, region?: string): string {
 
 /** The part size for a volume: the smallest MiB multiple ≥ 16 MiB that fits in 10 000 parts. */
 export function importPartSize(volumeBytes: number): number {
-  return Math.max(MIN_PART, Math.ceil(volumeBytes / MAX_PARTS / MiB) * MiB);
+  return multipartPartSize(volumeBytes);
 }
 
 /**
@@ -57,9 +45,8 @@ export function importPartSize(volumeBytes: number): number {
  * the transfer's parallel writes and Range resume work as they do for EBS), then
  * ImportSnapshot turns the object into a snapshot and the object is deleted.
  *
- * S3 objects are not sparse, so zero blocks are sent too. lib-storage's `Upload` is not used:
- * it streams in order and cannot continue an earlier attempt's upload, which this writer
- * does from the parts S3 already holds.
+ * The multipart upload itself is transfer/s3-multipart-writer.ts (shared with the raw image
+ * upload): parts in any order, zero blocks sent too, continued from the parts S3 holds.
  *
  * A retry finds its earlier attempt by the object key (the run's token and the region): an
  * unfinished multipart upload holding every part below the resume offset is continued; an
@@ -85,11 +72,12 @@ export async function openS3ImportWriter(
   if (input.diskSizeBytes !== undefined && input.diskSizeBytes > volumeBytes) {
     throw tooLarge(input.diskSizeBytes, options.rootVolumeSizeGiB);
   }
-  const { s3, ec2 } = clients;
+  const { ec2 } = clients;
+  const multipart = new S3Multipart(clients.s3, aws);
   const partSize = importPartSize(volumeBytes);
   const prefix = importPrefix(release, region);
 
-  const earlier = await findEarlierAttempt(clients, bucket, prefix, input.resumeFromOffset, partSize);
+  const earlier = await findEarlierAttempt(clients, multipart, bucket, prefix, input.resumeFromOffset, partSize);
   let staged: { key: string; uploadId?: string };
   if (earlier) {
     staged = earlier;
@@ -98,15 +86,13 @@ export async function openS3ImportWriter(
     // A dead attempt's import may have made a snapshot in this region: it would be left behind.
     await deleteRunSnapshots(clients, release);
     const key = `${prefix}${randomUUID()}.raw`;
-    const created = await aws('CreateMultipartUpload', () =>
-      s3.send(
-        new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: 'application/octet-stream' }),
-      ),
-    );
-    staged = { key, uploadId: created.UploadId! };
+    const created = await multipart.create({ Bucket: bucket, Key: key, ContentType: 'application/octet-stream' });
+    staged = { key, uploadId: created.uploadId };
   }
   const { key, uploadId } = staged;
   const at = `s3://${bucket}/${key}`;
+  const upload = uploadId ? { bucket, key, uploadId } : undefined;
+  const parts = upload && multipart.partWriter(upload, partSize);
 
   return {
     blockSize: partSize,
@@ -116,39 +102,12 @@ export async function openS3ImportWriter(
 
     async writeBlock(offset, block) {
       if (offset + block.length > volumeBytes) throw tooLarge(offset + block.length, options.rootVolumeSizeGiB);
-      if (!uploadId) throw new Error(`${at} is complete already; no part can be added to it`);
-      await aws('UploadPart', () =>
-        s3.send(
-          new UploadPartCommand({
-            Bucket: bucket,
-            Key: key,
-            UploadId: uploadId,
-            PartNumber: offset / partSize + 1,
-            Body: block,
-            ContentLength: block.length,
-          }),
-        ),
-      );
+      if (!parts) throw new Error(`${at} is complete already; no part can be added to it`);
+      await parts.writeBlock(offset, block);
     },
 
     async commit(sizeBytes, bytesWritten): Promise<UploadedDisk> {
-      if (uploadId) {
-        const parts = await listParts(clients, bucket, key, uploadId);
-        const expected = Math.max(1, Math.ceil(sizeBytes / partSize));
-        if (parts.length !== expected) {
-          throw new Error(`${at}: S3 holds ${parts.length} of ${expected} parts; the upload must run again`);
-        }
-        await aws('CompleteMultipartUpload', () =>
-          s3.send(
-            new CompleteMultipartUploadCommand({
-              Bucket: bucket,
-              Key: key,
-              UploadId: uploadId,
-              MultipartUpload: { Parts: parts.map(({ PartNumber, ETag }) => ({ PartNumber, ETag })) },
-            }),
-          ),
-        );
-      }
+      if (upload) await multipart.complete(upload, partSize, sizeBytes);
       const snapshotId = await importSnapshot(clients, { bucket, key, release, region }, wait);
       await aws('CreateTags', () =>
         ec2.send(
@@ -176,6 +135,7 @@ export async function openS3ImportWriter(
  */
 async function findEarlierAttempt(
   clients: AwsClients,
+  multipart: S3Multipart,
   bucket: string,
   prefix: string,
   resumeFrom: number,
@@ -184,13 +144,9 @@ async function findEarlierAttempt(
   if (resumeFrom <= 0) return undefined;
   const finished = (await objectsUnder(clients, bucket, prefix)).find((o) => o.Size === resumeFrom);
   if (finished) return { key: finished.Key! };
-  if (resumeFrom % partSize !== 0) return undefined;
   for (const upload of await uploadsUnder(clients, bucket, prefix)) {
-    const parts = await listParts(clients, bucket, upload.Key!, upload.UploadId!);
-    const whole = new Set(parts.filter((p) => p.Size === partSize).map((p) => p.PartNumber));
-    let held = 0;
-    while (whole.has(held + 1)) held++;
-    if (held * partSize >= resumeFrom) return { key: upload.Key!, uploadId: upload.UploadId! };
+    const candidate = { bucket, key: upload.Key!, uploadId: upload.UploadId! };
+    if (await multipart.holdsBelow(candidate, partSize, resumeFrom)) return candidate;
   }
   return undefined;
 }
@@ -275,27 +231,11 @@ async function uploadsUnder(clients: AwsClients, bucket: string, prefix: string)
   return uploads;
 }
 
-async function listParts(clients: AwsClients, bucket: string, key: string, uploadId: string): Promise<Part[]> {
-  const parts: Part[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await aws('ListParts', () =>
-      clients.s3.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker })),
-    );
-    parts.push(...(page.Parts ?? []));
-    marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
-  } while (marker);
-  return parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
-}
-
 /** Aborts the unfinished uploads and deletes the objects under `prefix`. */
 async function removeStaged(clients: AwsClients, bucket: string, prefix: string): Promise<void> {
+  const multipart = new S3Multipart(clients.s3, aws);
   for (const upload of await uploadsUnder(clients, bucket, prefix)) {
-    await aws('AbortMultipartUpload', () =>
-      clients.s3.send(
-        new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key!, UploadId: upload.UploadId! }),
-      ),
-    ).catch((error: unknown) => {
+    await multipart.abort({ bucket, key: upload.Key!, uploadId: upload.UploadId! }).catch((error: unknown) => {
       if (failureAwsCode(error) !== 'NoSuchUpload') throw error;
     });
   }

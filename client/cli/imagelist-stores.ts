@@ -1,6 +1,7 @@
 // The stores behind `imagecast imagelist endorser|add|list|…|publish`, and how those commands
 // print: their result as text or (--json) JSON, errors as every other command's.
 import type { Command } from 'commander';
+import type pg from 'pg';
 import { EndorserStore } from '../../activities/common/imagelist/endorser-store.js';
 import { ImageListStore } from '../../activities/common/imagelist/list-store.js';
 import { runCommand } from './command-output.js';
@@ -10,6 +11,8 @@ import { addStoreOptions, cliActor, masterKeysFromEnv, withDatabase } from './st
 export interface ImageListStores {
   lists: ImageListStore;
   endorsers: EndorserStore;
+  /** The database itself, for what else a command needs (the account store of publish targets). */
+  pool: pg.Pool;
 }
 
 export interface StoreFlags {
@@ -35,7 +38,7 @@ export async function runOnStores<T>(
   await runCommand(flags, async () => {
     const result = await withDatabase(flags, (pool) => {
       const endorsers = new EndorserStore(pool, masterKeysFromEnv, cliActor());
-      return action({ endorsers, lists: new ImageListStore(pool, endorsers, cliActor()) });
+      return action({ endorsers, lists: new ImageListStore(pool, endorsers, cliActor()), pool });
     });
     console.log(flags.json ? JSON.stringify(result, null, 2) : text(result));
     return EXIT_OK;

@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,6 +16,15 @@ import { ImagecastClient } from '../../client/sdk/index.js';
 import { startReleaseGateway, type ReleaseGateway } from '../../gateway/release-gateway.js';
 import { freshDatabaseUrl, tempDir, testTemporalAddress } from '../support/stack.js';
 import { DEMO, seedDemoCatalog, seedImageId, seedRelease } from '../support/public-catalog-seed.js';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { EndorserStore } from '../../activities/common/imagelist/endorser-store.js';
+import { ImageListStore } from '../../activities/common/imagelist/list-store.js';
+import { publishImageList } from '../../activities/common/imagelist/publish-list.js';
+import { localPublisher } from '../../activities/common/imagelist/publish-target.js';
+import { keyRingMasterKeys } from '../../secrets/envelope.js';
+import { singleKeyRing } from '../../secrets/key-ring.js';
+import { makeTestCa, opensslRun } from '../support/openssl-ca.js';
 
 const gatewayBin = fileURLToPath(new URL('../../gateway/main.js', import.meta.url));
 
@@ -104,6 +113,85 @@ describe('the gateway serves the public catalog', () => {
     assert.equal((await fetch(`${gateway.url}/catalog`, { method: 'HEAD' })).status, 200);
     assert.equal((await fetch(`${gateway.url}/v1/releases/x`)).status, 401);
     assert.equal((await fetch(`${gateway.url}/catalog`, { method: 'POST' })).status, 404);
+  });
+
+  it('shows the published signed lists that carry a file, and serves each at /imagelists/<uuid> with no token', async () => {
+    const dir = tempDir('catalog-gateway-lists');
+    const ca = makeTestCa(join(dir, 'ca'));
+    const dn = '/C=DE/O=GermanGrid/OU=Imagecast/CN=Catalog Endorser/emailAddress=catalog@example.org';
+    const endorser = ca.issue('endorser', dn);
+    const master = keyRingMasterKeys(singleKeyRing(randomBytes(32).toString('base64'), 'IMAGECAST_MASTER_KEY'));
+    const endorsers = new EndorserStore(pool, () => master, 'test');
+    await endorsers.add({
+      certificatePem: readFileSync(endorser.certPath, 'utf8'),
+      keyPem: readFileSync(endorser.keyPath, 'utf8'),
+    });
+    const lists = new ImageListStore(pool, endorsers, 'test');
+    const publicUri = 'https://lists.example.org/sles/image.list';
+    const list = await lists.add({
+      endorserDn: dn,
+      metadata: { 'dc:title': 'SLES images', 'dc:description': '', 'dc:source': 'lists.example.org', 'hv:uri': publicUri },
+    });
+    await lists.addImage(list.identifier, {
+      'dc:identifier': randomUUID(),
+      'dc:title': DEMO.slesNew.imageName,
+      'dc:description': 'SLES 15 SP6',
+      'hv:uri': 'https://images.example.org/sles-15-sp6.raw.xz',
+      'hv:size': 1024,
+      // The catalog knows the file as sha512:<hex>; the list as its hex.
+      'sl:checksum:sha512': DEMO.slesNew.checksum.replace(/^sha512:/, ''),
+      'sl:arch': 'x86_64',
+      'sl:os': 'Linux',
+      'sl:osversion': '15.6',
+      'sl:comments': '',
+      'hv:hypervisor': 'kvm',
+      'hv:version': '4.2',
+    });
+    const file = join(dir, 'www', 'image.list');
+    const published = await publishImageList({
+      lists,
+      endorsers,
+      identifier: list.identifier,
+      now: new Date(),
+      target: () => ({ uri: pathToFileURL(file).href, publisher: localPublisher }),
+    });
+
+    const body = (await (await fetch(`${gateway.url}/catalog.json?q=sles`)).json()) as {
+      lines: Array<{ files: Array<{ checksum: string; signedLists: Array<Record<string, unknown>> }> }>;
+    };
+    const files = body.lines.flatMap((l) => l.files);
+    assert.deepEqual(files.find((f) => f.checksum === DEMO.slesNew.checksum)!.signedLists, [
+      {
+        uuid: list.identifier,
+        title: 'SLES images',
+        endorser: dn,
+        expiresAt: new Date(published.expires).toISOString(),
+        url: `/imagelists/${list.identifier}`,
+        publishedUri: publicUri,
+      },
+    ]);
+    assert.deepEqual(
+      files.find((f) => f.checksum === DEMO.slesOld.checksum)!.signedLists,
+      [],
+      'a file no list carries is in none',
+    );
+    const page = await (await fetch(`${gateway.url}/catalog?q=sles`)).text();
+    assert.ok(page.includes(`<a href="/imagelists/${list.identifier}">SLES images</a> endorsed by ${dn}`));
+
+    const served = await fetch(`${gateway.url}/imagelists/${list.identifier}`);
+    assert.equal(served.status, 200);
+    assert.equal(served.headers.get('content-type'), 'text/plain; charset=utf-8');
+    const bytes = Buffer.from(await served.arrayBuffer());
+    assert.ok(bytes.equals(readFileSync(file)), 'the list exactly as it was uploaded');
+    const servedFile = join(dir, 'served.list');
+    writeFileSync(servedFile, bytes);
+    const content = JSON.parse(opensslRun(['smime', '-verify', '-in', servedFile, '-CAfile', ca.certPath]));
+    assert.equal(content['hv:imagelist']['hv:version'], published.version);
+    const missing = randomUUID();
+    const notFound = await fetch(`${gateway.url}/imagelists/${missing}`);
+    assert.equal(notFound.status, 404);
+    assert.match(await notFound.text(), new RegExp(`no published image list ${missing}`));
+    assert.equal((await fetch(`${gateway.url}/imagelists/not-a-uuid`)).status, 404);
   });
 
   it('is served by the gateway binary over its own HTTPS listener', async () => {

@@ -14,13 +14,15 @@ export interface SignedListRef {
   /** The endorser's DN, OpenSSL slash form. */
   endorser: string;
   expiresAt: Date;
-  /** Where subscribers fetch it, e.g. `/imagelists/<uuid>`. */
+  /** The gateway's copy of the last signed list: `/imagelists/<uuid>`. */
   url: string;
+  /** The list's own hv:uri, where subscribers fetch it. */
+  publishedUri?: string;
 }
 
 /**
- * Which signed lists carry each of these checksums. The image-list tables do not exist yet,
- * so the gateway's default answers none; the image-list store plugs in here once it does.
+ * Which signed lists carry each of these checksums. The gateway's default reads the published
+ * lists' signed copies (imagelist/published-lists.ts); NO_SIGNED_LISTS answers none.
  */
 export type SignedListsCarrying = (checksums: string[]) => Promise<Map<string, SignedListRef[]>>;
 

@@ -254,11 +254,22 @@ export class ImageListStore {
     to: string,
     created: Date,
     expires: Date,
+    /** The signed list as uploaded and its JSON: kept for /imagelists/<uuid> and the catalog. */
+    signed?: { smime: Buffer; document: unknown },
   ): Promise<void> {
     const { rowCount } = await this.pool.query(
-      `UPDATE imagelists SET version = $3, published_at = $4, expires_at = $5, updated_at = now()
+      `UPDATE imagelists SET version = $3, published_at = $4, expires_at = $5, updated_at = now(),
+              published_smime = COALESCE($6, published_smime), published_document = COALESCE($7, published_document)
         WHERE identifier = $1 AND version = $2`,
-      [identifier, from, to, created, expires],
+      [
+        identifier,
+        from,
+        to,
+        created,
+        expires,
+        signed?.smime ?? null,
+        signed ? JSON.stringify(signed.document) : null,
+      ],
     );
     if (rowCount === 0)
       throw new Error(

@@ -57,6 +57,7 @@ export async function publishImageList(input: PublishInput): Promise<Published> 
     version,
     new Date(body['dc:date:created']),
     new Date(body['dc:date:expires']),
+    { smime: signed.smime, document: signed.list },
   );
   return {
     identifier: list.identifier,

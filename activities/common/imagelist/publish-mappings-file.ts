@@ -13,6 +13,7 @@ import {
   uploadMapping,
   uploadTarget,
   type ImageListPublisher,
+  type ObjectWritersByCloud,
 } from './publish-target.js';
 
 /** The config file's path: IMAGECAST_CONFIG, else the CLI's default. */
@@ -76,9 +77,13 @@ export async function readPublishMappingsFile(path: string): Promise<ImageListPu
 }
 
 /** publishImageList's `target`: the upload URI and publisher for a list's hv:uri. */
-export function targetsFrom(mappings: readonly ImageListPublishMapping[], origin: string) {
+export function targetsFrom(
+  mappings: readonly ImageListPublishMapping[],
+  origin: string,
+  objectWriters?: ObjectWritersByCloud,
+) {
   return (publicUri: string): { uri: string; publisher: ImageListPublisher } => {
     const uri = uploadTarget(publicUri, mappings, origin);
-    return { uri, publisher: publisherFor(uri, uploadMapping(publicUri, mappings, origin)) };
+    return { uri, publisher: publisherFor(uri, uploadMapping(publicUri, mappings, origin), objectWriters) };
   };
 }

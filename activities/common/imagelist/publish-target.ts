@@ -1,19 +1,34 @@
 // Where a published list goes: its public hv:uri mapped to an upload target by vmcaster's
 // uriMatch/uriReplace (schemas/imagelist-publish.ts), and a publisher per target scheme.
-// `file:` (vmcaster's `local` protocol: the web server serves a directory on this machine)
-// and `sftp:` (publishers/sftp.ts, with the mapping's key and pinned host key) are built; s3,
-// gcs and azure-blob publishers fit ImageListPublisher and are added to publisherFor.
+// `file:` (vmcaster's `local` protocol: the web server serves a directory on this machine),
+// `sftp:` (publishers/sftp.ts, with the mapping's key and pinned host key), and the object
+// stores `s3:`, `gs:` and `azure-blob:` (publishers/object-store.ts, through the clouds' object
+// writers with the mapping's stored account). Lists are bytes; image files are streamed.
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ImageListPublishMapping } from '../../../schemas/imagelist-publish.js';
+import { OBJECT_STORE_CLOUD } from '../../../schemas/imagelist-publish.js';
+import {
+  putObject,
+  type ObjectStoreScheme,
+  type OpenObjectWriter,
+  type PublishBody,
+} from './publishers/object-store.js';
 import { sftpPut } from './publishers/sftp.js';
 
-/** Puts the bytes of a signed list at a target URI, replacing what is there. */
+export type { PublishBody } from './publishers/object-store.js';
+
+/** Puts a signed list (or an image file, streamed) at a target URI, replacing what is there. */
 export interface ImageListPublisher {
-  put(targetUri: string, body: Buffer, contentType: string): Promise<void>;
+  put(targetUri: string, body: PublishBody, contentType: string): Promise<void>;
 }
+
+/** The object writer of a cloud (its CloudProvider's openObjectWriter), for the object-store targets. */
+export type ObjectWritersByCloud = (
+  cloud: (typeof OBJECT_STORE_CLOUD)[ObjectStoreScheme],
+) => OpenObjectWriter;
 
 /** No mapping fits, or the target's scheme has no publisher: says what would. */
 export class PublishTargetError extends Error {
@@ -29,7 +44,7 @@ export const localPublisher: ImageListPublisher = {
     await mkdir(dirname(path), { recursive: true });
     const partial = join(dirname(path), `.${basename(path)}.${process.pid}.partial`);
     try {
-      await writeFile(partial, body, { mode: 0o644 });
+      await writeFile(partial, Buffer.isBuffer(body) ? body : body.stream, { mode: 0o644 });
       await rename(partial, path);
     } catch (error) {
       await rm(partial, { force: true });
@@ -72,7 +87,11 @@ export function uploadMapping(
 }
 
 /** The publisher for a target URI, or an error naming the schemes there are. */
-export function publisherFor(targetUri: string, mapping?: ImageListPublishMapping): ImageListPublisher {
+export function publisherFor(
+  targetUri: string,
+  mapping?: ImageListPublishMapping,
+  objectWriters?: ObjectWritersByCloud,
+): ImageListPublisher {
   let scheme: string;
   try {
     scheme = new URL(targetUri).protocol;
@@ -82,6 +101,9 @@ export function publisherFor(targetUri: string, mapping?: ImageListPublishMappin
     );
   }
   if (scheme === 'sftp:') return sftpPublisher(targetUri, mapping);
+  const objectStore = scheme.replace(/:$/, '');
+  if (objectStore in OBJECT_STORE_CLOUD)
+    return objectStorePublisher(targetUri, objectStore as ObjectStoreScheme, mapping, objectWriters);
   const publisher = PUBLISHERS[scheme];
   if (!publisher)
     throw new PublishTargetError(
@@ -89,7 +111,7 @@ export function publisherFor(targetUri: string, mapping?: ImageListPublishMappin
         PUBLISHERS,
       )
         .map((s) => `${s}//`)
-        .join(', ')}, sftp:// (s3, gcs and azure-blob are not built yet)`,
+        .join(', ')}, sftp://, s3://, gs://, azure-blob://`,
     );
   return publisher;
 }
@@ -108,9 +130,32 @@ function sftpPublisher(targetUri: string, mapping: ImageListPublishMapping | und
       try {
         privateKey = readFileSync(keyFile, 'utf8');
       } catch (error) {
-        throw new PublishTargetError(`ssh_private_key_file: cannot read ${keyFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+        throw new PublishTargetError(
+          `ssh_private_key_file: cannot read ${keyFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        );
       }
-      await sftpPut(uri, body, { privateKey, hostKeyFingerprint });
+      await sftpPut(uri, Buffer.isBuffer(body) ? body : body.stream, { privateKey, hostKeyFingerprint });
+    },
+  };
+}
+
+/** s3://, gs:// and azure-blob://, written with the mapping's stored account of that cloud. */
+function objectStorePublisher(
+  targetUri: string,
+  scheme: ObjectStoreScheme,
+  mapping: ImageListPublishMapping | undefined,
+  objectWriters: ObjectWritersByCloud | undefined,
+): ImageListPublisher {
+  const account = mapping?.account;
+  if (!account)
+    throw new PublishTargetError(
+      `cannot upload to ${targetUri}: a ${scheme}:// target needs "account" (a stored ${OBJECT_STORE_CLOUD[scheme]} account) in its imagelist_publish mapping`,
+    );
+  if (!objectWriters) throw new Error(`internal: no object writers to upload to ${targetUri}`);
+  const openWriter = objectWriters(OBJECT_STORE_CLOUD[scheme]);
+  return {
+    async put(uri, body, contentType) {
+      await putObject(openWriter, account, uri, body, contentType);
     },
   };
 }

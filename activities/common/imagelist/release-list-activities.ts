@@ -10,7 +10,8 @@ import type { ImageRef, ReleaseRef } from '../../provider.js';
 import type { EndorserStore } from './endorser-store.js';
 import type { ImageListStore } from './list-store.js';
 import { publishImageList, type Published } from './publish-list.js';
-import { publisherFor, uploadMapping, uploadTarget } from './publish-target.js';
+import { uploadMapping, type ObjectWritersByCloud } from './publish-target.js';
+import { targetsFrom } from './publish-mappings-file.js';
 import { ReleaseEntryStore, type ListedFile, type ReleaseEntry } from './release-entries.js';
 import { ImageListInputError } from './store-errors.js';
 
@@ -22,6 +23,8 @@ export interface ImageListActivityDeps {
   mappings: readonly ImageListPublishMapping[];
   /** Where the mappings were read from, for messages. */
   configOrigin: string;
+  /** Writers of s3://, gs:// and azure-blob:// targets (the worker's cloud providers). */
+  objectWriters?: ObjectWritersByCloud;
   now?: () => Date;
 }
 
@@ -51,10 +54,7 @@ export function createImageListActivities(deps: ImageListActivityDeps | undefine
       endorsers: d.endorsers,
       identifier,
       now: (d.now ?? (() => new Date()))(),
-      target(publicUri) {
-        const uri = uploadTarget(publicUri, d.mappings, d.configOrigin);
-        return { uri, publisher: publisherFor(uri, uploadMapping(publicUri, d.mappings, d.configOrigin)) };
-      },
+      target: targetsFrom(d.mappings, d.configOrigin, d.objectWriters),
     });
     return {
       identifier: p.identifier,

@@ -13,6 +13,7 @@ import { ImageListStore } from './list-store.js';
 import { formatHepixDate } from './hepix-date.js';
 import { publishImageList } from './publish-list.js';
 import { readPublishMappingsFile, targetsFrom } from './publish-mappings-file.js';
+import type { ObjectWritersByCloud } from './publish-target.js';
 import { ImageListNotFoundError } from './store-errors.js';
 
 export interface ImageListRenewalDeps {
@@ -21,6 +22,8 @@ export interface ImageListRenewalDeps {
   masterKeys: () => MasterKeyProvider;
   /** JSON file with the "imagelist_publish" mappings (IMAGECAST_CONFIG, read again at each renewal). */
   publishMappingsFile?: string;
+  /** Writers of s3://, gs:// and azure-blob:// targets (the worker's cloud providers). */
+  objectWriters?: ObjectWritersByCloud;
   notifier: ImageListRenewalNotifier;
   now?: () => Date;
 }
@@ -126,7 +129,7 @@ export function createImageListRenewalActivities(deps: ImageListRenewalDeps | un
           endorsers,
           identifier,
           now,
-          target: targetsFrom(mappings, file),
+          target: targetsFrom(mappings, file, d.objectWriters),
         });
         return {
           identifier,

@@ -58,7 +58,7 @@ export async function openAzureBlockWriter(
         Array.from({ length: count }, (_, i) => blockId(i)),
         {
           metadata: { imagecastreleasetoken: input.release.releaseToken },
-          blobHTTPHeaders: { blobContentType: 'application/octet-stream' },
+          blobHTTPHeaders: { blobContentType: input.contentType ?? 'application/octet-stream' },
         },
       );
       return {

@@ -49,7 +49,7 @@ export async function openGcsObjectWriter(
       .file(input.key)
       .createResumableUpload({
         metadata: {
-          contentType: 'application/octet-stream',
+          contentType: input.contentType ?? 'application/octet-stream',
           metadata: { 'imagecast-release-token': input.release.releaseToken },
         },
       });

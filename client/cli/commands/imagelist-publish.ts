@@ -6,7 +6,14 @@ import {
   exportImageListSigned,
   publishImageList,
 } from '../../../activities/common/imagelist/publish-list.js';
-import { publisherFor, uploadMapping, uploadTarget } from '../../../activities/common/imagelist/publish-target.js';
+import {
+  publisherFor,
+  uploadMapping,
+  uploadTarget,
+  type ImageListPublisher,
+  type ObjectWritersByCloud,
+} from '../../../activities/common/imagelist/publish-target.js';
+import { withObjectWriters, OBJECT_STORE_ENVIRONMENT } from '../publish-object-writers.js';
 import { imageListPublishSchema, type ImageListPublishMapping } from '../../../schemas/imagelist-publish.js';
 import { keyPath } from '../../../schemas/imagelist.js';
 import { configFilePath, readConfigFile } from '../client-config.js';
@@ -32,8 +39,13 @@ export function registerPublish(imagelist: Command): void {
 As vmcaster: hv:version's last number goes up by one, dc:date:created is now, dc:date:expires now +
 lifetime (never after the endorser certificate expires). The upload target comes from the CLI config
 file (IMAGECAST_CONFIG, else ~/.config/imagecast/config.json): the "imagelist_publish" mapping whose
-uri_match begins hv:uri, that prefix replaced by its uri_replace. Supported targets: file:// (local).
+uri_match begins hv:uri, that prefix replaced by its uri_replace. Supported targets: file:// (local),
+sftp://USER@HOST/PATH/ (with ssh_private_key_file and ssh_host_key_fingerprint), and s3://BUCKET/PREFIX/,
+gs://BUCKET/PREFIX/, azure-blob://STORAGE_ACCOUNT/CONTAINER/PREFIX/ (with "account": a stored account
+of that cloud, opened with the master key; emulators: ${OBJECT_STORE_ENVIRONMENT}).
   {"imagelist_publish": [{"uri_match": "https://lists.example.org/", "uri_replace": "file:///srv/www/lists/"}]}
+  {"imagelist_publish": [{"uri_match": "https://lists.example.org/", "uri_replace": "s3://lists-bucket/", "account": "prod-aws"}]}
+The signed list is also kept in the database: the gateway serves it at /imagelists/<uuid>.
 The stored version changes only once the upload succeeded.
 Exit codes: 0 published, 1 no such list or the upload failed, 2 refused (no mapping, unsupported
 target, a certificate or list problem, each named) or bad usage.
@@ -46,16 +58,15 @@ Example:
         flags,
         (stores) => {
           const mappings = publishMappings();
-          return publishImageList({
-            ...stores,
-            identifier: id,
-            ...(flags.lifetime !== undefined && { lifetimeDays: flags.lifetime }),
-            now: new Date(),
-            target(publicUri) {
-              const uri = uploadTarget(publicUri, mappings, configFilePath().path);
-              return { uri, publisher: publisherFor(uri, uploadMapping(publicUri, mappings, configFilePath().path)) };
-            },
-          });
+          return withObjectWriters(stores.pool, (objectWriters) =>
+            publishImageList({
+              ...stores,
+              identifier: id,
+              ...(flags.lifetime !== undefined && { lifetimeDays: flags.lifetime }),
+              now: new Date(),
+              target: (publicUri) => publishTarget(publicUri, mappings, objectWriters),
+            }),
+          );
         },
         (p) =>
           [
@@ -142,8 +153,19 @@ Example:
     );
 }
 
+/** Where a public URI is uploaded, and the publisher that does it. */
+export function publishTarget(
+  publicUri: string,
+  mappings: ImageListPublishMapping[],
+  objectWriters: ObjectWritersByCloud,
+): { uri: string; publisher: ImageListPublisher } {
+  const where = configFilePath().path;
+  const uri = uploadTarget(publicUri, mappings, where);
+  return { uri, publisher: publisherFor(uri, uploadMapping(publicUri, mappings, where), objectWriters) };
+}
+
 /** The "imagelist_publish" mappings of the CLI config file, checked. */
-function publishMappings(): ImageListPublishMapping[] {
+export function publishMappings(): ImageListPublishMapping[] {
   const { path } = configFilePath();
   let file: Record<string, unknown>;
   try {

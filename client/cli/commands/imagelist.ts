@@ -13,6 +13,7 @@ import { registerEndorser } from './imagelist-endorser.js';
 import { registerLists } from './imagelist-lists.js';
 import { registerPublish } from './imagelist-publish.js';
 import { registerRenewal } from './imagelist-renew.js';
+import { registerImageUpload } from './imagelist-image-upload.js';
 
 /**
  * `imagecast imagelist sign|verify|template`: HEPiX image lists (vmcaster's format) for anyone's
@@ -25,7 +26,7 @@ export function register(program: Command): void {
     .description('signed HEPiX image lists, as vmcaster publishes and vmcatcher verifies them')
     .addHelpText(
       'after',
-      `\nNeeds the openssl command (or IMAGECAST_OPENSSL naming it). The stored lists (endorser, add, list, show,\ndelete, set, unset, image, import, export, publish) need IMAGECAST_DATABASE_URL; endorser add, publish\nand export --signed also the master key (IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE). renew and\nschedule ask the workers, through Temporal, to renew the published lists before they expire.\n\nExample:\n  imagecast imagelist verify https://images.example.org/image.list --capath /etc/grid-security/certificates`,
+      `\nNeeds the openssl command (or IMAGECAST_OPENSSL naming it). The stored lists (endorser, add, list, show,\ndelete, set, unset, image, import, export, publish) need IMAGECAST_DATABASE_URL; endorser add, publish\nand export --signed also the master key (IMAGECAST_MASTER_KEY or IMAGECAST_MASTER_KEYS_FILE), which also\nopens the stored cloud account of an s3://, gs:// or azure-blob:// publish target. renew and schedule ask\nthe workers, through Temporal, to renew the published lists before they expire.\n\nExample:\n  imagecast imagelist verify https://images.example.org/image.list --capath /etc/grid-security/certificates`,
     );
   registerSign(imagelist);
   registerVerify(imagelist);
@@ -35,6 +36,7 @@ export function register(program: Command): void {
   registerLists(imagelist);
   registerPublish(imagelist);
   registerRenewal(imagelist);
+  registerImageUpload(imagelist);
 }
 
 function registerSign(imagelist: Command): void {

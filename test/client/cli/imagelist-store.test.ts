@@ -337,7 +337,7 @@ describe('imagecast imagelist: stored lists (CLI, PostgreSQL, openssl)', () => {
       sftpConfig,
       JSON.stringify({
         imagelist_publish: [
-          { uri_match: 'https://elsewhere.example.org/', uri_replace: 's3://bucket/lists/' },
+          { uri_match: 'https://elsewhere.example.org/', uri_replace: 'ftp://host/lists/' },
         ],
       }),
     );
@@ -345,7 +345,19 @@ describe('imagecast imagelist: stored lists (CLI, PostgreSQL, openssl)', () => {
     assert.equal(unsupported.status, 2);
     assert.match(
       unsupported.stderr,
-      /cannot upload to s3:\/\/bucket\/lists\/image.list: no publisher for s3; supported: file:\/\/, sftp:\/\//,
+      /cannot upload to ftp:\/\/host\/lists\/image.list: no publisher for ftp; supported: file:\/\/, sftp:\/\/, s3:\/\/, gs:\/\/, azure-blob:\/\//,
+    );
+    writeFileSync(
+      sftpConfig,
+      JSON.stringify({
+        imagelist_publish: [{ uri_match: 'https://elsewhere.example.org/', uri_replace: 's3://bucket/lists/' }],
+      }),
+    );
+    const noAccount = await cli(['publish', listId], { IMAGECAST_CONFIG: sftpConfig });
+    assert.equal(noAccount.status, 2);
+    assert.match(
+      noAccount.stderr,
+      /imagelist_publish\[0\]\.account: required with a s3:\/\/ uri_replace \(s3:\/\/bucket\/lists\/\): the stored ec2 account that writes there/,
     );
     assert.equal((await json(['show', listId])).version, '0.0.2');
   });

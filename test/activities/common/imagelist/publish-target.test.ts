@@ -8,6 +8,8 @@ import {
   publisherFor,
   uploadTarget,
 } from '../../../../activities/common/imagelist/publish-target.js';
+import { objectTarget } from '../../../../activities/common/imagelist/publishers/object-store.js';
+import { imageListPublishMappingSchema } from '../../../../schemas/imagelist-publish.js';
 import { tempDir } from '../../../support/stack.js';
 
 describe('image list upload targets (uri_match / uri_replace)', () => {
@@ -34,18 +36,37 @@ describe('image list upload targets (uri_match / uri_replace)', () => {
     );
   });
 
-  it('has publishers for file: and sftp:, and says so for other schemes', () => {
+  it('has publishers for file:, sftp: and the object stores, and says so for other schemes', () => {
     assert.equal(publisherFor('file:///srv/www/image.list'), localPublisher);
-    for (const target of ['s3://bucket/image.list', 'gs://bucket/image.list'])
+    assert.throws(
+      () => publisherFor('ftp://host/image.list'),
+      /no publisher for ftp; supported: file:\/\/, sftp:\/\/, s3:\/\/, gs:\/\/, azure-blob:\/\//,
+    );
+    for (const target of ['s3://bucket/image.list', 'gs://bucket/image.list', 'azure-blob://sa/lists/image.list'])
       assert.throws(
-        () => publisherFor(target),
-        /no publisher for (s3|gs); supported: file:\/\/, sftp:\/\/ \(s3, gcs and azure-blob are not built yet\)/,
+        () => publisherFor(target, { uri_match: 'https://x/', uri_replace: target }),
+        /target needs "account" \(a stored (ec2|gce|azure) account\) in its imagelist_publish mapping/,
       );
     assert.throws(
       () => publisherFor('sftp://www@host/lists/image.list', { uri_match: 'https://x/', uri_replace: 'sftp://www@host/lists/' }),
       /an sftp target needs ssh_private_key_file and ssh_host_key_fingerprint/,
     );
     assert.throws(() => publisherFor('lists/image.list'), /is not a URL/);
+  });
+
+  it('reads object-store targets as bucket and key (Azure: storage account and container), refusing folders', () => {
+    assert.deepEqual(objectTarget('s3://lists/egi/image.list'), { scheme: 's3', bucket: 'lists', key: 'egi/image.list' });
+    assert.deepEqual(objectTarget('gs://lists/image%20x.list'), { scheme: 'gs', bucket: 'lists', key: 'image x.list' });
+    assert.deepEqual(objectTarget('azure-blob://sa/web/egi/image.list'), {
+      scheme: 'azure-blob',
+      bucket: 'sa/web',
+      key: 'egi/image.list',
+    });
+    assert.throws(() => objectTarget('s3://lists/egi/'), /names a folder, not an object: expected s3:\/\/BUCKET\/KEY/);
+    assert.throws(() => objectTarget('azure-blob://sa/image.list'), /expected azure-blob:\/\/STORAGE_ACCOUNT\/CONTAINER\/NAME/);
+    const noAccount = imageListPublishMappingSchema.safeParse({ uri_match: 'https://x/', uri_replace: 'gs://b/' });
+    assert.equal(noAccount.success, false);
+    assert.match(noAccount.error!.issues[0]!.message, /required with a gs:\/\/ uri_replace .* the stored gce account/);
   });
 
   it('local: writes the whole list, making the directories, replacing what was there, leaving no partial file', async () => {
