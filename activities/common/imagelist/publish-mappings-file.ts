@@ -36,10 +36,7 @@ export function publishMappingsFromEnv(env: NodeJS.ProcessEnv): {
     throw new Error(`config file ${origin}: ${code ? `cannot read it (${code})` : 'not valid JSON'}`);
   }
   const parsed = imageListPublishSchema.safeParse(json.imagelist_publish ?? []);
-  if (!parsed.success)
-    throw new Error(
-      `config file ${origin}: ${parsed.error.issues.map((i) => `imagelist_publish.${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+  if (!parsed.success) throw new Error(mappingProblems(`config file ${origin}`, parsed.error.issues));
   return { mappings: parsed.data, origin };
 }
 
@@ -62,17 +59,7 @@ export async function readPublishMappingsFile(path: string): Promise<ImageListPu
   const parsed = imageListPublishSchema.safeParse(
     (file as { imagelist_publish?: unknown } | null)?.imagelist_publish ?? [],
   );
-  if (!parsed.success)
-    throw new PublishTargetError(
-      `${path}: ${parsed.error.issues
-        .map(
-          (i) =>
-            `imagelist_publish${keyPath(i.path)
-              .replace(/^\(the document\)$/, '')
-              .replace(/^(?=\w)/, '.')}: ${i.message}`,
-        )
-        .join('; ')}`,
-    );
+  if (!parsed.success) throw new PublishTargetError(mappingProblems(path, parsed.error.issues));
   return parsed.data;
 }
 
@@ -86,4 +73,19 @@ export function targetsFrom(
     const uri = uploadTarget(publicUri, mappings, origin);
     return { uri, publisher: publisherFor(uri, uploadMapping(publicUri, mappings, origin), objectWriters) };
   };
+}
+
+/** "FILE: imagelist_publish[0].account: …; …": every problem of the mappings, by key. */
+export function mappingProblems(
+  where: string,
+  issues: readonly { path: PropertyKey[]; message: string }[],
+): string {
+  return `${where}: ${issues
+    .map(
+      (i) =>
+        `imagelist_publish${keyPath(i.path)
+          .replace(/^\(the document\)$/, '')
+          .replace(/^(?=\w)/, '.')}: ${i.message}`,
+    )
+    .join('; ')}`;
 }

@@ -6,16 +6,13 @@ import {
   exportImageListSigned,
   publishImageList,
 } from '../../../activities/common/imagelist/publish-list.js';
-import {
-  publisherFor,
-  uploadMapping,
-  uploadTarget,
-  type ImageListPublisher,
-  type ObjectWritersByCloud,
+import type {
+  ImageListPublisher,
+  ObjectWritersByCloud,
 } from '../../../activities/common/imagelist/publish-target.js';
+import { mappingProblems, targetsFrom } from '../../../activities/common/imagelist/publish-mappings-file.js';
 import { withObjectWriters, OBJECT_STORE_ENVIRONMENT } from '../publish-object-writers.js';
 import { imageListPublishSchema, type ImageListPublishMapping } from '../../../schemas/imagelist-publish.js';
-import { keyPath } from '../../../schemas/imagelist.js';
 import { configFilePath, readConfigFile } from '../client-config.js';
 import { positiveInteger } from '../option-parsers.js';
 import { runOnStores, storeCommand, type StoreFlags } from '../imagelist-stores.js';
@@ -159,9 +156,7 @@ export function publishTarget(
   mappings: ImageListPublishMapping[],
   objectWriters: ObjectWritersByCloud,
 ): { uri: string; publisher: ImageListPublisher } {
-  const where = configFilePath().path;
-  const uri = uploadTarget(publicUri, mappings, where);
-  return { uri, publisher: publisherFor(uri, uploadMapping(publicUri, mappings, where), objectWriters) };
+  return targetsFrom(mappings, configFilePath().path, objectWriters)(publicUri);
 }
 
 /** The "imagelist_publish" mappings of the CLI config file, checked. */
@@ -174,17 +169,7 @@ export function publishMappings(): ImageListPublishMapping[] {
     throw new UsageError((error as Error).message);
   }
   const parsed = imageListPublishSchema.safeParse(file.imagelist_publish ?? []);
-  if (!parsed.success)
-    throw new UsageError(
-      `config file ${path}: ${parsed.error.issues
-        .map(
-          (i) =>
-            `imagelist_publish${keyPath(i.path)
-              .replace(/^\(the document\)$/, '')
-              .replace(/^(?=\w)/, '.')}: ${i.message}`,
-        )
-        .join('; ')}`,
-    );
+  if (!parsed.success) throw new UsageError(mappingProblems(`config file ${path}`, parsed.error.issues));
   return parsed.data;
 }
 
