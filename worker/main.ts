@@ -250,6 +250,7 @@ try {
     deps: {
       catalog: new ImageCatalog(pool),
       accounts,
+      awsEndpoint: config.awsEndpoint,
       notifier: createNotifier(notifyConfig),
       imageLists,
       imageListRenewal: {

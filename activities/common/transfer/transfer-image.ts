@@ -61,7 +61,7 @@ export async function transferImage(input: TransferInput): Promise<UploadedDisk>
   signal?.throwIfAborted();
   const raw = hashesBlocks(source);
   let start = await startingPoint(input);
-  const opened = await openSourceStream(source.url, start.sourceOffset, signal);
+  const opened = await openSourceStream(source.url, start.sourceOffset, signal, source.downloadAccount);
   if (opened.offset !== start.sourceOffset) {
     // The server ignored the Range and sends the whole file: hash it all again.
     start = await fromTheStart(source, start.skipBelow, start.writtenBefore, start.served !== undefined).catch((error: unknown) => {
