@@ -24,9 +24,12 @@ const S3_URL = /^s3:\/\/[^/]+\/.+$/;
  * manifest, which a bare object does not have (mash checks none of them for S3 either).
  */
 const NEEDS_BUILD_SERVICE = {
-  conditions: "conditions are checked against the build service's listing (version, release) and the build's .packages manifest, which an S3 object does not have",
-  disallow_packages: "packages are read from the build's .packages manifest in the build-service directory, which an S3 object does not have",
-  disallow_licenses: "licenses are read from the build's .packages manifest in the build-service directory, which an S3 object does not have",
+  conditions:
+    "conditions are checked against the build service's listing (version, release) and the build's .packages manifest, which an S3 object does not have",
+  disallow_packages:
+    "packages are read from the build's .packages manifest in the build-service directory, which an S3 object does not have",
+  disallow_licenses:
+    "licenses are read from the build's .packages manifest in the build-service directory, which an S3 object does not have",
 } as const;
 
 /** download_type, download_url and download_account go together. */
@@ -56,7 +59,10 @@ export function s3DownloadCrossFieldIssues(doc: Record<string, unknown>): Issue[
         message: `an s3:// URL needs download_type "S3" (got ${JSON.stringify(doc.download_type ?? 'OBS')}), got string ${JSON.stringify(url)}`,
       });
     if (doc.download_account !== undefined)
-      issues.push({ path: ['download_account'], message: 'only with download_type "S3", whose object it reads' });
+      issues.push({
+        path: ['download_account'],
+        message: 'only with download_type "S3", whose object it reads',
+      });
   }
   return issues;
 }

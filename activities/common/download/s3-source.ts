@@ -60,7 +60,10 @@ function s3Failure(error: unknown, url: string, account: string, action: string)
   const code = awsErrorCode(error);
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   if (code === 'NotFound' || code === 'NoSuchKey' || code === 'NoSuchBucket' || status === 404) {
-    return nonRetryable('ImageSourceNotFound', `${url} not found (download_account "${account}")`, { url, account });
+    return nonRetryable('ImageSourceNotFound', `${url} not found (download_account "${account}")`, {
+      url,
+      account,
+    });
   }
   return classifyAwsError(error, `${action} ${url} with download_account "${account}"`);
 }
@@ -74,7 +77,10 @@ function formatOf(fileName: string): Pick<ResolvedImageSource, 'compression' | '
       `${fileName}: an S3 image object must end in ${IMAGE_FORMATS.map((f) => f.suffix).join(', ')}`,
     );
   }
-  return { compression: known.compression, ...(known.format === 'vhdfixed' && { format: 'vhdfixed' as const }) };
+  return {
+    compression: known.compression,
+    ...(known.format === 'vhdfixed' && { format: 'vhdfixed' as const }),
+  };
 }
 
 /**
