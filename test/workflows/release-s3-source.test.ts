@@ -50,7 +50,7 @@ describe('release workflow with download_type "S3" (local cloud, moto S3)', () =
       download_type: 'S3',
       download_url: `s3://${BUCKET}/${key}`,
       download_account: 'test-aws',
-      cloud_image_name: `s3src-${key.replace(/[^a-z0-9]/gi, '').slice(0, 20)}-v{date}`,
+      cloud_image_name: `s3src-${key.replace(/[^a-z0-9]/gi, '').slice(0, 20)}-v{date}-b{release}`,
       additional_regions: ['region-2'],
       last_service: 'publish',
       ...overrides,
@@ -77,6 +77,8 @@ describe('release workflow with download_type "S3" (local cloud, moto S3)', () =
     );
     const { releaseId } = await h.client.startRelease(s3Job(key));
     const done = await imageMadeFrom(releaseId);
+    // The key is named the build-service way: {release} is the build's.
+    assert.match(done.imageName, /-v\d{8}-b1$/);
     assert.match(
       done.steps.find((s) => s.name === 'download')!.detail ?? '',
       new RegExp(fileName.replace(/\./g, '\\.')),

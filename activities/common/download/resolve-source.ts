@@ -42,7 +42,7 @@ export async function resolveImageSource(
   input: ResolveSourceInput,
   deps: ResolveSourceDeps = {},
 ): Promise<ResolvedImageSource> {
-  if (input.downloadType === 'S3') return resolveS3Source(input.downloadUrl, input.downloadAccount ?? '');
+  if (input.downloadType === 'S3') return resolveS3Source(input.downloadUrl, input.downloadAccount ?? '', input);
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const now = deps.now ?? Date.now;
   const directory = input.downloadUrl.endsWith('/') ? input.downloadUrl : `${input.downloadUrl}/`;

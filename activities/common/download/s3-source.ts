@@ -5,7 +5,7 @@ import { NO_ACCOUNTS, type AccountDirectory } from '../../accounts/account-direc
 import { AwsSessions } from '../../ec2/sessions.js';
 import { awsErrorCode, classifyAwsError } from '../../ec2/aws-errors.js';
 import { nonRetryable } from '../errors.js';
-import { IMAGE_FORMATS } from './build-listing.js';
+import { IMAGE_FORMATS, matchingBuilds } from './build-listing.js';
 import { parseChecksumFile, type ImageChecksum } from './checksum-file.js';
 import type { OpenedSource } from '../transfer/open-source.js';
 
@@ -89,10 +89,16 @@ function formatOf(fileName: string): Pick<ResolvedImageSource, 'compression' | '
  * verifies: the build's `<key>.sha256` beside it (mash's build sidecar), else the SHA-256
  * S3 itself stored for the whole object when it was put with one. Reads no image byte.
  */
-export async function resolveS3Source(url: string, account: string): Promise<ResolvedImageSource> {
+export async function resolveS3Source(
+  url: string,
+  account: string,
+  naming?: { image: string; architecture: string; profile?: string },
+): Promise<ResolvedImageSource> {
   const { bucket, key } = parseS3Url(url);
   const fileName = key.replace(/^.*\//, '');
   const format = formatOf(fileName);
+  // A key named the build-service way (IMAGE.ARCH-VERSION-BuildRELEASE…) gives {version} and {release}.
+  const [build] = naming ? matchingBuilds([fileName], naming.image, naming.architecture, naming.profile) : [];
   const s3 = await clientFor(account);
   const head = await s3
     .send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }))
@@ -116,6 +122,7 @@ export async function resolveS3Source(url: string, account: string): Promise<Res
     ...(head.LastModified && { builtAt: head.LastModified.toISOString() }),
     ...format,
     checksum,
+    ...(build && { version: build.version, release: build.release }),
     ...(head.ETag && { etag: head.ETag }),
   };
 }
@@ -133,6 +140,9 @@ async function sidecarChecksum(
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${key}.sha256` }));
     text = (await object.Body?.transformToString('utf8')) ?? '';
   } catch (error) {
+    // S3 answers a missing key with AccessDenied to a reader without s3:ListBucket; the image
+    // itself was readable, so a denied sidecar is taken as none (S3's stored checksum is next).
+    if (awsErrorCode(error) === 'AccessDenied') return undefined;
     const failure = s3Failure(error, `${url}.sha256`, account, 'GetObject');
     if ((failure as { type?: string }).type === 'ImageSourceNotFound') return undefined;
     throw failure;

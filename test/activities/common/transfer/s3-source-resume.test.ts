@@ -75,6 +75,9 @@ describe('s3:// image sources', () => {
     assert.equal(source.downloadAccount, 'test-aws');
     assert.equal(source.sizeBytes, diskBytes.length);
     assert.equal(source.compression, 'none');
+    // The key is named the build-service way: its version and release fill {version} and {release}.
+    assert.equal(source.version, '1.0');
+    assert.equal(source.release, '1.1');
     assert.ok(source.builtAt && !Number.isNaN(Date.parse(source.builtAt)));
     assert.match(source.etag ?? '', /^"[0-9a-f]{32}"$/);
     assert.deepEqual(source.checksum, {
