@@ -7,8 +7,12 @@ import type { PreflightProblem } from '../schemas/preflight.js';
  * facts conditions were checked against. Plain data: it travels through workflow history.
  */
 export interface ResolvedImageSource {
-  /** Absolute URL of the image file (http, https or file). */
+  /** Absolute URL of the image file (http, https, file, or s3://BUCKET/KEY with `downloadAccount`). */
   url: string;
+  /** s3:// sources: the EC2 account (its name only) whose credentials read the object. */
+  downloadAccount?: string;
+  /** s3:// sources: the object's ETag when it was resolved (informational). */
+  etag?: string;
   fileName: string;
   /** Bytes of the file as served (compressed size for .xz/.gz), when the server says. */
   sizeBytes?: number;

@@ -12,6 +12,10 @@ export interface ImageCondition {
 /** Where to find the image and what it must satisfy before it is released. */
 export interface SourceSpec {
   downloadUrl: string;
+  /** mash's download_type "S3": downloadUrl is s3://BUCKET/KEY, read with downloadAccount's keys. Absent: OBS. */
+  downloadType?: 'S3';
+  /** The EC2 account (name) whose credentials read an S3 source. */
+  downloadAccount?: string;
   image: string;
   /** kiwi profile (OBS multibuild flavour) in the file name, after the version. */
   profile?: string;

@@ -21,6 +21,7 @@ import {
   type ImageListRenewalDeps,
 } from '../activities/common/imagelist/renew-lists.js';
 import type { AccountDirectory } from '../activities/accounts/account-directory.js';
+import { useS3SourceAccounts } from '../activities/common/download/s3-source.js';
 import { payloadDataConverter } from '../infra/codec/data-converter.js';
 import { reportFailedAttempts } from './report-failed-attempts.js';
 import type { PayloadKeys } from '../infra/codec/payload-keys.js';
@@ -39,6 +40,8 @@ export interface WorkerDeps {
   notifier?: ReleaseNotifier;
   /** Renewal of the signed image lists (workflow renewImageLists); without it, renewal runs fail naming what is missing. */
   imageListRenewal?: ImageListRenewalDeps;
+  /** IMAGECAST_AWS_ENDPOINT: where download_type "S3" sources are read (with `accounts`' EC2 keys), when not AWS itself. */
+  awsEndpoint?: string;
   /** Stored image lists, their endorsers' keys and upload targets (job field image_lists); without them such jobs are refused. */
   imageLists?: ImageListActivityDeps;
 }
@@ -77,6 +80,8 @@ const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.js', import.met
  */
 export async function createWorkers(options: CreateWorkersOptions): Promise<Worker[]> {
   const { connection, namespace, queuePrefix, deps } = options;
+  // Any queue may read an S3 source: the workflows queue resolves it, every cloud's upload streams it.
+  if (deps.accounts) useS3SourceAccounts({ accounts: deps.accounts, endpoint: deps.awsEndpoint });
   const dataConverter = options.payloadKeys && payloadDataConverter(options.payloadKeys);
   // Tells a release about its activities' retried failures (see reportFailedAttempts).
   const client = new Client({ connection, namespace, ...(dataConverter && { dataConverter }) });

@@ -275,6 +275,7 @@ try {
     deps: {
       catalog: new ImageCatalog(pool),
       accounts,
+      awsEndpoint: config.awsEndpoint,
       notifier: createNotifier(notifyConfig),
       ...(imageLists && { imageLists: { ...imageLists, objectWriters } }),
       imageListRenewal: {

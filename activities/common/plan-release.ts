@@ -88,6 +88,7 @@ export async function planRelease(input: unknown, accounts: AccountDirectory): P
     },
     source: {
       downloadUrl: job.download_url,
+      ...(job.download_type === 'S3' && { downloadType: 'S3' as const, downloadAccount: job.download_account }),
       image: job.image,
       profile: job.profile,
       architecture: job.cloud_architecture,

@@ -4,6 +4,7 @@ import { imageCondition, lastService, nameTemplate, nonEmptyStrings, utctime } f
 import { LIMITS } from './limits.js';
 import { rawUploadShape } from './raw-upload-fields.js';
 import { imageListShape } from './image-list-fields.js';
+import { downloadAccountField } from './s3-download-fields.js';
 
 /** Fields every cloud's job document has, with SUSE mash's names and meanings. */
 export const baseJobShape = {
@@ -30,29 +31,25 @@ export const baseJobShape = {
     }),
   download_url: z
     .url({
-      protocol: /^(https?|file)$/,
+      protocol: /^(https?|file|s3)$/,
       error: (issue) =>
         issue.code === 'invalid_format'
-          ? 'an http://, https:// or file:// URL of the build-service directory'
+          ? 'an http://, https:// or file:// URL of the build-service directory (download_type "S3": s3://BUCKET/OBJECT_KEY)'
           : undefined,
     })
     .max(LIMITS.url)
     .meta({
       description:
-        'The build-service directory (http, https or file URL) holding the image, its .sha256/.sha512 checksum file and its .packages manifest.',
-      examples: ['https://download.opensuse.org/repositories/Cloud:/Images:/Leap_15.0/images/'],
+        'The build-service directory (http, https or file URL) holding the image, its .sha256/.sha512 checksum file and its .packages manifest; with download_type "S3", the image object itself: s3://BUCKET/OBJECT_KEY.',
+      examples: ['https://download.opensuse.org/repositories/Cloud:/Images:/Leap_15.0/images/', 's3://my-builds/images/sles-15.x86_64-1.0.0-Build1.2.raw.xz'],
     }),
   download_type: z
-    .enum(['OBS'], {
-      error: (issue) =>
-        issue.input === 'S3'
-          ? '"S3" downloads are not supported yet for this cloud: use "OBS" (a build-service directory)'
-          : undefined,
-    })
+    .enum(['OBS', 'S3'])
     .default('OBS')
     .describe(
-      'Where the image comes from: "OBS", a build-service directory (download_url). mash\'s "S3" is not supported yet.',
+      'Where the image comes from: "OBS", a build-service directory (download_url); "S3", one object s3://BUCKET/OBJECT_KEY read with download_account\'s keys. An S3 image is verified against OBJECT_KEY.sha256 beside it, else the SHA-256 S3 stored for the object; conditions and disallow_* need a build service and are refused with "S3".',
     ),
+  download_account: downloadAccountField,
   cloud_image_name: nameTemplate.meta({
     description:
       "The image's name in the cloud. {date} becomes the UTC date the release starts (YYYYMMDD). Imagecast addition: {version} and {release} become the resolved build's kiwi version and build-service release. The template itself names the image line: releases of one template replace each other.",
@@ -202,11 +199,7 @@ export const baseJobShape = {
  * mash fields every cloud has that Imagecast does not implement yet: a document carrying one
  * is refused by name, never half-run. Move a field into the schema when its step lands.
  */
-export const UNSUPPORTED_MASH_FIELDS = [
-  'download_account',
-] as const;
+export const UNSUPPORTED_MASH_FIELDS: readonly string[] = [];
 
 /** Why a refused mash field is refused, where "not supported yet" alone would not say enough. */
-export const UNSUPPORTED_MASH_FIELD_REASONS: Partial<Record<string, string>> = {
-  download_account: 'it names the account of download_type "S3" downloads, which are not supported yet',
-};
+export const UNSUPPORTED_MASH_FIELD_REASONS: Partial<Record<string, string>> = {};

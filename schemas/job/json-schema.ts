@@ -32,7 +32,8 @@ export interface JsonSchema {
  */
 export function jobJsonSchemaObject(cloud: CloudName): JsonSchema {
   const schema = z.toJSONSchema(jobSchemas[cloud], { io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  const refused = `mash fields Imagecast refuses by name until it supports them: ${unsupportedMashFields(cloud).join(', ')}.`;
+  const unsupported = unsupportedMashFields(cloud);
+  const refused = unsupported.length > 0 ? `mash fields Imagecast refuses by name until it supports them: ${unsupported.join(', ')}.` : undefined;
   // Old Azure documents are the ones that carry the fields mash dropped.
   const removed = cloud === 'azure' ? `Fields mash removed, refused with when and why: ${Object.keys(MASH_REMOVED_AZURE_FIELDS).join(', ')}.` : undefined;
   return { ...schema, description: [schema.description, refused, removed].filter(Boolean).join(' ') };

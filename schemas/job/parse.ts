@@ -10,6 +10,7 @@ import { jobIssueMessage } from '../zod-messages.js';
 import { LIMITS } from './limits.js';
 import { localCrossFieldIssues } from './local.js';
 import { rawUploadCrossFieldIssues } from './raw-upload-fields.js';
+import { s3DownloadCrossFieldIssues } from './s3-download-fields.js';
 
 export type ParseJobResult = { ok: true; job: ReleaseJob } | { ok: false; issues: JobIssue[] };
 
@@ -98,6 +99,7 @@ function documentIssues(doc: Record<string, unknown>, target: CloudName) {
   if (target === 'gce') append(issues, gceCrossFieldIssues(doc));
   if (target === 'azure') append(issues, azureCrossFieldIssues(doc));
   append(issues, rawUploadCrossFieldIssues(doc));
+  append(issues, s3DownloadCrossFieldIssues(doc));
   return { issues, result };
 }
 

@@ -84,7 +84,9 @@ describe("mash's job fields", () => {
       const sharing = field === 'allow_copy' ? { share_with: 'all' } : {};
       // The raw upload fields go together (a type needs its location and account).
       const raw = field.startsWith('raw_image_upload_') || field === 'additional_uploads' ? RAW_UPLOAD_FIELDS : {};
-      const result = parseJob({ ...base, ...firmware, ...sharing, ...raw, [field]: value }, 'ec2');
+      // download_account names the account of an S3 download.
+      const s3 = field === 'download_account' ? { download_type: 'S3', download_url: 's3://builds/img.x86_64.raw.xz' } : {};
+      const result = parseJob({ ...base, ...firmware, ...sharing, ...raw, ...s3, [field]: value }, 'ec2');
       if (result.ok) continue;
       assert.deepEqual(result.issues.map((i) => i.path), [`$.${field}`], `${field}: ${formatIssues(result.issues)}`);
       assert.match(result.issues[0]!.message, new RegExp(`^mash field "${field}" is not supported by Imagecast yet`), field);

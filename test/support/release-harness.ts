@@ -62,6 +62,8 @@ export async function startReleaseHarness(
     /** Clouds besides `local` (an EC2 provider pointed at moto). */
     providers?: WorkerDeps['providers'];
     accounts?: AccountDirectory;
+    /** Where download_type "S3" sources are read (moto behind the EC2 shim). */
+    awsEndpoint?: string;
     /** The test step's limits. */
     imageTests?: WorkerDeps['imageTests'];
     /** Publish this disk file (a bootable image) instead of a generated demo disk. */
@@ -99,6 +101,7 @@ export async function startReleaseHarness(
     deps: {
       catalog,
       accounts: options.accounts,
+      awsEndpoint: options.awsEndpoint,
       notifier: options.notifier,
       imageTests: options.imageTests,
       imageLists: options.imageLists?.(pool),

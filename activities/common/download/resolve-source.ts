@@ -11,6 +11,7 @@ import {
 import { parseChecksumFile, type ImageChecksum } from './checksum-file.js';
 import { disallowedPackages, unmetConditions, type UnmetCondition } from './conditions.js';
 import { NotFound, fetchText, fileFacts } from './fetch-text.js';
+import { resolveS3Source } from './s3-source.js';
 import { parsePackagesManifest, type ManifestPackage } from './packages-manifest.js';
 
 /** What the download step resolves: the release plan's source (mash's download fields). */
@@ -41,6 +42,7 @@ export async function resolveImageSource(
   input: ResolveSourceInput,
   deps: ResolveSourceDeps = {},
 ): Promise<ResolvedImageSource> {
+  if (input.downloadType === 'S3') return resolveS3Source(input.downloadUrl, input.downloadAccount ?? '', input);
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const now = deps.now ?? Date.now;
   const directory = input.downloadUrl.endsWith('/') ? input.downloadUrl : `${input.downloadUrl}/`;

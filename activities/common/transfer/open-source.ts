@@ -4,6 +4,7 @@ import { Readable, addAbortSignal } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { fileURLToPath } from 'node:url';
 import { nonRetryable } from '../errors.js';
+import { openS3SourceStream } from '../download/s3-source.js';
 
 export interface OpenedSource {
   stream: Readable;
@@ -17,14 +18,17 @@ const READ_CHUNK = 1024 * 1024;
 
 /**
  * The image file's bytes from `offset` on (http/https with `Range: bytes=N-`, file:// by
- * position). A server that ignores the Range sends the whole file and says so by its 200:
+ * position, s3:// with a ranged GetObject). A server that ignores the Range sends the whole file and says so by its 200:
  * `offset` then reads 0 and the caller starts over.
  */
 export async function openSourceStream(
   url: string,
   offset: number,
   signal?: AbortSignal,
+  /** s3:// sources: the EC2 account whose credentials read the object. */
+  s3Account?: string,
 ): Promise<OpenedSource> {
+  if (url.startsWith('s3:')) return openS3SourceStream(url, s3Account, offset, signal);
   if (url.startsWith('file:')) {
     const path = fileURLToPath(url);
     const info = await stat(path).catch((error: NodeJS.ErrnoException) => {

@@ -77,7 +77,7 @@ export async function transferImage(input: TransferInput): Promise<TransferredDi
   signal?.throwIfAborted();
   const raw = hashesBlocks(source);
   const { skipBelow, writtenBefore, prefixChecksum } = await startingPoint(input);
-  const opened = await openSourceStream(source.url, 0, signal);
+  const opened = await openSourceStream(source.url, 0, signal, source.downloadAccount);
   const hasher = sourceHasher(source.checksum.algorithm);
   const extra = input.extraDigest ? sourceHasher(input.extraDigest) : undefined;
   const tracker = new WriteTracker(writer, 0, writtenBefore);
