@@ -65,6 +65,7 @@ describe('releases keep signed image lists (local cloud, sftp to a real sshd)', 
     const images = imageListPublishMappingSchema.parse({
       uri_match: 'https://images.example.org/',
       uri_replace: `s3://${BUCKET}/`,
+      account: 'test-aws',
     });
     ca = makeTestCa(join(dir, 'ca'));
     endorser = ca.issue('endorser', DN);
