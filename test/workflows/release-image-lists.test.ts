@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { startAwsEmulator, TEST_KEYS, type AwsEmulator } from '../support/aws-emulator.js';
 import { makeTestCa, opensslRun, type IssuedCert, type TestCa } from '../support/openssl-ca.js';
@@ -26,6 +26,9 @@ const DN = '/C=DE/O=GermanGrid/OU=Imagecast/CN=Release Endorser/emailAddress=end
 const LIST_URI = 'https://lists.example.org/imagecast/image.list';
 const TITLE = 'Imagecast release images';
 const BUCKET = 'release-lists-raw';
+// Served from the bucket too: published through the `images` mapping (s3://, account test-aws).
+const S3_TITLE = 'Imagecast images in S3';
+const S3_LIST_URI = 'https://images.example.org/lists/image.list';
 
 type HvImage = Record<string, unknown>;
 
@@ -41,6 +44,7 @@ describe('releases keep signed image lists (local cloud, sftp to a real sshd)', 
   let h: ReleaseHarness;
   let lists: ImageListStore;
   let listId: string;
+  let s3ListId: string;
 
   before(async () => {
     sshd = await startSshd(tempDir('release-lists-sshd'), sshKeys.publicKey);
@@ -70,11 +74,13 @@ describe('releases keep signed image lists (local cloud, sftp to a real sshd)', 
     ca = makeTestCa(join(dir, 'ca'));
     endorser = ca.issue('endorser', DN);
     const master = () => keyRingMasterKeys(singleKeyRing(masterKey, 'test master key'));
+    // The EC2 provider also writes the lists mapped to s3:// (the worker's object writers).
+    const ec2 = aws.provider();
     h = await startReleaseHarness('release-lists', {
       diskMiB: 4,
       queues: ['workflows', 'local', 'ec2'],
       accounts: aws.accounts,
-      providers: { ec2: aws.provider() },
+      providers: { ec2 },
       imageLists: (pool) => {
         const endorsers = new EndorserStore(pool, master, 'worker');
         return {
@@ -83,6 +89,7 @@ describe('releases keep signed image lists (local cloud, sftp to a real sshd)', 
           lists: new ImageListStore(pool, endorsers, 'worker'),
           mappings: [mapping, images],
           configOrigin: 'test config',
+          objectWriters: () => (input) => ec2.openObjectWriter!(input),
         };
       },
     });
@@ -100,6 +107,17 @@ describe('releases keep signed image lists (local cloud, sftp to a real sshd)', 
           'dc:description': 'Images released by Imagecast',
           'dc:source': 'imagecast',
           'hv:uri': LIST_URI,
+        },
+      })
+    ).identifier;
+    s3ListId = (
+      await lists.add({
+        endorserDn: DN,
+        metadata: {
+          'dc:title': S3_TITLE,
+          'dc:description': 'Images released by Imagecast, listed in S3',
+          'dc:source': 'imagecast',
+          'hv:uri': S3_LIST_URI,
         },
       })
     ).identifier;
@@ -258,7 +276,7 @@ describe('releases keep signed image lists (local cloud, sftp to a real sshd)', 
     const { fileName } = await h.publish('6');
     const { releaseId } = await h.client.startRelease(
       job({
-        image_lists: [TITLE],
+        image_lists: [TITLE, S3_TITLE],
         raw_image_upload_type: 's3bucket',
         raw_image_upload_location: `${BUCKET}/images/`,
         raw_image_upload_account: 'test-aws',
@@ -273,5 +291,32 @@ describe('releases keep signed image lists (local cloud, sftp to a real sshd)', 
     assert.equal(images[0]!['hv:uri'], `https://images.example.org/images/${done.imageName}.raw`);
     assert.equal(images[0]!['hv:size'], file.size);
     assert.equal(images[0]!['sl:checksum:sha512'], file.sha512);
+
+    // The second list went to S3 (moto): signed, verified, carrying the same entry.
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: aws.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: TEST_KEYS.access_key_id, secretAccessKey: TEST_KEYS.secret_access_key },
+    });
+    const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'lists/image.list' }));
+    const signed = Buffer.from(await object.Body!.transformToByteArray());
+    s3.destroy();
+    const s3File = join(dir, 's3-image.list');
+    writeFileSync(s3File, signed);
+    const content = opensslRun(['smime', '-verify', '-in', s3File, '-CAfile', ca.certPath]);
+    const verified = await verifyImageList(signed, {
+      caFile: ca.certPath,
+      identifier: s3ListId,
+      now: new Date(),
+    });
+    assert.deepEqual(verified.problems, [], 'our verify accepts the list in S3');
+    const s3Images = (JSON.parse(content)['hv:imagelist']['hv:images'] as Array<{ 'hv:image': HvImage }>).map(
+      (i) => i['hv:image'],
+    );
+    assert.deepEqual(
+      s3Images.map((i) => [i['hv:uri'], i['hv:size'], i['sl:checksum:sha512']]),
+      [[images[0]!['hv:uri'], file.size, file.sha512]],
+    );
   });
 });
