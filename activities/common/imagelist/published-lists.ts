@@ -1,5 +1,5 @@
 // What was last published of each list, read back from the copy publish keeps
-// (migration 0010): the signed bytes, served by the gateway at /imagelists/<uuid>, and which
+// (migration 0009): the signed bytes, served by the gateway at /imagelists/<uuid>, and which
 // published lists carry an image file, for the public catalog.
 import type pg from 'pg';
 import type { SignedListRef, SignedListsCarrying } from '../catalog/public-catalog.js';
