@@ -6,6 +6,7 @@ import { blocksOf, isAllZero } from './block-cutter.js';
 import { createDecompressor } from './decompress.js';
 import { openSourceStream } from './open-source.js';
 import { digestOfSavedState, sourceHasher } from './source-hasher.js';
+import { threadedHasher } from './threaded-hasher.js';
 import { vhdFooterStripper } from './vhd-footer-strip.js';
 import { WriteTracker } from './write-tracker.js';
 
@@ -79,7 +80,7 @@ export async function transferImage(input: TransferInput): Promise<TransferredDi
   const { skipBelow, writtenBefore, prefixChecksum } = await startingPoint(input);
   const opened = await openSourceStream(source.url, 0, signal, source.downloadAccount);
   const hasher = sourceHasher(source.checksum.algorithm);
-  const extra = input.extraDigest ? sourceHasher(input.extraDigest) : undefined;
+  const extra = input.extraDigest ? threadedHasher(input.extraDigest) : undefined;
   const tracker = new WriteTracker(writer, 0, writtenBefore);
   // Raw sources: the digest of the source up to each block end not yet inside the written prefix.
   const prefixDigests = new Map<number, string>();
@@ -112,12 +113,11 @@ export async function transferImage(input: TransferInput): Promise<TransferredDi
   const meter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       sourceBytesRead += chunk.length;
-      if (!raw) {
-        hasher.update(chunk);
-        extra?.update(chunk);
-      }
       maybeReport();
-      done(null, chunk);
+      if (raw) return done(null, chunk);
+      hasher.update(chunk);
+      if (!extra) return done(null, chunk);
+      extra.update(chunk).then(() => done(null, chunk), done);
     },
   });
   const decompressor = createDecompressor(source.compression);
@@ -141,7 +141,7 @@ export async function transferImage(input: TransferInput): Promise<TransferredDi
       const end = offset + block.length;
       if (raw) {
         hasher.update(block);
-        extra?.update(block);
+        await extra?.update(block);
         prefixDigests.set(end, hasher.digestSoFar());
         if (prefixChecksum !== undefined && end === skipBelow && prefixDigests.get(end) !== prefixChecksum) {
           throw await checksumMismatch(
@@ -164,6 +164,7 @@ export async function transferImage(input: TransferInput): Promise<TransferredDi
     await tracker.drain();
     signal?.throwIfAborted(); // cancelled while the last writes finished: do not commit
   } catch (error) {
+    await extra?.close();
     await tracker.settle();
     // Writes that finished while the failure unwound count: the retry resumes after them.
     input.onProgress?.(progress());
@@ -174,6 +175,7 @@ export async function transferImage(input: TransferInput): Promise<TransferredDi
   }
 
   const actual = hasher.hex();
+  const extraDigestHex = await extra?.hex();
   const expected = source.checksum.hex.toLowerCase();
   if (actual !== expected) {
     throw await checksumMismatch(
@@ -183,7 +185,6 @@ export async function transferImage(input: TransferInput): Promise<TransferredDi
       { actual, expected },
     );
   }
-  const extraDigestHex = extra?.hex();
   input.onProgress?.(progress());
   const uploaded = await writer.commit(tracker.nextOffset, writtenBefore + tracker.bytesWritten);
   return { ...uploaded, sourceBytesRead, ...(extraDigestHex && { extraDigestHex }) };
