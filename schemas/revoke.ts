@@ -1,5 +1,6 @@
 import type { ImageRef } from '../activities/provider.js';
 import type { CloudName } from './steps.js';
+import type { ListPublication } from './imagelist-release.js';
 
 /** What `imagecast release revoke` asks: which release, who, and why (kept in the catalog and the audit log). */
 export interface RevokeRequest {
@@ -47,6 +48,8 @@ export interface RevokeResult {
   restored: ImageRef[];
   /** Regions a decision (resume --skip) left out: their images were not changed. */
   skippedRegions?: string[];
+  /** Image lists that carried the release's entry, published again without it (versions as published). */
+  imageLists?: ListPublication[];
 }
 
 /**
@@ -63,4 +66,6 @@ export interface RevokeNotice {
   withdrawn: ImageRef[];
   restored: ImageRef[];
   skippedRegions?: string[];
+  /** Image lists published again without the revoked release's entry. */
+  imageLists?: ListPublication[];
 }

@@ -15,6 +15,7 @@ import {
   type ImageListActivityDeps,
 } from '../activities/common/imagelist/release-list-activities.js';
 import { createRevokeActivities, createRevokeCloudActivities } from '../activities/revoke-activities.js';
+import { createRevokeListActivities } from '../activities/common/imagelist/revoke-list-activities.js';
 import { createNotifier, type ReleaseNotifier } from '../activities/common/notify/notifier.js';
 import {
   createImageListRenewalActivities,
@@ -120,6 +121,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
             ...createReleaseActivities({ catalog: deps.catalog, accounts: deps.accounts }),
             ...createRevokeActivities({ catalog: deps.catalog }),
             ...createImageListActivities(deps.imageLists),
+            ...createRevokeListActivities(deps.imageLists),
             ...(deps.notifier ?? createNotifier({})),
             ...createImageListRenewalActivities(deps.imageListRenewal),
           },

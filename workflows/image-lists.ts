@@ -16,7 +16,7 @@ export const IMAGE_LISTS_PATCH = 'image-lists-from-releases';
  * Signing and uploading a few lists: quick, a few tries for a web server or sftp host briefly
  * down. A refusal (no such list, no upload target, a certificate that may not sign) is final.
  */
-const listCall: ActivityOptions = {
+export const listCall: ActivityOptions = {
   startToCloseTimeout: '5m',
   retry: {
     initialInterval: '5s',

@@ -22,12 +22,14 @@ import type {
   Withdrawal,
 } from '../schemas/revoke.js';
 import type { ImageRef, ReleaseRef } from '../activities/provider.js';
+import type { ListPublication } from '../schemas/imagelist-release.js';
 import type { RevokeActivities, RevokeCloudActivities } from '../activities/revoke-activities.js';
 import { notifyActivities } from './activity-options.js';
 import { describeFailure } from './describe-failure.js';
 import type { ReleaseStatusBoard } from './release-status.js';
 import { setUpStatusBoard } from './status-board-setup.js';
 import { runRegionUnits, withDecisions, type RegionUnitsContext } from './region-units.js';
+import { withdrawFromImageLists } from './revoke-image-lists.js';
 
 /** Catalog and audit calls: quick; a failure is rarely cured by waiting long. */
 const catalogCall = {
@@ -99,6 +101,7 @@ export async function revokeRelease(request: RevokeRequest): Promise<RevokeResul
     withdrawn: result.withdrawn,
     restored: result.restored,
     ...(result.skippedRegions && { skippedRegions: result.skippedRegions }),
+    ...(result.imageLists && { imageLists: result.imageLists }),
   });
   const notify = () => tellPeople(board, workflowsQueue, request.notifyEmails ?? [], notice);
 
@@ -111,7 +114,9 @@ export async function revokeRelease(request: RevokeRequest): Promise<RevokeResul
       { key: keys.imageName, value: plan.imageName },
       ...(accounts ? [{ key: keys.account, value: accounts }] : []),
     ]);
-    if (plan.alreadyRevoked) return await alreadyRevoked(plan, board, result, record, report);
+    // Lists too: revoking again finishes a revoke whose lists failed to publish.
+    const lists = () => withdrawFromImageLists(board, result, workflowsQueue);
+    if (plan.alreadyRevoked) return await alreadyRevoked(plan, board, result, record, report, lists);
 
     const cloud = (summary: string) =>
       proxyActivities<RevokeCloudActivities>({
@@ -199,11 +204,13 @@ export async function revokeRelease(request: RevokeRequest): Promise<RevokeResul
     }
     if (withdrawn.skipped.length && !result.skippedRegions)
       result.skippedRegions = board.status.skippedRegions = withdrawn.skipped;
+    await lists();
     board.finish();
     await record('ok', {
       withdrawn: result.withdrawn,
       restored: result.restored,
       ...(result.skippedRegions && { skipped: result.skippedRegions }),
+      ...(result.imageLists && { imageLists: listVersions(result.imageLists) }),
     });
     await notify();
     report();
@@ -233,13 +240,18 @@ async function alreadyRevoked(
   result: RevokeResult,
   record: (outcome: 'ok', detail: Record<string, unknown>) => Promise<void>,
   report: () => void,
+  lists: () => Promise<void>,
 ): Promise<RevokeResult> {
   const earlier = plan.alreadyRevoked!;
   const said = `release ${plan.releaseId} is already revoked (at ${earlier.at}${earlier.by ? ` by ${earlier.by}` : ''}${earlier.reason ? `: ${earlier.reason}` : ''}); nothing changed`;
   board.skip('withdraw', said);
   board.skip('restore', said);
+  await lists();
   board.finish();
-  await record('ok', { alreadyRevoked: earlier });
+  await record('ok', {
+    alreadyRevoked: earlier,
+    ...(result.imageLists && { imageLists: listVersions(result.imageLists) }),
+  });
   report();
   upsertMemo({ status: board.status });
   return { ...result, alreadyRevoked: earlier };
@@ -273,6 +285,11 @@ function refusalOf(error: unknown): ApplicationFailure | undefined {
   if (!(failure instanceof ApplicationFailure)) return undefined;
   if (failure.type !== 'RevokeRefused' && failure.type !== 'RevokeUnsupported') return undefined;
   return ApplicationFailure.create({ type: failure.type, message: failure.message, nonRetryable: true });
+}
+
+/** A list as the audit log keeps it: which one, and the version published. */
+function listVersions(lists: ListPublication[]): string[] {
+  return lists.map((l) => `${l.identifier} ${l.version}`);
 }
 
 function accountImage(image: ImageRef, account: string | false): ImageRef {

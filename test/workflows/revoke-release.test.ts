@@ -157,6 +157,7 @@ describe('revoking a release on the local cloud', () => {
       withdrawn: [],
       restored: [],
       skippedRegions: [],
+      imageLists: [],
     });
     const byRegion = (images: Array<{ region: string; imageId: string }>) =>
       images.map((i) => `${i.region}:${i.imageId}`).sort();

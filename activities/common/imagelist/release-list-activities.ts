@@ -46,25 +46,7 @@ export function createImageListActivities(deps: ImageListActivityDeps | undefine
   };
   const entries = () => new ReleaseEntryStore(needDeps().pool);
 
-  /** Signs and uploads one stored list, as `imagecast imagelist publish ID` does. */
-  async function publish(identifier: string): Promise<ListPublication> {
-    const d = needDeps();
-    const p: Published = await publishImageList({
-      lists: d.lists,
-      endorsers: d.endorsers,
-      identifier,
-      now: (d.now ?? (() => new Date()))(),
-      target: targetsFrom(d.mappings, d.configOrigin, d.objectWriters),
-    });
-    return {
-      identifier: p.identifier,
-      title: p.title,
-      uri: p.uri,
-      version: p.version,
-      images: p.images,
-      expires: p.expires,
-    };
-  }
+  const publish = (identifier: string) => publishStoredList(needDeps(), identifier);
 
   return {
     /**
@@ -140,6 +122,28 @@ export function createImageListActivities(deps: ImageListActivityDeps | undefine
 }
 
 export type ImageListActivities = ReturnType<typeof createImageListActivities>;
+
+/** Signs and uploads one stored list, as `imagecast imagelist publish ID` does: plain data back, no key. */
+export async function publishStoredList(
+  d: ImageListActivityDeps,
+  identifier: string,
+): Promise<ListPublication> {
+  const p: Published = await publishImageList({
+    lists: d.lists,
+    endorsers: d.endorsers,
+    identifier,
+    now: (d.now ?? (() => new Date()))(),
+    target: targetsFrom(d.mappings, d.configOrigin, d.objectWriters),
+  });
+  return {
+    identifier: p.identifier,
+    title: p.title,
+    uri: p.uri,
+    version: p.version,
+    images: p.images,
+    expires: p.expires,
+  };
+}
 
 /** A raw upload's object (s3://, gs://, https://…blob…) as subscribers fetch it: a mapping read backwards. */
 function publicUrlOf(

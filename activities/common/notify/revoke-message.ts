@@ -1,5 +1,6 @@
 import type { ImageRef } from '../../provider.js';
 import type { RevokeNotice } from '../../../schemas/revoke.js';
+import type { ListPublication } from '../../../schemas/imagelist-release.js';
 import type { ReleaseStatus } from '../../../workflows/release-status.js';
 
 /** A revoke's notification (whatever its outcome, unless it blocked: that is `release.blocked`). */
@@ -19,6 +20,8 @@ export interface RevokeWebhook {
   restored: ImageRef[];
   /** Regions a decision left out: their images were not changed. */
   skippedRegions: string[];
+  /** Signed image lists published again without the revoked release's entry (version as published). */
+  imageLists: ListPublication[];
 }
 
 /**
@@ -35,6 +38,7 @@ export function revokeWebhook(notice: RevokeNotice): RevokeWebhook {
     withdrawn: notice.withdrawn,
     restored: notice.restored,
     skippedRegions: notice.skippedRegions ?? [],
+    imageLists: notice.imageLists ?? [],
   };
 }
 
@@ -56,7 +60,7 @@ export function revokeHeadline(status: ReleaseStatus, notice: RevokeNotice): str
   return `Release ${notice.releaseId} ${what} (by ${notice.by}${notice.reason ? `: ${notice.reason}` : ''}; revoke ${notice.revokeId}).`;
 }
 
-/** The revoke's tables: what was withdrawn, what is current again, which regions were left out. */
+/** The revoke's tables: what was withdrawn, what is current again, which regions were left out, which lists changed. */
 export function revokeSections(
   notice: RevokeNotice,
 ): Array<{ title: string; header: string[]; rows: string[][] }> {
@@ -77,6 +81,11 @@ export function revokeSections(
       title: 'Left out by a decision (unchanged)',
       header: ['region'],
       rows: (notice.skippedRegions ?? []).map((r) => [r]),
+    },
+    {
+      title: 'Image lists published again without it',
+      header: ['list', 'version', 'images', 'uri'],
+      rows: (notice.imageLists ?? []).map((l) => [l.title, l.version, String(l.images), l.uri]),
     },
   ];
 }

@@ -32,7 +32,11 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       `
-Revoking again is harmless: a release revoked already is reported so and nothing changes.
+Signed image lists (job field image_lists) that carry the release's entry are published again
+without it (an empty list is published empty); the entry of the release it had replaced is not
+put back (imagecast imagelist image add does that).
+Revoking again is harmless: a release revoked already is reported so and nothing changes, except
+that lists still carrying it are published without it.
 A region whose cloud refuses blocks the revoke like a release: the revoke's id (revoke-<release-id>)
 takes imagecast job resume / job resume --skip REGION / job abort. Through --gateway the token's scope
 must be revoke:<cloud>:<account-or-group> (imagecast token create --scope revoke:…).
@@ -72,7 +76,11 @@ function describe(releaseId: string, outcome: RevokeOutcome): string {
   const { status, result, revokeId } = outcome;
   if (result?.alreadyRevoked) {
     const earlier = result.alreadyRevoked;
-    return `${releaseId}: already revoked at ${earlier.at}${earlier.by ? ` by ${earlier.by}` : ''}${earlier.reason ? ` (${earlier.reason})` : ''}; nothing changed`;
+    const said = `${releaseId}: already revoked at ${earlier.at}${earlier.by ? ` by ${earlier.by}` : ''}${earlier.reason ? ` (${earlier.reason})` : ''}`;
+    // Revoking again finishes the lists of a revoke whose list publication failed (or predates it).
+    if (result.imageLists?.length)
+      return `${said}; image lists published again without it: ${result.imageLists.map((l) => `${l.title} ${l.version}`).join(', ')}`;
+    return `${said}; nothing changed`;
   }
   if (status.state === 'blocked') {
     const blocked = status.blocked!;

@@ -200,6 +200,7 @@ describe('release message', () => {
       withdrawn: notice.withdrawn,
       restored: notice.restored,
       skippedRegions: [],
+      imageLists: [],
     });
 
     // A revoke that failed half-way says so and what it did; one that blocked is release.blocked.
@@ -219,6 +220,38 @@ describe('release message', () => {
     assert.equal(blocked.json.event, 'release.blocked');
     assert.equal(blocked.json.revoke?.by, 'alice');
     assert.match(blocked.subject, /^\[imagecast\] revoke blocked: /);
+  });
+
+  it('says which image lists a revoke published again without the release, in the text and the webhook', () => {
+    const list = {
+      identifier: '6f1c1d5e-0000-4000-8000-000000000001',
+      title: 'Imagecast images',
+      uri: 'https://lists.example.org/image.list',
+      version: '0.0.4',
+      images: 0,
+      expires: '2026-01-30T00:00:00Z',
+    };
+    const notice = {
+      releaseId: 'release-demo-20250102',
+      revokeId: 'revoke-release-demo-20250102',
+      by: 'alice',
+      withdrawn: [{ region: 'us-east-1', imageId: 'ami-1111', imageName: 'demo-v20250102' }],
+      restored: [],
+      imageLists: [list],
+    };
+    const { text, json } = releaseMessage(
+      succeededRelease({ releaseId: notice.revokeId }),
+      undefined,
+      notice,
+    );
+    assert.match(
+      text,
+      /Image lists published again without it:\n.*\n {2}Imagecast images +0\.0\.4 +0 +https:\/\/lists\.example\.org\/image\.list/,
+    );
+    assert.deepEqual(json.revoke?.imageLists, [list]);
+    const none = releaseMessage(succeededRelease(), undefined, { ...notice, imageLists: undefined });
+    assert.doesNotMatch(none.text, /Image lists/);
+    assert.deepEqual(none.json.revoke?.imageLists, []);
   });
 
   it('formats durations for people', () => {
