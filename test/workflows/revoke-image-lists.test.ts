@@ -19,6 +19,7 @@ import { createNotifier } from '../../activities/common/notify/notifier.js';
 import type { ReleaseWebhookBody } from '../../activities/common/notify/release-message.js';
 import { EndorserStore } from '../../activities/common/imagelist/endorser-store.js';
 import { ImageListStore } from '../../activities/common/imagelist/list-store.js';
+import { createImageListActivities } from '../../activities/common/imagelist/release-list-activities.js';
 import { verifyImageList } from '../../activities/common/imagelist/verify.js';
 import {
   imageListPublishMappingSchema,
@@ -266,5 +267,51 @@ describe('revoking a release takes it out of its signed image lists (local cloud
     assert.deepEqual(now.images, stored.images);
     const hook = hooks.find((k) => k.event === 'release.revoked' && k.releaseId === D.releaseId);
     assert.deepEqual(hook?.revoke?.imageLists, []);
+  });
+
+  it("deprecation's list publish that fails leaves the entry, so the activity's retry publishes the list without the image", async () => {
+    const E = await release('deplist-retry', '6', true);
+    const before = await fetchVerified();
+    assert.ok(before.images.some((i) => i['dc:title'] === E.imageName));
+    const images = (await h.catalog.listImages({ cloud: 'local', account: 'test' }))
+      .filter((i) => i.imageName === E.imageName)
+      .map((i) => ({ region: i.region, imageId: i.imageId, imageName: i.imageName }));
+    assert.equal(images.length, 2);
+    const token = await tokenOf(E.imageName);
+    // The worker's own activity, as the deprecate step calls it, twice: an attempt and its retry.
+    const endorsers = new EndorserStore(
+      h.pool,
+      () => keyRingMasterKeys(singleKeyRing(masterKey, 'test master key')),
+      'worker',
+    );
+    const activities = createImageListActivities({
+      pool: h.pool,
+      endorsers,
+      lists: new ImageListStore(h.pool, endorsers, 'worker'),
+      mappings,
+      configOrigin: 'test config',
+    });
+    const saved = mappings.splice(0);
+    await assert.rejects(
+      activities
+        .removeDeprecatedFromLists({ cloud: 'local', account: 'test', images })
+        .finally(() => mappings.push(...saved)),
+      /no upload target for hv:uri/,
+    );
+    assert.deepEqual(readFileSync(listFile), before.signed, 'the published list did not change');
+    assert.equal(await entriesOf(token), 1, 'the entry is kept until the list is published without it');
+
+    const published = await activities.removeDeprecatedFromLists({ cloud: 'local', account: 'test', images });
+    const after = await fetchVerified(before.version);
+    assert.ok(!after.images.some((i) => i['dc:title'] === E.imageName), "E's image left the published list");
+    assert.deepEqual(
+      published.map((p) => [p.identifier, p.version]),
+      [[listId, after.version]],
+    );
+    assert.equal(await entriesOf(token), 0);
+    assert.deepEqual(
+      await activities.removeDeprecatedFromLists({ cloud: 'local', account: 'test', images }),
+      [],
+    );
   });
 });

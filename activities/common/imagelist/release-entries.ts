@@ -150,40 +150,6 @@ export class ReleaseEntryStore {
     );
     return rows.map((r) => r.release_token);
   }
-
-  /** Takes out the entries that still describe an image of these releases; the lists they were in. */
-  async removeReleases(cloud: string, account: string, releaseTokens: string[]): Promise<string[]> {
-    if (releaseTokens.length === 0) return [];
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<{ list_identifier: string; image_identifier: string }>(
-        `DELETE FROM imagelist_release_entries WHERE cloud = $1 AND account = $2 AND release_token = ANY($3)
-         RETURNING list_identifier, image_identifier`,
-        [cloud, account, releaseTokens],
-      );
-      for (const row of rows) {
-        await client.query('DELETE FROM imagelist_images WHERE list_identifier = $1 AND identifier = $2', [
-          row.list_identifier,
-          row.image_identifier,
-        ]);
-        await client.query('UPDATE imagelists SET updated_at = now() WHERE identifier = $1', [
-          row.list_identifier,
-        ]);
-      }
-      await client.query('COMMIT');
-      for (const row of rows)
-        await this.audit.record(this.actor, 'imagelist.update', `imagelist:${row.list_identifier}`, 'ok', {
-          change: `release entry ${row.image_identifier} removed: its image was deprecated`,
-        });
-      return [...new Set(rows.map((r) => r.list_identifier))];
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
 }
 
 /** The hv:image object: what the release knows, over what was there (hand-set keys stay). */

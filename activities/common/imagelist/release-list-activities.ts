@@ -14,6 +14,7 @@ import { uploadMapping, type ObjectWritersByCloud } from './publish-target.js';
 import { targetsFrom } from './publish-mappings-file.js';
 import { ReleaseEntryStore, type ListedFile, type ReleaseEntry } from './release-entries.js';
 import { ImageListInputError } from './store-errors.js';
+import { LeavingReleaseEntries, republishWithout } from './leaving-entries.js';
 
 export interface ImageListActivityDeps {
   pool: pg.Pool;
@@ -107,16 +108,20 @@ export function createImageListActivities(deps: ImageListActivityDeps | undefine
     }): Promise<ListPublication[]> {
       // A worker without lists has none to change.
       if (!deps || images.length === 0) return [];
-      const store = entries();
-      const releases = await store.releasesOf(
+      const releases = await entries().releasesOf(
         cloud,
         account,
         images.map((i) => i.imageId),
       );
-      const changed = await store.removeReleases(cloud, account, releases);
-      const published: ListPublication[] = [];
-      for (const identifier of changed) published.push(await publish(identifier));
-      return published;
+      // The image leaves the list before the list is published, the entry is forgotten after:
+      // a failed publish is retried with the entry still there to say which list must go out.
+      const store = new LeavingReleaseEntries(deps.pool);
+      return republishWithout(
+        store,
+        await store.entriesOf(releases.map((releaseToken) => ({ cloud, account, releaseToken }))),
+        'its image was deprecated',
+        publish,
+      );
     },
   };
 }

@@ -5,7 +5,7 @@
 import type { ListPublication } from '../../../schemas/imagelist-release.js';
 import { CatalogRevocations } from '../catalog/revocations.js';
 import { publishStoredList, type ImageListActivityDeps } from './release-list-activities.js';
-import { RevokedReleaseEntries, type RevokedEntry, type RevokedRun } from './revoked-entries.js';
+import { LeavingReleaseEntries, republishWithout, type ReleaseRun } from './leaving-entries.js';
 
 export function createRevokeListActivities(deps: ImageListActivityDeps | undefined) {
   return {
@@ -20,27 +20,20 @@ export function createRevokeListActivities(deps: ImageListActivityDeps | undefin
       // A worker that keeps no lists has none to change.
       if (!deps) return [];
       const images = await new CatalogRevocations(deps.pool).imagesOf(releaseId);
-      const runs = new Map<string, RevokedRun>();
+      const runs = new Map<string, ReleaseRun>();
       for (const i of images)
         runs.set(`${i.cloud}\n${i.account}\n${i.releaseToken}`, {
           cloud: i.cloud,
           account: i.account,
           releaseToken: i.releaseToken,
         });
-      const store = new RevokedReleaseEntries(deps.pool);
-      const byList = new Map<string, RevokedEntry[]>();
-      for (const entry of await store.entriesOf([...runs.values()]))
-        byList.set(entry.listIdentifier, [...(byList.get(entry.listIdentifier) ?? []), entry]);
-
-      const published: ListPublication[] = [];
-      for (const [list, entries] of byList) {
-        const takenOut: RevokedEntry[] = [];
-        for (const entry of entries) if (await store.takeOut(entry, releaseId)) takenOut.push(entry);
-        if (takenOut.length === 0) continue;
-        published.push(await publishStoredList(deps, list));
-        for (const entry of takenOut) await store.forget(entry);
-      }
-      return published;
+      const store = new LeavingReleaseEntries(deps.pool);
+      return republishWithout(
+        store,
+        await store.entriesOf([...runs.values()]),
+        `its release ${releaseId} was revoked`,
+        (list) => publishStoredList(deps, list),
+      );
     },
   };
 }

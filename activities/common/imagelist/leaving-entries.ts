@@ -1,32 +1,34 @@
-// The list entries of a revoked release (imagecast release revoke), taken out of the stored
-// image lists in two steps around the publication: first the hv:image leaves the list, and
-// only once the list is published without it is the release's entry row forgotten. An
-// activity that failed to publish (an sftp host down) therefore finds the entry again on its
-// retry and publishes the list then, instead of finding nothing left to do.
+// The list entries of a release whose images leave the lists (its image deprecated by a later
+// release, or the release revoked), taken out of the stored image lists in two steps around
+// the publication: first the hv:image leaves the list, and only once the list is published
+// without it is the release's entry row forgotten. An activity that failed to publish (an
+// sftp host down) therefore finds the entry again on its retry and publishes the list then,
+// instead of finding nothing left to do.
 //
-// What it cannot do: put back the entry of the release the revoked one had replaced. Entries
+// What it cannot do: put back the entry of the release a revoked one had replaced. Entries
 // are one per image line, cloud and account (migration 0008), and a later release of the line
 // overwrites that entry in place (same dc:identifier, new file and version), so the store no
 // longer holds the earlier release's file, size and sha512 to put back.
 import type pg from 'pg';
+import type { ListPublication } from '../../../schemas/imagelist-release.js';
 import { AuditLog } from '../../accounts/audit-log.js';
 
-/** One run of the revoked release in one account (catalog_images.release_token). */
-export interface RevokedRun {
+/** One run of a release in one account (catalog_images.release_token). */
+export interface ReleaseRun {
   cloud: string;
   account: string;
   releaseToken: string;
 }
 
-/** An entry a revoked release wrote into a list, still describing its image. */
-export interface RevokedEntry extends RevokedRun {
+/** An entry a release wrote into a list, still describing its image. */
+export interface LeavingEntry extends ReleaseRun {
   listIdentifier: string;
   imageLine: string;
   /** The entry's dc:identifier in imagelist_images. */
   imageIdentifier: string;
 }
 
-export class RevokedReleaseEntries {
+export class LeavingReleaseEntries {
   private readonly audit: AuditLog;
 
   constructor(
@@ -37,7 +39,7 @@ export class RevokedReleaseEntries {
   }
 
   /** The entries that still describe an image of these runs (a later release of the line owns its entry, so it is not one). */
-  async entriesOf(runs: RevokedRun[]): Promise<RevokedEntry[]> {
+  async entriesOf(runs: ReleaseRun[]): Promise<LeavingEntry[]> {
     if (runs.length === 0) return [];
     const { rows } = await this.pool.query<{
       list_identifier: string;
@@ -69,7 +71,7 @@ export class RevokedReleaseEntries {
    * take). False when a later release of the line has written the entry since: its image
    * stays. True also when the image had left already (a retry): the list still needs publishing.
    */
-  async takeOut(entry: RevokedEntry, releaseId: string): Promise<boolean> {
+  async takeOut(entry: LeavingEntry, why: string): Promise<boolean> {
     const client = await this.pool.connect();
     let removed = false;
     try {
@@ -102,17 +104,41 @@ export class RevokedReleaseEntries {
     }
     if (removed)
       await this.audit.record(this.actor, 'imagelist.update', `imagelist:${entry.listIdentifier}`, 'ok', {
-        change: `release entry ${entry.imageIdentifier} removed: its release ${releaseId} was revoked`,
+        change: `release entry ${entry.imageIdentifier} removed: ${why}`,
       });
     return true;
   }
 
   /** After the list was published without it: the entry row goes (unless a later release has taken it over). */
-  async forget(entry: RevokedEntry): Promise<void> {
+  async forget(entry: LeavingEntry): Promise<void> {
     await this.pool.query(
       `DELETE FROM imagelist_release_entries
         WHERE list_identifier = $1 AND cloud = $2 AND account = $3 AND image_line = $4 AND release_token = $5`,
       [entry.listIdentifier, entry.cloud, entry.account, entry.imageLine, entry.releaseToken],
     );
   }
+}
+
+/**
+ * Takes these entries out of their lists and publishes each list that changed (`publish`),
+ * forgetting the entries of a list only once it is published. `why` goes to the audit log.
+ */
+export async function republishWithout(
+  store: LeavingReleaseEntries,
+  entries: LeavingEntry[],
+  why: string,
+  publish: (listIdentifier: string) => Promise<ListPublication>,
+): Promise<ListPublication[]> {
+  const byList = new Map<string, LeavingEntry[]>();
+  for (const entry of entries)
+    byList.set(entry.listIdentifier, [...(byList.get(entry.listIdentifier) ?? []), entry]);
+  const published: ListPublication[] = [];
+  for (const [list, listed] of byList) {
+    const takenOut: LeavingEntry[] = [];
+    for (const entry of listed) if (await store.takeOut(entry, why)) takenOut.push(entry);
+    if (takenOut.length === 0) continue;
+    published.push(await publish(list));
+    for (const entry of takenOut) await store.forget(entry);
+  }
+  return published;
 }
