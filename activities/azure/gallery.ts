@@ -351,18 +351,33 @@ export async function deprecateGalleryVersion(
   for (const v of await versionsOf(c, image.imageId)) {
     const p = v.current.publishingProfile;
     if (p?.excludeFromLatest && p.endOfLifeDate) continue;
-    await untilDone(`galleryImageVersions.update ${v.gallery}/${v.definition}/${v.version}`, () =>
-      c.compute.galleryImageVersions.beginUpdate(
-        v.resourceGroup,
-        v.gallery,
-        v.definition,
-        v.version,
-        { publishingProfile: { endOfLifeDate: now, excludeFromLatest: true } },
-        { updateIntervalInMs: lro.pollMs },
-      ),
-    );
+    await setVersionLifecycle(c, v, { excludeFromLatest: true, endOfLifeDate: now }, lro);
   }
   return {};
+}
+
+/**
+ * Puts one version in or out of "latest" and sets or clears (null) its end of life: what
+ * deprecate and revoke change, and revoke's restoration changes back.
+ */
+export async function setVersionLifecycle(
+  c: AzureClients,
+  v: ReleaseVersion,
+  lifecycle: { excludeFromLatest: boolean; endOfLifeDate: Date | null },
+  lro: LroSettings,
+): Promise<void> {
+  // The SDK's type has no null; the REST body does (ARM's PATCH removes the property, RFC 7396).
+  const endOfLifeDate = lifecycle.endOfLifeDate ?? (null as unknown as Date);
+  await untilDone(`galleryImageVersions.update ${v.gallery}/${v.definition}/${v.version}`, () =>
+    c.compute.galleryImageVersions.beginUpdate(
+      v.resourceGroup,
+      v.gallery,
+      v.definition,
+      v.version,
+      { publishingProfile: { excludeFromLatest: lifecycle.excludeFromLatest, endOfLifeDate } },
+      { updateIntervalInMs: lro.pollMs },
+    ),
+  );
 }
 
 /** The version in every definition of its release; ones already gone are fine. */

@@ -1,7 +1,7 @@
 import type { PreflightInput } from '../provider.js';
 import type { AzureImageOptions } from '../../schemas/release-plan.js';
 import type { PreflightProblem } from '../../schemas/preflight.js';
-import { credentialsFix, preflightProblemMaker, verdictMessage } from '../common/preflight.js';
+import { credentialsProblem, preflightProblemMaker, verdictMessage } from '../common/preflight.js';
 import { arm } from './arm-errors.js';
 import { azure } from './azure-errors.js';
 import type { AzureClients } from './clients.js';
@@ -29,14 +29,7 @@ export async function preflightAzure(
       c.resources.providers.get('Microsoft.Compute'),
     );
   } catch (error) {
-    return [
-      problem(
-        'credentials',
-        undefined,
-        `the account's credentials do not work: ${verdictMessage(error)}`,
-        credentialsFix('azure', account),
-      ),
-    ];
+    return [credentialsProblem('azure', account, "the account's credentials do not work", error)];
   }
   const problems: PreflightProblem[] = [];
   if (provider.registrationState && provider.registrationState !== 'Registered') {

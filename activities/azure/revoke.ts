@@ -3,7 +3,7 @@ import { nonRetryable } from '../common/errors.js';
 import type { ImageRef, RestoreImageInput, WithdrawImageInput } from '../provider.js';
 import { arm, armGetOrUndefined } from './arm-errors.js';
 import type { AzureClients } from './clients.js';
-import { deprecateGalleryVersion, versionsOf, type ReleaseVersion } from './gallery.js';
+import { deprecateGalleryVersion, setVersionLifecycle, versionsOf, type ReleaseVersion } from './gallery.js';
 import { untilDone, type LroSettings } from './lro.js';
 import { deprecateManagedImage, imageResourceNames } from './managed-images.js';
 import { DEPRECATED_TAG, parseArmId, REPLACEMENT_TAG, TOKEN_TAG } from './tags.js';
@@ -89,17 +89,7 @@ export async function restoreAzureImage(
   for (const v of versions) {
     const p = v.current.publishingProfile;
     if (!p?.excludeFromLatest && !p?.endOfLifeDate) continue;
-    await untilDone(`galleryImageVersions.update ${v.gallery}/${v.definition}/${v.version}`, () =>
-      c.compute.galleryImageVersions.beginUpdate(
-        v.resourceGroup,
-        v.gallery,
-        v.definition,
-        v.version,
-        // The SDK's type has no null; the REST body does (the property is removed).
-        { publishingProfile: { excludeFromLatest: false, endOfLifeDate: null as unknown as Date } },
-        { updateIntervalInMs: lro.pollMs },
-      ),
-    );
+    await setVersionLifecycle(c, v, { excludeFromLatest: false, endOfLifeDate: null }, lro);
   }
 }
 

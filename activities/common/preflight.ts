@@ -19,14 +19,7 @@ export async function runPreflight(
   try {
     own = provider.preflight ? await provider.preflight(input) : [];
   } catch (error) {
-    own = [
-      problem(
-        'credentials',
-        undefined,
-        `the account cannot be used: ${verdictMessage(error)}`,
-        credentialsFix(provider.cloud, input.release.account),
-      ),
-    ];
+    own = [credentialsProblem(provider.cloud, input.release.account, 'the account cannot be used', error)];
   }
   // Without working credentials, every lookup would fail the same way: one problem says it.
   if (own.some((p) => p.check === 'credentials')) return own;
@@ -62,12 +55,7 @@ async function nameProblem(
       'choose another cloud_image_name (e.g. with {date} or {release}), remove that image, or set force_replace_image: true to replace it after the new image is tested',
     );
   } catch (error) {
-    return problem(
-      'credentials',
-      region,
-      `cannot look up images: ${verdictMessage(error)}`,
-      credentialsFix(provider.cloud, release.account),
-    );
+    return credentialsProblem(provider.cloud, release.account, 'cannot look up images', error, region);
   }
 }
 
@@ -106,6 +94,26 @@ function problemMaker(provider: CloudProvider, input: PreflightInput): Preflight
 export function verdictMessage(error: unknown): string {
   if (error instanceof ApplicationFailure && error.nonRetryable) return error.message;
   throw error;
+}
+
+/**
+ * The problem of an account whose credentials do not work: `failed` says what it could not
+ * do, the cloud's verdict why. A failure a retry may cure is thrown on (verdictMessage).
+ */
+export function credentialsProblem(
+  cloud: PreflightProblem['cloud'],
+  account: string,
+  failed: string,
+  error: unknown,
+  region?: string,
+): PreflightProblem {
+  const problem = preflightProblemMaker(cloud, account);
+  return problem(
+    'credentials',
+    region,
+    `${failed}: ${verdictMessage(error)}`,
+    credentialsFix(cloud, account),
+  );
 }
 
 export function credentialsFix(cloud: string, account: string): string {

@@ -6,7 +6,7 @@ import {
 import type { PreflightInput } from '../provider.js';
 import type { PreflightProblem } from '../../schemas/preflight.js';
 import {
-  credentialsFix,
+  credentialsProblem,
   preflightProblemMaker,
   verdictMessage,
   type PreflightProblemMaker,
@@ -36,14 +36,7 @@ export async function preflightEc2(
     );
     regions = answer.Regions ?? [];
   } catch (error) {
-    return [
-      problem(
-        'credentials',
-        undefined,
-        `the account's credentials do not work: ${verdictMessage(error)}`,
-        credentialsFix('ec2', account),
-      ),
-    ];
+    return [credentialsProblem('ec2', account, "the account's credentials do not work", error)];
   }
 
   const problems: PreflightProblem[] = [];

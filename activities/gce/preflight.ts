@@ -1,6 +1,6 @@
 import type { PreflightInput } from '../provider.js';
 import type { PreflightProblem } from '../../schemas/preflight.js';
-import { credentialsFix, preflightProblemMaker, verdictMessage } from '../common/preflight.js';
+import { credentialsProblem, preflightProblemMaker } from '../common/preflight.js';
 import type { GceClients } from './clients.js';
 import { gce } from './gce-errors.js';
 
@@ -28,12 +28,7 @@ export async function preflightGce(
     );
   } catch (error) {
     return [
-      problem(
-        'credentials',
-        undefined,
-        `the account cannot read images in project ${c.project}: ${verdictMessage(error)}`,
-        credentialsFix('gce', account),
-      ),
+      credentialsProblem('gce', account, `the account cannot read images in project ${c.project}`, error),
     ];
   }
   try {

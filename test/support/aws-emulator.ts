@@ -1,6 +1,7 @@
 /**
  * moto (the AWS emulator) behind our EC2 shim (the actions moto lacks), plus an EC2 account
- * pointed at it, for tests that drive the EC2 provider for real.
+ * pointed at it, for tests that drive the EC2 provider for real, and S3 clients for the tests
+ * that put or read objects in its buckets.
  */
 import { join } from 'node:path';
 import {
@@ -10,6 +11,7 @@ import {
   type Image,
   type Snapshot,
 } from '@aws-sdk/client-ec2';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { startMotoServer } from '../../infra/devstack/moto-server.js';
 import { startEc2Shim, type Ec2Shim } from '../../infra/devstack/ec2-shim.js';
 import { accountDirectory, type AccountDirectory } from '../../activities/accounts/account-directory.js';
@@ -30,6 +32,9 @@ export interface AwsEmulator {
   /** An EC2 provider for the configured accounts (`test-aws` and any more), polling fast. */
   provider(overrides?: Partial<Ec2CloudOptions>): ReturnType<typeof createEc2Cloud>;
   ec2(region: string): EC2Client;
+  /** An S3 client of the test keys (path-style, as moto wants); stop() destroys it. */
+  s3(): S3Client;
+  createBucket(name: string): Promise<void>;
   imagesNamed(region: string, name: string): Promise<Image[]>;
   snapshotsIn(region: string): Promise<Snapshot[]>;
   stop(): Promise<void>;
@@ -58,12 +63,19 @@ export async function startAwsEmulator(
     ],
   };
   const accounts = accountDirectory(accountsJson);
-  const clients: EC2Client[] = [];
+  const credentials = { accessKeyId: TEST_KEYS.access_key_id, secretAccessKey: TEST_KEYS.secret_access_key };
+  const clients: Array<EC2Client | S3Client> = [];
   const ec2 = (region: string) => {
-    const client = new EC2Client({
-      region,
+    const client = new EC2Client({ region, endpoint: shim.endpoint, credentials });
+    clients.push(client);
+    return client;
+  };
+  const s3 = () => {
+    const client = new S3Client({
+      region: 'us-east-1',
       endpoint: shim.endpoint,
-      credentials: { accessKeyId: TEST_KEYS.access_key_id, secretAccessKey: TEST_KEYS.secret_access_key },
+      forcePathStyle: true,
+      credentials,
     });
     clients.push(client);
     return client;
@@ -80,6 +92,10 @@ export async function startAwsEmulator(
       return p;
     },
     ec2,
+    s3,
+    async createBucket(name) {
+      await s3().send(new CreateBucketCommand({ Bucket: name }));
+    },
     async imagesNamed(region, name) {
       const { Images } = await ec2(region).send(
         new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [name] }] }),

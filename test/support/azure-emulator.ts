@@ -18,6 +18,13 @@ export const AZURE_CONTAINER = 'images';
 export const AZURE_RESOURCE_GROUP = 'images-rg';
 export const AZURE_GALLERY_GROUP = 'gallery-rg';
 export const AZURE_SUBSCRIPTION = '8f3c2a10-0000-4000-8000-000000000001';
+/** The test accounts' service principal (the fakes check no secret). */
+export const AZURE_TEST_CREDENTIALS = {
+  clientId: '8f3c2a10-0000-4000-8000-00000000c11e',
+  clientSecret: 'not-a-secret-azure-test',
+  subscriptionId: AZURE_SUBSCRIPTION,
+  tenantId: '8f3c2a10-0000-4000-8000-0000000007e1',
+};
 
 export interface AzureEmulator {
   arm: ArmFake;
@@ -70,12 +77,7 @@ export async function startAzureEmulator(
         source_container: AZURE_CONTAINER,
         source_resource_group: AZURE_RESOURCE_GROUP,
         source_storage_account: AZURE_STORAGE_ACCOUNT,
-        credentials: {
-          clientId: '8f3c2a10-0000-4000-8000-00000000c11e',
-          clientSecret: 'not-a-secret-azure-test',
-          subscriptionId: AZURE_SUBSCRIPTION,
-          tenantId: '8f3c2a10-0000-4000-8000-0000000007e1',
-        },
+        credentials: AZURE_TEST_CREDENTIALS,
       },
     ],
   };

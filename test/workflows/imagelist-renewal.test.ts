@@ -7,8 +7,6 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -35,6 +33,11 @@ import { asn1Time, makeTestCa } from '../support/openssl-ca.js';
 import { runCli } from '../support/cli-process.js';
 import { replayAndRecord } from '../support/replay-history.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import {
+  startWebhookReceiver,
+  type ReceivedWebhook,
+  type WebhookReceiver,
+} from '../support/webhook-receiver.js';
 import { freshDatabaseUrl, tempDir, testTemporalAddress, uniqueQueuePrefix } from '../support/stack.js';
 
 const SECRET = 'renewal-webhook-secret-0123456789';
@@ -46,13 +49,13 @@ describe('image list renewal (schedule, workers, openssl, webhook)', () => {
   const dir = tempDir('imagelist-renewal');
   const www = join(dir, 'www');
   const mappingsFile = join(dir, 'publish.json');
-  const hooks: Array<{ body: string; event: string; timestamp: string; signature: string }> = [];
+  let hooks: ReceivedWebhook[];
   let pool: pg.Pool;
   let env: TestWorkflowEnvironment;
   let workers: Worker[];
   let running: Promise<unknown>;
   let client: ImagecastClient;
-  let receiver: Server;
+  let receiver: WebhookReceiver;
   let sink: SmtpSink;
   let lists: ImageListStore;
   let caPath: string;
@@ -173,20 +176,8 @@ describe('image list renewal (schedule, workers, openssl, webhook)', () => {
       [id.unreachable, new Date(now - 20 * 3_600_000), new Date(now + 4 * 3_600_000)],
     );
 
-    receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => (body += d));
-      req.on('end', () => {
-        hooks.push({
-          body,
-          event: String(req.headers['x-imagecast-event']),
-          timestamp: String(req.headers['x-imagecast-timestamp']),
-          signature: String(req.headers['x-imagecast-signature']),
-        });
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    receiver = await startWebhookReceiver();
+    hooks = receiver.received;
     sink = await startSmtpSink();
 
     const temporalAddress = await testTemporalAddress();
@@ -205,12 +196,7 @@ describe('image list renewal (schedule, workers, openssl, webhook)', () => {
           masterKeys: () => master,
           publishMappingsFile: mappingsFile,
           notifier: createImageListRenewalNotifier({
-            webhooks: [
-              {
-                url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/lists`,
-                secret: SECRET,
-              },
-            ],
+            webhooks: [{ url: receiver.url('/hooks/lists'), secret: SECRET }],
             smtp: { host: sink.host, port: sink.port, from: 'imagecast@test.invalid' },
           }),
         },
@@ -233,7 +219,7 @@ describe('image list renewal (schedule, workers, openssl, webhook)', () => {
     await running?.catch(() => undefined);
     await env?.teardown();
     await client?.close();
-    if (receiver) await new Promise((resolve) => receiver.close(resolve));
+    await receiver?.close();
     await sink?.close();
     await pool?.end();
   });

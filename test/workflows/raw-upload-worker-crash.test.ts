@@ -9,16 +9,15 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import {
-  CreateBucketCommand,
   GetObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
-  S3Client,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import type { ManagedProcess } from '../../infra/devstack/child-process.js';
 import { startWorkerProcess } from '../support/worker-process.js';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
-import { startAwsEmulator, TEST_KEYS, type AwsEmulator } from '../support/aws-emulator.js';
+import { startAwsEmulator, type AwsEmulator } from '../support/aws-emulator.js';
 import { tempDir } from '../support/stack.js';
 
 const MiB = 1024 ** 2;
@@ -43,13 +42,8 @@ describe('a worker killed during the raw image upload', () => {
   before(async () => {
     aws = await startAwsEmulator('raw-crash');
     await writeFile(accountsFile, JSON.stringify(aws.accountsJson));
-    s3 = new S3Client({
-      region: 'us-east-1',
-      endpoint: aws.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: TEST_KEYS.access_key_id, secretAccessKey: TEST_KEYS.secret_access_key },
-    });
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    s3 = aws.s3();
+    await aws.createBucket(BUCKET);
     // The workflows and local queues run here; the ec2 queue (the S3 bucket's) in killable workers.
     h = await startReleaseHarness('raw-crash', {
       queues: ['workflows', 'local'],
@@ -60,7 +54,6 @@ describe('a worker killed during the raw image upload', () => {
   after(async () => {
     for (const w of workers) await w.stop('SIGKILL');
     await h?.stop();
-    s3?.destroy();
     await aws?.stop();
   });
 

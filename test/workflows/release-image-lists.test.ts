@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
-import { startAwsEmulator, TEST_KEYS, type AwsEmulator } from '../support/aws-emulator.js';
+import { startAwsEmulator, type AwsEmulator } from '../support/aws-emulator.js';
 import { makeTestCa, opensslRun, type IssuedCert, type TestCa } from '../support/openssl-ca.js';
 import { tempDir } from '../support/stack.js';
 import { replayAndRecord } from '../support/replay-history.js';
@@ -58,14 +58,7 @@ describe('releases keep signed image lists (local cloud, sftp to a real sshd)', 
     });
     // Raw uploads go to a bucket subscribers reach at https://images.example.org/ (the mapping read backwards).
     aws = await startAwsEmulator('release-lists');
-    const s3 = new S3Client({
-      region: 'us-east-1',
-      endpoint: aws.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: TEST_KEYS.access_key_id, secretAccessKey: TEST_KEYS.secret_access_key },
-    });
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-    s3.destroy();
+    await aws.createBucket(BUCKET);
     const images = imageListPublishMappingSchema.parse({
       uri_match: 'https://images.example.org/',
       uri_replace: `s3://${BUCKET}/`,
@@ -293,12 +286,7 @@ describe('releases keep signed image lists (local cloud, sftp to a real sshd)', 
     assert.equal(images[0]!['sl:checksum:sha512'], file.sha512);
 
     // The second list went to S3 (moto): signed, verified, carrying the same entry.
-    const s3 = new S3Client({
-      region: 'us-east-1',
-      endpoint: aws.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: TEST_KEYS.access_key_id, secretAccessKey: TEST_KEYS.secret_access_key },
-    });
+    const s3 = aws.s3();
     const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'lists/image.list' }));
     const signed = Buffer.from(await object.Body!.transformToByteArray());
     s3.destroy();

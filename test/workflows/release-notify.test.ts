@@ -3,13 +3,16 @@
 // real HTTP receiver), on success and on failure.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { REPLAY_OPTIONS, replayAndRecord } from '../support/replay-history.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import {
+  startWebhookReceiver,
+  type ReceivedWebhook,
+  type WebhookReceiver,
+} from '../support/webhook-receiver.js';
 import { readMail } from '../support/mime-parts.js';
 import { createNotifier } from '../../activities/common/notify/notifier.js';
 import { verifyWebhookSignature } from '../../activities/common/notify/webhook.js';
@@ -17,38 +20,20 @@ import { Worker } from '@temporalio/worker';
 
 const SECRET = 'webhook-secret-for-tests-0123456789';
 
-interface Received {
-  body: string;
-  timestamp: string;
-  signature: string;
-}
-
 describe('release notifications', () => {
   let h: ReleaseHarness;
   let sink: SmtpSink;
-  let receiver: Server;
-  const hooks: Received[] = [];
+  let receiver: WebhookReceiver;
+  let hooks: ReceivedWebhook[];
 
   before(async () => {
     sink = await startSmtpSink();
-    receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => (body += d));
-      req.on('end', () => {
-        hooks.push({
-          body,
-          timestamp: String(req.headers['x-imagecast-timestamp']),
-          signature: String(req.headers['x-imagecast-signature']),
-        });
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    const { port } = receiver.address() as AddressInfo;
+    receiver = await startWebhookReceiver();
+    hooks = receiver.received;
     h = await startReleaseHarness('notify', {
       notifier: createNotifier({
         smtp: { host: sink.host, port: sink.port, from: 'imagecast@test.invalid' },
-        webhooks: [{ url: `http://127.0.0.1:${port}/hooks/release`, secret: SECRET }],
+        webhooks: [{ url: receiver.url('/hooks/release'), secret: SECRET }],
         webUiUrl: 'http://ui.test.invalid',
       }),
     });
@@ -56,8 +41,7 @@ describe('release notifications', () => {
   after(async () => {
     await h?.stop();
     await sink?.close();
-    // A before() that failed early leaves no receiver: close(resolve) would never be called.
-    if (receiver?.listening) await new Promise((resolve) => receiver.close(resolve));
+    await receiver?.close();
   });
 
   it('emails the step table and posts a signed webhook when a release succeeds, and when it fails', async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { startAwsEmulator, TEST_KEYS, type AwsEmulator } from '../support/aws-emulator.js';
 import { replayAndRecord } from '../support/replay-history.js';
@@ -20,13 +20,8 @@ describe('release workflow with raw_image_upload (local cloud, moto S3)', () => 
   let s3: S3Client;
   before(async () => {
     aws = await startAwsEmulator('release-raw');
-    s3 = new S3Client({
-      region: 'us-east-1',
-      endpoint: aws.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: TEST_KEYS.access_key_id, secretAccessKey: TEST_KEYS.secret_access_key },
-    });
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    s3 = aws.s3();
+    await aws.createBucket(BUCKET);
     h = await startReleaseHarness('release-raw', {
       queues: ['workflows', 'local', 'ec2'],
       diskMiB: 24,
@@ -36,7 +31,6 @@ describe('release workflow with raw_image_upload (local cloud, moto S3)', () => 
   });
   after(async () => {
     await h?.stop();
-    s3?.destroy();
     await aws?.stop();
   });
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startReleaseHarness, type ReleaseHarness } from '../support/release-harness.js';
 import { startAwsEmulator, TEST_KEYS, type AwsEmulator } from '../support/aws-emulator.js';
 import { replayAndRecord } from '../support/replay-history.js';
@@ -23,13 +23,8 @@ describe('release workflow with download_type "S3" (local cloud, moto S3)', () =
   let fileName: string;
   before(async () => {
     aws = await startAwsEmulator('release-s3src');
-    s3 = new S3Client({
-      region: 'us-east-1',
-      endpoint: aws.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: TEST_KEYS.access_key_id, secretAccessKey: TEST_KEYS.secret_access_key },
-    });
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    s3 = aws.s3();
+    await aws.createBucket(BUCKET);
     h = await startReleaseHarness('release-s3src', {
       queues: ['workflows', 'local'],
       diskMiB: 8,
@@ -41,7 +36,6 @@ describe('release workflow with download_type "S3" (local cloud, moto S3)', () =
   });
   after(async () => {
     await h?.stop();
-    s3?.destroy();
     await aws?.stop();
   });
 

@@ -6,41 +6,35 @@ import assert from 'node:assert/strict';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { CloudProvider, ImageRef, ReleaseRef, UploadedDisk } from '../../../activities/provider.js';
 import type { AzureImageOptions } from '../../../schemas/release-plan.js';
-import { AZURE_GALLERY_GROUP, startAzureEmulator, type AzureEmulator } from '../../support/azure-emulator.js';
-import { azureRelease, createTestImage, MANAGED_OPTIONS, uploadTestDisk } from '../../support/azure-provider-calls.js';
+import type { AzureEmulator } from '../../support/azure-emulator.js';
+import {
+  azureRelease,
+  createTestImage,
+  galleryOptions as galleryRelease,
+  MANAGED_OPTIONS,
+  startAzureProvider,
+  uploadTestDisk,
+} from '../../support/azure-provider-calls.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const release = azureRelease;
 const managedOptions = MANAGED_OPTIONS;
-const galleryOptions: AzureImageOptions = {
-  ...managedOptions,
-  managedImages: [],
-  gallery: {
-    name: 'unitgallery',
-    resourceGroup: AZURE_GALLERY_GROUP,
-    definitions: [
-      { name: 'unit_gen1', plan: 'gen1', hyperVGeneration: 'V1' },
-      { name: 'unit_gen2', plan: 'gen2', hyperVGeneration: 'V2' },
-    ],
-    publisher: 'imagecast',
-    offer: 'unit',
-    replicaRegions: ['northeurope'],
-    regionalReplicaCount: 1,
-  },
-};
+const galleryOptions: AzureImageOptions = galleryRelease({
+  name: 'unitgallery',
+  definitions: [
+    { name: 'unit_gen1', plan: 'gen1', hyperVGeneration: 'V1' },
+    { name: 'unit_gen2', plan: 'gen2', hyperVGeneration: 'V2' },
+  ],
+  offer: 'unit',
+  replicaRegions: ['northeurope'],
+});
 
 describe('Azure provider (Azurite + ARM fake)', () => {
   let az: AzureEmulator;
   let cloud: CloudProvider;
-
-  before(async () => {
-    az = await startAzureEmulator();
-    cloud = az.provider();
-  });
-  after(async () => {
-    await az?.stop();
-  });
+  before(async () => ({ az, cloud } = await startAzureProvider()));
+  after(() => az?.stop());
 
   const upload = (r: ReleaseRef, imageName: string, options: AzureImageOptions) => uploadTestDisk(cloud, r, imageName, options);
   const create = (r: ReleaseRef, disk: UploadedDisk, imageName: string, options: AzureImageOptions) =>

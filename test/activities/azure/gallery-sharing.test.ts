@@ -9,16 +9,12 @@ import { missingGroups, sharingGroups } from '../../../activities/azure/gallery-
 import { trustCaPolicy } from '../../../activities/azure/trust-ca.js';
 import type { CloudProvider, ReleaseRef } from '../../../activities/provider.js';
 import type { AzureImageOptions } from '../../../schemas/release-plan.js';
-import {
-  AZURE_GALLERY_GROUP,
-  AZURE_SUBSCRIPTION,
-  startAzureEmulator,
-  type AzureEmulator,
-} from '../../support/azure-emulator.js';
+import { AZURE_GALLERY_GROUP, AZURE_SUBSCRIPTION, type AzureEmulator } from '../../support/azure-emulator.js';
 import {
   azureRelease,
   createTestImage,
-  MANAGED_OPTIONS,
+  galleryOptions,
+  startAzureProvider,
   uploadTestDisk,
 } from '../../support/azure-provider-calls.js';
 
@@ -28,20 +24,12 @@ const SUB = 'aaaaaaaa-0000-4000-8000-00000000000a';
 const TENANT = 'bbbbbbbb-0000-4000-8000-00000000000b';
 
 const release = azureRelease;
-const options = (gallery: string, community = false): AzureImageOptions => ({
-  ...MANAGED_OPTIONS,
-  managedImages: [],
-  gallery: {
+const options = (gallery: string, community = false): AzureImageOptions =>
+  galleryOptions({
     name: gallery,
-    resourceGroup: AZURE_GALLERY_GROUP,
     definitions: [{ name: `${gallery}_gen1`, plan: 'gen1', hyperVGeneration: 'V1' }],
-    publisher: 'imagecast',
-    offer: gallery,
-    replicaRegions: [],
-    regionalReplicaCount: 1,
     ...(community && { community: true }),
-  },
-});
+  });
 
 describe('Azure share_with: sharing groups', () => {
   it('reads subscription: and tenant: targets as one group per type, lower-cased', () => {
@@ -71,8 +59,7 @@ describe('Azure publish shares the gallery (Azurite + ARM fake)', () => {
   let compute: ComputeManagementClient;
 
   before(async () => {
-    az = await startAzureEmulator();
-    cloud = az.provider();
+    ({ az, cloud } = await startAzureProvider());
     compute = new ComputeManagementClient(
       { getToken: async () => ({ token: 'test', expiresOnTimestamp: Date.now() + 3_600_000 }) },
       AZURE_SUBSCRIPTION,
@@ -83,9 +70,7 @@ describe('Azure publish shares the gallery (Azurite + ARM fake)', () => {
       },
     );
   });
-  after(async () => {
-    await az?.stop();
-  });
+  after(() => az?.stop());
 
   const release1 = async (r: ReleaseRef, name: string, o: AzureImageOptions) =>
     createTestImage(cloud, r, await uploadTestDisk(cloud, r, name, o, { mib: 1, fill: 3 }), name, o, [

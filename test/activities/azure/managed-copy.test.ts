@@ -6,8 +6,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { CloudProvider, ImageRef, ReleaseRef, UploadedDisk } from '../../../activities/provider.js';
-import { startAzureEmulator, type AzureEmulator } from '../../support/azure-emulator.js';
-import { azureRelease, createTestImage, MANAGED_OPTIONS, uploadTestDisk } from '../../support/azure-provider-calls.js';
+import type { AzureEmulator } from '../../support/azure-emulator.js';
+import {
+  azureRelease,
+  createTestImage,
+  MANAGED_OPTIONS,
+  startAzureProvider,
+  uploadTestDisk,
+} from '../../support/azure-provider-calls.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -17,14 +23,8 @@ const options = MANAGED_OPTIONS;
 describe('Azure managed image replicate (Azurite + ARM fake)', () => {
   let az: AzureEmulator;
   let cloud: CloudProvider;
-
-  before(async () => {
-    az = await startAzureEmulator();
-    cloud = az.provider();
-  });
-  after(async () => {
-    await az?.stop();
-  });
+  before(async () => ({ az, cloud } = await startAzureProvider()));
+  after(() => az?.stop());
 
   async function release1(r: ReleaseRef, imageName: string): Promise<{ disk: UploadedDisk; image: ImageRef }> {
     const disk = await uploadTestDisk(cloud, r, imageName, options);

@@ -4,17 +4,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CloudProvider, ImageRef, ReleaseRef } from '../../../activities/provider.js';
 import type { AzureImageOptions } from '../../../schemas/release-plan.js';
-import {
-  AZURE_CONTAINER,
-  AZURE_GALLERY_GROUP,
-  AZURE_RESOURCE_GROUP,
-  startAzureEmulator,
-  type AzureEmulator,
-} from '../../support/azure-emulator.js';
+import { AZURE_CONTAINER, AZURE_RESOURCE_GROUP, type AzureEmulator } from '../../support/azure-emulator.js';
 import {
   azureRelease as release,
   createTestImage,
+  galleryOptions as galleryRelease,
   MANAGED_OPTIONS,
+  startAzureProvider,
   uploadTestDisk,
 } from '../../support/azure-provider-calls.js';
 
@@ -23,34 +19,13 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 const SUB = 'aaaaaaaa-0000-4000-8000-00000000000a';
 const CHECKSUM = { algorithm: 'sha256', hex: '0'.repeat(64) } as const; // what uploadTestDisk records
 
-const galleryOptions = (gallery: string): AzureImageOptions => ({
-  ...MANAGED_OPTIONS,
-  managedImages: [],
-  gallery: {
-    name: gallery,
-    resourceGroup: AZURE_GALLERY_GROUP,
-    definitions: [
-      { name: `${gallery}_gen1`, plan: 'gen1', hyperVGeneration: 'V1' },
-      { name: `${gallery}_gen2`, plan: 'gen2', hyperVGeneration: 'V2' },
-    ],
-    publisher: 'imagecast',
-    offer: gallery,
-    replicaRegions: [],
-    regionalReplicaCount: 1,
-  },
-});
+const galleryOptions = (gallery: string): AzureImageOptions => galleryRelease({ name: gallery });
 
 describe('Azure revoke, retry reuse and preflight (Azurite + ARM fake)', () => {
   let az: AzureEmulator;
   let cloud: CloudProvider;
-
-  before(async () => {
-    az = await startAzureEmulator();
-    cloud = az.provider();
-  });
-  after(async () => {
-    await az?.stop();
-  });
+  before(async () => ({ az, cloud } = await startAzureProvider()));
+  after(() => az?.stop());
 
   const make = async (r: ReleaseRef, name: string, o: AzureImageOptions) =>
     createTestImage(cloud, r, await uploadTestDisk(cloud, r, name, o, { mib: 1, fill: 5 }), name, o);

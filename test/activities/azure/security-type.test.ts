@@ -7,11 +7,12 @@ import type { ApplicationFailure } from '@temporalio/common';
 import { requiredVmSecurity } from '../../../activities/azure/test-instances.js';
 import type { CloudProvider, ReleaseRef } from '../../../activities/provider.js';
 import type { AzureImageOptions } from '../../../schemas/release-plan.js';
-import { AZURE_GALLERY_GROUP, startAzureEmulator, type AzureEmulator } from '../../support/azure-emulator.js';
+import type { AzureEmulator } from '../../support/azure-emulator.js';
 import {
   azureRelease,
   createTestImage,
-  MANAGED_OPTIONS,
+  galleryOptions,
+  startAzureProvider,
   uploadTestDisk,
 } from '../../support/azure-provider-calls.js';
 
@@ -19,20 +20,13 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIImagecastUnitTestKeyOnly imagecast';
 const release = azureRelease;
-const options = (gallery: string, securityType?: string): AzureImageOptions => ({
-  ...MANAGED_OPTIONS,
-  managedImages: [],
-  gallery: {
+const options = (gallery: string, securityType?: string): AzureImageOptions =>
+  galleryOptions({
     name: gallery,
-    resourceGroup: AZURE_GALLERY_GROUP,
     definitions: [{ name: 'sec_gen2', plan: 'gen2', hyperVGeneration: 'V2' }],
-    publisher: 'imagecast',
     offer: 'sec',
-    replicaRegions: [],
-    regionalReplicaCount: 1,
     ...(securityType && { securityType }),
-  },
-});
+  });
 
 describe('Azure security types', () => {
   it('asks a VM for what the image requires, and nothing for a type it may choose', () => {
@@ -53,14 +47,8 @@ describe('Azure security types', () => {
 describe('Azure security types (Azurite + ARM fake)', () => {
   let az: AzureEmulator;
   let cloud: CloudProvider;
-
-  before(async () => {
-    az = await startAzureEmulator();
-    cloud = az.provider();
-  });
-  after(async () => {
-    await az?.stop();
-  });
+  before(async () => ({ az, cloud } = await startAzureProvider()));
+  after(() => az?.stop());
 
   const make = async (r: ReleaseRef, name: string, o: AzureImageOptions) =>
     createTestImage(cloud, r, await uploadTestDisk(cloud, r, name, o, { mib: 1, fill: 5 }), name, o, [

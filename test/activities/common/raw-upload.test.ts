@@ -10,14 +10,14 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import {
-  CreateBucketCommand,
   GetObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
-  S3Client,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
-import { startAwsEmulator, TEST_KEYS, type AwsEmulator } from '../../support/aws-emulator.js';
+import { startAwsEmulator, type AwsEmulator } from '../../support/aws-emulator.js';
+import { AZURE_TEST_CREDENTIALS } from '../../support/azure-emulator.js';
 import { startGcsEmulator, TEST_GCE_ACCOUNT, type GcsEmulator } from '../../support/gcs-emulator.js';
 import { TEST_GCE_KEY } from '../../support/gce-key.js';
 import { startAzurite, type Azurite } from '../../../infra/devstack/azurite.js';
@@ -131,16 +131,10 @@ describe('raw image upload (moto S3, Azurite, fake-gcs-server)', () => {
     const BUCKET = 'raw-images';
     before(async () => {
       aws = await startAwsEmulator('raw-upload');
-      s3 = new S3Client({
-        region: 'us-east-1',
-        endpoint: aws.endpoint,
-        forcePathStyle: true,
-        credentials: { accessKeyId: TEST_KEYS.access_key_id, secretAccessKey: TEST_KEYS.secret_access_key },
-      });
-      await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+      s3 = aws.s3();
+      await aws.createBucket(BUCKET);
     });
     after(async () => {
-      s3?.destroy();
       await aws?.stop();
     });
     const object = async (Key: string) =>
@@ -234,12 +228,7 @@ describe('raw image upload (moto S3, Azurite, fake-gcs-server)', () => {
             source_container: 'raw',
             source_resource_group: 'rg',
             source_storage_account: STORAGE,
-            credentials: {
-              clientId: '8f3c2a10-0000-4000-8000-00000000c11e',
-              clientSecret: 'not-a-secret-azure-test',
-              subscriptionId: '8f3c2a10-0000-4000-8000-000000000001',
-              tenantId: '8f3c2a10-0000-4000-8000-0000000007e1',
-            },
+            credentials: AZURE_TEST_CREDENTIALS,
           },
         ],
       });

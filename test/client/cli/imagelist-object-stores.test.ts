@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { AccountStore } from '../../../activities/accounts/account-store.js';
 import { startAzurite, type Azurite } from '../../../infra/devstack/azurite.js';
@@ -18,6 +18,7 @@ import { migrate } from '../../../infra/db/migrate.js';
 import { keyRingMasterKeys } from '../../../secrets/envelope.js';
 import { singleKeyRing } from '../../../secrets/key-ring.js';
 import { startAwsEmulator, TEST_KEYS, type AwsEmulator } from '../../support/aws-emulator.js';
+import { AZURE_TEST_CREDENTIALS } from '../../support/azure-emulator.js';
 import { runCli } from '../../support/cli-process.js';
 import { TEST_GCE_KEY } from '../../support/gce-key.js';
 import { startGcsEmulator, type GcsEmulator } from '../../support/gcs-emulator.js';
@@ -54,13 +55,8 @@ describe('imagecast imagelist publish to object stores (moto S3, fake-gcs-server
       startGcsEmulator('imagelist-objects'),
       startAzurite({ accounts: [STORAGE] }),
     ]);
-    s3 = new S3Client({
-      region: 'us-east-1',
-      endpoint: aws.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: TEST_KEYS.access_key_id, secretAccessKey: TEST_KEYS.secret_access_key },
-    });
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    s3 = aws.s3();
+    await aws.createBucket(BUCKET);
     await gcs.createBucket(BUCKET);
     await blobContainer().create();
 
@@ -86,12 +82,7 @@ describe('imagecast imagelist publish to object stores (moto S3, fake-gcs-server
       source_container: CONTAINER,
       source_resource_group: 'rg',
       source_storage_account: STORAGE,
-      credentials: {
-        clientId: '8f3c2a10-0000-4000-8000-00000000c11e',
-        clientSecret: 'not-a-secret-azure-test',
-        subscriptionId: '8f3c2a10-0000-4000-8000-000000000001',
-        tenantId: '8f3c2a10-0000-4000-8000-0000000007e1',
-      },
+      credentials: AZURE_TEST_CREDENTIALS,
     });
     const configFile = join(dir, 'config.json');
     writeFileSync(
@@ -134,7 +125,6 @@ describe('imagecast imagelist publish to object stores (moto S3, fake-gcs-server
     assert.equal(added.status, 0, added.stderr);
   });
   after(async () => {
-    s3?.destroy();
     await pool?.end();
     await Promise.all([aws?.stop(), gcs?.stop(), azurite?.stop()]);
   });

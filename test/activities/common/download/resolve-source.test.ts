@@ -6,10 +6,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ApplicationFailure } from '@temporalio/common';
-import {
-  resolveImageSource,
-  type ResolveSourceInput,
-} from '../../../../activities/common/download/resolve-source.js';
+import { resolveImageSource } from '../../../../activities/common/download/resolve-source.js';
 import {
   publishBuild,
   startBuildServer,
@@ -17,6 +14,7 @@ import {
   type PublishBuildOptions,
 } from '../../../../infra/devstack/build-service.js';
 import { freePort } from '../../../../infra/devstack/free-port.js';
+import { testSourceInput } from '../../../support/build-sources.js';
 import { tempDir } from '../../../support/stack.js';
 
 const root = tempDir('resolve-builds');
@@ -43,18 +41,7 @@ function directory() {
   };
 }
 
-function input(downloadUrl: string, overrides: Partial<ResolveSourceInput> = {}): ResolveSourceInput {
-  return {
-    downloadUrl,
-    image: 'img',
-    architecture: 'x86_64',
-    conditions: [],
-    conditionsWaitSeconds: 0,
-    disallowPackages: [],
-    disallowLicenses: [],
-    ...overrides,
-  };
-}
+const input = testSourceInput;
 
 /** Asserts a non-retryable ApplicationFailure of `type` whose message matches every pattern. */
 async function rejectsWith(

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { resolveImageSource } from '../../../../activities/common/download/resolve-source.js';
 import { useS3SourceAccounts } from '../../../../activities/common/download/s3-source.js';
 import { openSourceStream } from '../../../../activities/common/transfer/open-source.js';
@@ -17,6 +17,7 @@ import {
 } from '../../../../activities/common/transfer/transfer-image.js';
 import type { ResolvedImageSource } from '../../../../activities/provider.js';
 import { startAwsEmulator, TEST_KEYS, type AwsEmulator } from '../../../support/aws-emulator.js';
+import { testSourceInput } from '../../../support/build-sources.js';
 import { tempDir } from '../../../support/stack.js';
 import { FileDiskWriter, writeTestDisk } from './file-disk-writer.js';
 
@@ -34,16 +35,11 @@ describe('s3:// image sources', () => {
   before(async () => {
     aws = await startAwsEmulator('s3src');
     useS3SourceAccounts({ accounts: aws.accounts, endpoint: aws.endpoint });
-    s3 = new S3Client({
-      region: 'us-east-1',
-      endpoint: aws.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: TEST_KEYS.access_key_id, secretAccessKey: TEST_KEYS.secret_access_key },
-    });
+    s3 = aws.s3();
     const disk = join(tempDir('s3src-disk'), 'disk.raw');
     await writeTestDisk(disk, { blocks: BLOCKS, blockSize: BLOCK, dataEvery: 2 });
     diskBytes = await readFile(disk);
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await aws.createBucket(BUCKET);
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: diskBytes }));
     const sha256 = createHash('sha256').update(diskBytes).digest('hex');
     await s3.send(
@@ -53,20 +49,11 @@ describe('s3:// image sources', () => {
         Body: `${sha256}  img.x86_64-1.0-Build1.1.raw\n`,
       }),
     );
-    source = await resolveImageSource({
-      downloadUrl: `s3://${BUCKET}/${KEY}`,
-      downloadType: 'S3',
-      downloadAccount: 'test-aws',
-      image: 'img',
-      architecture: 'x86_64',
-      conditions: [],
-      conditionsWaitSeconds: 0,
-      disallowPackages: [],
-      disallowLicenses: [],
-    });
+    source = await resolveImageSource(
+      testSourceInput(`s3://${BUCKET}/${KEY}`, { downloadType: 'S3', downloadAccount: 'test-aws' }),
+    );
   });
   after(async () => {
-    s3?.destroy();
     await aws?.stop();
   });
 

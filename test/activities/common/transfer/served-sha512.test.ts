@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { resolveImageSource } from '../../../../activities/common/download/resolve-source.js';
 import { transferImage, type TransferResumeState } from '../../../../activities/common/transfer/transfer-image.js';
 import type { ResolvedImageSource } from '../../../../activities/provider.js';
-import { publishBuild, startBuildServer, type BuildServer } from '../../../../infra/devstack/build-service.js';
+import { startBuildServer, type BuildServer } from '../../../../infra/devstack/build-service.js';
+import { publishedSource } from '../../../support/build-sources.js';
 import { tempDir } from '../../../support/stack.js';
 import { FileDiskWriter, writeTestDisk } from './file-disk-writer.js';
 
@@ -29,15 +29,9 @@ after(() => server.stop());
 
 async function published(compression: 'none' | 'xz'): Promise<{ source: ResolvedImageSource; served: Buffer }> {
   const name = `dir${++count}`;
-  const { fileName } = await publishBuild(join(root, name), { image: 'img', arch: 'x86_64', version: '1.0', release: '1', disk, compression });
-  const source = await resolveImageSource({
-    downloadUrl: `${server.url}${name}/`,
-    image: 'img',
-    architecture: 'x86_64',
-    conditions: [],
-    conditionsWaitSeconds: 0,
-    disallowPackages: [],
-    disallowLicenses: [],
+  const { source, fileName } = await publishedSource(join(root, name), `${server.url}${name}/`, {
+    disk,
+    compression,
   });
   return { source, served: await readFile(join(root, name, fileName)) };
 }

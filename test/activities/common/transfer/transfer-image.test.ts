@@ -4,17 +4,16 @@ import { createHash } from 'node:crypto';
 import { readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { resolveImageSource } from '../../../../activities/common/download/resolve-source.js';
 import {
   transferImage,
   type TransferProgress,
 } from '../../../../activities/common/transfer/transfer-image.js';
 import {
-  publishBuild,
   startBuildServer,
   type BuildServer,
   type PublishBuildOptions,
 } from '../../../../infra/devstack/build-service.js';
+import { publishedSource } from '../../../support/build-sources.js';
 import { tempDir } from '../../../support/stack.js';
 import { FileDiskWriter, writeTestDisk, type FileDiskWriterOptions } from './file-disk-writer.js';
 
@@ -40,24 +39,7 @@ after(() => server.stop());
 /** Publishes the test disk in a directory of its own and resolves it as the download step would. */
 async function published(options: Partial<PublishBuildOptions> = {}) {
   const name = `dir${++count}`;
-  await publishBuild(join(root, name), {
-    image: 'img',
-    arch: 'x86_64',
-    version: '1.0',
-    release: '1',
-    disk,
-    ...options,
-  });
-  const source = await resolveImageSource({
-    downloadUrl: `${server.url}${name}/`,
-    image: 'img',
-    architecture: 'x86_64',
-    conditions: [],
-    conditionsWaitSeconds: 0,
-    disallowPackages: [],
-    disallowLicenses: [],
-  });
-  return source;
+  return (await publishedSource(join(root, name), `${server.url}${name}/`, { disk, ...options })).source;
 }
 
 function sink(options: Partial<FileDiskWriterOptions> = {}, path = join(sinks, `disk${++count}.raw`)) {

@@ -7,17 +7,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ApplicationFailure } from '@temporalio/common';
 import { createSHA256 } from 'hash-wasm';
-import { resolveImageSource } from '../../../../activities/common/download/resolve-source.js';
 import {
   transferImage,
   type TransferResumeState,
 } from '../../../../activities/common/transfer/transfer-image.js';
 import type { ResolvedImageSource } from '../../../../activities/provider.js';
-import {
-  publishBuild,
-  startBuildServer,
-  type BuildServer,
-} from '../../../../infra/devstack/build-service.js';
+import { startBuildServer, type BuildServer } from '../../../../infra/devstack/build-service.js';
+import { publishedSource } from '../../../support/build-sources.js';
 import { tempDir } from '../../../support/stack.js';
 import { FileDiskWriter, writeTestDisk } from './file-disk-writer.js';
 
@@ -40,24 +36,8 @@ after(() => server.stop());
 
 async function published(compression: 'none' | 'xz' | 'gz', local = false): Promise<ResolvedImageSource> {
   const name = `dir${++count}`;
-  await publishBuild(join(root, name), {
-    image: 'img',
-    arch: 'x86_64',
-    version: '1.0',
-    release: '1',
-    disk,
-    compression,
-  });
   const downloadUrl = local ? pathToFileURL(join(root, name)).href : `${server.url}${name}/`;
-  return resolveImageSource({
-    downloadUrl,
-    image: 'img',
-    architecture: 'x86_64',
-    conditions: [],
-    conditionsWaitSeconds: 0,
-    disallowPackages: [],
-    disallowLicenses: [],
-  });
+  return (await publishedSource(join(root, name), downloadUrl, { disk, compression })).source;
 }
 
 function sha256(bytes: Buffer): string {
