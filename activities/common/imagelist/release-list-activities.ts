@@ -53,6 +53,7 @@ export function createImageListActivities(deps: ImageListActivityDeps | undefine
       lists: d.lists,
       endorsers: d.endorsers,
       identifier,
+      keepLastLifetime: true,
       now: (d.now ?? (() => new Date()))(),
       target: targetsFrom(d.mappings, d.configOrigin, d.objectWriters),
     });
