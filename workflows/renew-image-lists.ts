@@ -14,7 +14,7 @@ export interface ImageListRenewalResult {
   renewed: Array<Extract<ListRenewal, { renewed: true }> & { title: string }>;
   /** Due when the run began, but published by someone else (or deleted) before their turn. */
   skipped: Array<{ identifier: string; title: string; reason: string }>;
-  /** Lists that could not be renewed, and why; people were told (see notified). */
+  /** Lists that could not be renewed, and why (every run); people are told once per list and reason (see notified). */
   notRenewed: ListNotRenewed[];
   notified?: NotRenewedNotified;
   /** The notification could not be sent: the run still reports notRenewed. */
@@ -56,7 +56,8 @@ const notification: ActivityOptions = {
  * One renewal run (the `imagelist-renewal` schedule, or `imagecast imagelist renew`): every
  * published list past half its lifetime is signed and uploaded again, each on its own, so a
  * list that cannot be renewed (certificate expired, target unreachable) holds back no other.
- * Those are named, with the reason, in one notification and in the result.
+ * Those are named, with the reason, in the result of every run, and in one notification for
+ * the lists people have not been told about with that reason (the notify activity keeps track).
  */
 export async function renewImageLists(): Promise<ImageListRenewalResult> {
   const { taskQueue, workflowId } = workflowInfo();

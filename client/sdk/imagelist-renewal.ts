@@ -16,6 +16,17 @@ export const DEFAULT_RENEWAL_EVERY = '6h';
 const EVERY = /^\d+(m|h)$/;
 
 /**
+ * What a renewal interval must be, when `every` is not one (undefined when it is): minutes or
+ * hours from 1m to 12h, so a one-day list (the shortest) is looked at before it expires. The
+ * CLI checks `--every` with it before it connects anywhere.
+ */
+export function renewalIntervalProblem(every: string): string | undefined {
+  const amount = Number(every.slice(0, -1));
+  if (EVERY.test(every) && amount >= 1 && !(every.endsWith('h') && amount > 12)) return undefined;
+  return 'expected an interval from 1m to 12h, such as 30m or 6h';
+}
+
+/**
  * Renewal of the signed image lists on the workers (workflow `renewImageLists`): now, or by
  * a Temporal Schedule, overlap policy SKIP, shown with `imagecast schedule list`.
  */
@@ -29,12 +40,7 @@ export class ImageListRenewal {
   /** Creates the schedule, or sets the interval of the one there is (its paused state is kept). */
   async keepSchedule(options: { every?: string } = {}): Promise<RetirementSchedule & { created: boolean }> {
     const every = options.every ?? DEFAULT_RENEWAL_EVERY;
-    // Hours at most 12: a one-day list (the shortest) must be looked at before it expires.
-    if (
-      !EVERY.test(every) ||
-      (every.endsWith('h') && Number(every.slice(0, -1)) > 12) ||
-      Number(every.slice(0, -1)) < 1
-    )
+    if (renewalIntervalProblem(every))
       throw new InvalidScheduleError(
         `--every: "${every}" is not an interval from 1m to 12h, such as 30m or 6h`,
       );

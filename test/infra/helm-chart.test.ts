@@ -24,6 +24,7 @@ import {
   triggers,
   type PodSpec,
 } from '../support/k8s-objects.js';
+import { imageListPublishSchema } from '../../schemas/imagelist-publish.js';
 
 const CLOUDS = ['ec2', 'gce', 'azure'] as const;
 const ALL_CLOUDS = 'ci/all-clouds-values.yaml';
@@ -46,7 +47,11 @@ function assertWorker(objects: K8sObject[], name: string, queues: string, slots:
   assert.deepEqual(container!.command, ['node', 'dist/worker/main.js', '--queues', queues]);
   assert.ok(spec.terminationGracePeriodSeconds! >= 30, "the pod outlives the worker's 30 s drain");
   assert.deepEqual(container!.ports, [{ name: 'metrics', containerPort: 9464, protocol: 'TCP' }]);
-  assert.deepEqual(podLabels(deployment).annotations, {
+  // A config file's checksum (image lists, workflows worker only) is checked by its own test.
+  const annotations = Object.entries(podLabels(deployment).annotations ?? {}).filter(
+    ([key]) => !key.startsWith('checksum/'),
+  );
+  assert.deepEqual(Object.fromEntries(annotations), {
     'prometheus.io/scrape': 'true',
     'prometheus.io/port': '9464',
     'prometheus.io/path': '/metrics',
@@ -287,6 +292,78 @@ describe('Helm chart (offline: helm template, kubeconform -strict)', () => {
       '--trust-proxy',
       '10.0.0.0/8',
     ]);
+  });
+
+  it('image lists: the workflows worker gets the imagelist_publish config file (ConfigMap, IMAGECAST_CONFIG) and the sftp keys; no other pod does', () => {
+    type Volume = { name: string; configMap?: { name: string }; secret?: { secretName: string } };
+    const imageListParts = (objects: K8sObject[], name: string) => {
+      const pod = podSpec(find(objects, 'Deployment', name));
+      return {
+        config: envOf(pod.containers[0]!).get('IMAGECAST_CONFIG')?.value,
+        mounts: (pod.containers[0]!.volumeMounts ?? []).filter((m) => m.name.startsWith('imagelist-')),
+        volumes: ((pod.volumes ?? []) as Volume[]).filter((v) => v.name.startsWith('imagelist-')),
+        checksum: podLabels(find(objects, 'Deployment', name)).annotations?.['checksum/imagelist-config'],
+      };
+    };
+    // By default: no mappings, so no file and no setting.
+    const plain = render().objects;
+    assert.deepEqual(names(plain, 'ConfigMap'), []);
+    assert.deepEqual(imageListParts(plain, 'imagecast-worker-workflows'), {
+      config: undefined,
+      mounts: [],
+      volumes: [],
+      checksum: undefined,
+    });
+
+    const { objects } = render([ALL_CLOUDS]);
+    assert.deepEqual(names(objects, 'ConfigMap'), ['imagecast-imagelist-config']);
+    const file = JSON.parse(
+      (find(objects, 'ConfigMap', 'imagecast-imagelist-config').data as Record<string, string>)['config.json']!,
+    ) as { imagelist_publish: unknown };
+    // The file is one the worker accepts, and holds the values' mappings as given.
+    const parsed = imageListPublishSchema.safeParse(file.imagelist_publish);
+    assert.ok(parsed.success, JSON.stringify(parsed.error?.issues));
+    assert.deepEqual(
+      parsed.data.map((m) => [m.uri_match, m.uri_replace, m.account ?? m.ssh_private_key_file]),
+      [
+        ['https://lists.example.org/', 's3://example-lists/', 'prod-aws'],
+        [
+          'https://mirror.example.org/lists/',
+          'sftp://www@web.example.org/srv/www/lists/',
+          '/etc/imagecast/imagelist-ssh/publish_ed25519',
+        ],
+      ],
+    );
+    const workflows = imageListParts(objects, 'imagecast-worker-workflows');
+    assert.equal(workflows.config, '/etc/imagecast/config/config.json');
+    assert.deepEqual(workflows.mounts, [
+      { name: 'imagelist-config', mountPath: '/etc/imagecast/config', readOnly: true },
+      { name: 'imagelist-ssh', mountPath: '/etc/imagecast/imagelist-ssh', readOnly: true },
+    ]);
+    assert.deepEqual(workflows.volumes, [
+      { name: 'imagelist-config', configMap: { name: 'imagecast-imagelist-config' } },
+      { name: 'imagelist-ssh', secret: { secretName: 'imagecast-imagelist-ssh', defaultMode: 0o440 } },
+    ]);
+    assert.match(workflows.checksum ?? '', /^[0-9a-f]{64}$/);
+    for (const other of ['imagecast-worker-ec2', 'imagecast-worker-gce-upload', 'imagecast-gateway'])
+      assert.deepEqual(
+        imageListParts(objects, other),
+        { config: undefined, mounts: [], volumes: [], checksum: undefined },
+        other,
+      );
+
+    // Other mappings: another checksum, so the pods restart and releases read the new file.
+    const changed = render(
+      [ALL_CLOUDS],
+      ['imageLists.publish=[{"uri_match":"https://lists.example.org/","uri_replace":"gs://example-lists/","account":"prod-gce"}]'],
+    ).objects;
+    const changedChecksum = imageListParts(changed, 'imagecast-worker-workflows').checksum;
+    assert.match(changedChecksum ?? '', /^[0-9a-f]{64}$/);
+    assert.notEqual(changedChecksum, workflows.checksum);
+
+    const incomplete = renderChart([], ['imageLists.publish=[{"uri_match":"https://lists.example.org/"}]']);
+    assert.notEqual(incomplete.status, 0);
+    assert.match(incomplete.stderr, /imageLists\.publish\[0\]: needs uri_match .* and uri_replace/);
   });
 
   it('fails validation on a misspelt field, naming it: from values, in a Deployment, in a ScaledObject', () => {

@@ -31,7 +31,7 @@ async function recorded(pool: pg.Pool): Promise<string[]> {
   return rows.map((r) => r.name);
 }
 
-const PROJECT_MIGRATIONS = ['0001_catalog.sql', '0002_accounts_tokens_audit.sql', '0003_image_test_runs.sql', '0004_catalog_delete_after.sql', '0005_trust_policies.sql', '0006_revocations.sql', '0007_imagelists.sql', '0008_imagelist_release_entries.sql', '0009_imagelist_published_copy.sql'];
+const PROJECT_MIGRATIONS = ['0001_catalog.sql', '0002_accounts_tokens_audit.sql', '0003_image_test_runs.sql', '0004_catalog_delete_after.sql', '0005_trust_policies.sql', '0006_revocations.sql', '0007_imagelists.sql', '0008_imagelist_release_entries.sql', '0009_imagelist_published_copy.sql', '0010_imagelist_renewal_state.sql'];
 
 describe('database migrations', () => {
   it('finds the project migrations from the compiled runner too', () => {

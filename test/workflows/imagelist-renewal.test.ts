@@ -1,7 +1,8 @@
 // Renewal of signed image lists on the real dev server: the `imagelist-renewal` Temporal
 // Schedule runs renewImageLists on a workflows worker holding the master key; lists are kept in
 // a real PostgreSQL, signed with the real openssl and written to file:// and (unreachable)
-// sftp:// targets; people are told through a real webhook receiver and SMTP sink.
+// sftp:// targets; people are told through a real webhook receiver and SMTP sink, once per list
+// and reason (kept in PostgreSQL) until the list is published again.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -23,6 +24,7 @@ import {
 } from '../../activities/common/imagelist/publish-mappings-file.js';
 import { verifyImageList } from '../../activities/common/imagelist/verify.js';
 import { parseHepixDate } from '../../activities/common/imagelist/hepix-date.js';
+import { RenewalFailures } from '../../activities/common/imagelist/renewal-failures.js';
 import { createImageListRenewalNotifier } from '../../activities/common/notify/imagelist-renewal.js';
 import { verifyWebhookSignature } from '../../activities/common/notify/webhook.js';
 import { keyRingMasterKeys } from '../../secrets/envelope.js';
@@ -60,7 +62,28 @@ describe('image list renewal (schedule, workers, openssl, webhook)', () => {
   let lists: ImageListStore;
   let caPath: string;
   let cliEnv: NodeJS.ProcessEnv;
-  const id = { due: randomUUID(), fresh: randomUUID(), expiredCert: randomUUID(), unreachable: randomUUID() };
+  let master: ReturnType<typeof keyRingMasterKeys>;
+  const id = {
+    due: randomUUID(),
+    fresh: randomUUID(),
+    expiredCert: randomUUID(),
+    unreachable: randomUUID(),
+    oneOff: randomUUID(),
+  };
+  const unreachableMapping = () => ({
+    uri_match: 'https://down.example.org/',
+    uri_replace: 'sftp://www@127.0.0.1:1/srv/lists/',
+    ssh_private_key_file: join(dir, 'publish_key'),
+    ssh_host_key_fingerprint: `SHA256:${'A'.repeat(43)}`,
+  });
+  /** The workers read the mappings again at each renewal: this is how a target is fixed or broken. */
+  const writeMappings = (down: object) =>
+    writeFileSync(
+      mappingsFile,
+      JSON.stringify({
+        imagelist_publish: [{ uri_match: 'https://lists.example.org/', uri_replace: `file://${www}/` }, down],
+      }),
+    );
 
   before(async () => {
     const ca = makeTestCa(join(dir, 'ca'));
@@ -72,27 +95,13 @@ describe('image list renewal (schedule, workers, openssl, webhook)', () => {
       endDate: asn1Time(new Date(now - DAY)),
     });
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'publish_key')]);
-    writeFileSync(
-      mappingsFile,
-      JSON.stringify({
-        imagelist_publish: [
-          { uri_match: 'https://lists.example.org/', uri_replace: `file://${www}/` },
-          // Nothing listens on port 1: the upload fails the way an unreachable server does.
-          {
-            uri_match: 'https://down.example.org/',
-            uri_replace: 'sftp://www@127.0.0.1:1/srv/lists/',
-            ssh_private_key_file: join(dir, 'publish_key'),
-            ssh_host_key_fingerprint: `SHA256:${'A'.repeat(43)}`,
-          },
-        ],
-      }),
-    );
+    // Nothing listens on port 1: the upload fails the way an unreachable server does.
+    writeMappings(unreachableMapping());
 
     const databaseUrl = await freshDatabaseUrl('imagelist-renewal');
     pool = createPool(databaseUrl);
     await migrate(pool);
-    const masterKey = randomBytes(32).toString('base64');
-    const master = keyRingMasterKeys(singleKeyRing(masterKey, 'test master key'));
+    master = keyRingMasterKeys(singleKeyRing(randomBytes(32).toString('base64'), 'test master key'));
     const endorsers = new EndorserStore(pool, () => master);
     lists = new ImageListStore(pool, endorsers);
     await endorsers.add({
@@ -144,8 +153,9 @@ describe('image list renewal (schedule, workers, openssl, webhook)', () => {
         'hv:version': '1.0.0',
       });
     };
-    const publishAt = async (identifier: string, at: Date) =>
+    const publishAt = async (identifier: string, at: Date, lifetimeDays?: number) =>
       publishImageList({
+        ...(lifetimeDays !== undefined && { lifetimeDays }),
         lists,
         endorsers: new EndorserStore(
           pool,
@@ -161,6 +171,15 @@ describe('image list renewal (schedule, workers, openssl, webhook)', () => {
     await publishAt(id.due, new Date(now - 13 * 3_600_000)); // a one-day list, 13 hours old: past half
     await addList(id.fresh, GOOD_DN, 'Fresh list', 'https://lists.example.org/fresh/image.list', 28);
     await publishAt(id.fresh, new Date(now));
+    // A 28-day list published once with --lifetime 2, 30 hours ago: past half of its 2 days.
+    await addList(
+      id.oneOff,
+      GOOD_DN,
+      'One-off lifetime list',
+      'https://lists.example.org/oneoff/image.list',
+      28,
+    );
+    await publishAt(id.oneOff, new Date(now - 30 * 3_600_000), 2);
     await addList(
       id.expiredCert,
       EXPIRED_DN,
@@ -257,10 +276,7 @@ describe('image list renewal (schedule, workers, openssl, webhook)', () => {
 
     const startedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
     const result = await client.schedules.trigger<ImageListRenewalResult>('imagelist-renewal');
-    assert.deepEqual(
-      result.renewed.map((l) => l.identifier),
-      [id.due],
-    );
+    assert.deepEqual(result.renewed.map((l) => l.identifier).sort(), [id.due, id.oneOff].sort());
     assert.deepEqual(
       result.notRenewed.map((l) => l.identifier).sort(),
       [id.expiredCert, id.unreachable].sort(),
@@ -271,7 +287,7 @@ describe('image list renewal (schedule, workers, openssl, webhook)', () => {
     assert.deepEqual(result.skipped, []);
 
     // The renewed list: version bumped, dates moved, and both verifiers accept what was uploaded.
-    const renewed = result.renewed[0]!;
+    const renewed = result.renewed.find((l) => l.identifier === id.due)!;
     assert.equal(renewed.previousVersion, '0.0.1');
     assert.equal(renewed.version, '0.0.2');
     const created_ = parseHepixDate(renewed.created)!.getTime();
@@ -300,6 +316,17 @@ describe('image list renewal (schedule, workers, openssl, webhook)', () => {
     assert.equal(stored.version, '0.0.2');
     assert.equal(stored.publishedAt?.getTime(), created_);
     assert.deepEqual(await lists.get(id.fresh), fresh, 'a list not yet halfway is left alone');
+
+    // The one-off lifetime of the last publish is kept, not the list's own 28 days.
+    const oneOff = result.renewed.find((l) => l.identifier === id.oneOff)!;
+    assert.equal(oneOff.lifetimeDays, 2);
+    assert.equal(
+      parseHepixDate(oneOff.expires)!.getTime() - parseHepixDate(oneOff.created)!.getTime(),
+      2 * DAY,
+      'renewed for the 2 days it was last published for',
+    );
+    const storedOneOff = await lists.get(id.oneOff);
+    assert.deepEqual([storedOneOff.lifetimeDays, storedOneOff.publishedLifetimeDays], [28, 2]);
 
     // Told: one signed webhook naming both lists and why, one email to their endorser.
     assert.deepEqual(result.notified?.webhooks.length, 1);
@@ -330,6 +357,25 @@ describe('image list renewal (schedule, workers, openssl, webhook)', () => {
     await replayAndRecord(client.temporal, run, 'imagelist-renewal');
   });
 
+  const notRenewedShown = async () => {
+    const ran = await runCli(['imagelist', 'list', '--json'], cliEnv);
+    assert.equal(ran.status, 0, ran.stderr);
+    const text = await runCli(['imagelist', 'list'], cliEnv);
+    assert.equal(text.status, 0, text.stderr);
+    const shown = JSON.parse(ran.stdout) as Array<{
+      identifier: string;
+      notRenewed?: { reason: string; notifiedAt: string | null };
+    }>;
+    const flagged = text.stdout.split('\n').filter((line) => line.includes('NOT RENEWED since'));
+    for (const l of shown)
+      assert.equal(
+        flagged.some((line) => line.startsWith(l.identifier)),
+        Boolean(l.notRenewed),
+        `the text flags ${l.identifier} as --json does`,
+      );
+    return Object.fromEntries(shown.map((l) => [l.identifier, l.notRenewed]));
+  };
+
   it('imagecast imagelist renew renews now what is due: nothing more for the renewed list, the broken ones again (exit 1)', async () => {
     const ran = await runCli(['imagelist', 'renew', '--json'], cliEnv);
     assert.equal(ran.status, 1, ran.stderr);
@@ -339,8 +385,112 @@ describe('image list renewal (schedule, workers, openssl, webhook)', () => {
       result.notRenewed.map((l) => l.identifier).sort(),
       [id.expiredCert, id.unreachable].sort(),
     );
+    // The second failing run for the same reasons tells nobody again, and says so.
+    assert.deepEqual(result.notified?.webhooks, []);
+    assert.deepEqual(result.notified?.alreadyNotified?.sort(), [id.expiredCert, id.unreachable].sort());
+    assert.equal(hooks.length, 1, 'still the one webhook of the first run');
+    assert.equal(sink.messages.length, 1, 'still the one email of the first run');
+    const textRun = await runCli(['imagelist', 'renew'], cliEnv);
+    assert.equal(textRun.status, 1, textRun.stderr);
+    assert.match(textRun.stdout, /NOT RENEWED "Expired endorser list"/);
+    assert.match(textRun.stdout, /already told \(not again until published or the reason changes\): /);
+    assert.doesNotMatch(textRun.stdout, /^told:/m);
+    assert.equal(hooks.length, 1);
+    // imagecast imagelist list shows the problem all the same.
+    const problems = await notRenewedShown();
+    assert.match(problems[id.expiredCert]?.reason ?? '', /expired/);
+    assert.ok(problems[id.expiredCert]?.notifiedAt, 'told once, and when');
+    assert.match(problems[id.unreachable]?.reason ?? '', /ECONNREFUSED|127\.0\.0\.1:1/);
+    assert.equal(problems[id.due], undefined);
     const text = await runCli(['imagelist', 'schedule', '--every', '6h'], cliEnv);
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /^kept schedule imagelist-renewal: every 6h, next run \d{4}-/);
+  });
+
+  it('a fixed list is renewed and forgotten; failing again after that tells people again; set lifetime replaces a one-off lifetime', async () => {
+    // Fixed: the target of down.example.org answers now (a file:// directory).
+    writeMappings({ uri_match: 'https://down.example.org/', uri_replace: `file://${www}/down/` });
+    // The lasting choice: 3 days, from the next renewal on; and the list is due again.
+    await lists.set(id.oneOff, 'lifetime', '3');
+    assert.equal((await lists.get(id.oneOff)).publishedLifetimeDays, undefined);
+    const makeDue = (identifier: string, hoursAgo: number, hoursLeft: number) =>
+      pool.query('UPDATE imagelists SET published_at = $2, expires_at = $3 WHERE identifier = $1', [
+        identifier,
+        new Date(Date.now() - hoursAgo * 3_600_000),
+        new Date(Date.now() + hoursLeft * 3_600_000),
+      ]);
+    await makeDue(id.oneOff, 30, 18);
+
+    const fixed = await client.imageListRenewal.renewNow();
+    assert.deepEqual(fixed.renewed.map((l) => l.identifier).sort(), [id.oneOff, id.unreachable].sort());
+    const oneOff = fixed.renewed.find((l) => l.identifier === id.oneOff)!;
+    assert.equal(
+      parseHepixDate(oneOff.expires)!.getTime() - parseHepixDate(oneOff.created)!.getTime(),
+      3 * DAY,
+      'set lifetime 3 applies to the renewal',
+    );
+    assert.deepEqual(
+      fixed.notRenewed.map((l) => l.identifier),
+      [id.expiredCert],
+    );
+    assert.deepEqual(fixed.notified?.alreadyNotified, [id.expiredCert]);
+    assert.equal(hooks.length, 1, 'nothing new to tell');
+    const afterFix = await notRenewedShown();
+    assert.equal(afterFix[id.unreachable], undefined, 'renewed: no longer flagged');
+    assert.ok(afterFix[id.expiredCert]);
+
+    // Broken again, and due again: people hear of it again, of that list only.
+    writeMappings(unreachableMapping());
+    await makeDue(id.unreachable, 20, 4);
+    const again = await client.imageListRenewal.renewNow();
+    assert.deepEqual(
+      again.notRenewed.map((l) => l.identifier).sort(),
+      [id.expiredCert, id.unreachable].sort(),
+    );
+    assert.deepEqual(again.notified?.alreadyNotified, [id.expiredCert]);
+    assert.equal(again.notified?.webhooks.length, 1);
+    assert.equal(hooks.length, 2, 'told again');
+    const body = JSON.parse(hooks[1]!.body) as { lists: Array<{ identifier: string; reason: string }> };
+    assert.deepEqual(
+      body.lists.map((l) => l.identifier),
+      [id.unreachable],
+    );
+    assert.deepEqual(
+      sink.messages.map((m) => m.to.sort()),
+      [['expired@example.org', 'renew@example.org'], ['renew@example.org']],
+    );
+  });
+
+  it('remembers in PostgreSQL whom it told of which reason: a new reason is told again, a publication forgets the list', async () => {
+    // A fresh store object, as a restarted worker would have.
+    const failures = new RenewalFailures(pool);
+    const at = new Date();
+    assert.deepEqual(await failures.recordAndFindUntold([{ identifier: id.fresh, reason: 'A' }], at), [
+      id.fresh,
+    ]);
+    await failures.markTold([id.fresh], at);
+    const restarted = new RenewalFailures(pool);
+    assert.deepEqual(await restarted.recordAndFindUntold([{ identifier: id.fresh, reason: 'A' }], at), []);
+    const later = new Date(at.getTime() + 60_000);
+    assert.deepEqual(await restarted.recordAndFindUntold([{ identifier: id.fresh, reason: 'B' }], later), [
+      id.fresh,
+    ]);
+    const b = (await restarted.all()).get(id.fresh)!;
+    assert.deepEqual([b.reason, b.failingSince.getTime(), b.notifiedAt], ['B', later.getTime(), undefined]);
+    // A list deleted since the run began is not kept.
+    assert.deepEqual(
+      await restarted.recordAndFindUntold([{ identifier: randomUUID(), reason: 'A' }], at),
+      [],
+    );
+
+    // Published by hand: renewal works for it, the memory goes.
+    await publishImageList({
+      lists,
+      endorsers: new EndorserStore(pool, () => master),
+      identifier: id.fresh,
+      now: new Date(),
+      target: targetsFrom(await readPublishMappingsFile(mappingsFile), mappingsFile),
+    });
+    assert.equal((await restarted.all()).get(id.fresh), undefined);
   });
 });

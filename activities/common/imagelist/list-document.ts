@@ -16,6 +16,11 @@ export interface StoredImageList {
   /** dc:date:created / dc:date:expires of the last publication (or import). */
   publishedAt?: Date;
   expiresAt?: Date;
+  /**
+   * The lifetime the last publication asked for (publish --lifetime, else lifetimeDays then):
+   * renewal keeps it. Unset for imported lists and after `set lifetime`: renewal uses lifetimeDays.
+   */
+  publishedLifetimeDays?: number;
 }
 
 export interface EndorserNames {

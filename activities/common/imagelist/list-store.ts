@@ -11,6 +11,7 @@ import { DEFAULT_LIFETIME_DAYS } from './hepix-date.js';
 import { compareVersions } from './version-order.js';
 import { ImageListInputError, ImageListNotFoundError } from './store-errors.js';
 import { hepixValue, requireHepixKey, requireUuid } from './list-keys.js';
+import { forgetRenewalFailure } from './renewal-failures.js';
 
 export interface NewImageList {
   identifier?: string;
@@ -25,6 +26,7 @@ interface ListRow {
   endorser_dn: string;
   version: string;
   lifetime_days: number;
+  published_lifetime_days: number | null;
   metadata: Record<string, unknown>;
   published_at: Date | null;
   expires_at: Date | null;
@@ -93,6 +95,8 @@ export class ImageListStore {
           `lifetime: expected a whole number of days, 1 or more, such as 28; given ${JSON.stringify(value)}`,
         ]);
       list.lifetimeDays = Number(value);
+      // The lasting choice: renewal follows it from now on, not a one-off publish --lifetime.
+      delete list.publishedLifetimeDays;
     } else if (key === 'hv:version') list.version = value;
     else {
       this.refuseComputed(key);
@@ -217,7 +221,8 @@ export class ImageListStore {
       await client.query(
         `INSERT INTO imagelists (identifier, endorser_dn, version, lifetime_days, metadata, published_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (identifier) DO UPDATE SET endorser_dn = $2, version = $3, metadata = $5, published_at = $6, expires_at = $7, updated_at = now()`,
+         ON CONFLICT (identifier) DO UPDATE SET endorser_dn = $2, version = $3, metadata = $5, published_at = $6, expires_at = $7,
+           published_lifetime_days = NULL, updated_at = now()`,
         [
           list.identifier,
           list.endorserDn,
@@ -241,40 +246,46 @@ export class ImageListStore {
     } finally {
       client.release();
     }
+    // What renewal failed on was the old publication's: the imported one starts afresh.
+    await forgetRenewalFailure(this.pool, list.identifier);
     await this.audit.record(this.actor, 'imagelist.import', subject(list.identifier), 'ok', {
       version: list.version,
     });
     return { created: stored === undefined, ...(stored !== undefined && { previousVersion: stored }) };
   }
 
-  /** After an upload: the new version and dates, unless someone published in between. */
+  /**
+   * After an upload: the new version and dates, and the lifetime asked for (renewal keeps it),
+   * unless someone published in between. Renewal failures of the list are over.
+   */
   async recordPublished(
     identifier: string,
     from: string,
     to: string,
-    created: Date,
-    expires: Date,
+    publication: { created: Date; expires: Date; lifetimeDays: number },
     /** The signed list as uploaded and its JSON: kept for /imagelists/<uuid> and the catalog. */
     signed?: { smime: Buffer; document: unknown },
   ): Promise<void> {
     const { rowCount } = await this.pool.query(
-      `UPDATE imagelists SET version = $3, published_at = $4, expires_at = $5, updated_at = now(),
+      `UPDATE imagelists SET version = $3, published_at = $4, expires_at = $5, published_lifetime_days = $8, updated_at = now(),
               published_smime = COALESCE($6, published_smime), published_document = COALESCE($7, published_document)
         WHERE identifier = $1 AND version = $2`,
       [
         identifier,
         from,
         to,
-        created,
-        expires,
+        publication.created,
+        publication.expires,
         signed?.smime ?? null,
         signed ? JSON.stringify(signed.document) : null,
+        publication.lifetimeDays,
       ],
     );
     if (rowCount === 0)
       throw new Error(
         `list ${identifier} changed version while it was published (another publish?); the uploaded version ${to} is not recorded: publish again`,
       );
+    await forgetRenewalFailure(this.pool, identifier);
     await this.audit.record(this.actor, 'imagelist.publish', subject(identifier), 'ok', { version: to });
   }
 
@@ -286,8 +297,16 @@ export class ImageListStore {
   private async update(list: StoredImageList, change: string): Promise<StoredImageList> {
     await this.check(list);
     await this.pool.query(
-      `UPDATE imagelists SET endorser_dn = $2, version = $3, lifetime_days = $4, metadata = $5, updated_at = now() WHERE identifier = $1`,
-      [list.identifier, list.endorserDn, list.version, list.lifetimeDays, list.metadata],
+      `UPDATE imagelists SET endorser_dn = $2, version = $3, lifetime_days = $4, metadata = $5, published_lifetime_days = $6,
+              updated_at = now() WHERE identifier = $1`,
+      [
+        list.identifier,
+        list.endorserDn,
+        list.version,
+        list.lifetimeDays,
+        list.metadata,
+        list.publishedLifetimeDays ?? null,
+      ],
     );
     await this.audit.record(this.actor, 'imagelist.update', subject(list.identifier), 'ok', { change });
     return this.get(list.identifier);
@@ -319,6 +338,7 @@ export class ImageListStore {
       images: rows.map((r) => r.metadata),
       ...(row.published_at && { publishedAt: row.published_at }),
       ...(row.expires_at && { expiresAt: row.expires_at }),
+      ...(row.published_lifetime_days !== null && { publishedLifetimeDays: row.published_lifetime_days }),
     };
   }
 

@@ -16,8 +16,13 @@ export interface PublishInput {
   lists: ImageListStore;
   endorsers: EndorserStore;
   identifier: string;
-  /** Days the list is valid; default: the list's stored lifetime. */
+  /** Days the list is valid; default: the list's stored lifetime. Recorded: renewal keeps it. */
   lifetimeDays?: number;
+  /**
+   * Renewal and releases publish on no person's word: they keep the lifetime of the last
+   * publication (a one-off `publish --lifetime 7` stays a 7-day cadence) when none is given.
+   */
+  keepLastLifetime?: boolean;
   now: Date;
   /** The upload target and its publisher for the list's hv:uri (publish-target.ts). */
   target(publicUri: string): { uri: string; publisher: ImageListPublisher };
@@ -32,6 +37,8 @@ export interface Published {
   version: string;
   created: string;
   expires: string;
+  /** The lifetime asked for (the expiry may be capped at the certificate's). */
+  lifetimeDays: number;
   images: number;
   signer: { dn: string; ca: string };
   notes: string[];
@@ -43,20 +50,18 @@ export async function publishImageList(input: PublishInput): Promise<Published> 
   // Before signing: a list with nowhere to go is refused without touching the key.
   const target = input.target(uri);
   const version = nextVersion(list.version);
-  const signed = await signStored(
-    input.endorsers,
-    { ...list, version },
-    input.now,
-    input.lifetimeDays ?? list.lifetimeDays,
-  );
+  const lifetimeDays =
+    input.lifetimeDays ??
+    (input.keepLastLifetime ? list.publishedLifetimeDays : undefined) ??
+    list.lifetimeDays;
+  const signed = await signStored(input.endorsers, { ...list, version }, input.now, lifetimeDays);
   await target.publisher.put(target.uri, signed.smime, SIGNED_LIST_CONTENT_TYPE);
   const body = signed.list['hv:imagelist'];
   await input.lists.recordPublished(
     list.identifier,
     list.version,
     version,
-    new Date(body['dc:date:created']),
-    new Date(body['dc:date:expires']),
+    { created: new Date(body['dc:date:created']), expires: new Date(body['dc:date:expires']), lifetimeDays },
     { smime: signed.smime, document: signed.list },
   );
   return {
@@ -68,6 +73,7 @@ export async function publishImageList(input: PublishInput): Promise<Published> 
     version,
     created: body['dc:date:created'],
     expires: body['dc:date:expires'],
+    lifetimeDays,
     images: body['hv:images'].length,
     signer: signed.signer,
     notes: signed.notes,

@@ -137,6 +137,9 @@ export async function publishStoredList(
     lists: d.lists,
     endorsers: d.endorsers,
     identifier,
+    // A release (or revoke) republishing a list keeps the lifetime of its last publish, so it
+    // does not undo an `imagelist publish --lifetime`.
+    keepLastLifetime: true,
     now: (d.now ?? (() => new Date()))(),
     target: targetsFrom(d.mappings, d.configOrigin, d.objectWriters),
   });

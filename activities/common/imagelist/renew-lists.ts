@@ -6,7 +6,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type pg from 'pg';
 import type { MasterKeyProvider } from '../../../secrets/envelope.js';
-import type { ImageListRenewalNotifier } from '../notify/imagelist-renewal.js';
+import type { ImageListRenewalNotifier, NotRenewedNotified } from '../notify/imagelist-renewal.js';
 import { EndorserStore } from './endorser-store.js';
 import { renewalDue } from './list-expiry.js';
 import { ImageListStore } from './list-store.js';
@@ -14,6 +14,7 @@ import { formatHepixDate } from './hepix-date.js';
 import { publishImageList } from './publish-list.js';
 import { readPublishMappingsFile, targetsFrom } from './publish-mappings-file.js';
 import type { ObjectWritersByCloud } from './publish-target.js';
+import { RenewalFailures } from './renewal-failures.js';
 import { ImageListNotFoundError } from './store-errors.js';
 
 export interface ImageListRenewalDeps {
@@ -46,6 +47,8 @@ export type ListRenewal =
       version: string;
       created: string;
       expires: string;
+      /** The lifetime asked for: the last publication's (publish --lifetime), else the list's. */
+      lifetimeDays?: number;
       target: string;
       notes: string[];
     }
@@ -128,6 +131,7 @@ export function createImageListRenewalActivities(deps: ImageListRenewalDeps | un
           lists,
           endorsers,
           identifier,
+          keepLastLifetime: true,
           now,
           target: targetsFrom(mappings, file, d.objectWriters),
         });
@@ -138,6 +142,7 @@ export function createImageListRenewalActivities(deps: ImageListRenewalDeps | un
           version: p.version,
           created: p.created,
           expires: p.expires,
+          lifetimeDays: p.lifetimeDays,
           target: p.target,
           notes: p.notes,
         };
@@ -153,12 +158,27 @@ export function createImageListRenewalActivities(deps: ImageListRenewalDeps | un
       }
     },
 
-    notifyImageListsNotRenewed: (
+    /**
+     * Records why each list was not renewed and tells people about the lists they have not
+     * heard of with this reason (once per list and reason, until it is published again):
+     * the others are named in alreadyNotified. Marked as told only once the message went out,
+     * so a notification that fails for good is tried again by the next run.
+     */
+    async notifyImageListsNotRenewed(
       input: Parameters<ImageListRenewalNotifier['notifyImageListsNotRenewed']>[0],
-    ) => {
+    ): Promise<NotRenewedNotified> {
       if (!deps)
         throw new ImageListRenewalUnavailable('this worker was started without the image list stores');
-      return deps.notifier.notifyImageListsNotRenewed(input);
+      const failures = new RenewalFailures(deps.pool);
+      const untold = new Set(await failures.recordAndFindUntold(input.lists, clock()));
+      const alreadyNotified = input.lists.map((l) => l.identifier).filter((id) => !untold.has(id));
+      if (untold.size === 0) return { emailed: [], webhooks: [], alreadyNotified };
+      const notified = await deps.notifier.notifyImageListsNotRenewed({
+        ...input,
+        lists: input.lists.filter((l) => untold.has(l.identifier)),
+      });
+      await failures.markTold([...untold], clock());
+      return { ...notified, alreadyNotified };
     },
   };
 }

@@ -33,6 +33,11 @@ export interface NotifyNotRenewedInput {
 export interface NotRenewedNotified {
   emailed: string[];
   webhooks: string[];
+  /**
+   * Lists not renewed whose reason people were told by an earlier run: not repeated until the
+   * list is published again or the reason changes (renewal-failures.ts).
+   */
+  alreadyNotified?: string[];
 }
 
 /** The webhook body. Stable: fields are only ever added. */

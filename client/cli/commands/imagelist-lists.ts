@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { sha512OfFile } from '../../../activities/common/imagelist/image-files.js';
-import { formatHepixDate } from '../../../activities/common/imagelist/hepix-date.js';
 import type { StoredImageList } from '../../../activities/common/imagelist/list-document.js';
-import { EXPIRING_WITHIN_DAYS, expiryOf } from '../../../activities/common/imagelist/list-expiry.js';
+import { EXPIRING_WITHIN_DAYS } from '../../../activities/common/imagelist/list-expiry.js';
 import { hepixValue } from '../../../activities/common/imagelist/list-keys.js';
+import { RenewalFailures } from '../../../activities/common/imagelist/renewal-failures.js';
 import { ImageListInputError } from '../../../activities/common/imagelist/store-errors.js';
 import { positiveInteger } from '../option-parsers.js';
 import {
@@ -15,6 +15,7 @@ import {
   type StoreFlags,
 } from '../imagelist-stores.js';
 import { UsageError } from '../store-connection.js';
+import { listJson, showText, summaryText } from './imagelist-list-view.js';
 
 /**
  * `imagecast imagelist add|list|show|delete|set|unset` and `imagecast imagelist image
@@ -61,12 +62,15 @@ Example:
     )
     .addHelpText(
       'after',
-      '\n--json gives each list\'s "status": unpublished, current, expiring or expired, and "daysLeft".\n\nExample:\n  imagecast imagelist list',
+      '\n--json gives each list\'s "status": unpublished, current, expiring or expired, and "daysLeft"; a list the\nrenewal could not publish again has "notRenewed": {"reason", "failingSince", "lastFailedAt", "notifiedAt"}\n(NOT RENEWED in the text), until it is published again.\n\nExample:\n  imagecast imagelist list',
     )
     .action((flags: StoreFlags) =>
       runOnStores(
         flags,
-        async ({ lists }) => (await lists.list()).map((l) => listJson(l, new Date())),
+        async ({ lists, pool }) => {
+          const failures = await new RenewalFailures(pool).all();
+          return (await lists.list()).map((l) => listJson(l, new Date(), failures.get(l.identifier)));
+        },
         (all) => all.map((l) => summaryText(l)).join('\n') || 'no image lists',
       ),
     );
@@ -76,7 +80,14 @@ Example:
     .argument('<id>', "the list's dc:identifier")
     .addHelpText('after', '\nExample:\n  imagecast imagelist show 3a7b9c2e-5d41-4f8a-9b6e-1c2d3e4f5a6b')
     .action((id: string, flags: StoreFlags) =>
-      runOnStores(flags, async ({ lists }) => listJson(await lists.get(id), new Date()), showText),
+      runOnStores(
+        flags,
+        async ({ lists, pool }) => {
+          const list = await lists.get(id);
+          return listJson(list, new Date(), (await new RenewalFailures(pool).all()).get(list.identifier));
+        },
+        showText,
+      ),
     );
 
   storeCommand(imagelist.command('delete'))
@@ -268,40 +279,4 @@ async function fileKeys(path: string): Promise<Record<string, unknown>> {
       `--file: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     ]);
   }
-}
-
-type ListJson = ReturnType<typeof listJson>;
-
-/** What show and --json give: the stored list, its dates in HEPiX form, and whether it needs publishing. */
-function listJson(list: StoredImageList, now: Date) {
-  const { publishedAt, expiresAt, ...rest } = list;
-  return {
-    ...rest,
-    publishedAt: publishedAt ? formatHepixDate(publishedAt) : null,
-    expiresAt: expiresAt ? formatHepixDate(expiresAt) : null,
-    ...expiryOf(list, now),
-  };
-}
-
-function summaryText(l: ListJson): string {
-  const when =
-    l.status === 'unpublished'
-      ? 'never published'
-      : l.status === 'expired'
-        ? `EXPIRED at ${l.expiresAt}: publish it again`
-        : l.status === 'expiring'
-          ? `EXPIRES SOON, at ${l.expiresAt} (${l.daysLeft} day(s)): publish it again`
-          : `expires ${l.expiresAt}`;
-  return `${l.identifier} ${JSON.stringify(l.metadata['dc:title'])} version ${l.version}, ${l.images.length} image(s), ${when}`;
-}
-
-function showText(l: ListJson): string {
-  const lines = [summaryText(l), `  endorser: ${l.endorserDn}`, `  lifetime: ${l.lifetimeDays} days`];
-  for (const [key, value] of Object.entries(l.metadata)) lines.push(`  ${key}: ${JSON.stringify(value)}`);
-  if (l.publishedAt) lines.push(`  last published: ${l.publishedAt}`);
-  for (const image of l.images)
-    lines.push(
-      `  image ${String(image['dc:identifier'])} ${JSON.stringify(image['dc:title'])} version ${String(image['hv:version'])}: ${String(image['hv:uri'])}`,
-    );
-  return lines.join('\n');
 }

@@ -290,6 +290,10 @@ describe('imagecast imagelist: stored lists (CLI, PostgreSQL, openssl)', () => {
 
     const second = await json(['publish', listId, '--lifetime', '3']);
     assert.equal(second.version, '0.0.2');
+    // A one-off: the list keeps its own lifetime; renewal keeps the last publish's (docs/imagelists.md#renewal).
+    const shown = await json(['show', listId]);
+    assert.deepEqual([shown.lifetimeDays, shown.publishedLifetimeDays], [14, 3]);
+    assert.match((await cli(['show', listId])).stdout, /lifetime: 14 days \(last published for 3 days: renewal keeps that/);
     const verified = await runCli(
       [
         'imagelist',

@@ -147,3 +147,12 @@ workers.<key>.upload.
 - {name: payload-keys, mountPath: /etc/imagecast/payload-keys, readOnly: true}
 {{- end }}
 {{- end -}}
+
+{{/* Image list publishing (templates/imagelist-config.yaml): the workflows worker's config file. */}}
+{{- define "imagecast.imageListConfigName" -}}
+{{- printf "%s-imagelist-config" (include "imagecast.fullname" .) -}}
+{{- end -}}
+
+{{- define "imagecast.imageListConfigPath" -}}
+/etc/imagecast/config/config.json
+{{- end -}}
