@@ -84,6 +84,8 @@ export function createCloudActivities({ provider, catalog, imageTests = {} }: Cl
       const opened = await provider.openDiskWriter({
         release,
         region,
+        // Empty hex for a source that published none: writers record the checksum the commit
+        // hands them (verified, or computed by this transfer), not this one.
         checksum: source.checksum,
         resumeFromOffset: resume?.diskOffset ?? 0,
         ...(resume?.writer && { checkpoint: resume.writer }),
@@ -313,10 +315,10 @@ function heartbeatingCommit(writer: DiskWriter, beat: () => void): DiskWriter {
     writeBlock: (offset, block) => writer.writeBlock(offset, block),
     ...(writer.checkpoint && { checkpoint: (diskOffset: number) => writer.checkpoint!(diskOffset) }),
     abort: () => writer.abort(),
-    async commit(sizeBytes, bytesWritten) {
+    async commit(sizeBytes, bytesWritten, checksum) {
       const timer = setInterval(beat, 10_000);
       try {
-        return await writer.commit(sizeBytes, bytesWritten);
+        return await writer.commit(sizeBytes, bytesWritten, checksum);
       } finally {
         clearInterval(timer);
       }

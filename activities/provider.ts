@@ -11,7 +11,7 @@ export interface ResolvedImageSource {
   url: string;
   /** s3:// sources: the EC2 account (its name only) whose credentials read the object. */
   downloadAccount?: string;
-  /** s3:// sources: the object's ETag when it was resolved (informational). */
+  /** s3:// sources: the object's ETag when it was resolved; the upload reads only that object (If-Match). */
   etag?: string;
   fileName: string;
   /** Bytes of the file as served (compressed size for .xz/.gz), when the server says. */
@@ -20,6 +20,14 @@ export interface ResolvedImageSource {
   /** What the decompressed file holds: a raw disk (absent), or a fixed VHD (kiwi's `.vhdfixed.xz`: the disk and a 512-byte footer). */
   format?: 'vhdfixed';
   checksum: { algorithm: 'sha256' | 'sha512'; hex: string };
+  /**
+   * 'stream': nothing published a checksum (an S3 object with no `<key>.sha256` and no
+   * SHA-256 stored by S3). `checksum.hex` is empty until the upload computes the sha256 of
+   * the bytes it reads; that digest is then the build's checksum, computed, NOT verified
+   * (a corrupted read goes undetected). A later read of the same build (a retry pinned to it,
+   * the raw upload) is checked against it. Absent: a published checksum the upload verifies.
+   */
+  checksumFrom?: 'stream';
   /** Kiwi image version (e.g. 15.6.0) and OBS build release (e.g. 1.42), when the name carries them. */
   version?: string;
   release?: string;
@@ -89,8 +97,12 @@ export interface DiskWriter {
    * (by name or token) need none.
    */
   checkpoint?(diskOffset: number): WriterCheckpoint | undefined;
-  /** Called once the whole image is written and its checksum verified. */
-  commit(sizeBytes: number, bytesWritten: number): Promise<UploadedDisk>;
+  /**
+   * Called once the whole image is written and its checksum verified. `checksum` is the one
+   * the transfer verified, or computed for a source that published none (`checksumFrom:
+   * 'stream'`): what the writer records (tags, metadata), not the one it was opened with.
+   */
+  commit(sizeBytes: number, bytesWritten: number, checksum?: ResolvedImageSource['checksum']): Promise<UploadedDisk>;
   /** Removes everything written so far (checksum mismatch, cancellation). */
   abort(): Promise<void>;
 }
@@ -101,6 +113,7 @@ export type WriterCheckpoint = Record<string, unknown>;
 export interface OpenDiskWriterInput {
   release: ReleaseRef;
   region: string;
+  /** The source's checksum; its hex is empty for a source that published none (the commit gets the computed one). */
   checksum: ResolvedImageSource['checksum'];
   /** Byte offset (in the uncompressed disk) an earlier attempt had durably written up to. */
   resumeFromOffset: number;

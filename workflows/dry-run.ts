@@ -42,7 +42,13 @@ export async function dryRun(
         .findReplacedImages({ release, imageLine: plan.imageLine, newImages: planned });
   const report: DryRunReport = {
     imageName,
-    build: { url: source.url, checksum: `${source.checksum.algorithm}:${source.checksum.hex}` },
+    build: {
+      url: source.url,
+      checksum:
+        source.checksumFrom === 'stream' && !source.checksum.hex
+          ? 'none published: the upload would compute its sha256 (not verified)'
+          : `${source.checksum.algorithm}:${source.checksum.hex}`,
+    },
     account: plan.account,
     homeRegion: plan.homeRegion,
     replicaRegions: plan.replicaRegions,

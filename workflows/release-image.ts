@@ -96,6 +96,11 @@ export async function releaseImage(job: Record<string, unknown>, pinned?: Pinned
         ...{ plan, release, board, report, compensations, decisions, workflowsQueue, cloudQueue: `${queuePrefix}${plan.cloud}` },
         // A retry (`job retry`) adopts what its earlier runs left intact.
         ...(pinned?.earlierRuns?.length && { earlierRuns: pinned.earlierRuns }),
+        // The upload computed the checksum of a source that published none: a retry pins it.
+        onChecksumComputed: (computed: ResolvedImageSource) => {
+          source = computed;
+          if (build) build = { ...build, source: computed };
+        },
       });
       let resolved: { source: ResolvedImageSource; imageName: string };
       if (pinned) {

@@ -3,6 +3,7 @@ import { deterministicReleaseId } from '../schemas/job/names.js';
 import type { releaseImage } from './release-image.js';
 import type { ReleaseResult } from './release-image.js';
 import { releaseActivities } from './activity-options.js';
+import { checksumPending } from './stream-checksum.js';
 
 export interface BuildWatchResult {
   released: boolean;
@@ -37,6 +38,17 @@ export async function releaseNewBuilds(job: Record<string, unknown>): Promise<Bu
     const type = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause.type : undefined;
     if (type && NOTHING_TO_RELEASE.has(type)) return { released: false, reason: `no build to release: ${(error as ActivityFailure).cause!.message}` };
     throw error;
+  }
+  if (checksumPending(resolved.source)) {
+    // A watch knows a build it released by its checksum, before releasing it again; this one
+    // has none until it is read whole, so every poll would release it anew. Nothing is released.
+    const { url, fileName } = resolved.source;
+    return {
+      released: false,
+      reason:
+        `no build to release: ${url} publishes no checksum (no ${fileName}.sha256, no SHA-256 stored by S3), so a build watch ` +
+        `cannot tell whether it was released already; publish ${fileName}.sha256 beside it, or release it once with utctime "now"`,
+    };
   }
   const checksum = `${resolved.source.checksum.algorithm}:${resolved.source.checksum.hex}`;
   if (await quick.buildAlreadyReleased({ cloud: plan.cloud, account: plan.account, imageLine: plan.imageLine, checksum })) {

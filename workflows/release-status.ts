@@ -3,6 +3,7 @@ import type { ListPublication } from '../schemas/imagelist-release.js';
 import { RELEASE_STEPS, type CloudName, type ReleaseStep, type StepName } from '../schemas/steps.js';
 import type { ImageRef } from '../activities/provider.js';
 import type { PreflightProblem } from '../schemas/preflight.js';
+import type { ChecksumStatus } from './stream-checksum.js';
 
 export type StepState = 'pending' | 'running' | 'blocked' | 'succeeded' | 'failed' | 'skipped';
 /** `blocked`: a failure retries did not cure; the release keeps what it made and waits for a decision. */
@@ -129,6 +130,8 @@ export interface ReleaseStatus {
   rawUpload?: RawUploadResult;
   /** image_lists, and deprecations: the signed image lists this release published. */
   imageLists?: ListPublication[];
+  /** Set when the build published no checksum: the one its upload computed, marked not verified. */
+  checksum?: ChecksumStatus;
 }
 
 /** A disk or image an earlier run of the release left intact, adopted by this run. */

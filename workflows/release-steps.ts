@@ -17,6 +17,7 @@ import { FORCE_REPLACE_PATCH, takeName } from './force-replace.js';
 import { uploadQueueOf } from '../schemas/worker-queues.js';
 import { UPLOAD_QUEUE_PATCH } from './upload-queue-patch.js';
 import { checkImageLists, keepsImageLists, removeFromImageLists, updateImageLists } from './image-lists.js';
+import { checksumPending, checksumWords, streamChecksumStatus, withComputedChecksum } from './stream-checksum.js';
 
 export { UPLOAD_QUEUE_PATCH };
 
@@ -33,6 +34,8 @@ export interface ReleaseStepsContext {
   cloudQueue: string;
   /** A retry: the earlier runs of this release, newest first, whose leftovers it may adopt. */
   earlierRuns?: string[];
+  /** A source that published no checksum: the upload computed it (the build query and result carry it from then on). */
+  onChecksumComputed?(source: ResolvedImageSource): void;
 }
 
 /** The download step: which build of the image this release ships, and the image's name. */
@@ -53,8 +56,7 @@ export async function resolveBuild(
 export function useBuild(board: ReleaseStatusBoard, source: ResolvedImageSource, imageName: string, chosenBy?: string): void {
   board.status.imageName = imageName;
   upsertSearchAttributes([{ key: keys.imageName, value: imageName }]);
-  const sum = source.checksum;
-  const what = `${source.fileName} (${sum.algorithm} ${sum.hex.slice(0, 12)}…)`;
+  const what = `${source.fileName} (${checksumWords(source)})`;
   if (chosenBy) board.start('download', `build chosen by ${chosenBy}`);
   board.succeed('download', chosenBy ? `${what}, chosen by ${chosenBy}` : what, [source.url]);
 }
@@ -115,7 +117,9 @@ export class ReleaseSteps {
   }
 
   /** Everything after download, honouring `last_service`. */
-  async run(source: ResolvedImageSource, imageName: string): Promise<void> {
+  async run(resolved: ResolvedImageSource, imageName: string): Promise<void> {
+    // A source that published no checksum gets the one its upload computes (below).
+    let source = resolved;
     const { plan, release, board, compensations } = this.ctx;
     const facts: CatalogFacts = {
       imageLine: plan.imageLine,
@@ -163,9 +167,20 @@ export class ReleaseSteps {
         ...(keepsImageLists(plan) && !plan.rawImageUpload && { servedSha512: true }),
       });
       compensations.add(`delete disk ${uploaded.diskId}`, () => this.cloud(`saga: delete disk ${uploaded.diskId}`).deleteDisk(release, uploaded));
-      board.succeed('upload', `${uploaded.sizeBytes} bytes verified, ${uploaded.bytesWritten} written`, [uploaded.diskId]);
+      const pending = checksumPending(source);
+      const checked = pending ? `read (its sha256 computed: nothing published to verify it against)` : 'verified';
+      board.succeed('upload', `${uploaded.sizeBytes} bytes ${checked}, ${uploaded.bytesWritten} written`, [uploaded.diskId]);
       disk = uploaded;
+      if (pending) {
+        // From here the computed digest is the build's checksum: catalog rows, image tags,
+        // the raw upload (which checks its own read against it), image lists, a retry's pin.
+        source = withComputedChecksum(source, uploaded);
+        facts.checksum = `${source.checksum.algorithm}:${source.checksum.hex}`;
+        this.ctx.onChecksumComputed?.(source);
+      }
     }
+    const computed = streamChecksumStatus(source);
+    if (computed) board.status.checksum = computed;
     if (this.isLast('upload')) return this.stopAfter('upload');
 
     const createInput = {
@@ -218,6 +233,10 @@ export class ReleaseSteps {
   private async reuseEarlierRuns(source: ResolvedImageSource, imageName: string, facts: CatalogFacts): Promise<ReusedByRetry> {
     const { plan, earlierRuns } = this.ctx;
     if (!earlierRuns?.length || !patched(REUSE_PATCH)) return NOTHING_REUSED;
+    // Adoption matches an earlier upload by the build's checksum. Unknown yet means no earlier
+    // run completed an upload (one that did left its computed checksum in this run's pin):
+    // nothing complete to adopt, and the upload below starts afresh.
+    if (checksumPending(source)) return NOTHING_REUSED;
     this.begin('upload', `looking for what the earlier runs left of ${imageName}`);
     const replicates = RELEASE_STEPS.indexOf(plan.lastService) >= RELEASE_STEPS.indexOf('replicate');
     return adoptEarlierRuns({ ...this.ctx, earlierRuns }, replicates ? this.regions : [plan.homeRegion], source, imageName, facts);

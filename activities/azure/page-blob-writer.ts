@@ -73,6 +73,9 @@ export async function openPageBlobWriter(
   const where: AzureStorageTarget = { account: container.accountName, container: container.containerName };
   const blob = container.getPageBlobClient(target.blobName);
   const diskId = blob.url;
+  // Needed before the upload: a partial blob says which source it holds. A source that
+  // published no checksum is `sha256:` here on every attempt of the run (the token decides
+  // what is ours); the commit replaces it with the computed one.
   const sourceChecksum = `${checksum.algorithm}:${checksum.hex.toLowerCase()}`;
   const existing = await propertiesOf(blob, where);
   const ours = existing?.metadata?.[RELEASE_TOKEN_KEY] === release.releaseToken;
@@ -164,7 +167,7 @@ export async function openPageBlobWriter(
       return { ...checkpoint };
     },
 
-    async commit(sizeBytes, transferBytes): Promise<UploadedDisk> {
+    async commit(sizeBytes, transferBytes, verified = checksum): Promise<UploadedDisk> {
       const virtualSize = paddedVhdDiskSize(sizeBytes);
       const length = virtualSize + VHD_FOOTER_SIZE;
       // Shrinking drops only pages past the disk, which nothing wrote.
@@ -182,11 +185,14 @@ export async function openPageBlobWriter(
       await azure('set blob metadata', where, () =>
         blob.setMetadata({
           ...metadata,
+          // A source that published no checksum has it only now (its partial blob said `sha256:`,
+          // so a retry after this commit finds no finished upload of its source and starts over).
+          [SOURCE_CHECKSUM_KEY]: `${verified.algorithm}:${verified.hex.toLowerCase()}`,
           [DISK_SIZE_KEY]: String(sizeBytes),
           [BYTES_WRITTEN_KEY]: String(bytesWritten),
         }),
       );
-      return { region, diskId, sizeBytes, bytesWritten, checksum };
+      return { region, diskId, sizeBytes, bytesWritten, checksum: verified };
     },
 
     abort: () => removeOurs(blob, release.releaseToken, where),
@@ -244,7 +250,7 @@ function finishedWriter(
     zeroBlocksMayBeSkipped: true,
     resumeOffset: input.resumeFromOffset,
     async writeBlock() {},
-    async commit(sizeBytes) {
+    async commit(sizeBytes, _bytesWritten, verified) {
       if (sizeBytes !== finished.sizeBytes) {
         throw new Error(
           `${diskId} holds a ${finished.sizeBytes}-byte disk, but the source has ${sizeBytes} bytes`,
@@ -255,7 +261,7 @@ function finishedWriter(
         diskId,
         sizeBytes,
         bytesWritten: finished.bytesWritten,
-        checksum: input.checksum,
+        checksum: verified ?? input.checksum,
       };
     },
     abort,

@@ -100,7 +100,7 @@ export async function openEbsSnapshotWriter(
       );
     },
 
-    async commit(sizeBytes, bytesWritten): Promise<UploadedDisk> {
+    async commit(sizeBytes, bytesWritten, verified = checksum): Promise<UploadedDisk> {
       await aws('CompleteSnapshot', () =>
         ebs.send(
           new CompleteSnapshotCommand({
@@ -109,11 +109,12 @@ export async function openEbsSnapshotWriter(
           }),
         ),
       );
-      const sum = `${checksum.algorithm}:${checksum.hex}`;
+      // The transfer's checksum: a source that published none has it only now.
+      const sum = `${verified.algorithm}:${verified.hex}`;
       await aws('CreateTags', () =>
         ec2.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: TAG.checksum, Value: sum }] })),
       );
-      return { region, diskId: id, sizeBytes, bytesWritten, checksum };
+      return { region, diskId: id, sizeBytes, bytesWritten, checksum: verified };
     },
 
     async abort() {

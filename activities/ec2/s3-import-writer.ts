@@ -106,20 +106,21 @@ export async function openS3ImportWriter(
       await parts.writeBlock(offset, block);
     },
 
-    async commit(sizeBytes, bytesWritten): Promise<UploadedDisk> {
+    async commit(sizeBytes, bytesWritten, verified = checksum): Promise<UploadedDisk> {
       if (upload) await multipart.complete(upload, partSize, sizeBytes);
       const snapshotId = await importSnapshot(clients, { bucket, key, release, region }, wait);
       await aws('CreateTags', () =>
         ec2.send(
           new CreateTagsCommand({
             Resources: [snapshotId],
-            Tags: releaseTags(release, `${checksum.algorithm}:${checksum.hex}`),
+            // The transfer's checksum: a source that published none has it only now.
+            Tags: releaseTags(release, `${verified.algorithm}:${verified.hex}`),
           }),
         ),
       );
       // The object was only the way in; the snapshot is the disk now.
       await removeStaged(clients, bucket, prefix);
-      return { region, diskId: snapshotId, sizeBytes, bytesWritten, checksum };
+      return { region, diskId: snapshotId, sizeBytes, bytesWritten, checksum: verified };
     },
 
     async abort() {

@@ -1,5 +1,6 @@
 import type { Bucket, File, FileMetadata } from '@google-cloud/storage';
 import { nonRetryable } from '../common/errors.js';
+import { checkCommittedChecksum } from '../common/transfer/committed-checksum.js';
 import type { DiskWriter, OpenDiskWriterInput, ReleaseRef, UploadedDisk, WriterCheckpoint } from '../provider.js';
 import type { GceClients } from './clients.js';
 import { ResumableBody, type BodyLayout, type BodyPosition } from './resumable-body.js';
@@ -80,7 +81,7 @@ export async function openGcsTarballWriter(
   const final = bucket.file(target.objectName);
   const existing = await metadataOf(final);
   if (existing?.metadata?.[RELEASE_TOKEN_KEY] === release.releaseToken) {
-    return finishedUpload(input, diskId, Number(existing.size));
+    return finishedUpload(input, diskId, Number(existing.size), existing.metadata?.[CHECKSUM_KEY]);
   }
   if (existing && !target.forceReplace) {
     throw nonRetryable(
@@ -133,7 +134,7 @@ export async function openGcsTarballWriter(
       return { ...checkpoint };
     },
 
-    async commit(sizeBytes): Promise<UploadedDisk> {
+    async commit(sizeBytes, _bytesWritten, verified = checksum): Promise<UploadedDisk> {
       const { position, bytes: bodyBytes } = body instanceof ResumableBody ? await body.finish() : body;
       if (position.diskOffset !== sizeBytes) {
         throw new Error(`${diskId}: the body holds ${position.diskOffset} disk bytes, the disk has ${sizeBytes}`);
@@ -155,7 +156,8 @@ export async function openGcsTarballWriter(
           destination: {
             contentType: 'application/gzip',
             // The checksum makes the tarball a retry's to adopt (adoptGceReusable).
-            metadata: { ...releaseMetadata(release), [CHECKSUM_KEY]: checksumText(checksum), [DISK_BYTES_KEY]: String(sizeBytes) },
+            // The transfer's checksum: a source that published none has it only now.
+            metadata: { ...releaseMetadata(release), [CHECKSUM_KEY]: checksumText(verified), [DISK_BYTES_KEY]: String(sizeBytes) },
           },
           sourceObjects: [{ name: names.head }, { name: names.body }, { name: names.tail }],
         },
@@ -166,7 +168,7 @@ export async function openGcsTarballWriter(
         diskId,
         sizeBytes,
         bytesWritten: head.bytes.length + bodyBytes + tail.length,
-        checksum,
+        checksum: verified,
       };
     },
 
@@ -256,7 +258,12 @@ async function cancelSession(c: GceClients, sessionUri: string): Promise<void> {
   await c.storage.authClient.request({ url: sessionUri, method: 'DELETE', validateStatus: () => true });
 }
 
-function finishedUpload(input: OpenDiskWriterInput, diskId: string, objectBytes: number): DiskWriter {
+function finishedUpload(
+  input: OpenDiskWriterInput,
+  diskId: string,
+  objectBytes: number,
+  recorded: string | number | boolean | null | undefined,
+): DiskWriter {
   return {
     blockSize: BLOCK_SIZE,
     maxConcurrentWrites: MAX_WRITES,
@@ -264,8 +271,9 @@ function finishedUpload(input: OpenDiskWriterInput, diskId: string, objectBytes:
     resumeOffset: input.resumeFromOffset,
     // The object is there already: the transfer only checks the source's checksum.
     async writeBlock() {},
-    async commit(sizeBytes) {
-      return { region: input.region, diskId, sizeBytes, bytesWritten: objectBytes, checksum: input.checksum };
+    async commit(sizeBytes, _bytesWritten, verified) {
+      checkCommittedChecksum(diskId, typeof recorded === 'string' ? recorded : undefined, verified);
+      return { region: input.region, diskId, sizeBytes, bytesWritten: objectBytes, checksum: verified ?? input.checksum };
     },
     async abort() {},
   };

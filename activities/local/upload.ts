@@ -2,6 +2,7 @@ import { open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DiskWriter, OpenDiskWriterInput, UploadedDisk } from '../provider.js';
 import { nonRetryable, retryable } from '../common/errors.js';
+import { checkCommittedChecksum } from '../common/transfer/committed-checksum.js';
 import {
   deterministicId,
   readJson,
@@ -77,9 +78,10 @@ export async function openLocalDiskWriter(
       }
     },
 
-    async commit(sizeBytes, bytesWritten) {
+    async commit(sizeBytes, bytesWritten, verified) {
       const committed = await readJson<LocalDisk>(metaPath);
       if (committed) {
+        checkCommittedChecksum(diskId, committed.checksum, verified);
         await rm(partPath, { force: true });
         return toUploaded(committed);
       }
@@ -104,7 +106,8 @@ export async function openLocalDiskWriter(
         releaseToken: release.releaseToken,
         sizeBytes,
         bytesWritten,
-        checksum,
+        // The transfer's checksum: a source that published none has it only now.
+        checksum: verified ?? checksum,
         createdAt: new Date().toISOString(),
       };
       await writeJsonAtomically(metaPath, meta);

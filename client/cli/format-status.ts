@@ -91,6 +91,8 @@ export function formatStatus(status: ReleaseStatus, extras: StatusExtras = {}): 
   lines.push(...formatDryRun(status));
   const where = (image: { region: string; account?: string }) =>
     image.account ? `${image.account}/${image.region}` : image.region;
+  // A build that published no checksum: say so next to the images made from it.
+  if (status.checksum) lines.push(`  checksum ${status.checksum.value} (${status.checksum.note})`);
   for (const image of status.images) lines.push(`  image ${where(image)}: ${image.imageId}`);
   for (const image of status.deprecated) lines.push(`  deprecated ${where(image)}: ${image.imageId} (${image.imageName})`);
   lines.push(...formatBlocked(status));

@@ -47,7 +47,7 @@ export const baseJobShape = {
     .enum(['OBS', 'S3'])
     .default('OBS')
     .describe(
-      'Where the image comes from: "OBS", a build-service directory (download_url); "S3", one object s3://BUCKET/OBJECT_KEY read with download_account\'s keys. An S3 image is verified against OBJECT_KEY.sha256 beside it, else the SHA-256 S3 stored for the object; conditions and disallow_* need a build service and are refused with "S3".',
+      'Where the image comes from: "OBS", a build-service directory (download_url); "S3", one object s3://BUCKET/OBJECT_KEY read with download_account\'s keys. An S3 image is verified against OBJECT_KEY.sha256 beside it, else the SHA-256 S3 stored for the object; with neither, the upload computes its sha256 and the release marks that checksum computed, not verified (a corrupted read goes undetected: publish OBJECT_KEY.sha256 to avoid it); conditions and disallow_* need a build service and are refused with "S3".',
     ),
   download_account: downloadAccountField,
   cloud_image_name: nameTemplate.meta({

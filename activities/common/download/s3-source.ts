@@ -88,6 +88,8 @@ function formatOf(fileName: string): Pick<ResolvedImageSource, 'compression' | '
  * time "unknown"; the object's time is the closest there is), and the checksum the upload
  * verifies: the build's `<key>.sha256` beside it (mash's build sidecar), else the SHA-256
  * S3 itself stored for the whole object when it was put with one. Reads no image byte.
+ * An object with neither is released as mash releases it: `checksumFrom: 'stream'`, the
+ * upload computes the sha256 and nothing verifies it (docs/jobs.md says the risk).
  */
 export async function resolveS3Source(
   url: string,
@@ -105,15 +107,10 @@ export async function resolveS3Source(
     .catch((error: unknown) => {
       throw s3Failure(error, url, account, 'HeadObject');
     });
-  const checksum = (await sidecarChecksum(s3, bucket, key, fileName, url, account)) ?? storedChecksum(head);
-  if (!checksum) {
-    throw nonRetryable(
-      'ImageSourceNotFound',
-      `${url} has no ${fileName}.sha256 beside it and S3 holds no full-object SHA-256 for it, so the upload could not be verified; ` +
-        `put the checksum file next to the image (sha256sum output), or upload the object with --checksum-algorithm SHA256`,
-      { url },
-    );
-  }
+  const published = (await sidecarChecksum(s3, bucket, key, fileName, url, account)) ?? storedChecksum(head);
+  // Nothing to verify against: the upload's one pass computes the sha256 (an empty hex says
+  // "not known yet"; nothing before the upload needs it, see workflows/stream-checksum.ts).
+  const checksum = published ?? { algorithm: 'sha256' as const, hex: '' };
   return {
     url,
     fileName,
@@ -122,6 +119,7 @@ export async function resolveS3Source(
     ...(head.LastModified && { builtAt: head.LastModified.toISOString() }),
     ...format,
     checksum,
+    ...(!published && { checksumFrom: 'stream' as const }),
     ...(build && { version: build.version, release: build.release }),
     ...(head.ETag && { etag: head.ETag }),
   };
@@ -162,19 +160,30 @@ function storedChecksum(head: { ChecksumSHA256?: string; ChecksumType?: string }
   return hex.length === 64 ? { algorithm: 'sha256', hex } : undefined;
 }
 
-/** The object's bytes from `offset` on (GetObject with a Range), for the upload's one pass. */
+/**
+ * The object's bytes from `offset` on (GetObject with a Range), for the upload's one pass.
+ * With the ETag it was resolved with, only that object is read (If-Match): a retry re-reads
+ * the very bytes the earlier attempt uploaded from, which is all that proves it for a
+ * compressed source with no published checksum (its prefix digest covers raw sources only).
+ */
 export async function openS3SourceStream(
   url: string,
   account: string | undefined,
   offset: number,
   signal?: AbortSignal,
+  etag?: string,
 ): Promise<OpenedSource> {
   if (!account) throw nonRetryable('InvalidJob', `${url}: an s3:// source needs its download_account`);
   const { bucket, key } = parseS3Url(url);
   const s3 = await clientFor(account);
   const request = async (from: number) =>
     s3.send(
-      new GetObjectCommand({ Bucket: bucket, Key: key, ...(from > 0 && { Range: `bytes=${from}-` }) }),
+      new GetObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ...(from > 0 && { Range: `bytes=${from}-` }),
+        ...(etag && { IfMatch: etag }),
+      }),
       { abortSignal: signal },
     );
   let object;
@@ -182,12 +191,13 @@ export async function openS3SourceStream(
     object = await request(offset);
   } catch (error) {
     if (signal?.aborted) throw error;
+    if (isPreconditionFailed(error)) throw objectChanged(url, etag);
     if (awsErrorCode(error) !== 'InvalidRange') throw s3Failure(error, url, account, 'GetObject');
     // Asked for the bytes after the end: the earlier attempt read them all, or start over.
     const total = (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ContentLength;
     if (total === offset) return { stream: Readable.from([]), offset, totalBytes: total };
     object = await request(0).catch((again: unknown) => {
-      throw s3Failure(again, url, account, 'GetObject');
+      throw isPreconditionFailed(again) ? objectChanged(url, etag) : s3Failure(again, url, account, 'GetObject');
     });
   }
   const range = /^bytes (\d+)-\d+\/(\d+)$/.exec(object.ContentRange ?? '');
@@ -195,4 +205,18 @@ export async function openS3SourceStream(
   const totalBytes = range ? Number(range[2]) : object.ContentLength;
   const stream = object.Body as Readable;
   return { stream: signal ? addAbortSignal(signal, stream) : stream, offset: start, totalBytes };
+}
+
+function isPreconditionFailed(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return awsErrorCode(error) === 'PreconditionFailed' || status === 412;
+}
+
+/** The key now holds another object than the one the release resolved: its bytes are not this build's. */
+function objectChanged(url: string, etag: string | undefined): Error {
+  return nonRetryable(
+    'ChecksumMismatch',
+    `${url} changed during the release (it is no longer the object with ETag ${etag}): start a new release for the new object`,
+    { url, etag },
+  );
 }

@@ -27,8 +27,10 @@ export async function openSourceStream(
   signal?: AbortSignal,
   /** s3:// sources: the EC2 account whose credentials read the object. */
   s3Account?: string,
+  /** s3:// sources: the ETag the object was resolved with; another object at the key fails the read. */
+  s3Etag?: string,
 ): Promise<OpenedSource> {
-  if (url.startsWith('s3:')) return openS3SourceStream(url, s3Account, offset, signal);
+  if (url.startsWith('s3:')) return openS3SourceStream(url, s3Account, offset, signal, s3Etag);
   if (url.startsWith('file:')) {
     const path = fileURLToPath(url);
     const info = await stat(path).catch((error: NodeJS.ErrnoException) => {

@@ -68,8 +68,10 @@ export type TransferredDisk = UploadedDisk & {
  * every source byte is hashed on the way, the disk is cut into the writer's blocks, zero
  * blocks are skipped where the target reads holes as zeros, and at most
  * `maxConcurrentWrites` blocks are in flight. The disk is committed only when the checksum
- * matched; on a mismatch the writer is aborted. On `signal` the transfer stops reading,
- * lets in-flight writes finish and throws, leaving the partial upload for the caller.
+ * matched; on a mismatch the writer is aborted. A source that published no checksum
+ * (`checksumFrom: 'stream'`, empty hex) is committed with the digest computed here. On
+ * `signal` the transfer stops reading, lets in-flight writes finish and throws, leaving the
+ * partial upload for the caller.
  * A retry reads the source from its start and skips (does not write again) the blocks the
  * writer still holds; for a raw source it first checks that those bytes are the ones uploaded.
  */
@@ -78,7 +80,11 @@ export async function transferImage(input: TransferInput): Promise<TransferredDi
   signal?.throwIfAborted();
   const raw = hashesBlocks(source);
   const { skipBelow, writtenBefore, prefixChecksum } = await startingPoint(input);
-  const opened = await openSourceStream(source.url, 0, signal, source.downloadAccount);
+  const computes = computesChecksum(source);
+  // No published checksum: only the object resolved may be read (its ETag), so every attempt
+  // reads the same bytes; a published checksum proves that by itself.
+  const etag = source.checksumFrom === 'stream' ? source.etag : undefined;
+  const opened = await openSourceStream(source.url, 0, signal, source.downloadAccount, etag);
   const hasher = sourceHasher(source.checksum.algorithm);
   const extra = input.extraDigest ? threadedHasher(input.extraDigest) : undefined;
   const tracker = new WriteTracker(writer, 0, writtenBefore);
@@ -177,17 +183,36 @@ export async function transferImage(input: TransferInput): Promise<TransferredDi
   const actual = hasher.hex();
   const extraDigestHex = await extra?.hex();
   const expected = source.checksum.hex.toLowerCase();
-  if (actual !== expected) {
+  if (!computes && actual !== expected) {
+    const says =
+      source.checksumFrom === 'stream' ? 'an earlier read of it computed' : 'its checksum file says';
     throw await checksumMismatch(
       source,
       writer,
-      `its ${source.checksum.algorithm} is ${actual}, but its checksum file says ${expected}`,
+      `its ${source.checksum.algorithm} is ${actual}, but ${says} ${expected}`,
       { actual, expected },
     );
   }
+  // Verified (the published one, as it always was), or computed here: the one the disk records.
+  const checksum = computes ? { algorithm: source.checksum.algorithm, hex: actual } : source.checksum;
   input.onProgress?.(progress());
-  const uploaded = await writer.commit(tracker.nextOffset, writtenBefore + tracker.bytesWritten);
-  return { ...uploaded, sourceBytesRead, ...(extraDigestHex && { extraDigestHex }) };
+  const uploaded = await writer.commit(tracker.nextOffset, writtenBefore + tracker.bytesWritten, checksum);
+  return {
+    ...uploaded,
+    // Writers that record no checksum (the raw upload's) still hand the computed one back.
+    ...(computes && { checksum }),
+    sourceBytesRead,
+    ...(extraDigestHex && { extraDigestHex }),
+  };
+}
+
+/**
+ * A source that published no checksum, not yet read: this pass computes its digest and has
+ * nothing to compare it with. A retry still checks the prefix it re-reads against the
+ * heartbeat's `prefixChecksum` (raw sources), as for every source.
+ */
+export function computesChecksum(source: ResolvedImageSource): boolean {
+  return source.checksumFrom === 'stream' && source.checksum.hex === '';
 }
 
 /** Removes the partial upload and says why: the verdict that fails the release. */

@@ -137,6 +137,19 @@ describe('s3_import upload (S3 multipart + ImportSnapshot) against moto', () => 
     assert.deepEqual(await staged(release), { objects: [], uploads: [] }, 'nothing left in the bucket');
   });
 
+  it('tags the snapshot with the checksum the commit hands it (a source that published none: computed by the transfer)', async () => {
+    const disk = testDisk();
+    const release = newRelease();
+    const unknown = { ...writerInput(release, disk), checksum: { algorithm: 'sha256' as const, hex: '' } };
+    const writer = await aws.provider().openDiskWriter(unknown);
+    for (const [offset, block] of blocksOf(disk)) await writer.writeBlock(offset, block);
+    const computed = { algorithm: 'sha256' as const, hex: createHash('sha256').update(disk).digest('hex') };
+    const imported = await writer.commit(disk.length, disk.length, computed);
+    assert.deepEqual(imported.checksum, computed);
+    const [snapshot] = await snapshotsOf(release);
+    assert.equal(snapshot?.Tags?.find((t) => t.Key === 'imagecast:checksum')?.Value, `sha256:${computed.hex}`);
+  });
+
   it('continues the multipart upload an earlier attempt left, and starts over when S3 does not hold the resume offset', async () => {
     const disk = testDisk();
     const release = newRelease();

@@ -57,6 +57,44 @@ describe('local upload', () => {
     assert.deepEqual(await readdir(join(dataDir, 'acct', 'r1', 'staging')), [], 'nothing left in staging');
   });
 
+  it('records the checksum the commit hands it, and a retry that re-read other bytes fails ChecksumMismatch', async () => {
+    const { cloud } = freshLocalCloud('upload-computed');
+    const release = releaseRef();
+    const disk = testDisk(4, [0, 2]);
+    const open = () =>
+      cloud.openDiskWriter({
+        release,
+        region: 'r1',
+        checksum: { algorithm: 'sha256', hex: '' },
+        resumeFromOffset: 0,
+      });
+    const writer = await open();
+    for (const b of blocksOf(disk)) await writer.writeBlock(b.offset, b.block);
+    const uploaded = await writer.commit(disk.length, disk.length, checksumOf(disk));
+    assert.deepEqual(
+      uploaded.checksum,
+      checksumOf(disk),
+      'the computed checksum, not the empty one it was opened with',
+    );
+    // A retry whose activity died after the commit finds the disk; its own read gave the same digest.
+    assert.deepEqual(
+      (await (await open()).commit(disk.length, disk.length, checksumOf(disk))).checksum,
+      checksumOf(disk),
+    );
+    const other = { algorithm: 'sha256' as const, hex: 'f'.repeat(64) };
+    await assert.rejects(
+      (await open()).commit(disk.length, disk.length, other),
+      (error: ApplicationFailure) => {
+        assert.equal(error.type, 'ChecksumMismatch');
+        assert.match(
+          error.message,
+          /committed by an earlier attempt from bytes with the checksum sha256:[0-9a-f]{64}, but reading the source again gave sha256:f{64}/,
+        );
+        return true;
+      },
+    );
+  });
+
   it('commits once: a second commit, or a retried upload of the same run, returns the same disk', async () => {
     const { cloud, dataDir } = freshLocalCloud('upload-again');
     const release = releaseRef();

@@ -15,6 +15,16 @@ const attempt = (activity: string, n: number, outcome: 'completed' | 'failed' | 
 });
 
 describe('job status table', () => {
+  it('shows a checksum the upload computed (the build published none) as not verified', () => {
+    const text = formatStatus(
+      succeededRelease({
+        checksum: { value: `sha256:${'ab'.repeat(32)}`, verified: false, note: 'computed, not verified: no KEY.sha256' },
+      }),
+    );
+    assert.match(text, /^ {2}checksum sha256:(ab){32} \(computed, not verified: no KEY\.sha256\)$/m);
+    assert.doesNotMatch(formatStatus(succeededRelease()), /checksum/);
+  });
+
   it('counts the test step attempts and lists each image test with its result and reason', () => {
     const attempts = attemptsPerStep([
       attempt('createImage', 1, 'completed'),

@@ -1,7 +1,9 @@
 // An s3:// source (download_type "S3") against moto behind the EC2 shim: resolved with the EC2
 // account's stored keys, read with ranged GetObjects, and a retried upload reads the object
 // again from its start (node:crypto's hash state cannot be saved) but writes only what the
-// writer does not hold, checking the re-read part against the digest the heartbeat kept.
+// writer does not hold, checking the re-read part against the digest the heartbeat kept. An
+// object that publishes no checksum gets the sha256 its upload computed, with the same checks
+// on a retry, and is read only while it is the object resolved (its ETag).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -143,5 +145,130 @@ describe('s3:// image sources', () => {
     assert.equal(uploaded.sourceBytesRead, diskBytes.length, 'the object was read whole, from its start');
     assert.equal(uploaded.sizeBytes, diskBytes.length);
     assert.ok((await readFile(path)).equals(diskBytes), 'the checksum passed and the disk is identical');
+  });
+  describe('an object that publishes no checksum', () => {
+    const BARE = 'images/bare/img.x86_64-1.0-Build1.1.raw';
+    const resolveBare = () =>
+      resolveImageSource({
+        downloadUrl: `s3://${BUCKET}/${BARE}`,
+        downloadType: 'S3',
+        downloadAccount: 'test-aws',
+        image: 'img',
+        architecture: 'x86_64',
+        conditions: [],
+        conditionsWaitSeconds: 0,
+        disallowPackages: [],
+        disallowLicenses: [],
+      });
+    const writerAt = (path: string, resumeOffset = 0) =>
+      FileDiskWriter.open(path, {
+        blockSize: BLOCK,
+        maxConcurrentWrites: 4,
+        zeroBlocksMayBeSkipped: true,
+        resumeOffset,
+        maxWriteDelayMs: 3,
+      });
+    /** An upload stopped once half the disk is written: the heartbeat it left. */
+    async function interruptedUpload(bare: ResolvedImageSource, path: string): Promise<TransferResumeState> {
+      const first = await writerAt(path);
+      const controller = new AbortController();
+      let resume: TransferResumeState | undefined;
+      await assert.rejects(
+        transferImage({
+          source: bare,
+          writer: first,
+          signal: controller.signal,
+          progressIntervalMs: 0,
+          onProgress: (p) => {
+            resume = p.resume;
+            if (p.resume.diskOffset >= diskBytes.length / 2)
+              controller.abort(new Error('worker shutting down'));
+          },
+        }),
+        /worker shutting down/,
+      );
+      await first.close();
+      assert.ok(
+        resume && resume.diskOffset > 0 && resume.prefixChecksum,
+        'the heartbeat keeps the prefix digest',
+      );
+      return resume;
+    }
+    const putBare = (body: Buffer) =>
+      s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: BARE, Body: body, ChecksumAlgorithm: 'CRC32' }));
+
+    it('resolves with checksumFrom "stream" and no digest yet', async () => {
+      await putBare(diskBytes);
+      const bare = await resolveBare();
+      assert.equal(bare.checksumFrom, 'stream');
+      assert.deepEqual(bare.checksum, { algorithm: 'sha256', hex: '' });
+      assert.match(bare.etag ?? '', /^"[0-9a-f]{32}"$/);
+    });
+
+    it('an interrupted upload resumes, writing nothing twice, and commits the sha256 of the bytes', async () => {
+      await putBare(diskBytes);
+      const bare = await resolveBare();
+      const path = join(sinks, 'bare-resumed.raw');
+      const resume = await interruptedUpload(bare, path);
+      const writer = await writerAt(path, resume.diskOffset);
+      const uploaded = await transferImage({ source: bare, writer, resume });
+      assert.ok(
+        writer.written.every((offset) => offset >= resume.diskOffset),
+        'nothing below the resume point rewritten',
+      );
+      assert.equal(uploaded.sourceBytesRead, diskBytes.length, 'the object was read whole, from its start');
+      assert.deepEqual(uploaded.checksum, {
+        algorithm: 'sha256',
+        hex: createHash('sha256').update(diskBytes).digest('hex'),
+      });
+      assert.ok((await readFile(path)).equals(diskBytes));
+    });
+
+    it('a retry fails ChecksumMismatch when the key now holds another object (If-Match on its ETag)', async () => {
+      await putBare(diskBytes);
+      const bare = await resolveBare();
+      const path = join(sinks, 'bare-replaced.raw');
+      const resume = await interruptedUpload(bare, path);
+      const changed = Buffer.from(diskBytes);
+      changed[0] = changed[0]! ^ 0xff;
+      await putBare(changed);
+      const writer = await writerAt(path, resume.diskOffset);
+      await assert.rejects(
+        transferImage({ source: bare, writer, resume }),
+        (error: Error & { type?: string }) => {
+          assert.equal(error.type, 'ChecksumMismatch');
+          assert.match(
+            error.message,
+            /changed during the release \(it is no longer the object with ETag "[0-9a-f]{32}"\)/,
+          );
+          return true;
+        },
+      );
+      await writer.close(); // the read failed before anything was written: nothing to abort
+    });
+
+    it('a retry fails ChecksumMismatch when the re-read prefix is not what was uploaded (the heartbeat digest)', async () => {
+      await putBare(diskBytes);
+      // Without the ETag nothing pins the object: the prefix digest is what catches the change.
+      const { etag: _etag, ...bare } = await resolveBare();
+      const path = join(sinks, 'bare-prefix.raw');
+      const resume = await interruptedUpload(bare, path);
+      const changed = Buffer.from(diskBytes);
+      changed[0] = changed[0]! ^ 0xff;
+      await putBare(changed);
+      const writer = await writerAt(path, resume.diskOffset);
+      await assert.rejects(
+        transferImage({ source: bare, writer, resume }),
+        (error: Error & { type?: string }) => {
+          assert.equal(error.type, 'ChecksumMismatch');
+          assert.match(
+            error.message,
+            /re-read to resume the upload\) now have the sha256 [0-9a-f]{64}, but the bytes uploaded before had/,
+          );
+          return true;
+        },
+      );
+      assert.ok(writer.aborted, 'the partial upload is removed');
+    });
   });
 });
