@@ -153,7 +153,7 @@ export async function transferImage(input: TransferInput): Promise<TransferredDi
           throw await checksumMismatch(
             source,
             writer,
-            `its first ${end} bytes (re-read to resume the upload) now have the ${source.checksum.algorithm} ${prefixDigests.get(end)}, but the bytes uploaded before had ${prefixChecksum}: the file changed on the build service during the release`,
+            `its first ${end} bytes (re-read to resume the upload) now have the ${source.checksum.algorithm} ${prefixDigests.get(end)}, but the bytes uploaded before had ${prefixChecksum}: ${source.fileName} changed at its source during the release`,
             { actual: prefixDigests.get(end)!, expected: prefixChecksum },
           );
         }

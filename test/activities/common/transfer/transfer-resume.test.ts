@@ -124,7 +124,7 @@ describe('image transfer resume', () => {
       (error: ApplicationFailure) =>
         error.type === 'ChecksumMismatch' &&
         error.nonRetryable &&
-        /changed on the build service/.test(error.message),
+        /changed at its source during the release/.test(error.message),
     );
     assert.equal(writer.aborted, true);
     assert.equal(writer.committed, undefined);
