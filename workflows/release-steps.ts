@@ -9,17 +9,19 @@ import { cloudActivities, releaseActivities } from './activity-options.js';
 import type { ReleaseStatusBoard } from './release-status.js';
 import type { Compensations } from './saga.js';
 import { type ReleaseDecisions } from './release-decisions.js';
-import { BLOCKED_UNITS_PATCH, runRegionUnits, withDecisions } from './region-units.js';
 import { adoptEarlierRuns, NOTHING_REUSED, REUSE_PATCH, reusedNote, type ReusedByRetry } from './reuse-earlier-runs.js';
 import { rawImageUploadStep } from './raw-image-upload.js';
 import { PREFLIGHT_CHECKS_PATCH, preflightFailed, preflightPlans } from './preflight.js';
 import { FORCE_REPLACE_PATCH, takeName } from './force-replace.js';
 import { uploadQueueOf } from '../schemas/worker-queues.js';
 import { UPLOAD_QUEUE_PATCH } from './upload-queue-patch.js';
-import { checkImageLists, keepsImageLists, removeFromImageLists, updateImageLists } from './image-lists.js';
+import { checkImageLists, keepsImageLists, updateImageLists } from './image-lists.js';
+import { deprecateStep, publishStep, replicateStep } from './release-region-steps.js';
+import { testStep } from './image-test-step.js';
 import { checksumPending, checksumWords, streamChecksumStatus, withComputedChecksum } from './stream-checksum.js';
 
 export { UPLOAD_QUEUE_PATCH };
+export { describeSharing } from './release-region-steps.js';
 
 export interface ReleaseStepsContext {
   plan: ReleasePlan;
@@ -69,7 +71,7 @@ export const PREFLIGHT_PATCH = 'preflight-name-check-before-upload';
 export class ReleaseSteps {
   readonly regions: string[];
 
-  constructor(private readonly ctx: ReleaseStepsContext) {
+  constructor(readonly ctx: ReleaseStepsContext) {
     this.regions = [ctx.plan.homeRegion, ...ctx.plan.replicaRegions];
     // Whatever this run half-made (a staging upload, an image not yet recorded) goes last.
     ctx.compensations.add('discard half-made artifacts', () =>
@@ -105,7 +107,7 @@ export class ReleaseSteps {
    * Azure's images live where its options say (resource group, gallery): its lookups need
    * them. Only Azure's inputs carry them, so other clouds' histories replay unchanged.
    */
-  private azureOptions() {
+  azureOptions() {
     const { plan } = this.ctx;
     // force_replace_image on EC2 and local: their copies clear the name in each region.
     const replaces = plan.imageOptions && 'forceReplace' in plan.imageOptions && plan.imageOptions.forceReplace;
@@ -210,7 +212,7 @@ export class ReleaseSteps {
     }
     if (this.isLast('create')) return this.stopAfter('create', disk);
 
-    await this.test(home);
+    await testStep(this, home);
     // force_replace_image (EC2, local): the tested stand-in takes the name; not in a test-only run that removes its images.
     const testOnly = this.isLast('test') && plan.cleanupImagesAfterTest;
     if (home.finalName && !testOnly && patched(FORCE_REPLACE_PATCH)) home = await takeName(this.ctx, home, createInput);
@@ -218,14 +220,14 @@ export class ReleaseSteps {
     await rawImageUploadStep({ ...this.ctx, queuePrefix: this.ctx.cloudQueue.slice(0, -plan.cloud.length) }, source, imageName);
     if (this.isLast('raw_image_upload')) return this.stopAfter('raw_image_upload', disk);
 
-    await this.replicate(home, facts, reused.replicas);
+    await replicateStep(this, home, facts, reused.replicas);
     if (this.isLast('replicate')) return this.stopAfter('replicate', disk);
 
-    await this.publish();
+    await publishStep(this);
     await updateImageLists(this.ctx, source, imageName, disk);
     if (this.isLast('publish')) return this.stopAfter('publish', disk);
 
-    await this.deprecate();
+    await deprecateStep(this);
     await this.cleanup(disk);
   }
 
@@ -242,7 +244,7 @@ export class ReleaseSteps {
     return adoptEarlierRuns({ ...this.ctx, earlierRuns }, replicates ? this.regions : [plan.homeRegion], source, imageName, facts);
   }
 
-  private begin(step: ReleaseStep, detail?: string): void {
+  begin(step: ReleaseStep, detail?: string): void {
     this.ctx.board.start(step, detail);
     this.ctx.report();
   }
@@ -251,147 +253,10 @@ export class ReleaseSteps {
     return this.ctx.plan.lastService === step;
   }
 
-  /** The job's tests on an instance of the new image; a failing test fails the release (the saga removes the image). */
-  private async test(home: ImageRef): Promise<void> {
-    const { plan, release, board } = this.ctx;
-    if (plan.tests.length === 0) return board.skip('test', 'no tests in the job (tests: [])');
-    this.begin('test', `testing ${home.imageId}: ${plan.tests.map((t) => t.name).join(', ')}`);
-    const outcome = await cloudActivities(this.ctx.cloudQueue, `test ${home.imageId} in ${home.region}`).test.testImage({
-      release,
-      image: home,
-      tests: plan.tests,
-      instanceType: plan.testInstance?.instanceType,
-      sshUser: plan.testInstance?.sshUser,
-      options: plan.imageOptions,
-    });
-    board.status.testResults = outcome.results;
-    const failed = outcome.results.filter((r) => !r.passed);
-    if (failed.length > 0) {
-      throw ApplicationFailure.create({
-        type: 'ImageTestFailed',
-        nonRetryable: true,
-        message: `${failed.length} of ${outcome.results.length} image tests failed: ${failed.map((f) => `${f.name}: ${f.error}`).join('; ')}`,
-      });
-    }
-    const skipped = outcome.results.find((r) => r.skipped)?.skipped;
-    board.succeed(
-      'test',
-      skipped
-        ? `instance ${outcome.instanceId} launched and removed; SSH tests skipped: ${skipped}`
-        : `${outcome.results.length} of ${outcome.results.length} passed on ${outcome.instanceId}${outcome.sshAfterMs === undefined ? '' : ` (SSH ${Math.round(outcome.sshAfterMs / 1000)} s after launch)`}`,
-      [outcome.instanceId],
-    );
-  }
-
-  /** `reusedCopies`: copies a retry adopted from its earlier runs; only the other regions are copied to. */
-  private async replicate(home: ImageRef, facts: CatalogFacts, reusedCopies: ImageRef[] = []): Promise<void> {
-    const { plan, release, board, compensations } = this.ctx;
-    if (plan.cloud === 'gce') return board.skip('replicate', 'GCE images are global: every region can use them');
-    if (plan.replicaRegions.length === 0) return board.skip('replicate', 'no additional regions');
-    const toCopy = plan.replicaRegions.filter((r) => !reusedCopies.some((c) => c.region === r));
-    this.begin('replicate', `copying to ${toCopy.join(', ') || 'no region (every copy is reused)'}`);
-    // One activity (and retry budget) per region; wait for all, so every copy that was made
-    // is known to the saga even when another region failed.
-    const azure = plan.cloud === 'azure';
-    const done: string[] = [];
-    const copyTo = async (targetRegion: string) => {
-      const summary = azure ? `replicate to ${targetRegion}` : `copy to ${targetRegion}`;
-      // Hours-long copies are waited for (longCloudWait), never failed by a clock alone.
-      const copy = await cloudActivities(this.ctx.cloudQueue, summary).wait.replicateImage({
-        release,
-        source: home,
-        targetRegion,
-        description: plan.description,
-        catalog: facts,
-        ...this.azureOptions(),
-      });
-      if (azure) {
-        // A gallery version replicates for minutes to hours per region: the board says which are done as each is.
-        done.push(targetRegion);
-        board.step('replicate').detail = `replicated to ${done.join(', ')}; waiting for ${plan.replicaRegions.filter((r) => !done.includes(r)).join(', ') || 'none'}`;
-        this.ctx.report();
-      }
-      return copy;
-    };
-    const copies: ImageRef[] = [...reusedCopies];
-    board.status.images.push(...reusedCopies);
-    // A failure retries did not cure blocks (keeping every copy), or fails as before.
-    const outcome = await runRegionUnits(this.unitsContext(), 'replicate', toCopy, (r) => r, copyTo, (_region, copy) => {
-      copies.push(copy);
-      board.status.images.push(copy);
-      compensations.add(`delete image ${copy.imageId}`, () => this.cloud(`saga: delete image ${copy.imageId}`).deleteImage(release, copy));
-    });
-    const { skipped } = outcome;
-    if (skipped.length) board.status.skippedRegions = skipped;
-    // Reused copies came first: the step names the regions in the job's order.
-    if (reusedCopies.length) copies.sort((a, b) => plan.replicaRegions.indexOf(a.region) - plan.replicaRegions.indexOf(b.region));
-    // A gallery version is one image in every region: name it once.
-    const made = azure
-      ? copies.length ? `${home.imageId} replicated to ${copies.map((c) => c.region).join(', ')}` : 'no copies'
-      : copies.map((c) => `${c.region}: ${reusedCopies.includes(c) ? reusedNote(board, c.imageId) : c.imageId}`).join(', ') || 'no copies';
-    board.succeed('replicate', withDecisions(made, outcome), azure ? [home.imageId] : copies.map((c) => c.imageId));
-  }
-
-  private async publish(): Promise<void> {
-    const { plan, release, board, compensations } = this.ctx;
-    const detail = describeSharing(plan.shareWith);
-    this.begin('publish', detail);
-    const publishIn = (image: ImageRef) =>
-      this.cloud(`publish ${image.imageId} in ${image.region}: ${detail}`).publishImage({
-        release,
-        image,
-        shareWith: plan.shareWith,
-        allowCopy: plan.allowCopy,
-        options: plan.imageOptions,
-      });
-    // Each region its own unit, blocking when one fails for good; older histories failed at once.
-    const outcome = patched(BLOCKED_UNITS_PATCH)
-      ? await runRegionUnits(this.unitsContext(), 'publish', board.status.images, (i) => i.region, publishIn)
-      : await Promise.all(board.status.images.map(publishIn)).then(() => ({ skipped: [], decided: [] }));
-    if (outcome.skipped.length) board.status.skippedRegions = [...new Set([...(board.status.skippedRegions ?? []), ...outcome.skipped])];
-    const visibility = visibilityOf(plan.shareWith);
-    // Only histories where a publish was skipped carry privateRegions, so older ones replay as they ran.
-    const privateRegions = outcome.skipped.length ? { privateRegions: outcome.skipped } : {};
-    await this.quick(`catalog: the release is ${visibility}`).activateRelease({ releaseToken: release.releaseToken, visibility, ...privateRegions });
-    // Published: from here a failure must not pull the release out from under its users.
-    compensations.forgetAll();
-    board.succeed('publish', withDecisions(detail, outcome));
-  }
-
-  private unitsContext() {
+  /** What a step run as one unit per region needs (blocking, decisions, the notification). */
+  unitsContext() {
     const { plan, board, workflowsQueue } = this.ctx;
     return { ...this.ctx, policy: plan.onFailure, notify: () => notifyReleaseFinished(plan, board, workflowsQueue) };
-  }
-
-  private async deprecate(): Promise<void> {
-    const { plan, release, board } = this.ctx;
-    this.begin('deprecate', plan.oldCloudImageName ? `retiring ${plan.oldCloudImageName}` : `retiring older releases of ${plan.imageLine}`);
-    const newImages = board.status.images;
-    const replaced = plan.oldCloudImageName
-      ? await this.cloud(`find ${plan.oldCloudImageName} to deprecate`).findImagesByName({
-          release,
-          imageName: plan.oldCloudImageName,
-          regions: this.regions,
-          newImages,
-          ...this.azureOptions(),
-        })
-      : await this.quick(`catalog: find older releases of ${plan.imageLine}`).findReplacedImages({ release, imageLine: plan.imageLine, newImages });
-    if (replaced.length === 0) return board.succeed('deprecate', 'nothing to deprecate (no earlier release found)');
-    const retire = (r: (typeof replaced)[number]) =>
-      this.cloud(`deprecate ${r.image.imageId} in ${r.image.region}`).deprecateImage({ release, ...r, options: plan.imageOptions });
-    let outcome = { skipped: [] as string[], decided: [] as string[] };
-    if (patched(BLOCKED_UNITS_PATCH)) {
-      outcome = await runRegionUnits(this.unitsContext(), 'deprecate', replaced, (r) => r.image.region, retire, (r) => board.status.deprecated.push(r.image));
-    } else {
-      const outcomes = await Promise.allSettled(replaced.map(retire));
-      outcomes.forEach((o, i) => o.status === 'fulfilled' && board.status.deprecated.push(replaced[i]!.image));
-      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-      if (failed) throw failed.reason;
-    }
-    if (outcome.skipped.length) board.status.skippedRegions = [...new Set([...(board.status.skippedRegions ?? []), ...outcome.skipped])];
-    const ids = board.status.deprecated.map((d) => d.imageId);
-    board.succeed('deprecate', withDecisions(`deprecated ${ids.length}: ${ids.join(', ')}`, outcome), ids);
-    await removeFromImageLists(board, release, board.status.deprecated, this.ctx.workflowsQueue);
   }
 
   private async cleanup(disk?: UploadedDisk, deleteImages = false): Promise<void> {
@@ -430,14 +295,4 @@ function nameTaken(imageName: string, where: string, clashes: ImageRef[]): Appli
     message: `an image named "${imageName}" already exists in ${where}: ${regions}; nothing was uploaded. Choose another cloud_image_name (e.g. with {date} or {release}) or remove that image`,
     details: [{ imageName, clashes }],
   });
-}
-
-export function describeSharing(shareWith: ReleasePlan['shareWith']): string {
-  if (shareWith === 'all') return 'public';
-  if (shareWith === 'none') return 'private to the account';
-  return `shared with ${shareWith.join(', ')}`;
-}
-
-function visibilityOf(shareWith: ReleasePlan['shareWith']): string {
-  return shareWith === 'all' ? 'public' : shareWith === 'none' ? 'private' : 'shared';
 }
