@@ -34,7 +34,9 @@ export function registerPublish(imagelist: Command): void {
       'after',
       `
 As vmcaster: hv:version's last number goes up by one, dc:date:created is now, dc:date:expires now +
-lifetime (never after the endorser certificate expires). The upload target comes from the CLI config
+lifetime (never after the endorser certificate expires). A --lifetime is kept by the renewal schedule
+and by releases that republish the list, until the next publish without it (which uses the list's
+own lifetime) or until imagecast imagelist set ID lifetime DAYS changes that for good. The upload target comes from the CLI config
 file (IMAGECAST_CONFIG, else ~/.config/imagecast/config.json): the "imagelist_publish" mapping whose
 uri_match begins hv:uri, that prefix replaced by its uri_replace. Supported targets: file:// (local),
 sftp://USER@HOST/PATH/ (with ssh_private_key_file and ssh_host_key_fingerprint), and s3://BUCKET/PREFIX/,
