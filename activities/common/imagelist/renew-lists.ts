@@ -170,15 +170,19 @@ export function createImageListRenewalActivities(deps: ImageListRenewalDeps | un
       if (!deps)
         throw new ImageListRenewalUnavailable('this worker was started without the image list stores');
       const failures = new RenewalFailures(deps.pool);
-      const untold = new Set(await failures.recordAndFindUntold(input.lists, clock()));
-      const alreadyNotified = input.lists.map((l) => l.identifier).filter((id) => !untold.has(id));
-      if (untold.size === 0) return { emailed: [], webhooks: [], alreadyNotified };
-      const notified = await deps.notifier.notifyImageListsNotRenewed({
-        ...input,
-        lists: input.lists.filter((l) => untold.has(l.identifier)),
+      // One telling at a time: a `imagecast imagelist renew` run beside the schedule's would
+      // otherwise find the same lists untold and both send the message.
+      return failures.oneTellerAtATime(async () => {
+        const untold = new Set(await failures.recordAndFindUntold(input.lists, clock()));
+        const alreadyNotified = input.lists.map((l) => l.identifier).filter((id) => !untold.has(id));
+        if (untold.size === 0) return { emailed: [], webhooks: [], alreadyNotified };
+        const notified = await deps.notifier.notifyImageListsNotRenewed({
+          ...input,
+          lists: input.lists.filter((l) => untold.has(l.identifier)),
+        });
+        await failures.markTold([...untold], clock());
+        return { ...notified, alreadyNotified };
       });
-      await failures.markTold([...untold], clock());
-      return { ...notified, alreadyNotified };
     },
   };
 }

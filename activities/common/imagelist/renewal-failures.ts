@@ -49,6 +49,25 @@ export class RenewalFailures {
     return untold;
   }
 
+  /**
+   * Runs `tell` holding a PostgreSQL advisory lock that every worker and CLI shares, so two
+   * renewal runs at once cannot both find a list untold and both tell people. Held on its own
+   * connection for the whole telling (a webhook's retries included); released however it ends.
+   */
+  async oneTellerAtATime<T>(tell: () => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query(`SELECT pg_advisory_lock(hashtext('imagecast:imagelist-not-renewed'))`);
+      try {
+        return await tell();
+      } finally {
+        await client.query(`SELECT pg_advisory_unlock(hashtext('imagecast:imagelist-not-renewed'))`);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
   /** People were told about these lists, with the reason each has now. */
   async markTold(identifiers: readonly string[], at: Date): Promise<void> {
     if (identifiers.length === 0) return;
