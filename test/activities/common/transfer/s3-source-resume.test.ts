@@ -159,6 +159,20 @@ describe('s3:// image sources', () => {
     const resolveBare = () => resolveS3Source(BARE);
     const putBare = (body: Buffer) =>
       s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: BARE, Body: body, ChecksumAlgorithm: 'CRC32' }));
+    /** An upload of `bare` to `path` interrupted, then the object replaced (first byte flipped): the retry's writer. */
+    async function retryAfterReplacing(bare: ResolvedImageSource, path: string) {
+      const resume = await interruptedUpload(bare, path);
+      const changed = Buffer.from(diskBytes);
+      changed[0] = changed[0]! ^ 0xff;
+      await putBare(changed);
+      return { resume, writer: await writerAt(path, resume.diskOffset) };
+    }
+    const rejectsChecksumMismatch = (retry: Promise<unknown>, message: RegExp) =>
+      assert.rejects(retry, (error: Error & { type?: string }) => {
+        assert.equal(error.type, 'ChecksumMismatch');
+        assert.match(error.message, message);
+        return true;
+      });
 
     it('resolves with checksumFrom "stream" and no digest yet', async () => {
       await putBare(diskBytes);
@@ -191,21 +205,10 @@ describe('s3:// image sources', () => {
       await putBare(diskBytes);
       const bare = await resolveBare();
       const path = join(sinks, 'bare-replaced.raw');
-      const resume = await interruptedUpload(bare, path);
-      const changed = Buffer.from(diskBytes);
-      changed[0] = changed[0]! ^ 0xff;
-      await putBare(changed);
-      const writer = await writerAt(path, resume.diskOffset);
-      await assert.rejects(
+      const { writer, resume } = await retryAfterReplacing(bare, path);
+      await rejectsChecksumMismatch(
         transferImage({ source: bare, writer, resume }),
-        (error: Error & { type?: string }) => {
-          assert.equal(error.type, 'ChecksumMismatch');
-          assert.match(
-            error.message,
-            /changed during the release \(it is no longer the object with ETag "[0-9a-f]{32}"\)/,
-          );
-          return true;
-        },
+        /changed during the release \(it is no longer the object with ETag "[0-9a-f]{32}"\)/,
       );
       await writer.close(); // the read failed before anything was written: nothing to abort
     });
@@ -215,21 +218,10 @@ describe('s3:// image sources', () => {
       // Without the ETag nothing pins the object: the prefix digest is what catches the change.
       const { etag: _etag, ...bare } = await resolveBare();
       const path = join(sinks, 'bare-prefix.raw');
-      const resume = await interruptedUpload(bare, path);
-      const changed = Buffer.from(diskBytes);
-      changed[0] = changed[0]! ^ 0xff;
-      await putBare(changed);
-      const writer = await writerAt(path, resume.diskOffset);
-      await assert.rejects(
+      const { writer, resume } = await retryAfterReplacing(bare, path);
+      await rejectsChecksumMismatch(
         transferImage({ source: bare, writer, resume }),
-        (error: Error & { type?: string }) => {
-          assert.equal(error.type, 'ChecksumMismatch');
-          assert.match(
-            error.message,
-            /re-read to resume the upload\) now have the sha256 [0-9a-f]{64}, but the bytes uploaded before had/,
-          );
-          return true;
-        },
+        /re-read to resume the upload\) now have the sha256 [0-9a-f]{64}, but the bytes uploaded before had/,
       );
       assert.ok(writer.aborted, 'the partial upload is removed');
     });
