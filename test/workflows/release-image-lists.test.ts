@@ -13,14 +13,17 @@ import { startAwsEmulator, type AwsEmulator } from '../support/aws-emulator.js';
 import { makeTestCa, opensslRun, type IssuedCert, type TestCa } from '../support/openssl-ca.js';
 import { tempDir } from '../support/stack.js';
 import { replayAndRecord } from '../support/replay-history.js';
+import {
+  addImageList,
+  operatorListStore,
+  testMasterKeys,
+  workerImageListDeps,
+} from '../support/image-list-setup.js';
 import { startSshd, type Sshd } from '../../infra/devstack/sshd.js';
 import { ephemeralKeyPair } from '../../activities/common/image-tests/ssh-keys.js';
-import { EndorserStore } from '../../activities/common/imagelist/endorser-store.js';
-import { ImageListStore } from '../../activities/common/imagelist/list-store.js';
+import type { ImageListStore } from '../../activities/common/imagelist/list-store.js';
 import { verifyImageList } from '../../activities/common/imagelist/verify.js';
 import { imageListPublishMappingSchema } from '../../schemas/imagelist-publish.js';
-import { keyRingMasterKeys } from '../../secrets/envelope.js';
-import { singleKeyRing } from '../../secrets/key-ring.js';
 
 const DN = '/C=DE/O=GermanGrid/OU=Imagecast/CN=Release Endorser/emailAddress=endorser@example.org';
 const LIST_URI = 'https://lists.example.org/imagecast/image.list';
@@ -66,7 +69,7 @@ describe('releases keep signed image lists (local cloud, sftp to a real sshd)', 
     });
     ca = makeTestCa(join(dir, 'ca'));
     endorser = ca.issue('endorser', DN);
-    const master = () => keyRingMasterKeys(singleKeyRing(masterKey, 'test master key'));
+    const master = testMasterKeys(masterKey);
     // The EC2 provider also writes the lists mapped to s3:// (the worker's object writers).
     const ec2 = aws.provider();
     h = await startReleaseHarness('release-lists', {
@@ -74,46 +77,22 @@ describe('releases keep signed image lists (local cloud, sftp to a real sshd)', 
       queues: ['workflows', 'local', 'ec2'],
       accounts: aws.accounts,
       providers: { ec2 },
-      imageLists: (pool) => {
-        const endorsers = new EndorserStore(pool, master, 'worker');
-        return {
-          pool,
-          endorsers,
-          lists: new ImageListStore(pool, endorsers, 'worker'),
-          mappings: [mapping, images],
-          configOrigin: 'test config',
+      imageLists: (pool) =>
+        workerImageListDeps(pool, master, [mapping, images], {
           objectWriters: () => (input) => ec2.openObjectWriter!(input),
-        };
-      },
+        }),
     });
-    const endorsers = new EndorserStore(h.pool, master, 'test');
-    await endorsers.add({
-      certificatePem: readFileSync(endorser.certPath, 'utf8'),
-      keyPem: readFileSync(endorser.keyPath, 'utf8'),
+    lists = await operatorListStore(h.pool, master, endorser);
+    listId = await addImageList(lists, DN, {
+      title: TITLE,
+      description: 'Images released by Imagecast',
+      uri: LIST_URI,
     });
-    lists = new ImageListStore(h.pool, endorsers, 'test');
-    listId = (
-      await lists.add({
-        endorserDn: DN,
-        metadata: {
-          'dc:title': TITLE,
-          'dc:description': 'Images released by Imagecast',
-          'dc:source': 'imagecast',
-          'hv:uri': LIST_URI,
-        },
-      })
-    ).identifier;
-    s3ListId = (
-      await lists.add({
-        endorserDn: DN,
-        metadata: {
-          'dc:title': S3_TITLE,
-          'dc:description': 'Images released by Imagecast, listed in S3',
-          'dc:source': 'imagecast',
-          'hv:uri': S3_LIST_URI,
-        },
-      })
-    ).identifier;
+    s3ListId = await addImageList(lists, DN, {
+      title: S3_TITLE,
+      description: 'Images released by Imagecast, listed in S3',
+      uri: S3_LIST_URI,
+    });
   });
   after(async () => {
     await h?.stop();

@@ -14,19 +14,22 @@ import { startReleaseHarness, type ReleaseHarness } from '../support/release-har
 import { makeTestCa, opensslRun, type TestCa } from '../support/openssl-ca.js';
 import { tempDir } from '../support/stack.js';
 import { replayAndRecord } from '../support/replay-history.js';
+import {
+  addImageList,
+  operatorListStore,
+  testMasterKeys,
+  workerImageListDeps,
+} from '../support/image-list-setup.js';
 import { AuditLog } from '../../activities/accounts/audit-log.js';
 import { createNotifier } from '../../activities/common/notify/notifier.js';
 import type { ReleaseWebhookBody } from '../../activities/common/notify/release-message.js';
-import { EndorserStore } from '../../activities/common/imagelist/endorser-store.js';
-import { ImageListStore } from '../../activities/common/imagelist/list-store.js';
+import type { ImageListStore } from '../../activities/common/imagelist/list-store.js';
 import { createImageListActivities } from '../../activities/common/imagelist/release-list-activities.js';
 import { verifyImageList } from '../../activities/common/imagelist/verify.js';
 import {
   imageListPublishMappingSchema,
   type ImageListPublishMapping,
 } from '../../schemas/imagelist-publish.js';
-import { keyRingMasterKeys } from '../../secrets/envelope.js';
-import { singleKeyRing } from '../../secrets/key-ring.js';
 
 const DN = '/C=DE/O=GermanGrid/OU=Imagecast/CN=Revoke Endorser/emailAddress=endorser@example.org';
 const LIST_URI = 'https://lists.example.org/imagecast/image.list';
@@ -38,7 +41,7 @@ describe('revoking a release takes it out of its signed image lists (local cloud
   const dir = tempDir('revoke-lists');
   const www = join(dir, 'www');
   const listFile = join(www, 'imagecast', 'image.list');
-  const masterKey = randomBytes(32).toString('base64');
+  const master = testMasterKeys(randomBytes(32).toString('base64'));
   // The worker's imagelist_publish config; a test empties it to make publishing fail.
   const mappings: ImageListPublishMapping[] = [];
   const hooks: ReleaseWebhookBody[] = [];
@@ -67,40 +70,19 @@ describe('revoking a release takes it out of its signed image lists (local cloud
     );
     ca = makeTestCa(join(dir, 'ca'));
     const endorser = ca.issue('endorser', DN);
-    const master = () => keyRingMasterKeys(singleKeyRing(masterKey, 'test master key'));
     h = await startReleaseHarness('revoke-lists', {
       diskMiB: 4,
       notifier: createNotifier({
         webhooks: [{ url: `http://127.0.0.1:${port}/hooks`, secret: 'revoke-lists-secret-0123456789' }],
       }),
-      imageLists: (pool) => {
-        const endorsers = new EndorserStore(pool, master, 'worker');
-        return {
-          pool,
-          endorsers,
-          lists: new ImageListStore(pool, endorsers, 'worker'),
-          mappings,
-          configOrigin: 'test config',
-        };
-      },
+      imageLists: (pool) => workerImageListDeps(pool, master, mappings),
     });
-    const endorsers = new EndorserStore(h.pool, master, 'test');
-    await endorsers.add({
-      certificatePem: readFileSync(endorser.certPath, 'utf8'),
-      keyPem: readFileSync(endorser.keyPath, 'utf8'),
+    lists = await operatorListStore(h.pool, master, endorser);
+    listId = await addImageList(lists, DN, {
+      title: TITLE,
+      description: 'Images released by Imagecast',
+      uri: LIST_URI,
     });
-    lists = new ImageListStore(h.pool, endorsers, 'test');
-    listId = (
-      await lists.add({
-        endorserDn: DN,
-        metadata: {
-          'dc:title': TITLE,
-          'dc:description': 'Images released by Imagecast',
-          'dc:source': 'imagecast',
-          'hv:uri': LIST_URI,
-        },
-      })
-    ).identifier;
   });
   after(async () => {
     await h?.stop();
@@ -279,18 +261,7 @@ describe('revoking a release takes it out of its signed image lists (local cloud
     assert.equal(images.length, 2);
     const token = await tokenOf(E.imageName);
     // The worker's own activity, as the deprecate step calls it, twice: an attempt and its retry.
-    const endorsers = new EndorserStore(
-      h.pool,
-      () => keyRingMasterKeys(singleKeyRing(masterKey, 'test master key')),
-      'worker',
-    );
-    const activities = createImageListActivities({
-      pool: h.pool,
-      endorsers,
-      lists: new ImageListStore(h.pool, endorsers, 'worker'),
-      mappings,
-      configOrigin: 'test config',
-    });
+    const activities = createImageListActivities(workerImageListDeps(h.pool, master, mappings));
     const saved = mappings.splice(0);
     await assert.rejects(
       activities

@@ -51,13 +51,51 @@ describe('s3:// image sources', () => {
         Body: `${sha256}  img.x86_64-1.0-Build1.1.raw\n`,
       }),
     );
-    source = await resolveImageSource(
-      testSourceInput(`s3://${BUCKET}/${KEY}`, { downloadType: 'S3', downloadAccount: 'test-aws' }),
-    );
+    source = await resolveS3Source(KEY);
   });
   after(async () => {
     await aws?.stop();
   });
+
+  /** Resolves `key` in the bucket as the download step would, with the EC2 account's keys. */
+  const resolveS3Source = (key: string) =>
+    resolveImageSource(
+      testSourceInput(`s3://${BUCKET}/${key}`, { downloadType: 'S3', downloadAccount: 'test-aws' }),
+    );
+  const writerAt = (path: string, resumeOffset = 0) =>
+    FileDiskWriter.open(path, {
+      blockSize: BLOCK,
+      maxConcurrentWrites: 4,
+      zeroBlocksMayBeSkipped: true,
+      resumeOffset,
+      maxWriteDelayMs: 3,
+    });
+  /** An upload of `from` to `path` stopped once half the disk is written: the heartbeat it left. */
+  async function interruptedUpload(from: ResolvedImageSource, path: string): Promise<TransferResumeState> {
+    const first = await writerAt(path);
+    const controller = new AbortController();
+    let resume: TransferResumeState | undefined;
+    await assert.rejects(
+      transferImage({
+        source: from,
+        writer: first,
+        signal: controller.signal,
+        progressIntervalMs: 0,
+        onProgress: (p) => {
+          resume = p.resume;
+          if (p.resume.diskOffset >= diskBytes.length / 2)
+            controller.abort(new Error('worker shutting down'));
+        },
+      }),
+      /worker shutting down/,
+    );
+    await first.close();
+    assert.ok(
+      resume && resume.diskOffset > 0 && resume.prefixChecksum,
+      'the heartbeat keeps the written prefix and its digest',
+    );
+    return resume;
+  }
 
   it('resolves size, build time, ETag and the sidecar checksum, keeping only the account name', () => {
     assert.equal(source.url, `s3://${BUCKET}/${KEY}`);
@@ -105,41 +143,11 @@ describe('s3:// image sources', () => {
 
   it('resumes an interrupted upload: the part already written is re-read and checked, not written again', async () => {
     const path = join(sinks, 'disk.raw');
-    const open = (resumeOffset = 0) =>
-      FileDiskWriter.open(path, {
-        blockSize: BLOCK,
-        maxConcurrentWrites: 4,
-        zeroBlocksMayBeSkipped: true,
-        resumeOffset,
-        maxWriteDelayMs: 3,
-      });
-    const first = await open();
-    const controller = new AbortController();
-    let resume: TransferResumeState | undefined;
-    await assert.rejects(
-      transferImage({
-        source,
-        writer: first,
-        signal: controller.signal,
-        progressIntervalMs: 0,
-        onProgress: (p) => {
-          resume = p.resume;
-          if (p.resume.diskOffset >= diskBytes.length / 2)
-            controller.abort(new Error('worker shutting down'));
-        },
-      }),
-      /worker shutting down/,
-    );
-    await first.close();
-    assert.ok(
-      resume && resume.diskOffset > 0 && resume.prefixChecksum,
-      'the heartbeat keeps the written prefix and its digest',
-    );
-
-    const writer = await open(resume.diskOffset);
+    const resume = await interruptedUpload(source, path);
+    const writer = await writerAt(path, resume.diskOffset);
     const uploaded = await transferImage({ source, writer, resume });
     assert.ok(
-      writer.written.every((offset) => offset >= resume!.diskOffset),
+      writer.written.every((offset) => offset >= resume.diskOffset),
       'nothing below the resume point rewritten',
     );
     assert.equal(uploaded.sourceBytesRead, diskBytes.length, 'the object was read whole, from its start');
@@ -148,54 +156,23 @@ describe('s3:// image sources', () => {
   });
   describe('an object that publishes no checksum', () => {
     const BARE = 'images/bare/img.x86_64-1.0-Build1.1.raw';
-    const resolveBare = () =>
-      resolveImageSource({
-        downloadUrl: `s3://${BUCKET}/${BARE}`,
-        downloadType: 'S3',
-        downloadAccount: 'test-aws',
-        image: 'img',
-        architecture: 'x86_64',
-        conditions: [],
-        conditionsWaitSeconds: 0,
-        disallowPackages: [],
-        disallowLicenses: [],
-      });
-    const writerAt = (path: string, resumeOffset = 0) =>
-      FileDiskWriter.open(path, {
-        blockSize: BLOCK,
-        maxConcurrentWrites: 4,
-        zeroBlocksMayBeSkipped: true,
-        resumeOffset,
-        maxWriteDelayMs: 3,
-      });
-    /** An upload stopped once half the disk is written: the heartbeat it left. */
-    async function interruptedUpload(bare: ResolvedImageSource, path: string): Promise<TransferResumeState> {
-      const first = await writerAt(path);
-      const controller = new AbortController();
-      let resume: TransferResumeState | undefined;
-      await assert.rejects(
-        transferImage({
-          source: bare,
-          writer: first,
-          signal: controller.signal,
-          progressIntervalMs: 0,
-          onProgress: (p) => {
-            resume = p.resume;
-            if (p.resume.diskOffset >= diskBytes.length / 2)
-              controller.abort(new Error('worker shutting down'));
-          },
-        }),
-        /worker shutting down/,
-      );
-      await first.close();
-      assert.ok(
-        resume && resume.diskOffset > 0 && resume.prefixChecksum,
-        'the heartbeat keeps the prefix digest',
-      );
-      return resume;
-    }
+    const resolveBare = () => resolveS3Source(BARE);
     const putBare = (body: Buffer) =>
       s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: BARE, Body: body, ChecksumAlgorithm: 'CRC32' }));
+    /** An upload of `bare` to `path` interrupted, then the object replaced (first byte flipped): the retry's writer. */
+    async function retryAfterReplacing(bare: ResolvedImageSource, path: string) {
+      const resume = await interruptedUpload(bare, path);
+      const changed = Buffer.from(diskBytes);
+      changed[0] = changed[0]! ^ 0xff;
+      await putBare(changed);
+      return { resume, writer: await writerAt(path, resume.diskOffset) };
+    }
+    const rejectsChecksumMismatch = (retry: Promise<unknown>, message: RegExp) =>
+      assert.rejects(retry, (error: Error & { type?: string }) => {
+        assert.equal(error.type, 'ChecksumMismatch');
+        assert.match(error.message, message);
+        return true;
+      });
 
     it('resolves with checksumFrom "stream" and no digest yet', async () => {
       await putBare(diskBytes);
@@ -228,21 +205,10 @@ describe('s3:// image sources', () => {
       await putBare(diskBytes);
       const bare = await resolveBare();
       const path = join(sinks, 'bare-replaced.raw');
-      const resume = await interruptedUpload(bare, path);
-      const changed = Buffer.from(diskBytes);
-      changed[0] = changed[0]! ^ 0xff;
-      await putBare(changed);
-      const writer = await writerAt(path, resume.diskOffset);
-      await assert.rejects(
+      const { writer, resume } = await retryAfterReplacing(bare, path);
+      await rejectsChecksumMismatch(
         transferImage({ source: bare, writer, resume }),
-        (error: Error & { type?: string }) => {
-          assert.equal(error.type, 'ChecksumMismatch');
-          assert.match(
-            error.message,
-            /changed during the release \(it is no longer the object with ETag "[0-9a-f]{32}"\)/,
-          );
-          return true;
-        },
+        /changed during the release \(it is no longer the object with ETag "[0-9a-f]{32}"\)/,
       );
       await writer.close(); // the read failed before anything was written: nothing to abort
     });
@@ -252,21 +218,10 @@ describe('s3:// image sources', () => {
       // Without the ETag nothing pins the object: the prefix digest is what catches the change.
       const { etag: _etag, ...bare } = await resolveBare();
       const path = join(sinks, 'bare-prefix.raw');
-      const resume = await interruptedUpload(bare, path);
-      const changed = Buffer.from(diskBytes);
-      changed[0] = changed[0]! ^ 0xff;
-      await putBare(changed);
-      const writer = await writerAt(path, resume.diskOffset);
-      await assert.rejects(
+      const { writer, resume } = await retryAfterReplacing(bare, path);
+      await rejectsChecksumMismatch(
         transferImage({ source: bare, writer, resume }),
-        (error: Error & { type?: string }) => {
-          assert.equal(error.type, 'ChecksumMismatch');
-          assert.match(
-            error.message,
-            /re-read to resume the upload\) now have the sha256 [0-9a-f]{64}, but the bytes uploaded before had/,
-          );
-          return true;
-        },
+        /re-read to resume the upload\) now have the sha256 [0-9a-f]{64}, but the bytes uploaded before had/,
       );
       assert.ok(writer.aborted, 'the partial upload is removed');
     });
